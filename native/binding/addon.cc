@@ -1,0 +1,16 @@
+// Node-API entry point. The only directory that includes Node headers:
+// everything it exposes is a thin wrapper over native/core.
+#include <napi.h>
+
+#include "pcap_reader_binding.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  ja4::binding::InitPcapReader(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(ja4, Init)

@@ -1,0 +1,561 @@
+#include "engine.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+#include "http_request.h"
+#include "packet_decoder.h"
+#include "quic_initial.h"
+#include "quic_latency.h"
+#include "ssh_fingerprint.h"
+#include "tcp_reassembler.h"
+#include "tls_hello.h"
+#include "x509.h"
+
+namespace ja4 {
+
+namespace {
+
+enum class Mode : uint8_t { Unknown, Tls, Http, Ssh, Done };
+
+constexpr uint8_t kTlsHandshake = 22;
+constexpr size_t kMaxHttpHead = 65536;
+constexpr uint32_t kMaxQuicPacketsInspected = 32;
+constexpr size_t kSshBytesInspected = 16384;
+
+uint32_t load_u24(const uint8_t* p) { return (uint32_t(p[0]) << 16) | (uint32_t(p[1]) << 8) | p[2]; }
+
+std::string format_ip(const FlowKey& k, int side) {
+  char buf[INET6_ADDRSTRLEN];
+  const uint8_t* a = side == 0 ? k.addr_a : k.addr_b;
+  inet_ntop(k.version == 4 ? AF_INET : AF_INET6, a, buf, sizeof buf);
+  return buf;
+}
+
+}  // namespace
+
+struct SideState {
+  TcpReassembler tcp;
+  Mode mode = Mode::Unknown;
+  std::string buf;     // bytes awaiting a complete TLS record or HTTP head
+  std::string hs;      // TLS handshake messages, record layer removed
+  uint64_t skip = 0;   // HTTP body bytes still to skip
+  size_t ssh_bytes = 0;
+  uint32_t quic_packets = 0;
+};
+
+struct FlowAnalysis {
+  SideState side[2];
+  std::unique_ptr<quic::InitialReassembler> quic[2];
+  std::unique_ptr<ssh::SshFingerprinter> ssh;
+  FlowRecord rec;                 // fingerprints gathered so far
+  int8_t client_hello_side = -1;  // endpoint that sent the ClientHello
+  int8_t server_hello_side = -1;
+  int8_t http_side = -1;          // endpoint that sent HTTP requests
+  bool udp_dtls = false;
+  QuicLatencyTracker quic_latency;
+  uint32_t datagrams_after_hellos = 0;
+};
+
+Flow::Flow() = default;
+Flow::~Flow() = default;
+Flow::Flow(Flow&&) noexcept = default;
+Flow& Flow::operator=(Flow&&) noexcept = default;
+
+Engine::Engine(const EngineConfig& config) : config_(config), table_(config.max_flows) {}
+Engine::~Engine() = default;
+
+FlowAnalysis& Engine::analysis(Flow& f) {
+  if (!f.an) {
+    f.an = std::make_unique<FlowAnalysis>();
+    for (int s = 0; s < 2; ++s)
+      if (f.has_isn[s]) f.an->side[s].tcp.on_syn(f.isn[s]);
+  }
+  return *f.an;
+}
+
+void Engine::process(int linktype, const uint8_t* data, size_t caplen, int64_t ts) {
+  ++counters_.packets;
+  counters_.bytes += caplen;
+  DecodedPacket p;
+  if (!decode_packet(linktype, data, caplen, p, counters_)) return;
+  bool from_a;
+  Flow* f = lookup(p, from_a, ts);
+  int side = from_a ? 0 : 1;
+  ++f->packets;
+  f->last_ts = ts;
+  if (p.protocol == 6)
+    on_tcp(*f, side, p, ts);
+  else
+    on_udp(*f, side, p, ts);
+}
+
+Flow* Engine::lookup(const DecodedPacket& p, bool& from_a, int64_t ts) {
+  expire_idle(ts);
+  FlowKey key = make_flow_key(p, from_a);
+  uint64_t h = hash_flow_key(key);
+  Flow* f = table_.find(key, h);
+  if (f) {
+    // Port reuse: a new SYN on a finished connection starts a new stream.
+    bool new_syn = p.protocol == 6 && (p.tcp_flags & (kSyn | kAck)) == kSyn;
+    if (new_syn && (f->emitted || f->rst || f->fin_mask == 3)) {
+      if (!f->emitted) emit(*f);
+      table_.erase(*f);
+      f = nullptr;
+    } else {
+      table_.touch(*f);
+      return f;
+    }
+  }
+  if (table_.full()) {
+    Flow* victim = table_.oldest();
+    ++counters_.flows_evicted_capacity;
+    if (!victim->emitted) emit(*victim);
+    table_.erase(*victim);
+  }
+  f = table_.insert(key, h);
+  ++counters_.flows_created;
+  f->stream = next_stream_[p.protocol == 6 ? 0 : 1]++;
+  f->first_ts = ts;
+  f->first_side = from_a ? 0 : 1;
+  return f;
+}
+
+void Engine::expire_idle(int64_t ts) {
+  for (Flow* old = table_.oldest(); old && old->last_ts + config_.idle_timeout_us < ts;
+       old = table_.oldest()) {
+    if (!old->emitted) {
+      ++counters_.flows_evicted_idle;
+      emit(*old);
+    }
+    table_.erase(*old);
+  }
+}
+
+void Engine::on_tcp(Flow& f, int side, const DecodedPacket& p, int64_t ts) {
+  uint8_t flags = p.tcp_flags;
+  if (!f.ja4l.done()) f.ja4l.on_packet(flags, ts, p.ttl);
+  if (flags & kSyn) {
+    f.ttl[side] = p.ttl;
+    if (!(flags & kAck)) {
+      if (f.syn_side < 0) {
+        f.syn_side = static_cast<int8_t>(side);
+        f.ja4t = ja4t_fingerprint(p.window, p.tcp_options, p.tcp_options_len);
+      }
+    } else if (f.synack_side < 0) {
+      f.synack_side = static_cast<int8_t>(side);
+      f.ja4ts = ja4t_fingerprint(p.window, p.tcp_options, p.tcp_options_len);
+    }
+    if (!f.has_isn[side]) {
+      f.has_isn[side] = true;
+      f.isn[side] = p.seq;
+      if (f.an) f.an->side[side].tcp.on_syn(p.seq);
+    }
+  }
+  if (f.emitted) return;  // post-handshake bulk data: nothing left to learn
+
+  if (f.an && f.an->ssh) f.an->ssh->on_packet(side != f.first_side ? false : true, p.payload_len, flags);
+
+  if (p.payload_len && f.inspect[side]) {
+    FlowAnalysis& an = analysis(f);
+    bool ok = an.side[side].tcp.on_data(
+        p.seq, p.payload, p.payload_len, config_.max_buffered_per_direction, counters_,
+        [&](const uint8_t* d, size_t n) { consume_tcp(f, side, d, n); });
+    if (!ok) finish_side(f, side);
+  }
+
+  if (flags & kRst) f.rst = true;
+  if (flags & kFin) f.fin_mask |= static_cast<uint8_t>(1u << side);
+  if (f.rst || f.fin_mask == 3) {
+    ++counters_.flows_closed;
+    emit(f);
+    return;
+  }
+  maybe_emit_early(f);
+}
+
+void Engine::finish_side(Flow& f, int side) {
+  f.inspect[side] = false;
+  if (f.an) {
+    SideState& s = f.an->side[side];
+    s.mode = Mode::Done;
+    std::string().swap(s.buf);
+    std::string().swap(s.hs);
+  }
+}
+
+// A TLS flow whose handshakes are both parsed has nothing more to give: emit
+// it now, so memory and latency do not depend on how long the bulk transfer
+// lasts. HTTP and SSH flows wait for the close (more requests, more packets).
+void Engine::maybe_emit_early(Flow& f) {
+  if (f.inspect[0] || f.inspect[1] || !f.an) return;
+  if (f.an->ssh || f.an->http_side >= 0) return;
+  if (f.an->client_hello_side < 0) return;
+  if (f.syn_side >= 0 && !f.ja4l.done()) return;
+  emit(f);
+}
+
+void Engine::consume_tcp(Flow& f, int side, const uint8_t* data, size_t len) {
+  FlowAnalysis& an = *f.an;
+  SideState& s = an.side[side];
+  if (s.mode == Mode::Done) return;
+  if (s.mode == Mode::Unknown) {
+    if (data[0] == kTlsHandshake) {
+      s.mode = Mode::Tls;
+    } else if (len >= 4 && std::memcmp(data, "SSH-", 4) == 0) {
+      s.mode = Mode::Ssh;
+      if (!an.ssh) {
+        an.ssh = std::make_unique<ssh::SshFingerprinter>();
+        // Count the packets the SSH fingerprint would have seen so far.
+      }
+    } else if (looks_like_http_request(data, len)) {
+      s.mode = Mode::Http;
+      an.http_side = static_cast<int8_t>(side);
+    } else {
+      // Neither TLS nor HTTP nor SSH (or an HTTP response): not ours.
+      if (an.ssh) {
+        s.mode = Mode::Ssh;
+      } else {
+        finish_side(f, side);
+        return;
+      }
+    }
+  }
+  switch (s.mode) {
+    case Mode::Tls:
+      if (s.buf.size() + len > config_.max_handshake_bytes) {
+        ++counters_.handshake_overflow;
+        finish_side(f, side);
+        return;
+      }
+      s.buf.append(reinterpret_cast<const char*>(data), len);
+      consume_tls(f, side);
+      break;
+    case Mode::Http: {
+      if (s.skip) {
+        size_t n = s.skip < len ? static_cast<size_t>(s.skip) : len;
+        s.skip -= n;
+        data += n;
+        len -= n;
+        if (!len) return;
+      }
+      if (s.buf.size() + len > kMaxHttpHead) {
+        ++counters_.malformed_http;
+        finish_side(f, side);
+        return;
+      }
+      s.buf.append(reinterpret_cast<const char*>(data), len);
+      consume_http(f, side);
+      break;
+    }
+    case Mode::Ssh: {
+      bool from_client = side == f.first_side;
+      if (f.syn_side >= 0) from_client = side == f.syn_side;
+      size_t n = len;
+      if (s.ssh_bytes + n > kSshBytesInspected) n = kSshBytesInspected - s.ssh_bytes;
+      if (n) an.ssh->on_stream_data(from_client, data, n);
+      s.ssh_bytes += n;
+      if (s.ssh_bytes >= kSshBytesInspected) {
+        f.inspect[side] = false;
+        s.mode = Mode::Done;
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void Engine::consume_tls(Flow& f, int side) {
+  SideState& s = f.an->side[side];
+  size_t pos = 0;
+  while (s.mode == Mode::Tls && s.buf.size() - pos >= 5) {
+    const uint8_t* h = reinterpret_cast<const uint8_t*>(s.buf.data()) + pos;
+    uint8_t type = h[0];
+    size_t len = (size_t(h[3]) << 8) | h[4];
+    // RFC 8446 5.1: content types 20..24, legacy record version 0x03xx.
+    if (type < 20 || type > 24 || h[1] != 3) {
+      ++counters_.malformed_tls_record;
+      finish_side(f, side);
+      return;
+    }
+    if (s.buf.size() - pos < 5 + len) break;
+    if (type != kTlsHandshake) {
+      // ChangeCipherSpec, alert or application data: the cleartext
+      // handshake of this direction is over.
+      finish_side(f, side);
+      return;
+    }
+    s.hs.append(reinterpret_cast<const char*>(h) + 5, len);
+    pos += 5 + len;
+    // Handshake messages may span records (RFC 8446 5.1: "Handshake messages
+    // MAY be coalesced into a single TLSPlaintext record or fragmented
+    // across several records").
+    size_t hp = 0;
+    while (s.mode == Mode::Tls && s.hs.size() - hp >= 4) {
+      const uint8_t* m = reinterpret_cast<const uint8_t*>(s.hs.data()) + hp;
+      size_t mlen = load_u24(m + 1);
+      if (mlen > config_.max_handshake_bytes) {
+        ++counters_.handshake_overflow;
+        finish_side(f, side);
+        return;
+      }
+      if (s.hs.size() - hp < 4 + mlen) break;
+      handle_handshake(f, side, m[0], m + 4, mlen, 't');
+      hp += 4 + mlen;
+    }
+    if (s.mode != Mode::Tls) return;
+    s.hs.erase(0, hp);
+  }
+  s.buf.erase(0, pos);
+}
+
+void Engine::handle_handshake(Flow& f, int side, uint8_t type, const uint8_t* body, size_t len,
+                              char transport) {
+  FlowAnalysis& an = *f.an;
+  FlowRecord& rec = an.rec;
+  TlsTransport tt = static_cast<TlsTransport>(transport);
+  switch (type) {
+    case kClientHello: {
+      // Only the first ClientHello is fingerprinted; the second one sent
+      // after a HelloRetryRequest describes the same client.
+      if (rec.has_client_hello) break;
+      ClientHello ch;
+      if (!parse_client_hello(body, len, transport == 'd', ch)) ++counters_.malformed_client_hello;
+      if (ch.ciphers.empty() && ch.extensions.empty() && ch.legacy_version == 0) break;
+      ++counters_.tls_client_hellos;
+      rec.has_client_hello = true;
+      rec.ja4 = ja4_fingerprint(ch, tt);
+      rec.ja3 = ja3_fingerprint(ch);
+      rec.has_sni = ch.has_sni;
+      rec.sni = ch.sni;
+      rec.alpn = ch.alpn.empty() ? std::string() : ch.alpn.front();
+      rec.tls_version = rec.ja4.ja4.substr(1, 2);
+      an.client_hello_side = static_cast<int8_t>(side);
+      if (transport == 't') finish_side(f, side);
+      break;
+    }
+    case kServerHello: {
+      if (rec.has_server_hello) break;
+      ServerHello sh;
+      if (!parse_server_hello(body, len, sh)) {
+        ++counters_.malformed_server_hello;
+        if (sh.cipher == 0) break;
+      }
+      ++counters_.tls_server_hellos;
+      rec.has_server_hello = true;
+      rec.ja4s = ja4s_fingerprint(sh, tt);
+      rec.ja3s = ja3s_fingerprint(sh);
+      an.server_hello_side = static_cast<int8_t>(side);
+      // TLS 1.3 encrypts everything after the ServerHello.
+      if (sh.selected_version == 0x0304 || transport != 't') finish_side(f, side);
+      break;
+    }
+    case kCertificate: {
+      std::vector<CertificateView> certs;
+      if (!parse_certificate_list(body, len, certs)) ++counters_.malformed_certificate;
+      for (const CertificateView& c : certs) {
+        x509::CertInfo info;
+        if (!x509::parse_certificate(c.der, c.len, info)) {
+          ++counters_.malformed_certificate;
+          continue;
+        }
+        ++counters_.tls_certificates;
+        CertRecord cr{std::move(info.ja4x), std::move(info.ja4x_r), {}};
+        for (auto& nf : info.fields) cr.fields.emplace_back(std::move(nf.key), std::move(nf.value));
+        rec.certs.push_back(std::move(cr));
+      }
+      finish_side(f, side);
+      break;
+    }
+    case 14:  // ServerHelloDone: nothing cleartext of interest follows
+      finish_side(f, side);
+      break;
+    default:
+      break;
+  }
+}
+
+void Engine::consume_http(Flow& f, int side) {
+  FlowAnalysis& an = *f.an;
+  SideState& s = an.side[side];
+  size_t pos = 0;
+  while (pos < s.buf.size()) {
+    HttpRequest req;
+    size_t consumed = 0;
+    bool chunked = false;
+    const uint8_t* d = reinterpret_cast<const uint8_t*>(s.buf.data()) + pos;
+    size_t avail = s.buf.size() - pos;
+    HttpParse r = parse_http_request(d, avail, kMaxHttpHead, req, consumed, chunked);
+    if (r == HttpParse::NeedMore) break;
+    if (r != HttpParse::Ok) {
+      ++counters_.malformed_http;
+      finish_side(f, side);
+      return;
+    }
+    ++counters_.http_requests;
+    if (an.rec.http.size() < config_.max_http_per_flow) {
+      HttpRecord hr;
+      hr.fp = ja4h_fingerprint(req);
+      hr.method = req.method;
+      hr.target = req.target;
+      hr.version = req.version;
+      for (const HttpHeader& h : req.headers) {
+        if (hr.host.empty() && strcasecmp(h.name.c_str(), "host") == 0) hr.host = h.value;
+        if (hr.user_agent.empty() && strcasecmp(h.name.c_str(), "user-agent") == 0) hr.user_agent = h.value;
+      }
+      an.rec.http.push_back(std::move(hr));
+    }
+    if (chunked) {
+      // A chunked body would have to be parsed to find the next request;
+      // one request is enough to fingerprint the client.
+      finish_side(f, side);
+      return;
+    }
+    if (consumed > avail) {
+      s.skip = consumed - avail;
+      pos = s.buf.size();
+    } else {
+      pos += consumed;
+    }
+  }
+  s.buf.erase(0, pos);
+}
+
+void Engine::on_udp(Flow& f, int side, const DecodedPacket& p, int64_t ts) {
+  if (f.emitted) return;
+  if (f.packets == 1) {
+    // The first datagram decides: a QUIC Initial or a DTLS handshake record;
+    // anything else (DNS, NTP, ...) is not inspected at all.
+    bool quic = quic::looks_like_initial(p.payload, p.payload_len);
+    bool dtls = !quic && p.payload_len >= 13 && p.payload[0] == kTlsHandshake && p.payload[1] == 0xfe;
+    if (!quic && !dtls) {
+      f.inspect[0] = f.inspect[1] = false;
+      return;
+    }
+    analysis(f).udp_dtls = dtls;
+  }
+  if (!f.an) return;
+  FlowAnalysis& an = *f.an;
+  if (!an.udp_dtls) an.quic_latency.on_datagram(side == f.first_side, p.payload, p.payload_len, ts, p.ttl);
+  if (f.inspect[side]) inspect_datagram(f, side, p);
+  // Done once both hellos are in and (QUIC) the latency handshake completed,
+  // or a few datagrams later if it never does.
+  if (an.rec.has_client_hello && an.rec.has_server_hello &&
+      (an.udp_dtls || an.quic_latency.done() || ++an.datagrams_after_hellos > kMaxQuicPacketsInspected))
+    emit(f);
+}
+
+void Engine::inspect_datagram(Flow& f, int side, const DecodedPacket& p) {
+  FlowAnalysis& an = *f.an;
+  SideState& s = an.side[side];
+  if (++s.quic_packets > kMaxQuicPacketsInspected) {
+    finish_side(f, side);
+    return;
+  }
+  if (an.udp_dtls) {
+    // RFC 6347 4.1/4.2.2: 13-byte record header, then a 12-byte handshake
+    // header (type, length, message_seq, fragment_offset, fragment_length).
+    // Only unfragmented hellos are fingerprinted.
+    const uint8_t* d = p.payload;
+    size_t n = p.payload_len;
+    if (n < 25 || d[0] != kTlsHandshake) return;
+    size_t rlen = (size_t(d[11]) << 8) | d[12];
+    if (rlen + 13 > n || rlen < 12) return;
+    const uint8_t* hsh = d + 13;
+    uint32_t mlen = load_u24(hsh + 1), off = load_u24(hsh + 6), flen = load_u24(hsh + 9);
+    if (off != 0 || flen != mlen || mlen + 12 > rlen) return;
+    handle_handshake(f, side, hsh[0], hsh + 12, mlen, 'd');
+    if (an.rec.has_client_hello && an.client_hello_side == side) finish_side(f, side);
+  } else {
+    bool is_client = side == f.first_side;
+    auto& q = an.quic[side];
+    if (!q) {
+      if (is_client) {
+        q = std::make_unique<quic::InitialReassembler>(quic::InitialReassembler::Side::Client);
+      } else {
+        auto& cq = an.quic[f.first_side];
+        if (!cq || cq->original_dcid().empty()) return;  // keys unknown yet
+        q = std::make_unique<quic::InitialReassembler>(quic::InitialReassembler::Side::Server);
+        q->set_original_dcid(cq->original_dcid().data(), cq->original_dcid().size());
+      }
+    }
+    quic::FeedResult r = q->feed(p.payload, p.payload_len);
+    if (r == quic::FeedResult::Decrypted) ++counters_.quic_initials;
+    else if (r == quic::FeedResult::DecryptFailed) ++counters_.quic_decrypt_failures;
+    else if (r == quic::FeedResult::Malformed) ++counters_.malformed_quic;
+    std::string_view cs = q->crypto_stream();
+    if (cs.size() >= 4) {
+      const uint8_t* m = reinterpret_cast<const uint8_t*>(cs.data());
+      size_t mlen = load_u24(m + 1);
+      if (cs.size() >= 4 + mlen) {
+        handle_handshake(f, side, m[0], m + 4, mlen, 'q');
+        finish_side(f, side);
+      }
+    }
+  }
+}
+
+void Engine::emit(Flow& f) {
+  if (f.emitted) return;
+  f.emitted = true;
+  f.inspect[0] = f.inspect[1] = false;
+  FlowRecord rec;
+  int client = f.first_side;
+  if (f.syn_side >= 0) client = f.syn_side;
+  else if (f.synack_side >= 0) client = 1 - f.synack_side;
+  else if (f.an && f.an->client_hello_side >= 0) client = f.an->client_hello_side;
+  else if (f.an && f.an->http_side >= 0) client = f.an->http_side;
+  else if (f.an && f.an->server_hello_side >= 0) client = 1 - f.an->server_hello_side;
+  if (f.an) {
+    if (f.an->ssh) {
+      f.an->ssh->finish();
+      rec.ssh.ja4ssh = f.an->ssh->ja4ssh();
+      if (f.an->ssh->has_extras()) {
+        const ssh::SshExtras& x = f.an->ssh->extras();
+        rec.ssh.has_extras = true;
+        rec.ssh.hassh = x.hassh;
+        rec.ssh.hassh_server = x.hassh_server;
+        rec.ssh.protocol_client = x.ssh_protocol_client;
+        rec.ssh.protocol_server = x.ssh_protocol_server;
+        rec.ssh.encryption_algorithm = x.encryption_algorithm;
+      }
+    }
+    SshRecord ssh = std::move(rec.ssh);
+    rec = std::move(f.an->rec);
+    rec.ssh = std::move(ssh);
+  }
+  rec.stream = f.stream;
+  rec.transport = f.key.protocol == 6 ? 't' : 'u';
+  rec.src = format_ip(f.key, client);
+  rec.dst = format_ip(f.key, 1 - client);
+  rec.src_port = client == 0 ? f.key.port_a : f.key.port_b;
+  rec.dst_port = client == 0 ? f.key.port_b : f.key.port_a;
+  rec.first_ts_us = f.first_ts;
+  rec.last_ts_us = f.last_ts;
+  rec.packets = f.packets;
+  rec.closed = f.rst || f.fin_mask == 3;
+  rec.ja4t = f.ja4t;
+  rec.ja4ts = f.ja4ts;
+  rec.client_ttl = f.ttl[client];
+  if (f.ja4l.done()) {
+    rec.ja4l_c = f.ja4l.client();
+    rec.ja4l_s = f.ja4l.server();
+  } else if (f.an && f.an->quic_latency.done()) {
+    rec.ja4l_c = f.an->quic_latency.client();
+    rec.ja4l_s = f.an->quic_latency.server();
+  }
+  f.an.reset();
+  if (!rec.has_fingerprint()) return;
+  ++counters_.records_emitted;
+  ready_.push_back(std::move(rec));
+}
+
+void Engine::finish() {
+  table_.for_each([&](Flow& f) {
+    if (!f.emitted) emit(f);
+  });
+}
+
+}  // namespace ja4

@@ -1,0 +1,94 @@
+// The fingerprint engine: frames in, one FlowRecord per stream out.
+//
+// Single-threaded by design: the capture or file-reading thread owns an
+// Engine and calls process() for every frame; records are collected in
+// ready() and handed out in batches by the caller. Nothing here knows about
+// Node: native/binding/ wraps it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "counters.h"
+#include "flow_record.h"
+#include "flow_table.h"
+#include "tcp_fingerprints.h"
+
+namespace ja4 {
+
+struct EngineConfig {
+  size_t max_flows = 262144;                 // table cap; the LRU flow is evicted past it
+  size_t max_buffered_per_direction = 262144;  // out-of-order bytes per direction
+  size_t max_handshake_bytes = 65536;        // TLS handshake bytes kept per direction
+  int64_t idle_timeout_us = 120LL * 1000000; // in capture time
+  size_t max_http_per_flow = 1000;           // JA4H records kept per connection
+};
+
+struct FlowAnalysis;  // per-flow parsing state, allocated only when payload is inspected
+
+struct Flow {
+  FlowKey key{};
+  uint64_t hash = 0;
+  uint32_t index = 0, lru_prev = 0xffffffffu, lru_next = 0xffffffffu;
+  uint64_t stream = 0;
+  int64_t first_ts = 0, last_ts = 0;
+  uint64_t packets = 0;
+  int8_t first_side = 0;    // endpoint (0 = a, 1 = b) of the first packet seen
+  int8_t syn_side = -1;     // endpoint that sent the SYN
+  int8_t synack_side = -1;  // endpoint that sent the SYN-ACK
+  uint8_t fin_mask = 0;     // bit per endpoint
+  bool rst = false;
+  bool emitted = false;     // record already produced; later packets are only counted
+  bool inspect[2] = {true, true};  // still parsing this endpoint's payload
+  bool has_isn[2] = {false, false};
+  uint32_t isn[2] = {0, 0};
+  uint8_t ttl[2] = {0, 0};
+  Ja4LTracker ja4l;
+  std::string ja4t, ja4ts;
+  std::unique_ptr<FlowAnalysis> an;
+
+  Flow();
+  ~Flow();
+  Flow(Flow&&) noexcept;
+  Flow& operator=(Flow&&) noexcept;
+};
+
+class Engine {
+ public:
+  explicit Engine(const EngineConfig& config = EngineConfig{});
+  ~Engine();
+
+  // One captured frame; ts_us is the capture timestamp in microseconds.
+  void process(int linktype, const uint8_t* data, size_t caplen, int64_t ts_us);
+  // End of input: every flow still open produces its record.
+  void finish();
+
+  // Records produced so far; the caller takes them (e.g. swaps the vector).
+  std::vector<FlowRecord>& ready() { return ready_; }
+  Counters& counters() { return counters_; }
+  size_t active_flows() const { return table_.size(); }
+
+ private:
+  Flow* lookup(const DecodedPacket& p, bool& from_a, int64_t ts);
+  void expire_idle(int64_t ts);
+  void on_tcp(Flow& f, int side, const DecodedPacket& p, int64_t ts);
+  void on_udp(Flow& f, int side, const DecodedPacket& p, int64_t ts);
+  void inspect_datagram(Flow& f, int side, const DecodedPacket& p);
+  void consume_tcp(Flow& f, int side, const uint8_t* data, size_t len);
+  void consume_tls(Flow& f, int side);
+  void handle_handshake(Flow& f, int side, uint8_t type, const uint8_t* body, size_t len, char transport);
+  void consume_http(Flow& f, int side);
+  void finish_side(Flow& f, int side);
+  void maybe_emit_early(Flow& f);
+  void emit(Flow& f);
+  FlowAnalysis& analysis(Flow& f);
+
+  EngineConfig config_;
+  Counters counters_;
+  FlowTable<Flow> table_;
+  std::vector<FlowRecord> ready_;
+  uint64_t next_stream_[2] = {0, 0};  // tcp, udp: numbered like tshark's tcp.stream/udp.stream
+};
+
+}  // namespace ja4

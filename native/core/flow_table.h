@@ -1,0 +1,139 @@
+// A bounded table of flows: open addressing with linear probing over flow
+// indices, plus an intrusive least-recently-seen list for idle and capacity
+// eviction. Flow objects live in a deque so their addresses stay stable;
+// freed slots are reused.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "flow_key.h"
+
+namespace ja4 {
+
+template <typename Flow>
+class FlowTable {
+ public:
+  static constexpr uint32_t kNone = 0xffffffffu;
+
+  explicit FlowTable(size_t max_flows) : max_flows_(max_flows ? max_flows : 1) {
+    size_t cap = 1024;
+    while (cap < max_flows_ * 2) cap <<= 1;
+    slots_.assign(cap, Slot{});
+    mask_ = cap - 1;
+  }
+
+  size_t size() const { return size_; }
+  size_t max_flows() const { return max_flows_; }
+
+  // Finds the flow for `key`, or nullptr.
+  Flow* find(const FlowKey& key, uint64_t hash) {
+    for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.index == kNone) return nullptr;
+      if (s.hash == hash && flows_[s.index].key == key) return &flows_[s.index];
+    }
+  }
+
+  // Inserts a new flow for key (which must not be present). The caller must
+  // make room first when full().
+  Flow* insert(const FlowKey& key, uint64_t hash) {
+    uint32_t idx;
+    if (!free_.empty()) {
+      idx = free_.back();
+      free_.pop_back();
+      flows_[idx] = Flow{};
+    } else {
+      idx = static_cast<uint32_t>(flows_.size());
+      flows_.emplace_back();
+    }
+    Flow& f = flows_[idx];
+    f.key = key;
+    f.hash = hash;
+    f.index = idx;
+    size_t i = hash & mask_;
+    while (slots_[i].index != kNone) i = (i + 1) & mask_;
+    slots_[i] = Slot{hash, idx};
+    ++size_;
+    link_front(f);
+    return &f;
+  }
+
+  bool full() const { return size_ >= max_flows_; }
+
+  // Marks the flow most recently seen.
+  void touch(Flow& f) {
+    if (head_ == f.index) return;
+    unlink(f);
+    link_front(f);
+  }
+
+  // Least recently seen flow, or nullptr.
+  Flow* oldest() { return tail_ == kNone ? nullptr : &flows_[tail_]; }
+
+  void erase(Flow& f) {
+    // Backward-shift deletion keeps probe chains intact without tombstones.
+    size_t i = f.hash & mask_;
+    while (slots_[i].index != f.index) i = (i + 1) & mask_;
+    size_t j = i;
+    for (;;) {
+      j = (j + 1) & mask_;
+      if (slots_[j].index == kNone) break;
+      size_t home = slots_[j].hash & mask_;
+      // Move j into the hole at i if its home is not in (i, j] cyclically.
+      bool between = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
+      if (!between) {
+        slots_[i] = slots_[j];
+        i = j;
+      }
+    }
+    slots_[i] = Slot{};
+    unlink(f);
+    uint32_t idx = f.index;
+    f = Flow{};  // releases per-flow buffers now, not at reuse
+    f.index = idx;
+    free_.push_back(idx);
+    --size_;
+  }
+
+  template <typename F>
+  void for_each(F&& fn) {
+    for (uint32_t i = head_; i != kNone;) {
+      uint32_t next = flows_[i].lru_next;
+      fn(flows_[i]);
+      i = next;
+    }
+  }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t index = kNone;
+  };
+
+  void link_front(Flow& f) {
+    f.lru_prev = kNone;
+    f.lru_next = head_;
+    if (head_ != kNone) flows_[head_].lru_prev = f.index;
+    head_ = f.index;
+    if (tail_ == kNone) tail_ = f.index;
+  }
+  void unlink(Flow& f) {
+    if (f.lru_prev != kNone) flows_[f.lru_prev].lru_next = f.lru_next;
+    else head_ = f.lru_next;
+    if (f.lru_next != kNone) flows_[f.lru_next].lru_prev = f.lru_prev;
+    else tail_ = f.lru_prev;
+    f.lru_prev = f.lru_next = kNone;
+  }
+
+  size_t max_flows_;
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+  std::deque<Flow> flows_;
+  std::vector<uint32_t> free_;
+  size_t size_ = 0;
+  uint32_t head_ = kNone, tail_ = kNone;
+};
+
+}  // namespace ja4

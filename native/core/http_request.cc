@@ -1,0 +1,89 @@
+#include "http_request.h"
+
+#include <cstring>
+
+namespace ja4 {
+
+namespace {
+
+bool is_token_upper(uint8_t c) { return c >= 'A' && c <= 'Z'; }
+
+std::string trim(const char* b, const char* e) {
+  while (b < e && (*b == ' ' || *b == '\t')) ++b;
+  while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) --e;
+  return std::string(b, e);
+}
+
+bool iequals(const std::string& a, const char* b) {
+  size_t n = std::strlen(b);
+  if (a.size() != n) return false;
+  for (size_t i = 0; i < n; ++i) {
+    char x = a[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (x != b[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool looks_like_http_request(const uint8_t* data, size_t len) {
+  size_t i = 0;
+  for (; i < len && i < 8; ++i) {
+    if (data[i] == ' ') return i >= 3;  // GET, PUT, POST, DELETE, OPTIONS, ...
+    if (!is_token_upper(data[i])) return false;
+  }
+  return false;
+}
+
+HttpParse parse_http_request(const uint8_t* data, size_t len, size_t max_head, HttpRequest& out,
+                             size_t& consumed, bool& chunked) {
+  const char* p = reinterpret_cast<const char*>(data);
+  const char* end = p + (len < max_head ? len : max_head);
+  // Find the end of the head: CRLFCRLF (bare LF tolerated, RFC 9112 2.2).
+  const char* head_end = nullptr;
+  for (const char* q = p; q < end; ++q) {
+    if (*q != '\n') continue;
+    if (q + 1 < end && q[1] == '\n') { head_end = q + 2; break; }
+    if (q + 2 < end && q[1] == '\r' && q[2] == '\n') { head_end = q + 3; break; }
+  }
+  if (!head_end) return len >= max_head ? HttpParse::Bad : HttpParse::NeedMore;
+
+  // Request line: method SP target SP version
+  const char* line_end = static_cast<const char*>(std::memchr(p, '\n', head_end - p));
+  const char* sp1 = static_cast<const char*>(std::memchr(p, ' ', line_end - p));
+  if (!sp1) return HttpParse::NotHttp;
+  const char* sp2 = nullptr;
+  for (const char* q = line_end; q > sp1; --q)
+    if (*q == ' ') { sp2 = q; break; }
+  if (!sp2 || sp2 == sp1) return HttpParse::Bad;
+  out.method.assign(p, sp1);
+  out.target.assign(sp1 + 1, sp2);
+  out.version = trim(sp2 + 1, line_end);
+  if (out.version.compare(0, 5, "HTTP/") != 0) return HttpParse::Bad;
+
+  size_t content_length = 0;
+  chunked = false;
+  const char* q = line_end + 1;
+  while (q < head_end) {
+    const char* le = static_cast<const char*>(std::memchr(q, '\n', head_end - q));
+    if (!le) break;
+    if (le == q || (le == q + 1 && *q == '\r')) break;  // blank line
+    const char* colon = static_cast<const char*>(std::memchr(q, ':', le - q));
+    if (colon) {
+      HttpHeader h{std::string(q, colon), trim(colon + 1, le)};
+      if (iequals(h.name, "content-length")) {
+        content_length = std::strtoull(h.value.c_str(), nullptr, 10);
+      } else if (iequals(h.name, "transfer-encoding") &&
+                 h.value.find("chunked") != std::string::npos) {
+        chunked = true;
+      }
+      out.headers.push_back(std::move(h));
+    }
+    q = le + 1;
+  }
+  consumed = static_cast<size_t>(head_end - p) + (chunked ? 0 : content_length);
+  return HttpParse::Ok;
+}
+
+}  // namespace ja4

@@ -1,0 +1,65 @@
+#include "json_writer.h"
+
+namespace ja4 {
+
+namespace {
+// Length of the valid UTF-8 sequence starting at s[i], or 0 (RFC 3629 4).
+size_t utf8_len(std::string_view s, size_t i) {
+  auto b = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
+  uint8_t c = b(i);
+  size_t n = s.size() - i;
+  auto cont = [&](size_t k) { return k < s.size() && (b(k) & 0xc0) == 0x80; };
+  if (c >= 0xc2 && c <= 0xdf) return n >= 2 && cont(i + 1) ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    if (n < 3 || !cont(i + 1) || !cont(i + 2)) return 0;
+    if (c == 0xe0 && b(i + 1) < 0xa0) return 0;  // overlong
+    if (c == 0xed && b(i + 1) > 0x9f) return 0;  // surrogates
+    return 3;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    if (n < 4 || !cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
+    if (c == 0xf0 && b(i + 1) < 0x90) return 0;
+    if (c == 0xf4 && b(i + 1) > 0x8f) return 0;
+    return 4;
+  }
+  return 0;
+}
+}  // namespace
+
+void json_append_string(std::string& out, std::string_view s) {
+  static const char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (size_t i = 0; i < s.size();) {
+    uint8_t c = static_cast<uint8_t>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (c < 0x20 || c == 0x7f) {
+            out += "\\u00";
+            out.push_back(kHex[c >> 4]);
+            out.push_back(kHex[c & 0xf]);
+          } else {
+            out.push_back(static_cast<char>(c));
+          }
+      }
+      ++i;
+      continue;
+    }
+    size_t n = utf8_len(s, i);
+    if (n == 0) {
+      out += "\\ufffd";
+      ++i;
+    } else {
+      out.append(s.data() + i, n);
+      i += n;
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace ja4

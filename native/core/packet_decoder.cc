@@ -1,0 +1,321 @@
+#include "packet_decoder.h"
+
+#include <cstring>
+
+#include "byte_reader.h"
+
+namespace ja4 {
+
+namespace {
+
+constexpr uint16_t kEtherIPv4 = 0x0800;
+constexpr uint16_t kEtherIPv6 = 0x86dd;
+constexpr uint16_t kEtherVlan = 0x8100;
+constexpr uint16_t kEtherQinQ = 0x88a8;
+constexpr uint16_t kEtherQinQOld = 0x9100;
+constexpr uint16_t kEtherTransparentBridging = 0x6558;  // Ethernet in GRE (NVGRE)
+constexpr uint16_t kEtherErspan2 = 0x88be;              // ERSPAN type I and II
+constexpr uint16_t kEtherErspan3 = 0x22eb;              // ERSPAN type III
+constexpr uint16_t kVxlanPort = 4789;
+constexpr uint16_t kGenevePort = 6081;
+constexpr int kMaxTunnelDepth = 4;
+
+// BSD loopback address families for IPv6 differ per OS (24 NetBSD/OpenBSD,
+// 28 FreeBSD, 30 macOS).
+bool bsd_family_is_ipv6(uint32_t af) { return af == 24 || af == 28 || af == 30; }
+
+class Decoder {
+ public:
+  Decoder(DecodedPacket& out, Counters& c) : out_(out), c_(c) {}
+
+  bool link(int linktype, ByteReader r) {
+    switch (linktype) {
+      case kLinkEthernet: return ethernet(r);
+      case kLinkNull: case kLinkLoop: {
+        if (r.remaining() < 4) return fail(c_.truncated_link);
+        const uint8_t* p = r.data();
+        // DLT_NULL stores the family in host byte order of the capturing
+        // machine: accept either order.
+        uint32_t le = p[0] | (p[1] << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
+        uint32_t be = (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (p[2] << 8) | p[3];
+        r.skip(4);
+        if (le == 2 || be == 2) return ipv4(r);
+        if (bsd_family_is_ipv6(le) || bsd_family_is_ipv6(be)) return ipv6(r);
+        return fail(c_.non_ip);
+      }
+      case kLinkRaw: case kLinkRawAlt: return raw_ip(r);
+      case kLinkIPv4: return ipv4(r);
+      case kLinkIPv6: return ipv6(r);
+      case kLinkLinuxSll: {
+        // packet type(2) arphrd(2) addr len(2) addr(8) protocol(2)
+        if (r.remaining() < 16) return fail(c_.truncated_link);
+        r.skip(14);
+        return ethertype(r.u16(), r);
+      }
+      case kLinkLinuxSll2: {
+        // protocol(2) reserved(2) ifindex(4) arphrd(2) pkttype(1) addrlen(1) addr(8)
+        if (r.remaining() < 20) return fail(c_.truncated_link);
+        uint16_t proto = r.u16();
+        r.skip(18);
+        return ethertype(proto, r);
+      }
+      default: return fail(c_.unsupported_linktype);
+    }
+  }
+
+ private:
+  bool fail(uint64_t& counter) {
+    ++counter;
+    return false;
+  }
+
+  bool ethernet(ByteReader r) {
+    if (r.remaining() < 14) return fail(c_.truncated_link);
+    r.skip(12);
+    return ethertype(r.u16(), r);
+  }
+
+  bool ethertype(uint16_t type, ByteReader r) {
+    // 802.1Q and QinQ: any number of 4-byte tags, each followed by the next type.
+    for (int tags = 0; type == kEtherVlan || type == kEtherQinQ || type == kEtherQinQOld; ++tags) {
+      if (tags > 8 || r.remaining() < 4) return fail(c_.truncated_link);
+      r.skip(2);
+      type = r.u16();
+    }
+    if (type == kEtherIPv4) return ipv4(r);
+    if (type == kEtherIPv6) return ipv6(r);
+    return fail(c_.non_ip);
+  }
+
+  bool raw_ip(ByteReader r) {
+    if (r.empty()) return fail(c_.truncated_ip);
+    uint8_t v = r.data()[0] >> 4;
+    if (v == 4) return ipv4(r);
+    if (v == 6) return ipv6(r);
+    return fail(c_.bad_ip_header);
+  }
+
+  void set_address(IpAddress& a, uint8_t version, const uint8_t* p) {
+    a.version = version;
+    std::memset(a.bytes, 0, sizeof a.bytes);
+    std::memcpy(a.bytes, p, version == 4 ? 4 : 16);
+  }
+
+  bool ipv4(ByteReader r) {
+    if (r.remaining() < 20) return fail(c_.truncated_ip);
+    const uint8_t* h = r.data();
+    if ((h[0] >> 4) != 4) return fail(c_.bad_ip_header);
+    size_t ihl = size_t(h[0] & 0x0f) * 4;
+    if (ihl < 20) return fail(c_.bad_ip_header);
+    if (r.remaining() < ihl) return fail(c_.truncated_ip);
+    size_t total = (size_t(h[2]) << 8) | h[3];
+    // Trust the IP total length over the capture (Ethernet pads short frames),
+    // but never beyond what was captured; 0 happens with TSO captures.
+    size_t avail = r.remaining();
+    if (total < ihl || total > avail) total = avail;
+    note_ip(4, h + 12, h + 16, h[8]);
+    uint16_t frag = static_cast<uint16_t>((h[6] << 8) | h[7]);
+    if (frag & 0x1fff) return fail(c_.ip_fragments);  // non-first fragment
+    ByteReader payload(h + ihl, total - ihl);
+    return transport(h[9], payload);
+  }
+
+  bool ipv6(ByteReader r) {
+    if (r.remaining() < 40) return fail(c_.truncated_ip);
+    const uint8_t* h = r.data();
+    if ((h[0] >> 4) != 6) return fail(c_.bad_ip_header);
+    size_t plen = (size_t(h[4]) << 8) | h[5];
+    note_ip(6, h + 8, h + 24, h[7]);
+    r.skip(40);
+    size_t avail = r.remaining();
+    // plen 0 is a jumbogram or TSO capture: use what was captured.
+    if (plen == 0 || plen > avail) plen = avail;
+    ByteReader p(r.data(), plen);
+    uint8_t next = h[6];
+    // RFC 8200 4.1: extension headers in a chain, each starting with
+    // Next Header and (except Fragment) a length in 8-octet units.
+    for (int i = 0; i < 16; ++i) {
+      switch (next) {
+        case 0: case 43: case 60: case 135: case 139: case 140: {  // HBH, routing, dest opts, mobility, HIP, shim6
+          if (p.remaining() < 8) return fail(c_.truncated_ipv6_ext);
+          uint8_t nh = p.data()[0];
+          size_t len = (size_t(p.data()[1]) + 1) * 8;
+          if (p.remaining() < len) return fail(c_.truncated_ipv6_ext);
+          p.skip(len);
+          next = nh;
+          continue;
+        }
+        case 44: {  // Fragment: fixed 8 bytes
+          if (p.remaining() < 8) return fail(c_.truncated_ipv6_ext);
+          uint8_t nh = p.data()[0];
+          uint16_t off = static_cast<uint16_t>((p.data()[2] << 8) | p.data()[3]) >> 3;
+          p.skip(8);
+          if (off != 0) return fail(c_.ip_fragments);
+          next = nh;
+          continue;
+        }
+        case 51: {  // AH: length in 4-octet units, minus 2
+          if (p.remaining() < 8) return fail(c_.truncated_ipv6_ext);
+          uint8_t nh = p.data()[0];
+          size_t len = (size_t(p.data()[1]) + 2) * 4;
+          if (p.remaining() < len) return fail(c_.truncated_ipv6_ext);
+          p.skip(len);
+          next = nh;
+          continue;
+        }
+        default:
+          return transport(next, p);
+      }
+    }
+    return fail(c_.truncated_ipv6_ext);
+  }
+
+  // Records the addresses of the current (innermost so far) IP header; the
+  // TTL is only taken from the outermost one.
+  void note_ip(uint8_t version, const uint8_t* src, const uint8_t* dst, uint8_t ttl) {
+    ++c_.ip_packets;
+    set_address(out_.src, version, src);
+    set_address(out_.dst, version, dst);
+    if (depth_ == 0) out_.ttl = ttl;
+  }
+
+  bool enter_tunnel() {
+    if (++depth_ > kMaxTunnelDepth) return fail(c_.tunnel_too_deep);
+    out_.tunneled = true;
+    return true;
+  }
+
+  bool transport(uint8_t proto, ByteReader r) {
+    switch (proto) {
+      case 6: return tcp(r);
+      case 17: return udp(r);
+      case 4: return enter_tunnel() && ipv4(r);    // IP-in-IP
+      case 41: return enter_tunnel() && ipv6(r);   // IPv6-in-IPv4 (6in4)
+      case 47: return enter_tunnel() && gre(r);
+      default: return false;  // ICMP, ESP, ...: not ours, not an error
+    }
+  }
+
+  bool gre(ByteReader r) {
+    // RFC 2784/2890: flags(2) protocol(2) [checksum+reserved(4)] [key(4)] [seq(4)]
+    if (r.remaining() < 4) return fail(c_.bad_tunnel_header);
+    uint16_t flags = r.u16();
+    uint16_t proto = r.u16();
+    size_t opt = 0;
+    if (flags & 0x8000) opt += 4;  // C
+    if (flags & 0x2000) opt += 4;  // K
+    if (flags & 0x1000) opt += 4;  // S
+    if (r.remaining() < opt) return fail(c_.bad_tunnel_header);
+    r.skip(opt);
+    ++c_.tunneled_packets;
+    switch (proto) {
+      case kEtherIPv4: return ipv4(r);
+      case kEtherIPv6: return ipv6(r);
+      case kEtherTransparentBridging: return ethernet(r);
+      case kEtherErspan2:
+        // ERSPAN type I has no sequence number (S bit clear) and no header;
+        // type II carries an 8-byte ERSPAN header.
+        if (flags & 0x1000) {
+          if (r.remaining() < 8) return fail(c_.bad_tunnel_header);
+          r.skip(8);
+        }
+        return ethernet(r);
+      case kEtherErspan3: {
+        // Type III: 12-byte header, plus an 8-byte platform sub-header when O is set.
+        if (r.remaining() < 12) return fail(c_.bad_tunnel_header);
+        bool o = r.data()[11] & 0x01;
+        r.skip(12);
+        if (o) {
+          if (r.remaining() < 8) return fail(c_.bad_tunnel_header);
+          r.skip(8);
+        }
+        return ethernet(r);
+      }
+      default: return fail(c_.bad_tunnel_header);
+    }
+  }
+
+  bool tcp(ByteReader r) {
+    if (r.remaining() < 20) return fail(c_.truncated_tcp);
+    const uint8_t* h = r.data();
+    size_t off = size_t(h[12] >> 4) * 4;
+    if (off < 20) return fail(c_.bad_tcp_header);
+    if (r.remaining() < off) return fail(c_.truncated_tcp);
+    ++c_.tcp_packets;
+    out_.protocol = 6;
+    out_.src_port = static_cast<uint16_t>((h[0] << 8) | h[1]);
+    out_.dst_port = static_cast<uint16_t>((h[2] << 8) | h[3]);
+    out_.seq = (uint32_t(h[4]) << 24) | (uint32_t(h[5]) << 16) | (uint32_t(h[6]) << 8) | h[7];
+    out_.ack = (uint32_t(h[8]) << 24) | (uint32_t(h[9]) << 16) | (uint32_t(h[10]) << 8) | h[11];
+    out_.tcp_flags = h[13];
+    out_.window = static_cast<uint16_t>((h[14] << 8) | h[15]);
+    out_.tcp_options = h + 20;
+    out_.tcp_options_len = static_cast<uint8_t>(off - 20);
+    out_.payload = h + off;
+    out_.payload_len = static_cast<uint32_t>(r.remaining() - off);
+    return true;
+  }
+
+  bool udp(ByteReader r) {
+    if (r.remaining() < 8) return fail(c_.truncated_udp);
+    const uint8_t* h = r.data();
+    uint16_t sport = static_cast<uint16_t>((h[0] << 8) | h[1]);
+    uint16_t dport = static_cast<uint16_t>((h[2] << 8) | h[3]);
+    size_t len = (size_t(h[4]) << 8) | h[5];
+    size_t avail = r.remaining();
+    if (len < 8 || len > avail) len = avail;
+    ByteReader payload(h + 8, len - 8);
+    // VXLAN (RFC 7348) and Geneve (RFC 8926) carry Ethernet frames over UDP.
+    if (dport == kVxlanPort && depth_ < kMaxTunnelDepth && payload.remaining() >= 8 &&
+        (payload.data()[0] & 0x08)) {
+      if (!enter_tunnel()) return false;
+      ++c_.tunneled_packets;
+      payload.skip(8);
+      return ethernet(payload);
+    }
+    if (dport == kGenevePort && depth_ < kMaxTunnelDepth && payload.remaining() >= 8) {
+      const uint8_t* g = payload.data();
+      size_t opt_len = size_t(g[0] & 0x3f) * 4;
+      uint16_t proto = static_cast<uint16_t>((g[2] << 8) | g[3]);
+      if ((g[0] >> 6) == 0 && payload.remaining() >= 8 + opt_len) {
+        if (!enter_tunnel()) return false;
+        ++c_.tunneled_packets;
+        payload.skip(8 + opt_len);
+        if (proto == kEtherTransparentBridging) return ethernet(payload);
+        return ethertype(proto, payload);
+      }
+    }
+    ++c_.udp_packets;
+    out_.protocol = 17;
+    out_.src_port = sport;
+    out_.dst_port = dport;
+    out_.payload = payload.data();
+    out_.payload_len = static_cast<uint32_t>(payload.remaining());
+    return true;
+  }
+
+  DecodedPacket& out_;
+  Counters& c_;
+  int depth_ = 0;
+};
+
+}  // namespace
+
+bool linktype_supported(int linktype) {
+  switch (linktype) {
+    case kLinkNull: case kLinkEthernet: case kLinkRaw: case kLinkRawAlt: case kLinkLoop:
+    case kLinkLinuxSll: case kLinkIPv4: case kLinkIPv6: case kLinkLinuxSll2:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool decode_packet(int linktype, const uint8_t* data, size_t caplen, DecodedPacket& out,
+                   Counters& counters) {
+  out = DecodedPacket{};
+  Decoder d(out, counters);
+  return d.link(linktype, ByteReader(data, caplen));
+}
+
+}  // namespace ja4

@@ -1,0 +1,745 @@
+#include "ssh_fingerprint.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "byte_reader.h"
+#include "hash.h"
+
+namespace ja4::ssh {
+
+namespace {
+
+constexpr uint16_t kFlagFin = 0x001, kFlagSyn = 0x002, kFlagRst = 0x004;
+constexpr uint16_t kBareAck = 0x010;  // ssh.rs: tcp.flags == "0x0010"
+
+constexpr int kVersionUnknown = 0, kVersion1 = 1, kVersion2 = 2;
+constexpr int kKexDh = 0, kKexDhGex = 1, kKexEcdh = 2;
+
+constexpr uint8_t kMsgKexinit = 20, kMsgNewkeys = 21;
+
+// Wireshark's sequence-number comparisons (packet-tcp.h LT_SEQ / GT_SEQ).
+bool lt_seq(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) < 0; }
+bool gt_seq(uint32_t a, uint32_t b) { return static_cast<int32_t>(b - a) < 0; }
+
+// tshark keeps offsets in a C int; adding a guint wraps modulo 2^32.
+int64_t add32(int64_t off, uint32_t delta) {
+  return static_cast<int32_t>(static_cast<uint32_t>(off) + delta);
+}
+
+// A field value as tshark shows an ENC_ASCII string: the C string stops at
+// the first NUL, bytes >= 0x80 become U+FFFD.
+std::string ascii_field(const uint8_t* p, size_t n) {
+  std::string s;
+  s.reserve(n);
+  for (size_t i = 0; i < n && p[i] != 0; ++i) {
+    if (p[i] < 0x80)
+      s.push_back(static_cast<char>(p[i]));
+    else
+      s.append("\xEF\xBF\xBD");
+  }
+  return s;
+}
+
+bool has_prefix(const std::string& s, const char* prefix) {
+  return s.compare(0, std::strlen(prefix), prefix) == 0;
+}
+
+bool caseeq_prefix(const uint8_t* p, size_t n, const char* lit) {
+  size_t k = std::strlen(lit);
+  if (n < k) return false;  // tvb_strncaseeql() fails when bytes are missing
+  for (size_t i = 0; i < k; ++i) {
+    uint8_t a = p[i], b = static_cast<uint8_t>(lit[i]);
+    if (a >= 'A' && a <= 'Z') a = static_cast<uint8_t>(a - 'A' + 'a');
+    if (b >= 'A' && b <= 'Z') b = static_cast<uint8_t>(b - 'A' + 'a');
+    if (a != b) return false;
+  }
+  return true;
+}
+
+// g_strsplit(s, ",", 0): "" gives no element.
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  if (s.empty()) return out;
+  size_t start = 0;
+  for (;;) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string::npos) {
+      out.push_back(s.substr(start));
+      return out;
+    }
+    out.push_back(s.substr(start, comma - start));
+    start = comma + 1;
+  }
+}
+
+// packet-ssh.c ssh_choose_algo(): the first client algorithm the server has.
+bool choose_algo(const std::string& client, const std::string& server, std::string& out) {
+  std::vector<std::string> s = split_commas(server);
+  for (const std::string& c : split_commas(client)) {
+    if (std::find(s.begin(), s.end(), c) != s.end()) {
+      out = c;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+// The bytes one SSH dissector call sees, with tshark's bounds rules: every
+// accessor returns false where tshark would throw (ending that dissection).
+struct SshFingerprinter::Tvb {
+  const uint8_t* p;
+  int64_t len;
+
+  bool has(int64_t off, int64_t n) const { return off >= 0 && n >= 0 && off <= len && n <= len - off; }
+  bool u8(int64_t off, uint8_t& v) const {
+    if (!has(off, 1)) return false;
+    v = p[off];
+    return true;
+  }
+  bool u32(int64_t off, uint32_t& v) const {
+    if (!has(off, 4)) return false;
+    ByteReader r(p + off, 4);
+    v = r.u32();
+    return r.ok();
+  }
+  // proto_tree_add_item() / tvb_memdup() / tvb_get_string_enc() with a
+  // length that tshark holds in a gint: -1 means "to the end" (needs at
+  // least one byte there), other negative lengths throw.
+  bool item(int64_t off, uint32_t len_u) const {
+    int32_t l = static_cast<int32_t>(len_u);
+    if (l == -1) return off >= 0 && off < len;
+    if (l < 0) return false;
+    return has(off, l);
+  }
+  // The bytes item() accepted, as an ENC_ASCII field value.
+  std::string str(int64_t off, uint32_t len_u) const {
+    int32_t l = static_cast<int32_t>(len_u);
+    size_t n = l == -1 ? static_cast<size_t>(len - off) : static_cast<size_t>(l);
+    return ascii_field(p + off, n);
+  }
+  // ssh_tree_add_mpint() / ssh_tree_add_string(): uint32 length + bytes;
+  // returns what tshark returns (4 + length, as an int).
+  bool mpint(int64_t off, uint32_t& adv) const {
+    uint32_t n;
+    if (!u32(off, n) || !item(off + 4, n)) return false;
+    adv = 4u + n;
+    return true;
+  }
+};
+
+SshFingerprinter::SshFingerprinter(size_t sample_size, size_t max_windows)
+    : sample_size_(sample_size ? sample_size : kDefaultSampleSize), max_windows_(max_windows) {}
+
+// ---------------------------------------------------------------------------
+// Entry points
+
+void SshFingerprinter::on_segment(const TcpSegment& seg) {
+  if (finished_) return;
+  process(seg);
+}
+
+void SshFingerprinter::on_stream_data(bool from_client, const uint8_t* data, size_t len) {
+  if (finished_ || !data || !len) return;
+  Direction& d = dir_[from_client ? 0 : 1];
+  size_t room = kMaxPduBytes > d.pending.size() ? kMaxPduBytes - d.pending.size() : 0;
+  d.pending.append(reinterpret_cast<const char*>(data), std::min(room, len));
+  if (awaiting_ && awaiting_from_client_ == from_client &&
+      d.pending.size() >= awaiting_len_) {
+    flush_awaiting();
+  }
+}
+
+void SshFingerprinter::on_packet(bool from_client, uint32_t payload_len, uint16_t tcp_flags) {
+  if (finished_) return;
+  flush_awaiting();
+  awaiting_ = true;
+  awaiting_from_client_ = from_client;
+  awaiting_len_ = payload_len;
+  awaiting_flags_ = tcp_flags;
+  // Process now if the bytes are already there; else wait for
+  // on_stream_data() or the next packet.
+  if (payload_len == 0 || dir_[from_client ? 0 : 1].pending.size() >= payload_len) flush_awaiting();
+}
+
+// Turns the fallback calls into a synthetic in-order segment.
+void SshFingerprinter::flush_awaiting() {
+  if (!awaiting_) return;
+  awaiting_ = false;
+  const bool from_client = awaiting_from_client_;
+  const uint32_t len = awaiting_len_;
+  const uint16_t flags = awaiting_flags_;
+  Direction& d = dir_[from_client ? 0 : 1];
+  size_t have = std::min<size_t>(d.pending.size(), len);
+  if (len > 0 && have == 0) {
+    // No bytes: the engine's reassembler dropped it (a retransmission), and
+    // tshark would not dissect it either.
+    ++frame_;
+    fields_ = Fields();
+    last_was_ssh_ = false;
+    count_packet(from_client, len, flags, false);
+    return;
+  }
+  TcpSegment seg;
+  seg.from_client = from_client;
+  seg.flags = flags;
+  seg.payload_len = len;
+  seg.seq = d.synth_seq;
+  d.synth_seq += len + ((flags & (kFlagSyn | kFlagFin)) ? 1u : 0u);
+  std::string bytes = d.pending.substr(0, have);
+  d.pending.erase(0, have);
+  seg.payload = reinterpret_cast<const uint8_t*>(bytes.data());
+  seg.captured_len = have;
+  process(seg);
+}
+
+void SshFingerprinter::finish() {
+  if (finished_) return;
+  flush_awaiting();
+  finished_ = true;
+  if (!len_counts_[0].empty() || !len_counts_[1].empty()) emit_window();
+  std::string().swap(dir_[0].msp_data);
+  std::string().swap(dir_[1].msp_data);
+  std::string().swap(dir_[0].pending);
+  std::string().swap(dir_[1].pending);
+}
+
+bool SshFingerprinter::has_extras() const {
+  return !extras_.hassh.empty() || !extras_.hassh_server.empty() ||
+         !extras_.ssh_protocol_client.empty() || !extras_.ssh_protocol_server.empty() ||
+         !extras_.encryption_algorithm.empty();
+}
+
+// ---------------------------------------------------------------------------
+// TCP (packet-tcp.c): which payloads reach the SSH dissector, and how.
+
+void SshFingerprinter::process(const TcpSegment& seg) {
+  ++frame_;
+  fields_ = Fields();
+  Direction& d = dir_[seg.from_client ? 0 : 1];
+  const uint16_t flags = seg.flags;
+
+  if (!d.seen) {
+    d.seen = true;
+    // Relative sequence numbers: the SYN is 0, else the first segment is 1.
+    d.base = (flags & kFlagSyn) ? seg.seq : seg.seq - 1;
+  }
+  const uint32_t rel = seg.seq - d.base;
+  const uint32_t len = seg.payload_len;
+
+  // tcp_analyze_sequence_number(): keep-alive, then retransmission /
+  // out-of-order (the segment starts below the highest byte seen so far).
+  bool keep_alive = d.nextseq != 0 && len <= 1 && rel == d.nextseq - 1 &&
+                    !(flags & (kFlagSyn | kFlagFin | kFlagRst));
+  bool old_data = !keep_alive && d.nextseq != 0 &&
+                  (len > 0 || (flags & (kFlagSyn | kFlagFin))) && lt_seq(rel, d.nextseq);
+  uint32_t end = rel + len + ((flags & (kFlagSyn | kFlagFin)) ? 1 : 0);
+  if (d.nextseq == 0 || gt_seq(end, d.nextseq)) d.nextseq = end;
+
+  bool has_ssh = false;
+  if (len > 0 && !keep_alive && !old_data) {
+    size_t captured = seg.payload ? std::min<size_t>(seg.captured_len, len) : 0;
+    if (captured < len) {
+      // Truncated capture: no reassembly, the dissector sees what is there.
+      if (captured > 0) {
+        has_ssh = dissect_fresh(d, seg.from_client, rel, seg.payload, captured, false);
+      }
+    } else {
+      has_ssh = new_data(d, seg.from_client, rel, seg.payload, len, true);
+    }
+  }
+
+  last_was_ssh_ = has_ssh;
+  count_packet(seg.from_client, len, flags, has_ssh);
+  if (has_ssh) update_extras(seg.from_client);
+}
+
+// desegment_tcp(): a new in-order (or ahead-of-a-gap) segment. Returns
+// whether the SSH dissector ran on any of it.
+bool SshFingerprinter::new_data(Direction& d, bool from_client, uint32_t rel,
+                                const uint8_t* p, size_t len, bool can_desegment) {
+  bool ran = false;
+  while (len > 0) {
+    const uint32_t nxtseq = rel + static_cast<uint32_t>(len);
+    // The latest MSP starting before this sequence number that still wants
+    // it (plain unsigned comparisons, as tshark does).
+    if (d.msp_valid && !d.msp_done && d.msp_seq < rel && d.msp_nxtpdu > rel) {
+      if (rel != d.msp_end) d.msp_hole = true;  // bytes in between were never seen
+      size_t take = len;
+      bool complete = true;
+      if (!d.msp_entire) {
+        uint32_t stop = lt_seq(nxtseq, d.msp_nxtpdu) ? nxtseq : d.msp_nxtpdu;
+        take = static_cast<size_t>(stop - rel);
+        complete = !lt_seq(nxtseq, d.msp_nxtpdu);
+      }
+      if (d.msp_data.size() + take <= kMaxPduBytes) {
+        d.msp_data.append(reinterpret_cast<const char*>(p), take);
+      } else {
+        d.msp_overflow = true;
+      }
+      d.msp_end = rel + static_cast<uint32_t>(take);
+      if (!complete || d.msp_hole) return ran;  // "TCP segment of a reassembled PDU"
+      d.msp_done = true;
+      ran = true;
+      if (!d.msp_overflow) {
+        std::string pdu;
+        pdu.swap(d.msp_data);
+        Tvb t{reinterpret_cast<const uint8_t*>(pdu.data()), static_cast<int64_t>(pdu.size())};
+        Desegment ds;
+        bool ok = dissect_ssh(t, !from_client, can_desegment, ds);
+        if (!ok) return ran;  // the exception also drops the rest of the segment
+        if (ds.need) {
+          // Still short: a new MSP from the requested offset, the bytes
+          // already held included.
+          uint32_t start = d.msp_seq + static_cast<uint32_t>(ds.offset);
+          uint32_t tvb_end = d.msp_seq + static_cast<uint32_t>(pdu.size());
+          d.msp_valid = true;
+          d.msp_done = false;
+          d.msp_hole = false;
+          d.msp_overflow = false;
+          d.msp_entire = ds.one_more;
+          d.msp_seq = start;
+          d.msp_end = tvb_end;
+          d.msp_nxtpdu = ds.one_more ? tvb_end + 1 : tvb_end + ds.len;
+          d.msp_data.assign(pdu, static_cast<size_t>(ds.offset), std::string::npos);
+          if (d.msp_data.size() > kMaxPduBytes) {
+            d.msp_data.clear();
+            d.msp_overflow = true;
+          }
+        }
+      } else {
+        // Too long to keep: counted as dissected, content unknown.
+        std::string().swap(d.msp_data);
+      }
+      p += take;
+      len -= take;
+      rel += static_cast<uint32_t>(take);
+      continue;  // bytes after the PDU are dissected afresh
+    }
+    ran |= dissect_fresh(d, from_client, rel, p, len, can_desegment);
+    return ran;
+  }
+  return ran;
+}
+
+bool SshFingerprinter::dissect_fresh(Direction& d, bool from_client, uint32_t rel,
+                                     const uint8_t* p, size_t len, bool can_desegment) {
+  Tvb t{p, static_cast<int64_t>(len)};
+  Desegment ds;
+  bool ok = dissect_ssh(t, !from_client, can_desegment, ds);
+  if (ok && ds.need && can_desegment) {
+    uint32_t nxtseq = rel + static_cast<uint32_t>(len);
+    d.msp_valid = true;
+    d.msp_done = false;
+    d.msp_hole = false;
+    d.msp_overflow = false;
+    d.msp_entire = ds.one_more;
+    d.msp_seq = rel + static_cast<uint32_t>(ds.offset);
+    d.msp_end = nxtseq;
+    d.msp_nxtpdu = ds.one_more ? nxtseq + 1 : nxtseq + ds.len;
+    size_t keep = len - static_cast<size_t>(ds.offset);
+    if (keep <= kMaxPduBytes) {
+      d.msp_data.assign(reinterpret_cast<const char*>(p) + ds.offset, keep);
+    } else {
+      d.msp_data.clear();
+      d.msp_overflow = true;
+    }
+  }
+  return true;  // the dissector ran: the frame has an "ssh" layer
+}
+
+// ---------------------------------------------------------------------------
+// SSH (packet-ssh.c)
+
+bool SshFingerprinter::dissect_ssh(const Tvb& t, bool server, bool can_deseg, Desegment& ds) {
+  Peer& peer = peer_[server ? 1 : 0];
+  int version = version_;
+  int64_t offset = 0;
+  while (offset < t.len) {
+    if (offset < 0) return false;  // see dissect_ssh2()
+    bool before_version_end = peer.frame_version_end == 0 || frame_ <= peer.frame_version_end;
+    int64_t last = offset;
+    ds = Desegment();
+    if (before_version_end && caseeq_prefix(t.p + offset, static_cast<size_t>(t.len - offset), "SSH-")) {
+      if (peer.frame_version_start == 0) peer.frame_version_start = frame_;
+      if (!dissect_protocol(t, offset, server, can_deseg, version, ds)) return false;
+      if (!ds.need) {
+        peer.frame_version_end = frame_;
+        version_ = version;
+      }
+    } else if (version == kVersion1) {
+      if (!dissect_ssh1(t, offset, peer, can_deseg, ds)) return false;
+    } else if (version == kVersion2) {
+      if (!dissect_ssh2(t, offset, peer, server, can_deseg, ds)) return false;
+    } else {
+      offset = t.len;  // "Encrypted packet": the rest of the data
+    }
+    if (ds.need) return true;
+    if (offset <= last) break;
+  }
+  ds = Desegment();
+  return true;
+}
+
+bool SshFingerprinter::dissect_protocol(const Tvb& t, int64_t& offset, bool server,
+                                        bool can_deseg, int& version, Desegment& ds) {
+  const uint8_t* p = t.p + offset;
+  size_t remain = static_cast<size_t>(t.len - offset);
+  if (!server) {
+    if (caseeq_prefix(p, remain, "SSH-2."))
+      version = kVersion2;
+    else if (caseeq_prefix(p, remain, "SSH-1.99-"))
+      version = kVersion2;
+    else if (caseeq_prefix(p, remain, "SSH-1."))
+      version = kVersion1;
+  }
+  const void* nl = std::memchr(p, '\n', remain);
+  if (!nl && !can_deseg) {
+    if (!fields_.has_protocol) {
+      fields_.has_protocol = true;
+      fields_.protocol = ascii_field(p, remain);
+    }
+    offset += static_cast<int64_t>(remain);
+    return true;
+  }
+  if (!nl) {
+    // desegment_len = -1 - remain: TCP's next-PDU number lands before this
+    // PDU, so the next segment is dissected on its own.
+    ds.need = true;
+    ds.offset = offset;
+    ds.len = static_cast<uint32_t>(-1 - static_cast<int64_t>(remain));
+    return true;
+  }
+  size_t linelen = static_cast<size_t>(static_cast<const uint8_t*>(nl) - p) + 1;
+  size_t protolen = (linelen > 1 && p[linelen - 2] == '\r') ? linelen - 2 : linelen - 1;
+  if (!fields_.has_protocol) {
+    fields_.has_protocol = true;
+    fields_.protocol = ascii_field(p, protolen);
+  }
+  offset += static_cast<int64_t>(linelen);
+  return true;
+}
+
+bool SshFingerprinter::dissect_ssh1(const Tvb& t, int64_t& offset, Peer& peer, bool can_deseg,
+                                    Desegment& ds) {
+  uint32_t remain = static_cast<uint32_t>(t.len - offset);
+  if (can_deseg && remain < 4) {
+    ds.need = true;
+    ds.one_more = true;
+    ds.offset = offset;
+    return true;
+  }
+  uint32_t plen;
+  if (!t.u32(offset, plen)) return false;
+  uint32_t padding = 8 - plen % 8;
+  if (can_deseg && plen + 4 + padding > remain) {
+    ds.need = true;
+    ds.offset = offset;
+    ds.len = plen + padding - remain;
+    return true;
+  }
+  if (plen >= 0xffff) plen = remain - 4 - padding;
+  offset = add32(offset, 4 + padding);
+  uint32_t len = plen;
+  if (peer.frame_key_start == 0 ||
+      (peer.frame_key_start >= frame_ && frame_ <= peer.frame_key_end)) {
+    uint8_t msg;
+    if (!t.u8(offset, msg)) return false;
+    offset += 1;
+    len = plen - 1;
+    if (peer.frame_key_start == 0) peer.frame_key_start = frame_;
+    peer.frame_key_end = frame_;
+  }
+  if (!t.item(offset, len)) return false;
+  offset = add32(offset, len);
+  return true;
+}
+
+bool SshFingerprinter::dissect_ssh2(const Tvb& t, int64_t& offset, Peer& peer, bool server,
+                                    bool can_deseg, Desegment& ds) {
+  while (offset < t.len) {
+    // tshark would take a negative offset as counted from the end; only
+    // adversarial lengths get here, so end the dissection instead.
+    if (offset < 0) return false;
+    const int64_t last = offset;
+    bool key_exchange =
+        peer.frame_key_start == 0 ||
+        (peer.frame_key_start <= frame_ &&
+         (peer.frame_key_end == 0 || frame_ < peer.frame_key_end ||
+          (frame_ == peer.frame_key_end && offset < peer.frame_key_end_offset)));
+    if (key_exchange) {
+      if (!dissect_key_exchange(t, offset, peer, server, can_deseg, ds)) return false;
+      if (ds.need) break;
+    } else {
+      offset = t.len;  // encrypted, no keys: the rest of the data
+    }
+    if (offset <= last) return false;  // no progress (adversarial lengths)
+  }
+  return true;
+}
+
+bool SshFingerprinter::dissect_key_exchange(const Tvb& t, int64_t& offset, Peer& peer,
+                                            bool server, bool can_deseg, Desegment& ds) {
+  const int64_t last = offset;
+  const uint32_t remain = static_cast<uint32_t>(t.len - offset);
+  if (can_deseg && remain < 4) {
+    ds.need = true;
+    ds.one_more = true;
+    ds.offset = offset;
+    return true;
+  }
+  uint32_t plen;
+  if (!t.u32(offset, plen)) return false;
+  if (can_deseg && plen + 4 > remain) {  // guint arithmetic, wraps like tshark's
+    ds.need = true;
+    ds.offset = offset;
+    ds.len = plen + 4 - remain;
+    return true;
+  }
+  if (plen >= 0xffff) plen = remain - 4;
+  offset += 4;
+  uint8_t padding;
+  if (!t.u8(offset, padding)) return false;
+  offset += 1;
+  uint8_t msg;
+  if (!t.u8(offset, msg)) return false;
+  if (msg >= 30 && msg < 40) {
+    if (!dissect_kex_specific(t, offset, msg)) return false;
+  } else {
+    offset += 1;
+    if (msg == kMsgKexinit) {
+      if (!dissect_key_init(t, offset, peer, server)) return false;
+      if (peer.frame_key_start == 0 || peer.frame_key_start == frame_) peer.frame_key_start = frame_;
+    } else if (msg == kMsgNewkeys) {
+      if (peer.frame_key_end == 0) {
+        peer.frame_key_end = frame_;
+        peer.frame_key_end_offset = offset;
+      }
+    }
+  }
+  uint32_t len = plen + 4u - padding - static_cast<uint32_t>(offset - last);
+  if (len > 0 && !t.item(offset, len)) return false;
+  offset = add32(offset, len);
+  if (!t.has(offset, padding)) return false;  // the padding item
+  offset += padding;
+  return true;
+}
+
+// The kex-method specific messages (30..39); the method is known once both
+// KEXINITs were seen, Diffie-Hellman until then.
+bool SshFingerprinter::dissect_kex_specific(const Tvb& t, int64_t& offset, uint8_t msg) {
+  offset += 1;  // message code
+  uint32_t adv;
+  auto mp = [&](bool advance) {
+    if (!t.mpint(offset, adv)) return false;
+    if (advance) offset = add32(offset, adv);
+    return true;
+  };
+  auto host_blob = [&](bool signature) {
+    // ssh_tree_add_hostkey() / ssh_tree_add_hostsignature()
+    const int64_t start = offset;
+    uint32_t blob_len, type_len;
+    if (!t.u32(start, blob_len) || !t.u32(start + 4, type_len)) return false;
+    if (!t.item(start + 8, type_len)) return false;
+    std::string type = t.str(start + 8, type_len);
+    if (!signature && !t.item(start + 4, blob_len)) return false;  // tvb_memdup of the key blob
+    int64_t o = add32(start + 8, type_len);
+    uint32_t a;
+    if (type == "ssh-rsa") {
+      if (!t.mpint(o, a)) return false;
+      if (!signature) {
+        o = add32(o, a);
+        if (!t.mpint(o, a)) return false;
+      }
+    } else if (type == "ssh-dss") {
+      if (!t.mpint(o, a)) return false;
+      if (!signature) {
+        for (int i = 0; i < 3; ++i) {
+          o = add32(o, a);
+          if (!t.mpint(o, a)) return false;
+        }
+      }
+    } else if (has_prefix(type, "ecdsa-sha2-")) {
+      if (!signature) {
+        if (!t.mpint(o, a)) return false;
+        o = add32(o, a);
+        if (!t.mpint(o, a)) return false;
+      }
+    } else if (has_prefix(type, "ssh-ed")) {
+      if (!signature && !t.mpint(o, a)) return false;
+    } else {
+      uint32_t rest = blob_len - (type_len + 4u);
+      if (!t.item(o, rest)) return false;
+    }
+    offset = add32(start, 4u + blob_len);
+    return true;
+  };
+  auto fixed = [&](int64_t n) {
+    if (!t.has(offset, n)) return false;
+    offset += n;
+    return true;
+  };
+
+  if (kex_dissector_ == kKexDhGex) {
+    switch (msg) {
+      case 30: return fixed(4);                                // GEX request (old)
+      case 31: return mp(true) && mp(true);                    // GEX group: p, g
+      case 32: return mp(true);                                // GEX init: e
+      case 33: return host_blob(false) && mp(true) && host_blob(true);  // GEX reply
+      case 34: return fixed(4) && fixed(4) && fixed(4);        // GEX request
+      default: return true;
+    }
+  }
+  if (kex_dissector_ == kKexEcdh) {
+    switch (msg) {
+      case 30: return mp(true);                                      // Q_C
+      case 31: return host_blob(false) && mp(true) && host_blob(true);  // K_S, Q_S, sig
+      default: return true;
+    }
+  }
+  switch (msg) {
+    case 30: return mp(true);                                      // KEXDH init: e
+    case 31: return host_blob(false) && mp(true) && host_blob(true);  // KEXDH reply
+    default: return true;
+  }
+}
+
+bool SshFingerprinter::dissect_key_init(const Tvb& t, int64_t& offset, Peer& peer, bool server) {
+  if (!t.has(offset, 16)) return false;  // cookie
+  offset += 16;
+  // kex, host key, enc c2s, enc s2c, mac c2s, mac s2c, comp c2s, comp s2c,
+  // languages c2s, languages s2c.
+  std::string values[10];
+  for (int i = 0; i < 10; ++i) {
+    uint32_t n;
+    if (!t.u32(offset, n)) return false;
+    if (!t.item(offset + 4, n)) return false;
+    values[i] = t.str(offset + 4, n);
+    if (i == 0) {
+      peer.has_kex_proposal = true;
+      peer.kex_proposal = values[0];
+    } else if (i == 2 && !fields_.has_enc_cs) {
+      fields_.has_enc_cs = true;
+      fields_.enc_cs = values[2];
+    } else if (i == 3 && !fields_.has_enc_sc) {
+      fields_.has_enc_sc = true;
+      fields_.enc_sc = values[3];
+    }
+    offset = add32(offset + 4, n);
+  }
+  if (!t.has(offset, 1)) return false;  // first_kex_packet_follows
+  offset += 1;
+  if (!t.has(offset, 4)) return false;  // reserved
+  offset += 4;
+
+  // HASSH: MD5 of "kex;enc;mac;comp" with this side's sending direction.
+  const int d = server ? 1 : 0;
+  std::string algo = values[0] + ";" + values[2 + d] + ";" + values[4 + d] + ";" + values[6 + d];
+  if (!server && !fields_.has_hassh) {
+    fields_.has_hassh = true;
+    fields_.hassh = md5_hex(algo);
+  } else if (server && !fields_.has_hassh_server) {
+    fields_.has_hassh_server = true;
+    fields_.hassh_server = md5_hex(algo);
+  }
+
+  if (peer_[0].has_kex_proposal && peer_[1].has_kex_proposal && !kex_chosen_) {
+    std::string kex;
+    if (choose_algo(peer_[0].kex_proposal, peer_[1].kex_proposal, kex)) {
+      kex_chosen_ = true;
+      if (kex == "diffie-hellman-group-exchange-sha1" || kex == "diffie-hellman-group-exchange-sha256") {
+        kex_dissector_ = kKexDhGex;
+      } else if (has_prefix(kex, "ecdh-sha2-") || kex == "curve25519-sha256@libssh.org" ||
+                 kex == "curve25519-sha256" || kex == "curve448-sha512") {
+        kex_dissector_ = kKexEcdh;
+      }
+    }
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// ssh.rs: Stats and StreamExtras
+
+void SshFingerprinter::count_packet(bool from_client, uint32_t tcp_len, uint16_t flags,
+                                    bool has_ssh) {
+  const int d = from_client ? 0 : 1;
+  if (has_ssh) {
+    // At most sample_size distinct lengths per window: bounded.
+    ++len_counts_[d][tcp_len];
+    ++ssh_packets_[d];
+  } else if (flags == kBareAck) {
+    ++acks_[d];
+  }
+  if (static_cast<size_t>(ssh_packets_[0]) + ssh_packets_[1] == sample_size_) emit_window();
+}
+
+void SshFingerprinter::emit_window() {
+  auto mode = [](const std::map<uint32_t, uint32_t>& counts) {
+    uint32_t best = 0, best_count = 0;
+    for (const auto& kv : counts) {  // ascending lengths: ties keep the smallest
+      if (kv.second > best_count) {
+        best = kv.first;
+        best_count = kv.second;
+      }
+    }
+    return best;
+  };
+  if (ja4ssh_.size() < max_windows_) {
+    std::string fp = "c" + std::to_string(mode(len_counts_[0])) + "s" +
+                     std::to_string(mode(len_counts_[1])) + "_c" + std::to_string(ssh_packets_[0]) +
+                     "s" + std::to_string(ssh_packets_[1]) + "_c" + std::to_string(acks_[0]) + "s" +
+                     std::to_string(acks_[1]);
+    ja4ssh_.push_back(std::move(fp));
+  } else {
+    ++dropped_windows_;
+  }
+  for (int d = 0; d < 2; ++d) {
+    len_counts_[d].clear();
+    ssh_packets_[d] = 0;
+    acks_[d] = 0;
+  }
+}
+
+// ssh.rs StreamExtras::update() (release build: later values overwrite).
+void SshFingerprinter::update_extras(bool from_client) {
+  const Fields& f = fields_;
+  if (from_client) {
+    if (f.has_hassh) extras_.hassh = f.hassh;
+    if (f.has_enc_cs) {
+      enc_state_ = 1;
+      client_enc_list_.clear();
+      size_t start = 0;
+      for (;;) {  // str::split(','): "" gives [""]
+        size_t comma = f.enc_cs.find(',', start);
+        client_enc_list_.push_back(f.enc_cs.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      extras_.encryption_algorithm.clear();
+    }
+    if (f.has_protocol) extras_.ssh_protocol_client = f.protocol;
+  } else {
+    if (f.has_hassh_server) extras_.hassh_server = f.hassh_server;
+    if (f.has_protocol) extras_.ssh_protocol_server = f.protocol;
+    if (f.has_enc_sc && enc_state_ == 1) {
+      size_t start = 0;
+      for (;;) {
+        size_t comma = f.enc_sc.find(',', start);
+        std::string alg = f.enc_sc.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (std::find(client_enc_list_.begin(), client_enc_list_.end(), alg) != client_enc_list_.end()) {
+          enc_state_ = 2;
+          extras_.encryption_algorithm = alg;
+          std::vector<std::string>().swap(client_enc_list_);
+          break;
+        }
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    }
+  }
+}
+
+}  // namespace ja4::ssh

@@ -1,0 +1,201 @@
+// JA4SSH and HASSH (+ FoxIO's "ssh_extras") for one TCP connection.
+//
+// Reference: FoxIO's Rust ja4 tool (rust/ja4/src/ssh.rs, stream.rs), which
+// reads tshark's dissection of every packet. Its counting rules hinge on one
+// question per packet: did tshark put an "ssh" layer on it? So this module
+// carries a small emulation of what tshark (4.0) does before that answer:
+//
+//   * TCP: a segment whose sequence number is below the highest sequence
+//     seen so far in its direction (retransmission, out-of-order) or that is
+//     a keep-alive is never handed to the SSH dissector. Other segments are:
+//     either directly, or as part of a multi-segment PDU (MSP) when the SSH
+//     dissector earlier asked for more bytes. A segment that only extends a
+//     still-incomplete MSP gets no "ssh" layer; the one that completes it
+//     does.
+//   * SSH (packet-ssh.c): the banner line, then binary packets whose
+//     packet_length drives reassembly until SSH_MSG_NEWKEYS in that
+//     direction, then "encrypted" data that is never reassembled. A malformed
+//     key-exchange message raises a dissector exception in tshark, which
+//     drops the rest of that segment (possibly a NEWKEYS, after which tshark
+//     keeps reading ciphertext as packet lengths); that is emulated too.
+//
+// JA4SSH (ssh.rs): every packet of the stream is looked at, handshake
+// included. A packet with an "ssh" layer counts as an SSH packet of its
+// direction with its tcp.len; a packet without one whose tcp.flags is
+// exactly 0x010 (ACK only, payload or not) counts as an ACK. When the SSH
+// packets of the window reach sample_size (200), a fingerprint
+//   c{client mode len}s{server mode len}_c{client pkts}s{server pkts}_c{client acks}s{server acks}
+// is emitted and all counters restart; the mode is the most frequent tcp.len
+// (ties: smallest length; 0 when a side has none). At the end a partial
+// window is emitted if it holds at least one SSH packet.
+//
+// Never throws, never reads outside the given buffers, bounded memory (see
+// kMaxPduBytes and max_windows).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ja4::ssh {
+
+struct SshExtras {
+  // Empty string = field absent (FoxIO prints null). Values can never be
+  // legitimately empty except encryption_algorithm in a pathological
+  // KEXINIT with empty lists.
+  std::string hassh, hassh_server, ssh_protocol_client, ssh_protocol_server,
+      encryption_algorithm;
+};
+
+// One TCP packet of the connection, as captured.
+struct TcpSegment {
+  bool from_client = false;
+  uint32_t seq = 0;           // raw TCP sequence number
+  uint16_t flags = 0;         // the 12-bit flags field, as tshark's tcp.flags (0x010 = ACK)
+  uint32_t payload_len = 0;   // TCP payload length on the wire (tshark's tcp.len)
+  const uint8_t* payload = nullptr;  // captured payload bytes
+  size_t captured_len = 0;    // <= payload_len (less when the capture was truncated)
+};
+
+class SshFingerprinter {
+ public:
+  static constexpr size_t kDefaultSampleSize = 200;  // FoxIO ssh.sample_size
+  static constexpr size_t kDefaultMaxWindows = 1024;
+  // Bytes kept for one multi-segment SSH PDU per direction (SSH packets are
+  // at most 35000 bytes in practice); a longer PDU is tracked by length only.
+  static constexpr size_t kMaxPduBytes = 256 * 1024;
+
+  // sample_size 0 means the default (as FoxIO's config does). At most
+  // max_windows fingerprints are kept; later ones are counted in
+  // dropped_windows().
+  explicit SshFingerprinter(size_t sample_size = kDefaultSampleSize,
+                            size_t max_windows = kDefaultMaxWindows);
+
+  // Preferred entry point: every TCP packet of the connection in capture
+  // order -- SYN, SYN/ACK, the handshake ACK (FoxIO counts it as a client
+  // ACK), data, bare ACKs, retransmissions, FIN, RST. from_client must be
+  // FoxIO's notion: the packet's source IP equals the source IP of the first
+  // packet seen for the stream.
+  void on_segment(const TcpSegment& seg);
+
+  // Fallback for engines without raw segments. on_stream_data() queues the
+  // in-order bytes of a direction; on_packet() then takes the next
+  // payload_len queued bytes as that packet's payload and treats it as new
+  // in-order data (so the stream data of a segment must be supplied BEFORE
+  // its on_packet call, and retransmissions must not be fed as stream data).
+  // Packets with payload_len 0 need no stream data. Missing bytes make the
+  // packet count as truncated (dissected without reassembly).
+  void on_packet(bool from_client, uint32_t payload_len, uint16_t tcp_flags);
+  void on_stream_data(bool from_client, const uint8_t* data, size_t len);
+
+  // End of the flow: emits the partial window if it holds an SSH packet.
+  // Idempotent; later packets are ignored.
+  void finish();
+
+  const std::vector<std::string>& ja4ssh() const { return ja4ssh_; }
+  size_t dropped_windows() const { return dropped_windows_; }
+  bool has_extras() const;
+  const SshExtras& extras() const { return extras_; }
+
+  // Whether the last packet given would carry an "ssh" layer in tshark
+  // (for tests and debugging).
+  bool last_packet_was_ssh() const { return last_was_ssh_; }
+
+ private:
+  // --- tshark packet-ssh.c state (per conversation / per peer) ---
+  struct Peer {
+    uint64_t frame_version_start = 0, frame_version_end = 0;
+    uint64_t frame_key_start = 0, frame_key_end = 0;
+    int64_t frame_key_end_offset = 0;
+    bool has_kex_proposal = false;
+    std::string kex_proposal;
+  };
+  // Fields tshark would show for the current frame (first occurrence).
+  struct Fields {
+    bool has_hassh = false, has_hassh_server = false, has_protocol = false,
+         has_enc_cs = false, has_enc_sc = false;
+    std::string hassh, hassh_server, protocol, enc_cs, enc_sc;
+  };
+  struct Desegment {
+    bool need = false;
+    bool one_more = false;  // DESEGMENT_ONE_MORE_SEGMENT
+    int64_t offset = 0;
+    uint32_t len = 0;
+  };
+  struct Tvb;
+
+  // --- tshark packet-tcp.c state per direction ---
+  struct Direction {
+    bool seen = false;
+    uint32_t base = 0;     // relative sequence base
+    uint32_t nextseq = 0;  // highest relative seq + len seen (0 = unknown)
+    // The latest multi-segment PDU.
+    bool msp_valid = false, msp_done = false, msp_entire = false,
+         msp_hole = false, msp_overflow = false;
+    uint32_t msp_seq = 0, msp_nxtpdu = 0, msp_end = 0;  // relative
+    std::string msp_data;
+    // on_stream_data() queue for the fallback API.
+    std::string pending;
+    uint32_t synth_seq = 1;
+  };
+
+  // Fallback API: a packet whose bytes may still arrive.
+  bool awaiting_ = false;
+  bool awaiting_from_client_ = false;
+  uint32_t awaiting_len_ = 0;
+  uint16_t awaiting_flags_ = 0;
+  void flush_awaiting();
+
+  void process(const TcpSegment& seg);
+  bool new_data(Direction& d, bool from_client, uint32_t rel, const uint8_t* p,
+                size_t len, bool can_desegment);
+  bool dissect_fresh(Direction& d, bool from_client, uint32_t rel,
+                     const uint8_t* p, size_t len, bool can_desegment);
+
+  // packet-ssh.c emulation. Return false when tshark would throw.
+  bool dissect_ssh(const Tvb& t, bool server, bool can_deseg, Desegment& ds);
+  bool dissect_protocol(const Tvb& t, int64_t& offset, bool server,
+                        bool can_deseg, int& version, Desegment& ds);
+  bool dissect_ssh1(const Tvb& t, int64_t& offset, Peer& peer, bool can_deseg,
+                    Desegment& ds);
+  bool dissect_ssh2(const Tvb& t, int64_t& offset, Peer& peer, bool server,
+                    bool can_deseg, Desegment& ds);
+  bool dissect_key_exchange(const Tvb& t, int64_t& offset, Peer& peer,
+                            bool server, bool can_deseg, Desegment& ds);
+  bool dissect_kex_specific(const Tvb& t, int64_t& offset, uint8_t msg);
+  bool dissect_key_init(const Tvb& t, int64_t& offset, Peer& peer, bool server);
+
+  void count_packet(bool from_client, uint32_t tcp_len, uint16_t flags,
+                    bool has_ssh);
+  void update_extras(bool from_client);
+  void emit_window();
+
+  size_t sample_size_;
+  size_t max_windows_;
+  bool finished_ = false;
+  uint64_t frame_ = 0;
+  bool last_was_ssh_ = false;
+  Direction dir_[2];  // [0] client, [1] server
+
+  int version_ = 0;  // 0 unknown, 1, 2
+  bool kex_chosen_ = false;
+  int kex_dissector_ = 0;  // 0 dh, 1 dh-gex, 2 ecdh
+  Peer peer_[2];
+  Fields fields_;
+
+  // JA4SSH window.
+  std::map<uint32_t, uint32_t> len_counts_[2];
+  uint32_t ssh_packets_[2] = {0, 0};
+  uint32_t acks_[2] = {0, 0};
+  std::vector<std::string> ja4ssh_;
+  size_t dropped_windows_ = 0;
+
+  // Extras (ssh.rs StreamExtras).
+  SshExtras extras_;
+  int enc_state_ = 0;  // 0 none, 1 client list known, 2 selected
+  std::vector<std::string> client_enc_list_;
+};
+
+}  // namespace ja4::ssh

@@ -1,0 +1,196 @@
+#include "tls_fingerprints.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "hash.h"
+
+namespace ja4 {
+
+namespace {
+
+bool is_alnum(unsigned char c) {
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+void append_count(std::string& out, size_t n) {
+  // "If there are more than 99 ... then the count is 99."
+  if (n > 99) n = 99;
+  out.push_back(static_cast<char>('0' + n / 10));
+  out.push_back(static_cast<char>('0' + n % 10));
+}
+
+std::string join_hex(const std::vector<uint16_t>& values) {
+  std::string s;
+  s.reserve(values.size() * 5);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) s.push_back(',');
+    append_hex4(s, values[i]);
+  }
+  return s;
+}
+
+std::vector<uint16_t> without_grease(const std::vector<uint16_t>& in) {
+  std::vector<uint16_t> out;
+  out.reserve(in.size());
+  for (uint16_t v : in)
+    if (!is_grease(v)) out.push_back(v);
+  return out;
+}
+
+// "TLS version: ... If extension 0x002b exists (supported_versions), then the
+// version is the highest value in the extension. Remember to ignore GREASE
+// values. If the extension doesn't exist, then the TLS version is the value
+// of the Protocol Version."
+uint16_t client_version(const ClientHello& ch) {
+  uint16_t best = 0;
+  bool found = false;
+  for (uint16_t v : ch.supported_versions) {
+    if (is_grease(v)) continue;
+    // DTLS versions count down (0xfeff = 1.0, 0xfefd = 1.2, 0xfefc = 1.3).
+    if (!found || (ch.dtls ? v < best : v > best)) best = v;
+    found = true;
+  }
+  return found ? best : ch.legacy_version;
+}
+
+}  // namespace
+
+const char* ja4_version_chars(uint16_t version) {
+  switch (version) {
+    case 0x0304: return "13";
+    case 0x0303: return "12";
+    case 0x0302: return "11";
+    case 0x0301: return "10";
+    case 0x0300: return "s3";
+    case 0x0002: return "s2";
+    case 0xfeff: return "d1";
+    case 0xfefd: return "d2";
+    case 0xfefc: return "d3";
+    default: return "00";
+  }
+}
+
+std::string ja4_alpn_chars(const std::string& alpn) {
+  // "If there are no ALPN values or no ALPN extension then we print '00'."
+  if (alpn.empty()) return "00";
+  unsigned char first = static_cast<unsigned char>(alpn.front());
+  unsigned char last = static_cast<unsigned char>(alpn.back());
+  // "If the first or last byte of the first ALPN is non-alphanumeric (meaning
+  // not 0x30-0x39, 0x41-0x5A, or 0x61-0x7A), then we print the first and last
+  // characters of the hex representation of the first ALPN instead."
+  // (The reference tool prints '9' here instead; we follow the spec.)
+  if (!is_alnum(first) || !is_alnum(last)) {
+    static const char kHex[] = "0123456789abcdef";
+    return std::string{kHex[first >> 4], kHex[last & 0x0f]};
+  }
+  // A one-character ALPN: that character is both the first and the last.
+  return std::string{static_cast<char>(first), static_cast<char>(last)};
+}
+
+Ja4Client ja4_fingerprint(const ClientHello& ch, TlsTransport transport) {
+  std::vector<uint16_t> ciphers = without_grease(ch.ciphers);
+  std::vector<uint16_t> exts = without_grease(ch.extensions);
+  std::vector<uint16_t> sigalgs = without_grease(ch.signature_algorithms);
+
+  // Part a: protocol, version, SNI marker, cipher count, extension count, ALPN.
+  std::string a;
+  a.push_back(static_cast<char>(transport));
+  a += ja4_version_chars(client_version(ch));
+  // "If the SNI extension (0x0000) exists, then the destination of the
+  // connection is a domain, or 'd'. If it does not exist, then it's an IP, 'i'."
+  a.push_back(ch.has_sni ? 'd' : 'i');
+  // "Number of ciphers ... Number of extensions ... ignore GREASE. Include SNI and ALPN."
+  append_count(a, ciphers.size());
+  append_count(a, exts.size());
+  a += ja4_alpn_chars(ch.alpn.empty() ? std::string() : ch.alpn.front());
+
+  std::string sig = join_hex(sigalgs);
+  auto ext_part = [&](const std::vector<uint16_t>& list) {
+    std::string s = join_hex(list);
+    // "If there are no signature algorithms in the hello packet, then the
+    // string ends without an underscore."
+    if (!sig.empty()) {
+      s.push_back('_');
+      s += sig;
+    }
+    return s;
+  };
+
+  // Original order (JA4_o / JA4_ro): ciphers and extensions as on the wire,
+  // SNI and ALPN kept.
+  std::string ciphers_o = join_hex(ciphers);
+  std::string exts_o = ext_part(exts);
+
+  // Sorted form: "the list is sorted in hex order"; "the extension list
+  // ignores the SNI extension (0000) and the ALPN extension (0010)".
+  std::sort(ciphers.begin(), ciphers.end());
+  std::vector<uint16_t> exts_sorted;
+  exts_sorted.reserve(exts.size());
+  for (uint16_t e : exts)
+    if (e != kExtServerName && e != kExtAlpn) exts_sorted.push_back(e);
+  std::sort(exts_sorted.begin(), exts_sorted.end());
+  std::string ciphers_s = join_hex(ciphers);
+  std::string exts_s = ext_part(exts_sorted);
+
+  Ja4Client out;
+  // "If there are no ciphers in the sorted cipher list, then the value of
+  // JA4_b is set to 000000000000"; likewise for extensions (ja4_hash12).
+  out.ja4 = a + "_" + ja4_hash12(ciphers_s) + "_" + ja4_hash12(exts_s);
+  out.ja4_r = a + "_" + ciphers_s + "_" + exts_s;
+  out.ja4_o = a + "_" + ja4_hash12(ciphers_o) + "_" + ja4_hash12(exts_o);
+  out.ja4_ro = a + "_" + ciphers_o + "_" + exts_o;
+  return out;
+}
+
+Ja4Server ja4s_fingerprint(const ServerHello& sh, TlsTransport transport) {
+  std::string a;
+  a.push_back(static_cast<char>(transport));
+  a += ja4_version_chars(sh.selected_version ? sh.selected_version : sh.legacy_version);
+  // JA4S: "number of extensions" (as sent, in the order sent), then the
+  // chosen ALPN's first and last characters.
+  append_count(a, sh.extensions.size());
+  a += ja4_alpn_chars(sh.has_alpn ? sh.alpn : std::string());
+  a.push_back('_');
+  append_hex4(a, sh.cipher);
+  std::string exts = join_hex(sh.extensions);
+  return Ja4Server{a + "_" + ja4_hash12(exts), a + "_" + exts};
+}
+
+namespace {
+void append_dec_list(std::string& s, const std::vector<uint16_t>& v) {
+  bool first = true;
+  char buf[8];
+  for (uint16_t x : v) {
+    if (is_grease(x)) continue;  // JA3: GREASE values are ignored
+    if (!first) s.push_back('-');
+    first = false;
+    int n = std::snprintf(buf, sizeof buf, "%u", x);
+    s.append(buf, static_cast<size_t>(n));
+  }
+}
+}  // namespace
+
+// JA3: "SSLVersion,Cipher,SSLExtension,EllipticCurve,EllipticCurvePointFormat",
+// decimal values, '-' within a field.
+Ja3 ja3_fingerprint(const ClientHello& ch) {
+  std::string s = std::to_string(ch.legacy_version) + ",";
+  append_dec_list(s, ch.ciphers);
+  s.push_back(',');
+  append_dec_list(s, ch.extensions);
+  s.push_back(',');
+  append_dec_list(s, ch.supported_groups);
+  s.push_back(',');
+  std::vector<uint16_t> formats(ch.ec_point_formats.begin(), ch.ec_point_formats.end());
+  append_dec_list(s, formats);
+  return Ja3{md5_hex(s), s};
+}
+
+// JA3S: "SSLVersion,Cipher,SSLExtension".
+Ja3 ja3s_fingerprint(const ServerHello& sh) {
+  std::string s = std::to_string(sh.legacy_version) + "," + std::to_string(sh.cipher) + ",";
+  append_dec_list(s, sh.extensions);
+  return Ja3{md5_hex(s), s};
+}
+
+}  // namespace ja4

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Installs everything ja4-platform needs on a fresh Debian/Ubuntu or
+# RHEL-family (el8/el9/el10, Fedora) machine, as root: system packages first
+# (only those missing), then the npm packages and the build.
+# Idempotent and quick when everything is already there.
+#   JA4_SETUP_SKIP_SYSTEM=1  skip the system packages (non-root developers)
+#   JA4_SETUP_SKIP_NPM=1     skip npm install / build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# Package names per family. tshark is used by tests (JA3 cross-check) and
+# the pcap benchmark; clang by the fuzzers.
+DEB_PACKAGES=(build-essential cmake pkg-config python3 libpcap-dev libssl-dev tshark clang libclang-rt-dev curl ca-certificates openssl)
+RPM_PACKAGES=(gcc-c++ make cmake pkgconf-pkg-config python3 libpcap-devel openssl-devel wireshark-cli clang compiler-rt curl ca-certificates openssl)
+
+install_system_packages() {
+  if [ "${JA4_SETUP_SKIP_SYSTEM:-0}" = 1 ]; then return; fi
+  if [ "$(id -u)" != 0 ]; then
+    log "not root: skipping system packages (set JA4_SETUP_SKIP_SYSTEM=1 to silence)"
+    return
+  fi
+  if command -v apt-get >/dev/null 2>&1; then
+    local missing=()
+    for p in "${DEB_PACKAGES[@]}"; do
+      # libclang-rt-dev is versioned on Debian 12 (libclang-rt-14-dev)
+      if [ "$p" = libclang-rt-dev ]; then
+        dpkg -s libclang-rt-dev >/dev/null 2>&1 || ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing+=("$p")
+        continue
+      fi
+      dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+    done
+    if ! command -v node >/dev/null 2>&1; then missing+=(nodejs npm); fi
+    if [ ${#missing[@]} -gt 0 ]; then
+      log "apt-get install ${missing[*]}"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq
+      # tshark asks whether non-root users may capture: answer no.
+      echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
+      local resolved=()
+      for p in "${missing[@]}"; do
+        if [ "$p" = libclang-rt-dev ]; then
+          p=$(apt-cache search --names-only '^libclang-rt-[0-9]+-dev$' | awk '{print $1}' | sort -V | tail -1)
+          [ -n "$p" ] || continue
+        fi
+        resolved+=("$p")
+      done
+      apt-get install -y -qq --no-install-recommends "${resolved[@]}" >/dev/null
+    fi
+  elif command -v dnf >/dev/null 2>&1 || command -v yum >/dev/null 2>&1; then
+    local pm; pm=$(command -v dnf || command -v yum)
+    local missing=()
+    for p in "${RPM_PACKAGES[@]}"; do rpm -q "$p" >/dev/null 2>&1 || missing+=("$p"); done
+    if ! command -v node >/dev/null 2>&1; then missing+=(nodejs npm); fi
+    if [ ${#missing[@]} -gt 0 ]; then
+      log "$pm install ${missing[*]}"
+      # libpcap-devel lives in CRB (el9/el10) or PowerTools (el8).
+      "$pm" install -y -q dnf-plugins-core >/dev/null 2>&1 || true
+      "$pm" config-manager --set-enabled crb >/dev/null 2>&1 || "$pm" config-manager --set-enabled powertools >/dev/null 2>&1 || true
+      if ! command -v node >/dev/null 2>&1 && "$pm" module list nodejs >/dev/null 2>&1; then
+        "$pm" module enable -y -q nodejs:20 >/dev/null 2>&1 || true
+      fi
+      "$pm" install -y -q --skip-broken "${missing[@]}" >/dev/null
+    fi
+  else
+    log "no apt-get, dnf or yum: install ${DEB_PACKAGES[*]} by hand"
+  fi
+}
+
+check_node() {
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if [ "$major" -lt 20 ]; then
+    log "Node.js >= 20 is required (found $(node --version 2>/dev/null || echo none))"
+    exit 1
+  fi
+}
+
+install_npm_packages() {
+  if [ "${JA4_SETUP_SKIP_NPM:-0}" = 1 ]; then return; fi
+  # Reinstall only when package.json or the lockfile changed since the last run.
+  local stamp=node_modules/.ja4-setup-stamp
+  local want; want=$(cat package.json package-lock.json 2>/dev/null | sha256sum | cut -c1-16)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+  log "npm install"
+  if [ -f package-lock.json ]; then
+    npm ci --no-audit --no-fund --ignore-scripts >&2
+  else
+    npm install --no-audit --no-fund --ignore-scripts >&2
+  fi
+  echo "$want" > "$stamp"
+}
+
+install_system_packages
+check_node
+install_npm_packages

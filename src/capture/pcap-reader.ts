@@ -1,0 +1,72 @@
+// Offline capture reading: the native engine runs on a worker thread and
+// hands back batches of records, so the event loop never blocks and JS is
+// called once per batch, not once per packet.
+import { loadAddon, type NativeCounters, type NativePcapReader } from '../native/addon.js';
+import { validateEngineOptions, type EngineOptions } from './engine-options.js';
+import { parseRecordBatch, type FlowRecord } from './flow-record.js';
+
+/** A capture that could not be read (missing, not a capture, truncated...). */
+export class CaptureError extends Error {
+  constructor(
+    readonly code: string,
+    readonly file: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class PcapReader implements AsyncIterable<FlowRecord[]> {
+  readonly file: string;
+  private native: NativePcapReader | undefined;
+  private finished = false;
+
+  /** Opens the file; throws CaptureError (ENOENT, EFORMAT, ELINKTYPE, ...) or OptionError. */
+  constructor(file: string, options: EngineOptions = {}) {
+    const native = validateEngineOptions(options);
+    this.file = file;
+    try {
+      this.native = new (loadAddon().PcapReader)(file, native);
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      throw new CaptureError(e.code ?? 'EOPEN', file, e.message ?? String(err));
+    }
+  }
+
+  /**
+   * Yields record batches until the end of the file. A read error (e.g. a
+   * truncated capture) is thrown as CaptureError after the records read
+   * before it have been yielded.
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<FlowRecord[]> {
+    while (!this.finished && this.native) {
+      const res = await this.native.read();
+      if (res.done) this.finished = true;
+      const records = parseRecordBatch(res.records);
+      if (records.length > 0) yield records;
+      if (res.error) throw new CaptureError(res.error.code, this.file, res.error.message);
+    }
+  }
+
+  /** Engine counters (packets, flows, evictions, malformed input...) as of the last batch. */
+  stats(): NativeCounters {
+    return this.native ? this.native.stats() : {};
+  }
+
+  close(): void {
+    this.native?.close();
+    this.native = undefined;
+  }
+}
+
+/** Reads a whole capture into an array (tests, small files). */
+export async function readPcap(file: string, options: EngineOptions = {}): Promise<FlowRecord[]> {
+  const reader = new PcapReader(file, options);
+  const all: FlowRecord[] = [];
+  try {
+    for await (const batch of reader) all.push(...batch);
+  } finally {
+    reader.close();
+  }
+  return all;
+}

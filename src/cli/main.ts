@@ -1,0 +1,42 @@
+// The `ja4` command line: dispatches to one module per command.
+import { CliError } from './cli-error.js';
+import { processIO, type CliIO } from './output.js';
+import { runPcapCommand } from './pcap-command.js';
+
+export const MAIN_HELP = `Usage: ja4 <command> [options]
+
+Commands:
+  pcap FILE...     fingerprint pcap/pcapng captures (JA4, JA4S, JA3, JA4T, JA4L, JA4H, JA4X, JA4SSH)
+  demo             fingerprint the bundled sample captures and print the table
+
+Run "ja4 <command> --help" for a command's options.
+`;
+
+type Command = (argv: string[], io: CliIO) => Promise<number>;
+
+const commands: Record<string, Command> = {
+  pcap: runPcapCommand,
+  demo: async (argv, io) => (await import('./demo-command.js')).runDemoCommand(argv, io),
+};
+
+export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(MAIN_HELP);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.err(`ja4: unknown command "${name}"\n\n${MAIN_HELP}`);
+    return 2;
+  }
+  try {
+    return await command(rest, io);
+  } catch (err) {
+    if (err instanceof CliError) {
+      io.err(`${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}

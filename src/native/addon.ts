@@ -1,0 +1,63 @@
+// Loads the Node-API addon built by cmake-js (build/Release/ja4.node) and
+// describes its surface. Everything native goes through this module.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeCounters {
+  [name: string]: number;
+}
+
+export interface NativeReadResult {
+  records: Buffer;
+  done: boolean;
+  error?: { code: string; message: string };
+}
+
+export interface NativePcapReader {
+  read(): Promise<NativeReadResult>;
+  stats(): NativeCounters;
+  close(): void;
+}
+
+export interface NativeEngineOptions {
+  batchRecords?: number;
+  maxFlows?: number;
+  maxBufferedPerDirection?: number;
+  maxHandshakeBytes?: number;
+  idleTimeoutMs?: number;
+  maxHttpPerFlow?: number;
+}
+
+export interface NativeAddon {
+  PcapReader: new (path: string, options: NativeEngineOptions) => NativePcapReader;
+  scanPcap(path: string): Promise<{ packets: number; bytes: number }>;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+// src/native or dist/native -> repository (or package) root
+const root = join(here, '..', '..');
+
+function locate(): string {
+  const candidates = [
+    process.env.JA4_ADDON_PATH,
+    join(root, 'build', 'Release', 'ja4.node'),
+    join(root, 'build', 'Debug', 'ja4.node'),
+  ].filter((p): p is string => typeof p === 'string' && p.length > 0);
+  for (const p of candidates) if (existsSync(p)) return p;
+  throw Object.assign(
+    new Error(`native addon not found (looked in ${candidates.join(', ')}); run "npm run build:native"`),
+    { code: 'EADDON' },
+  );
+}
+
+let cached: NativeAddon | undefined;
+
+export function loadAddon(): NativeAddon {
+  if (!cached) {
+    const require = createRequire(import.meta.url);
+    cached = require(locate()) as NativeAddon;
+  }
+  return cached;
+}
