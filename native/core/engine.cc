@@ -147,7 +147,9 @@ void Engine::on_tcp(Flow& f, int side, const DecodedPacket& p, int64_t ts) {
       f.synack_side = static_cast<int8_t>(side);
       f.ja4ts = ja4t_fingerprint(p.window, p.tcp_options, p.tcp_options_len);
     }
-    if (!f.has_isn[side]) {
+    // A retransmitted SYN carrying a new ISN (the client gave up and retried
+    // on the same port) replaces the old one while no data has flowed.
+    if (!f.has_isn[side] || (f.isn[side] != p.seq && !(f.an && f.an->side[side].tcp.has_data()))) {
       f.has_isn[side] = true;
       f.isn[side] = p.seq;
       if (f.an) f.an->side[side].tcp.on_syn(p.seq);
@@ -159,8 +161,10 @@ void Engine::on_tcp(Flow& f, int side, const DecodedPacket& p, int64_t ts) {
 
   if (p.payload_len && f.inspect[side]) {
     FlowAnalysis& an = analysis(f);
+    // RFC 7413 (TCP Fast Open): data in a SYN starts at ISN + 1.
+    uint32_t seq = (flags & kSyn) ? p.seq + 1 : p.seq;
     bool ok = an.side[side].tcp.on_data(
-        p.seq, p.payload, p.payload_len, config_.max_buffered_per_direction, counters_,
+        seq, p.payload, p.payload_len, config_.max_buffered_per_direction, counters_,
         [&](const uint8_t* d, size_t n) { consume_tcp(f, side, d, n); });
     if (!ok) finish_side(f, side);
   }
@@ -200,7 +204,22 @@ void Engine::consume_tcp(Flow& f, int side, const uint8_t* data, size_t len) {
   FlowAnalysis& an = *f.an;
   SideState& s = an.side[side];
   if (s.mode == Mode::Done) return;
+  std::string joined;  // bytes held back while the protocol was undecided, plus these
   if (s.mode == Mode::Unknown) {
+    // The first bytes decide the protocol; an HTTP method or "SSH-" may be
+    // split across segments, so wait for up to 8 bytes before deciding.
+    if (data[0] != kTlsHandshake && s.buf.size() + len < 8 &&
+        std::memchr(data, ' ', len) == nullptr && std::memchr(data, '-', len) == nullptr) {
+      s.buf.append(reinterpret_cast<const char*>(data), len);
+      return;
+    }
+    if (!s.buf.empty()) {
+      joined = std::move(s.buf);
+      s.buf.clear();
+      joined.append(reinterpret_cast<const char*>(data), len);
+      data = reinterpret_cast<const uint8_t*>(joined.data());
+      len = joined.size();
+    }
     if (data[0] == kTlsHandshake) {
       s.mode = Mode::Tls;
     } else if (len >= 4 && std::memcmp(data, "SSH-", 4) == 0) {

@@ -189,8 +189,8 @@ class Decoder {
     switch (proto) {
       case 6: return tcp(r);
       case 17: return udp(r);
-      case 4: return enter_tunnel() && ipv4(r);    // IP-in-IP
-      case 41: return enter_tunnel() && ipv6(r);   // IPv6-in-IPv4 (6in4)
+      case 4: return enter_tunnel() && ++c_.tunneled_packets && ipv4(r);   // IP-in-IP
+      case 41: return enter_tunnel() && ++c_.tunneled_packets && ipv6(r);  // IPv6-in-IPv4 (6in4)
       case 47: return enter_tunnel() && gre(r);
       default: return false;  // ICMP, ESP, ...: not ours, not an error
     }
@@ -266,14 +266,13 @@ class Decoder {
     if (len < 8 || len > avail) len = avail;
     ByteReader payload(h + 8, len - 8);
     // VXLAN (RFC 7348) and Geneve (RFC 8926) carry Ethernet frames over UDP.
-    if (dport == kVxlanPort && depth_ < kMaxTunnelDepth && payload.remaining() >= 8 &&
-        (payload.data()[0] & 0x08)) {
+    if (dport == kVxlanPort && payload.remaining() >= 8 && (payload.data()[0] & 0x08)) {
       if (!enter_tunnel()) return false;
       ++c_.tunneled_packets;
       payload.skip(8);
       return ethernet(payload);
     }
-    if (dport == kGenevePort && depth_ < kMaxTunnelDepth && payload.remaining() >= 8) {
+    if (dport == kGenevePort && payload.remaining() >= 8) {
       const uint8_t* g = payload.data();
       size_t opt_len = size_t(g[0] & 0x3f) * 4;
       uint16_t proto = static_cast<uint16_t>((g[2] << 8) | g[3]);

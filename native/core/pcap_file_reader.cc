@@ -92,7 +92,8 @@ ReadStatus PcapFileReader::read_batch(size_t max_records, std::string& out) {
     if (rc == -2) return ReadStatus::End;
     std::string msg = pcap_geterr(pcap_);
     fail(msg.find("truncated") != std::string::npos ? "ETRUNCATED" : "EREAD",
-         msg + " after " + std::to_string(engine_.counters().packets) + " packets");
+         msg + " after " + std::to_string(engine_.counters().packets) +
+             (engine_.counters().packets == 1 ? " packet" : " packets"));
     return ReadStatus::Error;
   }
 }

@@ -64,9 +64,11 @@ bool derive_initial_keys(uint32_t version, const uint8_t* dcid, size_t dcid_len,
 // flow direction. Movable, not copyable.
 //
 // Memory: the stream buffer holds at most max_bytes (plus a 1/8 bitmap of
-// which bytes arrived); Initial packets parked until their keys are known
-// (see below) hold at most another max_bytes; a few scratch buffers are as
-// large as the largest packet fed. Anything beyond is dropped and counted.
+// which bytes arrived). Initial packets that arrive before any key can be
+// known (server side: before set_original_dcid or a Retry; client side:
+// before its first decryptable Initial) are parked, within another
+// max_bytes, and retried once keys appear. Two scratch buffers are as large
+// as the largest packet fed. Anything beyond is dropped and counted.
 class InitialReassembler {
  public:
   using Side = quic::Side;
@@ -106,7 +108,9 @@ class InitialReassembler {
   // skips 0-RTT / Handshake / Retry packets, stops at a short header, and
   // adds the CRYPTO frames (any order, overlapping) to the stream. The result
   // reports the worst thing that happened: Overflow, then Malformed, then
-  // DecryptFailed, then Decrypted, then NotInitial.
+  // DecryptFailed, then Decrypted, then NotInitial. Parked packets that this
+  // datagram lets open (it revealed the DCID, or was a Retry) count too;
+  // a packet parked by this call counts as DecryptFailed.
   FeedResult feed(const uint8_t* data, size_t len);
 
   // Contiguous CRYPTO stream bytes from offset 0 (TLS handshake messages, no

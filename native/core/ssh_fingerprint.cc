@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <cstdio>
+#include <cstdlib>
 
 #include "byte_reader.h"
 #include "hash.h"
@@ -10,7 +12,7 @@ namespace ja4::ssh {
 
 namespace {
 
-constexpr uint16_t kFlagFin = 0x001, kFlagSyn = 0x002, kFlagRst = 0x004;
+constexpr uint16_t kFlagFin = 0x001, kFlagSyn = 0x002, kFlagRst = 0x004, kFlagAck = 0x010;
 constexpr uint16_t kBareAck = 0x010;  // ssh.rs: tcp.flags == "0x0010"
 
 constexpr int kVersionUnknown = 0, kVersion1 = 1, kVersion2 = 2;
@@ -130,15 +132,17 @@ struct SshFingerprinter::Tvb {
   }
 };
 
-SshFingerprinter::SshFingerprinter(size_t sample_size, size_t max_windows)
-    : sample_size_(sample_size ? sample_size : kDefaultSampleSize), max_windows_(max_windows) {}
+SshFingerprinter::SshFingerprinter(size_t sample_size, size_t max_windows, uint16_t ssh_port)
+    : sample_size_(sample_size ? sample_size : kDefaultSampleSize),
+      max_windows_(max_windows),
+      ssh_port_(ssh_port) {}
 
 // ---------------------------------------------------------------------------
 // Entry points
 
 void SshFingerprinter::on_segment(const TcpSegment& seg) {
   if (finished_) return;
-  process(seg);
+  process(seg, true);
 }
 
 void SshFingerprinter::on_stream_data(bool from_client, const uint8_t* data, size_t len) {
@@ -192,7 +196,7 @@ void SshFingerprinter::flush_awaiting() {
   d.pending.erase(0, have);
   seg.payload = reinterpret_cast<const uint8_t*>(bytes.data());
   seg.captured_len = have;
-  process(seg);
+  process(seg, false);
 }
 
 void SshFingerprinter::finish() {
@@ -200,8 +204,8 @@ void SshFingerprinter::finish() {
   flush_awaiting();
   finished_ = true;
   if (!len_counts_[0].empty() || !len_counts_[1].empty()) emit_window();
-  std::string().swap(dir_[0].msp_data);
-  std::string().swap(dir_[1].msp_data);
+  std::vector<Msp>().swap(dir_[0].msps);
+  std::vector<Msp>().swap(dir_[1].msps);
   std::string().swap(dir_[0].pending);
   std::string().swap(dir_[1].pending);
 }
@@ -215,139 +219,325 @@ bool SshFingerprinter::has_extras() const {
 // ---------------------------------------------------------------------------
 // TCP (packet-tcp.c): which payloads reach the SSH dissector, and how.
 
-void SshFingerprinter::process(const TcpSegment& seg) {
+namespace {
+// tcp_analyze_sequence_number() results that matter here.
+constexpr uint32_t kAKeepAlive = 1, kAZeroWindowProbe = 2, kASpurious = 4, kAFastRetrans = 8,
+                   kAOutOfOrder = 16, kARetrans = 32;
+constexpr int64_t kFastRetransWindowNs = 20000000;  // 20 ms
+constexpr int64_t kDefaultOooThresholdNs = 3000000; // 3 ms, until the iRTT is known
+bool le_seq(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) <= 0; }
+}  // namespace
+
+void SshFingerprinter::process(const TcpSegment& seg, bool analysis) {
   ++frame_;
   fields_ = Fields();
   Direction& d = dir_[seg.from_client ? 0 : 1];
+  Direction& peer = dir_[seg.from_client ? 1 : 0];
   const uint16_t flags = seg.flags;
 
+  // Relative sequence numbers as tshark sets them: from a direction's first
+  // packet (the SYN is 0, else that packet is 1), or from the first ACK
+  // number the other side sends (ack - 1), whichever comes first.
   if (!d.seen) {
     d.seen = true;
-    // Relative sequence numbers: the SYN is 0, else the first segment is 1.
     d.base = (flags & kFlagSyn) ? seg.seq : seg.seq - 1;
+  }
+  if (!peer.seen && (flags & kFlagAck)) {
+    peer.seen = true;
+    peer.base = seg.ack - 1;
+  }
+  // The initial RTT (tshark's iRTT) sets the out-of-order time threshold.
+  if ((flags & kFlagSyn) && !(flags & kFlagAck)) {
+    mru_syn_ns_ = seg.ts_ns;
+    have_syn_ = true;
+  } else if ((flags & (kFlagSyn | kFlagAck)) == kFlagAck && have_syn_ && first_rtt_ns_ == 0) {
+    first_rtt_ns_ = seg.ts_ns - mru_syn_ns_;
   }
   const uint32_t rel = seg.seq - d.base;
   const uint32_t len = seg.payload_len;
+  const uint32_t fl = analysis ? analyze(d, peer, seg, rel) : 0;
 
-  // tcp_analyze_sequence_number(): keep-alive, then retransmission /
-  // out-of-order (the segment starts below the highest byte seen so far).
-  bool keep_alive = d.nextseq != 0 && len <= 1 && rel == d.nextseq - 1 &&
-                    !(flags & (kFlagSyn | kFlagFin | kFlagRst));
-  bool old_data = !keep_alive && d.nextseq != 0 &&
-                  (len > 0 || (flags & (kFlagSyn | kFlagFin))) && lt_seq(rel, d.nextseq);
-  uint32_t end = rel + len + ((flags & (kFlagSyn | kFlagFin)) ? 1 : 0);
-  if (d.nextseq == 0 || gt_seq(end, d.nextseq)) d.nextseq = end;
+  // The SSH dissector's roles come from the ports (is_response = the
+  // destination port is not 22), FoxIO's sender from the first packet.
+  const bool ports_known = seg.src_port != 0 || seg.dst_port != 0;
+  const bool server_role = (ports_known && ssh_port_) ? seg.dst_port != ssh_port_ : !seg.from_client;
+  const bool ssh_port = !ports_known || !ssh_port_ || seg.src_port == ssh_port_ ||
+                        seg.dst_port == ssh_port_;
 
   bool has_ssh = false;
-  if (len > 0 && !keep_alive && !old_data) {
+  // Keep-alives go to the "data" dissector; retransmissions and spurious
+  // retransmissions are not dissected; out-of-order segments are reassembled
+  // but not dissected (tcp.no_subdissector_on_error); fast retransmissions
+  // are treated as new data.
+  if (ssh_port && len > 0 && !(fl & (kAKeepAlive | kASpurious | kARetrans))) {
+    const bool dissect = !(fl & kAOutOfOrder);
     size_t captured = seg.payload ? std::min<size_t>(seg.captured_len, len) : 0;
     if (captured < len) {
       // Truncated capture: no reassembly, the dissector sees what is there.
-      if (captured > 0) {
-        has_ssh = dissect_fresh(d, seg.from_client, rel, seg.payload, captured, false);
+      if (dissect && captured > 0) {
+        Desegment ds;
+        dissect_bytes(server_role, seg.payload, captured, false, ds);
+        has_ssh = true;
       }
     } else {
-      has_ssh = new_data(d, seg.from_client, rel, seg.payload, len, true);
+      has_ssh = desegment(d, server_role, rel, seg.payload, len, dissect);
     }
   }
 
   last_was_ssh_ = has_ssh;
+  last_analysis_ = fl;
   count_packet(seg.from_client, len, flags, has_ssh);
   if (has_ssh) update_extras(seg.from_client);
 }
 
-// desegment_tcp(): a new in-order (or ahead-of-a-gap) segment. Returns
-// whether the SSH dissector ran on any of it.
-bool SshFingerprinter::new_data(Direction& d, bool from_client, uint32_t rel,
-                                const uint8_t* p, size_t len, bool can_desegment) {
+// tcp_analyze_sequence_number(), reduced to what decides dissection.
+uint32_t SshFingerprinter::analyze(Direction& d, Direction& peer, const TcpSegment& seg,
+                                   uint32_t rel) {
+  const uint16_t flags = seg.flags;
+  const uint32_t len = seg.payload_len;
+  const int64_t now = seg.ts_ns;
+  const bool syn_fin = (flags & (kFlagSyn | kFlagFin)) != 0;
+  const bool syn_fin_rst = (flags & (kFlagSyn | kFlagFin | kFlagRst)) != 0;
+  // A SYN's window is not scaled, later ones are: never equal.
+  const bool same_window =
+      d.window_valid && !d.window_from_syn && !(flags & kFlagSyn) && seg.window == d.window;
+  const bool same_ack = d.packets > 0 && seg.ack == d.lastack;
+  uint32_t fl = 0;
+
+  if (len == 1 && rel == d.nextseq && peer.window_valid && peer.window == 0) {
+    fl |= kAZeroWindowProbe;
+  } else {
+    if (len <= 1 && rel == d.nextseq - 1 && !syn_fin_rst) fl |= kAKeepAlive;
+    bool ack_only = len == 0 && rel == d.nextseq && same_ack && !syn_fin_rst;
+    if (ack_only && seg.window != 0 && same_window && (peer.last_flags & kAKeepAlive)) {
+      // keep-alive ACK
+    } else if (ack_only && seg.window == 0 && same_window && (peer.last_flags & kAZeroWindowProbe)) {
+      // zero-window-probe ACK
+    } else if (ack_only && seg.window != 0 && same_window) {
+      d.dupacknum = d.dupacknum == 0xffffffffu ? 1 : d.dupacknum + 1;  // duplicate ACK
+    }
+  }
+  if (!same_ack) d.dupacknum = 0;
+  // "ACKed unseen segment": the peer's dup-ACK count becomes -1, which
+  // (being a guint32) later satisfies the fast-retransmission test.
+  if ((flags & kFlagAck) && peer.seen && peer.maxseqtobeacked != 0 &&
+      gt_seq(seg.ack - peer.base, peer.maxseqtobeacked)) {
+    if (peer.maxseqtobeacked > peer.nextseq)
+      peer.maxseqtobeacked = peer.nextseq;
+    else
+      peer.dupacknum = 0xffffffffu;
+  }
+
+  if ((len > 0 || syn_fin) && !(fl & kAKeepAlive)) {
+    bool not_advanced = d.nextseq != 0 && lt_seq(rel, d.nextseq);
+    if (len > 1 && d.nextseq - 1 == rel) not_advanced = false;  // new data from one byte back
+    const int64_t ooo_threshold = first_rtt_ns_ != 0 ? first_rtt_ns_ : kDefaultOooThresholdNs;
+    if (len > 0 && peer.lastack_valid && le_seq(seg.seq + len, peer.lastack)) {
+      fl |= kASpurious;
+    } else if ((getenv("SSHDBG") ? fprintf(stderr, "fastchk dup=%u lastack=%u seq=%u dt=%lld\n", peer.dupacknum, peer.lastack, seg.seq, (long long)(now - peer.lastack_time)) : 0, not_advanced) && peer.dupacknum >= 2 && peer.lastack == seg.seq &&
+               now - peer.lastack_time < kFastRetransWindowNs) {
+      fl |= kAFastRetrans;
+    } else if (not_advanced && now - d.nextseq_time < ooo_threshold &&
+               d.nextseq != rel + len + (syn_fin ? 1u : 0u)) {
+      fl |= kAOutOfOrder;
+    } else if (not_advanced) {
+      fl |= kARetrans;
+    }
+  }
+
+  const uint32_t nextseq = rel + len + (syn_fin ? 1u : 0u);
+  if (!(fl & kAZeroWindowProbe)) {
+    if (d.nextseq == 0 || gt_seq(nextseq, d.nextseq)) {
+      d.nextseq = nextseq;
+      d.nextseq_time = now;
+    }
+    if (d.maxseqtobeacked == 0 || rel == d.maxseqtobeacked) d.maxseqtobeacked = d.nextseq;
+    if (getenv("SSHDBG")) fprintf(stderr, "max rel=%u next=%u max=%u base=%u\n", rel, d.nextseq, d.maxseqtobeacked, d.base);
+  }
+  d.window = seg.window;
+  d.window_valid = true;
+  d.window_from_syn = (flags & kFlagSyn) != 0;
+  d.lastack = seg.ack;
+  d.lastack_valid = (flags & kFlagAck) != 0;
+  d.lastack_time = now;
+  d.last_flags = fl;
+  ++d.packets;
+  return fl;
+}
+
+SshFingerprinter::Msp* SshFingerprinter::msp_exact(Direction& d, uint32_t seq) {
+  for (Msp& m : d.msps)
+    if (m.seq == seq) return &m;
+  return nullptr;
+}
+
+// wmem_tree_lookup32_le(multisegment_pdus, seq - 1): the MSP with the
+// largest start <= seq - 1 (plain unsigned keys).
+SshFingerprinter::Msp* SshFingerprinter::msp_before(Direction& d, uint32_t seq) {
+  Msp* best = nullptr;
+  for (Msp& m : d.msps)
+    if (m.seq <= seq - 1 && (!best || m.seq > best->seq)) best = &m;
+  return best;
+}
+
+SshFingerprinter::Msp& SshFingerprinter::msp_new(Direction& d, uint32_t seq, uint32_t nxtpdu,
+                                                 bool entire) {
+  // Only the newest MSP keeps bytes; an older one can only be completed by
+  // a late segment, which tshark does not dissect in practice.
+  for (Msp& m : d.msps) {
+    std::string().swap(m.data);
+    m.overflow = true;
+  }
+  Msp* m = msp_exact(d, seq);
+  if (!m) {
+    if (d.msps.size() >= kMaxMsps) {
+      auto lowest = std::min_element(d.msps.begin(), d.msps.end(),
+                                     [](const Msp& a, const Msp& b) { return a.seq < b.seq; });
+      d.msps.erase(lowest);
+    }
+    d.msps.emplace_back();
+    m = &d.msps.back();
+  }
+  *m = Msp();
+  m->seq = seq;
+  m->nxtpdu = nxtpdu;
+  m->entire = entire;
+  m->last_frame = frame_;
+  return *m;
+}
+
+// fragment_add(): returns whether this fragment completed the PDU.
+bool SshFingerprinter::msp_add(Msp& m, uint32_t seq, const uint8_t* p, uint32_t len, bool more) {
+  if (m.done) return false;  // added to a finished reassembly: absorbed
+  const uint32_t off = seq - m.seq;
+  const uint64_t end = static_cast<uint64_t>(off) + len;
+  // Coverage, merged.
+  auto& h = m.have;
+  h.emplace_back(off, static_cast<uint32_t>(std::min<uint64_t>(end, 0xffffffffu)));
+  std::sort(h.begin(), h.end());
+  std::vector<std::pair<uint32_t, uint32_t>> merged;
+  for (const auto& r : h) {
+    if (!merged.empty() && r.first <= merged.back().second)
+      merged.back().second = std::max(merged.back().second, r.second);
+    else
+      merged.push_back(r);
+  }
+  while (merged.size() > kMaxFragments) {  // too fragmented: stop tracking bytes
+    m.overflow = true;
+    merged[merged.size() - 2].second = merged.back().second;
+    merged.pop_back();
+  }
+  h.swap(merged);
+  if (!m.overflow) {
+    if (end <= kMaxPduBytes) {
+      if (m.data.size() < end) m.data.resize(static_cast<size_t>(end));
+      if (len) std::memcpy(&m.data[off], p, len);
+    } else {
+      m.overflow = true;
+      std::string().swap(m.data);
+    }
+  }
+  if (!more && !m.has_tot) {
+    m.has_tot = true;
+    m.tot = static_cast<uint32_t>(end);
+  }
+  if (m.has_tot && !h.empty() && h.front().first == 0 && h.front().second >= m.tot) {
+    m.done = true;
+    return true;
+  }
+  return false;
+}
+
+bool SshFingerprinter::dissect_bytes(bool server, const uint8_t* p, size_t len, bool can_deseg,
+                                     Desegment& ds) {
+  Tvb t{p, static_cast<int64_t>(len)};
+  return dissect_ssh(t, server, can_deseg, ds);
+}
+
+// desegment_tcp() for a segment that is not a (spurious) retransmission.
+// Returns whether the SSH dissector ran on any of it (the "ssh" layer).
+bool SshFingerprinter::desegment(Direction& d, bool server, uint32_t seq, const uint8_t* p,
+                                 size_t len, bool dissect) {
+  const uint32_t first = seq;
+  const uint32_t nxtseq = seq + static_cast<uint32_t>(len);
   bool ran = false;
-  while (len > 0) {
-    const uint32_t nxtseq = rel + static_cast<uint32_t>(len);
-    // The latest MSP starting before this sequence number that still wants
-    // it (plain unsigned comparisons, as tshark does).
-    if (d.msp_valid && !d.msp_done && d.msp_seq < rel && d.msp_nxtpdu > rel) {
-      if (rel != d.msp_end) d.msp_hole = true;  // bytes in between were never seen
-      size_t take = len;
-      bool complete = true;
-      if (!d.msp_entire) {
-        uint32_t stop = lt_seq(nxtseq, d.msp_nxtpdu) ? nxtseq : d.msp_nxtpdu;
-        take = static_cast<size_t>(stop - rel);
-        complete = !lt_seq(nxtseq, d.msp_nxtpdu);
+  for (int guard = 0; guard < 64 && seq != nxtseq; ++guard) {
+    const uint32_t off = seq - first;
+    const uint32_t remaining = nxtseq - seq;
+    // A segment starting exactly where a PDU started before is a
+    // retransmission of it.
+    Msp* m = msp_exact(d, seq);
+    if (m && nxtseq <= m->nxtpdu && m->last_frame != frame_) return ran;
+    if (!m) m = msp_before(d, seq);
+
+    if (m && le_seq(m->seq, seq) && gt_seq(m->nxtpdu, seq)) {
+      m->last_frame = frame_;
+      uint32_t take = m->entire ? remaining : std::min(remaining, m->nxtpdu - seq);
+      bool more = lt_seq(nxtseq, m->nxtpdu);
+      bool complete = msp_add(*m, seq, p + off, take, more);
+      if (m->entire) {
+        m->entire = false;
+        m->nxtpdu = nxtseq;
       }
-      if (d.msp_data.size() + take <= kMaxPduBytes) {
-        d.msp_data.append(reinterpret_cast<const char*>(p), take);
-      } else {
-        d.msp_overflow = true;
-      }
-      d.msp_end = rel + static_cast<uint32_t>(take);
-      if (!complete || d.msp_hole) return ran;  // "TCP segment of a reassembled PDU"
-      d.msp_done = true;
-      ran = true;
-      if (!d.msp_overflow) {
-        std::string pdu;
-        pdu.swap(d.msp_data);
-        Tvb t{reinterpret_cast<const uint8_t*>(pdu.data()), static_cast<int64_t>(pdu.size())};
-        Desegment ds;
-        bool ok = dissect_ssh(t, !from_client, can_desegment, ds);
-        if (!ok) return ran;  // the exception also drops the rest of the segment
-        if (ds.need) {
-          // Still short: a new MSP from the requested offset, the bytes
-          // already held included.
-          uint32_t start = d.msp_seq + static_cast<uint32_t>(ds.offset);
-          uint32_t tvb_end = d.msp_seq + static_cast<uint32_t>(pdu.size());
-          d.msp_valid = true;
-          d.msp_done = false;
-          d.msp_hole = false;
-          d.msp_overflow = false;
-          d.msp_entire = ds.one_more;
-          d.msp_seq = start;
-          d.msp_end = tvb_end;
-          d.msp_nxtpdu = ds.one_more ? tvb_end + 1 : tvb_end + ds.len;
-          d.msp_data.assign(pdu, static_cast<size_t>(ds.offset), std::string::npos);
-          if (d.msp_data.size() > kMaxPduBytes) {
-            d.msp_data.clear();
-            d.msp_overflow = true;
+      uint32_t another = 0;
+      if (m->nxtpdu < nxtseq && m->nxtpdu >= seq && take > 0) another = m->nxtpdu - seq;
+      if (complete && dissect) {
+        ran = true;
+        if (m->overflow) {
+          // Too long to keep: counted as dissected, content unknown.
+          std::string().swap(m->data);
+        } else {
+          std::string pdu;
+          pdu.swap(m->data);
+          Desegment ds;
+          if (!dissect_bytes(server, reinterpret_cast<const uint8_t*>(pdu.data()), m->tot,
+                             true, ds)) {
+            return ran;  // the exception also drops the rest of the segment
+          }
+          if (ds.need) {
+            const uint32_t old_len = m->tot - take;
+            if (ds.offset <= static_cast<int64_t>(old_len)) {
+              // Partial reassembly: the same PDU continues.
+              m->done = false;
+              m->has_tot = false;
+              m->data.swap(pdu);
+              if (ds.one_more) {
+                m->nxtpdu = seq + remaining + 1;
+                m->entire = true;
+              } else {
+                m->nxtpdu = seq + take + ds.len;
+              }
+              seq += take;
+              continue;
+            }
+            // The tail of this segment starts a new PDU.
+            const uint32_t tail = m->tot - static_cast<uint32_t>(ds.offset);
+            const uint32_t start = nxtseq - tail;
+            const uint32_t tail_off = static_cast<uint32_t>(ds.offset);
+            Msp& n = msp_new(d, start, ds.one_more ? nxtseq + 1 : nxtseq + ds.len, ds.one_more);
+            msp_add(n, start, reinterpret_cast<const uint8_t*>(pdu.data()) + tail_off, tail,
+                    lt_seq(nxtseq, n.nxtpdu));
+            m = nullptr;
           }
         }
-      } else {
-        // Too long to keep: counted as dissected, content unknown.
-        std::string().swap(d.msp_data);
       }
-      p += take;
-      len -= take;
-      rel += static_cast<uint32_t>(take);
-      continue;  // bytes after the PDU are dissected afresh
+      if (another == 0) return ran;
+      seq += another;
+      continue;
     }
-    ran |= dissect_fresh(d, from_client, rel, p, len, can_desegment);
+
+    if (!dissect) return ran;  // decode_tcp_ports() refuses out-of-order data
+    ran = true;
+    Desegment ds;
+    if (!dissect_bytes(server, p + off, remaining, true, ds)) return ran;
+    if (ds.need) {
+      const uint32_t start = seq + static_cast<uint32_t>(ds.offset);
+      Msp& n = msp_new(d, start, ds.one_more ? nxtseq + 1 : nxtseq + ds.len, ds.one_more);
+      msp_add(n, start, p + off + ds.offset, nxtseq - start, lt_seq(nxtseq, n.nxtpdu));
+    }
     return ran;
   }
   return ran;
-}
-
-bool SshFingerprinter::dissect_fresh(Direction& d, bool from_client, uint32_t rel,
-                                     const uint8_t* p, size_t len, bool can_desegment) {
-  Tvb t{p, static_cast<int64_t>(len)};
-  Desegment ds;
-  bool ok = dissect_ssh(t, !from_client, can_desegment, ds);
-  if (ok && ds.need && can_desegment) {
-    uint32_t nxtseq = rel + static_cast<uint32_t>(len);
-    d.msp_valid = true;
-    d.msp_done = false;
-    d.msp_hole = false;
-    d.msp_overflow = false;
-    d.msp_entire = ds.one_more;
-    d.msp_seq = rel + static_cast<uint32_t>(ds.offset);
-    d.msp_end = nxtseq;
-    d.msp_nxtpdu = ds.one_more ? nxtseq + 1 : nxtseq + ds.len;
-    size_t keep = len - static_cast<size_t>(ds.offset);
-    if (keep <= kMaxPduBytes) {
-      d.msp_data.assign(reinterpret_cast<const char*>(p) + ds.offset, keep);
-    } else {
-      d.msp_data.clear();
-      d.msp_overflow = true;
-    }
-  }
-  return true;  // the dissector ran: the frame has an "ssh" layer
 }
 
 // ---------------------------------------------------------------------------

@@ -49,11 +49,19 @@ struct SshExtras {
       encryption_algorithm;
 };
 
-// One TCP packet of the connection, as captured.
+// One TCP packet of the connection, as captured. tshark's TCP sequence
+// analysis decides which payloads reach the SSH dissector, and it looks at
+// all of these fields.
 struct TcpSegment {
   bool from_client = false;
+  // tshark runs its SSH dissector only on TCP port 22 and takes the side
+  // sending to that port as the SSH client; 0 = unknown (from_client decides).
+  uint16_t src_port = 0, dst_port = 0;
+  int64_t ts_ns = 0;          // capture timestamp (out-of-order / fast-retransmission timing)
   uint32_t seq = 0;           // raw TCP sequence number
+  uint32_t ack = 0;           // raw acknowledgement number (meaningful when flags has ACK)
   uint16_t flags = 0;         // the 12-bit flags field, as tshark's tcp.flags (0x010 = ACK)
+  uint16_t window = 0;        // raw window field (not scaled)
   uint32_t payload_len = 0;   // TCP payload length on the wire (tshark's tcp.len)
   const uint8_t* payload = nullptr;  // captured payload bytes
   size_t captured_len = 0;    // <= payload_len (less when the capture was truncated)
@@ -69,9 +77,11 @@ class SshFingerprinter {
 
   // sample_size 0 means the default (as FoxIO's config does). At most
   // max_windows fingerprints are kept; later ones are counted in
-  // dropped_windows().
+  // dropped_windows(). ssh_port: the port tshark decodes as SSH (22); a
+  // segment whose ports are known and neither is ssh_port is never treated
+  // as SSH. 0 disables that check.
   explicit SshFingerprinter(size_t sample_size = kDefaultSampleSize,
-                            size_t max_windows = kDefaultMaxWindows);
+                            size_t max_windows = kDefaultMaxWindows, uint16_t ssh_port = 22);
 
   // Preferred entry point: every TCP packet of the connection in capture
   // order -- SYN, SYN/ACK, the handshake ACK (FoxIO counts it as a client
@@ -102,6 +112,10 @@ class SshFingerprinter {
   // Whether the last packet given would carry an "ssh" layer in tshark
   // (for tests and debugging).
   bool last_packet_was_ssh() const { return last_was_ssh_; }
+  // tshark's TCP analysis verdict on the last packet: bit 0 keep-alive,
+  // 1 zero-window probe, 2 spurious retransmission, 3 fast retransmission,
+  // 4 out-of-order, 5 retransmission.
+  uint32_t last_analysis() const { return last_analysis_; }
 
  private:
   // --- tshark packet-ssh.c state (per conversation / per peer) ---
@@ -127,15 +141,36 @@ class SshFingerprinter {
   struct Tvb;
 
   // --- tshark packet-tcp.c state per direction ---
+  // A multi-segment PDU: the SSH dissector asked for bytes up to nxtpdu.
+  struct Msp {
+    uint32_t seq = 0, nxtpdu = 0;  // relative sequence numbers
+    bool entire = false;           // DESEGMENT_ONE_MORE_SEGMENT: take the whole next segment
+    bool done = false;             // reassembled (later fragments are absorbed)
+    uint64_t last_frame = 0;
+    bool has_tot = false;          // the last fragment is known ...
+    uint32_t tot = 0;              // ... and the PDU is this long
+    std::vector<std::pair<uint32_t, uint32_t>> have;  // received [begin, end) offsets
+    std::string data;              // bytes by offset (latest MSP only)
+    bool overflow = false;         // data not kept (too long, too fragmented, or old)
+  };
+  static constexpr size_t kMaxMsps = 8;       // remembered per direction
+  static constexpr size_t kMaxFragments = 64; // per MSP
   struct Direction {
     bool seen = false;
-    uint32_t base = 0;     // relative sequence base
-    uint32_t nextseq = 0;  // highest relative seq + len seen (0 = unknown)
-    // The latest multi-segment PDU.
-    bool msp_valid = false, msp_done = false, msp_entire = false,
-         msp_hole = false, msp_overflow = false;
-    uint32_t msp_seq = 0, msp_nxtpdu = 0, msp_end = 0;  // relative
-    std::string msp_data;
+    uint32_t base = 0;  // relative sequence numbers: seq - base
+    // tcp_analyze_seq_info
+    uint32_t nextseq = 0;          // relative; 0 = unknown
+    int64_t nextseq_time = 0;
+    uint32_t maxseqtobeacked = 0;  // relative; 0 = unknown
+    bool lastack_valid = false;
+    uint32_t lastack = 0;          // raw ACK number of this side's last packet
+    int64_t lastack_time = 0;
+    uint32_t dupacknum = 0;  // guint32 in tshark: -1 ("ACKed unseen") compares as huge
+    bool window_valid = false, window_from_syn = false;
+    uint16_t window = 0;
+    uint32_t last_flags = 0;       // analysis flags of the last packet
+    uint64_t packets = 0;
+    std::vector<Msp> msps;         // sorted by seq, at most kMaxMsps
     // on_stream_data() queue for the fallback API.
     std::string pending;
     uint32_t synth_seq = 1;
@@ -148,11 +183,16 @@ class SshFingerprinter {
   uint16_t awaiting_flags_ = 0;
   void flush_awaiting();
 
-  void process(const TcpSegment& seg);
-  bool new_data(Direction& d, bool from_client, uint32_t rel, const uint8_t* p,
-                size_t len, bool can_desegment);
-  bool dissect_fresh(Direction& d, bool from_client, uint32_t rel,
-                     const uint8_t* p, size_t len, bool can_desegment);
+  void process(const TcpSegment& seg, bool analysis);
+  uint32_t analyze(Direction& d, Direction& peer, const TcpSegment& seg, uint32_t rel);
+  bool desegment(Direction& d, bool server, uint32_t seq, const uint8_t* p, size_t len,
+                 bool dissect);
+  Msp* msp_exact(Direction& d, uint32_t seq);
+  Msp* msp_before(Direction& d, uint32_t seq);
+  Msp& msp_new(Direction& d, uint32_t seq, uint32_t nxtpdu, bool entire);
+  bool msp_add(Msp& m, uint32_t seq, const uint8_t* p, uint32_t len, bool more);
+  bool dissect_bytes(bool server, const uint8_t* p, size_t len, bool can_deseg,
+                     Desegment& ds);
 
   // packet-ssh.c emulation. Return false when tshark would throw.
   bool dissect_ssh(const Tvb& t, bool server, bool can_deseg, Desegment& ds);
@@ -174,10 +214,15 @@ class SshFingerprinter {
 
   size_t sample_size_;
   size_t max_windows_;
+  uint16_t ssh_port_;
   bool finished_ = false;
   uint64_t frame_ = 0;
   bool last_was_ssh_ = false;
+  uint32_t last_analysis_ = 0;
   Direction dir_[2];  // [0] client, [1] server
+
+  bool have_syn_ = false;
+  int64_t mru_syn_ns_ = 0, first_rtt_ns_ = 0;
 
   int version_ = 0;  // 0 unknown, 1, 2
   bool kex_chosen_ = false;

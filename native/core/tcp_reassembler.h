@@ -19,11 +19,14 @@ class TcpReassembler {
  public:
   // The SYN fixes the initial sequence number (the SYN consumes one).
   void on_syn(uint32_t seq) {
-    if (started_) return;
+    if (started_ && has_data()) return;
     started_ = true;
     base_ = seq + 1;
     next_ = 0;
   }
+
+  // True once any payload byte was delivered or buffered.
+  bool has_data() const { return next_ != 0 || !pending_.empty(); }
 
   // Feeds a segment; calls deliver(const uint8_t*, size_t) for every byte
   // range that becomes contiguous. Returns false when the out-of-order cap

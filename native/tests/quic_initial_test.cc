@@ -627,6 +627,7 @@ void test_header_checks() {
   Bytes greased = d;
   greased[0] &= 0xbf;
   CHECK(ja4::quic::looks_like_initial(greased.data(), greased.size()));
+  CHECK_EQ(feed(r, greased), FeedResult::DecryptFailed);
   CHECK(r.crypto_stream().empty());
   CHECK(!r.set_original_dcid(long_cid.data(), 21));
   // Packets too short for the header protection sample (RFC 9001 5.4.2) are

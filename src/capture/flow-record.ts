@@ -39,7 +39,11 @@ export interface FlowRecord {
   first_ts_us: number;
   last_ts_us: number;
   packets: number;
-  /** FIN/RST seen (false: evicted, or still open at the end of the input) */
+  /**
+   * FIN/RST seen before the record was produced. TLS flows are reported as
+   * soon as both handshakes are parsed, so they are usually not closed yet;
+   * false also for flows evicted or still open at the end of the input.
+   */
   closed: boolean;
   tls_server_name?: string;
   ja4?: string;

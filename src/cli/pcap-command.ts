@@ -18,6 +18,7 @@ Output (default: a table sorted by transport and stream):
   --raw             add the raw forms (ja4_r, ja4s_r, ja3_r, ja4h_r, ja4x_r)
   --original        original-order forms: ja4_o instead of ja4 (ja4_ro with --raw)
   --stats           print the engine counters to stderr at the end
+  -h, --help        show this help
 
 Engine limits:
   --max-flows N            flows tracked at once (default 262144)
@@ -85,6 +86,13 @@ function parse(argv: string[]): { files: string[]; opts: PcapOptions } {
 }
 
 export class HelpRequested extends Error {}
+
+// Engine option -> the flag that sets it, so errors name what the user typed.
+const FLAG_FOR_OPTION: Record<string, string> = {
+  maxFlows: '--max-flows',
+  idleTimeoutMs: '--idle-timeout-ms',
+  maxBufferedPerDirection: '--max-buffered-bytes',
+};
 
 /** Keeps the fields the flags ask for, in the reference tool's order. */
 export function presentRecord(r: FlowRecord, raw: boolean, original: boolean): Record<string, unknown> {
@@ -184,7 +192,7 @@ export async function runPcapCommand(argv: string[], io: CliIO): Promise<number>
     try {
       reader = new PcapReader(file, opts.engine);
     } catch (err) {
-      if (err instanceof OptionError) throw new CliError(err.message.replace(/^options\./, 'option '));
+      if (err instanceof OptionError) throw new CliError(err.message.replace(/^options\.(\w+)/, (_, k: string) => FLAG_FOR_OPTION[k] ?? k));
       if (err instanceof CaptureError) {
         io.err(`ja4 pcap: ${file}: ${describe(err)}\n`);
         exitCode = 2;
