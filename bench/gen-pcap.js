@@ -13,7 +13,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, ren
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { LINUX_SYN_OPTIONS, PcapWriter, TCP_ACK, TCP_FIN, TCP_PSH, TcpConversation, WINDOWS_SYN_OPTIONS, udpFrame } from '../dist/capture/pcap-writer.js';
+import { LINUX_SYN_OPTIONS, PcapWriter, TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN, TcpConversation, WINDOWS_SYN_OPTIONS, udpFrame } from '../dist/capture/pcap-writer.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -585,9 +585,9 @@ function tcpTlsFlow(g, start) {
   };
 
   // Three-way handshake.
-  send(true, 0x02, undefined, { options: synOptions(rng, os, mss), window: os.window });
+  send(true, TCP_SYN, undefined, { options: synOptions(rng, os, mss), window: os.window });
   t += rttS;
-  send(false, 0x12, undefined, { options: synAckOptions(rng, mss), window: 65160 });
+  send(false, TCP_SYN | TCP_ACK, undefined, { options: synAckOptions(rng, mss), window: 65160 });
   t += rttC;
   send(true, TCP_ACK);
   t += rng.uniform(50, 400);

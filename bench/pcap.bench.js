@@ -7,16 +7,18 @@
 //                        (generates the 10x file once: ~10 GB, a few minutes)
 //   --tshark-packets N   size of the prefix tshark reads (default 100000)
 //   --no-tshark          skip tshark
+//   --detail             also time the engine alone (in-process native reads,
+//                        no JS record handling) and the CLI with stdout
+//                        discarded, to see where (b)'s time goes
 //
 // Figures are medians. Runs are interleaved (a, b, c, a, b, c, ...) so that
 // load from elsewhere on the machine hits every contender alike.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { GENERATOR_VERSION, ensureCapture, ensurePrefix } from './gen-pcap.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(root, 'bin', 'ja4.js');
@@ -30,6 +32,7 @@ const { values: opt } = parseArgs({
     memory: { type: 'boolean', default: false },
     'tshark-packets': { type: 'string', default: '100000' },
     'no-tshark': { type: 'boolean', default: false },
+    detail: { type: 'boolean', default: false },
   },
 });
 const runs = Math.max(1, Number(opt.runs));
@@ -67,22 +70,34 @@ async function measureRead(addon, file) {
   return { seconds: seconds(t0), packets };
 }
 
+/** Detail: the native engine alone, in this process: batches are fetched and dropped, not parsed. */
+async function measureEngine(addon, file) {
+  const t0 = process.hrtime.bigint();
+  const reader = new addon.PcapReader(file, {});
+  while (!(await reader.read()).done);
+  const { packets } = reader.stats();
+  reader.close();
+  return { seconds: seconds(t0), packets };
+}
+
 /**
  * (b) The product as a user runs it: a fresh `ja4 pcap --jsonl --stats`
  * process, its stdout drained into a counter. With `pollRss`, the child's
  * VmHWM (the kernel's own high-water mark, so a 20 ms poll cannot miss a
  * peak, only a rise in the last 20 ms) is sampled while it runs.
  */
-function measureCli(file, { pollRss = false } = {}) {
+function measureCli(file, { pollRss = false, discard = false } = {}) {
   return new Promise((resolve, reject) => {
+    const devNull = discard ? openSync('/dev/null', 'w') : null;
     const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, [CLI, 'pcap', file, '--jsonl', '--stats'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'pcap', file, '--jsonl', '--stats'], { stdio: ['ignore', devNull ?? 'pipe', 'pipe'] });
+    if (devNull !== null) closeSync(devNull);
     let records = 0;
     let handshakes = 0;
     let carry = '';
     let stderr = '';
-    child.stdout.setEncoding('latin1');
-    child.stdout.on('data', (chunk) => {
+    child.stdout?.setEncoding('latin1');
+    child.stdout?.on('data', (chunk) => {
       for (let i = chunk.indexOf('\n'); i >= 0; i = chunk.indexOf('\n', i + 1)) records++;
       // Keep a few bytes of the previous chunk: a key split across chunks still counts once.
       const text = carry + chunk;
@@ -153,7 +168,11 @@ const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
 
 async function main() {
   const addon = await loadAddonWhenPresent();
-  const hasTshark = !opt['no-tshark'] && spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
+  // Imported late: the generator needs dist/ too, and the check above says so plainly.
+  const { GENERATOR_VERSION, ensureCapture, ensurePrefix } = await import('./gen-pcap.js');
+  const tsharkInstalled = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
+  const hasTshark = !opt['no-tshark'] && tsharkInstalled;
+  const tsharkSkipped = opt['no-tshark'] ? '--no-tshark' : 'tshark not installed';
 
   const cap = ensureCapture({ log });
   const genNote = cap.cached ? `cached; generated in ${cap.generateSeconds.toFixed(1)} s` : `generated in ${cap.generateSeconds.toFixed(1)} s`;
@@ -168,11 +187,18 @@ async function main() {
   const a = [];
   const b = [];
   const c = [];
+  const engineOnly = [];
+  const discarded = [];
   for (let i = 1; i <= runs; i++) {
     log(`run ${i}/${runs}: (a) read`);
     a.push(await measureRead(addon, cap.path));
     log(`run ${i}/${runs}: (b) ja4 pcap`);
     b.push(await measureCli(cap.path));
+    if (opt.detail) {
+      log(`run ${i}/${runs}: detail`);
+      engineOnly.push(await measureEngine(addon, cap.path));
+      discarded.push(await measureCli(cap.path, { discard: true }));
+    }
     if (prefix) {
       log(`run ${i}/${runs}: (c) tshark`);
       c.push(await measureTshark(prefix));
@@ -196,8 +222,16 @@ async function main() {
     ['(b) ja4 pcap --jsonl --stats (CLI, incl. startup)', fmt(B.pps), fmt(B.hps), B.seconds.toFixed(2)],
     C
       ? [`(c) tshark -e tls.handshake.ja3 (first ${fmt(C.packets)} pkts)`, fmt(C.pps), fmt(C.hps), C.seconds.toFixed(2)]
-      : ['(c) tshark', 'skipped', hasTshark ? '' : '(not installed)', ''],
+      : ['(c) tshark', 'skipped', `(${tsharkSkipped})`, ''],
   ];
+  if (opt.detail) {
+    const E = summarize(engineOnly.map((r) => ({ ...r, handshakes: cap.handshakes })));
+    const D = summarize(discarded.map((r) => ({ ...r, handshakes: cap.handshakes })));
+    rows.push(
+      ['    detail: engine only (native reads, in-process)', fmt(E.pps), fmt(E.hps), E.seconds.toFixed(2)],
+      ['    detail: (b) with stdout to /dev/null', fmt(D.pps), fmt(D.hps), D.seconds.toFixed(2)],
+    );
+  }
   const vsRead = B.pps / A.pps;
   const vsTshark = C ? B.pps / C.pps : undefined;
 
@@ -208,7 +242,7 @@ async function main() {
   console.log('');
   console.log(`(b)/(a) packets/s: ${vsRead.toFixed(2)}   target >= ${TARGET_VS_READ.toFixed(2)}  ${verdict(vsRead >= TARGET_VS_READ)}`);
   if (C) console.log(`(b)/(c) packets/s: ${vsTshark.toFixed(1)}x  target >= ${TARGET_VS_TSHARK}x     ${verdict(vsTshark >= TARGET_VS_TSHARK)}`);
-  else console.log('(b)/(c): skipped (tshark not available)');
+  else console.log(`(b)/(c): skipped (${tsharkSkipped})`);
 
   let memory = null;
   if (opt.memory) {
@@ -244,10 +278,10 @@ async function main() {
     '|---|---:|---:|',
     `| (a) read only: \`pcap_next_ex\` loop | ${fmt(A.pps)} | |`,
     `| (b) \`ja4 pcap FILE --jsonl --stats\`, one engine thread, incl. Node startup | ${fmt(B.pps)} | ${fmt(B.hps)} |`,
-    C ? `| (c) \`tshark -T fields -e tls.handshake.ja3\` (first ${fmt(C.packets)} packets) | ${fmt(C.pps)} | ${fmt(C.hps)} |` : '| (c) tshark | not run | |',
+    C ? `| (c) \`tshark -T fields -e tls.handshake.ja3\` (first ${fmt(C.packets)} packets) | ${fmt(C.pps)} | ${fmt(C.hps)} |` : `| (c) tshark | not run (${tsharkSkipped}) | |`,
     '',
     `(b)/(a) = ${vsRead.toFixed(2)} (target >= ${TARGET_VS_READ}: ${verdict(vsRead >= TARGET_VS_READ)}); ` +
-      (C ? `(b)/(c) = ${vsTshark.toFixed(1)}x (target >= ${TARGET_VS_TSHARK}x: ${verdict(vsTshark >= TARGET_VS_TSHARK)}).` : '(b)/(c) not measured.'),
+      (C ? `(b)/(c) = ${vsTshark.toFixed(1)}x (target >= ${TARGET_VS_TSHARK}x: ${verdict(vsTshark >= TARGET_VS_TSHARK)}).` : `(b)/(c) not measured (${tsharkSkipped}).`),
   ];
   if (memory) {
     lines.push(

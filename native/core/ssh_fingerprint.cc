@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <cstdio>
-#include <cstdlib>
 
 #include "byte_reader.h"
 #include "hash.h"
@@ -39,6 +37,37 @@ std::string ascii_field(const uint8_t* p, size_t n) {
       s.push_back(static_cast<char>(p[i]));
     else
       s.append("\xEF\xBF\xBD");
+  }
+  return s;
+}
+
+// The same value as FoxIO reads it: tshark's PDML "show" attribute, which
+// rtshark passes on without undoing the XML escaping (print_escaped_xml():
+// entities for & < > " ', "\x%x" for other control characters).
+std::string pdml_show(const uint8_t* p, size_t n) {
+  static const char kHexDigits[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(n);
+  for (size_t i = 0; i < n && p[i] != 0; ++i) {
+    const uint8_t ch = p[i];
+    switch (ch) {
+      case '&': s.append("&amp;"); break;
+      case '<': s.append("&lt;"); break;
+      case '>': s.append("&gt;"); break;
+      case '"': s.append("&quot;"); break;
+      case '\'': s.append("&#x27;"); break;
+      case '\t': case '\n': case '\r': s.push_back(static_cast<char>(ch)); break;
+      default:
+        if (ch >= 0x80) {
+          s.append("\xEF\xBF\xBD");
+        } else if (ch < 0x20 || ch == 0x7f) {
+          s.append("\\x");
+          if (ch >= 0x10) s.push_back(kHexDigits[ch >> 4]);
+          s.push_back(kHexDigits[ch & 0xf]);
+        } else {
+          s.push_back(static_cast<char>(ch));
+        }
+    }
   }
   return s;
 }
@@ -121,6 +150,11 @@ struct SshFingerprinter::Tvb {
     int32_t l = static_cast<int32_t>(len_u);
     size_t n = l == -1 ? static_cast<size_t>(len - off) : static_cast<size_t>(l);
     return ascii_field(p + off, n);
+  }
+  std::string show(int64_t off, uint32_t len_u) const {
+    int32_t l = static_cast<int32_t>(len_u);
+    size_t n = l == -1 ? static_cast<size_t>(len - off) : static_cast<size_t>(l);
+    return pdml_show(p + off, n);
   }
   // ssh_tree_add_mpint() / ssh_tree_add_string(): uint32 length + bytes;
   // returns what tshark returns (4 + length, as an int).
@@ -220,11 +254,13 @@ bool SshFingerprinter::has_extras() const {
 // TCP (packet-tcp.c): which payloads reach the SSH dissector, and how.
 
 namespace {
-// tcp_analyze_sequence_number() results that matter here.
+// tcp_analyze_sequence_number() verdicts that matter here.
 constexpr uint32_t kAKeepAlive = 1, kAZeroWindowProbe = 2, kASpurious = 4, kAFastRetrans = 8,
-                   kAOutOfOrder = 16, kARetrans = 32;
-constexpr int64_t kFastRetransWindowNs = 20000000;  // 20 ms
-constexpr int64_t kDefaultOooThresholdNs = 3000000; // 3 ms, until the iRTT is known
+                   kAOutOfOrder = 16, kARetrans = 32, kAAckLost = 64;
+constexpr uint64_t kFastRetransWindowNs = 20000000;   // 20 ms
+constexpr uint64_t kDefaultOooThresholdNs = 3000000;  // 3 ms, until the iRTT is known
+constexpr uint32_t kMaxFirstFragment = 1024 * 1024;   // desegment_tcp(): larger tails get no MSP
+constexpr uint16_t kSshPortGerrit = 29418;            // packet-ssh.c TCP_RANGE_SSH "22,29418"
 bool le_seq(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) <= 0; }
 }  // namespace
 
@@ -234,10 +270,11 @@ void SshFingerprinter::process(const TcpSegment& seg, bool analysis) {
   Direction& d = dir_[seg.from_client ? 0 : 1];
   Direction& peer = dir_[seg.from_client ? 1 : 0];
   const uint16_t flags = seg.flags;
+  const uint32_t len = seg.payload_len;
 
-  // Relative sequence numbers as tshark sets them: from a direction's first
-  // packet (the SYN is 0, else that packet is 1), or from the first ACK
-  // number the other side sends (ack - 1), whichever comes first.
+  // Relative sequence numbers (dissect_tcp): a direction's base is its SYN,
+  // else its first packet's seq - 1, else the first ACK number the other
+  // side sends, minus one -- whichever comes first.
   if (!d.seen) {
     d.seen = true;
     d.base = (flags & kFlagSyn) ? seg.seq : seg.seq - 1;
@@ -246,31 +283,42 @@ void SshFingerprinter::process(const TcpSegment& seg, bool analysis) {
     peer.seen = true;
     peer.base = seg.ack - 1;
   }
-  // The initial RTT (tshark's iRTT) sets the out-of-order time threshold.
-  if ((flags & kFlagSyn) && !(flags & kFlagAck)) {
+  const uint32_t fl = analysis ? analyze(d, peer, seg) : 0;
+  // After the analysis: the server port and the most recent SYN's time from
+  // the handshake, then the iRTT at the first packet with ACK and no SYN.
+  if ((flags & (kFlagSyn | kFlagAck)) == kFlagSyn) {
+    server_port_ = seg.dst_port;
     mru_syn_ns_ = seg.ts_ns;
     have_syn_ = true;
+  } else if ((flags & (kFlagSyn | kFlagAck)) == (kFlagSyn | kFlagAck)) {
+    server_port_ = seg.src_port;
   } else if ((flags & (kFlagSyn | kFlagAck)) == kFlagAck && have_syn_ && first_rtt_ns_ == 0) {
     first_rtt_ns_ = seg.ts_ns - mru_syn_ns_;
   }
-  const uint32_t rel = seg.seq - d.base;
-  const uint32_t len = seg.payload_len;
-  const uint32_t fl = analysis ? analyze(d, peer, seg, rel) : 0;
 
-  // The SSH dissector's roles come from the ports (is_response = the
-  // destination port is not 22), FoxIO's sender from the first packet.
+  // decode_tcp_ports(): the SSH dissector is the one registered for the
+  // server port seen in the handshake, else the lower, else the higher port
+  // (22 and 29418); is_response = the destination port is not that port.
   const bool ports_known = seg.src_port != 0 || seg.dst_port != 0;
-  const bool server_role = (ports_known && ssh_port_) ? seg.dst_port != ssh_port_ : !seg.from_client;
-  const bool ssh_port = !ports_known || !ssh_port_ || seg.src_port == ssh_port_ ||
-                        seg.dst_port == ssh_port_;
+  uint16_t match = 0;
+  if (ports_known && ssh_port_) {
+    auto is_ssh = [&](uint16_t p) { return p != 0 && (p == ssh_port_ || p == kSshPortGerrit); };
+    uint16_t lo = std::min(seg.src_port, seg.dst_port), hi = std::max(seg.src_port, seg.dst_port);
+    if (is_ssh(server_port_)) match = server_port_;
+    else if (is_ssh(lo)) match = lo;
+    else if (is_ssh(hi)) match = hi;
+  }
+  const bool ssh_flow = !ports_known || !ssh_port_ || match != 0;
+  const bool server_role = (ports_known && ssh_port_) ? seg.dst_port != match : !seg.from_client;
 
   bool has_ssh = false;
-  // Keep-alives go to the "data" dissector; retransmissions and spurious
-  // retransmissions are not dissected; out-of-order segments are reassembled
-  // but not dissected (tcp.no_subdissector_on_error); fast retransmissions
-  // are treated as new data.
-  if (ssh_port && len > 0 && !(fl & (kAKeepAlive | kASpurious | kARetrans))) {
-    const bool dissect = !(fl & kAOutOfOrder);
+  // desegment_tcp() drops retransmissions and spurious retransmissions;
+  // keep-alives and out-of-order segments are reassembled but not handed to
+  // SSH (decode_tcp_ports(), tcp.no_subdissector_on_error); fast
+  // retransmissions and zero-window probes are treated as new data. RST
+  // payloads are never dissected.
+  if (ssh_flow && len > 0 && !(flags & kFlagRst) && !(fl & (kASpurious | kARetrans))) {
+    const bool dissect = !(fl & (kAOutOfOrder | kAKeepAlive));
     size_t captured = seg.payload ? std::min<size_t>(seg.captured_len, len) : 0;
     if (captured < len) {
       // Truncated capture: no reassembly, the dissector sees what is there.
@@ -280,6 +328,8 @@ void SshFingerprinter::process(const TcpSegment& seg, bool analysis) {
         has_ssh = true;
       }
     } else {
+      // A SYN's payload starts one after its sequence number.
+      uint32_t rel = seg.seq - d.base + ((flags & kFlagSyn) ? 1u : 0u);
       has_ssh = desegment(d, server_role, rel, seg.payload, len, dissect);
     }
   }
@@ -290,78 +340,76 @@ void SshFingerprinter::process(const TcpSegment& seg, bool analysis) {
   if (has_ssh) update_extras(seg.from_client);
 }
 
-// tcp_analyze_sequence_number(), reduced to what decides dissection.
-uint32_t SshFingerprinter::analyze(Direction& d, Direction& peer, const TcpSegment& seg,
-                                   uint32_t rel) {
+// tcp_analyze_sequence_number(), on raw sequence/ACK numbers and raw windows
+// as tshark calls it, reduced to what decides dissection.
+uint32_t SshFingerprinter::analyze(Direction& d, Direction& peer, const TcpSegment& seg) {
   const uint16_t flags = seg.flags;
-  const uint32_t len = seg.payload_len;
+  const uint32_t seq = seg.seq, ack = seg.ack, len = seg.payload_len;
+  const uint32_t window = seg.window;
   const int64_t now = seg.ts_ns;
   const bool syn_fin = (flags & (kFlagSyn | kFlagFin)) != 0;
   const bool syn_fin_rst = (flags & (kFlagSyn | kFlagFin | kFlagRst)) != 0;
-  // A SYN's window is not scaled, later ones are: never equal.
-  const bool same_window =
-      d.window_valid && !d.window_from_syn && !(flags & kFlagSyn) && seg.window == d.window;
-  const bool same_ack = d.packets > 0 && seg.ack == d.lastack;
   uint32_t fl = 0;
 
-  if (len == 1 && rel == d.nextseq && peer.window_valid && peer.window == 0) {
+  if (len == 1 && seq == d.nextseq && peer.window == 0) {
     fl |= kAZeroWindowProbe;
   } else {
-    if (len <= 1 && rel == d.nextseq - 1 && !syn_fin_rst) fl |= kAKeepAlive;
-    bool ack_only = len == 0 && rel == d.nextseq && same_ack && !syn_fin_rst;
-    if (ack_only && seg.window != 0 && same_window && (peer.last_flags & kAKeepAlive)) {
+    if (len <= 1 && seq == d.nextseq - 1 && !syn_fin_rst) fl |= kAKeepAlive;
+    const bool ack_only = len == 0 && seq == d.nextseq && ack == d.lastack && !syn_fin_rst;
+    if (ack_only && window != 0 && window == d.window && (peer.last_flags & kAKeepAlive)) {
       // keep-alive ACK
-    } else if (ack_only && seg.window == 0 && same_window && (peer.last_flags & kAZeroWindowProbe)) {
+    } else if (ack_only && window == 0 && window == d.window &&
+               (peer.last_flags & kAZeroWindowProbe)) {
       // zero-window-probe ACK
-    } else if (ack_only && seg.window != 0 && same_window) {
+    } else if (ack_only && window != 0 && window == d.window) {
       d.dupacknum = d.dupacknum == 0xffffffffu ? 1 : d.dupacknum + 1;  // duplicate ACK
     }
   }
-  if (!same_ack) d.dupacknum = 0;
-  // "ACKed unseen segment": the peer's dup-ACK count becomes -1, which
-  // (being a guint32) later satisfies the fast-retransmission test.
-  if ((flags & kFlagAck) && peer.seen && peer.maxseqtobeacked != 0 &&
-      gt_seq(seg.ack - peer.base, peer.maxseqtobeacked)) {
-    if (peer.maxseqtobeacked > peer.nextseq)
+  if (ack != d.lastack) d.dupacknum = 0;
+  // ACKed unseen segment. The dup-ACK count (a guint32) becomes -1, which
+  // satisfies the ">= 2" of the fast-retransmission test below.
+  if (peer.maxseqtobeacked != 0 && gt_seq(ack, peer.maxseqtobeacked) && (flags & kFlagAck)) {
+    if (lt_seq(peer.maxseqtobeacked, peer.nextseq)) {
       peer.maxseqtobeacked = peer.nextseq;
-    else
+      fl |= kAAckLost;
+    } else {
+      if (peer.dupacknum == 0) fl |= kAAckLost;
       peer.dupacknum = 0xffffffffu;
+    }
   }
 
   if ((len > 0 || syn_fin) && !(fl & kAKeepAlive)) {
-    bool not_advanced = d.nextseq != 0 && lt_seq(rel, d.nextseq);
-    if (len > 1 && d.nextseq - 1 == rel) not_advanced = false;  // new data from one byte back
-    const int64_t ooo_threshold = first_rtt_ns_ != 0 ? first_rtt_ns_ : kDefaultOooThresholdNs;
-    if (len > 0 && peer.lastack_valid && le_seq(seg.seq + len, peer.lastack)) {
+    bool not_advanced = d.nextseq != 0 && lt_seq(seq, d.nextseq);
+    if (len > 1 && d.nextseq - 1 == seq) not_advanced = false;  // new data from one byte back
+    const uint64_t ooo_threshold =
+        first_rtt_ns_ != 0 ? static_cast<uint64_t>(first_rtt_ns_) : kDefaultOooThresholdNs;
+    if (len > 0 && peer.lastack != 0 && le_seq(seq + len, peer.lastack)) {
       fl |= kASpurious;
-    } else if ((getenv("SSHDBG") ? fprintf(stderr, "fastchk dup=%u lastack=%u seq=%u dt=%lld\n", peer.dupacknum, peer.lastack, seg.seq, (long long)(now - peer.lastack_time)) : 0, not_advanced) && peer.dupacknum >= 2 && peer.lastack == seg.seq &&
-               now - peer.lastack_time < kFastRetransWindowNs) {
+    } else if (not_advanced && peer.dupacknum >= 2 && peer.lastack == seq &&
+               static_cast<uint64_t>(now - peer.lastack_time) < kFastRetransWindowNs) {
       fl |= kAFastRetrans;
-    } else if (not_advanced && now - d.nextseq_time < ooo_threshold &&
-               d.nextseq != rel + len + (syn_fin ? 1u : 0u)) {
+    } else if (not_advanced && static_cast<uint64_t>(now - d.nextseq_time) < ooo_threshold &&
+               d.nextseq != seq + len + (syn_fin ? 1u : 0u)) {
       fl |= kAOutOfOrder;
     } else if (not_advanced) {
       fl |= kARetrans;
     }
   }
 
-  const uint32_t nextseq = rel + len + (syn_fin ? 1u : 0u);
+  // A SYN/FIN counts one (tshark stops adding it after 1000 unACKed
+  // segments; not modelled).
+  const uint32_t nextseq = seq + len + (syn_fin ? 1u : 0u);
   if (!(fl & kAZeroWindowProbe)) {
     if (d.nextseq == 0 || gt_seq(nextseq, d.nextseq)) {
       d.nextseq = nextseq;
       d.nextseq_time = now;
     }
-    if (d.maxseqtobeacked == 0 || rel == d.maxseqtobeacked) d.maxseqtobeacked = d.nextseq;
-    if (getenv("SSHDBG")) fprintf(stderr, "max rel=%u next=%u max=%u base=%u\n", rel, d.nextseq, d.maxseqtobeacked, d.base);
+    if (d.maxseqtobeacked == 0 || seq == d.maxseqtobeacked) d.maxseqtobeacked = d.nextseq;
   }
-  d.window = seg.window;
-  d.window_valid = true;
-  d.window_from_syn = (flags & kFlagSyn) != 0;
-  d.lastack = seg.ack;
-  d.lastack_valid = (flags & kFlagAck) != 0;
+  d.window = window;
+  d.lastack = ack;
   d.lastack_time = now;
   d.last_flags = fl;
-  ++d.packets;
   return fl;
 }
 
@@ -380,10 +428,12 @@ SshFingerprinter::Msp* SshFingerprinter::msp_before(Direction& d, uint32_t seq) 
   return best;
 }
 
+// pdu_store_sequencenumber_of_next_pdu(): a new MSP (replacing one with the
+// same start).
 SshFingerprinter::Msp& SshFingerprinter::msp_new(Direction& d, uint32_t seq, uint32_t nxtpdu,
                                                  bool entire) {
   // Only the newest MSP keeps bytes; an older one can only be completed by
-  // a late segment, which tshark does not dissect in practice.
+  // a late (out-of-order) segment, which is not dissected anyway.
   for (Msp& m : d.msps) {
     std::string().swap(m.data);
     m.overflow = true;
@@ -406,14 +456,29 @@ SshFingerprinter::Msp& SshFingerprinter::msp_new(Direction& d, uint32_t seq, uin
   return *m;
 }
 
-// fragment_add(): returns whether this fragment completed the PDU.
-bool SshFingerprinter::msp_add(Msp& m, uint32_t seq, const uint8_t* p, uint32_t len, bool more) {
-  if (m.done) return false;  // added to a finished reassembly: absorbed
-  const uint32_t off = seq - m.seq;
-  const uint64_t end = static_cast<uint64_t>(off) + len;
+// reassemble.c fragment_add() for one MSP.
+SshFingerprinter::AddResult SshFingerprinter::msp_add(Msp& m, uint32_t offset, const uint8_t* p,
+                                                      uint32_t len, bool more) {
+  const uint64_t end = static_cast<uint64_t>(offset) + len;
+  if (m.done) {
+    // Adding to a finished reassembly: allowed only to continue a partial
+    // one past its end, else tshark throws a ReassemblyError.
+    if (m.partial && end >= m.tot) {
+      m.done = false;
+      m.partial = false;
+      m.has_tot = false;
+      m.tot = 0;
+    } else {
+      return AddResult::kThrow;
+    }
+  }
+  if (!more && !m.has_tot) {
+    m.has_tot = true;
+    m.tot = static_cast<uint32_t>(end);
+  }
   // Coverage, merged.
   auto& h = m.have;
-  h.emplace_back(off, static_cast<uint32_t>(std::min<uint64_t>(end, 0xffffffffu)));
+  h.emplace_back(offset, static_cast<uint32_t>(std::min<uint64_t>(end, 0xffffffffu)));
   std::sort(h.begin(), h.end());
   std::vector<std::pair<uint32_t, uint32_t>> merged;
   for (const auto& r : h) {
@@ -422,7 +487,7 @@ bool SshFingerprinter::msp_add(Msp& m, uint32_t seq, const uint8_t* p, uint32_t 
     else
       merged.push_back(r);
   }
-  while (merged.size() > kMaxFragments) {  // too fragmented: stop tracking bytes
+  while (merged.size() > kMaxFragments) {  // too fragmented: stop keeping bytes
     m.overflow = true;
     merged[merged.size() - 2].second = merged.back().second;
     merged.pop_back();
@@ -431,21 +496,17 @@ bool SshFingerprinter::msp_add(Msp& m, uint32_t seq, const uint8_t* p, uint32_t 
   if (!m.overflow) {
     if (end <= kMaxPduBytes) {
       if (m.data.size() < end) m.data.resize(static_cast<size_t>(end));
-      if (len) std::memcpy(&m.data[off], p, len);
+      if (len) std::memcpy(&m.data[offset], p, len);
     } else {
       m.overflow = true;
       std::string().swap(m.data);
     }
   }
-  if (!more && !m.has_tot) {
-    m.has_tot = true;
-    m.tot = static_cast<uint32_t>(end);
-  }
   if (m.has_tot && !h.empty() && h.front().first == 0 && h.front().second >= m.tot) {
     m.done = true;
-    return true;
+    return AddResult::kComplete;
   }
-  return false;
+  return AddResult::kIncomplete;
 }
 
 bool SshFingerprinter::dissect_bytes(bool server, const uint8_t* p, size_t len, bool can_deseg,
@@ -455,69 +516,82 @@ bool SshFingerprinter::dissect_bytes(bool server, const uint8_t* p, size_t len, 
 }
 
 // desegment_tcp() for a segment that is not a (spurious) retransmission.
-// Returns whether the SSH dissector ran on any of it (the "ssh" layer).
+// dissect = false: reassemble, but do not hand anything to SSH. Returns
+// whether the SSH dissector ran on any of it (the "ssh" layer).
 bool SshFingerprinter::desegment(Direction& d, bool server, uint32_t seq, const uint8_t* p,
                                  size_t len, bool dissect) {
   const uint32_t first = seq;
   const uint32_t nxtseq = seq + static_cast<uint32_t>(len);
   bool ran = false;
-  for (int guard = 0; guard < 64 && seq != nxtseq; ++guard) {
+  for (int guard = 0; guard < 256 && seq != nxtseq; ++guard) {
     const uint32_t off = seq - first;
     const uint32_t remaining = nxtseq - seq;
-    // A segment starting exactly where a PDU started before is a
-    // retransmission of it.
+    // A segment starting exactly where an MSP starts, not reaching past its
+    // end, and not from the frame that last added to it: a retransmission.
     Msp* m = msp_exact(d, seq);
     if (m && nxtseq <= m->nxtpdu && m->last_frame != frame_) return ran;
     if (!m) m = msp_before(d, seq);
 
     if (m && le_seq(m->seq, seq) && gt_seq(m->nxtpdu, seq)) {
       m->last_frame = frame_;
-      uint32_t take = m->entire ? remaining : std::min(remaining, m->nxtpdu - seq);
-      bool more = lt_seq(nxtseq, m->nxtpdu);
-      bool complete = msp_add(*m, seq, p + off, take, more);
-      if (m->entire) {
+      const uint32_t take = m->entire ? remaining : std::min(remaining, m->nxtpdu - seq);
+      const bool more = lt_seq(nxtseq, m->nxtpdu);
+      const AddResult r = msp_add(*m, seq - m->seq, p + off, take, more);
+      if (r == AddResult::kThrow) return ran;
+      if (r == AddResult::kComplete && m->entire) {
         m->entire = false;
-        m->nxtpdu = nxtseq;
+        if (lt_seq(m->nxtpdu, nxtseq)) m->nxtpdu = nxtseq;
       }
       uint32_t another = 0;
       if (m->nxtpdu < nxtseq && m->nxtpdu >= seq && take > 0) another = m->nxtpdu - seq;
-      if (complete && dissect) {
+      if (r == AddResult::kComplete && dissect) {
         ran = true;
         if (m->overflow) {
-          // Too long to keep: counted as dissected, content unknown.
-          std::string().swap(m->data);
+          std::string().swap(m->data);  // too long to keep: dissected, content unknown
         } else {
           std::string pdu;
           pdu.swap(m->data);
           Desegment ds;
-          if (!dissect_bytes(server, reinterpret_cast<const uint8_t*>(pdu.data()), m->tot,
-                             true, ds)) {
-            return ran;  // the exception also drops the rest of the segment
+          if (!dissect_bytes(server, reinterpret_cast<const uint8_t*>(pdu.data()), m->tot, true,
+                             ds)) {
+            return ran;  // the exception also ends this segment's dissection
           }
           if (ds.need) {
-            const uint32_t old_len = m->tot - take;
-            if (ds.offset <= static_cast<int64_t>(old_len)) {
-              // Partial reassembly: the same PDU continues.
-              m->done = false;
-              m->has_tot = false;
+            Msp* target = m;
+            if (ds.offset == 0 || le_seq(m->seq + static_cast<uint32_t>(ds.offset), seq)) {
+              // Partial reassembly: this PDU continues.
+              m->partial = true;
               m->data.swap(pdu);
-              if (ds.one_more) {
-                m->nxtpdu = seq + remaining + 1;
-                m->entire = true;
-              } else {
-                m->nxtpdu = seq + take + ds.len;
+            } else {
+              // split_msp(): the bytes from the request on become a new MSP.
+              const uint32_t split = static_cast<uint32_t>(ds.offset);
+              const uint32_t new_seq = m->seq + split;
+              const uint32_t old_nxtpdu = m->nxtpdu;
+              const uint32_t tot = m->tot;
+              std::vector<std::pair<uint32_t, uint32_t>> have = m->have;
+              m->nxtpdu = new_seq;
+              m = nullptr;  // msp_new() may move the MSPs
+              Msp& n = msp_new(d, new_seq, old_nxtpdu, false);
+              for (const auto& r2 : have) {
+                if (r2.second <= split) continue;
+                const uint32_t b = std::max(r2.first, split);
+                const uint32_t e = std::min<uint32_t>(r2.second, tot);
+                if (e > b)
+                  msp_add(n, b - split, reinterpret_cast<const uint8_t*>(pdu.data()) + b, e - b,
+                          true);
               }
-              seq += take;
-              continue;
+              target = &n;
             }
-            // The tail of this segment starts a new PDU.
-            const uint32_t tail = m->tot - static_cast<uint32_t>(ds.offset);
-            const uint32_t start = nxtseq - tail;
-            const uint32_t tail_off = static_cast<uint32_t>(ds.offset);
-            Msp& n = msp_new(d, start, ds.one_more ? nxtseq + 1 : nxtseq + ds.len, ds.one_more);
-            msp_add(n, start, reinterpret_cast<const uint8_t*>(pdu.data()) + tail_off, tail,
-                    lt_seq(nxtseq, n.nxtpdu));
-            m = nullptr;
+            if (ds.one_more) {
+              target->nxtpdu = std::max(seq + remaining, target->nxtpdu) + 1;
+              target->entire = true;
+            } else if (seq + take >= target->nxtpdu) {
+              target->nxtpdu = seq + take + ds.len;
+            } else {
+              target->nxtpdu += ds.len;
+            }
+            seq += take;
+            continue;
           }
         }
       }
@@ -526,14 +600,17 @@ bool SshFingerprinter::desegment(Direction& d, bool server, uint32_t seq, const 
       continue;
     }
 
-    if (!dissect) return ran;  // decode_tcp_ports() refuses out-of-order data
+    // Not part of an MSP: hand it to the dissector as it is.
+    if (!dissect) return ran;  // decode_tcp_ports() refuses it
     ran = true;
     Desegment ds;
     if (!dissect_bytes(server, p + off, remaining, true, ds)) return ran;
     if (ds.need) {
       const uint32_t start = seq + static_cast<uint32_t>(ds.offset);
-      Msp& n = msp_new(d, start, ds.one_more ? nxtseq + 1 : nxtseq + ds.len, ds.one_more);
-      msp_add(n, start, p + off + ds.offset, nxtseq - start, lt_seq(nxtseq, n.nxtpdu));
+      if (nxtseq - start <= kMaxFirstFragment) {
+        Msp& n = msp_new(d, start, ds.one_more ? nxtseq + 1 : nxtseq + ds.len, ds.one_more);
+        msp_add(n, 0, p + off + ds.offset, nxtseq - start, lt_seq(nxtseq, n.nxtpdu));
+      }
     }
     return ran;
   }
@@ -544,6 +621,9 @@ bool SshFingerprinter::desegment(Direction& d, bool server, uint32_t seq, const 
 // SSH (packet-ssh.c)
 
 bool SshFingerprinter::dissect_ssh(const Tvb& t, bool server, bool can_deseg, Desegment& ds) {
+  // Each call is one "ssh" layer in the PDML; FoxIO reads fields from the
+  // first one only.
+  fields_.record = ++fields_.calls == 1;
   Peer& peer = peer_[server ? 1 : 0];
   int version = version_;
   int64_t offset = 0;
@@ -587,9 +667,9 @@ bool SshFingerprinter::dissect_protocol(const Tvb& t, int64_t& offset, bool serv
   }
   const void* nl = std::memchr(p, '\n', remain);
   if (!nl && !can_deseg) {
-    if (!fields_.has_protocol) {
+    if (fields_.record && !fields_.has_protocol) {
       fields_.has_protocol = true;
-      fields_.protocol = ascii_field(p, remain);
+      fields_.protocol = pdml_show(p, remain);
     }
     offset += static_cast<int64_t>(remain);
     return true;
@@ -604,9 +684,9 @@ bool SshFingerprinter::dissect_protocol(const Tvb& t, int64_t& offset, bool serv
   }
   size_t linelen = static_cast<size_t>(static_cast<const uint8_t*>(nl) - p) + 1;
   size_t protolen = (linelen > 1 && p[linelen - 2] == '\r') ? linelen - 2 : linelen - 1;
-  if (!fields_.has_protocol) {
+  if (fields_.record && !fields_.has_protocol) {
     fields_.has_protocol = true;
-    fields_.protocol = ascii_field(p, protolen);
+    fields_.protocol = pdml_show(p, protolen);
   }
   offset += static_cast<int64_t>(linelen);
   return true;
@@ -810,12 +890,12 @@ bool SshFingerprinter::dissect_key_init(const Tvb& t, int64_t& offset, Peer& pee
     if (i == 0) {
       peer.has_kex_proposal = true;
       peer.kex_proposal = values[0];
-    } else if (i == 2 && !fields_.has_enc_cs) {
+    } else if (i == 2 && fields_.record && !fields_.has_enc_cs) {
       fields_.has_enc_cs = true;
-      fields_.enc_cs = values[2];
-    } else if (i == 3 && !fields_.has_enc_sc) {
+      fields_.enc_cs = t.show(offset + 4, n);
+    } else if (i == 3 && fields_.record && !fields_.has_enc_sc) {
       fields_.has_enc_sc = true;
-      fields_.enc_sc = values[3];
+      fields_.enc_sc = t.show(offset + 4, n);
     }
     offset = add32(offset + 4, n);
   }
@@ -827,7 +907,9 @@ bool SshFingerprinter::dissect_key_init(const Tvb& t, int64_t& offset, Peer& pee
   // HASSH: MD5 of "kex;enc;mac;comp" with this side's sending direction.
   const int d = server ? 1 : 0;
   std::string algo = values[0] + ";" + values[2 + d] + ";" + values[4 + d] + ";" + values[6 + d];
-  if (!server && !fields_.has_hassh) {
+  if (!fields_.record) {
+    // not visible to FoxIO
+  } else if (!server && !fields_.has_hassh) {
     fields_.has_hassh = true;
     fields_.hassh = md5_hex(algo);
   } else if (server && !fields_.has_hassh_server) {

@@ -128,6 +128,8 @@ class SshFingerprinter {
   };
   // Fields tshark would show for the current frame (first occurrence).
   struct Fields {
+    int calls = 0;        // SSH dissector calls in this frame
+    bool record = false;  // the current call is the first
     bool has_hassh = false, has_hassh_server = false, has_protocol = false,
          has_enc_cs = false, has_enc_sc = false;
     std::string hassh, hassh_server, protocol, enc_cs, enc_sc;
@@ -145,7 +147,8 @@ class SshFingerprinter {
   struct Msp {
     uint32_t seq = 0, nxtpdu = 0;  // relative sequence numbers
     bool entire = false;           // DESEGMENT_ONE_MORE_SEGMENT: take the whole next segment
-    bool done = false;             // reassembled (later fragments are absorbed)
+    bool done = false;             // reassembled
+    bool partial = false;          // ... but the dissector asked for more
     uint64_t last_frame = 0;
     bool has_tot = false;          // the last fragment is known ...
     uint32_t tot = 0;              // ... and the PDU is this long
@@ -158,18 +161,15 @@ class SshFingerprinter {
   struct Direction {
     bool seen = false;
     uint32_t base = 0;  // relative sequence numbers: seq - base
-    // tcp_analyze_seq_info
-    uint32_t nextseq = 0;          // relative; 0 = unknown
+    // tcp_analyze_seq_info, on raw numbers (0 = not known yet)
+    uint32_t nextseq = 0;
     int64_t nextseq_time = 0;
-    uint32_t maxseqtobeacked = 0;  // relative; 0 = unknown
-    bool lastack_valid = false;
-    uint32_t lastack = 0;          // raw ACK number of this side's last packet
+    uint32_t maxseqtobeacked = 0;
+    uint32_t lastack = 0;          // ACK number of this side's last packet
     int64_t lastack_time = 0;
-    uint32_t dupacknum = 0;  // guint32 in tshark: -1 ("ACKed unseen") compares as huge
-    bool window_valid = false, window_from_syn = false;
-    uint16_t window = 0;
+    uint32_t dupacknum = 0;        // guint32 in tshark: -1 ("ACKed unseen") compares as huge
+    uint32_t window = 0;           // raw window of this side's last packet
     uint32_t last_flags = 0;       // analysis flags of the last packet
-    uint64_t packets = 0;
     std::vector<Msp> msps;         // sorted by seq, at most kMaxMsps
     // on_stream_data() queue for the fallback API.
     std::string pending;
@@ -184,13 +184,14 @@ class SshFingerprinter {
   void flush_awaiting();
 
   void process(const TcpSegment& seg, bool analysis);
-  uint32_t analyze(Direction& d, Direction& peer, const TcpSegment& seg, uint32_t rel);
+  uint32_t analyze(Direction& d, Direction& peer, const TcpSegment& seg);
   bool desegment(Direction& d, bool server, uint32_t seq, const uint8_t* p, size_t len,
                  bool dissect);
   Msp* msp_exact(Direction& d, uint32_t seq);
   Msp* msp_before(Direction& d, uint32_t seq);
   Msp& msp_new(Direction& d, uint32_t seq, uint32_t nxtpdu, bool entire);
-  bool msp_add(Msp& m, uint32_t seq, const uint8_t* p, uint32_t len, bool more);
+  enum class AddResult { kIncomplete, kComplete, kThrow };
+  AddResult msp_add(Msp& m, uint32_t offset, const uint8_t* p, uint32_t len, bool more);
   bool dissect_bytes(bool server, const uint8_t* p, size_t len, bool can_deseg,
                      Desegment& ds);
 
@@ -223,6 +224,7 @@ class SshFingerprinter {
 
   bool have_syn_ = false;
   int64_t mru_syn_ns_ = 0, first_rtt_ns_ = 0;
+  uint16_t server_port_ = 0;  // tcpd->server_port, from the handshake
 
   int version_ = 0;  // 0 unknown, 1, 2
   bool kex_chosen_ = false;
