@@ -16,6 +16,7 @@ deps:
 build: deps build-native build-ts
 
 build-native:
+	@mkdir -p build
 	@npx cmake-js compile --out build --CDJA4_BUILD_ADDON=ON --parallel $(JOBS) >/dev/null 2>build/cmake-js.log || (cat build/cmake-js.log; exit 1)
 
 build-ts:
