@@ -34,6 +34,9 @@ run_ctest build-native-tests
 echo "== native unit tests under ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=1 run_ctest build-native-asan -DJA4_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 
+echo "== type check (src and tests)"
+if npx tsc -p tsconfig.test.json; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+
 echo "== TypeScript suites (tap)"
 log=$(mktemp)
 npx tap --reporter=tap "$@" 2>&1 | tee "$log"

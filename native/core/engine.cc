@@ -123,6 +123,10 @@ Flow* Engine::lookup(const DecodedPacket& p, bool& from_a, int64_t ts) {
 }
 
 void Engine::expire_idle(int64_t ts) {
+  // Idle eviction is checked at most once per capture-time millisecond:
+  // the timeout is seconds long, per-packet checks would only cost.
+  if (ts < next_expiry_check_) return;
+  next_expiry_check_ = ts + 1000;
   for (Flow* old = table_.oldest(); old && old->last_ts + config_.idle_timeout_us < ts;
        old = table_.oldest()) {
     if (!old->emitted) {
@@ -155,7 +159,15 @@ void Engine::on_tcp(Flow& f, int side, const DecodedPacket& p, int64_t ts) {
       if (f.an) f.an->side[side].tcp.on_syn(p.seq);
     }
   }
-  if (f.emitted) return;  // post-handshake bulk data: nothing left to learn
+  if (f.emitted) {
+    // Post-handshake bulk data: nothing left to learn but the close.
+    if (!f.rst && f.fin_mask != 3) {
+      if (flags & kRst) f.rst = true;
+      if (flags & kFin) f.fin_mask |= static_cast<uint8_t>(1u << side);
+      if (f.rst || f.fin_mask == 3) ++counters_.flows_closed;
+    }
+    return;
+  }
 
   if (f.an && f.an->ssh) f.an->ssh->on_packet(side != f.first_side ? false : true, p.payload_len, flags);
 

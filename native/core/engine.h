@@ -6,6 +6,7 @@
 // Node: native/binding/ wraps it.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -88,6 +89,7 @@ class Engine {
   Counters counters_;
   FlowTable<Flow> table_;
   std::vector<FlowRecord> ready_;
+  int64_t next_expiry_check_ = INT64_MIN;
   uint64_t next_stream_[2] = {0, 0};  // tcp, udp: numbered like tshark's tcp.stream/udp.stream
 };
 

@@ -17,11 +17,12 @@ class FlowTable {
  public:
   static constexpr uint32_t kNone = 0xffffffffu;
 
+  // The slot array starts small and doubles as flows are added (load kept
+  // at or below 1/2), so a capture with a thousand live flows probes a
+  // cache-friendly table even when max_flows allows millions.
   explicit FlowTable(size_t max_flows) : max_flows_(max_flows ? max_flows : 1) {
-    size_t cap = 1024;
-    while (cap < max_flows_ * 2) cap <<= 1;
-    slots_.assign(cap, Slot{});
-    mask_ = cap - 1;
+    slots_.assign(kInitialSlots, Slot{});
+    mask_ = kInitialSlots - 1;
   }
 
   size_t size() const { return size_; }
@@ -52,9 +53,8 @@ class FlowTable {
     f.key = key;
     f.hash = hash;
     f.index = idx;
-    size_t i = hash & mask_;
-    while (slots_[i].index != kNone) i = (i + 1) & mask_;
-    slots_[i] = Slot{hash, idx};
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    place(hash, idx);
     ++size_;
     link_front(f);
     return &f;
@@ -111,6 +111,23 @@ class FlowTable {
     uint64_t hash = 0;
     uint32_t index = kNone;
   };
+
+  static constexpr size_t kInitialSlots = 1024;
+
+  void place(uint64_t hash, uint32_t idx) {
+    size_t i = hash & mask_;
+    while (slots_[i].index != kNone) i = (i + 1) & mask_;
+    slots_[i] = Slot{hash, idx};
+  }
+
+  void grow() {
+    std::vector<Slot> old;
+    old.swap(slots_);
+    slots_.assign(old.size() * 2, Slot{});
+    mask_ = slots_.size() - 1;
+    for (const Slot& s : old)
+      if (s.index != kNone) place(s.hash, s.index);
+  }
 
   void link_front(Flow& f) {
     f.lru_prev = kNone;

@@ -18,6 +18,15 @@ std::string sha256_hex(std::string_view input, size_t chars = 64);
 std::string ja4_hash12(std::string_view input);
 // Lowercase hex of MD5(input) (JA3, JA3S, HASSH).
 std::string md5_hex(std::string_view input);
+// HMAC-SHA256 (RFC 2104) of msg under key; out receives 32 bytes. Built on
+// the cached SHA-256 so that per-flow key derivation (QUIC) costs a few
+// digests, not an OpenSSL KDF object setup.
+void hmac_sha256(const uint8_t* key, size_t key_len, const uint8_t* msg, size_t msg_len, uint8_t out[32]);
+// HKDF with SHA-256 (RFC 5869): Extract, and Expand up to 255*32 bytes.
+void hkdf_sha256_extract(const uint8_t* salt, size_t salt_len, const uint8_t* ikm, size_t ikm_len,
+                         uint8_t prk[32]);
+bool hkdf_sha256_expand(const uint8_t prk[32], const uint8_t* info, size_t info_len, uint8_t* out,
+                        size_t out_len);
 // Lowercase hex of raw bytes.
 std::string to_hex(const uint8_t* data, size_t len);
 // Four lowercase hex digits of a 16-bit value, as JA4 lists print them.

@@ -30,6 +30,19 @@ void json_append_string(std::string& out, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
   out.push_back('"');
   for (size_t i = 0; i < s.size();) {
+    // Copy runs of plain printable ASCII in one append (the common case:
+    // fingerprints, hostnames, header names).
+    size_t run = i;
+    while (run < s.size()) {
+      uint8_t b = static_cast<uint8_t>(s[run]);
+      if (b < 0x20 || b >= 0x7f || b == '"' || b == '\\') break;
+      ++run;
+    }
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      continue;
+    }
     uint8_t c = static_cast<uint8_t>(s[i]);
     if (c < 0x80) {
       switch (c) {

@@ -4,6 +4,7 @@
 // never break the consumer's JSON.parse.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -27,7 +28,9 @@ class JsonObject {
   }
   JsonObject& num(const char* key, int64_t v) {
     this->key(key);
-    out_ += std::to_string(v);
+    char buf[24];
+    auto res = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, res.ptr);
     return *this;
   }
   JsonObject& boolean(const char* key, bool v) {

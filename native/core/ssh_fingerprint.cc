@@ -179,17 +179,13 @@ void SshFingerprinter::on_segment(const TcpSegment& seg) {
   process(seg, true);
 }
 
-void SshFingerprinter::on_stream_data(bool from_client, const uint8_t* data, size_t len) {
-  if (finished_ || !data || !len) return;
-  Direction& d = dir_[from_client ? 0 : 1];
-  size_t room = kMaxPduBytes > d.pending.size() ? kMaxPduBytes - d.pending.size() : 0;
-  d.pending.append(reinterpret_cast<const char*>(data), std::min(room, len));
-  if (awaiting_ && awaiting_from_client_ == from_client &&
-      d.pending.size() >= awaiting_len_) {
-    flush_awaiting();
-  }
-}
-
+// Fallback API. The engine reports a packet, then the in-order bytes its
+// reassembler releases (that packet's, possibly followed by buffered later
+// ones). A packet is processed when the next one arrives (or at finish()),
+// as new in-order data made of the bytes received after it; a packet that
+// got no bytes was not new data (a retransmission, or out of order) and is
+// counted without SSH dissection. Bytes with no packet before them (the
+// engine started feeding mid-segment) become a synthetic PSH/ACK packet.
 void SshFingerprinter::on_packet(bool from_client, uint32_t payload_len, uint16_t tcp_flags) {
   if (finished_) return;
   flush_awaiting();
@@ -197,39 +193,45 @@ void SshFingerprinter::on_packet(bool from_client, uint32_t payload_len, uint16_
   awaiting_from_client_ = from_client;
   awaiting_len_ = payload_len;
   awaiting_flags_ = tcp_flags;
-  // Process now if the bytes are already there; else wait for
-  // on_stream_data() or the next packet.
-  if (payload_len == 0 || dir_[from_client ? 0 : 1].pending.size() >= payload_len) flush_awaiting();
+  awaiting_bytes_.clear();
 }
 
-// Turns the fallback calls into a synthetic in-order segment.
+void SshFingerprinter::on_stream_data(bool from_client, const uint8_t* data, size_t len) {
+  if (finished_ || !data || !len) return;
+  if (!awaiting_ || awaiting_from_client_ != from_client || awaiting_len_ == 0) {
+    flush_awaiting();
+    awaiting_ = true;
+    awaiting_from_client_ = from_client;
+    awaiting_len_ = static_cast<uint32_t>(std::min<size_t>(len, kMaxPduBytes));
+    awaiting_flags_ = kFlagAck | 0x008;  // PSH, ACK
+    awaiting_bytes_.clear();
+  }
+  const size_t want = awaiting_len_ > awaiting_bytes_.size() ? awaiting_len_ - awaiting_bytes_.size() : 0;
+  awaiting_bytes_.append(reinterpret_cast<const char*>(data), std::min(want, len));
+}
+
 void SshFingerprinter::flush_awaiting() {
   if (!awaiting_) return;
   awaiting_ = false;
-  const bool from_client = awaiting_from_client_;
-  const uint32_t len = awaiting_len_;
-  const uint16_t flags = awaiting_flags_;
-  Direction& d = dir_[from_client ? 0 : 1];
-  size_t have = std::min<size_t>(d.pending.size(), len);
-  if (len > 0 && have == 0) {
-    // No bytes: the engine's reassembler dropped it (a retransmission), and
-    // tshark would not dissect it either.
+  Direction& d = dir_[awaiting_from_client_ ? 0 : 1];
+  TcpSegment seg;
+  seg.from_client = awaiting_from_client_;
+  seg.flags = awaiting_flags_;
+  seg.payload_len = awaiting_len_;
+  if (awaiting_len_ > 0 && awaiting_bytes_.empty()) {
     ++frame_;
     fields_ = Fields();
     last_was_ssh_ = false;
-    count_packet(from_client, len, flags, false);
+    last_analysis_ = 0;
+    count_packet(seg.from_client, seg.payload_len, seg.flags, false);
     return;
   }
-  TcpSegment seg;
-  seg.from_client = from_client;
-  seg.flags = flags;
-  seg.payload_len = len;
   seg.seq = d.synth_seq;
-  d.synth_seq += len + ((flags & (kFlagSyn | kFlagFin)) ? 1u : 0u);
-  std::string bytes = d.pending.substr(0, have);
-  d.pending.erase(0, have);
+  d.synth_seq += awaiting_len_ + ((awaiting_flags_ & (kFlagSyn | kFlagFin)) ? 1u : 0u);
+  std::string bytes;
+  bytes.swap(awaiting_bytes_);
   seg.payload = reinterpret_cast<const uint8_t*>(bytes.data());
-  seg.captured_len = have;
+  seg.captured_len = bytes.size();
   process(seg, false);
 }
 
@@ -240,8 +242,7 @@ void SshFingerprinter::finish() {
   if (!len_counts_[0].empty() || !len_counts_[1].empty()) emit_window();
   std::vector<Msp>().swap(dir_[0].msps);
   std::vector<Msp>().swap(dir_[1].msps);
-  std::string().swap(dir_[0].pending);
-  std::string().swap(dir_[1].pending);
+  std::string().swap(awaiting_bytes_);
 }
 
 bool SshFingerprinter::has_extras() const {
@@ -434,10 +435,7 @@ SshFingerprinter::Msp& SshFingerprinter::msp_new(Direction& d, uint32_t seq, uin
                                                  bool entire) {
   // Only the newest MSP keeps bytes; an older one can only be completed by
   // a late (out-of-order) segment, which is not dissected anyway.
-  for (Msp& m : d.msps) {
-    std::string().swap(m.data);
-    m.overflow = true;
-  }
+  for (Msp& m : d.msps) msp_drop_bytes(m);
   Msp* m = msp_exact(d, seq);
   if (!m) {
     if (d.msps.size() >= kMaxMsps) {
@@ -456,6 +454,28 @@ SshFingerprinter::Msp& SshFingerprinter::msp_new(Direction& d, uint32_t seq, uin
   return *m;
 }
 
+void SshFingerprinter::msp_drop_bytes(Msp& m) {
+  m.overflow = true;
+  for (Frag& f : m.frags) std::string().swap(f.data);
+  m.bytes = 0;
+}
+
+// reassemble.c fragment_defragment: fragments in offset order, each adding
+// only the bytes past what the earlier ones covered.
+std::string SshFingerprinter::msp_defragment(const Msp& m) {
+  std::string out(m.tot, '\0');
+  uint32_t dfpos = 0;
+  for (const Frag& f : m.frags) {
+    if (f.len == 0 || f.off >= m.tot) continue;
+    uint32_t fraglen = std::min(f.len, m.tot - f.off);
+    if (f.off + fraglen > dfpos && f.off <= dfpos) {
+      std::memcpy(&out[dfpos], f.data.data() + (dfpos - f.off), f.off + fraglen - dfpos);
+      dfpos = f.off + fraglen;
+    }
+  }
+  return out;
+}
+
 // reassemble.c fragment_add() for one MSP.
 SshFingerprinter::AddResult SshFingerprinter::msp_add(Msp& m, uint32_t offset, const uint8_t* p,
                                                       uint32_t len, bool more) {
@@ -463,50 +483,55 @@ SshFingerprinter::AddResult SshFingerprinter::msp_add(Msp& m, uint32_t offset, c
   if (m.done) {
     // Adding to a finished reassembly: allowed only to continue a partial
     // one past its end, else tshark throws a ReassemblyError.
-    if (m.partial && end >= m.tot) {
-      m.done = false;
-      m.partial = false;
-      m.has_tot = false;
-      m.tot = 0;
-    } else {
-      return AddResult::kThrow;
+    if (!(m.partial && end >= m.tot)) return AddResult::kThrow;
+    // fragment_reset_defragmentation(): the old fragments now hold the
+    // reassembled bytes.
+    if (!m.overflow) {
+      Frag whole;
+      whole.off = 0;
+      whole.len = m.tot;
+      whole.data = msp_defragment(m);
+      m.frags.clear();
+      m.bytes = whole.data.size();
+      m.frags.push_back(std::move(whole));
     }
+    m.done = false;
+    m.partial = false;
+    m.has_tot = false;
+    m.tot = 0;
   }
   if (!more && !m.has_tot) {
     m.has_tot = true;
-    m.tot = static_cast<uint32_t>(end);
+    m.tot = static_cast<uint32_t>(std::min<uint64_t>(end, 0xffffffffu));
   }
-  // Coverage, merged.
-  auto& h = m.have;
-  h.emplace_back(offset, static_cast<uint32_t>(std::min<uint64_t>(end, 0xffffffffu)));
-  std::sort(h.begin(), h.end());
-  std::vector<std::pair<uint32_t, uint32_t>> merged;
-  for (const auto& r : h) {
-    if (!merged.empty() && r.first <= merged.back().second)
-      merged.back().second = std::max(merged.back().second, r.second);
-    else
-      merged.push_back(r);
-  }
-  while (merged.size() > kMaxFragments) {  // too fragmented: stop keeping bytes
-    m.overflow = true;
-    merged[merged.size() - 2].second = merged.back().second;
-    merged.pop_back();
-  }
-  h.swap(merged);
-  if (!m.overflow) {
-    if (end <= kMaxPduBytes) {
-      if (m.data.size() < end) m.data.resize(static_cast<size_t>(end));
-      if (len) std::memcpy(&m.data[offset], p, len);
-    } else {
-      m.overflow = true;
-      std::string().swap(m.data);
+  if (m.frags.size() >= kMaxFragments || m.bytes + len > kMaxPduBytes) {
+    // Too much to keep: track lengths only (merging the last fragments).
+    if (!m.overflow) msp_drop_bytes(m);
+    if (m.frags.size() >= kMaxFragments) {
+      Frag& a = m.frags[m.frags.size() - 2];
+      const Frag& b = m.frags.back();
+      a.len = std::max(a.off + a.len, b.off + b.len) - a.off;
+      m.frags.pop_back();
     }
   }
-  if (m.has_tot && !h.empty() && h.front().first == 0 && h.front().second >= m.tot) {
-    m.done = true;
-    return AddResult::kComplete;
+  Frag f;
+  f.off = offset;
+  f.len = static_cast<uint32_t>(std::min<uint64_t>(len, 0xffffffffu - offset));
+  if (!m.overflow) {
+    f.data.assign(reinterpret_cast<const char*>(p), f.len);
+    m.bytes += f.len;
   }
-  return AddResult::kIncomplete;
+  // LINK_FRAG: after the fragments with the same or a lower offset.
+  auto pos = std::upper_bound(m.frags.begin(), m.frags.end(), f.off,
+                              [](uint32_t o, const Frag& x) { return o < x.off; });
+  m.frags.insert(pos, std::move(f));
+  if (!m.has_tot) return AddResult::kIncomplete;
+  uint32_t max = 0;
+  for (const Frag& x : m.frags)
+    if (x.off <= max && x.off + x.len > max) max = x.off + x.len;
+  if (max < m.tot) return AddResult::kIncomplete;
+  m.done = true;
+  return AddResult::kComplete;
 }
 
 bool SshFingerprinter::dissect_bytes(bool server, const uint8_t* p, size_t len, bool can_deseg,
@@ -547,35 +572,33 @@ bool SshFingerprinter::desegment(Direction& d, bool server, uint32_t seq, const 
       if (r == AddResult::kComplete && dissect) {
         ran = true;
         if (m->overflow) {
-          std::string().swap(m->data);  // too long to keep: dissected, content unknown
+          msp_drop_bytes(*m);  // too long to keep: dissected, content unknown
         } else {
-          std::string pdu;
-          pdu.swap(m->data);
+          const std::string pdu = msp_defragment(*m);
           Desegment ds;
-          if (!dissect_bytes(server, reinterpret_cast<const uint8_t*>(pdu.data()), m->tot, true,
-                             ds)) {
+          if (!dissect_bytes(server, reinterpret_cast<const uint8_t*>(pdu.data()), pdu.size(),
+                             true, ds)) {
             return ran;  // the exception also ends this segment's dissection
           }
           if (ds.need) {
             Msp* target = m;
             if (ds.offset == 0 || le_seq(m->seq + static_cast<uint32_t>(ds.offset), seq)) {
-              // Partial reassembly: this PDU continues.
-              m->partial = true;
-              m->data.swap(pdu);
+              m->partial = true;  // partial reassembly: this PDU continues
             } else {
               // split_msp(): the bytes from the request on become a new MSP.
               const uint32_t split = static_cast<uint32_t>(ds.offset);
               const uint32_t new_seq = m->seq + split;
               const uint32_t old_nxtpdu = m->nxtpdu;
               const uint32_t tot = m->tot;
-              std::vector<std::pair<uint32_t, uint32_t>> have = m->have;
+              std::vector<std::pair<uint32_t, uint32_t>> ranges;
+              for (const Frag& x : m->frags) ranges.emplace_back(x.off, x.off + x.len);
               m->nxtpdu = new_seq;
               m = nullptr;  // msp_new() may move the MSPs
               Msp& n = msp_new(d, new_seq, old_nxtpdu, false);
-              for (const auto& r2 : have) {
+              for (const auto& r2 : ranges) {
                 if (r2.second <= split) continue;
                 const uint32_t b = std::max(r2.first, split);
-                const uint32_t e = std::min<uint32_t>(r2.second, tot);
+                const uint32_t e = std::min(r2.second, tot);
                 if (e > b)
                   msp_add(n, b - split, reinterpret_cast<const uint8_t*>(pdu.data()) + b, e - b,
                           true);

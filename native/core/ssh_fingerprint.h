@@ -90,13 +90,15 @@ class SshFingerprinter {
   // packet seen for the stream.
   void on_segment(const TcpSegment& seg);
 
-  // Fallback for engines without raw segments. on_stream_data() queues the
-  // in-order bytes of a direction; on_packet() then takes the next
-  // payload_len queued bytes as that packet's payload and treats it as new
-  // in-order data (so the stream data of a segment must be supplied BEFORE
-  // its on_packet call, and retransmissions must not be fed as stream data).
-  // Packets with payload_len 0 need no stream data. Missing bytes make the
-  // packet count as truncated (dissected without reassembly).
+  // Fallback for engines without raw segments (less exact: no
+  // retransmission / out-of-order / keep-alive analysis). Call on_packet()
+  // for every TCP packet, then on_stream_data() with the in-order bytes the
+  // engine's reassembler releases after it. A packet is taken as new data
+  // made of the bytes delivered after it (up to payload_len), and is
+  // processed when the next packet arrives or at finish(); a packet that
+  // got no bytes counts as not dissected (tshark does not dissect
+  // retransmissions). Bytes with no packet before them become a PSH/ACK
+  // packet of their own.
   void on_packet(bool from_client, uint32_t payload_len, uint16_t tcp_flags);
   void on_stream_data(bool from_client, const uint8_t* data, size_t len);
 
@@ -144,6 +146,10 @@ class SshFingerprinter {
 
   // --- tshark packet-tcp.c state per direction ---
   // A multi-segment PDU: the SSH dissector asked for bytes up to nxtpdu.
+  struct Frag {
+    uint32_t off = 0, len = 0;
+    std::string data;  // empty when the MSP overflowed
+  };
   struct Msp {
     uint32_t seq = 0, nxtpdu = 0;  // relative sequence numbers
     bool entire = false;           // DESEGMENT_ONE_MORE_SEGMENT: take the whole next segment
@@ -152,12 +158,12 @@ class SshFingerprinter {
     uint64_t last_frame = 0;
     bool has_tot = false;          // the last fragment is known ...
     uint32_t tot = 0;              // ... and the PDU is this long
-    std::vector<std::pair<uint32_t, uint32_t>> have;  // received [begin, end) offsets
-    std::string data;              // bytes by offset (latest MSP only)
-    bool overflow = false;         // data not kept (too long, too fragmented, or old)
+    std::vector<Frag> frags;       // sorted by offset, as reassemble.c keeps them
+    size_t bytes = 0;
+    bool overflow = false;         // bytes not kept (too long, too fragmented, or old)
   };
   static constexpr size_t kMaxMsps = 8;       // remembered per direction
-  static constexpr size_t kMaxFragments = 64; // per MSP
+  static constexpr size_t kMaxFragments = 256;  // per MSP
   struct Direction {
     bool seen = false;
     uint32_t base = 0;  // relative sequence numbers: seq - base
@@ -168,12 +174,10 @@ class SshFingerprinter {
     uint32_t lastack = 0;          // ACK number of this side's last packet
     int64_t lastack_time = 0;
     uint32_t dupacknum = 0;        // guint32 in tshark: -1 ("ACKed unseen") compares as huge
-    uint32_t window = 0;           // raw window of this side's last packet
+    uint32_t window = 0xffffffffu; // raw window of this side's last packet (G_MAXUINT32 before)
     uint32_t last_flags = 0;       // analysis flags of the last packet
     std::vector<Msp> msps;         // sorted by seq, at most kMaxMsps
-    // on_stream_data() queue for the fallback API.
-    std::string pending;
-    uint32_t synth_seq = 1;
+    uint32_t synth_seq = 1;  // fallback API: sequence numbers made up
   };
 
   // Fallback API: a packet whose bytes may still arrive.
@@ -181,6 +185,7 @@ class SshFingerprinter {
   bool awaiting_from_client_ = false;
   uint32_t awaiting_len_ = 0;
   uint16_t awaiting_flags_ = 0;
+  std::string awaiting_bytes_;
   void flush_awaiting();
 
   void process(const TcpSegment& seg, bool analysis);
@@ -192,6 +197,8 @@ class SshFingerprinter {
   Msp& msp_new(Direction& d, uint32_t seq, uint32_t nxtpdu, bool entire);
   enum class AddResult { kIncomplete, kComplete, kThrow };
   AddResult msp_add(Msp& m, uint32_t offset, const uint8_t* p, uint32_t len, bool more);
+  static void msp_drop_bytes(Msp& m);
+  static std::string msp_defragment(const Msp& m);
   bool dissect_bytes(bool server, const uint8_t* p, size_t len, bool can_deseg,
                      Desegment& ds);
 

@@ -1,7 +1,7 @@
 #include "tls_fingerprints.h"
 
 #include <algorithm>
-#include <cstdio>
+#include <charconv>
 
 #include "hash.h"
 
@@ -165,8 +165,8 @@ void append_dec_list(std::string& s, const std::vector<uint16_t>& v) {
     if (is_grease(x)) continue;  // JA3: GREASE values are ignored
     if (!first) s.push_back('-');
     first = false;
-    int n = std::snprintf(buf, sizeof buf, "%u", x);
-    s.append(buf, static_cast<size_t>(n));
+    auto res = std::to_chars(buf, buf + sizeof buf, x);
+    s.append(buf, res.ptr);
   }
 }
 }  // namespace

@@ -1,7 +1,7 @@
 // Offline capture reading: the native engine runs on a worker thread and
 // hands back batches of records, so the event loop never blocks and JS is
 // called once per batch, not once per packet.
-import { loadAddon, type NativeCounters, type NativePcapReader } from '../native/addon.js';
+import { loadAddon, type NativeCounters, type NativePcapReader, type NativeReadResult } from '../native/addon.js';
 import { validateEngineOptions, type EngineOptions } from './engine-options.js';
 import { parseRecordBatch, type FlowRecord } from './flow-record.js';
 
@@ -39,12 +39,24 @@ export class PcapReader implements AsyncIterable<FlowRecord[]> {
    * before it have been yielded.
    */
   async *[Symbol.asyncIterator](): AsyncIterator<FlowRecord[]> {
-    while (!this.finished && this.native) {
-      const res = await this.native.read();
-      if (res.done) this.finished = true;
-      const records = parseRecordBatch(res.records);
-      if (records.length > 0) yield records;
-      if (res.error) throw new CaptureError(res.error.code, this.file, res.error.message);
+    if (this.finished || !this.native) return;
+    const native = this.native;
+    // One read is always in flight: the native thread fills the next batch
+    // while JS parses and consumes this one.
+    let pending: Promise<NativeReadResult> | undefined = native.read();
+    try {
+      while (pending) {
+        const res: NativeReadResult = await pending;
+        pending = res.done ? undefined : native.read();
+        if (res.done) this.finished = true;
+        const records = parseRecordBatch(res.records);
+        if (records.length > 0) yield records;
+        if (res.error) throw new CaptureError(res.error.code, this.file, res.error.message);
+      }
+    } finally {
+      // The consumer stopped early: let the read in flight finish so the
+      // native reader is idle (and closable) again.
+      if (pending) await pending.catch(() => undefined);
     }
   }
 

@@ -1,0 +1,215 @@
+/*
+ * json_writer: see json_writer.h for the invariants. Everything here runs on
+ * the thread that logs the request (log_transaction); no shared state.
+ */
+#include "json_writer.h"
+
+#include <string.h>
+
+void rl_json_init(rl_json *w, char *buf, size_t cap)
+{
+    w->buf = buf;
+    w->len = 0;
+    w->limit = cap;
+    w->cap = cap;
+}
+
+int rl_json_reserve(rl_json *w, size_t n)
+{
+    if (w->limit < w->len + n) {
+        return -1;
+    }
+    w->limit -= n;
+    return 0;
+}
+
+void rl_json_release(rl_json *w, size_t n)
+{
+    w->limit += n;
+    if (w->limit > w->cap) {
+        w->limit = w->cap;
+    }
+}
+
+int rl_json_raw(rl_json *w, const char *s, size_t n)
+{
+    if (n > w->limit - w->len) {
+        return -1;
+    }
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+    return 0;
+}
+
+int rl_json_lit(rl_json *w, const char *s)
+{
+    return rl_json_raw(w, s, strlen(s));
+}
+
+int rl_json_u64(rl_json *w, uint64_t v)
+{
+    char tmp[20];
+    size_t i = sizeof(tmp);
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    return rl_json_raw(w, tmp + i, sizeof(tmp) - i);
+}
+
+int rl_json_i64(rl_json *w, int64_t v)
+{
+    if (v >= 0) {
+        return rl_json_u64(w, (uint64_t)v);
+    }
+    size_t mark = w->len;
+    /* -(v + 1) + 1 avoids overflow on INT64_MIN */
+    if (rl_json_raw(w, "-", 1) != 0
+        || rl_json_u64(w, (uint64_t)(-(v + 1)) + 1) != 0) {
+        w->len = mark;
+        return -1;
+    }
+    return 0;
+}
+
+/* RFC 3629 section 4:
+ *   UTF8-2 = %xC2-DF UTF8-tail
+ *   UTF8-3 = %xE0 %xA0-BF UTF8-tail / %xE1-EC 2( UTF8-tail ) /
+ *            %xED %x80-9F UTF8-tail / %xEE-EF 2( UTF8-tail )
+ *   UTF8-4 = %xF0 %x90-BF 2( UTF8-tail ) / %xF1-F3 3( UTF8-tail ) /
+ *            %xF4 %x80-8F 2( UTF8-tail )
+ */
+size_t rl_utf8_seq_len(const unsigned char *in, size_t n)
+{
+    unsigned char c = in[0];
+    unsigned char lo = 0x80, hi = 0xBF;
+    size_t len;
+
+    if (c < 0x80) {
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+    }
+    else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+    }
+    else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    }
+    else {
+        return 0;
+    }
+    if (n < len) {
+        return 0;
+    }
+    if (in[1] < lo || in[1] > hi) {
+        return 0;
+    }
+    for (size_t i = 2; i < len; i++) {
+        if (in[i] < 0x80 || in[i] > 0xBF) {
+            return 0;
+        }
+    }
+    return len;
+}
+
+static const char HEX[] = "0123456789abcdef";
+
+size_t rl_json_escape(char *out, size_t room, const unsigned char *in,
+                      size_t n, int lower, size_t *consumed)
+{
+    size_t o = 0, i = 0;
+
+    while (i < n) {
+        unsigned char c = in[i];
+        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+            if (o + 1 > room) break;
+            if (lower && c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+            out[o++] = (char)c;
+            i++;
+            continue;
+        }
+        if (c < 0x80) {
+            /* quotation mark, reverse solidus, C0 controls, DEL */
+            char esc = 0;
+            switch (c) {
+            case '"':  esc = '"';  break;
+            case '\\': esc = '\\'; break;
+            case '\b': esc = 'b';  break;
+            case '\f': esc = 'f';  break;
+            case '\n': esc = 'n';  break;
+            case '\r': esc = 'r';  break;
+            case '\t': esc = 't';  break;
+            default: break;
+            }
+            if (esc) {
+                if (o + 2 > room) break;
+                out[o++] = '\\';
+                out[o++] = esc;
+            }
+            else {
+                if (o + 6 > room) break;
+                memcpy(out + o, "\\u00", 4);
+                out[o + 4] = HEX[c >> 4];
+                out[o + 5] = HEX[c & 15];
+                o += 6;
+            }
+            i++;
+            continue;
+        }
+        size_t len = rl_utf8_seq_len(in + i, n - i);
+        if (len == 0) {
+            /* not well-formed: U+FFFD for this byte */
+            if (o + 6 > room) break;
+            memcpy(out + o, "\\ufffd", 6);
+            o += 6;
+            i++;
+            continue;
+        }
+        if (o + len > room) break;
+        memcpy(out + o, in + i, len);
+        o += len;
+        i += len;
+    }
+    *consumed = i;
+    return o;
+}
+
+int rl_json_str(rl_json *w, const char *s, size_t n, size_t max_in,
+                int lower, int *truncated)
+{
+    size_t room = w->limit - w->len;
+    size_t use = n < max_in ? n : max_in;
+    size_t consumed = 0;
+
+    if (truncated) *truncated = 0;
+    if (room < 2) {
+        if (truncated) *truncated = n > 0;
+        return -1;
+    }
+    /* Back off to a character boundary so that a multi-byte character cut
+     * by max_in is left out whole, not turned into U+FFFD bytes. */
+    if (use < n) {
+        size_t back = use;
+        while (back > 0 && use - back < 3
+               && ((unsigned char)s[back] & 0xC0) == 0x80) {
+            back--;
+        }
+        if (back < use && rl_utf8_seq_len((const unsigned char *)s + back,
+                                          n - back) > use - back) {
+            use = back;
+        }
+    }
+    w->buf[w->len] = '"';
+    size_t o = rl_json_escape(w->buf + w->len + 1, room - 2,
+                              (const unsigned char *)s, use, lower, &consumed);
+    w->buf[w->len + 1 + o] = '"';
+    w->len += o + 2;
+    if (truncated) *truncated = consumed < n;
+    return 0;
+}

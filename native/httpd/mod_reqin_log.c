@@ -1,0 +1,802 @@
+/* mod_reqin_log: one JSON record per request, sent to a UNIX socket.
+ *
+ * The HTTP half of ja4-platform's correlation: for every request, at
+ * log_transaction, a JSON object with the timing, the TCP endpoints, the
+ * connection id and the request's number on it, the request line, the
+ * header names in wire order and the values of a configured set, cookie
+ * names, TLS facts from mod_ssl and mod_unique_id's id goes to a receiver
+ * listening on a UNIX socket (default /run/ja4/http.socket).
+ * docs/mod_reqin_log.md describes the record and the directives.
+ *
+ * Design invariants
+ *  1. Logging never slows or fails a request. Records are sent with one
+ *     non-blocking send; when the receiver is absent, refuses, or is behind
+ *     by a full socket buffer the record is dropped and counted (transport.c).
+ *     Every hook returns OK or DECLINED whatever happens.
+ *  2. Failures are visible but quiet: a warning with a stable id (RQL000nn)
+ *     at most once a minute per child and socket, and a summary with the
+ *     counters when a child exits.
+ *  3. The record is always one valid JSON object no larger than
+ *     ReqinLogMaxRecordSize, whatever bytes the client sent (record.c,
+ *     json_writer.c). Cookie values and credentials are never logged.
+ *  4. Memory per request comes from r->pool; per connection from c->pool;
+ *     per child (sockets, counters) from the child pool. Nothing grows with
+ *     the number of requests.
+ *  5. Works under prefork, worker and event: the only state shared between
+ *     threads is the per-child socket (under a mutex held for one send) and
+ *     the root connection's request counter (atomic), which HTTP/2 streams
+ *     of one connection share. mod_http2 has threads even under prefork,
+ *     so there is no lock-free prefork special case.
+ *  6. Header names and values are taken as received. HTTP/1.x names come
+ *     from the header lines themselves, through a protocol-level input
+ *     filter that sees each line ap_read_request reads: headers_in would
+ *     not do, as the parser merges repeated names (apr_table_compress) and
+ *     other modules edit it. Values come from a copy of headers_in taken in
+ *     post_read_request (APR_HOOK_REALLY_FIRST). HTTP/2 streams have only
+ *     the table (its insertion order is mod_http2's order of the fields).
+ */
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_connection.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "util_filter.h"
+
+#include "apr_atomic.h"
+#include "apr_hash.h"
+#include "apr_optional.h"
+#include "apr_lib.h"
+#include "apr_strings.h"
+
+#include "mod_reqin_log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define RQLOGNO(n) "RQL" #n ": "
+
+/* Per child: receiver sockets by path, filled in child_init and read-only
+ * afterwards (so that threads may look them up without a lock). */
+static apr_hash_t *rl_transports = NULL;
+/* Per child: the prefix of connection ids and the connection sequence. */
+static const char *rl_child_id = NULL;
+static volatile apr_uint32_t rl_conn_seq = 0;
+static int rl_threaded = 1;   /* see rl_child_init */
+
+static ap_filter_rec_t *rl_in_filter_handle;
+static ap_filter_rec_t *rl_out_filter_handle;
+static ap_filter_rec_t *rl_names_filter_handle;
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                       */
+
+static void *rl_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    rl_dir_conf *d = apr_pcalloc(p, sizeof(*d));
+    d->enabled = RL_UNSET;
+    d->headers = NULL;
+    d->with_defaults = 0;
+    d->max_field = RL_UNSET;
+    d->exclude = NULL;
+    d->sample = -1.0;
+    return d;
+}
+
+static void *rl_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    rl_dir_conf *base = basev, *add = addv;
+    rl_dir_conf *d = apr_pcalloc(p, sizeof(*d));
+
+    d->enabled = add->enabled != RL_UNSET ? add->enabled : base->enabled;
+    d->max_field = add->max_field != RL_UNSET ? add->max_field : base->max_field;
+    d->sample = add->sample >= 0 ? add->sample : base->sample;
+    if (add->headers == NULL) {
+        d->headers = base->headers;
+        d->with_defaults = base->with_defaults;
+    }
+    else if (add->with_defaults) {
+        /* "ReqinLogHeaders +X-Foo": the inherited set plus these */
+        d->headers = base->headers
+            ? apr_array_append(p, base->headers, add->headers)
+            : add->headers;
+        d->with_defaults = base->headers ? base->with_defaults : 1;
+    }
+    else {
+        d->headers = add->headers;
+        d->with_defaults = 0;
+    }
+    /* exclusions accumulate from the server down to the location */
+    if (base->exclude && add->exclude) {
+        d->exclude = apr_array_append(p, base->exclude, add->exclude);
+    }
+    else {
+        d->exclude = add->exclude ? add->exclude : base->exclude;
+    }
+    return d;
+}
+
+static void *rl_create_srv_conf(apr_pool_t *p, server_rec *s)
+{
+    rl_srv_conf *sc = apr_pcalloc(p, sizeof(*sc));
+    sc->socket_path = NULL;
+    sc->socket_type = 0;
+    sc->max_record = 0;
+    sc->sndbuf = RL_UNSET;
+    return sc;
+}
+
+static void *rl_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    rl_srv_conf *base = basev, *add = addv;
+    rl_srv_conf *sc = apr_pcalloc(p, sizeof(*sc));
+    sc->socket_path = add->socket_path ? add->socket_path : base->socket_path;
+    sc->socket_type = add->socket_type ? add->socket_type : base->socket_type;
+    sc->max_record = add->max_record ? add->max_record : base->max_record;
+    sc->sndbuf = add->sndbuf != RL_UNSET ? add->sndbuf : base->sndbuf;
+    return sc;
+}
+
+static const char *rl_socket_path(const rl_srv_conf *sc)
+{
+    return sc->socket_path ? sc->socket_path : RL_DEFAULT_SOCKET;
+}
+
+/* Parses a whole decimal number in [lo, hi] or returns an error message. */
+static const char *rl_parse_int(cmd_parms *cmd, const char *arg, long lo,
+                                long hi, int *out)
+{
+    char *end;
+    long v;
+    errno = 0;
+    v = strtol(arg, &end, 10);
+    if (errno != 0 || end == arg || *end != '\0' || v < lo || v > hi) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is not a number of bytes "
+                            "from %ld to %ld", cmd->cmd->name, arg, lo, hi);
+    }
+    *out = (int)v;
+    return NULL;
+}
+
+static const char *rl_cmd_socket(cmd_parms *cmd, void *dummy, const char *path,
+                                 const char *type)
+{
+    rl_srv_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                           &reqin_log_module);
+    struct sockaddr_un sun;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    if (err) return err;
+    if (path[0] != '/') {
+        return apr_psprintf(cmd->pool, "ReqinLogSocket: \"%s\" is not an "
+                            "absolute path", path);
+    }
+    if (strlen(path) >= sizeof(sun.sun_path)) {
+        return apr_psprintf(cmd->pool, "ReqinLogSocket: \"%s\" is longer than "
+                            "a UNIX socket path may be (%d bytes)", path,
+                            (int)sizeof(sun.sun_path) - 1);
+    }
+    sc->socket_path = path;
+    sc->socket_type = RL_SOCK_SEQPACKET;
+    if (type != NULL) {
+        if (strcasecmp(type, "seqpacket") == 0) {
+            sc->socket_type = RL_SOCK_SEQPACKET;
+        }
+        else if (strcasecmp(type, "dgram") == 0) {
+            sc->socket_type = RL_SOCK_DGRAM;
+        }
+        else {
+            return apr_psprintf(cmd->pool, "ReqinLogSocket: socket type must "
+                                "be seqpacket or dgram, not \"%s\"", type);
+        }
+    }
+    return NULL;
+}
+
+static const char *rl_cmd_max_record(cmd_parms *cmd, void *dummy,
+                                     const char *arg)
+{
+    rl_srv_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                           &reqin_log_module);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    if (err) return err;
+    return rl_parse_int(cmd, arg, RL_MIN_MAX_RECORD, RL_MAX_MAX_RECORD,
+                        &sc->max_record);
+}
+
+static const char *rl_cmd_sndbuf(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    rl_srv_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                           &reqin_log_module);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    if (err) return err;
+    if (strcmp(arg, "0") == 0) {
+        sc->sndbuf = 0;
+        return NULL;
+    }
+    return rl_parse_int(cmd, arg, 4096, 64L * 1024 * 1024, &sc->sndbuf);
+}
+
+static const char *rl_cmd_max_field(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    rl_dir_conf *d = dconf;
+    return rl_parse_int(cmd, arg, RL_MIN_MAX_FIELD, RL_MAX_MAX_FIELD,
+                        &d->max_field);
+}
+
+/* RFC 9110 section 5.1: field-name = token; token = 1*tchar; tchar = "!" /
+ * "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" /
+ * "|" / "~" / DIGIT / ALPHA. A trailing "*" here means "any name starting
+ * with". */
+static int rl_is_tchar(unsigned char c)
+{
+    return apr_isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static const char *rl_cmd_headers(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    rl_dir_conf *d = dconf;
+    rl_header_rule *rule;
+    const char *name = arg;
+    int add = 0;
+    apr_size_t len;
+
+    if (strcasecmp(arg, "none") == 0) {
+        d->headers = apr_array_make(cmd->pool, 1, sizeof(rl_header_rule));
+        d->with_defaults = 0;
+        return NULL;
+    }
+    if (name[0] == '+') {
+        add = 1;
+        name++;
+    }
+    len = strlen(name);
+    if (len == 0) {
+        return apr_psprintf(cmd->pool, "ReqinLogHeaders: \"%s\" is not a "
+                            "header name", arg);
+    }
+    for (apr_size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (!rl_is_tchar(c) || (c == '*' && i != len - 1)) {
+            return apr_psprintf(cmd->pool, "ReqinLogHeaders: \"%s\" is not a "
+                                "header name (letters, digits and "
+                                "!#$%%&'+-.^_`|~, optionally ending in * to "
+                                "match a prefix)", arg);
+        }
+    }
+    if (strcasecmp(name, "Cookie") == 0) {
+        return "ReqinLogHeaders: Cookie values are never logged; cookie names "
+               "always are (the \"cookies\" list)";
+    }
+    if (strcasecmp(name, "Authorization") == 0
+        || strcasecmp(name, "Proxy-Authorization") == 0) {
+        return apr_psprintf(cmd->pool, "ReqinLogHeaders: %s holds credentials "
+                            "and is never logged", name);
+    }
+    /* The first name of the directive decides: "+Name" adds to the
+     * inherited set, a plain name replaces it. */
+    if (d->headers == NULL) {
+        d->headers = apr_array_make(cmd->pool, 8, sizeof(rl_header_rule));
+        d->with_defaults = add;
+    }
+    else if (add != d->with_defaults) {
+        return "ReqinLogHeaders: either list the names to log, or only names "
+               "with + to add to the inherited set, not both";
+    }
+    rule = apr_array_push(d->headers);
+    rule->prefix = name[len - 1] == '*';
+    rule->len = rule->prefix ? len - 1 : len;
+    rule->name = apr_pstrndup(cmd->pool, name, rule->len);
+    return NULL;
+}
+
+static const char *rl_cmd_exclude(cmd_parms *cmd, void *dconf, const char *a1,
+                                  const char *a2)
+{
+    rl_dir_conf *d = dconf;
+    rl_exclude_rule *rule;
+    if (d->exclude == NULL) {
+        d->exclude = apr_array_make(cmd->pool, 2, sizeof(rl_exclude_rule));
+    }
+    rule = apr_array_push(d->exclude);
+    memset(rule, 0, sizeof(*rule));
+    if (strcmp(a1, "~") == 0) {
+        if (a2 == NULL) {
+            return "ReqinLogExclude: \"~\" must be followed by a regular "
+                   "expression";
+        }
+        rule->regex = ap_pregcomp(cmd->pool, a2, AP_REG_EXTENDED | AP_REG_NOSUB);
+        if (rule->regex == NULL) {
+            return apr_psprintf(cmd->pool, "ReqinLogExclude: \"%s\" is not a "
+                                "valid regular expression", a2);
+        }
+        return NULL;
+    }
+    if (a2 != NULL) {
+        return "ReqinLogExclude: one path prefix, or ~ and a regular "
+               "expression";
+    }
+    if (a1[0] != '/') {
+        return apr_psprintf(cmd->pool, "ReqinLogExclude: \"%s\" is not a path "
+                            "prefix (it must start with /; use ~ REGEX for "
+                            "a regular expression)", a1);
+    }
+    rule->prefix = a1;
+    rule->len = strlen(a1);
+    return NULL;
+}
+
+static const char *rl_cmd_sample(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    rl_dir_conf *d = dconf;
+    char *end;
+    double v;
+    errno = 0;
+    v = strtod(arg, &end);
+    if (errno != 0 || end == arg || *end != '\0' || !(v > 0.0 && v <= 1.0)) {
+        return apr_psprintf(cmd->pool, "ReqinLogSample: \"%s\" is not a "
+                            "fraction of requests greater than 0 and at most "
+                            "1 (0.1 logs one request in ten)", arg);
+    }
+    d->sample = v;
+    return NULL;
+}
+
+static const char *rl_cmd_enable(cmd_parms *cmd, void *dconf, int flag)
+{
+    ((rl_dir_conf *)dconf)->enabled = flag;
+    return NULL;
+}
+
+static const command_rec rl_cmds[] = {
+    AP_INIT_FLAG("ReqinLog", rl_cmd_enable, NULL, RSRC_CONF | ACCESS_CONF,
+                 "On|Off: send a JSON record of each request to the "
+                 "ReqinLogSocket receiver (default On)"),
+    AP_INIT_TAKE12("ReqinLogSocket", rl_cmd_socket, NULL, RSRC_CONF,
+                   "absolute path of the receiver's UNIX socket (default "
+                   RL_DEFAULT_SOCKET "), optionally followed by seqpacket "
+                   "(default) or dgram"),
+    AP_INIT_ITERATE("ReqinLogHeaders", rl_cmd_headers, NULL,
+                    RSRC_CONF | ACCESS_CONF,
+                    "header names whose values are logged (Name, or Prefix* "
+                    "such as Sec-Fetch-*); +Name adds to the inherited set; "
+                    "none logs no values. Default: User-Agent Accept "
+                    "Accept-Language Accept-Encoding Referer Sec-CH-UA* "
+                    "Sec-Fetch-* Connection"),
+    AP_INIT_TAKE1("ReqinLogMaxFieldLength", rl_cmd_max_field, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "bytes of a string field logged before it is cut and "
+                  "named in \"truncated\" (16-65536, default 2048)"),
+    AP_INIT_TAKE1("ReqinLogMaxRecordSize", rl_cmd_max_record, NULL, RSRC_CONF,
+                  "largest record in bytes (1024-65536, default 16384); "
+                  "long lists are shortened to fit"),
+    AP_INIT_TAKE1("ReqinLogSendBuffer", rl_cmd_sndbuf, NULL, RSRC_CONF,
+                  "SO_SNDBUF of each child's socket in bytes, capped by "
+                  "net.core.wmem_max (0: system default; default 1048576)"),
+    AP_INIT_TAKE12("ReqinLogExclude", rl_cmd_exclude, NULL,
+                   RSRC_CONF | ACCESS_CONF,
+                   "a URL-path prefix (/health), or ~ and a regular "
+                   "expression, of requests not to log; repeatable"),
+    AP_INIT_TAKE1("ReqinLogSample", rl_cmd_sample, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "fraction of requests logged, greater than 0 and at most 1 "
+                  "(default 1)"),
+    { NULL }
+};
+
+/* ------------------------------------------------------------------ */
+/* Byte counting filters (connection level, between HTTP and TLS)      */
+
+/* Any thread serving the connection. mod_logio's input count sits at
+ * AP_FTYPE_NETWORK - 1 (TLS bytes); ours at AP_FTYPE_CONNECTION, above
+ * mod_ssl's filters (AP_FTYPE_CONNECTION + 5), so it sees HTTP bytes. */
+static apr_status_t rl_in_filter(ap_filter_t *f, apr_bucket_brigade *bb,
+                                 ap_input_mode_t mode, apr_read_type_e block,
+                                 apr_off_t readbytes)
+{
+    rl_conn *cs = f->ctx;
+    apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+    if (rv == APR_SUCCESS && mode != AP_MODE_SPECULATIVE) {
+        apr_off_t len = 0;
+        /* read_all 0: buckets of unknown length are not read here */
+        (void)apr_brigade_length(bb, 0, &len);
+        if (len > 0) cs->bytes_in += len;
+    }
+    return rv;
+}
+
+static apr_status_t rl_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    rl_conn *cs = f->ctx;
+    for (apr_bucket *b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
+         b = APR_BUCKET_NEXT(b)) {
+        if (!APR_BUCKET_IS_METADATA(b) && b->length != (apr_size_t)-1) {
+            cs->bytes_out += (apr_off_t)b->length;
+        }
+    }
+    return ap_pass_brigade(f->next, bb);
+}
+
+/* ------------------------------------------------------------------ */
+/* Header names as they arrive (HTTP/1.x)                              */
+
+/* Copies the field name at the start of a header line piece: the bytes
+ * before ':' (or before the line end when there is none; the parser will
+ * reject that line, but it was sent). */
+static const char *rl_line_name(apr_pool_t *p, apr_bucket_brigade *bb)
+{
+    apr_size_t total = 0;
+    int found = 0;
+    char *name, *dst;
+    /* first pass: the length; buckets here are in memory already (the
+     * core filter has read the line), so apr_bucket_read does not block */
+    for (apr_bucket *b = APR_BRIGADE_FIRST(bb);
+         b != APR_BRIGADE_SENTINEL(bb) && !found; b = APR_BUCKET_NEXT(b)) {
+        const char *data;
+        apr_size_t len;
+        if (APR_BUCKET_IS_METADATA(b)
+            || apr_bucket_read(b, &data, &len, APR_BLOCK_READ) != APR_SUCCESS) {
+            continue;
+        }
+        for (apr_size_t i = 0; i < len; i++) {
+            if (data[i] == ':' || data[i] == '\r' || data[i] == '\n') {
+                len = i;
+                found = 1;
+                break;
+            }
+        }
+        total += len;
+        if (total > RL_MAX_MAX_FIELD) {
+            total = RL_MAX_MAX_FIELD;   /* logged cut anyway */
+            break;
+        }
+    }
+    dst = name = apr_palloc(p, total + 1);
+    for (apr_bucket *b = APR_BRIGADE_FIRST(bb);
+         b != APR_BRIGADE_SENTINEL(bb) && (apr_size_t)(dst - name) < total;
+         b = APR_BUCKET_NEXT(b)) {
+        const char *data;
+        apr_size_t len;
+        if (APR_BUCKET_IS_METADATA(b)
+            || apr_bucket_read(b, &data, &len, APR_BLOCK_READ) != APR_SUCCESS) {
+            continue;
+        }
+        if (len > total - (apr_size_t)(dst - name)) {
+            len = total - (apr_size_t)(dst - name);
+        }
+        memcpy(dst, data, len);
+        dst += len;
+    }
+    *dst = '\0';
+    return name;
+}
+
+/* First and last byte of the data in bb; 0 when empty. */
+static void rl_line_ends(apr_bucket_brigade *bb, char *first, char *last)
+{
+    *first = *last = 0;
+    for (apr_bucket *b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
+         b = APR_BUCKET_NEXT(b)) {
+        const char *data;
+        apr_size_t len;
+        if (APR_BUCKET_IS_METADATA(b)
+            || apr_bucket_read(b, &data, &len, APR_BLOCK_READ) != APR_SUCCESS
+            || len == 0) {
+            continue;
+        }
+        if (*first == 0) *first = data[0] ? data[0] : ' ';
+        *last = data[len - 1];
+    }
+}
+
+/* Request thread, while ap_read_request reads the request line and the
+ * header lines with AP_MODE_GETLINE through r->proto_input_filters.
+ * RFC 9112 section 2.1: HTTP-message = start-line CRLF *( field-line CRLF )
+ * CRLF [ message-body ]; section 5: field-line = field-name ":" OWS
+ * field-value OWS. A line starting with SP or HTAB is an obs-fold
+ * continuation (section 5.2), not a new field. */
+static apr_status_t rl_names_filter(ap_filter_t *f, apr_bucket_brigade *bb,
+                                    ap_input_mode_t mode,
+                                    apr_read_type_e block, apr_off_t readbytes)
+{
+    rl_req *rq = f->ctx;
+    apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+    char first, last;
+    int starts_line;
+
+    if (rv != APR_SUCCESS || mode != AP_MODE_GETLINE) {
+        return rv;
+    }
+    rl_line_ends(bb, &first, &last);
+    if (first == 0) {
+        return rv;
+    }
+    starts_line = rq->at_line_start;
+    /* core returns a line in pieces of at most 8 KB */
+    rq->at_line_start = last == '\n';
+    if (!starts_line) {
+        return rv;
+    }
+    if (rq->hdr_state == RL_HDR_REQUEST_LINE) {
+        if (first != '\r' && first != '\n') {
+            rq->hdr_state = RL_HDR_FIELDS;   /* blank lines before it skipped */
+        }
+    }
+    else if (rq->hdr_state == RL_HDR_FIELDS) {
+        if (first == '\r' || first == '\n') {
+            rq->hdr_state = RL_HDR_DONE;
+            ap_remove_input_filter(f);
+        }
+        else if (first != ' ' && first != '\t'
+                 && rq->names->nelts < RL_MAX_NAMES) {
+            APR_ARRAY_PUSH(rq->names, const char *) = rl_line_name(f->r->pool, bb);
+        }
+    }
+    return rv;
+}
+
+/* ------------------------------------------------------------------ */
+/* Hooks                                                               */
+
+/* Thread serving the connection (the master's, or a stream's for h2). */
+static int rl_pre_connection(conn_rec *c, void *csd)
+{
+    rl_conn *cs = apr_pcalloc(c->pool, sizeof(*cs));
+    if (c->master == NULL) {
+        apr_uint32_t seq = rl_threaded ? apr_atomic_inc32(&rl_conn_seq)
+                                       : rl_conn_seq++;
+        cs->id = apr_psprintf(c->pool, "%s%x", rl_child_id ? rl_child_id : "0-0-",
+                              (unsigned)seq);
+        cs->root = cs;
+    }
+    else {
+        conn_rec *root = c->master;
+        while (root->master) root = root->master;
+        cs->root = ap_get_module_config(root->conn_config, &reqin_log_module);
+        cs->id = cs->root ? cs->root->id : NULL;
+    }
+    ap_set_module_config(c->conn_config, &reqin_log_module, cs);
+    ap_add_input_filter_handle(rl_in_filter_handle, cs, NULL, c);
+    ap_add_output_filter_handle(rl_out_filter_handle, cs, NULL, c);
+    return OK;
+}
+
+static rl_conn *rl_conn_state(conn_rec *c)
+{
+    return ap_get_module_config(c->conn_config, &reqin_log_module);
+}
+
+/* Numbers the request on its root connection (HTTP/2 streams share the
+ * root's counter, hence the atomic). */
+static apr_uint32_t rl_next_number(rl_conn *cs)
+{
+    if (cs == NULL || cs->root == NULL) return 0;
+    if (cs->root != cs || rl_threaded) {
+        return apr_atomic_inc32(&cs->root->requests) + 1;
+    }
+    return ++cs->root->requests;
+}
+
+/* Connection thread, before ap_read_request reads the request line
+ * (HTTP/1.x only: mod_http2 builds its requests from HEADERS frames). */
+static void rl_pre_read_request(request_rec *r, conn_rec *c)
+{
+    rl_req *rq;
+    if (c->master != NULL) {
+        return;
+    }
+    rq = apr_pcalloc(r->pool, sizeof(*rq));
+    rq->number = rl_next_number(rl_conn_state(c));
+    rq->names = apr_array_make(r->pool, 16, sizeof(const char *));
+    rq->hdr_state = RL_HDR_REQUEST_LINE;
+    rq->at_line_start = 1;
+    ap_set_module_config(r->request_config, &reqin_log_module, rq);
+    /* AP_FTYPE_PROTOCOL with r set: goes into r->proto_input_filters */
+    ap_add_input_filter_handle(rl_names_filter_handle, rq, r, c);
+}
+
+/* Request thread; REALLY_FIRST: headers as parsed, before other modules
+ * (mod_headers' early RequestHeader, mod_setenvif, ...) change them. */
+static int rl_post_read_request(request_rec *r)
+{
+    rl_req *rq;
+    if (r->main != NULL || r->prev != NULL) {
+        return DECLINED;
+    }
+    rq = ap_get_module_config(r->request_config, &reqin_log_module);
+    if (rq == NULL) {
+        rq = apr_pcalloc(r->pool, sizeof(*rq));
+        rq->number = rl_next_number(rl_conn_state(r->connection));
+        ap_set_module_config(r->request_config, &reqin_log_module, rq);
+    }
+    rq->headers = apr_table_copy(r->pool, r->headers_in);
+    return DECLINED;
+}
+
+static int rl_excluded(const rl_dir_conf *d, const request_rec *r)
+{
+    const rl_exclude_rule *rules;
+    if (d->exclude == NULL || r->uri == NULL) return 0;
+    rules = (const rl_exclude_rule *)d->exclude->elts;
+    for (int i = 0; i < d->exclude->nelts; i++) {
+        if (rules[i].prefix
+            ? strncmp(r->uri, rules[i].prefix, rules[i].len) == 0
+            : ap_regexec(rules[i].regex, r->uri, 0, NULL, 0) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* xorshift64*, one state per thread: sampling needs no lock and no
+ * syscall; the quality needed is "about one in N". */
+static _Thread_local apr_uint64_t rl_rng_state = 0;
+
+static int rl_sampled(const rl_dir_conf *d)
+{
+    apr_uint64_t x;
+    if (d->sample < 0 || d->sample >= 1.0) return 1;
+    x = rl_rng_state;
+    if (x == 0) {
+        x = (apr_uint64_t)apr_time_now() ^ ((apr_uint64_t)getpid() << 32)
+            ^ (apr_uint64_t)(apr_uintptr_t)&rl_rng_state;
+        if (x == 0) x = 0x9E3779B97F4A7C15ULL;
+    }
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    rl_rng_state = x;
+    return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) * (1.0 / 9007199254740992.0)
+           < d->sample;
+}
+
+/* Request thread, when the request is done (the EOR bucket is destroyed:
+ * the response has been handed to the network). Always OK/DECLINED. */
+static int rl_log_transaction(request_rec *r)
+{
+    rl_dir_conf *d = ap_get_module_config(r->per_dir_config, &reqin_log_module);
+    rl_srv_conf *sc = ap_get_module_config(r->server->module_config,
+                                           &reqin_log_module);
+    rl_conn *cs = rl_conn_state(r->connection);
+    rl_req *rq = ap_get_module_config(r->request_config, &reqin_log_module);
+    rl_transport *t;
+    rl_limits lim;
+    apr_off_t in_now = 0, out_now = 0;
+    char *rec;
+    apr_size_t len;
+
+    /* The byte counts between two log_transaction calls belong to this
+     * request, logged or not. */
+    if (cs) {
+        in_now = cs->bytes_in;
+        out_now = cs->bytes_out;
+    }
+    if (d->enabled == 0 || rl_excluded(d, r) || !rl_sampled(d)
+        || rl_transports == NULL
+        || (t = apr_hash_get(rl_transports, rl_socket_path(sc),
+                             APR_HASH_KEY_STRING)) == NULL) {
+        if (cs) {
+            cs->mark_in = in_now;
+            cs->mark_out = out_now;
+        }
+        return DECLINED;
+    }
+    if (rq == NULL) {
+        /* rejected before post_read_request (400, 408, 414, 431, ...) */
+        rq = apr_pcalloc(r->pool, sizeof(*rq));
+        rq->number = rl_next_number(cs);
+    }
+    lim.dir = d;
+    lim.max_field = d->max_field != RL_UNSET ? (apr_size_t)d->max_field
+                                             : RL_DEFAULT_MAX_FIELD;
+    lim.max_record = sc->max_record ? (apr_size_t)sc->max_record
+                                    : RL_DEFAULT_MAX_RECORD;
+    len = rl_build_record(r, &lim, cs, rq, &rec);
+    if (cs) {
+        cs->mark_in = in_now;
+        cs->mark_out = out_now;
+    }
+    (void)rl_transport_send(t, rec, len);
+    return OK;
+}
+
+static void rl_optional_fn_retrieve(void)
+{
+    rl_ssl_var_lookup = (rl_var_lookup_fn *)apr_dynamic_fn_retrieve("ssl_var_lookup");
+    rl_http2_var_lookup = (rl_var_lookup_fn *)apr_dynamic_fn_retrieve("http2_var_lookup");
+}
+
+/* Child exit: counters to the error log (warning if anything was lost). */
+static apr_status_t rl_child_exit(void *data)
+{
+    server_rec *s = data;
+    apr_hash_index_t *hi;
+    if (rl_transports == NULL) return APR_SUCCESS;
+    for (hi = apr_hash_first(NULL, rl_transports); hi; hi = apr_hash_next(hi)) {
+        rl_transport *t = apr_hash_this_val(hi);
+        rl_transport_stats st;
+        apr_uint64_t dropped;
+        rl_transport_get_stats(t, &st);
+        dropped = st.dropped_down + st.dropped_full + st.dropped_toobig
+                  + st.dropped_error;
+        ap_log_error(APLOG_MARK, dropped ? APLOG_WARNING : APLOG_INFO, 0, s,
+                     RQLOGNO(00020) "child %" APR_PID_T_FMT " exiting: %s: "
+                     "sent %" APR_UINT64_T_FMT ", dropped %" APR_UINT64_T_FMT
+                     " (no receiver %" APR_UINT64_T_FMT ", receiver behind %"
+                     APR_UINT64_T_FMT ", too large %" APR_UINT64_T_FMT
+                     ", other %" APR_UINT64_T_FMT "), connections %"
+                     APR_UINT64_T_FMT, getpid(), rl_transport_path(t),
+                     st.sent, dropped, st.dropped_down, st.dropped_full,
+                     st.dropped_toobig, st.dropped_error, st.connects);
+    }
+    rl_transports = NULL;
+    return APR_SUCCESS;
+}
+
+/* Child process, after privileges were dropped: one socket per distinct
+ * receiver path among the servers that may log. */
+static void rl_child_init(apr_pool_t *pchild, server_rec *main_s)
+{
+    apr_hash_t *h = apr_hash_make(pchild);
+
+    /* Threads even under prefork: mod_http2 serves streams from its own
+     * worker threads, so the lock and the atomics are always used. An
+     * uncontended mutex costs tens of nanoseconds. */
+    rl_threaded = 1;
+    rl_child_id = apr_psprintf(pchild, "%" APR_PID_T_FMT "-%" APR_UINT64_T_HEX_FMT "-",
+                               getpid(), (apr_uint64_t)apr_time_now());
+    for (server_rec *s = main_s; s; s = s->next) {
+        rl_srv_conf *sc = ap_get_module_config(s->module_config, &reqin_log_module);
+        const char *path = rl_socket_path(sc);
+        rl_transport *t;
+        if (apr_hash_get(h, path, APR_HASH_KEY_STRING) != NULL) continue;
+        t = rl_transport_create(pchild, main_s, path,
+                                sc->socket_type ? sc->socket_type
+                                                : RL_SOCK_SEQPACKET,
+                                sc->sndbuf != RL_UNSET ? sc->sndbuf
+                                                       : 1024 * 1024,
+                                rl_threaded);
+        apr_hash_set(h, rl_transport_path(t), APR_HASH_KEY_STRING, t);
+        rl_transport_open(t);
+    }
+    rl_transports = h;
+    apr_pool_cleanup_register(pchild, main_s, rl_child_exit,
+                              apr_pool_cleanup_null);
+}
+
+static void rl_register_hooks(apr_pool_t *p)
+{
+    ap_hook_optional_fn_retrieve(rl_optional_fn_retrieve, NULL, NULL,
+                                 APR_HOOK_MIDDLE);
+    ap_hook_child_init(rl_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_pre_connection(rl_pre_connection, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_pre_read_request(rl_pre_read_request, NULL, NULL, APR_HOOK_MIDDLE);
+    /* REALLY_FIRST: before mod_headers' early RequestHeader edits and
+     * mod_setenvif; after mod_unique_id, whose id is read at log time. */
+    ap_hook_post_read_request(rl_post_read_request, NULL, NULL,
+                              APR_HOOK_REALLY_FIRST);
+    ap_hook_log_transaction(rl_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
+    rl_in_filter_handle = ap_register_input_filter("REQIN_LOG_IN", rl_in_filter,
+                                                   NULL, AP_FTYPE_CONNECTION);
+    rl_out_filter_handle = ap_register_output_filter("REQIN_LOG_OUT",
+                                                     rl_out_filter, NULL,
+                                                     AP_FTYPE_CONNECTION);
+    rl_names_filter_handle = ap_register_input_filter("REQIN_LOG_NAMES",
+                                                      rl_names_filter, NULL,
+                                                      AP_FTYPE_PROTOCOL);
+}
+
+AP_DECLARE_MODULE(reqin_log) = {
+    STANDARD20_MODULE_STUFF,
+    rl_create_dir_conf,   /* create per-directory config structure */
+    rl_merge_dir_conf,    /* merge per-directory config structures */
+    rl_create_srv_conf,   /* create per-server config structure */
+    rl_merge_srv_conf,    /* merge per-server config structures */
+    rl_cmds,              /* command apr_table_t: the ReqinLog* directives */
+    rl_register_hooks     /* register hooks */
+};

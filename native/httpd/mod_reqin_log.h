@@ -1,0 +1,108 @@
+/*
+ * mod_reqin_log: configuration and per-connection / per-request state shared
+ * by mod_reqin_log.c (hooks, directives) and record.c (the JSON record).
+ */
+#ifndef MOD_REQIN_LOG_H
+#define MOD_REQIN_LOG_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "ap_regex.h"
+#include "apr_tables.h"
+
+#include "transport.h"
+
+extern module AP_MODULE_DECLARE_DATA reqin_log_module;
+
+#define RL_UNSET (-1)
+
+#define RL_DEFAULT_SOCKET        "/run/ja4/http.socket"
+#define RL_DEFAULT_MAX_FIELD     2048
+#define RL_DEFAULT_MAX_RECORD    16384
+#define RL_MIN_MAX_FIELD         16
+#define RL_MAX_MAX_FIELD         65536
+#define RL_MIN_MAX_RECORD        1024
+#define RL_MAX_MAX_RECORD        65536
+
+/* One entry of ReqinLogHeaders: an exact header name or a prefix ("Sec-Fetch-*"). */
+typedef struct {
+    const char *name;   /* without the trailing '*' */
+    apr_size_t len;
+    int prefix;
+} rl_header_rule;
+
+/* One entry of ReqinLogExclude: a path prefix, or a regex written "~ regex". */
+typedef struct {
+    const char *prefix;   /* NULL for a regex */
+    apr_size_t len;
+    ap_regex_t *regex;
+} rl_exclude_rule;
+
+/* Per-directory (and per-server default) configuration. */
+typedef struct {
+    int enabled;                  /* RL_UNSET, 0, 1 */
+    apr_array_header_t *headers;  /* rl_header_rule; NULL: inherited */
+    int with_defaults;            /* headers also include the default set */
+    int max_field;                /* bytes of input per field; RL_UNSET */
+    apr_array_header_t *exclude;  /* rl_exclude_rule; accumulates */
+    double sample;                /* fraction logged, (0, 1]; < 0 unset */
+} rl_dir_conf;
+
+/* Per-server configuration. */
+typedef struct {
+    const char *socket_path;      /* NULL: inherited */
+    int socket_type;              /* rl_sock_type, 0: inherited */
+    int max_record;               /* bytes; 0: inherited */
+    int sndbuf;                   /* SO_SNDBUF bytes; RL_UNSET: inherited */
+} rl_srv_conf;
+
+/* Per connection (conn_config). For an HTTP/2 stream (c->master set), the
+ * id and the request counter are the root connection's. */
+typedef struct rl_conn {
+    const char *id;               /* unique: pid, child start, sequence */
+    volatile apr_uint32_t requests; /* root only: requests started (atomic) */
+    struct rl_conn *root;         /* self, or the root connection's state */
+    apr_off_t bytes_in;           /* counted by the filters on this conn_rec */
+    apr_off_t bytes_out;
+    apr_off_t mark_in;            /* totals when the last request was logged */
+    apr_off_t mark_out;
+} rl_conn;
+
+/* Per request (request_config): created in pre_read_request (HTTP/1.x),
+ * else in post_read_request (HTTP/2 streams), else at log time. */
+typedef struct {
+    apr_uint32_t number;          /* 1-based on the root connection */
+    const apr_table_t *headers;   /* headers_in as parsed, before other modules */
+    /* HTTP/1.x: the header names exactly as the lines arrived, repeats
+     * included (headers_in merges repeated names); NULL otherwise. */
+    apr_array_header_t *names;
+    int hdr_state;                /* RL_HDR_* below */
+    int at_line_start;            /* the next GETLINE piece starts a line */
+} rl_req;
+
+#define RL_HDR_REQUEST_LINE 0
+#define RL_HDR_FIELDS       1
+#define RL_HDR_DONE         2
+#define RL_MAX_NAMES        1000
+
+/* Effective settings for one request. */
+typedef struct {
+    const rl_dir_conf *dir;
+    apr_size_t max_field;
+    apr_size_t max_record;
+} rl_limits;
+
+int rl_header_selected(const rl_dir_conf *d, const char *name);
+
+/* Builds the record for r (the original request of the transaction) into a
+ * buffer from r->pool; returns its length (never more than max_record). */
+apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
+                           rl_conn *cs, rl_req *rq, char **out);
+
+/* Optional functions of mod_ssl and mod_http2, NULL when not loaded. */
+typedef char *(rl_var_lookup_fn)(apr_pool_t *, server_rec *, conn_rec *,
+                                 request_rec *, char *);
+extern rl_var_lookup_fn *rl_ssl_var_lookup;
+extern rl_var_lookup_fn *rl_http2_var_lookup;
+
+#endif /* MOD_REQIN_LOG_H */

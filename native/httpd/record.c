@@ -1,0 +1,406 @@
+/*
+ * record: the JSON record of one request. Runs in log_transaction, on the
+ * thread that served the request; all memory comes from r->pool.
+ *
+ * Invariants
+ *  - The output is one valid JSON object of at most max_record bytes, with
+ *    no raw newline (so a receiver may write one record per line).
+ *  - Every string field uses at most max_field input bytes; a field cut by
+ *    that limit, or by the record limit, is named in "truncated". Whole
+ *    items that do not fit (a header value, a name in header_order) are left
+ *    out and their list or object is named in "truncated".
+ *  - Cookie values and credentials are never written: Cookie gives only
+ *    cookie names; Cookie, Authorization and Proxy-Authorization values are
+ *    never selected, whatever ReqinLogHeaders says.
+ *  - Field order puts the small, always-useful fields first, so that a tight
+ *    ReqinLogMaxRecordSize loses the long lists rather than the identity.
+ */
+#include "mod_reqin_log.h"
+#include "json_writer.h"
+
+#include "http_core.h"
+#include "http_protocol.h"
+#include "apr_strings.h"
+
+#include <string.h>
+
+rl_var_lookup_fn *rl_ssl_var_lookup = NULL;
+rl_var_lookup_fn *rl_http2_var_lookup = NULL;
+
+/* The issue's default set: "User-Agent, Accept, Accept-Language,
+ * Accept-Encoding, Referer, Sec-CH-UA and friends, Sec-Fetch-*, Connection". */
+static const rl_header_rule RL_DEFAULT_HEADERS[] = {
+    { "User-Agent", 10, 0 },
+    { "Accept", 6, 0 },
+    { "Accept-Language", 15, 0 },
+    { "Accept-Encoding", 15, 0 },
+    { "Referer", 7, 0 },
+    { "Sec-CH-UA", 9, 1 },        /* Sec-CH-UA, -Mobile, -Platform, ... */
+    { "Sec-Fetch-", 10, 1 },
+    { "Connection", 10, 0 },
+};
+
+/* Bytes kept back for `,"truncated":[...]}` while the body is written. */
+#define RL_TAIL_RESERVE 160
+#define RL_MAX_TRUNC 24
+
+static int rl_rules_match(const rl_header_rule *rules, int n, const char *name)
+{
+    for (int i = 0; i < n; i++) {
+        if (rules[i].prefix ? strncasecmp(name, rules[i].name, rules[i].len) == 0
+                            : strcasecmp(name, rules[i].name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int rl_is_secret(const char *name)
+{
+    return strcasecmp(name, "Cookie") == 0
+        || strcasecmp(name, "Authorization") == 0
+        || strcasecmp(name, "Proxy-Authorization") == 0;
+}
+
+int rl_header_selected(const rl_dir_conf *d, const char *name)
+{
+    int n_def = (int)(sizeof(RL_DEFAULT_HEADERS) / sizeof(RL_DEFAULT_HEADERS[0]));
+    if (rl_is_secret(name)) {
+        return 0;
+    }
+    if (d->headers == NULL) {
+        return rl_rules_match(RL_DEFAULT_HEADERS, n_def, name);
+    }
+    return rl_rules_match((const rl_header_rule *)d->headers->elts,
+                          d->headers->nelts, name)
+        || (d->with_defaults && rl_rules_match(RL_DEFAULT_HEADERS, n_def, name));
+}
+
+/* The writer, comma state, and the list of truncated field names. */
+typedef struct {
+    rl_json w;
+    apr_pool_t *p;
+    apr_size_t max_field;
+    int first;                    /* no member written yet at this level */
+    const char *trunc[RL_MAX_TRUNC];
+    int ntrunc;
+} rl_out;
+
+static void rl_mark_truncated(rl_out *o, const char *name)
+{
+    for (int i = 0; i < o->ntrunc; i++) {
+        if (strcmp(o->trunc[i], name) == 0) return;
+    }
+    if (o->ntrunc < RL_MAX_TRUNC) {
+        o->trunc[o->ntrunc++] = name;
+    }
+}
+
+/* `,"name":` (no comma for the first member). Caller rolls back on -1. */
+static int rl_key(rl_out *o, const char *name)
+{
+    if ((!o->first && rl_json_raw(&o->w, ",", 1) != 0)
+        || rl_json_raw(&o->w, "\"", 1) != 0
+        || rl_json_lit(&o->w, name) != 0
+        || rl_json_raw(&o->w, "\":", 2) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* "name":"value" (or null); all or nothing except the value's length. */
+static void rl_field_str(rl_out *o, const char *name, const char *v)
+{
+    size_t mark = o->w.len;
+    int cut = 0;
+    if (rl_key(o, name) != 0
+        || (v == NULL ? rl_json_lit(&o->w, "null")
+                      : rl_json_str(&o->w, v, strlen(v), o->max_field, 0, &cut)) != 0) {
+        o->w.len = mark;
+        rl_mark_truncated(o, name);
+        return;
+    }
+    if (cut) rl_mark_truncated(o, name);
+    o->first = 0;
+}
+
+static void rl_field_i64(rl_out *o, const char *name, apr_int64_t v)
+{
+    size_t mark = o->w.len;
+    if (rl_key(o, name) != 0 || rl_json_i64(&o->w, v) != 0) {
+        o->w.len = mark;
+        rl_mark_truncated(o, name);
+        return;
+    }
+    o->first = 0;
+}
+
+static void rl_field_addr(rl_out *o, const char *kip, const char *kport,
+                          apr_sockaddr_t *sa)
+{
+    char ip[64];
+    if (sa == NULL || apr_sockaddr_ip_getbuf(ip, sizeof(ip), sa) != APR_SUCCESS) {
+        rl_field_str(o, kip, NULL);
+        rl_field_i64(o, kport, 0);
+        return;
+    }
+    rl_field_str(o, kip, ip);
+    rl_field_i64(o, kport, sa->port);
+}
+
+/* Opens an array or object member: writes `"name":[` and keeps one byte
+ * for the closing bracket. Returns 0, or -1 (nothing written). */
+static int rl_open(rl_out *o, const char *name, char bracket)
+{
+    size_t mark = o->w.len;
+    if (rl_key(o, name) != 0
+        || rl_json_raw(&o->w, &bracket, 1) != 0
+        || rl_json_reserve(&o->w, 1) != 0) {
+        o->w.len = mark;
+        rl_mark_truncated(o, name);
+        return -1;
+    }
+    o->first = 1;
+    return 0;
+}
+
+static void rl_close(rl_out *o, char bracket)
+{
+    rl_json_release(&o->w, 1);
+    (void)rl_json_raw(&o->w, &bracket, 1);   /* reserved: always fits */
+    o->first = 0;
+}
+
+/* One string array element; returns 0 or -1 (nothing written). */
+static int rl_elem_str(rl_out *o, const char *s, apr_size_t n, int lower,
+                       int *cut)
+{
+    size_t mark = o->w.len;
+    if ((!o->first && rl_json_raw(&o->w, ",", 1) != 0)
+        || rl_json_str(&o->w, s, n, o->max_field, lower, cut) != 0) {
+        o->w.len = mark;
+        return -1;
+    }
+    o->first = 0;
+    return 0;
+}
+
+/* "header_order": the names as received, in order, with their case: from
+ * the header lines themselves for HTTP/1.x (names, repeats included), else
+ * from the parsed table (keys). */
+static void rl_header_order(rl_out *o, const apr_array_header_t *names,
+                            const apr_array_header_t *arr)
+{
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    int n = names ? names->nelts : arr->nelts;
+    if (rl_open(o, "header_order", '[') != 0) return;
+    for (int i = 0; i < n; i++) {
+        int cut = 0;
+        const char *name = names ? APR_ARRAY_IDX(names, i, const char *)
+                                 : e[i].key;
+        if (name == NULL) continue;
+        if (rl_elem_str(o, name, strlen(name), 0, &cut) != 0) {
+            rl_mark_truncated(o, "header_order");
+            break;
+        }
+        if (cut) rl_mark_truncated(o, "header_order");
+    }
+    rl_close(o, ']');
+}
+
+/* "headers": {"lower-case-name": "value"} for the selected names. */
+static void rl_header_values(rl_out *o, const apr_array_header_t *arr,
+                             const rl_dir_conf *d)
+{
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    if (rl_open(o, "headers", '{') != 0) return;
+    for (int i = 0; i < arr->nelts; i++) {
+        int cut_k = 0, cut_v = 0, dup = 0;
+        size_t mark = o->w.len;
+        int first = o->first;
+        if (e[i].key == NULL || !rl_header_selected(d, e[i].key)) continue;
+        /* apr_table_compress has merged repeated names (HTTP/1); guard
+         * anyway so that no object key appears twice */
+        for (int j = 0; j < i && !dup; j++) {
+            dup = e[j].key && strcasecmp(e[j].key, e[i].key) == 0;
+        }
+        if (dup) continue;
+        if (rl_elem_str(o, e[i].key, strlen(e[i].key), 1, &cut_k) != 0
+            || rl_json_raw(&o->w, ":", 1) != 0
+            || rl_json_str(&o->w, e[i].val ? e[i].val : "",
+                           e[i].val ? strlen(e[i].val) : 0,
+                           o->max_field, 0, &cut_v) != 0) {
+            o->w.len = mark;
+            o->first = first;
+            rl_mark_truncated(o, "headers");
+            break;
+        }
+        if (cut_k || cut_v) {
+            char *tname = apr_pstrcat(o->p, "headers.", e[i].key, NULL);
+            ap_str_tolower(tname);
+            rl_mark_truncated(o, tname);
+        }
+    }
+    rl_close(o, '}');
+}
+
+/* "cookies": the names of every Cookie header's pairs, in order; never a
+ * value. RFC 6265 section 4.2.1: cookie-string = cookie-pair *( ";" SP
+ * cookie-pair ), cookie-pair = cookie-name "=" cookie-value. We accept any
+ * whitespace, and pairs without "=" (the whole pair is then the name), as
+ * clients send them. */
+static void rl_cookie_names(rl_out *o, const apr_array_header_t *arr)
+{
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    if (rl_open(o, "cookies", '[') != 0) return;
+    for (int i = 0; i < arr->nelts; i++) {
+        const char *p;
+        if (e[i].key == NULL || e[i].val == NULL
+            || strcasecmp(e[i].key, "Cookie") != 0) {
+            continue;
+        }
+        p = e[i].val;
+        while (*p) {
+            const char *name, *end;
+            int cut = 0;
+            while (*p == ' ' || *p == '\t' || *p == ';') p++;
+            if (!*p) break;
+            name = p;
+            while (*p && *p != '=' && *p != ';') p++;
+            end = p;
+            while (end > name && (end[-1] == ' ' || end[-1] == '\t')) end--;
+            while (*p && *p != ';') p++;     /* the value: skipped */
+            if (end == name) continue;
+            if (rl_elem_str(o, name, (apr_size_t)(end - name), 0, &cut) != 0) {
+                rl_mark_truncated(o, "cookies");
+                rl_close(o, ']');
+                return;
+            }
+            if (cut) rl_mark_truncated(o, "cookies");
+        }
+    }
+    rl_close(o, ']');
+}
+
+/* "tls": mod_ssl's view of the connection through its ssl_var_lookup
+ * optional function (mod_ssl documents "SSL_PROTOCOL", "SSL_CIPHER" and
+ * "SSL_TLS_SNI" among its environment variables). Looked up on the root
+ * connection: an HTTP/2 stream's TLS is its master connection's. */
+static void rl_tls(rl_out *o, request_rec *r, conn_rec *root)
+{
+    char *proto, *cipher, *sni;
+    size_t mark = o->w.len;
+    if (rl_ssl_var_lookup == NULL) return;
+    proto = rl_ssl_var_lookup(r->pool, r->server, root, NULL, "SSL_PROTOCOL");
+    if (proto == NULL || *proto == '\0') return;
+    cipher = rl_ssl_var_lookup(r->pool, r->server, root, NULL, "SSL_CIPHER");
+    sni = rl_ssl_var_lookup(r->pool, r->server, root, NULL, "SSL_TLS_SNI");
+    if (rl_open(o, "tls", '{') != 0) return;
+    rl_field_str(o, "protocol", proto);
+    if (o->first) {             /* not even the protocol fitted */
+        o->w.len = mark;
+        rl_json_release(&o->w, 1);
+        o->first = 0;
+        return;
+    }
+    rl_field_str(o, "cipher", cipher && *cipher ? cipher : NULL);
+    rl_field_str(o, "sni", sni && *sni ? sni : NULL);
+    rl_close(o, '}');
+}
+
+apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
+                           rl_conn *cs, rl_req *rq, char **out)
+{
+    request_rec *last = r;
+    conn_rec *c = r->connection, *root = c;
+    const apr_table_t *hdrs;
+    const apr_array_header_t *harr;
+    const char *host, *uid;
+    apr_time_t now = apr_time_now();
+    rl_out o;
+    char *buf = apr_palloc(r->pool, lim->max_record);
+
+    while (last->next) last = last->next;
+    while (root->master) root = root->master;
+
+    o.ntrunc = 0;
+    o.p = r->pool;
+    o.max_field = lim->max_field;
+    o.first = 0;                      /* "v" below is the first member */
+    rl_json_init(&o.w, buf, lim->max_record);
+    (void)rl_json_reserve(&o.w, RL_TAIL_RESERVE);   /* max_record >= 1024 */
+
+    (void)rl_json_lit(&o.w, "{\"v\":1");
+    /* "time (microseconds, request start and duration)" */
+    rl_field_i64(&o, "ts_us", r->request_time);
+    rl_field_i64(&o, "dur_us", r->request_time ? now - r->request_time : 0);
+    /* "a connection id and the request's number on that keep-alive
+     * connection" */
+    rl_field_str(&o, "conn", cs && cs->root ? cs->root->id : NULL);
+    rl_field_i64(&o, "req_n", rq ? rq->number : 0);
+    /* "client IP and port as seen on the TCP connection (c->client_addr,
+     * not a header), local IP and port" */
+    rl_field_addr(&o, "client_ip", "client_port", root->client_addr);
+    rl_field_addr(&o, "local_ip", "local_port", root->local_addr);
+    rl_field_str(&o, "vhost", r->server->server_hostname);
+    /* "method, scheme, host, the path and query exactly as the client sent
+     * them (unparsed_uri), protocol (HTTP/1.0, 1.1, 2), status" */
+    rl_field_str(&o, "method", r->method);
+    rl_field_str(&o, "scheme", ap_http_scheme(r));
+    hdrs = rq && rq->headers ? rq->headers : r->headers_in;
+    host = apr_table_get(hdrs, "Host");
+    rl_field_str(&o, "host", host ? host : r->hostname);
+    rl_field_str(&o, "uri", r->unparsed_uri);
+    rl_field_str(&o, "proto", r->protocol);
+    rl_field_i64(&o, "status", last->status);
+    /* "bytes received and sent": counted by our connection filters between
+     * HTTP and TLS, i.e. the request and the response as HTTP/1.x text; for
+     * an HTTP/2 stream, its body bytes (its headers travel HPACK-compressed
+     * on the shared connection). Without the filters: body bytes only. */
+    if (cs) {
+        rl_field_i64(&o, "bytes_in", cs->bytes_in - cs->mark_in);
+        rl_field_i64(&o, "bytes_out", cs->bytes_out - cs->mark_out);
+    }
+    else {
+        rl_field_i64(&o, "bytes_in", r->read_length);
+        rl_field_i64(&o, "bytes_out", last->bytes_sent);
+    }
+    /* "the mod_unique_id id when loaded" */
+    uid = apr_table_get(r->subprocess_env, "UNIQUE_ID");
+    if (uid) rl_field_str(&o, "unique_id", uid);
+    rl_tls(&o, r, root);
+    if (r->proto_num >= 2000 && rl_http2_var_lookup) {
+        /* mod_http2 keeps the pseudo-header fields (:method, :scheme,
+         * :authority, :path) in members of its h2_request and does not
+         * record their order: only the stream id can be given. */
+        char *sid = rl_http2_var_lookup(r->pool, r->server, c, r, "H2_STREAM_ID");
+        if (sid && *sid) rl_field_i64(&o, "h2_stream", apr_strtoi64(sid, NULL, 10));
+    }
+    /* "the request header names in wire order with their case, and the
+     * values of a configurable set ...; cookie names only, never cookie
+     * values" */
+    harr = apr_table_elts(hdrs);
+    rl_header_order(&o, rq ? rq->names : NULL, harr);
+    rl_header_values(&o, harr, lim->dir);
+    rl_cookie_names(&o, harr);
+
+    /* The tail: the reserve goes back, except room for "]}". Names that do
+     * not fit are left out of the list (it is at most RL_MAX_TRUNC long and
+     * usually empty). */
+    rl_json_release(&o.w, RL_TAIL_RESERVE);
+    (void)rl_json_reserve(&o.w, 2);
+    if (rl_json_lit(&o.w, ",\"truncated\":[") == 0) {
+        o.first = 1;
+        for (int i = 0; i < o.ntrunc; i++) {
+            (void)rl_elem_str(&o, o.trunc[i], strlen(o.trunc[i]), 0, NULL);
+        }
+        rl_json_release(&o.w, 2);
+        (void)rl_json_raw(&o.w, "]}", 2);
+    }
+    else {
+        rl_json_release(&o.w, 2);
+        (void)rl_json_raw(&o.w, "}", 1);
+    }
+    *out = buf;
+    return o.w.len;
+}
