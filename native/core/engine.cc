@@ -17,12 +17,14 @@ namespace ja4 {
 
 namespace {
 
-enum class Mode : uint8_t { Unknown, Tls, Http, Ssh, Done };
+enum class Mode : uint8_t { Unknown, Tls, Http, Done };
 
 constexpr uint8_t kTlsHandshake = 22;
 constexpr size_t kMaxHttpHead = 65536;
 constexpr uint32_t kMaxQuicPacketsInspected = 32;
-constexpr size_t kSshBytesInspected = 16384;
+// tshark, whose dissection FoxIO's JA4SSH counts follow, decodes SSH on
+// these ports only; elsewhere an "SSH-" banner starts the fingerprinter late.
+constexpr uint16_t kSshPorts[] = {22, 29418};
 
 uint32_t load_u24(const uint8_t* p) { return (uint32_t(p[0]) << 16) | (uint32_t(p[1]) << 8) | p[2]; }
 
@@ -41,7 +43,6 @@ struct SideState {
   std::string buf;     // bytes awaiting a complete TLS record or HTTP head
   std::string hs;      // TLS handshake messages, record layer removed
   uint64_t skip = 0;   // HTTP body bytes still to skip
-  size_t ssh_bytes = 0;
   uint32_t quic_packets = 0;
 };
 
@@ -119,14 +120,14 @@ Flow* Engine::lookup(const DecodedPacket& p, bool& from_a, int64_t ts) {
   f->stream = next_stream_[p.protocol == 6 ? 0 : 1]++;
   f->first_ts = ts;
   f->first_side = from_a ? 0 : 1;
+  if (p.protocol == 6) {
+    for (uint16_t port : kSshPorts)
+      if (key.port_a == port || key.port_b == port) start_ssh(*f, port);
+  }
   return f;
 }
 
 void Engine::expire_idle(int64_t ts) {
-  // Idle eviction is checked at most once per capture-time millisecond:
-  // the timeout is seconds long, per-packet checks would only cost.
-  if (ts < next_expiry_check_) return;
-  next_expiry_check_ = ts + 1000;
   for (Flow* old = table_.oldest(); old && old->last_ts + config_.idle_timeout_us < ts;
        old = table_.oldest()) {
     if (!old->emitted) {
@@ -159,6 +160,11 @@ void Engine::on_tcp(Flow& f, int side, const DecodedPacket& p, int64_t ts) {
       if (f.an) f.an->side[side].tcp.on_syn(p.seq);
     }
   }
+  if (!f.emitted && !(f.an && f.an->ssh) && p.payload_len >= 4 && std::memcmp(p.payload, "SSH-", 4) == 0) {
+    start_ssh(f, side == f.first_side ? (side == 0 ? f.key.port_b : f.key.port_a)
+                                      : (side == 0 ? f.key.port_a : f.key.port_b));
+  }
+  if (!f.emitted && f.an && f.an->ssh) feed_ssh(f, side, p, ts);
   if (f.emitted) {
     // Post-handshake bulk data: nothing left to learn but the close.
     if (!f.rst && f.fin_mask != 3) {
@@ -169,7 +175,6 @@ void Engine::on_tcp(Flow& f, int side, const DecodedPacket& p, int64_t ts) {
     return;
   }
 
-  if (f.an && f.an->ssh) f.an->ssh->on_packet(side != f.first_side ? false : true, p.payload_len, flags);
 
   if (p.payload_len && f.inspect[side]) {
     FlowAnalysis& an = analysis(f);
@@ -182,13 +187,49 @@ void Engine::on_tcp(Flow& f, int side, const DecodedPacket& p, int64_t ts) {
   }
 
   if (flags & kRst) f.rst = true;
+  bool fin_before = f.fin_mask == 3;
   if (flags & kFin) f.fin_mask |= static_cast<uint8_t>(1u << side);
   if (f.rst || f.fin_mask == 3) {
+    // JA4SSH counts the last ACK after both FINs too: an SSH flow closes on
+    // the packet after the second FIN (or at idle/end of input without one).
+    if (f.an && f.an->ssh && !f.rst && !fin_before) return;
     ++counters_.flows_closed;
     emit(f);
     return;
   }
   maybe_emit_early(f);
+}
+
+// SSH flows are fingerprinted from every TCP segment (the SSH module does
+// its own reassembly, as tshark would), so the engine's own inspection of
+// the payload stops.
+void Engine::start_ssh(Flow& f, uint16_t ssh_port) {
+  FlowAnalysis& an = analysis(f);
+  if (an.ssh) return;
+  an.ssh = std::make_unique<ssh::SshFingerprinter>(ssh::SshFingerprinter::kDefaultSampleSize,
+                                                   ssh::SshFingerprinter::kDefaultMaxWindows, ssh_port);
+  f.inspect[0] = f.inspect[1] = false;
+}
+
+void Engine::feed_ssh(Flow& f, int side, const DecodedPacket& p, int64_t ts) {
+  ssh::TcpSegment seg;
+  // FoxIO's direction rule: a packet is the client's when its source IP is
+  // the first packet's source IP (so on a same-host flow, every packet is).
+  const uint8_t* src = side == 0 ? f.key.addr_a : f.key.addr_b;
+  const uint8_t* first = f.first_side == 0 ? f.key.addr_a : f.key.addr_b;
+  seg.from_client = std::memcmp(src, first, 16) == 0;
+  seg.side = static_cast<int8_t>(side);
+  seg.src_port = side == 0 ? f.key.port_a : f.key.port_b;
+  seg.dst_port = side == 0 ? f.key.port_b : f.key.port_a;
+  seg.ts_ns = ts * 1000;
+  seg.seq = p.seq;
+  seg.ack = p.ack;
+  seg.flags = p.tcp_flags12;
+  seg.window = p.window;
+  seg.payload_len = p.payload_len;
+  seg.payload = p.payload;
+  seg.captured_len = p.payload_len;
+  f.an->ssh->on_segment(seg);
 }
 
 void Engine::finish_side(Flow& f, int side) {
@@ -234,23 +275,13 @@ void Engine::consume_tcp(Flow& f, int side, const uint8_t* data, size_t len) {
     }
     if (data[0] == kTlsHandshake) {
       s.mode = Mode::Tls;
-    } else if (len >= 4 && std::memcmp(data, "SSH-", 4) == 0) {
-      s.mode = Mode::Ssh;
-      if (!an.ssh) {
-        an.ssh = std::make_unique<ssh::SshFingerprinter>();
-        // Count the packets the SSH fingerprint would have seen so far.
-      }
     } else if (looks_like_http_request(data, len)) {
       s.mode = Mode::Http;
       an.http_side = static_cast<int8_t>(side);
     } else {
-      // Neither TLS nor HTTP nor SSH (or an HTTP response): not ours.
-      if (an.ssh) {
-        s.mode = Mode::Ssh;
-      } else {
-        finish_side(f, side);
-        return;
-      }
+      // Neither TLS nor HTTP (an HTTP response, SSH, ...): not ours.
+      finish_side(f, side);
+      return;
     }
   }
   switch (s.mode) {
@@ -278,19 +309,6 @@ void Engine::consume_tcp(Flow& f, int side, const uint8_t* data, size_t len) {
       }
       s.buf.append(reinterpret_cast<const char*>(data), len);
       consume_http(f, side);
-      break;
-    }
-    case Mode::Ssh: {
-      bool from_client = side == f.first_side;
-      if (f.syn_side >= 0) from_client = side == f.syn_side;
-      size_t n = len;
-      if (s.ssh_bytes + n > kSshBytesInspected) n = kSshBytesInspected - s.ssh_bytes;
-      if (n) an.ssh->on_stream_data(from_client, data, n);
-      s.ssh_bytes += n;
-      if (s.ssh_bytes >= kSshBytesInspected) {
-        f.inspect[side] = false;
-        s.mode = Mode::Done;
-      }
       break;
     }
     default:

@@ -6,7 +6,6 @@
 // Node: native/binding/ wraps it.
 #pragma once
 
-#include <climits>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -81,6 +80,8 @@ class Engine {
   void handle_handshake(Flow& f, int side, uint8_t type, const uint8_t* body, size_t len, char transport);
   void consume_http(Flow& f, int side);
   void finish_side(Flow& f, int side);
+  void start_ssh(Flow& f, uint16_t ssh_port);
+  void feed_ssh(Flow& f, int side, const DecodedPacket& p, int64_t ts);
   void maybe_emit_early(Flow& f);
   void emit(Flow& f);
   FlowAnalysis& analysis(Flow& f);
@@ -89,7 +90,6 @@ class Engine {
   Counters counters_;
   FlowTable<Flow> table_;
   std::vector<FlowRecord> ready_;
-  int64_t next_expiry_check_ = INT64_MIN;
   uint64_t next_stream_[2] = {0, 0};  // tcp, udp: numbered like tshark's tcp.stream/udp.stream
 };
 

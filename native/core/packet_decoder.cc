@@ -248,6 +248,7 @@ class Decoder {
     out_.seq = (uint32_t(h[4]) << 24) | (uint32_t(h[5]) << 16) | (uint32_t(h[6]) << 8) | h[7];
     out_.ack = (uint32_t(h[8]) << 24) | (uint32_t(h[9]) << 16) | (uint32_t(h[10]) << 8) | h[11];
     out_.tcp_flags = h[13];
+    out_.tcp_flags12 = static_cast<uint16_t>(((h[12] & 0x0f) << 8) | h[13]);
     out_.window = static_cast<uint16_t>((h[14] << 8) | h[15]);
     out_.tcp_options = h + 20;
     out_.tcp_options_len = static_cast<uint8_t>(off - 20);

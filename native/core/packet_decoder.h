@@ -42,6 +42,7 @@ struct DecodedPacket {
   // TCP only
   uint32_t seq = 0, ack = 0;
   uint8_t tcp_flags = 0;
+  uint16_t tcp_flags12 = 0;  // the 12-bit flags field (NS and reserved bits included)
   uint16_t window = 0;
   const uint8_t* tcp_options = nullptr;
   uint8_t tcp_options_len = 0;

@@ -245,6 +245,13 @@ void SshFingerprinter::finish() {
   std::string().swap(awaiting_bytes_);
 }
 
+size_t SshFingerprinter::buffered_bytes() const {
+  size_t n = awaiting_bytes_.size();
+  for (const Direction& d : dir_)
+    for (const Msp& m : d.msps) n += m.bytes;
+  return n;
+}
+
 bool SshFingerprinter::has_extras() const {
   return !extras_.hassh.empty() || !extras_.hassh_server.empty() ||
          !extras_.ssh_protocol_client.empty() || !extras_.ssh_protocol_server.empty() ||
@@ -268,8 +275,18 @@ bool le_seq(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) <= 0; }
 void SshFingerprinter::process(const TcpSegment& seg, bool analysis) {
   ++frame_;
   fields_ = Fields();
-  Direction& d = dir_[seg.from_client ? 0 : 1];
-  Direction& peer = dir_[seg.from_client ? 1 : 0];
+  int side = seg.from_client ? 0 : 1;
+  if (seg.side == 0 || seg.side == 1) {
+    side = seg.side;
+  } else if (seg.src_port != seg.dst_port) {
+    if (!have_first_port_) {
+      have_first_port_ = true;
+      first_src_port_ = seg.src_port;
+    }
+    side = seg.src_port == first_src_port_ ? 0 : 1;
+  }
+  Direction& d = dir_[side];
+  Direction& peer = dir_[side ^ 1];
   const uint16_t flags = seg.flags;
   const uint32_t len = seg.payload_len;
 
@@ -317,18 +334,20 @@ void SshFingerprinter::process(const TcpSegment& seg, bool analysis) {
   // keep-alives and out-of-order segments are reassembled but not handed to
   // SSH (decode_tcp_ports(), tcp.no_subdissector_on_error); fast
   // retransmissions and zero-window probes are treated as new data. RST
-  // payloads are never dissected.
-  if (ssh_flow && len > 0 && !(flags & kFlagRst) && !(fl & (kASpurious | kARetrans))) {
+  // payloads are shown as text, never dissected.
+  if (ssh_flow && len > 0 && !(flags & kFlagRst) && !(fl & kARetrans)) {
     const bool dissect = !(fl & (kAOutOfOrder | kAKeepAlive));
     size_t captured = seg.payload ? std::min<size_t>(seg.captured_len, len) : 0;
     if (captured < len) {
-      // Truncated capture: no reassembly, the dissector sees what is there.
+      // Truncated capture: no reassembly (and no desegment_tcp(), so a
+      // spurious retransmission is dissected); the dissector sees what is
+      // there.
       if (dissect && captured > 0) {
         Desegment ds;
         dissect_bytes(server_role, seg.payload, captured, false, ds);
         has_ssh = true;
       }
-    } else {
+    } else if (!(fl & kASpurious)) {
       // A SYN's payload starts one after its sequence number.
       uint32_t rel = seg.seq - d.base + ((flags & kFlagSyn) ? 1u : 0u);
       has_ssh = desegment(d, server_role, rel, seg.payload, len, dissect);
@@ -796,6 +815,9 @@ bool SshFingerprinter::dissect_key_exchange(const Tvb& t, int64_t& offset, Peer&
   uint8_t padding;
   if (!t.u8(offset, padding)) return false;
   offset += 1;
+  // The "Key Exchange" subtree spans plen - 1 bytes (a text item: its bytes
+  // must be there, so a truncated capture ends the dissection here).
+  if (!t.item(offset, plen - 1u)) return false;
   uint8_t msg;
   if (!t.u8(offset, msg)) return false;
   if (msg >= 30 && msg < 40) {
@@ -837,6 +859,7 @@ bool SshFingerprinter::dissect_kex_specific(const Tvb& t, int64_t& offset, uint8
     if (!t.u32(start, blob_len) || !t.u32(start + 4, type_len)) return false;
     if (!t.item(start + 8, type_len)) return false;
     std::string type = t.str(start + 8, type_len);
+    if (signature && !t.item(start, blob_len + 4u)) return false;  // its subtree
     if (!signature && !t.item(start + 4, blob_len)) return false;  // tvb_memdup of the key blob
     int64_t o = add32(start + 8, type_len);
     uint32_t a;

@@ -1,29 +1,30 @@
 // JA4SSH and HASSH (+ FoxIO's "ssh_extras") for one TCP connection.
 //
 // Reference: FoxIO's Rust ja4 tool (rust/ja4/src/ssh.rs, stream.rs), which
-// reads tshark's dissection of every packet. Its counting rules hinge on one
-// question per packet: did tshark put an "ssh" layer on it? So this module
-// carries a small emulation of what tshark (4.0) does before that answer:
+// reads tshark's PDML for every packet. Its counting hinges on one question
+// per packet: did tshark put an "ssh" layer on it? This module answers it
+// by emulating what tshark 4.0 does first (checked against tshark 4.0.17):
 //
-//   * TCP: a segment whose sequence number is below the highest sequence
-//     seen so far in its direction (retransmission, out-of-order) or that is
-//     a keep-alive is never handed to the SSH dissector. Other segments are:
-//     either directly, or as part of a multi-segment PDU (MSP) when the SSH
-//     dissector earlier asked for more bytes. A segment that only extends a
-//     still-incomplete MSP gets no "ssh" layer; the one that completes it
-//     does.
-//   * SSH (packet-ssh.c): the banner line, then binary packets whose
-//     packet_length drives reassembly until SSH_MSG_NEWKEYS in that
-//     direction, then "encrypted" data that is never reassembled. A malformed
-//     key-exchange message raises a dissector exception in tshark, which
-//     drops the rest of that segment (possibly a NEWKEYS, after which tshark
-//     keeps reading ciphertext as packet lengths); that is emulated too.
+//   * TCP (packet-tcp.c): the sequence analysis flags each segment. Segments
+//     flagged retransmission or spurious retransmission are dropped; keep-
+//     alives and out-of-order segments are reassembled but never handed to
+//     SSH (tcp.no_subdissector_on_error); fast retransmissions and anything
+//     else go through desegment_tcp(): straight to the SSH dissector, or
+//     into the multi-segment PDU (MSP) the dissector asked for. A segment
+//     that only extends an incomplete MSP gets no "ssh" layer; the one that
+//     completes it does (and so does every segment the dissector sees).
+//   * SSH (packet-ssh.c): the banner line; then, per direction until its
+//     SSH_MSG_NEWKEYS, binary packets whose packet_length drives reassembly;
+//     then "encrypted" data, never reassembled. A malformed key-exchange
+//     message raises a dissector exception, which drops the rest of that
+//     segment (possibly a NEWKEYS, after which tshark keeps reading
+//     ciphertext as packet lengths); that is emulated too.
 //
 // JA4SSH (ssh.rs): every packet of the stream is looked at, handshake
 // included. A packet with an "ssh" layer counts as an SSH packet of its
-// direction with its tcp.len; a packet without one whose tcp.flags is
-// exactly 0x010 (ACK only, payload or not) counts as an ACK. When the SSH
-// packets of the window reach sample_size (200), a fingerprint
+// sender with its tcp.len; a packet without one whose tcp.flags is exactly
+// 0x010 (ACK only, payload or not) counts as an ACK. When the SSH packets of
+// the window reach sample_size (200), a fingerprint
 //   c{client mode len}s{server mode len}_c{client pkts}s{server pkts}_c{client acks}s{server acks}
 // is emitted and all counters restart; the mode is the most frequent tcp.len
 // (ties: smallest length; 0 when a side has none). At the end a partial
@@ -53,9 +54,16 @@ struct SshExtras {
 // analysis decides which payloads reach the SSH dissector, and it looks at
 // all of these fields.
 struct TcpSegment {
+  // FoxIO's sender: true when the source IP equals the source IP of the
+  // first packet seen for the stream (so with both ends on one IP, every
+  // packet is "client", as in FoxIO's output).
   bool from_client = false;
-  // tshark runs its SSH dissector only on TCP port 22 and takes the side
-  // sending to that port as the SSH client; 0 = unknown (from_client decides).
+  // Which endpoint sent it, for tshark's per-direction TCP analysis: 0 or 1
+  // (any stable labelling). -1: told apart by the ports, else from_client.
+  int8_t side = -1;
+  // tshark runs its SSH dissector only for TCP ports 22 and 29418, and the
+  // side sending to that port is the SSH client; 0 = unknown (from_client
+  // then decides the SSH roles, and every port is accepted).
   uint16_t src_port = 0, dst_port = 0;
   int64_t ts_ns = 0;          // capture timestamp (out-of-order / fast-retransmission timing)
   uint32_t seq = 0;           // raw TCP sequence number
@@ -77,17 +85,16 @@ class SshFingerprinter {
 
   // sample_size 0 means the default (as FoxIO's config does). At most
   // max_windows fingerprints are kept; later ones are counted in
-  // dropped_windows(). ssh_port: the port tshark decodes as SSH (22); a
-  // segment whose ports are known and neither is ssh_port is never treated
-  // as SSH. 0 disables that check.
+  // dropped_windows(). ssh_port: the port tshark decodes as SSH (22; 29418
+  // is always accepted too); a segment whose ports are known and match
+  // neither is never treated as SSH. 0 disables that check.
   explicit SshFingerprinter(size_t sample_size = kDefaultSampleSize,
                             size_t max_windows = kDefaultMaxWindows, uint16_t ssh_port = 22);
 
   // Preferred entry point: every TCP packet of the connection in capture
   // order -- SYN, SYN/ACK, the handshake ACK (FoxIO counts it as a client
-  // ACK), data, bare ACKs, retransmissions, FIN, RST. from_client must be
-  // FoxIO's notion: the packet's source IP equals the source IP of the first
-  // packet seen for the stream.
+  // ACK), data, bare ACKs, retransmissions, FIN, RST -- with all the fields
+  // of TcpSegment filled in.
   void on_segment(const TcpSegment& seg);
 
   // Fallback for engines without raw segments (less exact: no
@@ -114,9 +121,12 @@ class SshFingerprinter {
   // Whether the last packet given would carry an "ssh" layer in tshark
   // (for tests and debugging).
   bool last_packet_was_ssh() const { return last_was_ssh_; }
+  // Payload bytes currently held (reassembly and the fallback API's
+  // pending packet); bounded by about 3 * kMaxPduBytes.
+  size_t buffered_bytes() const;
   // tshark's TCP analysis verdict on the last packet: bit 0 keep-alive,
   // 1 zero-window probe, 2 spurious retransmission, 3 fast retransmission,
-  // 4 out-of-order, 5 retransmission.
+  // 4 out-of-order, 5 retransmission, 6 ACKed unseen segment.
   uint32_t last_analysis() const { return last_analysis_; }
 
  private:
@@ -227,11 +237,13 @@ class SshFingerprinter {
   uint64_t frame_ = 0;
   bool last_was_ssh_ = false;
   uint32_t last_analysis_ = 0;
-  Direction dir_[2];  // [0] client, [1] server
+  Direction dir_[2];  // by TcpSegment::side
 
   bool have_syn_ = false;
   int64_t mru_syn_ns_ = 0, first_rtt_ns_ = 0;
   uint16_t server_port_ = 0;  // tcpd->server_port, from the handshake
+  uint16_t first_src_port_ = 0;
+  bool have_first_port_ = false;
 
   int version_ = 0;  // 0 unknown, 1, 2
   bool kex_chosen_ = false;
