@@ -32,7 +32,6 @@
   X(tcp_retransmissions)  /* segments entirely before the stream */         \
   X(tcp_overlaps)         /* segments partly before the stream, trimmed */  \
   X(tcp_buffer_overflow)  /* out-of-order bytes dropped at the cap */       \
-  X(tcp_gaps)             /* holes skipped when inspection gave up waiting */ \
   X(handshake_overflow)   /* handshake bytes past the per-flow cap */       \
   X(tls_client_hellos)                                                      \
   X(tls_server_hellos)                                                      \

@@ -114,7 +114,6 @@ export const ANOMALY_COUNTERS = [
   'tcp_retransmissions',
   'tcp_overlaps',
   'tcp_buffer_overflow',
-  'tcp_gaps',
   'handshake_overflow',
   'malformed_client_hello',
   'malformed_server_hello',
