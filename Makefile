@@ -6,14 +6,14 @@ SANITIZE_DIR := build-native-asan
 FUZZ_DIR := build-fuzz
 JOBS ?= 2
 
-.PHONY: all deps build build-native build-ts run demo test test-native test-native-asan test-js bench fuzz clean
+.PHONY: all deps build build-native build-ts build-httpd run demo test test-native test-native-asan test-js bench bench-httpd fuzz clean
 
 all: build
 
 deps:
 	@bash scripts/setup.sh
 
-build: deps build-native build-ts
+build: deps build-native build-ts build-httpd
 
 build-native:
 	@mkdir -p build
@@ -21,6 +21,10 @@ build-native:
 
 build-ts:
 	@npx tsc -p tsconfig.json
+
+# mod_reqin_log (apxs) and its test receiver, into build/httpd/.
+build-httpd:
+	@$(MAKE) -s --no-print-directory -C native/httpd OUT=$(CURDIR)/build/httpd
 
 # The main job. For now: fingerprint the bundled sample captures.
 run: build
@@ -46,6 +50,9 @@ test-js:
 
 bench: build
 	@npm run --silent bench:pcap
+
+bench-httpd: build-httpd
+	@npm run --silent bench:httpd
 
 clean:
 	rm -rf build dist $(NATIVE_TEST_DIR) $(SANITIZE_DIR) $(FUZZ_DIR)

@@ -11,9 +11,11 @@ cd "$(dirname "$0")/.."
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 # Package names per family. tshark is used by tests (JA3 cross-check) and
-# the pcap benchmark; clang by the fuzzers.
-DEB_PACKAGES=(build-essential cmake pkg-config python3 libpcap-dev libssl-dev tshark clang libclang-rt-dev curl ca-certificates openssl)
-RPM_PACKAGES=(gcc-c++ make cmake pkgconf-pkg-config python3 libpcap-devel openssl-devel wireshark-cli clang compiler-rt curl ca-certificates openssl)
+# the pcap benchmark; clang by the fuzzers; Apache and its headers (apxs)
+# build and test mod_reqin_log (mod_http2 and mod_ssl ship in apache2 on
+# Debian, in httpd and mod_ssl on RHEL); wrk runs its benchmark.
+DEB_PACKAGES=(build-essential cmake pkg-config python3 libpcap-dev libssl-dev tshark clang libclang-rt-dev curl ca-certificates openssl apache2 apache2-dev wrk)
+RPM_PACKAGES=(gcc-c++ make cmake pkgconf-pkg-config python3 libpcap-devel openssl-devel wireshark-cli clang compiler-rt curl ca-certificates openssl httpd httpd-devel mod_ssl wrk)
 
 install_system_packages() {
   if [ "${JA4_SETUP_SKIP_SYSTEM:-0}" = 1 ]; then return; fi
@@ -85,7 +87,17 @@ install_npm_packages() {
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
   log "npm install"
   if [ -f package-lock.json ]; then
-    npm ci --no-audit --no-fund --ignore-scripts >&2
+    # chdb lists its other platforms' native packages (@chdb/lib-darwin-*,
+    # lib-linux-arm64-gnu) as optional dependencies; the registry this project
+    # uses has only lib-linux-x64-gnu, so the lockfile cannot record the others
+    # and `npm ci` refuses it ("Missing: @chdb/lib-darwin-arm64@ from lock
+    # file"). `npm install` honours the same lockfile and skips them.
+    # No install script is needed: chdb's own is a no-op, its binary is a
+    # prebuilt file inside @chdb/lib-linux-x64-gnu.
+    if ! npm ci --no-audit --no-fund --ignore-scripts >&2; then
+      log "npm ci refused the lockfile: npm install with the same lockfile"
+      npm install --no-audit --no-fund --ignore-scripts >&2
+    fi
   else
     npm install --no-audit --no-fund --ignore-scripts >&2
   fi

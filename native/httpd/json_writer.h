@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct rl_json {
     char  *buf;    /* output, not NUL-terminated */
@@ -38,8 +39,27 @@ int rl_json_reserve(rl_json *w, size_t n);
 void rl_json_release(rl_json *w, size_t n);
 
 /* Raw bytes (punctuation, keys the caller knows to be safe). All or nothing:
- * 0 on success, -1 when they do not fit (nothing written). */
-int rl_json_raw(rl_json *w, const char *s, size_t n);
+ * 0 on success, -1 when they do not fit (nothing written). Inline: the
+ * record writes dozens of these, most one or two bytes long. */
+static inline int rl_json_raw(rl_json *w, const char *s, size_t n)
+{
+    if (n > w->limit - w->len) {
+        return -1;
+    }
+    if (n <= 2) {
+        if (n > 0) w->buf[w->len] = s[0];
+        if (n > 1) w->buf[w->len + 1] = s[1];
+    }
+    else {
+        memcpy(w->buf + w->len, s, n);
+    }
+    w->len += n;
+    return 0;
+}
+
+/* A string literal: its length is known at compile time. */
+#define RL_JSON_LIT(w, lit) rl_json_raw((w), (lit), sizeof(lit) - 1)
+
 int rl_json_lit(rl_json *w, const char *s); /* rl_json_raw with strlen */
 
 /* Decimal integers, all or nothing. */

@@ -9,10 +9,11 @@
  * docs/mod_reqin_log.md describes the record and the directives.
  *
  * Design invariants
- *  1. Logging never slows or fails a request. Records are sent with one
- *     non-blocking send; when the receiver is absent, refuses, or is behind
- *     by a full socket buffer the record is dropped and counted (transport.c).
- *     Every hook returns OK or DECLINED whatever happens.
+ *  1. Logging never slows or fails a request. A record is copied into its
+ *     thread's batch, which goes out in one non-blocking send when full or
+ *     ReqinLogFlushInterval old (transport.c); when the receiver is absent,
+ *     refuses, or is behind by a full socket buffer, records are dropped and
+ *     counted. Every hook returns OK or DECLINED whatever happens.
  *  2. Failures are visible but quiet: a warning with a stable id (RQL000nn)
  *     at most once a minute per child and socket, and a summary with the
  *     counters when a child exits.
@@ -22,11 +23,11 @@
  *  4. Memory per request comes from r->pool; per connection from c->pool;
  *     per child (sockets, counters) from the child pool. Nothing grows with
  *     the number of requests.
- *  5. Works under prefork, worker and event: the only state shared between
- *     threads is the per-child socket (under a mutex held for one send) and
- *     the root connection's request counter (atomic), which HTTP/2 streams
- *     of one connection share. mod_http2 has threads even under prefork,
- *     so there is no lock-free prefork special case.
+ *  5. Works under prefork, worker and event. Request threads share no lock:
+ *     each has its own batch; the per-child socket, its state and counters
+ *     are atomics (transport.c); the root connection's request counter,
+ *     which HTTP/2 streams of one connection share, is atomic. mod_http2
+ *     has threads even under prefork, so there is no prefork special case.
  *  6. Header names and values are taken as received. HTTP/1.x names come
  *     from the header lines themselves, through a protocol-level input
  *     filter that sees each line ap_read_request reads: headers_in would
@@ -67,7 +68,6 @@ static apr_hash_t *rl_transports = NULL;
 /* Per child: the prefix of connection ids and the connection sequence. */
 static const char *rl_child_id = NULL;
 static volatile apr_uint32_t rl_conn_seq = 0;
-static int rl_threaded = 1;   /* see rl_child_init */
 
 static ap_filter_rec_t *rl_in_filter_handle;
 static ap_filter_rec_t *rl_out_filter_handle;
@@ -128,6 +128,7 @@ static void *rl_create_srv_conf(apr_pool_t *p, server_rec *s)
     sc->socket_type = 0;
     sc->max_record = 0;
     sc->sndbuf = RL_UNSET;
+    sc->flush_ms = RL_UNSET;
     return sc;
 }
 
@@ -139,6 +140,7 @@ static void *rl_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     sc->socket_type = add->socket_type ? add->socket_type : base->socket_type;
     sc->max_record = add->max_record ? add->max_record : base->max_record;
     sc->sndbuf = add->sndbuf != RL_UNSET ? add->sndbuf : base->sndbuf;
+    sc->flush_ms = add->flush_ms != RL_UNSET ? add->flush_ms : base->flush_ms;
     return sc;
 }
 
@@ -219,6 +221,24 @@ static const char *rl_cmd_sndbuf(cmd_parms *cmd, void *dummy, const char *arg)
         return NULL;
     }
     return rl_parse_int(cmd, arg, 4096, 64L * 1024 * 1024, &sc->sndbuf);
+}
+
+static const char *rl_cmd_flush(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    rl_srv_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                           &reqin_log_module);
+    char *end;
+    long v;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    if (err) return err;
+    errno = 0;
+    v = strtol(arg, &end, 10);
+    if (errno != 0 || end == arg || *end != '\0' || v < 0 || v > 1000) {
+        return apr_psprintf(cmd->pool, "ReqinLogFlushInterval: \"%s\" is not "
+                            "a number of milliseconds from 0 to 1000", arg);
+    }
+    sc->flush_ms = (int)v;
+    return NULL;
 }
 
 static const char *rl_cmd_max_field(cmd_parms *cmd, void *dconf,
@@ -376,8 +396,13 @@ static const command_rec rl_cmds[] = {
                   "largest record in bytes (1024-65536, default 16384); "
                   "long lists are shortened to fit"),
     AP_INIT_TAKE1("ReqinLogSendBuffer", rl_cmd_sndbuf, NULL, RSRC_CONF,
-                  "SO_SNDBUF of each child's socket in bytes, capped by "
-                  "net.core.wmem_max (0: system default; default 1048576)"),
+                  "SO_SNDBUF of each child's socket in bytes (the kernel "
+                  "doubles it and caps it at net.core.wmem_max; 0: system "
+                  "default; default 1048576)"),
+    AP_INIT_TAKE1("ReqinLogFlushInterval", rl_cmd_flush, NULL, RSRC_CONF,
+                  "milliseconds a record may wait to be sent with others in "
+                  "one message (0-1000, default 20; 0: one message per "
+                  "record)"),
     AP_INIT_TAKE12("ReqinLogExclude", rl_cmd_exclude, NULL,
                    RSRC_CONF | ACCESS_CONF,
                    "a URL-path prefix (/health), or ~ and a regular "
@@ -402,10 +427,14 @@ static apr_status_t rl_in_filter(ap_filter_t *f, apr_bucket_brigade *bb,
     rl_conn *cs = f->ctx;
     apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
     if (rv == APR_SUCCESS && mode != AP_MODE_SPECULATIVE) {
-        apr_off_t len = 0;
-        /* read_all 0: buckets of unknown length are not read here */
-        (void)apr_brigade_length(bb, 0, &len);
-        if (len > 0) cs->bytes_in += len;
+        /* buckets of unknown length (none below HTTP in practice) are not
+         * read here */
+        for (apr_bucket *b = APR_BRIGADE_FIRST(bb);
+             b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b)) {
+            if (b->length != (apr_size_t)-1) {
+                cs->bytes_in += (apr_off_t)b->length;
+            }
+        }
     }
     return rv;
 }
@@ -425,72 +454,39 @@ static apr_status_t rl_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 /* ------------------------------------------------------------------ */
 /* Header names as they arrive (HTTP/1.x)                              */
 
-/* Copies the field name at the start of a header line piece: the bytes
- * before ':' (or before the line end when there is none; the parser will
- * reject that line, but it was sent). */
-static const char *rl_line_name(apr_pool_t *p, apr_bucket_brigade *bb)
+/* One GETLINE result (the whole line, or an 8 KB piece of a longer one)
+ * through the state machine below. */
+static void rl_names_piece(rl_req *rq, apr_pool_t *p, const char *data,
+                           apr_size_t len)
 {
-    apr_size_t total = 0;
-    int found = 0;
-    char *name, *dst;
-    /* first pass: the length; buckets here are in memory already (the
-     * core filter has read the line), so apr_bucket_read does not block */
-    for (apr_bucket *b = APR_BRIGADE_FIRST(bb);
-         b != APR_BRIGADE_SENTINEL(bb) && !found; b = APR_BUCKET_NEXT(b)) {
-        const char *data;
-        apr_size_t len;
-        if (APR_BUCKET_IS_METADATA(b)
-            || apr_bucket_read(b, &data, &len, APR_BLOCK_READ) != APR_SUCCESS) {
-            continue;
+    int starts_line = rq->at_line_start;
+    /* core returns a line in pieces of at most 8 KB */
+    rq->at_line_start = data[len - 1] == '\n';
+    if (!starts_line) {
+        return;
+    }
+    if (rq->hdr_state == RL_HDR_REQUEST_LINE) {
+        if (data[0] != '\r' && data[0] != '\n') {
+            rq->hdr_state = RL_HDR_FIELDS;   /* blank lines before it skipped */
         }
-        for (apr_size_t i = 0; i < len; i++) {
-            if (data[i] == ':' || data[i] == '\r' || data[i] == '\n') {
-                len = i;
-                found = 1;
-                break;
+    }
+    else if (rq->hdr_state == RL_HDR_FIELDS) {
+        if (data[0] == '\r' || data[0] == '\n') {
+            rq->hdr_state = RL_HDR_DONE;
+        }
+        else if (data[0] != ' ' && data[0] != '\t'
+                 && rq->names->nelts < RL_MAX_NAMES) {
+            /* the name: the bytes before ':', or before the line end when
+             * there is none (the parser will reject that line, but it was
+             * sent); a name longer than any field may be is cut here */
+            apr_size_t n = 0;
+            while (n < len && data[n] != ':' && data[n] != '\r'
+                   && data[n] != '\n') {
+                n++;
             }
+            if (n > RL_MAX_MAX_FIELD) n = RL_MAX_MAX_FIELD;
+            APR_ARRAY_PUSH(rq->names, const char *) = apr_pstrmemdup(p, data, n);
         }
-        total += len;
-        if (total > RL_MAX_MAX_FIELD) {
-            total = RL_MAX_MAX_FIELD;   /* logged cut anyway */
-            break;
-        }
-    }
-    dst = name = apr_palloc(p, total + 1);
-    for (apr_bucket *b = APR_BRIGADE_FIRST(bb);
-         b != APR_BRIGADE_SENTINEL(bb) && (apr_size_t)(dst - name) < total;
-         b = APR_BUCKET_NEXT(b)) {
-        const char *data;
-        apr_size_t len;
-        if (APR_BUCKET_IS_METADATA(b)
-            || apr_bucket_read(b, &data, &len, APR_BLOCK_READ) != APR_SUCCESS) {
-            continue;
-        }
-        if (len > total - (apr_size_t)(dst - name)) {
-            len = total - (apr_size_t)(dst - name);
-        }
-        memcpy(dst, data, len);
-        dst += len;
-    }
-    *dst = '\0';
-    return name;
-}
-
-/* First and last byte of the data in bb; 0 when empty. */
-static void rl_line_ends(apr_bucket_brigade *bb, char *first, char *last)
-{
-    *first = *last = 0;
-    for (apr_bucket *b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
-         b = APR_BUCKET_NEXT(b)) {
-        const char *data;
-        apr_size_t len;
-        if (APR_BUCKET_IS_METADATA(b)
-            || apr_bucket_read(b, &data, &len, APR_BLOCK_READ) != APR_SUCCESS
-            || len == 0) {
-            continue;
-        }
-        if (*first == 0) *first = data[0] ? data[0] : ' ';
-        *last = data[len - 1];
     }
 }
 
@@ -506,36 +502,31 @@ static apr_status_t rl_names_filter(ap_filter_t *f, apr_bucket_brigade *bb,
 {
     rl_req *rq = f->ctx;
     apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
-    char first, last;
-    int starts_line;
+    apr_bucket *b;
+    const char *data;
+    apr_size_t len;
 
-    if (rv != APR_SUCCESS || mode != AP_MODE_GETLINE) {
+    if (rv != APR_SUCCESS || mode != AP_MODE_GETLINE
+        || APR_BRIGADE_EMPTY(bb)) {
         return rv;
     }
-    rl_line_ends(bb, &first, &last);
-    if (first == 0) {
-        return rv;
+    b = APR_BRIGADE_FIRST(bb);
+    /* The core hands a line over as one bucket, already in memory (so
+     * apr_bucket_read does not block); anything else is flattened. */
+    if (APR_BUCKET_NEXT(b) == APR_BRIGADE_SENTINEL(bb)
+        && !APR_BUCKET_IS_METADATA(b)
+        && apr_bucket_read(b, &data, &len, APR_BLOCK_READ) == APR_SUCCESS) {
+        if (len > 0) rl_names_piece(rq, f->r->pool, data, len);
     }
-    starts_line = rq->at_line_start;
-    /* core returns a line in pieces of at most 8 KB */
-    rq->at_line_start = last == '\n';
-    if (!starts_line) {
-        return rv;
-    }
-    if (rq->hdr_state == RL_HDR_REQUEST_LINE) {
-        if (first != '\r' && first != '\n') {
-            rq->hdr_state = RL_HDR_FIELDS;   /* blank lines before it skipped */
+    else {
+        char *flat;
+        if (apr_brigade_pflatten(bb, &flat, &len, f->r->pool) == APR_SUCCESS
+            && len > 0) {
+            rl_names_piece(rq, f->r->pool, flat, len);
         }
     }
-    else if (rq->hdr_state == RL_HDR_FIELDS) {
-        if (first == '\r' || first == '\n') {
-            rq->hdr_state = RL_HDR_DONE;
-            ap_remove_input_filter(f);
-        }
-        else if (first != ' ' && first != '\t'
-                 && rq->names->nelts < RL_MAX_NAMES) {
-            APR_ARRAY_PUSH(rq->names, const char *) = rl_line_name(f->r->pool, bb);
-        }
+    if (rq->hdr_state == RL_HDR_DONE) {
+        ap_remove_input_filter(f);
     }
     return rv;
 }
@@ -548,8 +539,7 @@ static int rl_pre_connection(conn_rec *c, void *csd)
 {
     rl_conn *cs = apr_pcalloc(c->pool, sizeof(*cs));
     if (c->master == NULL) {
-        apr_uint32_t seq = rl_threaded ? apr_atomic_inc32(&rl_conn_seq)
-                                       : rl_conn_seq++;
+        apr_uint32_t seq = apr_atomic_inc32(&rl_conn_seq);
         cs->id = apr_psprintf(c->pool, "%s%x", rl_child_id ? rl_child_id : "0-0-",
                               (unsigned)seq);
         cs->root = cs;
@@ -576,10 +566,7 @@ static rl_conn *rl_conn_state(conn_rec *c)
 static apr_uint32_t rl_next_number(rl_conn *cs)
 {
     if (cs == NULL || cs->root == NULL) return 0;
-    if (cs->root != cs || rl_threaded) {
-        return apr_atomic_inc32(&cs->root->requests) + 1;
-    }
-    return ++cs->root->requests;
+    return apr_atomic_inc32(&cs->root->requests) + 1;
 }
 
 /* Connection thread, before ap_read_request reads the request line
@@ -721,6 +708,7 @@ static apr_status_t rl_child_exit(void *data)
         rl_transport *t = apr_hash_this_val(hi);
         rl_transport_stats st;
         apr_uint64_t dropped;
+        rl_transport_close(t);      /* sends what is still batched */
         rl_transport_get_stats(t, &st);
         dropped = st.dropped_down + st.dropped_full + st.dropped_toobig
                   + st.dropped_error;
@@ -729,10 +717,11 @@ static apr_status_t rl_child_exit(void *data)
                      "sent %" APR_UINT64_T_FMT ", dropped %" APR_UINT64_T_FMT
                      " (no receiver %" APR_UINT64_T_FMT ", receiver behind %"
                      APR_UINT64_T_FMT ", too large %" APR_UINT64_T_FMT
-                     ", other %" APR_UINT64_T_FMT "), connections %"
-                     APR_UINT64_T_FMT, getpid(), rl_transport_path(t),
-                     st.sent, dropped, st.dropped_down, st.dropped_full,
-                     st.dropped_toobig, st.dropped_error, st.connects);
+                     ", other %" APR_UINT64_T_FMT "), messages %"
+                     APR_UINT64_T_FMT ", connections %" APR_UINT64_T_FMT,
+                     getpid(), rl_transport_path(t), st.sent, dropped,
+                     st.dropped_down, st.dropped_full, st.dropped_toobig,
+                     st.dropped_error, st.messages, st.connects);
     }
     rl_transports = NULL;
     return APR_SUCCESS;
@@ -745,9 +734,8 @@ static void rl_child_init(apr_pool_t *pchild, server_rec *main_s)
     apr_hash_t *h = apr_hash_make(pchild);
 
     /* Threads even under prefork: mod_http2 serves streams from its own
-     * worker threads, so the lock and the atomics are always used. An
-     * uncontended mutex costs tens of nanoseconds. */
-    rl_threaded = 1;
+     * worker threads, and batching adds a flusher thread, so the lock and
+     * the atomics are always used (uncontended: tens of nanoseconds). */
     rl_child_id = apr_psprintf(pchild, "%" APR_PID_T_FMT "-%" APR_UINT64_T_HEX_FMT "-",
                                getpid(), (apr_uint64_t)apr_time_now());
     for (server_rec *s = main_s; s; s = s->next) {
@@ -759,14 +747,17 @@ static void rl_child_init(apr_pool_t *pchild, server_rec *main_s)
                                 sc->socket_type ? sc->socket_type
                                                 : RL_SOCK_SEQPACKET,
                                 sc->sndbuf != RL_UNSET ? sc->sndbuf
-                                                       : 1024 * 1024,
-                                rl_threaded);
+                                                       : RL_DEFAULT_SNDBUF,
+                                apr_time_from_msec(sc->flush_ms != RL_UNSET
+                                                   ? sc->flush_ms
+                                                   : RL_DEFAULT_FLUSH_MS));
         apr_hash_set(h, rl_transport_path(t), APR_HASH_KEY_STRING, t);
         rl_transport_open(t);
     }
     rl_transports = h;
-    apr_pool_cleanup_register(pchild, main_s, rl_child_exit,
-                              apr_pool_cleanup_null);
+    /* pre-cleanups run last registered first: this one before the
+     * transports' own, while their flusher threads still run */
+    apr_pool_pre_cleanup_register(pchild, main_s, rl_child_exit);
 }
 
 static void rl_register_hooks(apr_pool_t *p)

@@ -19,6 +19,8 @@ extern module AP_MODULE_DECLARE_DATA reqin_log_module;
 #define RL_DEFAULT_SOCKET        "/run/ja4/http.socket"
 #define RL_DEFAULT_MAX_FIELD     2048
 #define RL_DEFAULT_MAX_RECORD    16384
+#define RL_DEFAULT_SNDBUF        (1024 * 1024)
+#define RL_DEFAULT_FLUSH_MS      20
 #define RL_MIN_MAX_FIELD         16
 #define RL_MAX_MAX_FIELD         65536
 #define RL_MIN_MAX_RECORD        1024
@@ -54,6 +56,7 @@ typedef struct {
     int socket_type;              /* rl_sock_type, 0: inherited */
     int max_record;               /* bytes; 0: inherited */
     int sndbuf;                   /* SO_SNDBUF bytes; RL_UNSET: inherited */
+    int flush_ms;                 /* batching delay; RL_UNSET: inherited */
 } rl_srv_conf;
 
 /* Per connection (conn_config). For an HTTP/2 stream (c->master set), the
@@ -66,6 +69,8 @@ typedef struct rl_conn {
     apr_off_t bytes_out;
     apr_off_t mark_in;            /* totals when the last request was logged */
     apr_off_t mark_out;
+    const char *endpoints;        /* HTTP/1: `,"conn":..,"local_port":N` */
+    apr_size_t endpoints_len;
 } rl_conn;
 
 /* Per request (request_config): created in pre_read_request (HTTP/1.x),
@@ -95,7 +100,8 @@ typedef struct {
 int rl_header_selected(const rl_dir_conf *d, const char *name);
 
 /* Builds the record for r (the original request of the transaction) into a
- * buffer from r->pool; returns its length (never more than max_record). */
+ * buffer from r->pool: one JSON object and '\n'; returns its length, never
+ * more than max_record. */
 apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
                            rl_conn *cs, rl_req *rq, char **out);
 

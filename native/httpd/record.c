@@ -1,10 +1,12 @@
 /*
  * record: the JSON record of one request. Runs in log_transaction, on the
- * thread that served the request; all memory comes from r->pool.
+ * thread that served the request; all memory comes from r->pool (and, for
+ * the connection's endpoints, once per connection from c->pool).
  *
  * Invariants
- *  - The output is one valid JSON object of at most max_record bytes, with
- *    no raw newline (so a receiver may write one record per line).
+ *  - The output is one valid JSON object and a '\n', at most max_record
+ *    bytes, with no other raw newline: records are JSON lines, so batches
+ *    of them split on '\n'.
  *  - Every string field uses at most max_field input bytes; a field cut by
  *    that limit, or by the record limit, is named in "truncated". Whole
  *    items that do not fit (a header value, a name in header_order) are left
@@ -14,12 +16,17 @@
  *    never selected, whatever ReqinLogHeaders says.
  *  - Field order puts the small, always-useful fields first, so that a tight
  *    ReqinLogMaxRecordSize loses the long lists rather than the identity.
+ *  - Cheap: this runs for every request. Keys are compile-time literals,
+ *    strings are escaped a run at a time (json_writer.c), header names are
+ *    compared by length and first letter before strcasecmp, and the
+ *    connection's id and endpoints are formatted once per connection.
  */
 #include "mod_reqin_log.h"
 #include "json_writer.h"
 
 #include "http_core.h"
 #include "http_protocol.h"
+#include "apr_lib.h"
 #include "apr_strings.h"
 
 #include <string.h>
@@ -39,42 +46,56 @@ static const rl_header_rule RL_DEFAULT_HEADERS[] = {
     { "Sec-Fetch-", 10, 1 },
     { "Connection", 10, 0 },
 };
+#define RL_N_DEFAULT_HEADERS \
+    ((int)(sizeof(RL_DEFAULT_HEADERS) / sizeof(RL_DEFAULT_HEADERS[0])))
 
-/* Bytes kept back for `,"truncated":[...]}` while the body is written. */
+/* Bytes kept back for `,"truncated":[...]}\n` while the body is written. */
 #define RL_TAIL_RESERVE 160
 #define RL_MAX_TRUNC 24
 
-static int rl_rules_match(const rl_header_rule *rules, int n, const char *name)
+static int rl_rules_match(const rl_header_rule *rules, int n, const char *name,
+                          apr_size_t len)
 {
+    int c0 = apr_tolower((unsigned char)name[0]);
     for (int i = 0; i < n; i++) {
-        if (rules[i].prefix ? strncasecmp(name, rules[i].name, rules[i].len) == 0
-                            : strcasecmp(name, rules[i].name) == 0) {
-            return 1;
-        }
+        const rl_header_rule *r = &rules[i];
+        if (r->len == 0) return 1;                   /* "*" */
+        if (r->prefix ? len < r->len : len != r->len) continue;
+        if (apr_tolower((unsigned char)r->name[0]) != c0) continue;
+        if (strncasecmp(name, r->name, r->len) == 0) return 1;
     }
     return 0;
 }
 
-static int rl_is_secret(const char *name)
+static int rl_is_secret(const char *name, apr_size_t len)
 {
-    return strcasecmp(name, "Cookie") == 0
-        || strcasecmp(name, "Authorization") == 0
-        || strcasecmp(name, "Proxy-Authorization") == 0;
+    return (len == 6 && strcasecmp(name, "Cookie") == 0)
+        || (len == 13 && strcasecmp(name, "Authorization") == 0)
+        || (len == 19 && strcasecmp(name, "Proxy-Authorization") == 0);
 }
 
 int rl_header_selected(const rl_dir_conf *d, const char *name)
 {
-    int n_def = (int)(sizeof(RL_DEFAULT_HEADERS) / sizeof(RL_DEFAULT_HEADERS[0]));
-    if (rl_is_secret(name)) {
+    apr_size_t len = strlen(name);
+    if (len == 0 || rl_is_secret(name, len)) {
         return 0;
     }
     if (d->headers == NULL) {
-        return rl_rules_match(RL_DEFAULT_HEADERS, n_def, name);
+        return rl_rules_match(RL_DEFAULT_HEADERS, RL_N_DEFAULT_HEADERS, name, len);
     }
     return rl_rules_match((const rl_header_rule *)d->headers->elts,
-                          d->headers->nelts, name)
-        || (d->with_defaults && rl_rules_match(RL_DEFAULT_HEADERS, n_def, name));
+                          d->headers->nelts, name, len)
+        || (d->with_defaults
+            && rl_rules_match(RL_DEFAULT_HEADERS, RL_N_DEFAULT_HEADERS, name, len));
 }
+
+/* A member name: its JSON text `,"name":` and the plain name. */
+typedef struct {
+    const char *json;
+    apr_size_t len;
+    const char *name;
+} rl_key;
+#define RL_KEY(n) (&(const rl_key){ ",\"" n "\":", sizeof(",\"" n "\":") - 1, n })
 
 /* The writer, comma state, and the list of truncated field names. */
 typedef struct {
@@ -97,67 +118,55 @@ static void rl_mark_truncated(rl_out *o, const char *name)
 }
 
 /* `,"name":` (no comma for the first member). Caller rolls back on -1. */
-static int rl_key(rl_out *o, const char *name)
+static int rl_write_key(rl_out *o, const rl_key *k)
 {
-    if ((!o->first && rl_json_raw(&o->w, ",", 1) != 0)
-        || rl_json_raw(&o->w, "\"", 1) != 0
-        || rl_json_lit(&o->w, name) != 0
-        || rl_json_raw(&o->w, "\":", 2) != 0) {
-        return -1;
-    }
-    return 0;
+    return o->first ? rl_json_raw(&o->w, k->json + 1, k->len - 1)
+                    : rl_json_raw(&o->w, k->json, k->len);
 }
 
 /* "name":"value" (or null); all or nothing except the value's length. */
-static void rl_field_str(rl_out *o, const char *name, const char *v)
+static void rl_field_strn(rl_out *o, const rl_key *k, const char *v,
+                          apr_size_t n)
 {
     size_t mark = o->w.len;
     int cut = 0;
-    if (rl_key(o, name) != 0
-        || (v == NULL ? rl_json_lit(&o->w, "null")
-                      : rl_json_str(&o->w, v, strlen(v), o->max_field, 0, &cut)) != 0) {
+    if (rl_write_key(o, k) != 0
+        || (v == NULL ? RL_JSON_LIT(&o->w, "null")
+                      : rl_json_str(&o->w, v, n, o->max_field, 0, &cut)) != 0) {
         o->w.len = mark;
-        rl_mark_truncated(o, name);
+        rl_mark_truncated(o, k->name);
         return;
     }
-    if (cut) rl_mark_truncated(o, name);
+    if (cut) rl_mark_truncated(o, k->name);
     o->first = 0;
 }
 
-static void rl_field_i64(rl_out *o, const char *name, apr_int64_t v)
+static void rl_field_str(rl_out *o, const rl_key *k, const char *v)
+{
+    rl_field_strn(o, k, v, v ? strlen(v) : 0);
+}
+
+static void rl_field_i64(rl_out *o, const rl_key *k, apr_int64_t v)
 {
     size_t mark = o->w.len;
-    if (rl_key(o, name) != 0 || rl_json_i64(&o->w, v) != 0) {
+    if (rl_write_key(o, k) != 0 || rl_json_i64(&o->w, v) != 0) {
         o->w.len = mark;
-        rl_mark_truncated(o, name);
+        rl_mark_truncated(o, k->name);
         return;
     }
     o->first = 0;
-}
-
-static void rl_field_addr(rl_out *o, const char *kip, const char *kport,
-                          apr_sockaddr_t *sa)
-{
-    char ip[64];
-    if (sa == NULL || apr_sockaddr_ip_getbuf(ip, sizeof(ip), sa) != APR_SUCCESS) {
-        rl_field_str(o, kip, NULL);
-        rl_field_i64(o, kport, 0);
-        return;
-    }
-    rl_field_str(o, kip, ip);
-    rl_field_i64(o, kport, sa->port);
 }
 
 /* Opens an array or object member: writes `"name":[` and keeps one byte
  * for the closing bracket. Returns 0, or -1 (nothing written). */
-static int rl_open(rl_out *o, const char *name, char bracket)
+static int rl_open(rl_out *o, const rl_key *k, char bracket)
 {
     size_t mark = o->w.len;
-    if (rl_key(o, name) != 0
+    if (rl_write_key(o, k) != 0
         || rl_json_raw(&o->w, &bracket, 1) != 0
         || rl_json_reserve(&o->w, 1) != 0) {
         o->w.len = mark;
-        rl_mark_truncated(o, name);
+        rl_mark_truncated(o, k->name);
         return -1;
     }
     o->first = 1;
@@ -185,6 +194,40 @@ static int rl_elem_str(rl_out *o, const char *s, apr_size_t n, int lower,
     return 0;
 }
 
+/* `,"conn":...,"client_ip":...,"client_port":...,"local_ip":...,
+ * "local_port":...` for connection c, into a new string from `p`. */
+static const char *rl_format_endpoints(apr_pool_t *p, const char *conn_id,
+                                       conn_rec *c, apr_size_t *len)
+{
+    char buf[512], ip[64];
+    rl_out o;
+    apr_sockaddr_t *ends[2] = { c->client_addr, c->local_addr };
+    const rl_key *const ip_keys[2] = {
+        RL_KEY("client_ip"), RL_KEY("local_ip")
+    };
+    const rl_key *const port_keys[2] = {
+        RL_KEY("client_port"), RL_KEY("local_port")
+    };
+    memset(&o, 0, sizeof(o));
+    o.max_field = 256;
+    o.first = 0;          /* a fragment that follows other members */
+    rl_json_init(&o.w, buf, sizeof(buf));
+    rl_field_str(&o, RL_KEY("conn"), conn_id);
+    for (int i = 0; i < 2; i++) {
+        apr_sockaddr_t *sa = ends[i];
+        if (sa && apr_sockaddr_ip_getbuf(ip, sizeof(ip), sa) == APR_SUCCESS) {
+            rl_field_str(&o, ip_keys[i], ip);
+            rl_field_i64(&o, port_keys[i], sa->port);
+        }
+        else {
+            rl_field_str(&o, ip_keys[i], NULL);
+            rl_field_i64(&o, port_keys[i], 0);
+        }
+    }
+    *len = o.w.len;
+    return apr_pstrmemdup(p, o.w.buf, o.w.len);
+}
+
 /* "header_order": the names as received, in order, with their case: from
  * the header lines themselves for HTTP/1.x (names, repeats included), else
  * from the parsed table (keys). */
@@ -193,7 +236,7 @@ static void rl_header_order(rl_out *o, const apr_array_header_t *names,
 {
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
     int n = names ? names->nelts : arr->nelts;
-    if (rl_open(o, "header_order", '[') != 0) return;
+    if (rl_open(o, RL_KEY("header_order"), '[') != 0) return;
     for (int i = 0; i < n; i++) {
         int cut = 0;
         const char *name = names ? APR_ARRAY_IDX(names, i, const char *)
@@ -213,19 +256,31 @@ static void rl_header_values(rl_out *o, const apr_array_header_t *arr,
                              const rl_dir_conf *d)
 {
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-    if (rl_open(o, "headers", '{') != 0) return;
+    /* names written so far, to keep object keys unique */
+    const char *seen[32];
+    apr_size_t seen_len[32];
+    int nseen = 0;
+    if (rl_open(o, RL_KEY("headers"), '{') != 0) return;
     for (int i = 0; i < arr->nelts; i++) {
         int cut_k = 0, cut_v = 0, dup = 0;
         size_t mark = o->w.len;
         int first = o->first;
+        apr_size_t klen;
         if (e[i].key == NULL || !rl_header_selected(d, e[i].key)) continue;
+        klen = strlen(e[i].key);
         /* apr_table_compress has merged repeated names (HTTP/1); guard
-         * anyway so that no object key appears twice */
-        for (int j = 0; j < i && !dup; j++) {
-            dup = e[j].key && strcasecmp(e[j].key, e[i].key) == 0;
+         * anyway, among the names written, so that no key appears twice */
+        for (int j = 0; j < nseen && !dup; j++) {
+            dup = seen_len[j] == klen && strcasecmp(seen[j], e[i].key) == 0;
         }
         if (dup) continue;
-        if (rl_elem_str(o, e[i].key, strlen(e[i].key), 1, &cut_k) != 0
+        if (nseen == 32) {        /* more than 32 selected headers: enough */
+            rl_mark_truncated(o, "headers");
+            break;
+        }
+        seen[nseen] = e[i].key;
+        seen_len[nseen++] = klen;
+        if (rl_elem_str(o, e[i].key, klen, 1, &cut_k) != 0
             || rl_json_raw(&o->w, ":", 1) != 0
             || rl_json_str(&o->w, e[i].val ? e[i].val : "",
                            e[i].val ? strlen(e[i].val) : 0,
@@ -252,10 +307,11 @@ static void rl_header_values(rl_out *o, const apr_array_header_t *arr,
 static void rl_cookie_names(rl_out *o, const apr_array_header_t *arr)
 {
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-    if (rl_open(o, "cookies", '[') != 0) return;
+    if (rl_open(o, RL_KEY("cookies"), '[') != 0) return;
     for (int i = 0; i < arr->nelts; i++) {
         const char *p;
         if (e[i].key == NULL || e[i].val == NULL
+            || (e[i].key[0] | 0x20) != 'c'
             || strcasecmp(e[i].key, "Cookie") != 0) {
             continue;
         }
@@ -285,7 +341,9 @@ static void rl_cookie_names(rl_out *o, const apr_array_header_t *arr)
 /* "tls": mod_ssl's view of the connection through its ssl_var_lookup
  * optional function (mod_ssl documents "SSL_PROTOCOL", "SSL_CIPHER" and
  * "SSL_TLS_SNI" among its environment variables). Looked up on the root
- * connection: an HTTP/2 stream's TLS is its master connection's. */
+ * connection: an HTTP/2 stream's TLS is its master connection's (these
+ * reads of settled handshake state are what mod_http2 itself does from
+ * stream threads). */
 static void rl_tls(rl_out *o, request_rec *r, conn_rec *root)
 {
     char *proto, *cipher, *sni;
@@ -295,16 +353,16 @@ static void rl_tls(rl_out *o, request_rec *r, conn_rec *root)
     if (proto == NULL || *proto == '\0') return;
     cipher = rl_ssl_var_lookup(r->pool, r->server, root, NULL, "SSL_CIPHER");
     sni = rl_ssl_var_lookup(r->pool, r->server, root, NULL, "SSL_TLS_SNI");
-    if (rl_open(o, "tls", '{') != 0) return;
-    rl_field_str(o, "protocol", proto);
+    if (rl_open(o, RL_KEY("tls"), '{') != 0) return;
+    rl_field_str(o, RL_KEY("protocol"), proto);
     if (o->first) {             /* not even the protocol fitted */
         o->w.len = mark;
         rl_json_release(&o->w, 1);
         o->first = 0;
         return;
     }
-    rl_field_str(o, "cipher", cipher && *cipher ? cipher : NULL);
-    rl_field_str(o, "sni", sni && *sni ? sni : NULL);
+    rl_field_str(o, RL_KEY("cipher"), cipher && *cipher ? cipher : NULL);
+    rl_field_str(o, RL_KEY("sni"), sni && *sni ? sni : NULL);
     rl_close(o, '}');
 }
 
@@ -315,7 +373,8 @@ apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
     conn_rec *c = r->connection, *root = c;
     const apr_table_t *hdrs;
     const apr_array_header_t *harr;
-    const char *host, *uid;
+    const char *host, *uid, *ends;
+    apr_size_t ends_len = 0;
     apr_time_t now = apr_time_now();
     rl_out o;
     char *buf = apr_palloc(r->pool, lim->max_record);
@@ -330,51 +389,69 @@ apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
     rl_json_init(&o.w, buf, lim->max_record);
     (void)rl_json_reserve(&o.w, RL_TAIL_RESERVE);   /* max_record >= 1024 */
 
-    (void)rl_json_lit(&o.w, "{\"v\":1");
+    (void)RL_JSON_LIT(&o.w, "{\"v\":1");
     /* "time (microseconds, request start and duration)" */
-    rl_field_i64(&o, "ts_us", r->request_time);
-    rl_field_i64(&o, "dur_us", r->request_time ? now - r->request_time : 0);
-    /* "a connection id and the request's number on that keep-alive
-     * connection" */
-    rl_field_str(&o, "conn", cs && cs->root ? cs->root->id : NULL);
-    rl_field_i64(&o, "req_n", rq ? rq->number : 0);
-    /* "client IP and port as seen on the TCP connection (c->client_addr,
-     * not a header), local IP and port" */
-    rl_field_addr(&o, "client_ip", "client_port", root->client_addr);
-    rl_field_addr(&o, "local_ip", "local_port", root->local_addr);
-    rl_field_str(&o, "vhost", r->server->server_hostname);
+    rl_field_i64(&o, RL_KEY("ts_us"), r->request_time);
+    rl_field_i64(&o, RL_KEY("dur_us"), r->request_time ? now - r->request_time : 0);
+    /* "a connection id ...; client IP and port as seen on the TCP
+     * connection (c->client_addr, not a header), local IP and port":
+     * formatted on the connection's first logged request (not at
+     * pre_connection: mod_remoteip's PROXY protocol support replaces
+     * client_addr after that). HTTP/1 requests of a connection are logged
+     * one at a time on its thread; HTTP/2 streams run concurrently, so they
+     * format their own copy. */
+    if (cs && cs->root == cs && c == root) {
+        if (cs->endpoints == NULL) {
+            cs->endpoints = rl_format_endpoints(c->pool, cs->id, root,
+                                                &cs->endpoints_len);
+        }
+        ends = cs->endpoints;
+        ends_len = cs->endpoints_len;
+    }
+    else {
+        ends = rl_format_endpoints(r->pool, cs && cs->root ? cs->root->id : NULL,
+                                   root, &ends_len);
+    }
+    if (rl_json_raw(&o.w, ends, ends_len) != 0) {
+        rl_mark_truncated(&o, "conn");
+    }
+    /* "and the request's number on that keep-alive connection" */
+    rl_field_i64(&o, RL_KEY("req_n"), rq ? rq->number : 0);
+    rl_field_str(&o, RL_KEY("vhost"), r->server->server_hostname);
     /* "method, scheme, host, the path and query exactly as the client sent
      * them (unparsed_uri), protocol (HTTP/1.0, 1.1, 2), status" */
-    rl_field_str(&o, "method", r->method);
-    rl_field_str(&o, "scheme", ap_http_scheme(r));
+    rl_field_str(&o, RL_KEY("method"), r->method);
+    rl_field_str(&o, RL_KEY("scheme"), ap_http_scheme(r));
     hdrs = rq && rq->headers ? rq->headers : r->headers_in;
     host = apr_table_get(hdrs, "Host");
-    rl_field_str(&o, "host", host ? host : r->hostname);
-    rl_field_str(&o, "uri", r->unparsed_uri);
-    rl_field_str(&o, "proto", r->protocol);
-    rl_field_i64(&o, "status", last->status);
+    rl_field_str(&o, RL_KEY("host"), host ? host : r->hostname);
+    rl_field_str(&o, RL_KEY("uri"), r->unparsed_uri);
+    rl_field_str(&o, RL_KEY("proto"), r->protocol);
+    rl_field_i64(&o, RL_KEY("status"), last->status);
     /* "bytes received and sent": counted by our connection filters between
      * HTTP and TLS, i.e. the request and the response as HTTP/1.x text; for
      * an HTTP/2 stream, its body bytes (its headers travel HPACK-compressed
      * on the shared connection). Without the filters: body bytes only. */
     if (cs) {
-        rl_field_i64(&o, "bytes_in", cs->bytes_in - cs->mark_in);
-        rl_field_i64(&o, "bytes_out", cs->bytes_out - cs->mark_out);
+        rl_field_i64(&o, RL_KEY("bytes_in"), cs->bytes_in - cs->mark_in);
+        rl_field_i64(&o, RL_KEY("bytes_out"), cs->bytes_out - cs->mark_out);
     }
     else {
-        rl_field_i64(&o, "bytes_in", r->read_length);
-        rl_field_i64(&o, "bytes_out", last->bytes_sent);
+        rl_field_i64(&o, RL_KEY("bytes_in"), r->read_length);
+        rl_field_i64(&o, RL_KEY("bytes_out"), last->bytes_sent);
     }
     /* "the mod_unique_id id when loaded" */
     uid = apr_table_get(r->subprocess_env, "UNIQUE_ID");
-    if (uid) rl_field_str(&o, "unique_id", uid);
+    if (uid) rl_field_str(&o, RL_KEY("unique_id"), uid);
     rl_tls(&o, r, root);
     if (r->proto_num >= 2000 && rl_http2_var_lookup) {
         /* mod_http2 keeps the pseudo-header fields (:method, :scheme,
          * :authority, :path) in members of its h2_request and does not
          * record their order: only the stream id can be given. */
         char *sid = rl_http2_var_lookup(r->pool, r->server, c, r, "H2_STREAM_ID");
-        if (sid && *sid) rl_field_i64(&o, "h2_stream", apr_strtoi64(sid, NULL, 10));
+        if (sid && *sid) {
+            rl_field_i64(&o, RL_KEY("h2_stream"), apr_strtoi64(sid, NULL, 10));
+        }
     }
     /* "the request header names in wire order with their case, and the
      * values of a configurable set ...; cookie names only, never cookie
@@ -384,22 +461,22 @@ apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
     rl_header_values(&o, harr, lim->dir);
     rl_cookie_names(&o, harr);
 
-    /* The tail: the reserve goes back, except room for "]}". Names that do
-     * not fit are left out of the list (it is at most RL_MAX_TRUNC long and
-     * usually empty). */
+    /* The tail: the reserve goes back, except room for "]}\n". Names that
+     * do not fit are left out of the list (it is at most RL_MAX_TRUNC long
+     * and usually empty). */
     rl_json_release(&o.w, RL_TAIL_RESERVE);
-    (void)rl_json_reserve(&o.w, 2);
-    if (rl_json_lit(&o.w, ",\"truncated\":[") == 0) {
+    (void)rl_json_reserve(&o.w, 3);
+    if (RL_JSON_LIT(&o.w, ",\"truncated\":[") == 0) {
         o.first = 1;
         for (int i = 0; i < o.ntrunc; i++) {
             (void)rl_elem_str(&o, o.trunc[i], strlen(o.trunc[i]), 0, NULL);
         }
-        rl_json_release(&o.w, 2);
-        (void)rl_json_raw(&o.w, "]}", 2);
+        rl_json_release(&o.w, 3);
+        (void)rl_json_raw(&o.w, "]}\n", 3);
     }
     else {
-        rl_json_release(&o.w, 2);
-        (void)rl_json_raw(&o.w, "}", 1);
+        rl_json_release(&o.w, 3);
+        (void)rl_json_raw(&o.w, "}\n", 2);
     }
     *out = buf;
     return o.w.len;

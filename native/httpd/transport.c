@@ -3,30 +3,55 @@
  *
  * Invariants
  *  - A request never waits on the receiver: the socket is non-blocking,
- *    sends use MSG_DONTWAIT | MSG_NOSIGNAL, connect() on a non-blocking
+ *    sends use MSG_DONTWAIT | MSG_NOSIGNAL, and connect() on a non-blocking
  *    UNIX socket completes or fails at once (EAGAIN when the listener's
- *    backlog is full, which we treat as a failure).
+ *    backlog is full, which counts as a failure).
+ *  - A request never waits on another request either: no lock is shared by
+ *    request threads on the hot path. Each thread has its own batch (its
+ *    own mutex, which only the flusher thread and child exit ever contend
+ *    for); the connection state, counters and warning times are atomics;
+ *    the only shared lock (conn_mutex) guards reconnecting and is taken
+ *    with trylock, at most once per backoff period. Under a CPU-starved
+ *    server a shared lock turns into convoys (its holder preempted, every
+ *    other worker sleeping on it): measured, hence this design.
+ *  - The socket's descriptor number never changes: reconnecting dup2()s a
+ *    freshly connected socket onto it. Threads may send concurrently (each
+ *    send is one whole message) and never race a close(): a send goes to
+ *    the old connection or to the new one.
  *  - Failures are absorbed here: a record that cannot be sent is dropped and
  *    counted, a warning with a stable id goes to the error log at most once
- *    per RL_WARN_INTERVAL per socket and child, and the connection is retried
- *    with exponential backoff (RL_BACKOFF_MIN .. RL_BACKOFF_MAX).
- *  - One socket per child and receiver path, shared by the child's threads
- *    under a mutex that is held only for one non-blocking send; nothing that
- *    can block (logging) runs under it.
+ *    per RL_WARN_INTERVAL per socket, child and kind of failure (no
+ *    receiver, receiver behind, too large), and the connection is retried
+ *    with exponential backoff (RL_BACKOFF_MIN .. RL_BACKOFF_MAX). While
+ *    backing off, records are dropped before any copy or syscall.
+ *  - Batching (flush_interval > 0): a thread appends records to its batch
+ *    of RL_BATCH_CAP bytes and sends it as one message when the next record
+ *    would not fit; the flusher thread sends batches whose oldest record has
+ *    waited flush_interval, and sleeps on a condition variable while every
+ *    batch is empty. Records end in '\n', so a message is a run of JSON
+ *    lines whichever way it was sent. A record larger than a batch goes out
+ *    alone.
  *  - SOCK_SEQPACKET (default): each send is one message. The kernel checks
  *    the receiving queue length (net.unix.max_dgram_qlen) only for senders
- *    the receiver is not connected back to; an accepted SEQPACKET socket is,
- *    so the only limit is this socket's send buffer (SO_SNDBUF): that is the
- *    flow control, and EAGAIN means the receiver fell behind by a full buffer.
+ *    the receiver is not connected back to; an accepted SEQPACKET socket
+ *    is, so the only limit is this socket's send buffer (SO_SNDBUF): that is
+ *    the flow control, and EAGAIN means the receiver is a full buffer behind.
  *  - Sockets are close-on-exec so that CGI children do not inherit them.
+ *
+ * Threads: rl_transport_send runs on request threads (MPM workers, and
+ * mod_http2's workers); rl_flusher on its own thread; create/open/close on
+ * the child's main thread, in child_init and at child exit.
  */
 #include "transport.h"
 
 #include "http_log.h"
 #include "apr_strings.h"
+#include "apr_thread_cond.h"
 #include "apr_thread_mutex.h"
+#include "apr_thread_proc.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -42,56 +67,125 @@ APLOG_USE_MODULE(reqin_log);
 #define RL_WARN_INTERVAL apr_time_from_sec(60)
 #define RL_BACKOFF_MIN   apr_time_from_msec(100)
 #define RL_BACKOFF_MAX   apr_time_from_sec(2)
+#define RL_KINDS         (RL_DROP_ERROR + 1)
+
+/* One thread's batch. Owned by its thread; the flusher and child exit take
+ * its mutex to send it. */
+typedef struct rl_batch {
+    struct rl_batch *next;       /* registry: append-only, never freed */
+    apr_thread_mutex_t *mutex;
+    char *buf;                   /* RL_BATCH_CAP bytes */
+    apr_size_t len;
+    apr_uint32_t records;
+    apr_time_t since;            /* when its oldest record came */
+} rl_batch;
 
 struct rl_transport {
     const char *path;
     rl_sock_type type;
     int sndbuf;
     server_rec *s;
-    apr_thread_mutex_t *mutex;   /* NULL under prefork */
+    apr_pool_t *pool;            /* our own subpool of pchild, for batches */
+    apr_interval_time_t flush_interval;   /* 0: a message per record */
+    int fd;                      /* stable: see the invariants */
 
-    /* Guarded by mutex: */
-    int fd;                      /* -1 when not connected */
-    apr_time_t retry_at;         /* no connect attempt before this */
+    /* Lock-free state */
+    atomic_int connected;
+    atomic_int closed;
+    _Atomic apr_time_t retry_at; /* no connect attempt before this */
+    _Atomic apr_time_t last_warn[RL_KINDS];         /* 0: never warned */
+    atomic_uint_least64_t dropped_since_warn[RL_KINDS];
+    atomic_uint_least64_t n_sent, n_messages, n_connects;
+    atomic_uint_least64_t n_dropped[RL_KINDS];
+    _Atomic(rl_batch *) batches; /* registry head */
+    atomic_int nonempty;         /* batches holding records */
+    atomic_int flusher_idle;     /* the flusher sleeps until signalled */
+    atomic_int last_err;         /* errno of the last failed connect */
+
+    /* conn_mutex guards: */
+    apr_thread_mutex_t *conn_mutex;
     apr_interval_time_t backoff;
-    int last_err;                /* errno of the last failed connect */
-    apr_time_t last_warn;        /* 0: never warned */
-    apr_uint64_t dropped_since_warn;
-    rl_transport_stats stats;
+
+    /* reg_mutex guards batch allocation from `pool` */
+    apr_thread_mutex_t *reg_mutex;
+
+    /* flush_mutex + cond: the flusher's sleep; `stopping` */
+    apr_thread_mutex_t *flush_mutex;
+    apr_thread_cond_t *cond;
+    int stopping;
+    apr_thread_t *flusher;
 
     struct sockaddr_un addr;
     socklen_t addr_len;
 };
 
-/* What to log once the mutex is released. */
-typedef struct {
-    int level;              /* 0: nothing */
-    const char *what;
-    int err;
-    apr_uint64_t dropped;
-} rl_note;
+/* This thread's batch per transport: a child has one or two transports. */
+#define RL_TLS_SLOTS 4
+static _Thread_local struct {
+    rl_transport *t;
+    rl_batch *b;
+} rl_my_batches[RL_TLS_SLOTS];
+
+static apr_status_t rl_transport_cleanup(void *data);
 
 rl_transport *rl_transport_create(apr_pool_t *pchild, server_rec *s,
                                   const char *path, rl_sock_type type,
-                                  int sndbuf, int threaded)
+                                  int sndbuf,
+                                  apr_interval_time_t flush_interval)
 {
     rl_transport *t = apr_pcalloc(pchild, sizeof(*t));
+    int ok;
     t->path = apr_pstrdup(pchild, path);
     t->type = type;
     t->sndbuf = sndbuf;
     t->s = s;
-    t->fd = -1;
+    t->flush_interval = flush_interval;
     t->backoff = RL_BACKOFF_MIN;
     t->addr.sun_family = AF_UNIX;
     /* the length was checked when ReqinLogSocket was read */
     apr_cpystrn(t->addr.sun_path, path, sizeof(t->addr.sun_path));
     t->addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path)
                               + strlen(t->addr.sun_path) + 1);
-    if (threaded
-        && apr_thread_mutex_create(&t->mutex, APR_THREAD_MUTEX_DEFAULT,
-                                   pchild) != APR_SUCCESS) {
-        t->mutex = NULL;   /* unreachable in practice; see rl_lock */
+    atomic_init(&t->connected, 0);
+    atomic_init(&t->closed, 0);
+    atomic_init(&t->retry_at, 0);
+    for (int k = 0; k < RL_KINDS; k++) {
+        atomic_init(&t->last_warn[k], 0);
+        atomic_init(&t->dropped_since_warn[k], 0);
+        atomic_init(&t->n_dropped[k], 0);
     }
+    atomic_init(&t->n_sent, 0);
+    atomic_init(&t->n_messages, 0);
+    atomic_init(&t->n_connects, 0);
+    atomic_init(&t->batches, NULL);
+    atomic_init(&t->nonempty, 0);
+    atomic_init(&t->flusher_idle, 0);
+    atomic_init(&t->last_err, 0);
+
+    /* An unconnected socket holds the descriptor number until the first
+     * connect; sends on it fail (ENOTCONN) like on a lost connection. */
+    t->fd = socket(AF_UNIX, (type == RL_SOCK_DGRAM ? SOCK_DGRAM : SOCK_SEQPACKET)
+                            | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    ok = t->fd >= 0
+         && apr_pool_create(&t->pool, pchild) == APR_SUCCESS
+         && apr_thread_mutex_create(&t->conn_mutex, APR_THREAD_MUTEX_DEFAULT,
+                                    pchild) == APR_SUCCESS
+         && apr_thread_mutex_create(&t->reg_mutex, APR_THREAD_MUTEX_DEFAULT,
+                                    pchild) == APR_SUCCESS
+         && apr_thread_mutex_create(&t->flush_mutex, APR_THREAD_MUTEX_DEFAULT,
+                                    pchild) == APR_SUCCESS
+         && apr_thread_cond_create(&t->cond, pchild) == APR_SUCCESS;
+    if (!ok) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, APR_FROM_OS_ERROR(errno), s,
+                     RQLOGNO(00013) "cannot set up the socket for %s: no "
+                     "records will be sent from this child", path);
+        atomic_store(&t->closed, 1);
+        t->flush_interval = 0;
+    }
+    /* A pre-cleanup: apr_pool_destroy runs pre-cleanups, then destroys
+     * subpools (the flusher thread's pool, our batches), then runs cleanups
+     * (the mutexes' and cond's). The flusher must be joined before either. */
+    apr_pool_pre_cleanup_register(pchild, t, rl_transport_cleanup);
     return t;
 }
 
@@ -100,158 +194,362 @@ const char *rl_transport_path(const rl_transport *t)
     return t->path;
 }
 
-static void rl_lock(rl_transport *t)
-{
-    if (t->mutex) apr_thread_mutex_lock(t->mutex);
-}
+/* ------------------------------------------------------------------ */
+/* Warnings and counters                                               */
 
-static void rl_unlock(rl_transport *t)
-{
-    if (t->mutex) apr_thread_mutex_unlock(t->mutex);
-}
+typedef struct {
+    const char *what;
+    int err;
+    apr_uint64_t dropped;   /* 0: nothing to log */
+} rl_note;
 
-/* Under the mutex. Returns 0 when connected. */
-static int rl_connect_locked(rl_transport *t, apr_time_t now, int *err)
+/* Counts dropped records; elects at most one thread per kind and
+ * RL_WARN_INTERVAL to log (compare-and-swap on the last warning time). */
+static void rl_drop(rl_transport *t, apr_time_t now, rl_note *note,
+                    rl_send_result kind, apr_uint32_t records,
+                    const char *what, int err)
 {
-    int type = t->type == RL_SOCK_DGRAM ? SOCK_DGRAM : SOCK_SEQPACKET;
-    int fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        *err = errno;
-        goto failed;
-    }
-    if (t->sndbuf > 0) {
-        /* capped by net.core.wmem_max; a failure keeps the default */
-        (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &t->sndbuf,
-                         sizeof(t->sndbuf));
-    }
-    if (connect(fd, (struct sockaddr *)&t->addr, t->addr_len) != 0) {
-        *err = errno;
-        close(fd);
-        goto failed;
-    }
-    t->fd = fd;
-    t->backoff = RL_BACKOFF_MIN;
-    t->retry_at = 0;
-    t->stats.connects++;
-    return 0;
-
-failed:
-    t->last_err = *err;
-    t->retry_at = now + t->backoff;
-    t->backoff = t->backoff * 2 > RL_BACKOFF_MAX ? RL_BACKOFF_MAX
-                                                 : t->backoff * 2;
-    return -1;
-}
-
-/* Under the mutex: count a drop and decide whether to warn now. */
-static void rl_drop_locked(rl_transport *t, apr_time_t now, rl_note *note,
-                           const char *what, int err)
-{
-    t->dropped_since_warn++;
-    if (t->last_warn == 0 || now - t->last_warn >= RL_WARN_INTERVAL) {
-        note->level = APLOG_WARNING;
+    apr_time_t last;
+    atomic_fetch_add_explicit(&t->n_dropped[kind], records,
+                              memory_order_relaxed);
+    atomic_fetch_add(&t->dropped_since_warn[kind], records);
+    last = atomic_load(&t->last_warn[kind]);
+    if ((last == 0 || now - last >= RL_WARN_INTERVAL)
+        && atomic_compare_exchange_strong(&t->last_warn[kind], &last, now)) {
         note->what = what;
         note->err = err;
-        note->dropped = t->dropped_since_warn;
-        t->dropped_since_warn = 0;
-        t->last_warn = now;
+        note->dropped = atomic_exchange(&t->dropped_since_warn[kind], 0);
     }
 }
 
 static void rl_log_note(rl_transport *t, const rl_note *note)
 {
-    if (!note->level) return;
-    ap_log_error(APLOG_MARK, note->level, APR_FROM_OS_ERROR(note->err), t->s,
+    if (note->dropped == 0) return;
+    ap_log_error(APLOG_MARK, APLOG_WARNING, APR_FROM_OS_ERROR(note->err), t->s,
                  RQLOGNO(00010) "%" APR_UINT64_T_FMT " record(s) dropped "
                  "since the last warning (pid %" APR_PID_T_FMT "): %s %s; "
                  "requests are not affected, next warning in 60s at most",
                  note->dropped, getpid(), note->what, t->path);
 }
 
-void rl_transport_open(rl_transport *t)
+/* ------------------------------------------------------------------ */
+/* Connecting                                                          */
+
+/* Any thread. Returns 1 when connected afterwards. Only one thread tries at
+ * a time (trylock: the others drop their record rather than wait). */
+static int rl_reconnect(rl_transport *t, apr_time_t now)
 {
-    int err = 0;
-    apr_time_t now = apr_time_now();
-    rl_lock(t);
-    if (t->fd < 0 && rl_connect_locked(t, now, &err) != 0) {
-        rl_unlock(t);
-        /* not a drop yet: say once at info level that we will retry */
-        ap_log_error(APLOG_MARK, APLOG_INFO, APR_FROM_OS_ERROR(err), t->s,
-                     RQLOGNO(00011) "receiver socket %s not reachable at "
-                     "child start, retrying in the background", t->path);
-        return;
+    int fd, err = 0, type;
+    if (apr_thread_mutex_trylock(t->conn_mutex) != APR_SUCCESS) {
+        return atomic_load(&t->connected);
     }
-    rl_unlock(t);
+    if (atomic_load(&t->connected) || atomic_load(&t->closed)
+        || now < atomic_load(&t->retry_at)) {
+        int c = atomic_load(&t->connected);
+        apr_thread_mutex_unlock(t->conn_mutex);
+        return c;
+    }
+    type = t->type == RL_SOCK_DGRAM ? SOCK_DGRAM : SOCK_SEQPACKET;
+    fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        err = errno;
+    }
+    else {
+        if (t->sndbuf > 0) {
+            /* doubled by the kernel, capped by net.core.wmem_max */
+            (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &t->sndbuf,
+                             sizeof(t->sndbuf));
+        }
+        if (connect(fd, (struct sockaddr *)&t->addr, t->addr_len) != 0
+            || dup2(fd, t->fd) < 0) {
+            err = errno;
+        }
+        close(fd);
+    }
+    if (err == 0) {
+        t->backoff = RL_BACKOFF_MIN;
+        atomic_fetch_add(&t->n_connects, 1);
+        atomic_store(&t->connected, 1);
+    }
+    else {
+        atomic_store(&t->last_err, err);
+        atomic_store(&t->retry_at, now + t->backoff);
+        t->backoff = t->backoff * 2 > RL_BACKOFF_MAX ? RL_BACKOFF_MAX
+                                                     : t->backoff * 2;
+    }
+    apr_thread_mutex_unlock(t->conn_mutex);
+    return err == 0;
 }
 
-rl_send_result rl_transport_send(rl_transport *t, const char *buf,
-                                 apr_size_t len)
+/* Any thread: one message of `records` records. */
+static rl_send_result rl_send_message(rl_transport *t, const char *buf,
+                                      apr_size_t len, apr_uint32_t records,
+                                      apr_time_t now, rl_note *note)
 {
-    rl_send_result res;
-    rl_note note = { 0 };
-    int err = 0;
-    apr_time_t now = apr_time_now();
-
-    rl_lock(t);
-    if (t->fd < 0) {
-        if (now < t->retry_at || rl_connect_locked(t, now, &err) != 0) {
-            t->stats.dropped_down++;
-            rl_drop_locked(t, now, &note, "cannot connect to the receiver "
-                           "socket", err ? err : t->last_err);
-            res = RL_DROP_DOWN;
-            goto done;
-        }
+    if (!atomic_load(&t->connected) && !rl_reconnect(t, now)) {
+        rl_drop(t, now, note, RL_DROP_DOWN, records, "cannot connect to the "
+                "receiver socket", atomic_load(&t->last_err));
+        return RL_DROP_DOWN;
     }
     for (int attempt = 0; ; attempt++) {
-        ssize_t n = send(t->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (n >= 0) {
-            t->stats.sent++;
-            res = RL_SENT;
-            goto done;
+        int err;
+        if (send(t->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
+            atomic_fetch_add_explicit(&t->n_sent, records, memory_order_relaxed);
+            atomic_fetch_add_explicit(&t->n_messages, 1, memory_order_relaxed);
+            return RL_SENT;
         }
         err = errno;
         if (err == EINTR && attempt < 2) {
             continue;
         }
         if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS) {
-            t->stats.dropped_full++;
-            rl_drop_locked(t, now, &note, "the receiver is not keeping up "
-                           "(send buffer full) on", err);
-            res = RL_DROP_FULL;
-            goto done;
+            rl_drop(t, now, note, RL_DROP_FULL, records, "the receiver is not "
+                    "keeping up (send buffer full) on", err);
+            return RL_DROP_FULL;
         }
         if (err == EMSGSIZE) {
-            t->stats.dropped_toobig++;
-            rl_drop_locked(t, now, &note, "record larger than the socket "
-                           "accepts (lower ReqinLogMaxRecordSize) on", err);
-            res = RL_DROP_TOOBIG;
-            goto done;
+            rl_drop(t, now, note, RL_DROP_TOOBIG, records, "message larger "
+                    "than the socket accepts (lower ReqinLogMaxRecordSize or "
+                    "raise ReqinLogSendBuffer) on", err);
+            return RL_DROP_TOOBIG;
         }
         /* EPIPE, ECONNRESET, ENOTCONN, ECONNREFUSED (datagram peer gone):
          * the receiver went away. Reconnect once right now, since a
          * restarted receiver is the common case; else back off. */
-        close(t->fd);
-        t->fd = -1;
-        t->backoff = RL_BACKOFF_MIN;
-        if (attempt == 0 && rl_connect_locked(t, now, &err) == 0) {
-            continue;
+        atomic_store(&t->connected, 0);
+        if (attempt == 0) {
+            atomic_store(&t->retry_at, 0);
+            if (rl_reconnect(t, now)) continue;
         }
-        t->stats.dropped_down++;
-        rl_drop_locked(t, now, &note, "lost the connection to the receiver "
-                       "socket", err);
-        res = RL_DROP_DOWN;
-        goto done;
+        rl_drop(t, now, note, RL_DROP_DOWN, records, "lost the connection to "
+                "the receiver socket", err);
+        return RL_DROP_DOWN;
     }
+}
 
-done:
-    rl_unlock(t);
+/* ------------------------------------------------------------------ */
+/* Batches                                                             */
+
+/* Request thread: this thread's batch, registered on first use. */
+static rl_batch *rl_my_batch(rl_transport *t)
+{
+    rl_batch *b;
+    int free_slot = -1;
+    for (int i = 0; i < RL_TLS_SLOTS; i++) {
+        if (rl_my_batches[i].t == t) return rl_my_batches[i].b;
+        if (rl_my_batches[i].t == NULL && free_slot < 0) free_slot = i;
+    }
+    if (free_slot < 0) return NULL;   /* more transports than slots: unbatched */
+    apr_thread_mutex_lock(t->reg_mutex);
+    b = apr_pcalloc(t->pool, sizeof(*b));
+    b->buf = apr_palloc(t->pool, RL_BATCH_CAP);
+    if (apr_thread_mutex_create(&b->mutex, APR_THREAD_MUTEX_DEFAULT,
+                                t->pool) != APR_SUCCESS) {
+        apr_thread_mutex_unlock(t->reg_mutex);
+        return NULL;
+    }
+    b->next = atomic_load(&t->batches);
+    atomic_store(&t->batches, b);     /* publish: the flusher may walk it */
+    apr_thread_mutex_unlock(t->reg_mutex);
+    rl_my_batches[free_slot].t = t;
+    rl_my_batches[free_slot].b = b;
+    return b;
+}
+
+/* Under b->mutex: sends the batch, if any. */
+static void rl_flush_batch(rl_transport *t, rl_batch *b, apr_time_t now,
+                           rl_note *note)
+{
+    if (b->records == 0) return;
+    (void)rl_send_message(t, b->buf, b->len, b->records, now, note);
+    b->len = 0;
+    b->records = 0;
+    atomic_fetch_sub(&t->nonempty, 1);
+}
+
+/* The flusher thread: every flush_interval, sends the batches whose oldest
+ * record is due; sleeps without a timeout while all are empty. */
+static void *APR_THREAD_FUNC rl_flusher(apr_thread_t *thd, void *data)
+{
+    rl_transport *t = data;
+    for (;;) {
+        int queued = 0;
+        apr_time_t now;
+        apr_thread_mutex_lock(t->flush_mutex);
+        if (t->stopping) {
+            apr_thread_mutex_unlock(t->flush_mutex);
+            break;
+        }
+        apr_thread_cond_timedwait(t->cond, t->flush_mutex, t->flush_interval);
+        if (t->stopping) {
+            apr_thread_mutex_unlock(t->flush_mutex);
+            break;
+        }
+        apr_thread_mutex_unlock(t->flush_mutex);
+
+        now = apr_time_now();
+        for (rl_batch *b = atomic_load(&t->batches); b; b = b->next) {
+            rl_note note = { 0 };
+            apr_thread_mutex_lock(b->mutex);
+            if (b->records > 0 && now - b->since >= t->flush_interval) {
+                rl_flush_batch(t, b, now, &note);
+            }
+            queued |= b->records > 0;
+            apr_thread_mutex_unlock(b->mutex);
+            rl_log_note(t, &note);
+        }
+        if (!queued) {
+            /* All empty: sleep until a thread queues into an empty batch.
+             * Dekker-style with rl_transport_send: we store flusher_idle
+             * then load nonempty, it increments nonempty then loads
+             * flusher_idle (all seq_cst), so one of us sees the other. */
+            apr_thread_mutex_lock(t->flush_mutex);
+            atomic_store(&t->flusher_idle, 1);
+            if (atomic_load(&t->nonempty) > 0) {
+                atomic_store(&t->flusher_idle, 0);
+            }
+            while (atomic_load(&t->flusher_idle) && !t->stopping) {
+                apr_thread_cond_wait(t->cond, t->flush_mutex);
+            }
+            apr_thread_mutex_unlock(t->flush_mutex);
+        }
+    }
+    apr_thread_exit(thd, APR_SUCCESS);
+    return NULL;
+}
+
+/* Request thread: wakes the flusher if it sleeps without a timeout. */
+static void rl_wake_flusher(rl_transport *t)
+{
+    if (atomic_load(&t->flusher_idle)
+        && atomic_exchange(&t->flusher_idle, 0)) {
+        apr_thread_mutex_lock(t->flush_mutex);
+        apr_thread_cond_signal(t->cond);
+        apr_thread_mutex_unlock(t->flush_mutex);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Entry points                                                        */
+
+void rl_transport_open(rl_transport *t)
+{
+    apr_time_t now = apr_time_now();
+    if (atomic_load(&t->closed)) return;
+    if (!rl_reconnect(t, now)) {
+        /* not a drop yet: say once, at info level, that we will retry */
+        ap_log_error(APLOG_MARK, APLOG_INFO,
+                     APR_FROM_OS_ERROR(atomic_load(&t->last_err)),
+                     t->s, RQLOGNO(00011) "receiver socket %s not reachable "
+                     "at child start, retrying in the background", t->path);
+    }
+    if (t->flush_interval > 0) {
+        apr_threadattr_t *attr = NULL;
+        if (apr_threadattr_create(&attr, t->pool) != APR_SUCCESS
+            /* ap_log_error needs a few 8 KB buffers */
+            || apr_threadattr_stacksize_set(attr, 256 * 1024) != APR_SUCCESS
+            || apr_thread_create(&t->flusher, attr, rl_flusher, t,
+                                 t->pool) != APR_SUCCESS) {
+            /* without a flusher a batch could wait forever: don't batch */
+            t->flusher = NULL;
+            t->flush_interval = 0;
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, t->s, RQLOGNO(00012)
+                         "cannot start the flusher thread for %s: sending "
+                         "one record per message", t->path);
+        }
+    }
+}
+
+rl_send_result rl_transport_send(rl_transport *t, const char *rec,
+                                 apr_size_t len)
+{
+    rl_send_result res = RL_SENT;
+    rl_note note = { 0 };
+    apr_time_t now = apr_time_now();
+    rl_batch *b;
+
+    if (atomic_load(&t->closed)) {
+        return RL_DROP_DOWN;
+    }
+    if (!atomic_load(&t->connected) && now < atomic_load(&t->retry_at)) {
+        /* backing off: drop before copying */
+        rl_drop(t, now, &note, RL_DROP_DOWN, 1, "cannot connect to the "
+                "receiver socket", atomic_load(&t->last_err));
+        rl_log_note(t, &note);
+        return RL_DROP_DOWN;
+    }
+    b = t->flush_interval > 0 && len <= RL_BATCH_CAP ? rl_my_batch(t) : NULL;
+    if (b == NULL) {
+        res = rl_send_message(t, rec, len, 1, now, &note);
+        rl_log_note(t, &note);
+        return res;
+    }
+    {
+        int first;
+        apr_thread_mutex_lock(b->mutex);
+        if (b->len + len > RL_BATCH_CAP) {
+            rl_flush_batch(t, b, now, &note);
+        }
+        first = b->records == 0;
+        if (first) {
+            b->since = now;
+            atomic_fetch_add(&t->nonempty, 1);
+        }
+        memcpy(b->buf + b->len, rec, len);
+        b->len += len;
+        b->records++;
+        apr_thread_mutex_unlock(b->mutex);
+        if (first) {
+            rl_wake_flusher(t);
+        }
+    }
     rl_log_note(t, &note);
     return res;
 }
 
+void rl_transport_close(rl_transport *t)
+{
+    apr_status_t rv;
+    apr_time_t now = apr_time_now();
+    if (atomic_exchange(&t->closed, 1)) {
+        return;
+    }
+    if (t->flusher) {
+        apr_thread_mutex_lock(t->flush_mutex);
+        t->stopping = 1;
+        atomic_store(&t->flusher_idle, 0);
+        apr_thread_cond_signal(t->cond);
+        apr_thread_mutex_unlock(t->flush_mutex);
+        apr_thread_join(&rv, t->flusher);
+        t->flusher = NULL;
+    }
+    for (rl_batch *b = atomic_load(&t->batches); b; b = b->next) {
+        rl_note note = { 0 };
+        apr_thread_mutex_lock(b->mutex);
+        rl_flush_batch(t, b, now, &note);
+        apr_thread_mutex_unlock(b->mutex);
+        rl_log_note(t, &note);
+    }
+    if (t->fd >= 0) {
+        atomic_store(&t->connected, 0);
+        close(t->fd);
+        t->fd = -1;
+    }
+}
+
+static apr_status_t rl_transport_cleanup(void *data)
+{
+    rl_transport_close(data);
+    return APR_SUCCESS;
+}
+
 void rl_transport_get_stats(rl_transport *t, rl_transport_stats *out)
 {
-    rl_lock(t);
-    *out = t->stats;
-    rl_unlock(t);
+    out->sent = atomic_load(&t->n_sent);
+    out->messages = atomic_load(&t->n_messages);
+    out->connects = atomic_load(&t->n_connects);
+    out->dropped_down = atomic_load(&t->n_dropped[RL_DROP_DOWN]);
+    out->dropped_full = atomic_load(&t->n_dropped[RL_DROP_FULL]);
+    out->dropped_toobig = atomic_load(&t->n_dropped[RL_DROP_TOOBIG]);
+    out->dropped_error = atomic_load(&t->n_dropped[RL_DROP_ERROR]);
 }

@@ -1,6 +1,7 @@
 /*
  * transport: one non-blocking UNIX socket per child process and receiver
- * path, shared by the child's threads. See transport.c for the invariants.
+ * path, shared by the child's threads, with optional batching. See
+ * transport.c for the invariants.
  */
 #ifndef RL_TRANSPORT_H
 #define RL_TRANSPORT_H
@@ -14,40 +15,52 @@ typedef enum {
 } rl_sock_type;
 
 typedef enum {
-    RL_SENT = 0,
+    RL_SENT = 0,     /* sent, or queued in the batch */
     RL_DROP_DOWN,    /* no receiver: absent, refused, or backing off */
     RL_DROP_FULL,    /* receiver not keeping up: send buffer / queue full */
     RL_DROP_TOOBIG,  /* larger than the socket accepts (EMSGSIZE) */
     RL_DROP_ERROR    /* any other send error */
 } rl_send_result;
 
+/* Each thread's batch: a message of whole records, each ending in '\n', of
+ * at most this many bytes; a larger record is sent alone. */
+#define RL_BATCH_CAP 16384
+
 typedef struct rl_transport rl_transport;
 
-/* Per-child counters; read with rl_transport_stats. */
+/* Per-child counters, in records; read with rl_transport_get_stats. */
 typedef struct rl_transport_stats {
     apr_uint64_t sent;
     apr_uint64_t dropped_down;
     apr_uint64_t dropped_full;
     apr_uint64_t dropped_toobig;
     apr_uint64_t dropped_error;
+    apr_uint64_t messages;        /* sends that succeeded */
     apr_uint64_t connects;
 } rl_transport_stats;
 
-/* Called from child_init (pchild lives as long as the child). `s` is the
- * server that warnings are logged against. `sndbuf` 0 keeps the system
- * default. `threaded` adds a mutex (always, in mod_reqin_log: mod_http2
- * has threads even under prefork). */
+/* child_init (pchild lives as long as the child). `s`: the server warnings
+ * are logged against. `sndbuf` 0 keeps the system default.
+ * `flush_interval` 0 sends each record as its own message; otherwise
+ * records are batched and a batch waits at most this long. */
 rl_transport *rl_transport_create(apr_pool_t *pchild, server_rec *s,
                                   const char *path, rl_sock_type type,
-                                  int sndbuf, int threaded);
+                                  int sndbuf,
+                                  apr_interval_time_t flush_interval);
 
-/* First connection attempt (child_init); failures only schedule a retry. */
+/* child_init: first connection attempt (a failure only schedules a retry)
+ * and, when batching, the flusher thread. */
 void rl_transport_open(rl_transport *t);
 
-/* Any thread. Never blocks: a record that cannot go now is dropped and
+/* Any request thread. rec must end in '\n'. Never blocks on the receiver
+ * nor on other request threads: a record that cannot go is dropped and
  * counted, with a rate-limited warning. */
-rl_send_result rl_transport_send(rl_transport *t, const char *buf,
+rl_send_result rl_transport_send(rl_transport *t, const char *rec,
                                  apr_size_t len);
+
+/* Child exit: stops the flusher, sends what is queued, closes. Idempotent;
+ * also run by the child pool's cleanup. */
+void rl_transport_close(rl_transport *t);
 
 void rl_transport_get_stats(rl_transport *t, rl_transport_stats *out);
 const char *rl_transport_path(const rl_transport *t);

@@ -1,0 +1,526 @@
+// The mod_reqin_log benchmark (`npm run bench:httpd [-- options]`): what
+// logging every request costs Apache, measured with wrk against a small
+// static file on loopback, in three configurations served side by side:
+//
+//   none        Apache, no request logging at all
+//   log_config  mod_log_config writing the combined format to a file
+//               (CustomLog, unbuffered: the stock setup)
+//   reqin       mod_reqin_log sending every record to a live receiver
+//               (native/httpd/test_receiver -q, counting)
+//
+// and the delivery rate of reqin (records received / requests answered):
+// at full speed, and paced at about --rate requests/s (20000 by default),
+// the issue's acceptance point. With --dgram, the same delivery runs over
+// SOCK_DGRAM for comparison (net.unix.max_dgram_qlen applies there).
+//
+//   --duration S     seconds per wrk run (default 10)
+//   --runs N         interleaved runs per configuration (default 3)
+//   --connections N  wrk connections (default 32)
+//   --threads N      wrk threads (default 2)
+//   --rate N         paced delivery check, requests/s (default 20000)
+//   --mpm NAME       event (default), worker or prefork
+//   --dgram          also measure delivery over SOCK_DGRAM
+//   --detail         also run reqin_nosock: the module with no receiver
+//                    (records built, then dropped at once): the module's
+//                    own cost without the socket and the receiver
+//   --instructions   instead of the wrk runs: user-space instructions per
+//                    request, counted by valgrind's callgrind (Apache -X,
+//                    one process, sequential keep-alive requests; the
+//                    difference between 300 and 1300 requests, so startup
+//                    cancels out). Deterministic: unaffected by other load on
+//                    the machine, which makes it the way to compare costs on
+//                    a shared machine. Kernel time is not included.
+//
+// Figures are medians over the runs; runs are interleaved (none, log_config,
+// reqin, none, ...) so that load from elsewhere on the machine hits every
+// configuration alike. Apache, wrk and the receiver share the machine's
+// cores: the figures include the receiver's cost.
+//
+// Besides requests/s, each run measures the CPU time Apache spent per
+// request (user + system of every process in its process group, including
+// children reaped meanwhile; for reqin the receiver's too). On a machine
+// shared with other work, throughput swings with their load while CPU per
+// request hardly does: it is the steadier measure of what logging costs.
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { Agent, get as httpGet } from 'node:http';
+import { createServer, connect } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const BUILD = join(root, 'build', 'httpd');
+const MODULE = join(BUILD, 'mod_reqin_log.so');
+const RECEIVER = join(BUILD, 'test_receiver');
+const TARGET_VS_NONE = 0.97; // within 3% of no logging
+const TARGET_DELIVERY = 0.999;
+
+const { values: opt } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    runs: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '32' },
+    threads: { type: 'string', default: '2' },
+    rate: { type: 'string', default: '20000' },
+    mpm: { type: 'string', default: 'event' },
+    dgram: { type: 'boolean', default: false },
+    detail: { type: 'boolean', default: false },
+    instructions: { type: 'boolean', default: false },
+  },
+});
+const duration = Math.max(1, Number(opt.duration));
+const runs = Math.max(1, Number(opt.runs));
+const connections = Math.max(1, Number(opt.connections));
+const threads = Math.max(1, Number(opt.threads));
+const rate = Math.max(100, Number(opt.rate));
+
+const log = (msg) => process.stderr.write(`${msg}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const pct = (x) => `${(x * 100).toFixed(x >= 0.9995 && x < 1 ? 3 : 2)}%`;
+
+function need(cmd, hint) {
+  if (spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0) {
+    log(`${cmd} not found: ${hint}`);
+    process.exit(2);
+  }
+}
+
+function findApache() {
+  for (const c of [
+    { bin: '/usr/sbin/apache2', modules: '/usr/lib/apache2/modules' },
+    { bin: '/usr/sbin/httpd', modules: '/usr/lib64/httpd/modules' },
+  ]) {
+    if (existsSync(c.bin) && existsSync(join(c.modules, 'mod_mpm_event.so'))) return c;
+  }
+  log('Apache not found: run scripts/setup.sh (apache2 / httpd)');
+  process.exit(2);
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(what, cond, timeoutMs = 15000) {
+  const until = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+const canConnect = (port) => new Promise((resolve) => {
+  const s = connect(port, '127.0.0.1');
+  s.once('connect', () => { s.destroy(); resolve(true); });
+  s.once('error', () => resolve(false));
+});
+
+const isRoot = process.getuid?.() === 0;
+
+/** Debian's www-data, RHEL's apache: `User NAME` and `Group #gid` for Apache's children when started by root. */
+function apacheUserLines() {
+  const passwd = readFileSync('/etc/passwd', 'utf8').split('\n');
+  for (const u of ['www-data', 'apache', 'nobody']) {
+    const line = passwd.find((l) => l.startsWith(`${u}:`));
+    if (line) return [`User ${u}`, `Group #${line.split(':')[3]}`];
+  }
+  return [];
+}
+
+/** One Apache in its own directory and process group. */
+async function startApache(apache, dir, name, opts) {
+  const { port, d, confPath } = await writeConfig(apache, dir, name, opts);
+  // its own session: prefork stops its children with killpg(getpgrp())
+  const proc = spawn(apache.bin, ['-f', confPath, '-DFOREGROUND'], { stdio: 'ignore', detached: true });
+  process.once('exit', () => { try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* gone */ } });
+  await waitFor(`Apache (${name})`, () => {
+    if (proc.exitCode !== null) {
+      const f = join(d, 'error.log');
+      throw new Error(`Apache (${name}) exited (${proc.exitCode}): ${existsSync(f) ? readFileSync(f, 'utf8') : 'see apache2 -t -f ' + confPath}`);
+    }
+    return canConnect(port);
+  });
+  return { name, port, proc, dir: d };
+}
+
+async function writeConfig(apache, dir, name, { reqin, logConfig, socket }) {
+  const port = await freePort();
+  const d = join(dir, name);
+  mkdirSync(d);
+  chmodSync(d, 0o777); // the -X run's callgrind output is written by www-data
+  const m = (n) => `LoadModule ${n}_module ${join(apache.modules, `mod_${n}.so`)}`;
+  const conf = [
+    `ServerRoot ${d}`,
+    m(`mpm_${opt.mpm}`), m('authz_core'), m('mime'), m('dir'),
+    ...(reqin ? [`LoadModule reqin_log_module ${MODULE}`, `ReqinLogSocket ${socket}`] : []),
+    ...(isRoot ? apacheUserLines() : []),
+    'ServerName 127.0.0.1',
+    `Listen 127.0.0.1:${port}`,
+    `PidFile ${join(d, 'httpd.pid')}`,
+    `DefaultRuntimeDir ${d}`,
+    `ErrorLog ${join(d, 'error.log')}`,
+    `LogLevel warn${reqin ? ' reqin_log:info' : ''}`,
+    'TypesConfig /etc/mime.types',
+    `DocumentRoot ${join(dir, 'docs')}`,
+    `<Directory ${join(dir, 'docs')}>`, '  Require all granted', '</Directory>',
+    'KeepAliveTimeout 30',
+    'MaxKeepAliveRequests 0',
+    ...(logConfig ? [
+      'LogFormat "%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\"" combined',
+      `CustomLog ${join(d, 'access.log')} combined`,
+    ] : []),
+  ].join('\n') + '\n';
+  const confPath = join(d, 'httpd.conf');
+  writeFileSync(confPath, conf);
+  return { port, d, confPath };
+}
+
+/** `count` sequential requests on one keep-alive connection. */
+async function sequential(port, count) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  for (let i = 0; i < count; i++) {
+    await new Promise((resolve, reject) => {
+      httpGet({ host: '127.0.0.1', port, path: '/index.html', agent, headers: { 'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', Accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', 'Accept-Language': 'en-US,en;q=0.5', 'Accept-Encoding': 'gzip, deflate, br', Cookie: 'session=abc123; theme=dark' } }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      }).on('error', reject);
+    });
+  }
+  agent.destroy();
+}
+
+/** User-space instructions of apache2 -X (callgrind) serving `count` requests. */
+async function instructions(apache, dir, name, opts, count) {
+  const { port, d, confPath } = await writeConfig(apache, dir, `${name}-${count}`, opts);
+  const out = join(d, 'callgrind.out');
+  const proc = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, apache.bin, '-X', '-f', confPath], { stdio: 'ignore', detached: true });
+  process.once('exit', () => { try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* gone */ } });
+  await waitFor(`Apache under callgrind (${name})`, () => {
+    if (proc.exitCode !== null) throw new Error(`valgrind apache2 -X (${name}) exited: see ${d}`);
+    return canConnect(port);
+  }, 60000);
+  // callgrind created its output as root and writes it at exit as www-data
+  if (isRoot && existsSync(out)) chmodSync(out, 0o666);
+  await sequential(port, count);
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  await exited;
+  const m = /^totals:\s+(\d+)/m.exec(readFileSync(out, 'utf8'));
+  if (!m) throw new Error(`no callgrind totals in ${out}`);
+  return Number(m[1]);
+}
+
+async function instructionsMain(apache, dir) {
+  need('valgrind', 'install valgrind');
+  const socket = join(dir, 'http.socket');
+  const receiver = await startReceiver(socket, 'seqpacket');
+  const configs = [
+    ['none (no request log)', 'none', {}],
+    ['mod_log_config, combined to a file', 'log_config', { logConfig: true }],
+    ['mod_reqin_log + live receiver', 'reqin', { reqin: true, socket }],
+    ['mod_reqin_log, no receiver', 'reqin_nosock', { reqin: true, socket: join(dir, 'absent.socket') }],
+  ];
+  const rows = [];
+  try {
+    for (const [label, name, o] of configs) {
+      const a = await instructions(apache, dir, name, o, 300);
+      const b = await instructions(apache, dir, name, o, 1300);
+      rows.push([label, (b - a) / 1000]);
+      log(`${name}: ${fmt((b - a) / 1000)} instructions/request`);
+    }
+  } finally {
+    await receiver.stop();
+  }
+  const base = rows[0][1];
+  const lines = [
+    'mod_reqin_log cost, user-space instructions per request (callgrind, apache2 -X, sequential keep-alive GETs of a static file with browser-like headers):',
+    '',
+    '| configuration | instructions/request | vs none |',
+    '|---|---:|---:|',
+    ...rows.map(([label, n]) => `| ${label} | ${fmt(n)} | +${fmt(n - base)} (${((n / base - 1) * 100).toFixed(1)}%) |`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** After a stop: mod_reqin_log's own counters, summed over the children (RQL00020 lines). */
+function moduleCounters(a) {
+  const text = readFileSync(join(a.dir, 'error.log'), 'utf8');
+  let sent = 0;
+  let dropped = 0;
+  let messages = 0;
+  for (const m of text.matchAll(/RQL00020: .* sent (\d+), dropped (\d+) .*messages (\d+)/g)) {
+    sent += Number(m[1]);
+    dropped += Number(m[2]);
+    messages += Number(m[3]);
+  }
+  return { sent, dropped, messages };
+}
+
+async function stopApache(a) {
+  if (a.proc.exitCode !== null) return;
+  const exited = new Promise((r) => a.proc.once('exit', r));
+  a.proc.kill('SIGTERM');
+  await Promise.race([exited, sleep(10000)]);
+}
+
+/**
+ * test_receiver -q: counts; SIGUSR1 makes it print "received N". Over
+ * SOCK_DGRAM it never naps: with net.unix.max_dgram_qlen datagrams queued at
+ * most, a receiver that pauses loses records, so DGRAM gets its best case.
+ */
+async function startReceiver(socket, type) {
+  const proc = spawn(RECEIVER, ['-q', '-t', type, ...(type === 'dgram' ? ['-n', '0'] : []), socket], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (s) => { err += s; });
+  await waitFor('the receiver', () => err.includes('ready'));
+  return {
+    proc,
+    async count() {
+      const before = err.length;
+      proc.kill('SIGUSR1');
+      await waitFor('the receiver count', () => /received \d+\n/.test(err.slice(before)));
+      return Number(/received (\d+)\n/.exec(err.slice(before))[1]);
+    },
+    async stop() {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function parseDuration(s) {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(s);
+  if (!m) return NaN;
+  return Number(m[1]) * { us: 0.001, ms: 1, s: 1000, m: 60000 }[m[2]];
+}
+
+/** wrk: requests/s, p99 latency (ms), requests completed, errors. */
+function wrk(port, seconds, extra = []) {
+  const r = spawnSync('wrk', [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', ...extra, `http://127.0.0.1:${port}/index.html`], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}`);
+  const out = r.stdout;
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const p99 = parseDuration(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? '');
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
+  const errors = /Socket errors: (.*)/.exec(out)?.[1] ?? '';
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  return { rps, p99, requests, errors, non2xx };
+}
+
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/** CPU seconds used so far by the processes of process group `pgid` (their threads included), plus the children its leader reaped, plus `extraPids`. */
+function groupCpu(pgid, extraPids = []) {
+  let ticks = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let st;
+    try {
+      st = readFileSync(`/proc/${d}/stat`, 'utf8');
+    } catch {
+      continue; // gone
+    }
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
+    const pid = Number(d);
+    if (Number(f[2]) !== pgid && !extraPids.includes(pid)) continue; // field 5: pgrp
+    ticks += Number(f[11]) + Number(f[12]); // fields 14, 15: utime, stime
+    if (pid === pgid) ticks += Number(f[13]) + Number(f[14]); // fields 16, 17: reaped children
+  }
+  return ticks / CLK_TCK;
+}
+
+/** A Lua script for wrk that waits delayMs before each request on a connection. */
+function delayScript(dir, delayMs) {
+  const file = join(dir, 'paced.lua');
+  writeFileSync(file, `function delay() return ${Math.max(0, delayMs).toFixed(3)} end\n`);
+  return file;
+}
+
+/**
+ * wrk cannot aim at a rate (wrk2 can), but a per-connection delay can: each
+ * connection does one request per (delay + latency), so the delay that gives
+ * `total` requests/s is connections/total - latency. Found by short probes;
+ * returns the script and the delay, or null when even no delay is too slow.
+ */
+function pacedScript(dir, port, total) {
+  let delay = (connections / total) * 1000;
+  for (let i = 0; i < 4; i++) {
+    const w = wrk(port, 2, ['-s', delayScript(dir, delay)]);
+    const latencyMs = (connections / w.rps) * 1000 - delay;
+    const next = (connections / total) * 1000 - latencyMs;
+    if (Math.abs(w.rps - total) / total < 0.03) break;
+    if (next <= 0) return { file: delayScript(dir, 0), delay: 0 };
+    delay = next;
+  }
+  return { file: delayScript(dir, delay), delay };
+}
+
+async function deliveryRun(target, receiver, seconds, extra) {
+  const before = await receiver.count();
+  const w = wrk(target.port, seconds, extra);
+  let received = 0;
+  // records still in flight when wrk returns: wait until the count settles
+  for (let i = 0, last = -1; i < 40; i++) {
+    received = (await receiver.count()) - before;
+    if (received === last && received >= w.requests) break;
+    last = received;
+    await sleep(100);
+  }
+  return { ...w, received, delivery: received / w.requests };
+}
+
+async function main() {
+  need('wrk', 'install wrk (scripts/setup.sh does)');
+  const apache = findApache();
+  if (!existsSync(MODULE) || !existsSync(RECEIVER)
+      || statSync(MODULE).mtimeMs < statSync(join(root, 'native', 'httpd', 'mod_reqin_log.c')).mtimeMs) {
+    log('building mod_reqin_log (make build-httpd)...');
+    const b = spawnSync('make', ['-s', 'build-httpd'], { cwd: root, stdio: 'inherit' });
+    if (b.status !== 0) process.exit(2);
+  }
+
+  const dir = mkdtempSync(join(tmpdir(), 'ja4-bench-httpd-'));
+  chmodSync(dir, 0o755);
+  mkdirSync(join(dir, 'docs'));
+  chmodSync(join(dir, 'docs'), 0o755);
+  writeFileSync(join(dir, 'docs', 'index.html'), `${'<p>small static file</p>\n'.repeat(4)}`);
+  if (opt.instructions) {
+    try {
+      await instructionsMain(apache, dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return;
+  }
+  const socket = join(dir, 'http.socket');
+  const receiver = await startReceiver(socket, 'seqpacket');
+  const servers = [];
+  try {
+    servers.push(await startApache(apache, dir, 'none', {}));
+    servers.push(await startApache(apache, dir, 'log_config', { logConfig: true }));
+    servers.push(await startApache(apache, dir, 'reqin', { reqin: true, socket }));
+    const [none, logcfg, reqin] = servers;
+    const order = [none, logcfg, reqin];
+    if (opt.detail) {
+      const nosock = await startApache(apache, dir, 'reqin_nosock', { reqin: true, socket: join(dir, 'absent.socket') });
+      servers.push(nosock);
+      order.push(nosock);
+    }
+
+    log(`${cpus().length} CPU(s); wrk -t${threads} -c${connections} -d${duration}s, ${runs} interleaved run(s), ${opt.mpm} MPM`);
+    log('warming up...');
+    for (const s of servers) wrk(s.port, 2);
+
+    const results = { none: [], log_config: [], reqin: [], reqin_nosock: [] };
+    let sent = 0;
+    let got = 0;
+    for (let run = 1; run <= runs; run++) {
+      for (const s of order) {
+        const extra = s === reqin ? [receiver.proc.pid] : [];
+        const cpu0 = groupCpu(s.proc.pid, extra);
+        if (s === reqin) {
+          const d = await deliveryRun(reqin, receiver, duration, []);
+          d.cpuUs = ((groupCpu(s.proc.pid, extra) - cpu0) * 1e6) / d.requests;
+          results.reqin.push(d);
+          sent += d.requests;
+          got += d.received;
+          log(`run ${run} ${s.name.padEnd(12)} ${fmt(d.rps).padStart(8)} req/s  p99 ${d.p99.toFixed(2).padStart(6)} ms  cpu ${d.cpuUs.toFixed(1)} us/req  delivered ${fmt(d.received)}/${fmt(d.requests)} ${d.errors ? `errors: ${d.errors}` : ''}`);
+        } else {
+          const w = wrk(s.port, duration);
+          w.cpuUs = ((groupCpu(s.proc.pid, extra) - cpu0) * 1e6) / w.requests;
+          results[s.name].push(w);
+          log(`run ${run} ${s.name.padEnd(12)} ${fmt(w.rps).padStart(8)} req/s  p99 ${w.p99.toFixed(2).padStart(6)} ms  cpu ${w.cpuUs.toFixed(1)} us/req ${w.errors ? `errors: ${w.errors}` : ''}`);
+        }
+      }
+    }
+
+    log(`paced delivery check at about ${fmt(rate)} req/s (calibrating the pace)...`);
+    const pace = pacedScript(dir, reqin.port, rate);
+    const paced = await deliveryRun(reqin, receiver, duration, ['-s', pace.file]);
+    log(`paced (${pace.delay.toFixed(2)} ms between requests per connection): ${fmt(paced.rps)} req/s, delivered ${fmt(paced.received)}/${fmt(paced.requests)}`);
+
+    let dgram = null;
+    if (opt.dgram) {
+      const dsock = join(dir, 'http-dgram.socket');
+      const drecv = await startReceiver(dsock, 'dgram');
+      const dd = await startApache(apache, dir, 'reqin_dgram', { reqin: true, socket: `${dsock} dgram` });
+      servers.push(dd);
+      wrk(dd.port, 2);
+      const full = await deliveryRun(dd, drecv, duration, []);
+      const pacedD = await deliveryRun(dd, drecv, duration, ['-s', pacedScript(dir, dd.port, rate).file]);
+      dgram = { full, paced: pacedD };
+      await drecv.stop();
+    }
+
+    await stopApache(reqin);
+    await sleep(200);
+    const counters = moduleCounters(reqin);
+    const receivedTotal = await receiver.count();
+
+    const med = (xs, k) => median(xs.map((x) => x[k]));
+    const rNone = med(results.none, 'rps');
+    const rLog = med(results.log_config, 'rps');
+    const rReqin = med(results.reqin, 'rps');
+    const cNone = med(results.none, 'cpuUs');
+    const cLog = med(results.log_config, 'cpuUs');
+    const cReqin = med(results.reqin, 'cpuUs');
+    const row = (label, xs) => `| ${label} | ${fmt(med(xs, 'rps'))} | ${((med(xs, 'rps') / rNone) * 100).toFixed(1)}% | ${med(xs, 'p99').toFixed(2)} ms | ${med(xs, 'cpuUs').toFixed(1)} us | ${((med(xs, 'cpuUs') / cNone) * 100).toFixed(1)}% |`;
+    const delivery = got / sent;
+    const lines = [
+      `mod_reqin_log benchmark: wrk -t${threads} -c${connections}, ${duration} s x ${runs} interleaved runs, ${opt.mpm} MPM, ${cpus().length} CPU(s) shared by Apache, wrk and the receiver`,
+      '',
+      '| configuration | requests/s (median) | vs none | p99 latency (median) | CPU per request (median) | vs none |',
+      '|---|---:|---:|---:|---:|---:|',
+      row('none (no request log)', results.none),
+      row('mod_log_config, combined to a file', results.log_config),
+      row('mod_reqin_log + live receiver (its CPU included)', results.reqin),
+      ...(opt.detail ? [row('mod_reqin_log, no receiver (records built, dropped)', results.reqin_nosock)] : []),
+      '',
+      `throughput, reqin vs none: ${((rReqin / rNone) * 100).toFixed(1)}% (target >= ${TARGET_VS_NONE * 100}%: ${rReqin / rNone >= TARGET_VS_NONE ? 'met' : 'NOT met'}); ` +
+        `reqin vs mod_log_config: ${((rReqin / rLog) * 100).toFixed(1)}% (target >= 100%: ${rReqin >= rLog ? 'met' : 'NOT met'})`,
+      `CPU per request, reqin vs none: +${(((cReqin / cNone) - 1) * 100).toFixed(1)}% (within 3%: ${cReqin / cNone <= 1 / TARGET_VS_NONE ? 'met' : 'NOT met'}); ` +
+        `reqin vs mod_log_config: ${cReqin <= cLog ? 'less or equal: met' : `+${(((cReqin / cLog) - 1) * 100).toFixed(1)}%: NOT met`}`,
+      `delivery at full speed (SOCK_SEQPACKET): ${fmt(got)} records received for ${fmt(sent)} requests wrk counted (${pct(Math.min(1, delivery))}; target >= ${pct(TARGET_DELIVERY)}: ${delivery >= TARGET_DELIVERY ? 'met' : 'NOT met'})`,
+      `delivery paced at ${fmt(paced.rps)} req/s (asked ${fmt(rate)}): ${fmt(paced.received)} of ${fmt(paced.requests)} (${pct(paced.delivery)}: ${paced.delivery >= TARGET_DELIVERY ? 'met' : 'NOT met'})`,
+    ];
+    const total = counters.sent + counters.dropped;
+    lines.push(`module counters over all reqin runs (incl. warm-up): ${fmt(total)} records, ${fmt(counters.sent)} sent in ${fmt(counters.messages)} messages (${(counters.sent / Math.max(1, counters.messages)).toFixed(1)} records/message), ${fmt(counters.dropped)} dropped; receiver got ${fmt(receivedTotal)} (${pct(receivedTotal / Math.max(1, total))})`);
+    if (dgram) {
+      lines.push(`SOCK_DGRAM for comparison (net.unix.max_dgram_qlen ${readSysctl('net/unix/max_dgram_qlen')}, receiver never napping): full speed ${fmt(dgram.full.rps)} req/s, ${pct(dgram.full.delivery)} delivered; paced ${fmt(dgram.paced.rps)} req/s, ${pct(dgram.paced.delivery)} delivered`);
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    for (const s of servers) await stopApache(s);
+    await receiver.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function readSysctl(path) {
+  try {
+    return readFileSync(`/proc/sys/${path}`, 'utf8').trim();
+  } catch {
+    return '?';
+  }
+}
+
+main().catch((err) => {
+  log(err.stack ?? String(err));
+  process.exit(1);
+});

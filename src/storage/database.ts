@@ -1,0 +1,154 @@
+// The one owner of database access in a process. Everything goes through
+// @clickhouse/client: by default its connection is chDB embedded in this
+// process (chdb/connection), with --clickhouse-url the same client talks to
+// a ClickHouse server over HTTP(S).
+//
+// Thread rule: chDB binds one data directory per process and must be used
+// from one thread. openStorage() therefore refuses to run outside the main
+// thread (piscina workers hand their results back to the main thread, which
+// writes them) and refuses a second embedded directory while one is open.
+import { isMainThread } from 'node:worker_threads';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { StorageError, queryError } from './errors.js';
+import type { StorageOptions } from './options.js';
+import { tableResolver, type TableResolver } from './tables.js';
+
+export type QueryParams = Record<string, unknown>;
+
+export interface Storage {
+  readonly mode: 'embedded' | 'server';
+  readonly options: StorageOptions;
+  readonly tables: TableResolver;
+  /** the @clickhouse/client instance, for what the helpers below do not cover */
+  readonly client: ClickHouseClient;
+  /** SELECT returning rows (JSONEachRow, 64-bit integers as numbers); user input goes in params */
+  query<T = Record<string, unknown>>(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<T[]>;
+  /** DDL or any statement without a result */
+  command(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<void>;
+  /** INSERT of JS objects (JSONEachRow) */
+  insertRows(table: string, rows: readonly Record<string, unknown>[], settings?: ClickHouseSettings): Promise<void>;
+  /** INSERT of an already encoded body (JSONEachRow lines, CSV, ...): no per-row work in JS */
+  insertEncoded(table: string, body: Buffer | string, format: 'JSONEachRow' | 'CSV' | 'CSVWithNames' | 'TabSeparated', settings?: ClickHouseSettings): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The embedded directory open in this process, if any (see the thread rule above). */
+let embeddedOpen: string | undefined;
+
+// clickhouse-js quotes 64-bit integers in JSON by default; our counters fit
+// in a double, and numbers are what callers compare and chart.
+const READ_SETTINGS: ClickHouseSettings = { output_format_json_quote_64bit_integers: 0 };
+
+async function createEmbeddedClient(dataDir: string): Promise<ClickHouseClient> {
+  const dir = resolve(dataDir);
+  if (embeddedOpen !== undefined) {
+    throw new StorageError(
+      'ERR_STORAGE_ALREADY_OPEN',
+      `the embedded database ${embeddedOpen} is already open in this process; chDB allows one data directory per process (close it first, or share the Storage)`,
+    );
+  }
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new StorageError('ERR_STORAGE_OPTION', `dataDir (--db-dir) "${dir}" cannot be created: ${(err as Error).message}`);
+  }
+  // Loaded only in embedded mode: the engine is a large native library.
+  const { createChdbConnection } = await import('chdb/connection');
+  let connection;
+  try {
+    connection = createChdbConnection({ path: dir });
+  } catch (err) {
+    throw new StorageError('ERR_STORAGE_OPTION', `dataDir (--db-dir) "${dir}" cannot be opened by the embedded engine: ${(err as Error).message}`, { cause: err });
+  }
+  embeddedOpen = dir;
+  // chdb/connection implements @clickhouse/client-common's Connection, which
+  // @clickhouse/client bundles under its own type name: same shape.
+  return createClient({ connection: connection as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection'] });
+}
+
+function createServerClient(options: StorageOptions): ClickHouseClient {
+  const tls = options.tls;
+  return createClient({
+    url: options.url,
+    username: options.username,
+    password: options.password,
+    request_timeout: options.requestTimeoutMs,
+    application: 'ja4-platform',
+    ...(tls?.caCert
+      ? { tls: tls.cert && tls.key ? { ca_cert: tls.caCert, cert: tls.cert, key: tls.key } : { ca_cert: tls.caCert } }
+      : {}),
+  });
+}
+
+export async function openStorage(options: StorageOptions): Promise<Storage> {
+  if (!isMainThread) {
+    throw new StorageError('ERR_STORAGE_THREAD', 'the database is owned by the main thread: workers must hand their rows to it instead of opening it');
+  }
+  const client = options.mode === 'embedded' ? await createEmbeddedClient(options.dataDir) : createServerClient(options);
+  let closed = false;
+  const live = (): void => {
+    if (closed) throw new StorageError('ERR_STORAGE_CLOSED', 'the storage handle was used after close()');
+  };
+
+  const storage: Storage = {
+    mode: options.mode,
+    options,
+    tables: tableResolver(options.cluster),
+    client,
+    async query<T>(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<T[]> {
+      live();
+      try {
+        const rs = await client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: { ...READ_SETTINGS, ...settings } });
+        return await rs.json<T>();
+      } catch (err) {
+        throw queryError('query failed', err);
+      }
+    },
+    async command(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<void> {
+      live();
+      try {
+        await client.command({ query: sql, query_params: params, clickhouse_settings: settings });
+      } catch (err) {
+        throw queryError('statement failed', err);
+      }
+    },
+    async insertRows(table: string, rows: readonly Record<string, unknown>[], settings?: ClickHouseSettings): Promise<void> {
+      live();
+      if (rows.length === 0) return;
+      try {
+        await client.insert({ table, values: rows as Record<string, unknown>[], format: 'JSONEachRow', clickhouse_settings: settings });
+      } catch (err) {
+        throw queryError(`insert into ${table} failed`, err);
+      }
+    },
+    async insertEncoded(table, body, format, settings): Promise<void> {
+      live();
+      if (body.length === 0) return;
+      // exec, not insert: client.insert would JSON-encode a stream again for
+      // the JSON formats; exec sends the body as it is.
+      try {
+        const res = await client.exec({ query: `INSERT INTO ${table} FORMAT ${format}`, values: Readable.from([body]), clickhouse_settings: settings });
+        // the (empty) response must be consumed to free an HTTP socket
+        for await (const _ of res.stream) void _;
+      } catch (err) {
+        throw queryError(`insert into ${table} failed`, err);
+      }
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await client.close();
+      if (options.mode === 'embedded') {
+        // Wait until the engine really let the directory go, so that this
+        // process may open another one (tests do).
+        const { drainPending } = await import('chdb');
+        await drainPending();
+        embeddedOpen = undefined;
+      }
+    },
+  };
+  return storage;
+}
