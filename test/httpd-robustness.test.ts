@@ -10,7 +10,7 @@ import { Agent, get } from 'node:http';
 import http2 from 'node:http2';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Apache, Receiver, ensureBuilt, exchange, findApache, req, scratch, sleep, waitUntil, type RecordJson } from './httpd/apache.js';
+import { Apache, Receiver, ensureBuilt, startApacheWithReceiver, exchange, findApache, req, scratch, sleep, waitUntil, type RecordJson } from './httpd/apache.js';
 
 const install = findApache();
 
@@ -129,17 +129,7 @@ if (!install) {
 
   for (const mpm of ['prefork', 'worker'] as const) {
     t.test(`${mpm} MPM`, async (t) => {
-      const dir = scratch(mpm);
-      const receiver = new Receiver(join(dir, 'http.socket'));
-      const apache = new Apache(install, { mpm, socketPath: receiver.socketPath, extra: 'StartServers 2' });
-      t.teardown(async () => {
-        await apache.stop();
-        await receiver.stop();
-        apache.cleanup();
-        rmSync(dir, { recursive: true, force: true });
-      });
-      await receiver.start();
-      await apache.start();
+      const { apache, receiver } = await startApacheWithReceiver(t, install, mpm, { mpm, extra: 'StartServers 2' });
       const host = `127.0.0.1:${apache.port}`;
       const rs = [
         req('GET', `/index.html?${mpm}=1`, [['Host', host], ['User-Agent', mpm]]),
@@ -196,17 +186,7 @@ if (!install) {
   }
 
   t.test('datagram transport (ReqinLogSocket PATH dgram)', async (t) => {
-    const dir = scratch('dgram');
-    const receiver = new Receiver(join(dir, 'http.socket'), 'dgram');
-    const apache = new Apache(install, { mpm: 'event', socketPath: `${receiver.socketPath} dgram` });
-    t.teardown(async () => {
-      await apache.stop();
-      await receiver.stop();
-      apache.cleanup();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    await receiver.start();
-    await apache.start();
+    const { apache, receiver } = await startApacheWithReceiver(t, install, 'dgram', { mpm: 'event' }, 'dgram');
     const { responses } = await exchange(apache.port, [req('GET', '/index.html?dgram=1', [['Host', `127.0.0.1:${apache.port}`]])]);
     t.equal(responses[0]!.status, 200);
     const rec = await receiver.recordFor('/index.html?dgram=1');

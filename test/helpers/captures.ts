@@ -1,26 +1,13 @@
 // Temp-dir captures for the engine tests: a scratch folder per test, the
 // standard endpoints and hellos, and a reader that returns the records
 // together with the engine counters.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PcapReader } from '../../src/capture/pcap-reader.js';
 import type { EngineOptions } from '../../src/capture/engine-options.js';
 import type { FlowRecord } from '../../src/capture/flow-record.js';
 import type { NativeCounters } from '../../src/native/addon.js';
 import { EXT_EC_POINT_FORMATS, EXT_KEY_SHARE, EXT_SUPPORTED_GROUPS, type ClientHelloSpec, type ServerHelloSpec } from './tls-messages.js';
 
-/** The subset of tap's Test these helpers use. */
-interface Teardown {
-  teardown(fn: () => void): void;
-}
-
-/** A fresh folder under the OS temp dir, removed when the test ends. */
-export function scratchDir(t: Teardown): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ja4-test-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+export { scratchDir } from './scratch-dir.js';
 
 export const CLIENT = { ip: '192.0.2.10', port: 50123 };
 export const SERVER = { ip: '198.51.100.20', port: 443 };

@@ -2,19 +2,14 @@
 // directory, small reference files with known contents, and a hand-built
 // set of correlated requests whose expected aggregates the tests compute
 // themselves.
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { scratchDir, type Teardown } from './scratch-dir.js';
 import { migrate, openStorage, validateStorageOptions, type Storage } from '../../src/storage/index.js';
 
-interface Teardown {
-  teardown(fn: () => unknown): void;
-}
-
+/** A scratch folder for storage tests (removed at teardown). */
 export function storageScratchDir(t: Teardown): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ja4-storage-test-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
+  return scratchDir(t, 'ja4-storage-test-');
 }
 
 /** Opens the embedded engine on a fresh directory (closed at teardown), migrated unless told otherwise. */

@@ -152,6 +152,32 @@ export interface ApacheOptions {
   logLevel?: string;
 }
 
+/**
+ * A receiver on a socket in a fresh folder and an Apache logging to it, both
+ * started; stopped and removed when the test ends.
+ */
+export async function startApacheWithReceiver(
+  t: { teardown(fn: () => unknown): void },
+  install: ApacheInstall,
+  name: string,
+  opts: Omit<ApacheOptions, 'socketPath'>,
+  transport: 'seqpacket' | 'dgram' = 'seqpacket',
+): Promise<{ apache: Apache; receiver: Receiver }> {
+  const dir = scratch(name);
+  const receiver = new Receiver(join(dir, 'http.socket'), transport);
+  const socketPath = transport === 'dgram' ? `${receiver.socketPath} dgram` : receiver.socketPath;
+  const apache = new Apache(install, { ...opts, socketPath });
+  t.teardown(async () => {
+    await apache.stop();
+    await receiver.stop();
+    apache.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await receiver.start();
+  await apache.start();
+  return { apache, receiver };
+}
+
 export class Apache {
   readonly dir: string;
   readonly docs: string;
