@@ -1,4 +1,5 @@
 // `ja4 pcap FILE...`: fingerprint capture files.
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CaptureError, PcapReader } from '../capture/pcap-reader.js';
 import { OptionError } from '../capture/engine-options.js';
@@ -220,7 +221,7 @@ export async function runPcapCommand(argv: string[], io: CliIO): Promise<number>
     if (opts.format === 'json') {
       for (const r of records) collected.push(withFile(presentRecord(r, opts.raw, opts.original), file, files.length));
     } else if (opts.format === 'table') {
-      tables.push(...tableRows(files.length > 1 ? file : undefined, records, opts.original).map((r) => r.join('\u0000')));
+      tables.push(...tableRows(files.length > 1 ? basename(file) : undefined, records, opts.original).map((r) => r.join('\u0000')));
     }
   }
   if (opts.format === 'json') io.out(JSON.stringify(collected, null, 1) + '\n');
