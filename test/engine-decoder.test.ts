@@ -340,29 +340,82 @@ t.test('VXLAN past the tunnel depth limit is counted as too deep, not decoded as
   t.same(records, [], 'nothing reported');
 });
 
-t.test('a ClientHello segment split into IPv4 fragments: the non-first fragments are counted as ip_fragments', async (t) => {
+t.test('a ClientHello segment split into IPv4 fragments is reassembled, in any order', async (t) => {
   const dir = scratchDir(t);
-  const file = join(dir, 'fragments.pcap');
-  const w = new PcapWriter(file);
-  const c = new TcpConversation(w, CLIENT, SERVER, T0);
-  c.handshake();
-  // The whole TCP segment (header + ClientHello record), cut at 8-byte
-  // multiples into three fragments: offset 0 with MF, 200 with MF, 400.
-  const l4 = ipOf(tcpFrame({ src: CLIENT, dst: SERVER, seq: c.nextSeq(true), ack: c.nextSeq(false), flags: TCP_ACK | TCP_PSH, payload: CH_RECORD })).subarray(20);
-  const cuts = [0, 200, 400, l4.length];
-  for (let i = 0; i + 1 < cuts.length; i++) {
-    const more = i + 2 < cuts.length ? 0x2000 : 0;
-    w.write(ethernet(ipv4(CLIENT.ip, SERVER.ip, 6, l4.subarray(cuts[i], cuts[i + 1]), 64, more | (cuts[i]! / 8))), (c.tsUs += 100));
+  for (const order of [[0, 1, 2], [2, 0, 1]]) {
+    const file = join(dir, `fragments-${order.join('')}.pcap`);
+    const w = new PcapWriter(file);
+    const c = new TcpConversation(w, CLIENT, SERVER, T0);
+    c.handshake();
+    // The whole TCP segment (header + ClientHello record), cut at 8-byte
+    // multiples into three fragments (the first two with MF set).
+    const l4 = ipOf(tcpFrame({ src: CLIENT, dst: SERVER, seq: c.nextSeq(true), ack: c.nextSeq(false), flags: TCP_ACK | TCP_PSH, payload: CH_RECORD })).subarray(20);
+    const third = Math.floor(l4.length / 24) * 8;
+    const cuts = [0, third, 2 * third, l4.length];
+    const frames = [];
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const more = i + 2 < cuts.length ? 0x2000 : 0;
+      frames.push(ethernet(ipv4(CLIENT.ip, SERVER.ip, 6, l4.subarray(cuts[i], cuts[i + 1]), 64, more | (cuts[i]! / 8))));
+    }
+    for (const i of order) w.write(frames[i]!, (c.tsUs += 100));
+    c.advance(true, CH_RECORD.length);
+    c.send(false, SH_RECORD);
+    w.close();
+    const { records, stats } = await readWithStats(file);
+    const label = `order ${order.join(',')}`;
+    t.equal(stats.ip_fragments, 3, `${label}: three fragments`);
+    t.equal(stats.ip_reassembled, 1, `${label}: one datagram rebuilt`);
+    t.equal(stats.tcp_packets, 3 + 1 + 1, `${label}: handshake, the reassembled segment, the ServerHello`);
+    t.equal(records.length, 1);
+    t.equal(records[0]!.ja4s, JA4S);
+    t.equal(records[0]!.ja4, JA4, `${label}: JA4 from the reassembled datagram`);
   }
+});
+
+t.test('an IPv6 ClientHello segment split with Fragment headers is reassembled', async (t) => {
+  const dir = scratchDir(t);
+  const file = join(dir, 'fragments6.pcap');
+  const w = new PcapWriter(file);
+  const c = new TcpConversation(w, CLIENT6, SERVER6, T0);
+  c.handshake();
+  const ip6 = ipOf(tcpFrame({ src: CLIENT6, dst: SERVER6, seq: c.nextSeq(true), ack: c.nextSeq(false), flags: TCP_ACK | TCP_PSH, payload: CH_RECORD }));
+  const fixed = ip6.subarray(0, 40);
+  const l4 = ip6.subarray(40);
+  const half = Math.floor(l4.length / 16) * 8;
+  // RFC 8200 4.5: Next Header, reserved, offset (13 bits) | M, identification.
+  const fragment = (off: number, more: boolean, data: Buffer) => {
+    const h = Buffer.from(fixed);
+    h[6] = 44;
+    h.writeUInt16BE(8 + data.length, 4);
+    const fh = Buffer.alloc(8);
+    fh[0] = 6;
+    fh.writeUInt16BE(((off / 8) << 3) | (more ? 1 : 0), 2);
+    fh.writeUInt32BE(0xabcdef01, 4);
+    return ethernet(Buffer.concat([h, fh, data]));
+  };
+  w.write(fragment(half, false, l4.subarray(half)), (c.tsUs += 100));
+  w.write(fragment(0, true, l4.subarray(0, half)), (c.tsUs += 100));
   c.advance(true, CH_RECORD.length);
   c.send(false, SH_RECORD);
   w.close();
   const { records, stats } = await readWithStats(file);
-  t.equal(stats.ip_fragments, 2, 'two non-first fragments');
-  t.equal(stats.tcp_packets, 3 + 1 + 1, 'handshake, the first fragment, the ServerHello');
-  t.equal(records.length, 1);
-  t.equal(records[0]!.ja4s, JA4S);
-  t.equal(records[0]!.ja4, JA4, 'JA4 from the reassembled datagram', {
-    todo: 'engine gap: IPv4/IPv6 fragments are not reassembled; the first fragment is taken as a short TCP segment and the rest is dropped, so the ClientHello never completes',
-  });
+  t.equal(stats.ip_fragments, 2);
+  t.equal(stats.ip_reassembled, 1);
+  t.equal(records[0]!.src, CLIENT6.ip);
+  t.equal(records[0]!.ja4, JA4, 'JA4 from the reassembled IPv6 datagram');
+});
+
+t.test('fragments of a datagram that never completes are dropped and counted', async (t) => {
+  const dir = scratchDir(t);
+  const file = join(dir, 'fragments-lost.pcap');
+  const w = new PcapWriter(file);
+  const payload = Buffer.alloc(400, 7);
+  // Only the first of two fragments, then traffic 31 s later expires it.
+  w.write(ethernet(ipv4(CLIENT.ip, SERVER.ip, 17, payload, 64, 0x2000)), T0);
+  w.write(ethernet(ipv4(CLIENT.ip, SERVER.ip, 17, Buffer.concat([Buffer.from([0, 53, 0, 53, 0, 9, 0, 0]), Buffer.from('x')]), 64, 0)), T0 + 31_000_000);
+  w.close();
+  const { stats } = await readWithStats(file);
+  t.equal(stats.ip_fragments, 1);
+  t.equal(stats.ip_reassembled, 0);
+  t.equal(stats.ip_fragments_dropped, 1, 'expired after 30 s of capture time');
 });

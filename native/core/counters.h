@@ -17,7 +17,9 @@
   X(truncated_ip)         /* IP header longer than the captured bytes */    \
   X(bad_ip_header)        /* wrong version, IHL < 5, ... */                 \
   X(truncated_ipv6_ext)   /* IPv6 extension chain cut short */              \
-  X(ip_fragments)         /* non-first fragments, skipped */                \
+  X(ip_fragments)         /* IPv4/IPv6 fragments seen */                    \
+  X(ip_reassembled)       /* datagrams rebuilt from fragments */            \
+  X(ip_fragments_dropped) /* fragments of datagrams never completed (timeout, cap, overlap) */ \
   X(truncated_tcp)                                                          \
   X(bad_tcp_header)                                                         \
   X(truncated_udp)                                                          \

@@ -79,8 +79,16 @@ FlowAnalysis& Engine::analysis(Flow& f) {
 void Engine::process(int linktype, const uint8_t* data, size_t caplen, int64_t ts) {
   ++counters_.packets;
   counters_.bytes += caplen;
+  if (defrag_.pending()) defrag_.expire(ts, counters_);
   DecodedPacket p;
-  if (!decode_packet(linktype, data, caplen, p, counters_)) return;
+  if (!decode_packet(linktype, data, caplen, p, counters_)) {
+    if (!p.fragment.present || !defrag_.add(p, ts, reassembled_, counters_)) return;
+    // The reassembled datagram is decoded like a packet of its own (its
+    // bytes live in reassembled_ until the next fragment completes).
+    if (!decode_packet(kLinkRaw, reinterpret_cast<const uint8_t*>(reassembled_.data()),
+                       reassembled_.size(), p, counters_))
+      return;
+  }
   bool from_a;
   Flow* f = lookup(p, from_a, ts);
   int side = from_a ? 0 : 1;

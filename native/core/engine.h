@@ -13,6 +13,7 @@
 #include "counters.h"
 #include "flow_record.h"
 #include "flow_table.h"
+#include "ip_defrag.h"
 #include "tcp_fingerprints.h"
 
 namespace ja4 {
@@ -90,6 +91,8 @@ class Engine {
   Counters counters_;
   FlowTable<Flow> table_;
   std::vector<FlowRecord> ready_;
+  IpDefragmenter defrag_;
+  std::string reassembled_;  // the last datagram rebuilt from fragments
   uint64_t next_stream_[2] = {0, 0};  // tcp, udp: numbered like tshark's tcp.stream/udp.stream
 };
 

@@ -115,8 +115,10 @@ class Decoder {
     if (total < ihl || total > avail) total = avail;
     note_ip(4, h + 12, h + 16, h[8]);
     uint16_t frag = static_cast<uint16_t>((h[6] << 8) | h[7]);
-    if (frag & 0x1fff) return fail(c_.ip_fragments);  // non-first fragment
     ByteReader payload(h + ihl, total - ihl);
+    // RFC 791: MF flag 0x2000, fragment offset in 8-byte units.
+    if (frag & 0x3fff)
+      return fragment(uint32_t((h[4] << 8) | h[5]), uint32_t(frag & 0x1fff) * 8, frag & 0x2000, h[9], payload);
     return transport(h[9], payload);
   }
 
@@ -145,14 +147,18 @@ class Decoder {
           next = nh;
           continue;
         }
-        case 44: {  // Fragment: fixed 8 bytes
+        case 44: {  // Fragment (RFC 8200 4.5): fixed 8 bytes
           if (p.remaining() < 8) return fail(c_.truncated_ipv6_ext);
-          uint8_t nh = p.data()[0];
-          uint16_t off = static_cast<uint16_t>((p.data()[2] << 8) | p.data()[3]) >> 3;
+          const uint8_t* fh = p.data();
+          uint16_t off_m = static_cast<uint16_t>((fh[2] << 8) | fh[3]);
+          uint32_t id = (uint32_t(fh[4]) << 24) | (uint32_t(fh[5]) << 16) | (uint32_t(fh[6]) << 8) | fh[7];
           p.skip(8);
-          if (off != 0) return fail(c_.ip_fragments);
-          next = nh;
-          continue;
+          // An atomic fragment (offset 0, M clear) is a whole datagram.
+          if ((off_m & 0xfff9) == 0) {
+            next = fh[0];
+            continue;
+          }
+          return fragment(id, uint32_t(off_m >> 3) * 8, off_m & 1, fh[0], p);
         }
         case 51: {  // AH: length in 4-octet units, minus 2
           if (p.remaining() < 8) return fail(c_.truncated_ipv6_ext);
@@ -177,6 +183,19 @@ class Decoder {
     set_address(out_.src, version, src);
     set_address(out_.dst, version, dst);
     if (depth_ == 0) out_.ttl = ttl;
+  }
+
+  bool fragment(uint32_t id, uint32_t offset, bool more, uint8_t proto, ByteReader data) {
+    ++c_.ip_fragments;
+    auto& fr = out_.fragment;
+    fr.present = true;
+    fr.id = id;
+    fr.offset = offset;
+    fr.more = more;
+    fr.protocol = proto;
+    fr.data = data.data();
+    fr.len = static_cast<uint32_t>(data.remaining());
+    return false;
   }
 
   bool enter_tunnel() {

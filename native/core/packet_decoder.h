@@ -49,6 +49,17 @@ struct DecodedPacket {
   // Transport payload (TCP segment data or UDP datagram)
   const uint8_t* payload = nullptr;
   uint32_t payload_len = 0;
+  // Set (and decode_packet returns false) when the IP packet is a fragment:
+  // the engine reassembles it (ip_defrag) and decodes the whole datagram.
+  struct Fragment {
+    bool present = false;
+    uint32_t id = 0;            // IPv4 identification / IPv6 fragment id
+    uint32_t offset = 0;        // in bytes
+    bool more = false;          // more fragments follow
+    uint8_t protocol = 0;       // next protocol of the reassembled payload
+    const uint8_t* data = nullptr;  // this fragment's payload
+    uint32_t len = 0;
+  } fragment;
 };
 
 enum TcpFlag : uint8_t {
