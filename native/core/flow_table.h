@@ -1,11 +1,12 @@
 // A bounded table of flows: open addressing with linear probing over flow
 // indices, plus an intrusive least-recently-seen list for idle and capacity
-// eviction. Flow objects live in a deque so their addresses stay stable;
-// freed slots are reused.
+// eviction. Flow objects live in fixed chunks of 1024 (see Store) so their
+// addresses stay stable and an index is a shift and a mask; freed slots are
+// reused.
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <vector>
 
 #include "flow_key.h"
@@ -147,7 +148,22 @@ class FlowTable {
   size_t max_flows_;
   std::vector<Slot> slots_;
   size_t mask_ = 0;
-  std::deque<Flow> flows_;
+  // Stable-address storage: chunk = index >> 10, slot = index & 1023.
+  class Store {
+   public:
+    Flow& operator[](size_t i) { return chunks_[i >> kShift][i & (kChunk - 1)]; }
+    size_t size() const { return size_; }
+    void emplace_back() {
+      if (size_ % kChunk == 0) chunks_.emplace_back(new Flow[kChunk]);
+      ++size_;
+    }
+
+   private:
+    static constexpr size_t kShift = 10, kChunk = size_t(1) << kShift;
+    std::vector<std::unique_ptr<Flow[]>> chunks_;
+    size_t size_ = 0;
+  };
+  Store flows_;
   std::vector<uint32_t> free_;
   size_t size_ = 0;
   uint32_t head_ = kNone, tail_ = kNone;
