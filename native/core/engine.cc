@@ -459,8 +459,8 @@ void Engine::consume_http(Flow& f, int side) {
       hr.target = req.target;
       hr.version = req.version;
       for (const HttpHeader& h : req.headers) {
-        if (hr.host.empty() && strcasecmp(h.name.c_str(), "host") == 0) hr.host = h.value;
-        if (hr.user_agent.empty() && strcasecmp(h.name.c_str(), "user-agent") == 0) hr.user_agent = h.value;
+        if (hr.host.empty() && header_name_is(h.name, "host")) hr.host = h.value;
+        if (hr.user_agent.empty() && header_name_is(h.name, "user-agent")) hr.user_agent = h.value;
       }
       an.rec.http.push_back(std::move(hr));
     }

@@ -14,18 +14,18 @@ std::string trim(const char* b, const char* e) {
   return std::string(b, e);
 }
 
-bool iequals(const std::string& a, const char* b) {
-  size_t n = std::strlen(b);
-  if (a.size() != n) return false;
+}  // namespace
+
+bool header_name_is(const std::string& name, const char* lower) {
+  size_t n = std::strlen(lower);
+  if (name.size() != n) return false;
   for (size_t i = 0; i < n; ++i) {
-    char x = a[i];
+    char x = name[i];
     if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (x != b[i]) return false;
+    if (x != lower[i]) return false;
   }
   return true;
 }
-
-}  // namespace
 
 bool looks_like_http_request(const uint8_t* data, size_t len) {
   size_t i = 0;
@@ -72,9 +72,9 @@ HttpParse parse_http_request(const uint8_t* data, size_t len, size_t max_head, H
     const char* colon = static_cast<const char*>(std::memchr(q, ':', le - q));
     if (colon) {
       HttpHeader h{std::string(q, colon), trim(colon + 1, le)};
-      if (iequals(h.name, "content-length")) {
+      if (header_name_is(h.name, "content-length")) {
         content_length = std::strtoull(h.value.c_str(), nullptr, 10);
-      } else if (iequals(h.name, "transfer-encoding") &&
+      } else if (header_name_is(h.name, "transfer-encoding") &&
                  h.value.find("chunked") != std::string::npos) {
         chunked = true;
       }

@@ -26,6 +26,10 @@ struct HttpRequest {
 
 enum class HttpParse { NeedMore, Ok, NotHttp, Bad };
 
+// Header field names are case-insensitive (RFC 9110 5.1); `lower` must be
+// given in lowercase.
+bool header_name_is(const std::string& name, const char* lower);
+
 // True when the bytes start like an HTTP/1.x request line (a token of
 // uppercase letters then a space), checked on at most the first 8 bytes.
 bool looks_like_http_request(const uint8_t* data, size_t len);

@@ -8,16 +8,6 @@ namespace ja4 {
 
 namespace {
 
-bool iequals(const std::string& a, const char* b) {
-  size_t i = 0;
-  for (; i < a.size() && b[i]; ++i) {
-    char x = a[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (x != b[i]) return false;
-  }
-  return i == a.size() && b[i] == 0;
-}
-
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // "HTTP version: 10, 11, 20, 30."
@@ -62,13 +52,13 @@ Ja4H ja4h_fingerprint(const HttpRequest& req) {
   std::vector<std::string> names;
   for (const HttpHeader& h : req.headers) {
     // "Cookie and Referer headers are not counted and not in the header list."
-    if (iequals(h.name, "cookie")) {
+    if (header_name_is(h.name, "cookie")) {
       if (!has_cookie) cookie_value = &h.value;
       has_cookie = true;
-    } else if (iequals(h.name, "referer")) {
+    } else if (header_name_is(h.name, "referer")) {
       has_referer = true;
     } else {
-      if (!language && iequals(h.name, "accept-language")) language = &h.value;
+      if (!language && header_name_is(h.name, "accept-language")) language = &h.value;
       names.push_back(h.name);
     }
   }
