@@ -6,6 +6,8 @@
 -- {{ENGINE_GLOBAL ...}}: on a cluster every node keeps a full copy (one
 -- replication path for the whole cluster, not one per shard), so that every
 -- shard's materialized views enrich with the same data.
+-- A loaded snapshot expires after the `reference` retention (10 years by
+-- default) unless a later load replaces it.
 
 -- iplocate.io "ip-to-asn" CSV: network,asn,country_code,name,org,domain
 CREATE TABLE IF NOT EXISTS ja4_processing.ref_ip_asn {{ON_CLUSTER}}
@@ -15,22 +17,26 @@ CREATE TABLE IF NOT EXISTS ja4_processing.ref_ip_asn {{ON_CLUSTER}}
     country_code  LowCardinality(String),
     name          String,
     org           String,
-    domain        String
+    domain        String,
+    loaded_at     DateTime DEFAULT now()   -- when `ja4 data load` wrote the row
 )
 ENGINE = {{ENGINE_GLOBAL MergeTree}}
 -- Serves: the full scan of the dictionary load; nothing else reads it.
-ORDER BY network;
+ORDER BY network
+TTL loaded_at + INTERVAL {{TTL_DAYS reference}} DAY;
 
 -- Networks of declared crawlers and bots (Googlebot, Bingbot, ...).
 CREATE TABLE IF NOT EXISTS ja4_processing.ref_bot_ip_prefixes {{ON_CLUSTER}}
 (
     prefix        String,
     bot_name      String,
-    source        String
+    source        String,
+    loaded_at     DateTime DEFAULT now()   -- when `ja4 data load` wrote the row
 )
 ENGINE = {{ENGINE_GLOBAL MergeTree}}
 -- Serves: the dictionary load.
-ORDER BY prefix;
+ORDER BY prefix
+TTL loaded_at + INTERVAL {{TTL_DAYS reference}} DAY;
 
 -- JA4 fingerprints of known bots, tools and libraries.
 CREATE TABLE IF NOT EXISTS ja4_processing.ref_bot_ja4 {{ON_CLUSTER}}
@@ -38,22 +44,26 @@ CREATE TABLE IF NOT EXISTS ja4_processing.ref_bot_ja4 {{ON_CLUSTER}}
     ja4           String,
     bot_name      String,
     category      LowCardinality(String),   -- library | scanner | crawler | malware | tool
-    notes         String
+    notes         String,
+    loaded_at     DateTime DEFAULT now()   -- when `ja4 data load` wrote the row
 )
 ENGINE = {{ENGINE_GLOBAL MergeTree}}
 -- Serves: the dictionary load.
-ORDER BY ja4;
+ORDER BY ja4
+TTL loaded_at + INTERVAL {{TTL_DAYS reference}} DAY;
 
 -- JA4 fingerprints of real browsers (the UA/JA4 consistency check).
 CREATE TABLE IF NOT EXISTS ja4_processing.ref_browser_ja4 {{ON_CLUSTER}}
 (
     ja4           String,
     browser       String,                   -- family: Chrome, Firefox, Safari, ...
-    notes         String
+    notes         String,
+    loaded_at     DateTime DEFAULT now()   -- when `ja4 data load` wrote the row
 )
 ENGINE = {{ENGINE_GLOBAL MergeTree}}
 -- Serves: the dictionary load.
-ORDER BY ja4;
+ORDER BY ja4
+TTL loaded_at + INTERVAL {{TTL_DAYS reference}} DAY;
 
 -- Reputation labels per ASN (hosting, residential, vpn, abusive, ...).
 CREATE TABLE IF NOT EXISTS ja4_processing.ref_asn_reputation {{ON_CLUSTER}}
@@ -61,11 +71,13 @@ CREATE TABLE IF NOT EXISTS ja4_processing.ref_asn_reputation {{ON_CLUSTER}}
     asn           UInt32,
     label         LowCardinality(String),
     score         Float32,                  -- 0 = benign .. 1 = abusive
-    notes         String
+    notes         String,
+    loaded_at     DateTime DEFAULT now()   -- when `ja4 data load` wrote the row
 )
 ENGINE = {{ENGINE_GLOBAL MergeTree}}
 -- Serves: the dictionary load.
-ORDER BY asn;
+ORDER BY asn
+TTL loaded_at + INTERVAL {{TTL_DAYS reference}} DAY;
 
 -- FoxIO's JA4+ application mapping, one row per (fingerprint type, value);
 -- the loader merges duplicate fingerprints' labels.
@@ -77,11 +89,13 @@ CREATE TABLE IF NOT EXISTS ja4_processing.ref_ja4plus_mapping {{ON_CLUSTER}}
     library           String,
     device            String,
     os                String,
-    notes             String
+    notes             String,
+    loaded_at     DateTime DEFAULT now()   -- when `ja4 data load` wrote the row
 )
 ENGINE = {{ENGINE_GLOBAL MergeTree}}
 -- Serves: the dictionary load.
-ORDER BY (fingerprint_type, fingerprint);
+ORDER BY (fingerprint_type, fingerprint)
+TTL loaded_at + INTERVAL {{TTL_DAYS reference}} DAY;
 
 -- Crawler rules in the style of Anubis bot policies: every non-empty
 -- condition must hold; the first rule by position wins.
@@ -95,8 +109,10 @@ CREATE TABLE IF NOT EXISTS ja4_processing.ref_crawler_rules {{ON_CLUSTER}}
     remote_addresses  Array(String),            -- CIDRs, empty = any
     asns              Array(UInt32),            -- empty = any
     countries         Array(String),            -- ISO 3166-1 alpha-2, empty = any
-    weight            Int32
+    weight            Int32,
+    loaded_at     DateTime DEFAULT now()   -- when `ja4 data load` wrote the row
 )
 ENGINE = {{ENGINE_GLOBAL MergeTree}}
 -- Serves: the per-insert rule scan of the http_logs materialized view, in order.
-ORDER BY position;
+ORDER BY position
+TTL loaded_at + INTERVAL {{TTL_DAYS reference}} DAY;

@@ -35,4 +35,5 @@ CREATE TABLE IF NOT EXISTS ja4_processing.analyst_classifications {{ON_CLUSTER}}
 )
 ENGINE = {{ENGINE_GLOBAL ReplacingMergeTree(updated_at)}}
 -- Serves: "the verdict for this IP/JA4" (key lookup; read with FINAL).
-ORDER BY (subject_type, subject);
+ORDER BY (subject_type, subject)
+TTL toDateTime(updated_at) + INTERVAL {{TTL_DAYS classifications}} DAY;

@@ -76,7 +76,7 @@ t.test('storage options are validated with the option named', async (t) => {
   t.match(validateStorageOptions({}), { mode: 'embedded', dataDir: '/var/lib/ja4/db', retention: { http_logs: 30 } });
   const server = validateStorageOptions({ url: 'https://ja4:s%40cret@ch.example:8443/', cluster: 'ja4_c' });
   t.match(server, { mode: 'server', url: 'https://ch.example:8443', username: 'ja4', password: 's@cret', cluster: 'ja4_c' }, 'credentials moved out of the URL');
-  t.same(validateStorageOptions({ retention: 'http_logs=14, raw=3' }).retention, { raw: 3, http_logs: 14, aggregates: 180, scores: 30, anomalies: 180, audit: 730 });
+  t.same(validateStorageOptions({ retention: 'http_logs=14, raw=3' }).retention, { raw: 3, http_logs: 14, aggregates: 180, scores: 30, anomalies: 180, audit: 730, reference: 3650, classifications: 3650 });
   const bad: [Parameters<typeof validateStorageOptions>[0], RegExp][] = [
     [{ url: 'ftp://x' }, /^url \(--clickhouse-url \/ CLICKHOUSE_URL\) must be http:\/\/ or https:\/\//],
     [{ url: 'not a url' }, /^url .* is not a URL/],

@@ -21,6 +21,10 @@ export interface RetentionDays {
   anomalies: number;
   /** audit_logs */
   audit: number;
+  /** reference tables: a loaded snapshot expires unless `ja4 data load` refreshes it */
+  reference: number;
+  /** analyst_classifications: a verdict not updated for this long expires */
+  classifications: number;
 }
 
 export const DEFAULT_RETENTION: Readonly<RetentionDays> = Object.freeze({
@@ -30,6 +34,8 @@ export const DEFAULT_RETENTION: Readonly<RetentionDays> = Object.freeze({
   scores: 30,
   anomalies: 180,
   audit: 730,
+  reference: 3650,
+  classifications: 3650,
 });
 
 export interface TlsOptions {
@@ -210,7 +216,8 @@ export const STORAGE_ARG_HELP = `Database (default: the embedded engine in ${DEF
   --clickhouse-key FILE    its key (CLICKHOUSE_KEY)
   --cluster NAME           server cluster: ON CLUSTER, Replicated*, Distributed (JA4_DB_CLUSTER)
   --retention LIST         days per family, e.g. http_logs=30,raw=7 (JA4_DB_RETENTION);
-                           families: raw, http_logs, aggregates, scores, anomalies, audit
+                           families: raw, http_logs, aggregates, scores, anomalies, audit,
+                           reference, classifications
 `;
 
 /** Flags from parseArgs (values of STORAGE_ARG_SPEC) over the environment. */
