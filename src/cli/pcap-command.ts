@@ -187,7 +187,7 @@ export async function runPcapCommand(argv: string[], io: CliIO): Promise<number>
   }
   let exitCode = 0;
   const collected: Record<string, unknown>[] = [];
-  const tables: string[] = [];
+  const tableRowsAll: string[][] = [];
   for (const file of files) {
     let reader: PcapReader;
     try {
@@ -221,13 +221,13 @@ export async function runPcapCommand(argv: string[], io: CliIO): Promise<number>
     if (opts.format === 'json') {
       for (const r of records) collected.push(withFile(presentRecord(r, opts.raw, opts.original), file, files.length));
     } else if (opts.format === 'table') {
-      tables.push(...tableRows(files.length > 1 ? basename(file) : undefined, records, opts.original).map((r) => r.join('\u0000')));
+      tableRowsAll.push(...tableRows(files.length > 1 ? basename(file) : undefined, records, opts.original));
     }
   }
   if (opts.format === 'json') io.out(JSON.stringify(collected, null, 1) + '\n');
   if (opts.format === 'table') {
     const headers = files.length > 1 ? ['FILE', ...TABLE_HEADERS] : TABLE_HEADERS;
-    io.out(formatTable(headers, tables.map((r) => r.split('\u0000'))));
+    io.out(formatTable(headers, tableRowsAll));
   }
   return exitCode;
 }
