@@ -169,8 +169,9 @@ void Engine::on_tcp(Flow& f, int side, const DecodedPacket& p, int64_t ts) {
     }
   }
   if (!f.emitted && !(f.an && f.an->ssh) && p.payload_len >= 4 && std::memcmp(p.payload, "SSH-", 4) == 0) {
-    start_ssh(f, side == f.first_side ? (side == 0 ? f.key.port_b : f.key.port_a)
-                                      : (side == 0 ? f.key.port_a : f.key.port_b));
+    // The SSH port is the server's: the SYN's receiver, else the first packet's.
+    int server = f.syn_side >= 0 ? 1 - f.syn_side : 1 - f.first_side;
+    start_ssh(f, server == 0 ? f.key.port_a : f.key.port_b);
   }
   if (!f.emitted && f.an && f.an->ssh) feed_ssh(f, side, p, ts);
   if (f.emitted) {
