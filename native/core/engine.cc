@@ -567,6 +567,7 @@ void Engine::emit(Flow& f) {
   else if (f.an && f.an->http_side >= 0) client = f.an->http_side;
   else if (f.an && f.an->server_hello_side >= 0) client = 1 - f.an->server_hello_side;
   if (f.an) {
+    rec = std::move(f.an->rec);
     if (f.an->ssh) {
       f.an->ssh->finish();
       rec.ssh.ja4ssh = f.an->ssh->ja4ssh();
@@ -580,9 +581,6 @@ void Engine::emit(Flow& f) {
         rec.ssh.encryption_algorithm = x.encryption_algorithm;
       }
     }
-    SshRecord ssh = std::move(rec.ssh);
-    rec = std::move(f.an->rec);
-    rec.ssh = std::move(ssh);
   }
   rec.stream = f.stream;
   rec.transport = f.key.protocol == 6 ? 't' : 'u';
