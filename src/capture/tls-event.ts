@@ -1,0 +1,50 @@
+// The contract between the capture (`ja4 capture`, the in-process capture of
+// `ja4 run`, the simulator) and the correlator: one JSON object per datagram
+// on network.socket (or per line in a jsonl file).
+//
+// A "flow" event is exactly the engine's flow record (src/capture/
+// flow-record.ts, native/core/record_json.cc) as `ja4 pcap --jsonl` prints
+// it, so a live event and the offline engine's record of the same traffic
+// compare field by field. `src` is always the client (the SYN sender, or the
+// ClientHello sender), `dst` the server. Timestamps are microseconds since
+// the Unix epoch, in capture time.
+//
+// A "close" event says the TCP connection ended (FIN or RST seen, or the
+// engine evicted it): the correlator stops attaching later requests from the
+// same client port to it.
+//
+// The JSON Schema for the same contract is schema/tls-event.schema.json; a
+// test checks that the two agree.
+import type { FlowRecord } from './flow-record.js';
+
+export const TLS_EVENT_VERSION = 1;
+
+/** A connection's fingerprints, sent once its client handshake is seen. */
+export interface FlowEvent extends FlowRecord {
+  /** absent on records from `ja4 pcap`; "flow" on the wire */
+  event?: 'flow';
+  /** sensor name (capture host), when configured */
+  sensor?: string;
+}
+
+/** The end of a TCP connection already reported by a flow event. */
+export interface CloseEvent {
+  event: 'close';
+  stream: number;
+  transport: 'tcp' | 'udp';
+  src: string;
+  dst: string;
+  src_port: number;
+  dst_port: number;
+  first_ts_us: number;
+  last_ts_us: number;
+  /** why: fin | rst | idle | evicted */
+  reason: 'fin' | 'rst' | 'idle' | 'evicted';
+  sensor?: string;
+}
+
+export type TlsEvent = FlowEvent | CloseEvent;
+
+export function isCloseEvent(e: TlsEvent): e is CloseEvent {
+  return e.event === 'close';
+}
