@@ -18,6 +18,8 @@ export const TABLES = {
   mlDetectedAnomalies: 'ja4_processing.ml_detected_anomalies',
   auditLogs: 'ja4_processing.audit_logs',
   analystClassifications: 'ja4_processing.analyst_classifications',
+  dashboardUsers: 'ja4_processing.dashboard_users',
+  dashboardTokens: 'ja4_processing.dashboard_tokens',
   migrations: 'ja4_processing.schema_migrations',
 } as const;
 
