@@ -567,8 +567,11 @@ export const SPA_PATHS = ['/', '/login', '/detections', '/ja4/*', '/ip/*', '/cam
 // Connect to /ws (same origin; the session cookie authenticates, or ?token=
 // for a wall). The server sends `hello` first. The client subscribes to the
 // topics its page shows. Every event carries a global sequence number
-// (increasing by one per published message, all topics together) and the
-// server's boot id: after a reconnect the client sends `resync` with the last
+// (increasing by one per published item, all topics together; one detection
+// goes to `detections`, `ja4:<fp>` and `ip:<ip>` with the same seq, so a
+// client subscribed to several of them dedupes by seq). Events published
+// within one tick (~10 ms) to a topic arrive together in one `batch` frame.
+// After a reconnect the client sends `resync` with the last
 // seq it saw and that boot id; the server replays the missed events of the
 // client's topics from its ring of recent messages, or, when the boot id
 // differs or the seq is older than the ring, from the database by time
@@ -620,7 +623,7 @@ export interface EventMessage<T extends string = Topic> {
   /** when the server published it */
   ts: string;
   data: EventData<T>;
-  /** true when sent during a resync */
+  /** true when sent during a resync (database replays carry the seq current at the resync) */
   replay?: boolean;
 }
 
@@ -629,6 +632,8 @@ export type ServerMessage =
   | { type: 'subscribed'; topics: string[] }
   | { type: 'unsubscribed'; topics: string[] }
   | EventMessage
+  /** several events of one topic, in seq order (the usual form of live events) */
+  | { type: 'batch'; topic: string; events: EventMessage[] }
   /** end of a replay; `seq`: continue from here; `truncated`: more was missed than replayed (reload the page's data) */
   | { type: 'resync_done'; source: 'ring' | 'database' | 'none'; replayed: number; seq: number; truncated: boolean }
   | { type: 'pong'; id?: number; seq: number }
