@@ -2,12 +2,14 @@
 // everything it exposes is a thin wrapper over native/core.
 #include <napi.h>
 
+#include "datagram_binding.h"
 #include "pcap_reader_binding.h"
 
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ja4::binding::InitPcapReader(env, exports);
+  ja4::binding::InitDatagram(env, exports);
   return exports;
 }
 

@@ -30,9 +30,41 @@ export interface NativeEngineOptions {
   maxHttpPerFlow?: number;
 }
 
+/** A batch from a native thread: `count` datagrams or events, newline-separated in `data`. */
+export interface NativeBatch {
+  data: Buffer;
+  count: number;
+}
+
+export interface NativeDatagramReceiverOptions {
+  path: string;
+  seqpacket: boolean;
+  mode?: number;
+  group?: string;
+  maxDatagramBytes?: number;
+  batchSize?: number;
+  receiveBufferBytes?: number;
+}
+
+export interface NativeDatagramReceiver {
+  stats(): NativeCounters;
+  close(): Promise<void>;
+}
+
+export interface NativeDatagramSender {
+  send(buf: Buffer, offset?: number, length?: number): boolean;
+  stats(): NativeCounters;
+  close(): void;
+}
+
 export interface NativeAddon {
   PcapReader: new (path: string, options: NativeEngineOptions) => NativePcapReader;
   scanPcap(path: string): Promise<{ packets: number; bytes: number }>;
+  DatagramReceiver: new (
+    options: NativeDatagramReceiverOptions,
+    onBatch: (batch: NativeBatch) => void,
+  ) => NativeDatagramReceiver;
+  DatagramSender: new (path: string, seqpacket: boolean) => NativeDatagramSender;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
