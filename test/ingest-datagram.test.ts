@@ -4,7 +4,7 @@
 // counted and dropped; garbage passes through as bytes without stopping the
 // receiver; mode/group are applied; stale socket files are replaced but
 // live ones and regular files are not; bad options name the option.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ interface Collected {
   delivered(): number;
 }
 
-function collect(t: Tap.Test, opts: Parameters<typeof openDatagramReceiver>[0]): Collected {
+function collect(t: Test, opts: Parameters<typeof openDatagramReceiver>[0]): Collected {
   const chunks: Buffer[] = [];
   const batches: DatagramBatch[] = [];
   const rx = openDatagramReceiver(opts, (b) => {
