@@ -16,6 +16,7 @@ export const TABLES = {
   aiFeatures: 'ja4_processing.view_ai_features_1h',
   mlAllScores: 'ja4_processing.ml_all_scores',
   mlDetectedAnomalies: 'ja4_processing.ml_detected_anomalies',
+  mlCampaigns: 'ja4_processing.ml_campaigns',
   auditLogs: 'ja4_processing.audit_logs',
   analystClassifications: 'ja4_processing.analyst_classifications',
   dashboardUsers: 'ja4_processing.dashboard_users',
