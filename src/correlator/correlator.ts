@@ -1,0 +1,389 @@
+// The join of the two halves of a request: TLS events from the capture
+// (one per connection) and mod_reqin_log records (one per request). Pure
+// and single-threaded: the caller gives it the time ("now", microseconds)
+// with every call, so tests drive every window exactly and the worker can
+// run it on the wall clock (live) or on the data's own clock (replays).
+//
+// Rules (issue 6, "Correlating"):
+// * Key: client IP and port; the server IP and port must agree when both
+//   sides know them.
+// * A TLS event describes a connection; every request on it gets its
+//   fingerprints (keep-alive, HTTP/2 streams). Once a request from Apache
+//   connection `conn` joined a TLS connection, that pairing is kept: later
+//   requests of the same Apache connection go to it, and a request of
+//   another Apache connection never does (that is another TCP connection
+//   on a reused port).
+// * A connection stays until its close event plus a grace period (records
+//   of its last requests may still be in flight), its idle timeout, or the
+//   window, whichever comes first.
+// * An HTTPS request whose TLS event is not there yet waits up to tlsWaitMs
+//   (arrival time); then it is written as tls_not_seen. Plain HTTP is written
+//   at once as no_tls. Nothing is dropped: memory limits push the oldest
+//   waiting request out as tls_not_seen and evict the oldest connection,
+//   both counted.
+// * Port reuse: among the connections of a key, the request goes to the one
+//   that was open at its timestamp (first_ts_us <= ts <= close), the newest
+//   such. A new flow event on a key marks older open connections closed at
+//   its start (a new SYN on the same 4-tuple ends the old connection).
+import type { CloseEvent, FlowEvent } from '../capture/tls-event.js';
+import { isTlsRequest, type HttpRecord } from './http-record.js';
+import { ja4hOf } from './ja4h.js';
+import { CORRELATION_STATUSES, NO_TLS_COLUMNS, httpRequestRow, ingestRow, tlsColumns, tlsEventRow, type CorrelationStatus } from './rows.js';
+
+export interface CorrelatorOptions {
+  /** how long an HTTPS request waits for its connection's TLS event (arrival time) */
+  tlsWaitMs: number;
+  /** how long a closed connection still takes late records */
+  closeGraceMs: number;
+  /** a connection with no event and no request for this long is forgotten */
+  idleTimeoutMs: number;
+  /** a connection is forgotten this long after its TLS event at the latest */
+  windowMs: number;
+  /** clock difference tolerated between the capture and Apache */
+  skewMs: number;
+  /** connections kept; past it the oldest is evicted (counted) */
+  maxConnections: number;
+  /** requests waiting for a TLS event; past it the oldest is written as tls_not_seen (counted) */
+  maxPending: number;
+  /** write the raw halves to ja4_logs.http_requests and ja4_logs.tls_events too */
+  rawTables: boolean;
+}
+
+export const DEFAULT_CORRELATOR_OPTIONS: Readonly<CorrelatorOptions> = Object.freeze({
+  tlsWaitMs: 2000,
+  closeGraceMs: 5000,
+  idleTimeoutMs: 300_000,
+  windowMs: 3_600_000,
+  skewMs: 250,
+  maxConnections: 500_000,
+  maxPending: 200_000,
+  rawTables: true,
+});
+
+/** Where encoded rows go (one JSONEachRow line each, '\n' included). */
+export interface RowSink {
+  ingest(line: string): void;
+  request(line: string): void;
+  tlsEvent(line: string): void;
+}
+
+export interface CorrelatorStats {
+  http_records: number;
+  flow_events: number;
+  close_events: number;
+  /** rows written per correlation status */
+  matched: number;
+  no_tls: number;
+  tls_not_seen: number;
+  /** HTTPS requests that had to wait for their TLS event, and then got it */
+  matched_late: number;
+  /** a flow event on a key that already had an open connection */
+  port_reuse: number;
+  /** duplicate flow events (same key and start) ignored */
+  duplicate_flows: number;
+  close_without_flow: number;
+  /** connections forgotten, by why */
+  expired_closed: number;
+  expired_idle: number;
+  expired_window: number;
+  evicted_connections: number;
+  /** connections forgotten without any request (TLS seen, no HTTP record) */
+  connections_without_http: number;
+  pending_overflow: number;
+  /** gauges */
+  connections: number;
+  pending: number;
+}
+
+const STAT_KEYS = [
+  'http_records', 'flow_events', 'close_events', 'matched', 'no_tls', 'tls_not_seen', 'matched_late', 'port_reuse', 'duplicate_flows',
+  'close_without_flow', 'expired_closed', 'expired_idle', 'expired_window', 'evicted_connections', 'connections_without_http', 'pending_overflow',
+  'connections', 'pending',
+] as const satisfies readonly (keyof CorrelatorStats)[];
+
+export function emptyCorrelatorStats(): CorrelatorStats {
+  return Object.fromEntries(STAT_KEYS.map((k) => [k, 0])) as unknown as CorrelatorStats;
+}
+
+/** Adds b's counters into a (gauges too: the sum over shards). */
+export function addCorrelatorStats(a: CorrelatorStats, b: CorrelatorStats): void {
+  for (const k of STAT_KEYS) a[k] += b[k];
+}
+
+interface Connection {
+  key: string;
+  firstUs: number;
+  /** capture time of the close, when known */
+  closedAtUs: number | undefined;
+  /** processing time the close arrived (grace starts) */
+  closedNow: number | undefined;
+  createdNow: number;
+  activeNow: number;
+  /** the Apache connection id bound to it by its first request */
+  apacheConn: string | undefined;
+  serverIp: string;
+  serverPort: number;
+  sni: string;
+  tls: string;
+  requests: number;
+}
+
+interface Pending {
+  key: string;
+  rec: HttpRecord;
+  arrivedNow: number;
+  done: boolean;
+}
+
+const keyOf = (ip: string, port: number): string => `${ip}|${port}`;
+
+// mod_ssl's SSL_PROTOCOL in the engine's two-digit form ("TLSv1.3" -> "13"),
+// for requests whose handshake the capture did not see.
+function tlsVersionOf(r: HttpRecord): string {
+  const p = r.tls?.protocol ?? '';
+  const m = /^TLSv1(?:\.(\d))?$/.exec(p);
+  if (m) return `1${m[1] ?? '0'}`;
+  return p === 'SSLv3' ? 's3' : '';
+}
+
+export class Correlator {
+  readonly options: CorrelatorOptions;
+  private readonly conns = new Map<string, Connection[]>();
+  private connCount = 0;
+  private readonly pendingByKey = new Map<string, Pending[]>();
+  /** arrival order; entries already matched are skipped lazily */
+  private pendingQueue: Pending[] = [];
+  private pendingHead = 0;
+  private pendingLive = 0;
+  private lastConnSweep = -Infinity;
+  private readonly counters = emptyCorrelatorStats();
+
+  constructor(
+    private readonly out: RowSink,
+    options: Partial<CorrelatorOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_CORRELATOR_OPTIONS, ...options };
+  }
+
+  stats(): CorrelatorStats {
+    return { ...this.counters, connections: this.connCount, pending: this.pendingLive };
+  }
+
+  /** A TLS flow event. */
+  flow(e: FlowEvent, nowUs: number): void {
+    this.counters.flow_events++;
+    if (this.options.rawTables) this.out.tlsEvent(tlsEventRow(e));
+    const key = keyOf(e.src, e.src_port);
+    let list = this.conns.get(key);
+    if (list) {
+      for (const c of list) {
+        if (c.firstUs === e.first_ts_us && c.serverPort === e.dst_port) {
+          // the same connection reported again (replayed capture, resent datagram)
+          this.counters.duplicate_flows++;
+          c.activeNow = nowUs;
+          return;
+        }
+      }
+      for (const c of list) {
+        if (c.closedAtUs === undefined && c.firstUs <= e.first_ts_us) {
+          this.counters.port_reuse++;
+          c.closedAtUs = e.first_ts_us;
+          c.closedNow = nowUs;
+        }
+      }
+    } else {
+      list = [];
+      this.conns.set(key, list);
+    }
+    list.push({
+      key,
+      firstUs: e.first_ts_us,
+      closedAtUs: undefined,
+      closedNow: undefined,
+      createdNow: nowUs,
+      activeNow: nowUs,
+      apacheConn: undefined,
+      serverIp: e.dst,
+      serverPort: e.dst_port,
+      sni: e.tls_server_name ?? '',
+      tls: tlsColumns(e),
+      requests: 0,
+    });
+    this.connCount++;
+    if (this.connCount > this.options.maxConnections) this.evictOldest();
+
+    const waiting = this.pendingByKey.get(key);
+    if (waiting) {
+      const rest: Pending[] = [];
+      for (const p of waiting) {
+        if (p.done) continue;
+        const c = this.find(list, p.rec);
+        if (c) {
+          p.done = true;
+          this.pendingLive--;
+          this.counters.matched_late++;
+          this.emitMatched(p.rec, c, nowUs);
+        } else {
+          rest.push(p);
+        }
+      }
+      if (rest.length === 0) this.pendingByKey.delete(key);
+      else this.pendingByKey.set(key, rest);
+    }
+  }
+
+  /** A close event: the connection takes late records for closeGraceMs more. */
+  close(e: CloseEvent, nowUs: number): void {
+    this.counters.close_events++;
+    const list = this.conns.get(keyOf(e.src, e.src_port));
+    let target: Connection | undefined;
+    if (list) {
+      for (const c of list) if (c.firstUs === e.first_ts_us) target = c;
+      // a close for a start we never saw: the newest connection that began before it
+      if (!target) for (const c of list) if (c.firstUs <= e.last_ts_us && (!target || c.firstUs > target.firstUs)) target = c;
+    }
+    if (!target) {
+      this.counters.close_without_flow++;
+      return;
+    }
+    target.closedAtUs = e.last_ts_us;
+    target.closedNow ??= nowUs;
+  }
+
+  /** An HTTP record from mod_reqin_log. */
+  http(r: HttpRecord, nowUs: number): void {
+    this.counters.http_records++;
+    if (this.options.rawTables) this.out.request(httpRequestRow(r));
+    const key = keyOf(r.client_ip, r.client_port);
+    const list = this.conns.get(key);
+    const c = list ? this.find(list, r) : undefined;
+    if (c) {
+      this.emitMatched(r, c, nowUs);
+    } else if (!isTlsRequest(r)) {
+      this.emitUnmatched(r, 'no_tls');
+    } else {
+      const p: Pending = { key, rec: r, arrivedNow: nowUs, done: false };
+      const waiting = this.pendingByKey.get(key);
+      if (waiting) waiting.push(p);
+      else this.pendingByKey.set(key, [p]);
+      this.pendingQueue.push(p);
+      this.pendingLive++;
+      if (this.pendingLive > this.options.maxPending) {
+        this.counters.pending_overflow++;
+        this.expirePending(Infinity, 1);
+      }
+    }
+  }
+
+  /** Writes out waiting requests and forgets connections whose time is up. */
+  sweep(nowUs: number, connSweepIntervalMs = 1000): void {
+    this.expirePending(nowUs - this.options.tlsWaitMs * 1000, Infinity);
+    if (nowUs - this.lastConnSweep < connSweepIntervalMs * 1000) return;
+    this.lastConnSweep = nowUs;
+    const { closeGraceMs, idleTimeoutMs, windowMs } = this.options;
+    for (const [key, list] of this.conns) {
+      let kept = 0;
+      for (const c of list) {
+        let why: 'expired_closed' | 'expired_idle' | 'expired_window' | undefined;
+        if (c.closedNow !== undefined && nowUs - c.closedNow >= closeGraceMs * 1000) why = 'expired_closed';
+        else if (nowUs - c.activeNow >= idleTimeoutMs * 1000) why = 'expired_idle';
+        else if (nowUs - c.createdNow >= windowMs * 1000) why = 'expired_window';
+        if (why) this.forget(c, why);
+        else list[kept++] = c;
+      }
+      if (kept === 0) this.conns.delete(key);
+      else list.length = kept;
+    }
+  }
+
+  /** At shutdown: every waiting request is written (tls_not_seen). Connections stay. */
+  flushPending(): void {
+    this.expirePending(Infinity, Infinity);
+  }
+
+  private forget(c: Connection, why: 'expired_closed' | 'expired_idle' | 'expired_window' | 'evicted_connections'): void {
+    this.counters[why]++;
+    if (c.requests === 0) this.counters.connections_without_http++;
+    this.connCount--;
+  }
+
+  private evictOldest(): void {
+    // Map order is insertion order: the first key is the longest-known one.
+    for (const [key, list] of this.conns) {
+      const c = list.shift()!;
+      this.forget(c, 'evicted_connections');
+      if (list.length === 0) this.conns.delete(key);
+      return;
+    }
+  }
+
+  /** Pending requests that arrived before `beforeUs` (at most `limit`) become tls_not_seen. */
+  private expirePending(beforeUs: number, limit: number): void {
+    const q = this.pendingQueue;
+    let n = 0;
+    while (this.pendingHead < q.length && n < limit) {
+      const p = q[this.pendingHead]!;
+      if (!p.done) {
+        if (p.arrivedNow > beforeUs) break;
+        p.done = true;
+        this.pendingLive--;
+        n++;
+        const waiting = this.pendingByKey.get(p.key);
+        if (waiting) {
+          const rest = waiting.filter((w) => !w.done);
+          if (rest.length === 0) this.pendingByKey.delete(p.key);
+          else this.pendingByKey.set(p.key, rest);
+        }
+        this.emitUnmatched(p.rec, 'tls_not_seen');
+      }
+      this.pendingHead++;
+    }
+    // compact now and then instead of shifting on every request
+    if (this.pendingHead > 4096 && this.pendingHead * 2 > q.length) {
+      this.pendingQueue = q.slice(this.pendingHead);
+      this.pendingHead = 0;
+    }
+  }
+
+  /** The connection of `r` among those of its key, if any. */
+  private find(list: Connection[], r: HttpRecord): Connection | undefined {
+    const skew = this.options.skewMs * 1000;
+    let best: Connection | undefined;
+    for (const c of list) {
+      if (c.apacheConn !== undefined) {
+        if (c.apacheConn === r.conn) return c;
+        continue; // bound to another Apache connection: another TCP connection
+      }
+      if (r.local_port !== 0 && c.serverPort !== 0 && r.local_port !== c.serverPort) continue;
+      if (r.local_ip !== '' && c.serverIp !== '' && r.local_ip !== c.serverIp && r.local_ip !== '::' && c.serverIp !== '::') continue;
+      if (c.firstUs !== 0 && r.ts_us < c.firstUs - skew) continue;
+      if (c.closedAtUs !== undefined && r.ts_us > c.closedAtUs + skew) continue;
+      if (!best || c.firstUs > best.firstUs) best = c;
+    }
+    return best;
+  }
+
+  private emitMatched(r: HttpRecord, c: Connection, nowUs: number): void {
+    c.apacheConn = r.conn;
+    c.activeNow = nowUs;
+    c.requests++;
+    this.count(isTlsRequest(r) ? 'matched' : 'no_tls');
+    const sni = c.sni !== '' ? c.sni : (r.tls?.sni ?? '');
+    const serverIp = r.local_ip !== '' ? r.local_ip : c.serverIp;
+    const serverPort = r.local_port !== 0 ? r.local_port : c.serverPort;
+    this.out.ingest(ingestRow(r, ja4hOf(r), c.tls, sni, serverIp, serverPort, isTlsRequest(r) ? 'matched' : 'no_tls'));
+  }
+
+  private emitUnmatched(r: HttpRecord, status: CorrelationStatus): void {
+    this.count(status);
+    const version = tlsVersionOf(r);
+    const tls = version === '' ? NO_TLS_COLUMNS : NO_TLS_COLUMNS.replace('"tls_version":""', `"tls_version":"${version}"`);
+    this.out.ingest(ingestRow(r, ja4hOf(r), tls, r.tls?.sni ?? '', r.local_ip, r.local_port, status));
+  }
+
+  private count(status: CorrelationStatus): void {
+    this.counters[status]++;
+  }
+}
+
+export { CORRELATION_STATUSES };

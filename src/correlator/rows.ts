@@ -1,0 +1,88 @@
+// JSONEachRow encoding of the three tables the correlator writes, built as
+// strings in the worker so that the main thread only concatenates buffers
+// and hands them to the database (storage.insertEncoded). Column lists:
+// sql/0002 (ja4_logs.http_requests, ja4_logs.tls_events) and sql/0005
+// (ja4_logs.http_logs_ingest). Timestamps go as integer microseconds
+// (DateTime64(6) accepts them); unknown IPv6 columns as '::'.
+import type { FlowEvent } from '../capture/tls-event.js';
+import type { HttpRecord } from './http-record.js';
+import { ja4xList } from './tls-event-input.js';
+
+/** What correlation decided for a request (http_logs.correlation_status). */
+export type CorrelationStatus =
+  /** its connection's TLS event was found */
+  | 'matched'
+  /** plain HTTP: no TLS expected (a flow event, when seen, still gives JA4T/JA4L) */
+  | 'no_tls'
+  /** over TLS, but no TLS event arrived for its connection within the wait window */
+  | 'tls_not_seen';
+
+export const CORRELATION_STATUSES: readonly CorrelationStatus[] = ['matched', 'no_tls', 'tls_not_seen'];
+
+const q = JSON.stringify;
+
+/**
+ * The TLS columns of http_logs_ingest for one connection, encoded once and
+ * reused for each of its requests (keep-alive: many requests, one handshake).
+ */
+export function tlsColumns(e: FlowEvent): string {
+  const ja4x = ja4xList(e);
+  return (
+    `"tls_version":${q(e.tls_version ?? '')},"alpn":${q(e.alpn ?? '')},"ja4":${q(e.ja4 ?? '')},"ja4_r":${q(e.ja4_r ?? '')},` +
+    `"ja4_o":${q(e.ja4_o ?? '')},"ja3":${q(e.ja3 ?? '')},"ja4s":${q(e.ja4s ?? '')},"ja4t":${q(e.ja4t ?? '')},"ja4ts":${q(e.ja4ts ?? '')},` +
+    `"ja4l_c":${q(e.ja4l_c ?? '')},"ja4l_s":${q(e.ja4l_s ?? '')},"ja4x":${ja4x.length === 0 ? '[]' : q(ja4x)},"client_ttl":${e.client_ttl ?? 0}`
+  );
+}
+
+export const NO_TLS_COLUMNS =
+  '"tls_version":"","alpn":"","ja4":"","ja4_r":"","ja4_o":"","ja3":"","ja4s":"","ja4t":"","ja4ts":"","ja4l_c":"","ja4l_s":"","ja4x":[],"client_ttl":0';
+
+/** mod_unique_id's id when Apache has it, else one built from the connection id and the request's number on it. */
+export function requestId(r: HttpRecord): string {
+  return r.unique_id !== '' ? r.unique_id : `${r.conn}:${r.req_n}`;
+}
+
+/** One ja4_logs.http_logs_ingest row. */
+export function ingestRow(
+  r: HttpRecord,
+  ja4h: string,
+  tls: string,
+  sni: string,
+  serverIp: string,
+  serverPort: number,
+  status: CorrelationStatus,
+): string {
+  // The TLS version mod_ssl negotiated is the better source when the
+  // capture had none (TLS terminated here but not captured).
+  return (
+    `{"ts":${r.ts_us},"request_id":${q(requestId(r))},"conn_id":${q(r.conn)},"request_seq":${r.req_n},` +
+    `"client_ip":${q(r.client_ip)},"client_port":${r.client_port},"server_ip":${q(serverIp || '::')},"server_port":${serverPort},` +
+    `"duration_us":${r.dur_us},"method":${q(r.method)},"scheme":${q(r.scheme)},"host":${q(r.host)},"uri":${q(r.uri)},` +
+    `"protocol":${q(r.proto)},"status":${r.status},"bytes_in":${r.bytes_in},"bytes_out":${r.bytes_out},` +
+    `"header_names":${q(r.header_order)},"headers":${q(r.headers)},"cookie_names":${q(r.cookies)},"ja4h":${q(ja4h)},` +
+    `"tls_cipher":${q(r.tls?.cipher ?? '')},"sni":${q(sni)},${tls},"correlation_status":"${status}","truncated":${r.truncated}}\n`
+  );
+}
+
+/** One ja4_logs.http_requests row (the HTTP half as received). */
+export function httpRequestRow(r: HttpRecord): string {
+  return (
+    `{"ts":${r.ts_us},"duration_us":${r.dur_us},"client_ip":${q(r.client_ip)},"client_port":${r.client_port},` +
+    `"local_ip":${q(r.local_ip || '::')},"local_port":${r.local_port},"conn_id":${q(r.conn)},"request_seq":${r.req_n},` +
+    `"unique_id":${q(r.unique_id)},"method":${q(r.method)},"scheme":${q(r.scheme)},"host":${q(r.host)},"uri":${q(r.uri)},` +
+    `"protocol":${q(r.proto)},"status":${r.status},"bytes_in":${r.bytes_in},"bytes_out":${r.bytes_out},` +
+    `"header_names":${q(r.header_order)},"headers":${q(r.headers)},"cookie_names":${q(r.cookies)},` +
+    `"tls_protocol":${q(r.tls?.protocol ?? '')},"tls_cipher":${q(r.tls?.cipher ?? '')},"tls_sni":${q(r.tls?.sni ?? '')},"truncated":${r.truncated}}\n`
+  );
+}
+
+/** One ja4_logs.tls_events row (the TLS half as received). */
+export function tlsEventRow(e: FlowEvent): string {
+  return (
+    `{"ts":${e.first_ts_us},"last_ts":${e.last_ts_us},"transport":${q(e.transport)},"client_ip":${q(e.src)},"client_port":${e.src_port},` +
+    `"server_ip":${q(e.dst)},"server_port":${e.dst_port},"sni":${q(e.tls_server_name ?? '')},"alpn":${q(e.alpn ?? '')},` +
+    `"tls_version":${q(e.tls_version ?? '')},"ja4":${q(e.ja4 ?? '')},"ja4_r":${q(e.ja4_r ?? '')},"ja4_o":${q(e.ja4_o ?? '')},` +
+    `"ja3":${q(e.ja3 ?? '')},"ja4s":${q(e.ja4s ?? '')},"ja4t":${q(e.ja4t ?? '')},"ja4ts":${q(e.ja4ts ?? '')},` +
+    `"ja4l_c":${q(e.ja4l_c ?? '')},"ja4l_s":${q(e.ja4l_s ?? '')},"ja4x":${q(ja4xList(e))},"client_ttl":${e.client_ttl ?? 0},"closed":${e.closed === true}}\n`
+  );
+}
