@@ -196,8 +196,13 @@ export async function queryTopUserAgents(storage: Storage, fromS: number, toS: n
      GROUP BY client_ip, ja4, host`,
     { from: Math.floor(fromS), to: Math.ceil(toS), ips: clientIps },
   );
-  for (const r of rows) out.set(featureKey(r.client_ip, r.ja4, r.host), r.ua);
+  for (const r of rows) out.set(featureKey(displayIp(r.client_ip), r.ja4, r.host), r.ua);
   return out;
+}
+
+/** '::ffff:1.2.3.4' (how IPv6 columns print IPv4) -> '1.2.3.4' */
+export function displayIp(ip: string): string {
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }
 
 export function featureKey(clientIp: string, ja4: string, host: string): string {

@@ -9,7 +9,7 @@
 // `log` features are heavy-tailed counts: normalization takes log1p of them
 // first (src/detector/training/normalize.ts).
 import { benfordEvidence } from './benford.js';
-import { WINDOW_SECONDS, type RawFeatureRow, type WindowKind } from './feature-queries.js';
+import { WINDOW_SECONDS, displayIp, type RawFeatureRow, type WindowKind } from './feature-queries.js';
 
 export interface FeatureSpec {
   name: string;
@@ -84,11 +84,6 @@ export interface FeatureRow {
   crawlerRule: string;
   /** FEATURE_NAMES order; NaN where undefined (e.g. no intervals) */
   values: Float64Array;
-}
-
-/** '::ffff:1.2.3.4' (how IPv6 columns print IPv4) -> '1.2.3.4' */
-export function displayIp(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }
 
 /**

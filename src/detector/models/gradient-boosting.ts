@@ -1,18 +1,381 @@
-// (implementation follows) Histogram-based second-order gradient boosting.
-import type { Matrix } from './matrix.js';
+// Histogram-based second-order gradient boosting for a binary label
+// (logistic loss), in the manner of XGBoost (Chen & Guestrin 2016) and
+// LightGBM: features are bucketed once into at most `bins` quantile bins; a
+// tree grows depth-first from per-node gradient/hessian histograms.
+//
+// XGBoost eq. 7, the gain of a split:
+//   "L_split = 1/2 [ G_L^2/(H_L+lambda) + G_R^2/(H_R+lambda) - (G_L+G_R)^2/(H_L+H_R+lambda) ] - gamma"
+// and eq. 5, the optimal leaf weight "w* = -G / (H + lambda)".
+// Sparsity-aware split finding (Algorithm 3): the rows whose value is missing
+// (NaN) are tried on both sides and the better side is stored as the node's
+// default direction.
+//
+// A node sends x left when x <= threshold (NaN: the learned direction), the
+// same test as ONNX TreeEnsemble's BRANCH_LEQ. Every node keeps its cover,
+// the hessian sum of the training rows that reached it: TreeSHAP weighs the
+// branches by it.
 
-export interface GbtOptions { rounds?: number; maxDepth?: number; learningRate?: number; lambda?: number; gamma?: number; minChildWeight?: number; bins?: number; seed?: number; weights?: Float64Array }
-export interface GbtTree { feature: Int32Array; threshold: Float64Array; left: Int32Array; right: Int32Array; missingLeft: Uint8Array; value: Float64Array; cover: Float64Array }
-export interface GbtJson { kind: 'gradient-boosting'; version: 1 }
-export declare class GbtModel {
-  readonly cols: number;
-  readonly baseMargin: number;
-  readonly trees: GbtTree[];
-  predictMargin(X: Matrix): Float64Array;
-  predictProba(X: Matrix): Float64Array;
-  toJSON(): GbtJson;
-  static fromJSON(json: unknown): GbtModel;
+import { checkMatrix, type Matrix } from './matrix.js';
+import { finiteAtLeast, jsonError, nonNegativeInt, optionError, positiveInt, shapeError } from './errors.js';
+
+export interface GbtOptions {
+  /** boosting rounds = trees (default 100) */
+  rounds?: number;
+  /** maximum depth of a tree (default 6) */
+  maxDepth?: number;
+  /** shrinkage eta applied to every leaf (default 0.1) */
+  learningRate?: number;
+  /** L2 regularisation of leaf weights (default 1) */
+  lambda?: number;
+  /** minimum gain to split (default 0) */
+  gamma?: number;
+  /** minimum hessian sum in each child (default 1) */
+  minChildWeight?: number;
+  /** histogram bins per feature, 2..255 (default 255) */
+  bins?: number;
+  /** recorded with the model; training itself is deterministic */
+  seed?: number;
+  /** per-row weights (default 1) */
+  weights?: Float64Array;
 }
-export function trainGradientBoosting(_X: Matrix, _y: Float64Array, _opts: GbtOptions = {}): GbtModel {
-  throw new Error('not implemented yet');
+
+/** One tree: node 0 is the root, left < 0 marks a leaf. */
+export interface GbtTree {
+  feature: Int32Array;
+  threshold: Float64Array;
+  left: Int32Array;
+  right: Int32Array;
+  /** 1 when a missing value (NaN) goes left */
+  missingLeft: Uint8Array;
+  /** leaf value (learning rate applied); 0 on internal nodes */
+  value: Float64Array;
+  /** hessian sum of the training rows at the node */
+  cover: Float64Array;
+}
+
+export interface GbtJson {
+  kind: 'gradient-boosting';
+  version: 1;
+  cols: number;
+  baseMargin: number;
+  params: Required<Omit<GbtOptions, 'weights'>>;
+  trees: { feature: number[]; threshold: number[]; left: number[]; right: number[]; missingLeft: number[]; value: number[]; cover: number[] }[];
+}
+
+export class GbtModel {
+  constructor(
+    readonly cols: number,
+    /** log-odds of the (weighted) base rate: the margin before any tree */
+    readonly baseMargin: number,
+    readonly trees: GbtTree[],
+    readonly params: Required<Omit<GbtOptions, 'weights'>>,
+  ) {}
+
+  /** Index of the leaf that `row` (at `off`) reaches in `tree`. */
+  static leafOf(tree: GbtTree, row: ArrayLike<number>, off = 0): number {
+    let node = 0;
+    while (tree.left[node]! >= 0) {
+      const v = row[off + tree.feature[node]!]!;
+      const goLeft = Number.isNaN(v) ? tree.missingLeft[node] === 1 : v <= tree.threshold[node]!;
+      node = goLeft ? tree.left[node]! : tree.right[node]!;
+    }
+    return node;
+  }
+
+  marginOfRow(row: ArrayLike<number>, off = 0): number {
+    let m = this.baseMargin;
+    for (const t of this.trees) m += t.value[GbtModel.leafOf(t, row, off)]!;
+    return m;
+  }
+
+  predictMargin(X: Matrix): Float64Array {
+    checkMatrix(X, 'X', { cols: this.cols, allowNaN: true });
+    const out = new Float64Array(X.rows);
+    for (let i = 0; i < X.rows; i++) out[i] = this.marginOfRow(X.data, i * this.cols);
+    return out;
+  }
+
+  /** P(y = 1) = sigmoid(margin). */
+  predictProba(X: Matrix): Float64Array {
+    const m = this.predictMargin(X);
+    for (let i = 0; i < m.length; i++) m[i] = sigmoid(m[i]!);
+    return m;
+  }
+
+  toJSON(): GbtJson {
+    return {
+      kind: 'gradient-boosting',
+      version: 1,
+      cols: this.cols,
+      baseMargin: this.baseMargin,
+      params: this.params,
+      trees: this.trees.map((t) => ({
+        feature: Array.from(t.feature),
+        threshold: Array.from(t.threshold),
+        left: Array.from(t.left),
+        right: Array.from(t.right),
+        missingLeft: Array.from(t.missingLeft),
+        value: Array.from(t.value),
+        cover: Array.from(t.cover),
+      })),
+    };
+  }
+
+  static fromJSON(json: unknown): GbtModel {
+    const j = json as GbtJson;
+    if (!j || j.kind !== 'gradient-boosting' || j.version !== 1) throw jsonError('gradient boosting', 'kind/version mismatch');
+    if (!Number.isInteger(j.cols) || !Array.isArray(j.trees) || typeof j.baseMargin !== 'number') throw jsonError('gradient boosting', 'cols, baseMargin or trees missing');
+    const trees = j.trees.map((t, k) => {
+      const n = t.left.length;
+      if ([t.feature, t.threshold, t.right, t.missingLeft, t.value, t.cover].some((a) => a.length !== n)) {
+        throw jsonError('gradient boosting', `tree ${k} arrays have inconsistent lengths`);
+      }
+      return {
+        feature: Int32Array.from(t.feature),
+        threshold: Float64Array.from(t.threshold),
+        left: Int32Array.from(t.left),
+        right: Int32Array.from(t.right),
+        missingLeft: Uint8Array.from(t.missingLeft),
+        value: Float64Array.from(t.value),
+        cover: Float64Array.from(t.cover),
+      };
+    });
+    return new GbtModel(j.cols, j.baseMargin, trees, j.params);
+  }
+}
+
+export function sigmoid(m: number): number {
+  return 1 / (1 + Math.exp(-m));
+}
+
+/** Bucketed features, column-major: bin index per (feature, row); MISSING for NaN. */
+interface Binned {
+  bins: Uint8Array;
+  /** per feature, the cut values: bin b holds cuts[b-1] < x <= cuts[b] */
+  cuts: Float64Array[];
+}
+
+const MISSING = 255;
+
+function binFeatures(X: Matrix, maxBins: number): Binned {
+  const n = X.rows;
+  const d = X.cols;
+  const bins = new Uint8Array(n * d);
+  const cuts: Float64Array[] = [];
+  const col = new Float64Array(n);
+  for (let f = 0; f < d; f++) {
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const v = X.data[i * d + f]!;
+      if (!Number.isNaN(v)) col[m++] = v;
+    }
+    const sorted = col.subarray(0, m).slice().sort();
+    // distinct values; if there are few, every one is a cut, else quantiles
+    const distinct: number[] = [];
+    for (let i = 0; i < m; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i]!);
+    let c: number[];
+    if (distinct.length <= maxBins) {
+      c = distinct;
+    } else {
+      c = [];
+      for (let b = 1; b <= maxBins; b++) {
+        const v = sorted[Math.min(m - 1, Math.ceil((b * m) / maxBins) - 1)]!;
+        if (c.length === 0 || v > c[c.length - 1]!) c.push(v);
+      }
+    }
+    const fc = Float64Array.from(c);
+    cuts.push(fc);
+    for (let i = 0; i < n; i++) {
+      const v = X.data[i * d + f]!;
+      bins[f * n + i] = Number.isNaN(v) ? MISSING : lowerBound(fc, v);
+    }
+  }
+  return { bins, cuts };
+}
+
+/** First index b with cuts[b] >= v (cuts.length when none). */
+function lowerBound(cuts: Float64Array, v: number): number {
+  let lo = 0;
+  let hi = cuts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cuts[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export function trainGradientBoosting(X: Matrix, y: Float64Array, opts: GbtOptions = {}): GbtModel {
+  checkMatrix(X, 'X', { minRows: 1, allowNaN: true });
+  for (let i = 0; i < X.data.length; i++) {
+    const v = X.data[i]!;
+    if (!Number.isNaN(v) && !Number.isFinite(v)) throw shapeError(`X row ${Math.floor(i / X.cols)} column ${i % X.cols} is infinite`);
+  }
+  if (!(y instanceof Float64Array) || y.length !== X.rows) throw shapeError(`y must be a Float64Array of ${X.rows} labels`);
+  for (let i = 0; i < y.length; i++) if (y[i] !== 0 && y[i] !== 1) throw shapeError(`y[${i}] must be 0 or 1, got ${y[i]}`);
+  const params = {
+    rounds: positiveInt('rounds', opts.rounds, 100),
+    maxDepth: positiveInt('maxDepth', opts.maxDepth, 6),
+    learningRate: finiteAtLeast('learningRate', opts.learningRate, 0.1, 0, true),
+    lambda: finiteAtLeast('lambda', opts.lambda, 1, 0),
+    gamma: finiteAtLeast('gamma', opts.gamma, 0, 0),
+    minChildWeight: finiteAtLeast('minChildWeight', opts.minChildWeight, 1, 0),
+    bins: positiveInt('bins', opts.bins, 255),
+    seed: nonNegativeInt('seed', opts.seed, 1),
+  };
+  if (params.bins < 2 || params.bins > 255) throw optionError('bins', 'must be between 2 and 255', params.bins);
+  const w = opts.weights ?? new Float64Array(X.rows).fill(1);
+  if (!(w instanceof Float64Array) || w.length !== X.rows) throw shapeError(`weights must be a Float64Array of ${X.rows} values`);
+  for (let i = 0; i < w.length; i++) if (!(w[i]! >= 0) || !Number.isFinite(w[i]!)) throw optionError(`weights[${i}]`, 'must be a finite number >= 0', w[i]);
+
+  const n = X.rows;
+  let sw = 0;
+  let swy = 0;
+  for (let i = 0; i < n; i++) {
+    sw += w[i]!;
+    swy += w[i]! * y[i]!;
+  }
+  const p0 = Math.min(1 - 1e-6, Math.max(1e-6, sw > 0 ? swy / sw : 0.5));
+  const baseMargin = Math.log(p0 / (1 - p0));
+  const binned = binFeatures(X, params.bins);
+  const margin = new Float64Array(n).fill(baseMargin);
+  const g = new Float64Array(n);
+  const h = new Float64Array(n);
+  const trees: GbtTree[] = [];
+  const all = new Int32Array(n);
+  for (let i = 0; i < n; i++) all[i] = i;
+  for (let r = 0; r < params.rounds; r++) {
+    for (let i = 0; i < n; i++) {
+      // logistic loss: g = p - y, h = p (1 - p)
+      const p = sigmoid(margin[i]!);
+      g[i] = (p - y[i]!) * w[i]!;
+      h[i] = p * (1 - p) * w[i]!;
+    }
+    const tree = growTree(binned, X.cols, n, all, g, h, params);
+    trees.push(tree);
+    for (let i = 0; i < n; i++) margin[i] = margin[i]! + tree.value[leafOfBinned(tree, binned, n, i)]!;
+  }
+  return new GbtModel(X.cols, baseMargin, trees, params);
+}
+
+/** Walks a tree over the binned training row (same decisions as over the raw row). */
+function leafOfBinned(tree: GbtTree, b: Binned, n: number, i: number): number {
+  let node = 0;
+  while (tree.left[node]! >= 0) {
+    const f = tree.feature[node]!;
+    const bin = b.bins[f * n + i]!;
+    const goLeft = bin === MISSING ? tree.missingLeft[node] === 1 : b.cuts[f]![bin]! <= tree.threshold[node]! && bin < b.cuts[f]!.length;
+    node = goLeft ? tree.left[node]! : tree.right[node]!;
+  }
+  return node;
+}
+
+interface Split {
+  gain: number;
+  feature: number;
+  bin: number;
+  missingLeft: boolean;
+}
+
+function growTree(
+  b: Binned,
+  d: number,
+  n: number,
+  rows: Int32Array,
+  g: Float64Array,
+  h: Float64Array,
+  p: Required<Omit<GbtOptions, 'weights'>>,
+): GbtTree {
+  const feature: number[] = [];
+  const threshold: number[] = [];
+  const left: number[] = [];
+  const right: number[] = [];
+  const missingLeft: number[] = [];
+  const value: number[] = [];
+  const cover: number[] = [];
+  const histG = new Float64Array(256);
+  const histH = new Float64Array(256);
+  const score = (G: number, H: number): number => (G * G) / (H + p.lambda);
+  const grow = (idx: Int32Array, depth: number): number => {
+    const id = feature.length;
+    let G = 0;
+    let H = 0;
+    for (const i of idx) {
+      G += g[i]!;
+      H += h[i]!;
+    }
+    feature.push(0);
+    threshold.push(0);
+    left.push(-1);
+    right.push(-1);
+    missingLeft.push(0);
+    value.push((-G / (H + p.lambda)) * p.learningRate);
+    cover.push(H);
+    if (depth >= p.maxDepth || idx.length < 2) return id;
+    let best: Split = { gain: 0, feature: -1, bin: -1, missingLeft: false };
+    const parent = score(G, H);
+    for (let f = 0; f < d; f++) {
+      const nb = b.cuts[f]!.length;
+      if (nb < 2) continue;
+      histG.fill(0, 0, nb + 1);
+      histH.fill(0, 0, nb + 1);
+      let Gm = 0;
+      let Hm = 0;
+      const base = f * n;
+      for (const i of idx) {
+        const bin = b.bins[base + i]!;
+        if (bin === MISSING) {
+          Gm += g[i]!;
+          Hm += h[i]!;
+        } else {
+          histG[bin] = histG[bin]! + g[i]!;
+          histH[bin] = histH[bin]! + h[i]!;
+        }
+      }
+      let GL = 0;
+      let HL = 0;
+      // split after bin k: x <= cuts[k] goes left; the last bin cannot be a split
+      for (let k = 0; k < nb - 1; k++) {
+        GL += histG[k]!;
+        HL += histH[k]!;
+        for (const mLeft of [false, true]) {
+          const gl = mLeft ? GL + Gm : GL;
+          const hl = mLeft ? HL + Hm : HL;
+          const gr = G - gl;
+          const hr = H - hl;
+          if (hl < p.minChildWeight || hr < p.minChildWeight) continue;
+          const gain = 0.5 * (score(gl, hl) + score(gr, hr) - parent) - p.gamma;
+          if (gain > best.gain + 1e-12) best = { gain, feature: f, bin: k, missingLeft: mLeft };
+          if (Hm === 0) break; // no missing rows: both directions are the same split
+        }
+      }
+    }
+    if (best.feature < 0) return id;
+    const thr = b.cuts[best.feature]![best.bin]!;
+    const base = best.feature * n;
+    const li: number[] = [];
+    const ri: number[] = [];
+    for (const i of idx) {
+      const bin = b.bins[base + i]!;
+      const goLeft = bin === MISSING ? best.missingLeft : bin <= best.bin;
+      (goLeft ? li : ri).push(i);
+    }
+    feature[id] = best.feature;
+    threshold[id] = thr;
+    missingLeft[id] = best.missingLeft ? 1 : 0;
+    value[id] = 0;
+    left[id] = grow(Int32Array.from(li), depth + 1);
+    right[id] = grow(Int32Array.from(ri), depth + 1);
+    return id;
+  };
+  grow(rows, 0);
+  return {
+    feature: Int32Array.from(feature),
+    threshold: Float64Array.from(threshold),
+    left: Int32Array.from(left),
+    right: Int32Array.from(right),
+    missingLeft: Uint8Array.from(missingLeft),
+    value: Float64Array.from(value),
+    cover: Float64Array.from(cover),
+  };
 }

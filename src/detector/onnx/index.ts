@@ -1,7 +1,5 @@
-// ONNX export of the three voices (ModelProto bytes, written by our own protobuf encoder).
-import type { EifModel } from '../models/isolation-forest.js';
-import type { AutoencoderModel } from '../models/autoencoder.js';
-import type { GbtModel } from '../models/gradient-boosting.js';
-export function exportEif(_model: EifModel): Uint8Array { throw new Error('not implemented yet'); }
-export function exportAutoencoder(_model: AutoencoderModel): Uint8Array { throw new Error('not implemented yet'); }
-export function exportGbt(_model: GbtModel): Uint8Array { throw new Error('not implemented yet'); }
+// ONNX export of the three voices: ModelProto bytes written by our own
+// protobuf encoder, double-typed graphs (input X [N, d] float64, one score per row).
+export { exportEif, ONNX_OPSET, ONNX_ML_OPSET } from './export-eif.js';
+export { exportGbt } from './export-gbt.js';
+export { exportAutoencoder } from './export-autoencoder.js';
