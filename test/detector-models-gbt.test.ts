@@ -118,7 +118,9 @@ function bruteForceShap(m: GbtModel, x: Float64Array): Float64Array {
 
 t.test('TreeSHAP equals brute-force Shapley values and is additive', async (t) => {
   const { X, y } = dataset(400, 5);
-  const small = trainGradientBoosting(X, y, { rounds: 4, maxDepth: 4, learningRate: 0.5, minChildWeight: 0.5 });
+  // an interval on x0 needs two splits on x0 along one path
+  const band = y.map((_, i) => ((X.data[i * 4]! > 0.3 && X.data[i * 4]! < 0.7) || Number.isNaN(X.data[i * 4 + 2]!) ? 1 : 0));
+  const small = trainGradientBoosting(X, band, { rounds: 4, maxDepth: 4, learningRate: 0.5, minChildWeight: 0.5 });
   t.ok(small.trees.some((tr) => tr.left.length >= 9), 'trees have several levels');
   t.ok(small.trees.some((tr) => repeatsFeature(tr, 0, new Set())), 'some path splits twice on one feature (the UNWIND case)');
   let worst = 0;
