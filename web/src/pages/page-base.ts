@@ -1,0 +1,106 @@
+// What every data page shares: the route it shows (params and query, so
+// filters live in the URL and survive a reload or a shared link), a load
+// cycle that cancels the previous request when the route changes, the time
+// window picked in the URL (?hours=), and an error line instead of a blank
+// page when the API refuses.
+import { LitElement, html, type PropertyValues } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import { ApiRequestError, api } from '../api/client.js';
+import { RANGES } from '../format.js';
+import type { Route } from '../router/routes.js';
+import { router } from '../router/router.js';
+import { pageStyles } from '../components/shared-styles.js';
+import type { Role } from '../../../src/dashboard/api-types.js';
+
+const ROLE_RANK: Record<Role, number> = { viewer: 0, analyst: 1, admin: 2 };
+
+export function roleAtLeast(role: Role | undefined, min: Role): boolean {
+  return role !== undefined && ROLE_RANK[role] >= ROLE_RANK[min];
+}
+
+export function errorText(err: unknown): string {
+  if (err instanceof ApiRequestError) return err.field ? `${err.message} (${err.field})` : err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+export abstract class PageElement extends LitElement {
+  static override styles = [pageStyles];
+
+  @property({ attribute: false }) route!: Route;
+  @state() protected error = '';
+  @state() protected loading = false;
+  #abort: AbortController | undefined;
+
+  /** Fetches what the page shows; `signal` aborts when the route changes. */
+  protected abstract load(signal: AbortSignal): Promise<void>;
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('route') && this.route !== undefined) void this.reload();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#abort?.abort();
+  }
+
+  protected async reload(): Promise<void> {
+    this.#abort?.abort();
+    const abort = new AbortController();
+    this.#abort = abort;
+    this.loading = true;
+    this.error = '';
+    try {
+      await this.load(abort.signal);
+    } catch (err) {
+      if (!abort.signal.aborted && (err as Error).name !== 'AbortError') this.error = errorText(err);
+    } finally {
+      if (this.#abort === abort) this.loading = false;
+    }
+  }
+
+  protected get userRole(): Role | undefined {
+    return api.session?.user.role;
+  }
+
+  /** the window in hours from ?hours=, one of the pickers' values (24 by default) */
+  protected get hours(): number {
+    const h = Number(this.route.query.get('hours'));
+    return RANGES.some((r) => r.hours === h) ? h : 24;
+  }
+
+  /** from/to for the API, ending now */
+  protected range(): { from: string; to: string } {
+    const to = Date.now();
+    return { from: new Date(to - this.hours * 3_600_000).toISOString(), to: new Date(to).toISOString() };
+  }
+
+  protected param(name: string): string {
+    return this.route.query.get(name) ?? '';
+  }
+
+  /** Changes query values in the URL (undefined or '' removes one); the page reloads from the new route. */
+  protected setQuery(patch: Record<string, string | number | undefined>): void {
+    const q = new URLSearchParams(this.route.query);
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === undefined || v === '') q.delete(k);
+      else q.set(k, String(v));
+    }
+    const s = q.toString();
+    router.navigate(s ? `${this.route.path}?${s}` : this.route.path, { replace: true });
+  }
+
+  protected renderRangePicker() {
+    return html`<label
+      >Window
+      <select aria-label="time window" @change=${(e: Event) => this.setQuery({ hours: (e.target as HTMLSelectElement).value, offset: undefined })}>
+        ${RANGES.map((r) => html`<option value=${r.hours} ?selected=${r.hours === this.hours}>${r.label}</option>`)}
+      </select></label
+    >`;
+  }
+
+  protected renderStatus() {
+    return html`${this.error ? html`<p class="error" role="alert">${this.error}</p>` : ''}${this.loading
+        ? html`<p class="muted" aria-live="polite">Loading…</p>`
+        : ''}`;
+  }
+}
