@@ -2,6 +2,7 @@
 // everything it exposes is a thin wrapper over native/core.
 #include <napi.h>
 
+#include "capture_binding.h"
 #include "datagram_binding.h"
 #include "pcap_reader_binding.h"
 
@@ -10,6 +11,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ja4::binding::InitPcapReader(env, exports);
   ja4::binding::InitDatagram(env, exports);
+  ja4::binding::InitCapture(env, exports);
   return exports;
 }
 

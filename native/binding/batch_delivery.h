@@ -23,6 +23,7 @@ namespace ja4::binding {
 struct Batch {
   std::string data;
   uint64_t count = 0;
+  bool end = false;  // the producer's last batch (capture finished or closed)
 };
 
 // JS thread: batch -> onBatch({data: Buffer, count}).
@@ -34,11 +35,13 @@ inline void CallBatchJs(Napi::Env env, Napi::Function callback, std::nullptr_t*,
   }
   auto* payload = new std::string(std::move(batch->data));
   uint64_t count = batch->count;
+  bool end = batch->end;
   delete batch;
   Napi::Object o = Napi::Object::New(env);
   o.Set("data", Napi::Buffer<char>::New(env, payload->data(), payload->size(),
                                         [](Napi::Env, char*, std::string* s) { delete s; }, payload));
   o.Set("count", Napi::Number::New(env, double(count)));
+  o.Set("end", Napi::Boolean::New(env, end));
   try {
     callback.Call({o});
   } catch (const Napi::Error& e) {

@@ -47,7 +47,8 @@
   X(malformed_quic)                                                         \
   X(http_requests)                                                          \
   X(malformed_http)                                                         \
-  X(records_emitted)
+  X(records_emitted)                                                         \
+  X(close_records)        /* close records of reported TCP connections (close_events) */
 
 namespace ja4 {
 

@@ -110,6 +110,7 @@ Flow* Engine::lookup(const DecodedPacket& p, bool& from_a, int64_t ts) {
     bool new_syn = p.protocol == 6 && (p.tcp_flags & (kSyn | kAck)) == kSyn;
     if (new_syn && (f->emitted || f->rst || f->fin_mask == 3)) {
       if (!f->emitted) emit(*f);
+      report_close(*f, CloseReason::Evicted);
       table_.erase(*f);
       f = nullptr;
     } else {
@@ -121,6 +122,7 @@ Flow* Engine::lookup(const DecodedPacket& p, bool& from_a, int64_t ts) {
     Flow* victim = table_.oldest();
     ++counters_.flows_evicted_capacity;
     if (!victim->emitted) emit(*victim);
+    report_close(*victim, CloseReason::Evicted);
     table_.erase(*victim);
   }
   f = table_.insert(key, h);
@@ -142,6 +144,7 @@ void Engine::expire_idle(int64_t ts) {
       ++counters_.flows_evicted_idle;
       emit(*old);
     }
+    report_close(*old, CloseReason::Idle);
     table_.erase(*old);
   }
 }
@@ -179,7 +182,10 @@ void Engine::on_tcp(Flow& f, int side, const DecodedPacket& p, int64_t ts) {
     if (!f.rst && f.fin_mask != 3) {
       if (flags & kRst) f.rst = true;
       if (flags & kFin) f.fin_mask |= static_cast<uint8_t>(1u << side);
-      if (f.rst || f.fin_mask == 3) ++counters_.flows_closed;
+      if (f.rst || f.fin_mask == 3) {
+        ++counters_.flows_closed;
+        report_close(f, f.rst ? CloseReason::Rst : CloseReason::Fin);
+      }
     }
     return;
   }
@@ -204,6 +210,7 @@ void Engine::on_tcp(Flow& f, int side, const DecodedPacket& p, int64_t ts) {
     if (f.an && f.an->ssh && !f.rst && !fin_before) return;
     ++counters_.flows_closed;
     emit(f);
+    report_close(f, f.rst ? CloseReason::Rst : CloseReason::Fin);
     return;
   }
   maybe_emit_early(f);
@@ -605,13 +612,40 @@ void Engine::emit(Flow& f) {
   f.an.reset();
   if (!rec.has_fingerprint()) return;
   ++counters_.records_emitted;
+  f.reported = true;
+  f.client_side = static_cast<int8_t>(client);
+  ready_.push_back(std::move(rec));
+}
+
+// Close records describe TCP connections the consumer already knows about
+// (a flow record was handed out); the rest end silently, as before.
+void Engine::report_close(Flow& f, CloseReason reason) {
+  if (!config_.close_events || !f.reported || f.close_sent || f.key.protocol != 6) return;
+  f.close_sent = true;
+  FlowRecord rec;
+  rec.kind = RecordKind::Close;
+  rec.close_reason = reason;
+  rec.stream = f.stream;
+  rec.transport = 't';
+  rec.src = format_ip(f.key, f.client_side);
+  rec.dst = format_ip(f.key, 1 - f.client_side);
+  rec.src_port = f.client_side == 0 ? f.key.port_a : f.key.port_b;
+  rec.dst_port = f.client_side == 0 ? f.key.port_b : f.key.port_a;
+  rec.first_ts_us = f.first_ts;
+  rec.last_ts_us = f.last_ts;
+  rec.packets = f.packets;
+  rec.closed = true;
+  ++counters_.close_records;
   ready_.push_back(std::move(rec));
 }
 
 void Engine::finish() {
   table_.for_each([&](Flow& f) {
     if (!f.emitted) emit(f);
+    report_close(f, CloseReason::Evicted);
   });
 }
+
+void Engine::advance(int64_t ts) { expire_idle(ts); }
 
 }  // namespace ja4

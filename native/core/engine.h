@@ -24,6 +24,10 @@ struct EngineConfig {
   size_t max_handshake_bytes = 65536;        // TLS handshake bytes kept per direction
   int64_t idle_timeout_us = 120LL * 1000000; // in capture time
   size_t max_http_per_flow = 1000;           // JA4H records kept per connection
+  // Live capture and replay: after a TCP connection's flow record, report
+  // its end (FIN, RST, idle, evicted) as a close record (FlowRecord::kind).
+  // Off for `ja4 pcap`, whose output is one record per stream.
+  bool close_events = false;
 };
 
 struct FlowAnalysis;  // per-flow parsing state, allocated only when payload is inspected
@@ -41,6 +45,9 @@ struct Flow {
   uint8_t fin_mask = 0;     // bit per endpoint
   bool rst = false;
   bool emitted = false;     // record already produced; later packets are only counted
+  bool reported = false;    // that record had fingerprints and was handed out
+  bool close_sent = false;  // its close record too (close_events)
+  int8_t client_side = 0;   // endpoint reported as src
   bool inspect[2] = {true, true};  // still parsing this endpoint's payload
   bool has_isn[2] = {false, false};
   uint32_t isn[2] = {0, 0};
@@ -62,8 +69,12 @@ class Engine {
 
   // One captured frame; ts_us is the capture timestamp in microseconds.
   void process(int linktype, const uint8_t* data, size_t caplen, int64_t ts_us);
-  // End of input: every flow still open produces its record.
+  // End of input: every flow still open produces its record (and, with
+  // close_events, a close record with reason "evicted").
   void finish();
+  // Live input: capture time moves on without packets (a quiet link);
+  // flows idle past the timeout are reported and dropped.
+  void advance(int64_t ts_us);
 
   // Records produced so far; the caller takes them (e.g. swaps the vector).
   std::vector<FlowRecord>& ready() { return ready_; }
@@ -85,6 +96,7 @@ class Engine {
   void feed_ssh(Flow& f, int side, const DecodedPacket& p, int64_t ts);
   void maybe_emit_early(Flow& f);
   void emit(Flow& f);
+  void report_close(Flow& f, CloseReason reason);
   FlowAnalysis& analysis(Flow& f);
 
   EngineConfig config_;

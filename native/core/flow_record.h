@@ -28,7 +28,13 @@ struct SshRecord {
   std::string hassh, hassh_server, protocol_client, protocol_server, encryption_algorithm;
 };
 
+enum class RecordKind : uint8_t { Flow, Close };
+// Why a reported TCP connection ended (close records).
+enum class CloseReason : uint8_t { Fin, Rst, Idle, Evicted };
+
 struct FlowRecord {
+  RecordKind kind = RecordKind::Flow;
+  CloseReason close_reason = CloseReason::Fin;  // kind == Close only
   uint64_t stream = 0;
   char transport = 't';     // 't' tcp, 'u' udp
   std::string src, dst;     // client, server

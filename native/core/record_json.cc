@@ -4,8 +4,45 @@
 
 namespace ja4 {
 
-void append_record_json(std::string& out, const FlowRecord& r) {
+namespace {
+
+const char* close_reason_name(CloseReason r) {
+  switch (r) {
+    case CloseReason::Fin: return "fin";
+    case CloseReason::Rst: return "rst";
+    case CloseReason::Idle: return "idle";
+    case CloseReason::Evicted: return "evicted";
+  }
+  return "evicted";
+}
+
+// src/capture/tls-event.ts (CloseEvent), schema/tls-event.schema.json.
+void append_close_json(std::string& out, const FlowRecord& r, const RecordJsonOptions& opts) {
   JsonObject o(out);
+  o.str("event", "close");
+  if (!opts.sensor.empty()) o.str("sensor", opts.sensor);
+  o.num("stream", static_cast<int64_t>(r.stream))
+      .str("transport", r.transport == 't' ? "tcp" : "udp")
+      .str("src", r.src)
+      .str("dst", r.dst)
+      .num("src_port", r.src_port)
+      .num("dst_port", r.dst_port)
+      .num("first_ts_us", r.first_ts_us)
+      .num("last_ts_us", r.last_ts_us)
+      .str("reason", close_reason_name(r.close_reason));
+  o.close();
+}
+
+}  // namespace
+
+void append_record_json(std::string& out, const FlowRecord& r, const RecordJsonOptions& opts) {
+  if (r.kind == RecordKind::Close) {
+    append_close_json(out, r, opts);
+    return;
+  }
+  JsonObject o(out);
+  if (opts.event_tag) o.str("event", "flow");
+  if (!opts.sensor.empty()) o.str("sensor", opts.sensor);
   o.num("stream", static_cast<int64_t>(r.stream))
       .str("transport", r.transport == 't' ? "tcp" : "udp")
       .str("src", r.src)

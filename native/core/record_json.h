@@ -10,6 +10,15 @@
 
 namespace ja4 {
 
-void append_record_json(std::string& out, const FlowRecord& rec);
+// How records become events on the wire (live capture, replay): flow
+// records gain "event":"flow", close records are written as
+// {"event":"close",...}, both with "sensor" when one is named. The default
+// (no tag) is the `ja4 pcap --jsonl` record.
+struct RecordJsonOptions {
+  bool event_tag = false;
+  std::string sensor;
+};
+
+void append_record_json(std::string& out, const FlowRecord& rec, const RecordJsonOptions& opts = {});
 
 }  // namespace ja4

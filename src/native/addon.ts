@@ -57,6 +57,47 @@ export interface NativeDatagramSender {
   close(): void;
 }
 
+/** A batch of event lines from the capture thread; `end` on the last one. */
+export interface NativeCaptureBatch extends NativeBatch {
+  end: boolean;
+}
+
+export interface NativeCaptureOptions extends NativeEngineOptions {
+  iface?: string;
+  bpf?: string;
+  snaplen?: number;
+  bufferMb?: number;
+  promisc?: boolean;
+  files?: string[];
+  speed?: number;
+  pps?: number;
+  max?: boolean;
+  loops?: number;
+  closeEvents?: boolean;
+  eventTag?: boolean;
+  sensor?: string;
+  flushMs?: number;
+}
+
+export interface NativeCaptureStats {
+  engine: NativeCounters;
+  pcap: { ps_recv: number; ps_drop: number; ps_ifdrop: number };
+  replayPackets: number;
+  replayBytes: number;
+  loop: number;
+  fileIndex: number;
+  elapsedUs: number;
+  events: number;
+  batches: number;
+  finished: boolean;
+  error?: { code: string; message: string };
+}
+
+export interface NativeCapture {
+  stats(): NativeCaptureStats;
+  close(): Promise<void>;
+}
+
 export interface NativeAddon {
   PcapReader: new (path: string, options: NativeEngineOptions) => NativePcapReader;
   scanPcap(path: string): Promise<{ packets: number; bytes: number }>;
@@ -65,6 +106,7 @@ export interface NativeAddon {
     onBatch: (batch: NativeBatch) => void,
   ) => NativeDatagramReceiver;
   DatagramSender: new (path: string, seqpacket: boolean) => NativeDatagramSender;
+  Capture: new (options: NativeCaptureOptions, onBatch: (batch: NativeCaptureBatch) => void) => NativeCapture;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
