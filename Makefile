@@ -6,14 +6,14 @@ SANITIZE_DIR := build-native-asan
 FUZZ_DIR := build-fuzz
 JOBS ?= 2
 
-.PHONY: all deps build build-native build-ts build-httpd run demo test test-native test-native-asan test-js bench bench-httpd fuzz clean
+.PHONY: all deps build build-native build-ts build-web build-httpd run demo test test-native test-native-asan test-js bench bench-httpd fuzz clean
 
 all: build
 
 deps:
 	@bash scripts/setup.sh
 
-build: deps build-native build-ts build-httpd
+build: deps build-native build-ts build-web build-httpd
 
 build-native:
 	@mkdir -p build
@@ -21,6 +21,11 @@ build-native:
 
 build-ts:
 	@npx tsc -p tsconfig.json
+
+# The dashboard's browser bundle (web/src -> web/dist, content-hashed).
+build-web:
+	@npx tsc -p web/tsconfig.json
+	@node scripts/build-web.mjs >/dev/null
 
 # mod_reqin_log (apxs) and its test receiver, into build/httpd/.
 build-httpd:
