@@ -13,9 +13,10 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # Package names per family. tshark is used by tests (JA3 cross-check) and
 # the pcap benchmark; clang by the fuzzers; Apache and its headers (apxs)
 # build and test mod_reqin_log (mod_http2 and mod_ssl ship in apache2 on
-# Debian, in httpd and mod_ssl on RHEL); wrk runs its benchmark.
-DEB_PACKAGES=(build-essential cmake pkg-config python3 libpcap-dev libssl-dev tshark clang libclang-rt-dev curl ca-certificates openssl apache2 apache2-dev wrk)
-RPM_PACKAGES=(gcc-c++ make cmake pkgconf-pkg-config python3 libpcap-devel openssl-devel wireshark-cli clang compiler-rt curl ca-certificates openssl httpd httpd-devel mod_ssl wrk)
+# Debian, in httpd and mod_ssl on RHEL); wrk runs its benchmark; chromium
+# runs the dashboard's browser tests (EPEL on RHEL-family systems).
+DEB_PACKAGES=(build-essential cmake pkg-config python3 libpcap-dev libssl-dev tshark clang libclang-rt-dev curl ca-certificates openssl apache2 apache2-dev wrk chromium)
+RPM_PACKAGES=(gcc-c++ make cmake pkgconf-pkg-config python3 libpcap-devel openssl-devel wireshark-cli clang compiler-rt curl ca-certificates openssl httpd httpd-devel mod_ssl wrk chromium)
 
 install_system_packages() {
   if [ "${JA4_SETUP_SKIP_SYSTEM:-0}" = 1 ]; then return; fi
@@ -31,6 +32,8 @@ install_system_packages() {
         dpkg -s libclang-rt-dev >/dev/null 2>&1 || ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing+=("$p")
         continue
       fi
+      # any Chromium on the PATH will do (Ubuntu ships it as a snap)
+      if [ "$p" = chromium ] && { command -v chromium || command -v chromium-browser; } >/dev/null 2>&1; then continue; fi
       dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
     done
     if ! command -v node >/dev/null 2>&1; then missing+=(nodejs npm); fi
@@ -46,6 +49,10 @@ install_system_packages() {
           p=$(apt-cache search --names-only '^libclang-rt-[0-9]+-dev$' | awk '{print $1}' | sort -V | tail -1)
           [ -n "$p" ] || continue
         fi
+        if [ "$p" = chromium ] && ! apt-cache show chromium >/dev/null 2>&1; then
+          log "no chromium package here: the dashboard browser tests need one (JA4_CHROMIUM=/path/to/chrome)"
+          continue
+        fi
         resolved+=("$p")
       done
       apt-get install -y -qq --no-install-recommends "${resolved[@]}" >/dev/null
@@ -60,6 +67,8 @@ install_system_packages() {
       # libpcap-devel lives in CRB (el9/el10) or PowerTools (el8).
       "$pm" install -y -q dnf-plugins-core >/dev/null 2>&1 || true
       "$pm" config-manager --set-enabled crb >/dev/null 2>&1 || "$pm" config-manager --set-enabled powertools >/dev/null 2>&1 || true
+      # chromium (and wrk) come from EPEL on el8/el9/el10; Fedora has them.
+      "$pm" install -y -q epel-release >/dev/null 2>&1 || true
       if ! command -v node >/dev/null 2>&1 && "$pm" module list nodejs >/dev/null 2>&1; then
         "$pm" module enable -y -q nodejs:20 >/dev/null 2>&1 || true
       fi
