@@ -572,7 +572,7 @@ export const SPA_PATHS = ['/', '/login', '/detections', '/ja4/*', '/ip/*', '/cam
 // client subscribed to several of them dedupes by seq). Events published
 // within one tick (~10 ms) to a topic arrive together in one `batch` frame.
 // After a reconnect the client sends `resync` with the last
-// seq it saw and that boot id; the server replays the missed events of the
+// seq it saw and the boot id of the server that sent it (from `hello`); the server replays the missed events of the
 // client's topics from its ring of recent messages, or, when the boot id
 // differs or the seq is older than the ring, from the database by time
 // (`since_ts`: the last event's ts), then sends `resync_done`.

@@ -1,0 +1,93 @@
+// Login sessions, in memory: a restart logs everyone out (wall screens use
+// tokens, which live in the database). The cookie holds a random id; the
+// map is keyed by its SHA-256 so that a heap dump does not hand out live
+// cookies. Each session has its own CSRF token (synchronizer pattern: the
+// client echoes it in X-CSRF-Token on every mutation; a cross-site form
+// cannot read it). Bounded: past maxSessions the oldest session goes.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Role } from '../api-types.js';
+
+export interface Session {
+  user: string;
+  role: Role;
+  csrf: string;
+  createdAt: number;
+  lastSeen: number;
+}
+
+export interface SessionOptions {
+  /** a session unused this long ends */
+  idleMs: number;
+  /** a session ends this long after login whatever its use */
+  absoluteMs: number;
+  maxSessions: number;
+}
+
+export const DEFAULT_SESSION_OPTIONS: SessionOptions = { idleMs: 8 * 3_600_000, absoluteMs: 7 * 86_400_000, maxSessions: 10_000 };
+export const SESSION_COOKIE = 'ja4_session';
+
+const hashId = (id: string): string => createHash('sha256').update(id).digest('base64url');
+
+export class SessionStore {
+  private readonly sessions = new Map<string, Session>();
+
+  constructor(private readonly opts: SessionOptions = DEFAULT_SESSION_OPTIONS) {}
+
+  create(user: string, role: Role, now = Date.now()): { id: string; session: Session } {
+    const id = randomBytes(32).toString('base64url');
+    const session: Session = { user, role, csrf: randomBytes(24).toString('base64url'), createdAt: now, lastSeen: now };
+    while (this.sessions.size >= this.opts.maxSessions) {
+      const oldest = this.sessions.keys().next().value;
+      if (oldest === undefined) break;
+      this.sessions.delete(oldest);
+    }
+    this.sessions.set(hashId(id), session);
+    return { id, session };
+  }
+
+  /** The live session of a cookie value (touching it), or undefined. */
+  get(id: string | undefined, now = Date.now()): Session | undefined {
+    if (!id || id.length > 128) return undefined;
+    const key = hashId(id);
+    const s = this.sessions.get(key);
+    if (!s) return undefined;
+    if (now - s.lastSeen > this.opts.idleMs || now - s.createdAt > this.opts.absoluteMs) {
+      this.sessions.delete(key);
+      return undefined;
+    }
+    s.lastSeen = now;
+    return s;
+  }
+
+  expiresAt(s: Session): Date {
+    return new Date(Math.min(s.lastSeen + this.opts.idleMs, s.createdAt + this.opts.absoluteMs));
+  }
+
+  destroy(id: string | undefined): void {
+    if (id) this.sessions.delete(hashId(id));
+  }
+
+  /** After a role change, a password change or a removal. */
+  updateUser(user: string, change: { role?: Role; remove?: boolean }): void {
+    for (const [key, s] of this.sessions) {
+      if (s.user !== user) continue;
+      if (change.remove) this.sessions.delete(key);
+      else if (change.role) s.role = change.role;
+    }
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  maxAgeSeconds(): number {
+    return Math.floor(this.opts.absoluteMs / 1000);
+  }
+}
+
+export function csrfMatches(session: Session, header: string | undefined): boolean {
+  if (!header) return false;
+  const a = Buffer.from(session.csrf);
+  const b = Buffer.from(header);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,134 @@
+// Feeds the WebSocket topics from the database: new detections (polled by
+// detected_at, with a look-back for rows written late and a set of keys
+// already sent, so none is sent twice), KPIs and pipeline health (only
+// while someone is subscribed). `ja4 run` may instead hand detections to
+// publishDetection() directly and turn the detections poll off.
+import type { Storage } from '../storage/index.js';
+import type { Detection, KpisEvent, PipelineHealth, ThreatLevel } from './api-types.js';
+import { DETECTION_COLUMNS } from './detection-rows.js';
+import { chTime } from './http/params.js';
+import { select } from './sql.js';
+import type { Hub } from './ws/hub.js';
+
+export interface PublisherOptions {
+  /** 0: do not poll detections */
+  detectionsMs: number;
+  kpisMs: number;
+  healthMs: number;
+  /** how far back each poll looks, for detections inserted after later ones */
+  lookbackMs: number;
+  /** most detections sent per poll */
+  batchLimit: number;
+}
+
+export const DEFAULT_PUBLISHER_OPTIONS: PublisherOptions = { detectionsMs: 1000, kpisMs: 10_000, healthMs: 5000, lookbackMs: 120_000, batchLimit: 5000 };
+
+const key = (d: Detection): string => `${d.detected_at}|${d.window_start}|${d.window}|${d.client_ip}|${d.ja4}|${d.host}`;
+
+export interface Publisher {
+  stop(): Promise<void>;
+  /** one poll now (tests) */
+  pollDetections(): Promise<number>;
+}
+
+export function startPublisher(storage: Storage, hub: Hub, health: () => Promise<PipelineHealth>, opts: Partial<PublisherOptions> = {}, log: (line: string) => void = () => {}): Publisher {
+  const o = { ...DEFAULT_PUBLISHER_OPTIONS, ...opts };
+  const table = storage.tables.read('mlDetectedAnomalies');
+  const seen = new Map<string, number>(); // key -> detected_at (ms)
+  let watermark = Date.now();
+  let primed = false;
+  let stopped = false;
+  const timers = new Set<NodeJS.Timeout>();
+  const running = new Set<Promise<unknown>>();
+
+  async function pollDetections(): Promise<number> {
+    const since = new Date(watermark - o.lookbackMs);
+    const rows = await select<Detection>(storage, `SELECT ${DETECTION_COLUMNS} FROM ${table} WHERE detected_at >= {since:DateTime64(3, 'UTC')} ORDER BY detected_at LIMIT {limit:UInt32}`, {
+      since: chTime(since),
+      limit: o.batchLimit,
+    });
+    let sent = 0;
+    for (const d of rows) {
+      const k = key(d);
+      if (seen.has(k)) continue;
+      const at = Date.parse(d.detected_at);
+      seen.set(k, at);
+      if (at > watermark) watermark = at;
+      // the first poll only learns what is already there
+      if (primed) {
+        hub.publishDetection(d);
+        sent++;
+      }
+    }
+    primed = true;
+    const horizon = watermark - o.lookbackMs;
+    for (const [k, at] of seen) if (at < horizon) seen.delete(k);
+    return sent;
+  }
+
+  async function kpis(): Promise<void> {
+    if (hub.subscribers('kpis') === 0) return;
+    const [traffic, levels] = await Promise.all([
+      select<{ requests: number; automated: number }>(
+        storage,
+        `SELECT count() AS requests, countIf(bot_ip_name != '' OR bot_ja4_name != '' OR crawler_action = 'DENY' OR ua_ja4_mismatch = 1) AS automated
+         FROM ${storage.tables.read('httpLogs')} WHERE ts >= now64(6) - INTERVAL 5 MINUTE`,
+      ),
+      select<{ threat_level: ThreatLevel; detections: number }>(
+        storage,
+        `SELECT toString(threat_level) AS threat_level, count() AS detections FROM ${table} WHERE detected_at >= now64(3) - INTERVAL 1 HOUR GROUP BY threat_level ORDER BY detections DESC`,
+      ),
+    ]);
+    const t = traffic[0] ?? { requests: 0, automated: 0 };
+    const event: KpisEvent = {
+      at: new Date().toISOString(),
+      requests_per_minute: t.requests / 5,
+      detections_last_hour: levels.reduce((n, l) => n + l.detections, 0),
+      detections_by_level: levels,
+      bot_share: t.requests === 0 ? 0 : t.automated / t.requests,
+    };
+    hub.publish(['kpis'], event);
+  }
+
+  async function healthTick(): Promise<void> {
+    if (hub.subscribers('health') === 0) return;
+    hub.publish(['health'], await health());
+  }
+
+  /** Runs `fn` every `ms` without overlapping runs; errors are logged, the loop goes on. */
+  function every(ms: number, name: string, fn: () => Promise<unknown>): void {
+    if (ms <= 0) return;
+    const tick = (): void => {
+      if (stopped) return;
+      const p = fn()
+        .catch((err: Error) => log(`publisher: ${name} failed: ${err.message}`))
+        .finally(() => {
+          running.delete(p);
+          if (!stopped) schedule();
+        });
+      running.add(p);
+    };
+    const schedule = (): void => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        tick();
+      }, ms);
+      t.unref();
+      timers.add(t);
+    };
+    tick();
+  }
+
+  every(o.detectionsMs, 'detections', pollDetections);
+  every(o.kpisMs, 'kpis', kpis);
+  every(o.healthMs, 'health', healthTick);
+
+  return {
+    pollDetections,
+    async stop(): Promise<void> {
+      stopped = true;
+      for (const t of timers) clearTimeout(t);
+      await Promise.allSettled([...running]);
+    },
+  };
+}

@@ -1,0 +1,64 @@
+// Login, logout, the current session, and the public status route.
+import { ROUTES, type LoginResponse, type MeResponse, type OkResponse, type SessionInfo, type StatusResponse } from '../api-types.js';
+import { writeAudit } from '../audit.js';
+import { burnPasswordCheck, verifyPassword } from '../auth/password.js';
+import { SESSION_COOKIE, type Session } from '../auth/sessions.js';
+import type { DashboardDeps } from '../deps.js';
+import { HttpError } from '../http/errors.js';
+import { json, type Reply, type Request } from '../http/exchange.js';
+import { jsonBody, requiredString } from '../http/params.js';
+import type { Principal, Router } from '../router.js';
+
+export const VERSION = '0.1.0';
+
+function sessionInfo(deps: DashboardDeps, p: Principal): SessionInfo {
+  const s = p.session;
+  return {
+    user: { name: p.name, role: p.role },
+    csrf_token: s?.csrf ?? '',
+    expires_at: s ? deps.sessions.expiresAt(s).toISOString() : new Date(Date.now() + 86_400_000).toISOString(),
+    via: p.via,
+  };
+}
+
+export function sessionCookie(deps: DashboardDeps, req: Request, value: string, maxAge: number): string {
+  const secure = deps.secureCookies === 'auto' ? req.secure : deps.secureCookies;
+  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure ? '; Secure' : ''}`;
+}
+
+export function register(router: Router, deps: DashboardDeps): void {
+  const { storage, users, sessions, limiter, hub } = deps;
+
+  router.add(ROUTES.status, async (): Promise<StatusResponse> => ({ ok: true, server: deps.kind, version: VERSION, boot_id: deps.bootId, seq: hub.seq }));
+
+  router.add(ROUTES.login, async ({ req }): Promise<Reply> => {
+    const body = jsonBody(req.body);
+    const username = requiredString(body, 'username', { min: 1, max: 64 });
+    const password = requiredString(body, 'password', { min: 1, max: 1024 });
+    const wait = limiter.retryAfter(req.remoteIp, username);
+    if (wait > 0) throw new HttpError('rate_limited', `too many failed logins; try again in ${wait} s`, undefined, { 'Retry-After': String(wait) });
+    const user = await users.get(username);
+    const ok = user ? await verifyPassword(password, user.password_hash) : (await burnPasswordCheck(password), false);
+    const audit = { subject_type: 'user', subject: username, client_ip: req.remoteIp, request_id: req.requestId };
+    if (!user || !ok) {
+      limiter.failed(req.remoteIp, username);
+      await writeAudit(storage, { ...audit, actor: username, role: '', action: 'login.failed', after: { reason: user ? 'bad password' : 'unknown user' } });
+      throw new HttpError('unauthorized', 'invalid user name or password');
+    }
+    limiter.succeeded(username);
+    const { id, session } = sessions.create(user.name, user.role);
+    await writeAudit(storage, { ...audit, actor: user.name, role: user.role, action: 'login', after: { role: user.role } });
+    const info: LoginResponse = sessionInfo(deps, { name: user.name, role: user.role, via: 'session', session: session as Session });
+    return json(info, '200 OK', { 'Set-Cookie': sessionCookie(deps, req, id, sessions.maxAgeSeconds()) });
+  });
+
+  router.add(ROUTES.logout, async ({ req, principal }): Promise<Reply> => {
+    const p = principal as Principal;
+    sessions.destroy(p.sessionId);
+    await writeAudit(storage, { actor: p.name, role: p.role, action: 'logout', subject_type: 'user', subject: p.name, client_ip: req.remoteIp, request_id: req.requestId });
+    const ok: OkResponse = { ok: true };
+    return json(ok, '200 OK', { 'Set-Cookie': sessionCookie(deps, req, '', 0) });
+  });
+
+  router.add(ROUTES.me, async ({ principal }): Promise<MeResponse> => sessionInfo(deps, principal as Principal));
+}

@@ -1,0 +1,257 @@
+// startDashboard(): the uWebSockets.js server of the SOC dashboard: the
+// JSON API under /api/, the WebSocket feed at /ws, and the web bundle
+// (web/dist) for every other path. One process, main thread, sharing the
+// Storage of whoever starts it (`ja4 dashboard` or `ja4 run`).
+import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
+import type { Storage } from '../storage/index.js';
+import { StorageError } from '../storage/index.js';
+import type { Detection, Role } from './api-types.js';
+import { LoginRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './auth/rate-limit.js';
+import { SessionStore, DEFAULT_SESSION_OPTIONS, SESSION_COOKIE, csrfMatches, type SessionOptions } from './auth/sessions.js';
+import { UserStore, sha256 } from './auth/user-store.js';
+import type { DashboardDeps, PipelineReport } from './deps.js';
+import { DETECTION_COLUMNS } from './detection-rows.js';
+import { HttpError } from './http/errors.js';
+import { Exchange, isReply, json, parseCookies, readRequestHead, type Request } from './http/exchange.js';
+import { chTime } from './http/params.js';
+import { StaticFiles, isPagePath } from './http/static-files.js';
+import { startPublisher, type PublisherOptions } from './publisher.js';
+import { Router, roleAtLeast, type Principal } from './router.js';
+import { select } from './sql.js';
+import { loadUws, type ServerKind } from './uws.js';
+import { Hub, type HubOptions } from './ws/hub.js';
+import * as auditRoutes from './routes/audit.js';
+import * as authRoutes from './routes/auth.js';
+import * as campaignRoutes from './routes/campaigns.js';
+import * as classificationRoutes from './routes/classifications.js';
+import * as detectionRoutes from './routes/detections.js';
+import * as ipRoutes from './routes/ip.js';
+import * as ja4Routes from './routes/ja4.js';
+import * as logRoutes from './routes/logs.js';
+import * as modelRoutes from './routes/model.js';
+import * as overviewRoutes from './routes/overview.js';
+import * as pipelineRoutes from './routes/pipeline.js';
+import * as userRoutes from './routes/users.js';
+
+export const DEFAULT_WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist');
+export const DEFAULT_LISTEN = '0.0.0.0:8000';
+
+export interface DashboardOptions {
+  /** HOST:PORT, :PORT or PORT (port 0: any free port) */
+  listen?: string;
+  webDir?: string;
+  /** client address and scheme from X-Forwarded-For/-Proto (behind a reverse proxy) */
+  trustProxy?: boolean;
+  /** Secure cookie attribute: 'auto' (when the request came over TLS through a trusted proxy), or forced */
+  secureCookies?: 'auto' | boolean;
+  /** scrypt cost of hashes made by the API (tests lower it) */
+  scryptCost?: number;
+  sessions?: Partial<SessionOptions>;
+  rateLimit?: Partial<RateLimitOptions>;
+  hub?: Partial<HubOptions>;
+  /** false: no database polling (the caller publishes) */
+  publisher?: Partial<PublisherOptions> | false;
+  pipelineReport?: () => PipelineReport;
+  modelDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface Dashboard {
+  port: number;
+  url: string;
+  kind: ServerKind;
+  hub: Hub;
+  /** publish on topics (e.g. 'health', 'kpis'); returns the seq */
+  publish(topic: string | string[], data: unknown): number;
+  /** a detection on detections, ja4:<fp> and ip:<ip> */
+  publishDetection(d: Detection): number;
+  /** one detections poll now (tests, or after a write) */
+  pollDetections(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*))?:?(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new Error(`--listen must be HOST:PORT, :PORT or PORT (port 0 to 65535), got "${text}"`);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+/** Same-origin check: the Origin's host:port must be the Host header. */
+export function sameOrigin(origin: string, host: string): boolean {
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+const MUTATIONS = new Set(['POST', 'PATCH', 'DELETE', 'PUT']);
+
+export async function startDashboard(storage: Storage, opts: DashboardOptions = {}): Promise<Dashboard> {
+  const { uws, kind } = loadUws();
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const { host, port } = parseListen(opts.listen ?? DEFAULT_LISTEN);
+  if (kind === 'ws-fallback') log('ja4 dashboard: uWebSockets.js has no binary for this platform/Node; running on its pure-JS fallback (ws), slower');
+
+  const users = new UserStore(storage, opts.scryptCost);
+  const sessions = new SessionStore({ ...DEFAULT_SESSION_OPTIONS, ...opts.sessions });
+  const limiter = new LoginRateLimiter({ ...DEFAULT_RATE_LIMIT, ...opts.rateLimit });
+  const anomalies = storage.tables.read('mlDetectedAnomalies');
+  const hub = new Hub(
+    opts.hub,
+    (sinceTs, filter, limit) =>
+      select<Detection>(
+        storage,
+        `SELECT ${DETECTION_COLUMNS} FROM ${anomalies}
+         WHERE detected_at > {since:DateTime64(3, 'UTC')}
+           AND ({all:Bool} OR ja4 IN {ja4s:Array(String)} OR client_ip IN arrayMap(x -> toIPv6(x), {ips:Array(String)}))
+         ORDER BY detected_at LIMIT {limit:UInt32}`,
+        { since: chTime(new Date(sinceTs)), all: filter.all, ja4s: filter.ja4s, ips: filter.ips, limit },
+      ),
+    log,
+    kind,
+  );
+  const report = opts.pipelineReport ?? (() => ({}));
+  const deps: DashboardDeps = {
+    storage,
+    users,
+    sessions,
+    limiter,
+    hub,
+    kind,
+    bootId: hub.bootId,
+    secureCookies: opts.secureCookies ?? 'auto',
+    pipelineReport: report,
+    modelDir: opts.modelDir,
+    health: () => pipelineRoutes.pipelineHealth(storage, hub, report()),
+  };
+
+  const router = new Router();
+  for (const mod of [authRoutes, overviewRoutes, detectionRoutes, ja4Routes, ipRoutes, campaignRoutes, logRoutes, modelRoutes, pipelineRoutes, auditRoutes, classificationRoutes, userRoutes]) {
+    mod.register(router, deps);
+  }
+
+  // wall tokens: hashes cached, refreshed in the background and on an unknown token (at most every 5 s)
+  let tokens = await users.tokenHashes();
+  let tokensAt = Date.now();
+  const refreshTokens = async (): Promise<void> => {
+    tokensAt = Date.now();
+    tokens = await users.tokenHashes();
+  };
+  const tokenTimer = setInterval(() => void refreshTokens().catch((e: Error) => log(`dashboard: token refresh failed: ${e.message}`)), 30_000);
+  tokenTimer.unref();
+  const tokenPrincipal = async (token: string): Promise<Principal | null> => {
+    const h = sha256(token);
+    if (!tokens.has(h) && Date.now() - tokensAt > 5000) await refreshTokens();
+    const t = tokens.get(h);
+    return t ? { name: `token:${t.name}`, role: t.role as Role, via: 'token' } : null;
+  };
+
+  const authenticate = async (req: Request): Promise<Principal | null> => {
+    const bearer = /^Bearer\s+(\S{1,200})$/i.exec(req.headers.authorization ?? '');
+    if (bearer) return tokenPrincipal(bearer[1]!);
+    const id = req.cookies[SESSION_COOKIE];
+    const session = sessions.get(id);
+    return session ? { name: session.user, role: session.role, via: 'session', session, sessionId: id } : null;
+  };
+
+  const web = new StaticFiles(opts.webDir ?? DEFAULT_WEB_DIR);
+  const exchangeOpts = { trustProxy: opts.trustProxy ?? false };
+
+  async function handleApi(ex: Exchange): Promise<void> {
+    const req = ex.request;
+    try {
+      const { route, params } = router.match(req.method, req.path);
+      req.params = params;
+      req.body = await ex.readBody();
+      const principal = await authenticate(req);
+      if (route.role !== null) {
+        if (!principal) throw new HttpError('unauthorized', 'log in first (or give a wall token)');
+        if (!roleAtLeast(principal.role, route.role)) throw new HttpError('forbidden', `this needs the ${route.role} role; ${principal.name} is ${principal.role}`);
+      }
+      if (MUTATIONS.has(req.method)) {
+        const origin = req.headers.origin;
+        if (origin && !sameOrigin(origin, req.headers.host ?? '')) throw new HttpError('csrf', `cross-origin request from ${origin} refused`);
+        if (route.role !== null && principal) {
+          if (principal.via === 'token') throw new HttpError('forbidden', 'wall tokens are read-only');
+          if (!principal.session || !csrfMatches(principal.session, req.headers['x-csrf-token'])) throw new HttpError('csrf', 'missing or wrong X-CSRF-Token header');
+        }
+      }
+      const result = await route.handler({ req, principal });
+      await ex.send(isReply(result) ? result : json(result));
+    } catch (err) {
+      await ex.send(errorReply(err, req, log));
+    }
+  }
+
+  async function handleStatic(ex: Exchange): Promise<void> {
+    const req = ex.request;
+    try {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError('method_not_allowed', `${req.method} is not allowed on ${req.path}`, undefined, { Allow: 'GET, HEAD' });
+      const file = await web.file(req.path);
+      if (file) return await ex.send(file);
+      if (isPagePath(req.path)) return await ex.send(await web.index());
+      throw new HttpError('not_found', `${req.path} not found`);
+    } catch (err) {
+      await ex.send(errorReply(err, req, log));
+    }
+  }
+
+  const app = uws.App();
+  hub.attach(
+    app,
+    async (cookieHeader, token) => {
+      if (token) return tokenPrincipal(token);
+      const id = parseCookies(cookieHeader)[SESSION_COOKIE];
+      const session = sessions.get(id);
+      return session ? { name: session.user, role: session.role, via: 'session', session, sessionId: id } : null;
+    },
+    sameOrigin,
+  );
+  app.any('/*', (res, req) => {
+    const ex = new Exchange(res, readRequestHead(res, req, exchangeOpts));
+    void (ex.request.path === '/api' || ex.request.path.startsWith('/api/') ? handleApi(ex) : handleStatic(ex));
+  });
+
+  const listenSocket = await new Promise<unknown>((resolveListen, reject) => {
+    app.listen(host, port, (socket) => (socket ? resolveListen(socket) : reject(new Error(`--listen ${host}:${port}: cannot listen (address in use or not available)`))));
+  });
+  const boundPort = uws.us_socket_local_port(listenSocket as never);
+
+  const publisher = opts.publisher === false ? undefined : startPublisher(storage, hub, deps.health, opts.publisher, log);
+
+  let stopped = false;
+  return {
+    port: boundPort,
+    url: `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${boundPort}`,
+    kind,
+    hub,
+    publish: (topic, data) => hub.publish(Array.isArray(topic) ? topic : [topic], data),
+    publishDetection: (d) => hub.publishDetection(d),
+    pollDetections: async () => (publisher ? publisher.pollDetections() : 0),
+    async stop(): Promise<void> {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(tokenTimer);
+      await publisher?.stop();
+      hub.close();
+      uws.us_listen_socket_close(listenSocket as never);
+    },
+  };
+}
+
+/** Any error as an ApiError reply; unexpected ones are logged with the request id, not shown. */
+function errorReply(err: unknown, req: Request, log: (line: string) => void) {
+  if (err instanceof HttpError) {
+    return json({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } }, err.status, err.headers);
+  }
+  const unavailable = err instanceof StorageError && err.code !== 'ERR_STORAGE_QUERY';
+  log(`dashboard: ${req.method} ${req.path} [${req.requestId}] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  const code = unavailable ? 'unavailable' : 'internal';
+  return json(
+    { error: { code, message: unavailable ? 'the database is not available' : 'internal error (see the server log)', request_id: req.requestId } },
+    unavailable ? '503 Service Unavailable' : '500 Internal Server Error',
+  );
+}
