@@ -10,6 +10,7 @@ Commands:
   demo             fingerprint the bundled sample captures and print the table
   db               database schema: migrate, status, import an http_logs export
   data load [DIR]  validate and load the reference CSV files (ASNs, bot lists, JA4 mapping)
+  detector         bot detector: train, run (score windows), eval, drift, status
 
 Run "ja4 <command> --help" for a command's options.
 `;
@@ -21,6 +22,7 @@ const commands: Record<string, Command> = {
   demo: async (argv, io) => (await import('./demo-command.js')).runDemoCommand(argv, io),
   db: async (argv, io) => (await import('./db-command.js')).runDbCommand(argv, io),
   data: async (argv, io) => (await import('./data-command.js')).runDataCommand(argv, io),
+  detector: async (argv, io) => (await import('./detector-command.js')).runDetectorCommand(argv, io),
 };
 
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
