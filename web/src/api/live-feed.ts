@@ -21,6 +21,7 @@ export class LiveFeed extends EventTarget {
   #status: FeedStatus = 'closed';
   #topics = new Map<string, Set<EventListener>>();
   #lastSeq: number | undefined;
+  #topicSeq = new Map<string, number>();
   #lastTs: string | undefined;
   #bootId: string | undefined;
   #attempt = 0;
@@ -72,6 +73,7 @@ export class LiveFeed extends EventTarget {
       s.delete(fn);
       if (s.size === 0) {
         this.#topics.delete(topic);
+        this.#topicSeq.delete(topic);
         this.#send({ type: 'unsubscribe', topics: [topic] });
       }
     };
@@ -143,18 +145,12 @@ export class LiveFeed extends EventTarget {
         this.dispatchEvent(new CustomEvent('hello', { detail: msg }));
         break;
       }
-      case 'event': {
-        // Replays may overlap what arrived live; the seq orders them.
-        if (this.#lastSeq !== undefined && msg.seq <= this.#lastSeq && !msg.replay) {
-          this.stats.duplicates++;
-          return;
-        }
-        if (this.#lastSeq === undefined || msg.seq > this.#lastSeq) this.#lastSeq = msg.seq;
-        this.#lastTs = msg.ts;
-        this.stats.events++;
-        for (const fn of this.#topics.get(msg.topic) ?? []) fn(msg);
+      case 'event':
+        this.#deliver(msg);
         break;
-      }
+      case 'batch':
+        for (const ev of msg.events) this.#deliver(ev);
+        break;
       case 'resync_done':
         if (msg.seq > (this.#lastSeq ?? -1)) this.#lastSeq = msg.seq;
         if (msg.truncated) this.dispatchEvent(new CustomEvent('stale'));
@@ -165,6 +161,26 @@ export class LiveFeed extends EventTarget {
       default:
         break;
     }
+  }
+
+  /**
+   * One detection is published to `detections`, `ja4:<fp>` and `ip:<ip>`
+   * with the same seq, so duplicates are found per topic; the highest seq
+   * seen on any topic is where a resync starts.
+   */
+  #deliver(msg: EventMessage): void {
+    const last = this.#topicSeq.get(msg.topic);
+    // Live events may overlap a replay of the same range: seq orders them.
+    // Database replays carry the seq current at the resync, so they pass.
+    if (last !== undefined && msg.seq <= last && msg.replay !== true) {
+      this.stats.duplicates++;
+      return;
+    }
+    if (last === undefined || msg.seq > last) this.#topicSeq.set(msg.topic, msg.seq);
+    if (this.#lastSeq === undefined || msg.seq > this.#lastSeq) this.#lastSeq = msg.seq;
+    this.#lastTs = msg.ts;
+    this.stats.events++;
+    for (const fn of this.#topics.get(msg.topic) ?? []) fn(msg);
   }
 
   #startHeartbeat(): void {

@@ -141,10 +141,14 @@ export class Ja4App extends LitElement {
   async #boot(): Promise<void> {
     const token = this.route.page === 'wall' ? (this.route.query.get('token') ?? undefined) : undefined;
     if (token !== undefined) api.wallToken = token;
-    try {
-      this.session = await api.restore();
-    } catch (err) {
-      this.bootError = errorText(err);
+    // The login page needs no session; asking for one there would only log
+    // an expected 401 in the console.
+    if (this.route.page !== 'login') {
+      try {
+        this.session = await api.restore();
+      } catch (err) {
+        this.bootError = errorText(err);
+      }
     }
     this.ready = true;
     if (this.session === null && this.route.page !== 'login') this.#toLogin();
