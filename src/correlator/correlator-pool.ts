@@ -1,0 +1,136 @@
+// The correlation stage's threads. Each shard is a piscina pool of exactly
+// one worker holding one BatchCorrelator: a connection's events must meet
+// the same state, and piscina schedules a pool's tasks on any of its
+// threads, so stickiness comes from one pool per shard. With one shard (the
+// default: see docs/correlator.md for the measurements) the main thread
+// does no per-line work at all: it transfers the received buffers, the
+// worker parses, joins and encodes, and the main thread writes the encoded
+// rows. With several shards the main thread routes lines by key hash
+// (shard-router.ts). shards = 0 runs the correlator inline (tests, tools).
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { BatchCorrelator, type BatchCorrelatorOptions, type BatchStats } from './batch-correlator.js';
+import { addCorrelatorStats, emptyCorrelatorStats } from './correlator.js';
+import { emptyDropCounters, DROP_REASONS } from './input-lines.js';
+import { splitByShard } from './shard-router.js';
+import { transferable, unpackResult, type WorkerTask } from './worker-protocol.js';
+
+export interface CorrelatorPoolOptions extends BatchCorrelatorOptions {
+  /** worker threads, one state shard each; 0 = in the calling thread */
+  shards?: number;
+}
+
+export interface CorrelatedBatch {
+  ingest: Buffer;
+  requests: Buffer;
+  tlsEvents: Buffer;
+  ingestRows: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export function validateShards(value: unknown): number {
+  if (value === undefined) return 1;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 64) {
+    throw new RangeError(`shards (--correlator-threads) must be an integer from 0 to 64, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export class CorrelatorPool {
+  private readonly pools: Piscina[] = [];
+  private readonly inline: BatchCorrelator | undefined;
+  private readonly shardStats: BatchStats[] = [];
+  readonly shards: number;
+
+  constructor(options: CorrelatorPoolOptions = {}) {
+    const { shards, ...rest } = options;
+    this.shards = validateShards(shards);
+    if (this.shards === 0) {
+      this.inline = new BatchCorrelator(rest);
+      return;
+    }
+    // the worker is a sibling module: .ts under the test runner, .js in dist/
+    const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+    const filename = new URL(`./worker.${ext}`, import.meta.url).href;
+    for (let i = 0; i < this.shards; i++) {
+      this.pools.push(
+        new Piscina({
+          filename,
+          minThreads: 1,
+          maxThreads: 1,
+          // a shard's tasks run one at a time, in submission order
+          concurrentTasksPerWorker: 1,
+          idleTimeout: Infinity,
+          workerData: rest,
+          execArgv: process.execArgv,
+          // queued batches are bounded by the caller (run-pipeline keeps a few in flight)
+          maxQueue: 'auto',
+        }),
+      );
+    }
+  }
+
+  /** Suggested shard count: 1 on small machines (the main thread needs its core for the database). */
+  static defaultShards(): number {
+    return Math.max(1, Math.min(4, Math.floor(availableParallelism() / 4)));
+  }
+
+  /** Correlates one received batch of HTTP lines and/or TLS event lines. */
+  async process(http: Buffer | undefined, tls: Buffer | undefined, nowUs = Date.now() * 1000): Promise<CorrelatedBatch> {
+    if (this.inline) {
+      const r = this.inline.process(http, tls, nowUs);
+      this.shardStats[0] = this.inline.stats();
+      return { ingest: Buffer.from(r.ingest), requests: Buffer.from(r.requests), tlsEvents: Buffer.from(r.tlsEvents), ingestRows: r.ingestRows };
+    }
+    if (this.shards === 1) return this.merge([this.run(0, { op: 'process', nowUs }, http, tls)]);
+    const hs = http && http.length > 0 ? splitByShard(http, this.shards, 'http') : [];
+    const ts = tls && tls.length > 0 ? splitByShard(tls, this.shards, 'tls') : [];
+    return this.merge(this.pools.map((_, i) => this.run(i, { op: 'process', nowUs }, hs[i], ts[i])));
+  }
+
+  /** Shutdown: every shard writes its waiting requests. */
+  async flush(): Promise<CorrelatedBatch> {
+    if (this.inline) {
+      const r = this.inline.flush();
+      return { ingest: Buffer.from(r.ingest), requests: Buffer.from(r.requests), tlsEvents: Buffer.from(r.tlsEvents), ingestRows: r.ingestRows };
+    }
+    return this.merge(this.pools.map((_, i) => this.run(i, { op: 'flush' })));
+  }
+
+  /** Counters summed over the shards (as of their last batch). */
+  stats(): BatchStats {
+    const out: BatchStats = { correlator: emptyCorrelatorStats(), drops: { http: emptyDropCounters(), tls: emptyDropCounters() } };
+    for (const s of this.shardStats) {
+      if (!s) continue;
+      addCorrelatorStats(out.correlator, s.correlator);
+      for (const r of DROP_REASONS) {
+        out.drops.http[r] += s.drops.http[r];
+        out.drops.tls[r] += s.drops.tls[r];
+      }
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.pools.map((p) => p.close()));
+  }
+
+  private async run(shard: number, task: WorkerTask, http?: Buffer, tls?: Buffer): Promise<CorrelatedBatch> {
+    const transferList: ArrayBuffer[] = [];
+    if (task.op === 'process') {
+      if (http && http.length > 0) transferList.push((task.http = transferable(http)));
+      if (tls && tls.length > 0) transferList.push((task.tls = transferable(tls)));
+    }
+    const res = unpackResult((await this.pools[shard]!.run(task, { transferList })) as ArrayBuffer);
+    this.shardStats[shard] = res.stats;
+    return res;
+  }
+
+  private async merge(parts: Promise<CorrelatedBatch>[]): Promise<CorrelatedBatch> {
+    const done = await Promise.all(parts);
+    if (done.length === 1) return done[0]!;
+    const cat = (k: 'ingest' | 'requests' | 'tlsEvents'): Buffer => (done.length === 0 ? EMPTY : Buffer.concat(done.map((d) => d[k])));
+    return { ingest: cat('ingest'), requests: cat('requests'), tlsEvents: cat('tlsEvents'), ingestRows: done.reduce((n, d) => n + d.ingestRows, 0) };
+  }
+}

@@ -1,0 +1,45 @@
+// Routing lines to correlator shards by connection key (client IP and
+// port) without parsing them: the main thread only scans for the two
+// fields and hashes them, so every event of a connection reaches the worker
+// holding its state. Used only with more than one shard.
+
+const HTTP_IP = Buffer.from('"client_ip":"');
+const HTTP_PORT = Buffer.from('"client_port":');
+const TLS_IP = Buffer.from('"src":"');
+const TLS_PORT = Buffer.from('"src_port":');
+const MAPPED = '::ffff:';
+
+function keyHash(line: Buffer, ipField: Buffer, portField: Buffer): number {
+  let i = line.indexOf(ipField);
+  if (i < 0) return 0;
+  i += ipField.length;
+  const end = line.indexOf(34, i); // closing quote
+  if (end < 0) return 0;
+  // "::ffff:1.2.3.4" and "1.2.3.4" are the same client (http-record.ts normalizeIp)
+  if (end - i > MAPPED.length && line.toString('latin1', i, i + MAPPED.length) === MAPPED && line.indexOf(46, i) < end) i += MAPPED.length;
+  let h = 0x811c9dc5;
+  for (let k = i; k < end; k++) h = Math.imul(h ^ (line[k]! | 0x20), 0x01000193);
+  let p = line.indexOf(portField);
+  if (p >= 0) {
+    p += portField.length;
+    while (p < line.length && line[p] === 32) p++;
+    for (; p < line.length && line[p]! >= 48 && line[p]! <= 57; p++) h = Math.imul(h ^ line[p]!, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** Splits a batch of lines into one batch per shard. */
+export function splitByShard(buf: Buffer, shards: number, kind: 'http' | 'tls'): Buffer[] {
+  const ipField = kind === 'http' ? HTTP_IP : TLS_IP;
+  const portField = kind === 'http' ? HTTP_PORT : TLS_PORT;
+  const parts: Buffer[][] = Array.from({ length: shards }, () => []);
+  let start = 0;
+  while (start < buf.length) {
+    let nl = buf.indexOf(10, start);
+    if (nl < 0) nl = buf.length - 1;
+    const line = buf.subarray(start, nl + 1);
+    parts[keyHash(line, ipField, portField) % shards]!.push(line);
+    start = nl + 1;
+  }
+  return parts.map((p) => Buffer.concat(p));
+}

@@ -1,0 +1,16 @@
+// Piscina worker (one per shard): owns one BatchCorrelator, so all the
+// events of a connection, routed here by the key hash, meet the same state.
+// Thread: a worker thread; it never opens the database (src/storage
+// refuses it): it returns the encoded rows to the main thread, which writes.
+// Buffers come in and go out transferred (ArrayBuffer move), never copied.
+import { move, workerData } from 'piscina';
+import { BatchCorrelator, type BatchCorrelatorOptions } from './batch-correlator.js';
+import { packResult, type WorkerTask } from './worker-protocol.js';
+
+const state = new BatchCorrelator((workerData ?? {}) as BatchCorrelatorOptions);
+
+export default function correlate(task: WorkerTask): ArrayBuffer {
+  const view = (b: ArrayBuffer | undefined): Buffer | undefined => (b === undefined ? undefined : Buffer.from(b));
+  const rows = task.op === 'flush' ? state.flush() : state.process(view(task.http), view(task.tls), task.nowUs);
+  return move(packResult(rows, state.stats())) as ArrayBuffer;
+}

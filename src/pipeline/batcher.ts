@@ -1,0 +1,109 @@
+// Groups correlated batches into database-sized inserts: flushed when the
+// rows or bytes reach their limit, or when the oldest row has waited
+// maxDelayMs (ClickHouse prefers few large inserts; dashboards want fresh
+// rows). Runs on the main thread; it only concatenates buffers.
+import type { CorrelatedBatch } from '../correlator/correlator-pool.js';
+import type { DurableWriter } from './durable-writer.js';
+import type { BatchPart } from './spool.js';
+
+export interface BatcherOptions {
+  maxRows: number;
+  maxBytes: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_BATCHER_OPTIONS: Readonly<BatcherOptions> = Object.freeze({ maxRows: 50_000, maxBytes: 32 << 20, maxDelayMs: 1000 });
+
+export interface TableNames {
+  ingest: string;
+  requests: string;
+  tlsEvents: string;
+}
+
+function countLines(b: Buffer): number {
+  let n = 0;
+  for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, i + 1)) n++;
+  return n;
+}
+
+export class Batcher {
+  private readonly options: BatcherOptions;
+  private parts: { ingest: Buffer[]; requests: Buffer[]; tlsEvents: Buffer[] } = { ingest: [], requests: [], tlsEvents: [] };
+  private rows = 0;
+  private bytes = 0;
+  private firstAt = 0;
+  private readonly timer: NodeJS.Timeout;
+  private pending = new Set<Promise<void>>();
+  private failure: unknown;
+
+  constructor(
+    private readonly writer: DurableWriter,
+    private readonly tables: TableNames,
+    options: Partial<BatcherOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_BATCHER_OPTIONS, ...options };
+    for (const k of ['maxRows', 'maxBytes', 'maxDelayMs'] as const) {
+      const v = this.options[k];
+      if (!Number.isInteger(v) || v < 1) throw new RangeError(`batch ${k} must be a positive integer, got ${v}`);
+    }
+    this.timer = setInterval(() => {
+      if (this.bytes > 0 && Date.now() - this.firstAt >= this.options.maxDelayMs) this.flush().catch(() => undefined); // kept in this.failure
+    }, Math.max(10, Math.min(250, this.options.maxDelayMs / 4)));
+    this.timer.unref();
+  }
+
+  /** Adds a correlated batch; resolves at once unless a flush is due, then when the flushed batch is acknowledged. */
+  async add(b: CorrelatedBatch): Promise<void> {
+    if (this.failure) throw this.failure;
+    const size = b.ingest.length + b.requests.length + b.tlsEvents.length;
+    if (size === 0) return;
+    if (this.bytes === 0) this.firstAt = Date.now();
+    if (b.ingest.length) this.parts.ingest.push(b.ingest);
+    if (b.requests.length) this.parts.requests.push(b.requests);
+    if (b.tlsEvents.length) this.parts.tlsEvents.push(b.tlsEvents);
+    this.rows += b.ingestRows;
+    this.bytes += size;
+    if (this.rows >= this.options.maxRows || this.bytes >= this.options.maxBytes) await this.flush();
+  }
+
+  /** Submits what is buffered; resolves once acknowledged (sink or spool). */
+  async flush(): Promise<void> {
+    if (this.rows === 0 && this.bytes === 0) return;
+    const { ingest, requests, tlsEvents } = this.parts;
+    const rows = this.rows;
+    this.parts = { ingest: [], requests: [], tlsEvents: [] };
+    this.rows = 0;
+    this.bytes = 0;
+    const out: BatchPart[] = [];
+    if (ingest.length) out.push({ table: this.tables.ingest, body: Buffer.concat(ingest), rows });
+    if (requests.length) {
+      const body = Buffer.concat(requests);
+      out.push({ table: this.tables.requests, body, rows: countLines(body) });
+    }
+    if (tlsEvents.length) {
+      const body = Buffer.concat(tlsEvents);
+      out.push({ table: this.tables.tlsEvents, body, rows: countLines(body) });
+    }
+    const p = this.writer.submit(out).catch((err: unknown) => {
+      this.failure = err;
+      throw err;
+    });
+    this.pending.add(p);
+    try {
+      await p;
+    } finally {
+      this.pending.delete(p);
+    }
+  }
+
+  /** Buffered (not yet submitted) rows. */
+  get buffered(): number {
+    return this.rows;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+    await Promise.allSettled([...this.pending]);
+  }
+}

@@ -1,0 +1,261 @@
+// At-least-once delivery of batches to a sink, with the spool as the
+// fallback (issue 6, "Writing"):
+//
+// * direct mode: batches go straight to the sink, a few in flight at most;
+//   a batch is acknowledged when the sink took it.
+// * the sink fails, or is too slow (maxInFlight batches already waiting):
+//   the batch, and every later one, goes to the spool instead, acknowledged
+//   once fsync'd. A replay loop then retries the oldest segment (backoff up
+//   to retryMaxMs), deletes it when the sink took it, and returns to direct
+//   mode when the spool is empty. Order is kept: the replay starts only when
+//   the direct batches before it are done.
+// * a segment whose data the database refuses (a parse error, not an
+//   outage) is moved aside (spool/rejected/) and counted instead of blocking
+//   the queue forever.
+// * mode 'always': every batch goes through the spool (a write-ahead log),
+//   for a stronger guarantee at the cost of an fsync per batch.
+import { randomBytes } from 'node:crypto';
+import type { Sink } from './sinks.js';
+import type { Batch, BatchPart, Spool } from './spool.js';
+
+export interface DurableWriterOptions {
+  /** batches queued to the sink in direct mode before the spool takes over */
+  maxInFlight: number;
+  retryMinMs: number;
+  retryMaxMs: number;
+  /** 'fallback': the spool only when the sink fails or lags; 'always': every batch through it */
+  spoolMode: 'fallback' | 'always';
+  log: (line: string) => void;
+}
+
+export interface WriterStats {
+  mode: 'direct' | 'spooling';
+  batches: number;
+  rows: number;
+  written_batches: number;
+  written_rows: number;
+  sink_errors: number;
+  last_error: string;
+  /** insert latency of the last batch, ms */
+  last_write_ms: number;
+  write_ms_total: number;
+}
+
+/** Errors that are the data's fault: retrying will not help. */
+const DATA_ERROR = /Cannot parse|CANNOT_PARSE|INCORRECT_DATA|TYPE_MISMATCH|Code: (?:6|26|27|53|69|70|72|117|131|158|1001)\b|Unknown field|Cannot read |while reading the value of key|\(at row \d+\)/i;
+
+export function isDataError(err: unknown): boolean {
+  return DATA_ERROR.test(err instanceof Error ? err.message : String(err));
+}
+
+const rowsOf = (parts: BatchPart[]): number => parts.reduce((n, p) => n + p.rows, 0);
+
+export class DurableWriter {
+  private readonly options: DurableWriterOptions;
+  private readonly queue: { batch: Batch; ack: () => void }[] = [];
+  private inFlight = 0;
+  private spooling: boolean;
+  private replaying: Promise<void> | undefined;
+  private directIdle: Promise<void> = Promise.resolve();
+  private releaseIdle: (() => void) | undefined;
+  private closed = false;
+  private wakeReplay: (() => void) | undefined;
+  private readonly writerId = randomBytes(6).toString('hex');
+  private seq = 0;
+  private readonly counters: WriterStats = {
+    mode: 'direct', batches: 0, rows: 0, written_batches: 0, written_rows: 0, sink_errors: 0, last_error: '', last_write_ms: 0, write_ms_total: 0,
+  };
+
+  constructor(
+    private readonly sink: Sink,
+    private readonly spool: Spool | undefined,
+    options: Partial<DurableWriterOptions> = {},
+  ) {
+    this.options = { maxInFlight: 4, retryMinMs: 200, retryMaxMs: 5000, spoolMode: 'fallback', log: (l) => process.stderr.write(`${l}\n`), ...options };
+    if (!Number.isInteger(this.options.maxInFlight) || this.options.maxInFlight < 1) throw new RangeError(`maxInFlight must be a positive integer, got ${this.options.maxInFlight}`);
+    if (this.options.spoolMode === 'always' && !spool) throw new RangeError('spoolMode "always" needs a spool directory (--spool-dir)');
+    // segments left by an earlier run are replayed first
+    this.spooling = spool !== undefined && (spool.depth.segments > 0 || this.options.spoolMode === 'always');
+    if (this.spooling) this.startReplay();
+  }
+
+  /** A fresh deduplication token: unique per batch across restarts. */
+  nextToken(): string {
+    return `${this.writerId}-${++this.seq}`;
+  }
+
+  /** Resolves when the batch is acknowledged: written to the sink, or durable in the spool. */
+  async submit(parts: BatchPart[], token = this.nextToken()): Promise<void> {
+    if (this.closed) throw new Error('DurableWriter: submit() after close()');
+    const batch: Batch = { token, parts: parts.filter((p) => p.body.length > 0) };
+    if (batch.parts.length === 0) return;
+    this.counters.batches++;
+    this.counters.rows += rowsOf(batch.parts);
+    if (!this.spooling && this.inFlight < this.options.maxInFlight) {
+      return new Promise<void>((ack) => {
+        this.queue.push({ batch, ack });
+        this.inFlight++;
+        this.holdIdle();
+        if (this.inFlight === 1) void this.pumpDirect();
+      });
+    }
+    if (!this.spool) {
+      // no spool (file or stdout sink): wait for the sink, which is the back-pressure
+      return new Promise<void>((ack) => {
+        this.queue.push({ batch, ack });
+        this.inFlight++;
+        this.holdIdle();
+        if (this.inFlight === 1) void this.pumpDirect();
+      });
+    }
+    if (!this.spooling) {
+      this.spooling = true;
+      this.options.log(`ja4 writer: ${this.sink.name} is behind (${this.inFlight} batches in flight): spooling to ${this.spool.dir}`);
+    }
+    await this.spool.append(batch);
+    this.startReplay();
+    this.wakeReplay?.();
+  }
+
+  stats(): WriterStats {
+    return { ...this.counters, mode: this.spooling ? 'spooling' : 'direct' };
+  }
+
+  /** Waits until every acknowledged batch reached the sink (or, when it stays down, until timeoutMs). */
+  async drain(timeoutMs = 30_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      await this.directIdle;
+      if (!this.spooling || !this.spool || this.spool.depth.segments === 0) {
+        if (this.inFlight === 0) return true;
+      }
+      this.wakeReplay?.();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return false;
+  }
+
+  /** Stops the replay loop; what is still in the spool stays there for the next start. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wakeReplay?.();
+    await this.directIdle;
+    await this.replaying;
+  }
+
+  private holdIdle(): void {
+    if (this.releaseIdle) return;
+    this.directIdle = new Promise<void>((r) => (this.releaseIdle = r));
+  }
+
+  private async pumpDirect(): Promise<void> {
+    while (this.queue.length > 0) {
+      const item = this.queue[0]!;
+      try {
+        await this.writeToSink(item.batch);
+        item.ack();
+      } catch (err) {
+        if (!this.spool) {
+          // nowhere to keep it: retry in place (file/stdout sinks fail only on local problems)
+          await new Promise((r) => setTimeout(r, this.options.retryMinMs));
+          continue;
+        }
+        if (isDataError(err)) {
+          // the same rows will fail again: through the spool, whose replay sets
+          // them aside (spool/rejected/) instead of blocking what follows
+          this.options.log(`ja4 writer: ${this.sink.name} refused a batch's data (${errText(err)})`);
+          this.spooling = true;
+          await this.spool.append(item.batch);
+        } else {
+          if (!this.spooling) this.options.log(`ja4 writer: ${this.sink.name} failed (${errText(err)}): spooling to ${this.spool.dir} until it is back`);
+          this.spooling = true;
+          // this batch and everything queued behind it go to the spool, in order
+          // appends take their sequence numbers synchronously, in queue order
+          await Promise.all(this.queue.map((q) => this.spool!.append(q.batch)));
+          for (const q of this.queue) q.ack();
+          this.inFlight -= this.queue.length;
+          this.queue.length = 0;
+          break;
+        }
+        item.ack();
+      }
+      this.queue.shift();
+      this.inFlight--;
+    }
+    this.releaseIdle?.();
+    this.releaseIdle = undefined;
+    if (this.spooling) this.startReplay();
+  }
+
+  private async writeToSink(batch: Batch): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await this.sink.write(batch);
+    } catch (err) {
+      this.counters.sink_errors++;
+      this.counters.last_error = errText(err);
+      throw err;
+    }
+    const ms = performance.now() - t0;
+    this.counters.last_write_ms = ms;
+    this.counters.write_ms_total += ms;
+    this.counters.written_batches++;
+    this.counters.written_rows += rowsOf(batch.parts);
+  }
+
+  private startReplay(): void {
+    if (this.replaying || !this.spool) return;
+    this.replaying = this.replayLoop().finally(() => {
+      this.replaying = undefined;
+      // a batch spooled while the loop was finishing
+      if (this.spooling && !this.closed && this.spool!.depth.segments > 0) this.startReplay();
+    });
+  }
+
+  private async replayLoop(): Promise<void> {
+    const spool = this.spool!;
+    let delay = this.options.retryMinMs;
+    // batches sent directly before the spool took over go first
+    await this.directIdle;
+    while (!this.closed) {
+      const seg = await spool.oldest();
+      if (!seg) {
+        if (this.options.spoolMode === 'always') {
+          await this.sleep(50);
+          continue;
+        }
+        this.spooling = false;
+        this.options.log(`ja4 writer: spool drained, writing directly to ${this.sink.name} again`);
+        return;
+      }
+      try {
+        await this.writeToSink(seg.batch);
+        await spool.remove(seg.seq);
+        delay = this.options.retryMinMs;
+      } catch (err) {
+        if (isDataError(err)) {
+          await spool.reject(seg.seq, errText(err));
+          continue;
+        }
+        await this.sleep(delay);
+        delay = Math.min(this.options.retryMaxMs, delay * 2);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeReplay = done;
+    });
+  }
+}
+
+function errText(err: unknown): string {
+  const s = err instanceof Error ? err.message : String(err);
+  return s.length > 300 ? `${s.slice(0, 300)}...` : s;
+}

@@ -1,0 +1,81 @@
+// Where correlated batches go (`ja4 run --output`): the database (the
+// default), a JSON lines file, or stdout. A sink writes one batch or
+// throws; retries and the spool are the DurableWriter's business.
+import { open, type FileHandle } from 'node:fs/promises';
+import type { Storage } from '../storage/index.js';
+import type { Batch } from './spool.js';
+
+export interface Sink {
+  readonly name: string;
+  write(batch: Batch): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * ClickHouse (embedded or server). Each table's part is one INSERT carrying
+ * the batch's deduplication token: http_logs and its aggregates keep the
+ * last 1000 tokens (non_replicated_deduplication_window, sql/0005, 0007), and
+ * deduplicate_blocks_in_dependent_materialized_views makes the token count
+ * through the Null table and its materialized views, so a replayed batch is
+ * stored once (test/pipeline-spool.test.ts counts it).
+ */
+export function clickhouseSink(storage: Storage): Sink {
+  return {
+    name: storage.mode === 'embedded' ? `clickhouse (embedded ${storage.options.dataDir})` : `clickhouse ${storage.options.url ?? ''}`,
+    async write(batch) {
+      for (const part of batch.parts) {
+        if (part.body.length === 0) continue;
+        await storage.insertEncoded(part.table, part.body, 'JSONEachRow', {
+          insert_deduplication_token: `${batch.token}:${part.table}`,
+          deduplicate_blocks_in_dependent_materialized_views: 1,
+        });
+      }
+    },
+    async close() {
+      // the storage belongs to the caller
+    },
+  };
+}
+
+/** Correlated requests (the http_logs_ingest rows) as JSON lines; the raw tables' rows are not written. */
+export async function jsonlFileSink(path: string, ingestTable: string): Promise<Sink> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'a');
+  } catch (err) {
+    throw new Error(`--output jsonl:${path}: cannot open the file: ${(err as Error).message}`);
+  }
+  return {
+    name: `jsonl ${path}`,
+    async write(batch) {
+      for (const part of batch.parts) if (part.table === ingestTable && part.body.length > 0) await fh.write(part.body);
+    },
+    async close() {
+      await fh.sync().catch(() => undefined);
+      await fh.close();
+    },
+  };
+}
+
+export function stdoutSink(ingestTable: string, stream: NodeJS.WritableStream = process.stdout): Sink {
+  return {
+    name: 'stdout',
+    async write(batch) {
+      for (const part of batch.parts) {
+        if (part.table !== ingestTable || part.body.length === 0) continue;
+        // honour back-pressure: a slow reader slows the writer (and the spool takes the rest)
+        if (!stream.write(part.body)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+      }
+    },
+    async close() {},
+  };
+}
+
+export type OutputSpec = { kind: 'clickhouse' } | { kind: 'jsonl'; path: string } | { kind: 'stdout' };
+
+export function parseOutputSpec(value: string | undefined): OutputSpec {
+  if (value === undefined || value === 'clickhouse') return { kind: 'clickhouse' };
+  if (value === 'stdout' || value === '-') return { kind: 'stdout' };
+  if (value.startsWith('jsonl:') && value.length > 6) return { kind: 'jsonl', path: value.slice(6) };
+  throw new RangeError(`--output must be clickhouse, jsonl:FILE or stdout, got "${value}"`);
+}
