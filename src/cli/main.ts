@@ -11,6 +11,9 @@ Commands:
   db               database schema: migrate, status, import an http_logs export
   data load [DIR]  validate and load the reference CSV files (ASNs, bot lists, JA4 mapping)
   detector         bot detector: train, run (score windows), eval, drift, status
+  config           check /etc/ja4/config.yaml, show the values in effect, print the template
+  dashboard        the SOC dashboard server (API, live WebSocket feed, web pages) on :8000
+  user             dashboard users and wall tokens: add, list, passwd, role, remove, token
 
 Run "ja4 <command> --help" for a command's options.
 `;
@@ -23,6 +26,9 @@ const commands: Record<string, Command> = {
   db: async (argv, io) => (await import('./db-command.js')).runDbCommand(argv, io),
   data: async (argv, io) => (await import('./data-command.js')).runDataCommand(argv, io),
   detector: async (argv, io) => (await import('./detector-command.js')).runDetectorCommand(argv, io),
+  config: async (argv, io) => (await import('./config-command.js')).runConfigCommand(argv, io),
+  dashboard: async (argv, io) => (await import('./dashboard-command.js')).runDashboardCommand(argv, io),
+  user: async (argv, io) => (await import('./user-command.js')).runUserCommand(argv, io),
 };
 
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {

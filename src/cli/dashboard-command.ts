@@ -1,0 +1,86 @@
+// `ja4 dashboard`: the SOC dashboard server on its own (ja4 run starts the
+// same server next to the pipeline).
+import { parseArgs } from 'node:util';
+import { STORAGE_ARG_HELP, STORAGE_ARG_SPEC, migrationStatus } from '../storage/index.js';
+import { DEFAULT_LISTEN, DEFAULT_WEB_DIR, parseListen, startDashboard } from '../dashboard/server.js';
+import { CliError } from './cli-error.js';
+import { withStorage } from './db-command.js';
+import type { CliIO } from './output.js';
+
+export const DASHBOARD_HELP = `Usage: ja4 dashboard [options]
+
+Serves the dashboard: the JSON API under /api/, the live feed at /ws and the
+web pages (web/dist). Create a user first: ja4 user add NAME --role admin.
+
+  --listen HOST:PORT     where to listen (default ${DEFAULT_LISTEN})
+  --web-dir DIR          the built web bundle (default ${DEFAULT_WEB_DIR})
+  --trust-proxy          behind a reverse proxy: client address from X-Forwarded-For,
+                         TLS from X-Forwarded-Proto (then cookies get Secure)
+  --secure-cookies MODE  auto (default), always or never
+  --model-dir DIR        detector models, for the model page (models/current/manifest.json)
+  --poll-ms N            how often new detections are looked for (default 1000; 0: never)
+
+${STORAGE_ARG_HELP}
+Stops on SIGINT/SIGTERM. Exit status: 0 stopped, 1 the server or database failed, 2 bad usage.
+`;
+
+const FLAGS = {
+  listen: { type: 'string' },
+  'web-dir': { type: 'string' },
+  'trust-proxy': { type: 'boolean' },
+  'secure-cookies': { type: 'string' },
+  'model-dir': { type: 'string' },
+  'poll-ms': { type: 'string' },
+} as const;
+
+export async function runDashboardCommand(argv: string[], io: CliIO, stopSignal?: Promise<void>): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { ...STORAGE_ARG_SPEC, ...FLAGS, help: { type: 'boolean', short: 'h' } } });
+  } catch (err) {
+    throw new CliError(`${(err as Error).message}\nRun "ja4 dashboard --help" for usage.`);
+  }
+  const { values } = parsed;
+  if (values.help) {
+    io.out(DASHBOARD_HELP);
+    return 0;
+  }
+  const listen = values.listen ?? DEFAULT_LISTEN;
+  try {
+    parseListen(listen);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  const mode = values['secure-cookies'] ?? 'auto';
+  if (!['auto', 'always', 'never'].includes(mode)) throw new CliError(`--secure-cookies must be auto, always or never, got "${mode}"`);
+  const pollText = values['poll-ms'] ?? '1000';
+  if (!/^\d+$/.test(pollText) || Number(pollText) > 3_600_000) throw new CliError(`--poll-ms must be an integer from 0 to 3600000, got "${pollText}"`);
+
+  return withStorage('ja4 dashboard', values, async (storage) => {
+    const pending = (await migrationStatus(storage)).filter((s) => s.state === 'pending');
+    if (pending.length > 0) throw new CliError(`ja4 dashboard: ${pending.length} migration(s) pending (${pending[0]!.name}...): run "ja4 db migrate" first`, 1);
+    let dashboard;
+    try {
+      dashboard = await startDashboard(storage, {
+        listen,
+        webDir: values['web-dir'],
+        trustProxy: values['trust-proxy'] ?? false,
+        secureCookies: mode === 'auto' ? 'auto' : mode === 'always',
+        modelDir: values['model-dir'],
+        publisher: { detectionsMs: Number(pollText) },
+        log: (l) => io.err(`${l}\n`),
+      });
+    } catch (err) {
+      throw new CliError(`ja4 dashboard: ${(err as Error).message}`, 1);
+    }
+    io.err(`ja4 dashboard: listening on ${listen} (port ${dashboard.port}, ${dashboard.kind === 'uws' ? 'uWebSockets.js' : 'uWebSockets.js FALLBACK (ws)'}, ${storage.mode} database)\n`);
+    await (stopSignal ??
+      new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      }));
+    await dashboard.stop();
+    io.err('ja4 dashboard: stopped\n');
+    return 0;
+  });
+}
