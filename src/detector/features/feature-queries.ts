@@ -180,8 +180,11 @@ ORDER BY window_start, client_ip, ja4, host`;
 /** Raw feature rows of the windows that start in [fromS, toS) (epoch seconds). */
 export async function queryRawFeatures(storage: Storage, window: WindowKind, fromS: number, toS: number): Promise<RawFeatureRow[]> {
   const sql = window === '1h' ? hourlySql(storage) : fiveMinuteSql(storage);
-  // a LEFT JOIN miss gives NULLs (not defaults) for the JA4 signals
-  return storage.query<RawFeatureRow>(sql, { from: Math.floor(fromS), to: Math.ceil(toS) }, { join_use_nulls: 1 });
+  // join_use_nulls is not an option: the hourly view has its JOIN inside and
+  // refuses a setting that changes its column types, so a JA4 missing from
+  // the signals (only possible while its aggregates are being written) reads
+  // as zeros in both windows alike
+  return storage.query<RawFeatureRow>(sql, { from: Math.floor(fromS), to: Math.ceil(toS) });
 }
 
 /** The most frequent User-Agent per client IP x JA4 x host in [fromS, toS), for the detections. */
