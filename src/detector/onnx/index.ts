@@ -3,3 +3,4 @@
 export { exportEif, ONNX_OPSET, ONNX_ML_OPSET } from './export-eif.js';
 export { exportGbt } from './export-gbt.js';
 export { exportAutoencoder } from './export-autoencoder.js';
+export { writeOnnxModels, type VoiceModels } from './write-model-set.js';
