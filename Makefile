@@ -76,5 +76,11 @@ fuzz:
 	  (set -o pipefail; cd $(FUZZ_DIR) && ./$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$$f- corpus/$$f 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|crash-' ) || exit 1; \
 	done
 
+# Binary RPMs for this machine and a source RPM that `rpmbuild --rebuild`
+# turns into binaries on el8/el9/el10, in build/rpm (docs/operations.md).
+.PHONY: rpm
+rpm:
+	@bash packaging/rpm/build-rpm.sh $(CURDIR)/build/rpm
+
 clean:
 	rm -rf build dist $(NATIVE_TEST_DIR) $(SANITIZE_DIR) $(FUZZ_DIR)
