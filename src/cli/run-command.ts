@@ -1,0 +1,269 @@
+// `ja4 run`: the whole pipeline in one process (issue 6, "The main job").
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import {
+  DEFAULT_REFERENCE_DIR,
+  STORAGE_ARG_HELP,
+  STORAGE_ARG_SPEC,
+  loadReferenceData,
+  migrate,
+  openStorage,
+  storageInputFromArgs,
+  validateStorageOptions,
+  type Storage,
+} from '../storage/index.js';
+import { DEFAULT_CORRELATOR_OPTIONS } from '../correlator/correlator.js';
+import { CorrelatorPool, validateShards } from '../correlator/correlator-pool.js';
+import { parseListen } from '../pipeline/health-server.js';
+import { parseOutputSpec } from '../pipeline/sinks.js';
+import { startPipeline, type PipelineOptions, type SocketSpec } from '../pipeline/run-pipeline.js';
+import { CliError } from './cli-error.js';
+import { storageCliError } from './db-command.js';
+import type { CliIO } from './output.js';
+
+export const DEFAULT_HTTP_SOCKET = '/run/ja4/http.socket';
+export const DEFAULT_NETWORK_SOCKET = '/run/ja4/network.socket';
+export const DEFAULT_SPOOL_DIR = '/var/lib/ja4/spool';
+
+export const RUN_HELP = `Usage: ja4 run [options]
+
+Runs the pipeline in one process: database migrations, the receivers of
+mod_reqin_log (http socket) and of external sensors (network socket), the
+capture (live on --iface, else the traffic simulator in real time), the
+correlator and the writer. Prints a progress line every few seconds;
+SIGINT/SIGTERM flush and exit.
+
+Inputs:
+  --iface IF               capture live on this interface (needs CAP_NET_RAW); default:
+                           no capture, the simulator feeds the pipeline instead
+  --bpf EXPR               capture filter (default: tcp or udp port 443)
+  --no-simulate            neither capture nor simulator: sockets only
+  --simulate-rate N        simulated requests/s (default 200)
+  --simulate-seed N        simulator seed (default 1)
+  --http-socket PATH       mod_reqin_log's socket (default ${DEFAULT_HTTP_SOCKET}; "none": off)
+  --http-socket-type T     seqpacket (default, as mod_reqin_log sends) or dgram
+  --network-socket PATH    TLS events from sensors, one JSON object per datagram
+                           (default ${DEFAULT_NETWORK_SOCKET}; "none": off)
+  --socket-mode MODE       permission bits of both socket files, octal (default 0666;
+                           with --socket-group, 0660 lets only Apache's group in)
+  --socket-group GROUP     group of both socket files (e.g. www-data, apache)
+
+Correlation:
+  --tls-wait-ms N          how long an HTTPS request waits for its TLS event (default ${DEFAULT_CORRELATOR_OPTIONS.tlsWaitMs})
+  --close-grace-ms N       records still joining a closed connection (default ${DEFAULT_CORRELATOR_OPTIONS.closeGraceMs})
+  --idle-timeout-ms N      connection forgotten after this long unused (default ${DEFAULT_CORRELATOR_OPTIONS.idleTimeoutMs})
+  --window-ms N            connection forgotten this long after its TLS event (default ${DEFAULT_CORRELATOR_OPTIONS.windowMs})
+  --max-connections N      connections kept (default ${DEFAULT_CORRELATOR_OPTIONS.maxConnections})
+  --correlator-threads N   worker threads (state shards); 0 = main thread (default ${CorrelatorPool.defaultShards()} here)
+  --no-raw-tables          do not write ja4_logs.http_requests and ja4_logs.tls_events
+
+Output:
+  --output OUT             clickhouse (default), jsonl:FILE or stdout (correlated requests)
+  --batch-rows N           rows per insert (default 50000)
+  --batch-ms N             longest a row waits for its insert (default 1000)
+  --spool-dir DIR          batches the database cannot take wait here (default ${DEFAULT_SPOOL_DIR},
+                           or <db-dir>/../spool with --db-dir)
+  --spool-max-mb N         spool bound; past it the oldest batches are dropped, loudly (default 1024)
+  --spool-always           every batch through the spool first (write-ahead; an fsync per batch)
+
+Run:
+  --duration S             stop after S seconds (default: until SIGINT/SIGTERM)
+  --progress-interval S    seconds between progress lines (default 5)
+  --metrics-listen H:P     serve /healthz and /metrics (Prometheus) there
+  --no-reference-load      do not load data/reference/ into empty reference tables
+
+${STORAGE_ARG_HELP}`;
+
+const RUN_FLAGS = {
+  iface: { type: 'string' },
+  bpf: { type: 'string' },
+  'no-simulate': { type: 'boolean' },
+  'simulate-rate': { type: 'string' },
+  'simulate-seed': { type: 'string' },
+  'http-socket': { type: 'string' },
+  'http-socket-type': { type: 'string' },
+  'network-socket': { type: 'string' },
+  'socket-mode': { type: 'string' },
+  'socket-group': { type: 'string' },
+  'tls-wait-ms': { type: 'string' },
+  'close-grace-ms': { type: 'string' },
+  'idle-timeout-ms': { type: 'string' },
+  'window-ms': { type: 'string' },
+  'max-connections': { type: 'string' },
+  'correlator-threads': { type: 'string' },
+  'no-raw-tables': { type: 'boolean' },
+  output: { type: 'string' },
+  'batch-rows': { type: 'string' },
+  'batch-ms': { type: 'string' },
+  'spool-dir': { type: 'string' },
+  'spool-max-mb': { type: 'string' },
+  'spool-always': { type: 'boolean' },
+  duration: { type: 'string' },
+  'progress-interval': { type: 'string' },
+  'metrics-listen': { type: 'string' },
+  'no-reference-load': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** A positive integer option, or its default; the message names the option. */
+export function intOption(values: Record<string, unknown>, name: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const n = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new CliError(`--${name} must be ${min === 0 ? 'a non-negative' : 'a positive'} integer${max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : ''}, got "${String(raw)}"`);
+  }
+  return n;
+}
+
+function socketSpec(values: Record<string, unknown>, flag: string, fallback: string, type: 'dgram' | 'seqpacket', mode: number, group: string | undefined): SocketSpec | undefined {
+  const path = (values[flag] as string | undefined) ?? fallback;
+  if (path === 'none') return undefined;
+  if (!path.startsWith('/')) throw new CliError(`--${flag} must be an absolute path or "none", got "${path}"`);
+  return { path, type, mode, group };
+}
+
+/** Options of `ja4 run` from argv (validated), without opening anything. */
+export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.env) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { ...STORAGE_ARG_SPEC, ...RUN_FLAGS } });
+  } catch (err) {
+    throw new CliError(`${(err as Error).message}\nRun "ja4 run --help" for usage.`);
+  }
+  const v = parsed.values as Record<string, unknown>;
+  let output;
+  try {
+    output = parseOutputSpec(v.output as string | undefined);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  const httpType = (v['http-socket-type'] as string | undefined) ?? 'seqpacket';
+  if (httpType !== 'seqpacket' && httpType !== 'dgram') throw new CliError(`--http-socket-type must be seqpacket or dgram, got "${httpType}"`);
+  const modeText = (v['socket-mode'] as string | undefined) ?? '0666';
+  if (!/^0?[0-7]{3,4}$/.test(modeText)) throw new CliError(`--socket-mode must be octal permission bits such as 0660, got "${modeText}"`);
+  const mode = parseInt(modeText, 8);
+  const group = v['socket-group'] as string | undefined;
+  let shards: number;
+  try {
+    shards = validateShards(v['correlator-threads'] === undefined ? CorrelatorPool.defaultShards() : intOption(v, 'correlator-threads', 1, 0, 64));
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  const iface = v.iface as string | undefined;
+  if (iface !== undefined && v['no-simulate'] === true) {
+    // fine: capture live, no simulator either way
+  }
+  const storageInput = storageInputFromArgs(v, env);
+  const spoolDir = (v['spool-dir'] as string | undefined) ?? (storageInput.dataDir && !storageInput.url ? join(storageInput.dataDir, '..', 'spool') : DEFAULT_SPOOL_DIR);
+  let metricsListen;
+  if (v['metrics-listen'] !== undefined) {
+    try {
+      metricsListen = parseListen(v['metrics-listen'] as string);
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
+  }
+  return {
+    help: v.help === true,
+    storageInput,
+    output,
+    durationS: v.duration === undefined ? undefined : intOption(v, 'duration', 0),
+    referenceLoad: v['no-reference-load'] !== true,
+    pipeline: {
+      output,
+      spool: { dir: spoolDir, maxBytes: intOption(v, 'spool-max-mb', 1024) * 1024 * 1024, mode: v['spool-always'] === true ? 'always' : 'fallback' },
+      correlator: {
+        shards,
+        tlsWaitMs: intOption(v, 'tls-wait-ms', DEFAULT_CORRELATOR_OPTIONS.tlsWaitMs, 0),
+        closeGraceMs: intOption(v, 'close-grace-ms', DEFAULT_CORRELATOR_OPTIONS.closeGraceMs, 0),
+        idleTimeoutMs: intOption(v, 'idle-timeout-ms', DEFAULT_CORRELATOR_OPTIONS.idleTimeoutMs),
+        windowMs: intOption(v, 'window-ms', DEFAULT_CORRELATOR_OPTIONS.windowMs),
+        maxConnections: intOption(v, 'max-connections', DEFAULT_CORRELATOR_OPTIONS.maxConnections),
+        rawTables: v['no-raw-tables'] !== true,
+        clock: 'wall',
+      },
+      batcher: { maxRows: intOption(v, 'batch-rows', 50_000), maxDelayMs: intOption(v, 'batch-ms', 1000) },
+      httpSocket: socketSpec(v, 'http-socket', DEFAULT_HTTP_SOCKET, httpType, mode, group),
+      networkSocket: socketSpec(v, 'network-socket', DEFAULT_NETWORK_SOCKET, 'dgram', mode, group),
+      capture:
+        iface !== undefined
+          ? { kind: 'live', options: { iface, bpf: (v.bpf as string | undefined) ?? 'tcp or udp port 443' } }
+          : v['no-simulate'] === true
+            ? undefined
+            : { kind: 'simulator', options: { rate: intOption(v, 'simulate-rate', 200), seed: intOption(v, 'simulate-seed', 1, 0) } },
+      progressIntervalMs: intOption(v, 'progress-interval', 5) * 1000,
+      metricsListen,
+    } satisfies Omit<PipelineOptions, 'log' | 'storage'>,
+  };
+}
+
+export async function runRunCommand(argv: string[], io: CliIO): Promise<number> {
+  const args = parseRunArgs(argv);
+  if (args.help) {
+    io.out(RUN_HELP);
+    return 0;
+  }
+  const log = (line: string): void => io.err(`${line}\n`);
+  let storage: Storage | undefined;
+  if (args.output.kind === 'clickhouse') {
+    try {
+      storage = await openStorage(validateStorageOptions(args.storageInput));
+      const result = await migrate(storage);
+      if (result.applied.length > 0) log(`ja4 run: applied ${result.applied.length} migrations`);
+      if (args.referenceLoad) {
+        const [ref] = await storage.query<{ n: number }>('SELECT count() AS n FROM ja4_processing.ref_ja4plus_mapping');
+        if (ref!.n === 0) {
+          await loadReferenceData(storage, DEFAULT_REFERENCE_DIR);
+          log(`ja4 run: loaded the reference data from ${DEFAULT_REFERENCE_DIR}`);
+        }
+      }
+    } catch (err) {
+      await storage?.close().catch(() => undefined);
+      storageCliError('ja4 run', err);
+    }
+  }
+
+  let pipeline;
+  try {
+    pipeline = await startPipeline({ ...args.pipeline, storage, log });
+  } catch (err) {
+    await storage?.close().catch(() => undefined);
+    const e = err as { code?: string; message?: string };
+    throw new CliError(`ja4 run: ${e.message ?? String(err)}${e.code ? ` [${e.code}]` : ''}`, 1);
+  }
+  const p = args.pipeline;
+  log(
+    `ja4 run: up. inputs: ${[p.httpSocket && `http ${p.httpSocket.path} (${p.httpSocket.type})`, p.networkSocket && `network ${p.networkSocket.path}`, p.capture?.kind === 'live' ? `capture ${p.capture.options.iface}` : p.capture ? `simulator ${p.capture.options.rate} req/s` : undefined].filter(Boolean).join(', ')}; ` +
+      `output: ${args.output.kind === 'clickhouse' ? (storage!.mode === 'embedded' ? `embedded ${storage!.options.dataDir}` : storage!.options.url) : args.output.kind === 'jsonl' ? args.output.path : 'stdout'}` +
+      `${pipeline.metricsPort !== undefined ? `; /healthz and /metrics on port ${pipeline.metricsPort}` : ''}`,
+  );
+
+  // ---- services of other parts join here, e.g.:
+  // await pipeline.addStage(serviceStage('detector', () => startDetectorService(storage!, {})));
+  // await pipeline.addStage(serviceStage('dashboard', () => startDashboard(storage!, {})));
+
+  await new Promise<void>((resolve) => {
+    const finish = (why: string): void => {
+      log(`ja4 run: ${why}: flushing`);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      clearTimeout(timer);
+      resolve();
+    };
+    const onInt = (): void => finish('SIGINT');
+    const onTerm = (): void => finish('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    const timer = args.durationS !== undefined ? setTimeout(() => finish(`${args.durationS} s elapsed`), args.durationS * 1000) : undefined;
+  });
+  await pipeline.stop();
+  const s = pipeline.correlation.detailedStats();
+  const c = s.correlator.correlator;
+  log(
+    `ja4 run: stopped. ${c.http_records} HTTP records, ${c.flow_events} TLS events; rows: matched ${c.matched}, no_tls ${c.no_tls}, tls_not_seen ${c.tls_not_seen}; ` +
+      `written ${s.writer.written_rows} rows in ${s.writer.written_batches} inserts${s.spool && s.spool.segments > 0 ? `; ${s.spool.segments} batches left in the spool` : ''}`,
+  );
+  await storage?.close();
+  return 0;
+}

@@ -1,0 +1,193 @@
+// The middle of `ja4 run`: received buffers in, rows out. Inputs push
+// buffers (HTTP lines, TLS event lines) from their callbacks; one loop on
+// the main thread takes everything queued, hands it to the correlator
+// workers (transferred, not copied), gives the encoded rows to the batcher,
+// and goes on correlating the next buffers while one flush is being
+// acknowledged. Memory is bounded: past maxBacklogBytes of queued input,
+// new input is dropped and counted (the receivers' kernel buffers and the
+// capture ring absorb bursts before that).
+import { CorrelatorPool, type CorrelatorPoolOptions } from '../correlator/correlator-pool.js';
+import type { BatchStats } from '../correlator/batch-correlator.js';
+import { Batcher, type BatcherOptions, type TableNames } from './batcher.js';
+import { DurableWriter, type DurableWriterOptions, type WriterStats } from './durable-writer.js';
+import type { Sink } from './sinks.js';
+import type { Spool, SpoolStats } from './spool.js';
+import type { Stage } from './stage.js';
+
+export interface CorrelationStageOptions {
+  sink: Sink;
+  spool?: Spool;
+  tables: TableNames;
+  correlator?: CorrelatorPoolOptions;
+  batcher?: Partial<BatcherOptions>;
+  writer?: Partial<DurableWriterOptions>;
+  /** queued input bytes before new input is dropped */
+  maxBacklogBytes?: number;
+  /** how often the windows are checked when no input comes, ms */
+  tickMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface IngestCounters {
+  http_batches: number;
+  http_bytes: number;
+  tls_batches: number;
+  tls_bytes: number;
+  backlog_dropped_bytes: number;
+  /** time spent waiting for the correlator workers, ms */
+  correlate_ms: number;
+  rows_out: number;
+}
+
+export interface CorrelationStats {
+  ingest: IngestCounters;
+  correlator: BatchStats;
+  writer: WriterStats;
+  spool: SpoolStats | undefined;
+  backlog_bytes: number;
+}
+
+export class CorrelationStage implements Stage {
+  readonly name = 'correlator';
+  private readonly pool: CorrelatorPool;
+  private readonly writer: DurableWriter;
+  private readonly batcher: Batcher;
+  private http: Buffer[] = [];
+  private tls: Buffer[] = [];
+  private backlog = 0;
+  private readonly maxBacklog: number;
+  private readonly tickMs: number;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private loggedBacklog = 0;
+  private readonly log: (line: string) => void;
+  readonly counters: IngestCounters = { http_batches: 0, http_bytes: 0, tls_batches: 0, tls_bytes: 0, backlog_dropped_bytes: 0, correlate_ms: 0, rows_out: 0 };
+
+  constructor(private readonly options: CorrelationStageOptions) {
+    this.log = options.log ?? ((l) => process.stderr.write(`${l}\n`));
+    this.pool = new CorrelatorPool(options.correlator);
+    this.writer = new DurableWriter(options.sink, options.spool, { log: this.log, ...options.writer });
+    this.batcher = new Batcher(this.writer, options.tables, options.batcher);
+    this.maxBacklog = options.maxBacklogBytes ?? 256 << 20;
+    this.tickMs = options.tickMs ?? 250;
+  }
+
+  /** mod_reqin_log lines (a receiver's batch). The buffer is handed over: the caller must not reuse it. */
+  pushHttp(buf: Buffer): void {
+    this.push(buf, this.http, 'http');
+  }
+
+  /** TLS event lines (capture, network.socket, simulator). The buffer is handed over. */
+  pushTls(buf: Buffer): void {
+    this.push(buf, this.tls, 'tls');
+  }
+
+  async start(): Promise<void> {
+    this.loop = this.run();
+  }
+
+  /** Correlates what is queued, writes waiting requests (tls_not_seen), flushes and drains the writer. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+    const last = await this.pool.flush();
+    this.counters.rows_out += last.ingestRows;
+    await this.batcher.add(last);
+    await this.batcher.close();
+    const drained = await this.writer.drain(this.options.spool ? 10_000 : 60_000);
+    if (!drained && this.options.spool) this.log(`ja4 run: the database did not take everything in time; ${this.options.spool.depth.segments} batches stay in ${this.options.spool.dir} for the next start`);
+    await this.writer.close();
+    await this.pool.close();
+  }
+
+  /** Everything pushed so far is correlated and acknowledged (tests, benchmarks). */
+  async settle(): Promise<void> {
+    while (this.backlog > 0 || this.busy) await new Promise((r) => setTimeout(r, 5));
+    await this.batcher.flush();
+    await this.writer.drain();
+  }
+
+  detailedStats(): CorrelationStats {
+    return {
+      ingest: { ...this.counters },
+      correlator: this.pool.stats(),
+      writer: this.writer.stats(),
+      spool: this.options.spool?.stats(),
+      backlog_bytes: this.backlog,
+    };
+  }
+
+  stats(): Record<string, number> {
+    const s = this.detailedStats();
+    const flat: Record<string, number> = { ...s.ingest, backlog_bytes: s.backlog_bytes };
+    for (const [k, v] of Object.entries(s.correlator.correlator)) flat[k] = v;
+    for (const [k, v] of Object.entries(s.correlator.drops.http)) flat[`http_dropped_${k}`] = v;
+    for (const [k, v] of Object.entries(s.correlator.drops.tls)) flat[`tls_dropped_${k}`] = v;
+    for (const [k, v] of Object.entries(s.writer)) if (typeof v === 'number') flat[`writer_${k}`] = v;
+    flat.writer_spooling = s.writer.mode === 'spooling' ? 1 : 0;
+    if (s.spool) for (const [k, v] of Object.entries(s.spool)) flat[`spool_${k}`] = v;
+    return flat;
+  }
+
+  private busy = false;
+
+  private push(buf: Buffer, queue: Buffer[], kind: 'http' | 'tls'): void {
+    if (buf.length === 0) return;
+    if (this.backlog + buf.length > this.maxBacklog) {
+      this.counters.backlog_dropped_bytes += buf.length;
+      if (Date.now() - this.loggedBacklog > 10_000) {
+        this.loggedBacklog = Date.now();
+        this.log(`ja4 run: correlation is behind (${this.backlog} bytes queued): DROPPING input; ${this.counters.backlog_dropped_bytes} bytes dropped so far`);
+      }
+      return;
+    }
+    queue.push(buf);
+    this.backlog += buf.length;
+    if (kind === 'http') {
+      this.counters.http_batches++;
+      this.counters.http_bytes += buf.length;
+    } else {
+      this.counters.tls_batches++;
+      this.counters.tls_bytes += buf.length;
+    }
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    let flushing: Promise<void> | undefined;
+    for (;;) {
+      if (this.http.length === 0 && this.tls.length === 0) {
+        if (this.stopping) break;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, this.tickMs);
+          const self = this;
+          function done(): void {
+            clearTimeout(timer);
+            self.wake = undefined;
+            resolve();
+          }
+          this.wake = done;
+        });
+      }
+      this.busy = true;
+      const http = this.http.length === 0 ? undefined : this.http.length === 1 ? this.http[0] : Buffer.concat(this.http);
+      const tls = this.tls.length === 0 ? undefined : this.tls.length === 1 ? this.tls[0] : Buffer.concat(this.tls);
+      this.http = [];
+      this.tls = [];
+      this.backlog = 0;
+      const t0 = performance.now();
+      // an empty call still moves the windows (tls_not_seen after the wait, expiry)
+      const rows = await this.pool.process(http, tls, Date.now() * 1000);
+      this.counters.correlate_ms += performance.now() - t0;
+      this.counters.rows_out += rows.ingestRows;
+      const ack = this.batcher.add(rows);
+      // one flush may be acknowledged while the next buffers are correlated
+      if (flushing) await flushing;
+      flushing = ack;
+      this.busy = false;
+    }
+    if (flushing) await flushing;
+  }
+}

@@ -1,0 +1,186 @@
+// `ja4 run` assembled: storage (migrated), the writer (sink + spool), the
+// correlation stage, the inputs, a progress line, /healthz and /metrics.
+// Stages start in order and stop in reverse: inputs stop first (the
+// capture flushes its open connections), then the correlator writes what
+// it holds and the writer drains, then the database closes.
+import type { LiveCaptureOptions } from '../capture/live-capture.js';
+import type { SimulatorOptions } from '../simulator/index.js';
+import { TABLES, type Storage } from '../storage/index.js';
+import type { CorrelatorPoolOptions } from '../correlator/correlator-pool.js';
+import type { BatcherOptions } from './batcher.js';
+import { CorrelationStage } from './correlation-stage.js';
+import { startHealthServer, type HealthServer } from './health-server.js';
+import { liveCaptureStage, receiverStage, simulatorStage } from './input-stages.js';
+import { clickhouseSink, jsonlFileSink, stdoutSink, type OutputSpec, type Sink } from './sinks.js';
+import { Spool } from './spool.js';
+import type { Stage } from './stage.js';
+
+export interface SocketSpec {
+  path: string;
+  type: 'dgram' | 'seqpacket';
+  mode?: number;
+  group?: string;
+}
+
+export interface PipelineOptions {
+  /** needed for --output clickhouse */
+  storage?: Storage;
+  output: OutputSpec;
+  /** undefined: no spool (file and stdout outputs) */
+  spool?: { dir: string; maxBytes: number; mode: 'fallback' | 'always' };
+  correlator?: CorrelatorPoolOptions;
+  batcher?: Partial<BatcherOptions>;
+  /** mod_reqin_log's socket; undefined = none */
+  httpSocket?: SocketSpec;
+  /** external sensors' socket; undefined = none */
+  networkSocket?: SocketSpec;
+  /** live capture, or the simulator, or neither */
+  capture?: { kind: 'live'; options: LiveCaptureOptions } | { kind: 'simulator'; options: SimulatorOptions };
+  progressIntervalMs?: number;
+  metricsListen?: { host: string; port: number };
+  log: (line: string) => void;
+}
+
+export interface Pipeline {
+  readonly correlation: CorrelationStage;
+  readonly stages: readonly Stage[];
+  readonly metricsPort: number | undefined;
+  /**
+   * Adds a stage (detector, dashboard, ...) after the built-in ones; started
+   * at once if the pipeline runs, stopped before the inputs.
+   */
+  addStage(stage: Stage): Promise<void>;
+  /** Stops everything in reverse order; resolves when the data is written (or spooled). */
+  stop(): Promise<void>;
+}
+
+function tableNames(storage: Storage | undefined) {
+  const w = storage?.tables.write ?? ((k: keyof typeof TABLES) => TABLES[k]);
+  return { ingest: w('httpLogsIngest'), requests: w('httpRequests'), tlsEvents: w('tlsEvents') };
+}
+
+async function openSink(opts: PipelineOptions): Promise<Sink> {
+  const tables = tableNames(opts.storage);
+  switch (opts.output.kind) {
+    case 'clickhouse':
+      if (!opts.storage) throw new Error('--output clickhouse needs a database');
+      return clickhouseSink(opts.storage);
+    case 'jsonl':
+      return jsonlFileSink(opts.output.path, tables.ingest);
+    case 'stdout':
+      return stdoutSink(tables.ingest);
+  }
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** One progress line from two snapshots of the correlation stage's counters. */
+export function progressLine(prev: Record<string, number>, cur: Record<string, number>, seconds: number, extra: Record<string, Record<string, number>>): string {
+  const d = (k: string): number => (cur[k] ?? 0) - (prev[k] ?? 0);
+  const rate = (k: string): string => fmt(d(k) / seconds);
+  const total = d('matched') + d('no_tls') + d('tls_not_seen');
+  const pct = (k: string): string => (total === 0 ? '-' : `${((100 * d(k)) / total).toFixed(1)}%`);
+  const drops = ['oversized', 'not_json', 'schema_invalid']
+    .map((r) => `${r} ${(cur[`http_dropped_${r}`] ?? 0) + (cur[`tls_dropped_${r}`] ?? 0)}`)
+    .join(', ');
+  const capture = extra.capture;
+  const captureDrops = capture ? ` | capture drops ${fmt((capture.ps_drop ?? 0) + (capture.ps_ifdrop ?? 0))}` : '';
+  return (
+    `ja4 run: ${rate('http_records')} req/s, ${rate('flow_events')} TLS/s -> ${rate('rows_out')} rows/s | ` +
+    `matched ${pct('matched')}, no_tls ${pct('no_tls')}, tls_not_seen ${pct('tls_not_seen')} | ` +
+    `conns ${fmt(cur.connections ?? 0)}, waiting ${fmt(cur.pending ?? 0)} | ` +
+    `writer ${cur.writer_spooling ? 'SPOOLING' : 'direct'} (insert ${fmt(cur.writer_last_write_ms ?? 0)} ms), spool ${fmt(cur.spool_segments ?? 0)} seg / ${fmt((cur.spool_bytes ?? 0) / 1024)} KiB` +
+    `${cur.spool_dropped_segments ? `, SPOOL DROPPED ${fmt(cur.spool_dropped_segments)} seg` : ''} | dropped: ${drops}` +
+    `${cur.backlog_dropped_bytes ? `, backlog ${fmt(cur.backlog_dropped_bytes)} B` : ''}${captureDrops}`
+  );
+}
+
+export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
+  const log = opts.log;
+  const sink = await openSink(opts);
+  const spool = opts.spool && opts.output.kind === 'clickhouse' ? new Spool(opts.spool.dir, opts.spool.maxBytes, log) : undefined;
+  if (spool && spool.depth.segments > 0) log(`ja4 run: ${spool.depth.segments} batches left in ${spool.dir} by an earlier run: replaying them first`);
+  const correlation = new CorrelationStage({
+    sink,
+    spool,
+    tables: tableNames(opts.storage),
+    correlator: opts.correlator,
+    batcher: opts.batcher,
+    writer: { spoolMode: opts.spool?.mode ?? 'fallback' },
+    log,
+  });
+
+  const inputs: Stage[] = [];
+  if (opts.httpSocket) inputs.push(receiverStage('http_socket', opts.httpSocket, (b) => correlation.pushHttp(b)));
+  if (opts.networkSocket) inputs.push(receiverStage('network_socket', opts.networkSocket, (b) => correlation.pushTls(b)));
+  if (opts.capture?.kind === 'live') inputs.push(liveCaptureStage(opts.capture.options, (b) => correlation.pushTls(b)));
+  if (opts.capture?.kind === 'simulator') {
+    inputs.push(simulatorStage(opts.capture.options, (b) => correlation.pushHttp(b), (b) => correlation.pushTls(b), log));
+  }
+
+  // ---- other services (detector, dashboard) are added here by the caller via addStage() ----
+  const extra: Stage[] = [];
+  const started: Stage[] = [];
+  const startStage = async (s: Stage): Promise<void> => {
+    await s.start();
+    started.push(s);
+  };
+
+  try {
+    await startStage(correlation);
+    for (const s of inputs) await startStage(s);
+  } catch (err) {
+    for (const s of started.reverse()) await s.stop().catch(() => undefined);
+    throw err;
+  }
+
+  let health: HealthServer | undefined;
+  const all = (): Stage[] => [correlation, ...inputs, ...extra];
+  if (opts.metricsListen) {
+    health = await startHealthServer(opts.metricsListen, {
+      stages: all,
+      unhealthy: () => {
+        const s = correlation.detailedStats();
+        if (s.writer.mode === 'spooling' && s.writer.last_error) return `writing to the database fails (${s.writer.last_error}); spooling`;
+        return undefined;
+      },
+    });
+  }
+
+  let prev = correlation.stats();
+  let prevAt = Date.now();
+  const progress = setInterval(() => {
+    const cur = correlation.stats();
+    const now = Date.now();
+    const extraStats: Record<string, Record<string, number>> = {};
+    for (const s of inputs) extraStats[s.name] = s.stats();
+    log(progressLine(prev, cur, Math.max(0.001, (now - prevAt) / 1000), extraStats));
+    prev = cur;
+    prevAt = now;
+  }, opts.progressIntervalMs ?? 5000);
+  progress.unref();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    correlation,
+    get stages() {
+      return all();
+    },
+    metricsPort: health?.port,
+    async addStage(stage) {
+      await stage.start();
+      extra.push(stage);
+    },
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(progress);
+        for (const s of [...extra].reverse()) await s.stop().catch((err: unknown) => log(`ja4 run: stopping ${s.name}: ${(err as Error).message}`));
+        for (const s of [...inputs].reverse()) await s.stop().catch((err: unknown) => log(`ja4 run: stopping ${s.name}: ${(err as Error).message}`));
+        await correlation.stop();
+        await sink.close();
+        await health?.close();
+      })();
+      return stopping;
+    },
+  };
+}
