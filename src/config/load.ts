@@ -163,7 +163,8 @@ type Setter = (spec: OptionSpec, raw: RawValue, source: ValueSource, where: stri
 
 function readYaml(file: string, text: string, issues: ConfigIssue[], set: Setter): void {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  // prettyErrors (the default) fills each error's linePos.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
   const lineOf = (node: Node | null | undefined, fallback = 1): number => (node?.range ? lines.linePos(node.range[0]).line : fallback);
   const at = (line: number) => `${file}:${line}`;
   for (const e of [...doc.errors, ...doc.warnings]) {
