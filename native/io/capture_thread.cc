@@ -287,7 +287,7 @@ bool CaptureThread::replay_file(const std::string& path, int64_t& base, int64_t&
   const u_char* data;
   int64_t first_ts = -1, start_mono = mono_us();
   uint64_t count = 0;
-  int rc;
+  int rc = 0;
   while (!stop_requested() && (rc = pcap_next_ex(p, &h, &data)) == 1) {
     int64_t ts = int64_t(h->ts.tv_sec) * 1000000 + h->ts.tv_usec;
     if (first_ts < 0) first_ts = ts;
@@ -304,6 +304,12 @@ bool CaptureThread::replay_file(const std::string& path, int64_t& base, int64_t&
     ++work_.replay_packets;
     work_.replay_bytes += h->caplen;
     if (engine_.ready().size() >= config_.batch_records || (count & 1023) == 0) maybe_flush(false);
+  }
+  if (rc == -1) {
+    // A truncated or damaged file: what was read counts; the error is
+    // reported at the end (stats().error) and the replay goes on.
+    error_code_ = "EREAD";
+    error_message_ = path + ": " + pcap_geterr(p) + " after " + std::to_string(count) + " packets";
   }
   pcap_close(p);
   return true;

@@ -8,6 +8,8 @@ export const MAIN_HELP = `Usage: ja4 <command> [options]
 Commands:
   pcap FILE...     fingerprint pcap/pcapng captures (JA4, JA4S, JA3, JA4T, JA4L, JA4H, JA4X, JA4SSH)
   demo             fingerprint the bundled sample captures and print the table
+  capture --iface IF   live capture: TLS events to the correlator socket (or jsonl/stdout)
+  replay FILE...   replay captures through the engine with their timing, events as live capture
   run              the live pipeline: receivers, capture or simulator, correlator, writer
   db               database schema: migrate, status, import an http_logs export
   data load [DIR]  validate and load the reference CSV files (ASNs, bot lists, JA4 mapping)
@@ -24,6 +26,8 @@ type Command = (argv: string[], io: CliIO) => Promise<number>;
 const commands: Record<string, Command> = {
   pcap: runPcapCommand,
   demo: async (argv, io) => (await import('./demo-command.js')).runDemoCommand(argv, io),
+  capture: async (argv, io) => (await import('./capture-command.js')).runCaptureCommand(argv, io),
+  replay: async (argv, io) => (await import('./replay-command.js')).runReplayCommand(argv, io),
   run: async (argv, io) => (await import('./run-command.js')).runRunCommand(argv, io),
   db: async (argv, io) => (await import('./db-command.js')).runDbCommand(argv, io),
   data: async (argv, io) => (await import('./data-command.js')).runDataCommand(argv, io),

@@ -1,0 +1,167 @@
+// `ja4 capture --iface IF`: live capture into the engine, events to the
+// correlator's socket (or a jsonl file, or stdout); counters on stderr on a
+// timer and at exit; SIGINT/SIGTERM flush the engine and exit 0.
+import { parseArgs } from 'node:util';
+import { OptionError } from '../capture/engine-options.js';
+import { CaptureStartError, type CaptureSession, type CaptureStats } from '../capture/capture-session.js';
+import { openLiveCapture } from '../capture/live-capture.js';
+import { defaultOutputSpec, openEventOutput, parseOutputSpec, type EventOutput } from '../capture/event-output.js';
+import { CliError } from './cli-error.js';
+import type { CliIO } from './output.js';
+
+export const CAPTURE_HELP = `Usage: ja4 capture --iface IF [options]
+
+Captures live traffic (libpcap, on a native thread) through the same engine as
+"ja4 pcap" and sends one event per TLS/QUIC/HTTP/SSH connection once its client
+handshake is seen, and a close event when a reported TCP connection ends
+(schema/tls-event.schema.json).
+
+  --iface IF             interface to capture on (lo, eth0, any...) (required)
+  --bpf EXPR             capture filter, tcpdump syntax (e.g. "tcp port 443")
+  --snaplen N            bytes kept per packet (default 65535)
+  --buffer-mb N          kernel capture buffer in MiB (default 64)
+  --promisc              promiscuous mode
+  --output SPEC          unix:PATH (datagrams), jsonl:FILE or stdout
+                         (default unix:/run/ja4/network.socket, env JA4_NETWORK_SOCKET)
+  --stats-interval S     engine and pcap counters on stderr every S seconds (default 10; 0: only at exit)
+  --sensor NAME          sensor name added to every event
+  --max-flows N          flows tracked at once (default 262144)
+  --idle-timeout-ms N    a flow idle this long is reported and dropped (default 120000)
+  -h, --help             show this help
+
+Needs CAP_NET_RAW (root, or setcap cap_net_raw,cap_net_admin+eip on node).
+Exit status: 0 after SIGINT/SIGTERM (events flushed), 1 when the capture
+cannot start (no such interface, no privilege), 2 on bad options.
+`;
+
+export function intFlag(name: string, value: string | undefined, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min) {
+    throw new CliError(`--${name} must be ${min > 0 ? 'a positive' : 'a non-negative'} integer, got "${value}"`);
+  }
+  return Number(value);
+}
+
+/** One line of counters: what an operator watches (drops first). */
+export function formatCaptureStats(label: string, st: CaptureStats, out: EventOutput): string {
+  const e = st.engine;
+  const o = out.stats();
+  const parts = [
+    `${e.packets ?? 0} packets`,
+    ...(st.pcap.ps_recv || st.pcap.ps_drop || st.pcap.ps_ifdrop
+      ? [`kernel: ${st.pcap.ps_recv} received, ${st.pcap.ps_drop} dropped, ${st.pcap.ps_ifdrop} dropped by the interface`]
+      : []),
+    `${e.flows_created ?? 0} flows (${e.active_flows ?? 0} active, ${e.flows_evicted_capacity ?? 0} evicted at the cap, ${e.flows_evicted_idle ?? 0} idle)`,
+    `${e.records_emitted ?? 0} flow events, ${e.close_records ?? 0} close events`,
+    `output ${out.description}: ${o.written} written, ${o.droppedEvents} events dropped${o.pending ? `, ${o.pending} datagrams waiting` : ''}`,
+  ];
+  return `${label}: ${parts.join('; ')}\n`;
+}
+
+/** Engine counters that are not zero (malformed input, overflows...), for the exit report. */
+export function formatNonZeroCounters(st: CaptureStats): string {
+  const nz = Object.entries(st.engine).filter(([, v]) => v !== 0);
+  return nz.length ? `  ${nz.map(([k, v]) => `${k}=${v}`).join(' ')}\n` : '';
+}
+
+/**
+ * Resolves with the signal on SIGINT or SIGTERM, or with 'end' when `end`
+ * settles first; the handlers are removed either way.
+ */
+export function untilSignalOr(end: Promise<unknown>): Promise<NodeJS.Signals | 'end'> {
+  return new Promise((resolve) => {
+    const done = (what: NodeJS.Signals | 'end') => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(what);
+    };
+    const on = (sig: NodeJS.Signals) => done(sig);
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+    end.then(
+      () => done('end'),
+      () => done('end'),
+    );
+  });
+}
+
+export function startError(err: unknown): never {
+  if (err instanceof OptionError) throw new CliError(err.message);
+  if (err instanceof CaptureStartError) throw new CliError(`ja4 capture: ${err.message}`, 1);
+  throw err;
+}
+
+export async function runCaptureCommand(argv: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        iface: { type: 'string', short: 'i' },
+        bpf: { type: 'string' },
+        snaplen: { type: 'string' },
+        'buffer-mb': { type: 'string' },
+        promisc: { type: 'boolean' },
+        output: { type: 'string' },
+        'stats-interval': { type: 'string' },
+        sensor: { type: 'string' },
+        'max-flows': { type: 'string' },
+        'idle-timeout-ms': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new CliError(`${(err as Error).message}\nRun "ja4 capture --help" for usage.`);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    io.out(CAPTURE_HELP);
+    return 0;
+  }
+  if (!v.iface) throw new CliError('ja4 capture: --iface is required\nRun "ja4 capture --help" for usage.');
+  const statsInterval = intFlag('stats-interval', v['stats-interval']) ?? 10;
+  let spec;
+  try {
+    spec = parseOutputSpec(v.output ?? defaultOutputSpec());
+  } catch (err) {
+    return startError(err);
+  }
+  const options = {
+    iface: v.iface,
+    bpf: v.bpf,
+    snaplen: intFlag('snaplen', v.snaplen, 1),
+    bufferMb: intFlag('buffer-mb', v['buffer-mb'], 1),
+    promisc: v.promisc,
+    sensor: v.sensor,
+    maxFlows: intFlag('max-flows', v['max-flows'], 1),
+    idleTimeoutMs: intFlag('idle-timeout-ms', v['idle-timeout-ms'], 1),
+  };
+  // Drop unset keys so validation reports only what was typed.
+  const opts = Object.fromEntries(Object.entries(options).filter(([, x]) => x !== undefined)) as typeof options;
+
+  let output: EventOutput;
+  try {
+    output = openEventOutput(spec, io.out);
+  } catch (err) {
+    throw new CliError(`ja4 capture: cannot open the output ${v.output}: ${(err as Error).message}`, 1);
+  }
+  let session: CaptureSession;
+  try {
+    session = openLiveCapture(opts, (b) => output.write(b));
+  } catch (err) {
+    await output.close(0);
+    return startError(err);
+  }
+  const label = `ja4 capture ${v.iface}`;
+  io.err(`${label}: capturing${v.bpf ? ` (filter "${v.bpf}")` : ''}, events to ${output.description}\n`);
+  const timer = statsInterval > 0 ? setInterval(() => io.err(formatCaptureStats(label, session.stats(), output)), statsInterval * 1000) : undefined;
+  const sig = await untilSignalOr(session.finished);
+  if (timer) clearInterval(timer);
+  await session.close();
+  await output.close();
+  const st = session.stats();
+  const how = sig === 'end' ? `capture ended${st.error ? `: ${st.error.message}` : ''}` : `${sig}, flushed`;
+  io.err(`${label}: ${how}\n${formatCaptureStats(label, st, output)}${formatNonZeroCounters(st)}`);
+  return sig === 'end' ? 1 : 0;
+}
