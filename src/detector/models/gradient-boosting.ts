@@ -183,6 +183,7 @@ function binFeatures(X: Matrix, maxBins: number): Binned {
         if (c.length === 0 || v > c[c.length - 1]!) c.push(v);
       }
     }
+    // the last cut is the column's maximum, so every value has a bin < cuts.length <= 255 (255 is MISSING)
     const fc = Float64Array.from(c);
     cuts.push(fc);
     for (let i = 0; i < n; i++) {
@@ -242,8 +243,7 @@ export function trainGradientBoosting(X: Matrix, y: Float64Array, opts: GbtOptio
   const g = new Float64Array(n);
   const h = new Float64Array(n);
   const trees: GbtTree[] = [];
-  const all = new Int32Array(n);
-  for (let i = 0; i < n; i++) all[i] = i;
+  const grower = new TreeGrower(binned, X.cols, n, g, h, params);
   for (let r = 0; r < params.rounds; r++) {
     for (let i = 0; i < n; i++) {
       // logistic loss: g = p - y, h = p (1 - p)
@@ -251,94 +251,164 @@ export function trainGradientBoosting(X: Matrix, y: Float64Array, opts: GbtOptio
       g[i] = (p - y[i]!) * w[i]!;
       h[i] = p * (1 - p) * w[i]!;
     }
-    const tree = growTree(binned, X.cols, n, all, g, h, params);
+    const tree = grower.grow();
     trees.push(tree);
-    for (let i = 0; i < n; i++) margin[i] = margin[i]! + tree.value[leafOfBinned(tree, binned, n, i)]!;
+    const leafOfRow = grower.leafOfRow;
+    for (let i = 0; i < n; i++) margin[i] = margin[i]! + tree.value[leafOfRow[i]!]!;
   }
   return new GbtModel(X.cols, baseMargin, trees, params);
 }
 
-/** Walks a tree over the binned training row (same decisions as over the raw row). */
-function leafOfBinned(tree: GbtTree, b: Binned, n: number, i: number): number {
-  let node = 0;
-  while (tree.left[node]! >= 0) {
-    const f = tree.feature[node]!;
-    const bin = b.bins[f * n + i]!;
-    const goLeft = bin === MISSING ? tree.missingLeft[node] === 1 : b.cuts[f]![bin]! <= tree.threshold[node]! && bin < b.cuts[f]!.length;
-    node = goLeft ? tree.left[node]! : tree.right[node]!;
+/** Histogram slots per feature: bins 0..254, slot 255 (= MISSING) for NaN. */
+const SLOTS = 256;
+
+/**
+ * Grows one tree per call. Rows live in one index array, partitioned in
+ * place as nodes split (each node owns a contiguous range); a node's
+ * gradient/hessian histograms are built only for the smaller child, the
+ * larger child's being the parent's minus the smaller's (the LightGBM
+ * "histogram subtraction"), which halves the work per level.
+ */
+class TreeGrower {
+  /** leaf reached by each training row in the last grown tree */
+  readonly leafOfRow: Int32Array;
+  private readonly rows: Int32Array;
+  private readonly scratch: Int32Array;
+  private readonly score: (G: number, H: number) => number;
+  // the tree being grown
+  private feature: number[] = [];
+  private threshold: number[] = [];
+  private left: number[] = [];
+  private right: number[] = [];
+  private missingLeft: number[] = [];
+  private value: number[] = [];
+  private cover: number[] = [];
+
+  constructor(
+    private readonly b: Binned,
+    private readonly d: number,
+    private readonly n: number,
+    private readonly g: Float64Array,
+    private readonly h: Float64Array,
+    private readonly p: Required<Omit<GbtOptions, 'weights'>>,
+  ) {
+    this.leafOfRow = new Int32Array(n);
+    this.rows = new Int32Array(n);
+    this.scratch = new Int32Array(n);
+    this.score = (G, H) => (G * G) / (H + p.lambda);
   }
-  return node;
-}
 
-interface Split {
-  gain: number;
-  feature: number;
-  bin: number;
-  missingLeft: boolean;
-}
+  grow(): GbtTree {
+    for (let i = 0; i < this.n; i++) this.rows[i] = i;
+    this.feature = [];
+    this.threshold = [];
+    this.left = [];
+    this.right = [];
+    this.missingLeft = [];
+    this.value = [];
+    this.cover = [];
+    this.node(0, this.n, 0, this.histogram(0, this.n));
+    return {
+      feature: Int32Array.from(this.feature),
+      threshold: Float64Array.from(this.threshold),
+      left: Int32Array.from(this.left),
+      right: Int32Array.from(this.right),
+      missingLeft: Uint8Array.from(this.missingLeft),
+      value: Float64Array.from(this.value),
+      cover: Float64Array.from(this.cover),
+    };
+  }
 
-function growTree(
-  b: Binned,
-  d: number,
-  n: number,
-  rows: Int32Array,
-  g: Float64Array,
-  h: Float64Array,
-  p: Required<Omit<GbtOptions, 'weights'>>,
-): GbtTree {
-  const feature: number[] = [];
-  const threshold: number[] = [];
-  const left: number[] = [];
-  const right: number[] = [];
-  const missingLeft: number[] = [];
-  const value: number[] = [];
-  const cover: number[] = [];
-  const histG = new Float64Array(256);
-  const histH = new Float64Array(256);
-  const score = (G: number, H: number): number => (G * G) / (H + p.lambda);
-  const grow = (idx: Int32Array, depth: number): number => {
-    const id = feature.length;
+  /** Gradient and hessian histograms [feature * SLOTS + slot] of rows[start, end). */
+  private histogram(start: number, end: number): { hg: Float64Array; hh: Float64Array } {
+    const hg = new Float64Array(this.d * SLOTS);
+    const hh = new Float64Array(this.d * SLOTS);
+    const { rows, g, h, n } = this;
+    const bins = this.b.bins;
+    for (let f = 0; f < this.d; f++) {
+      const base = f * n;
+      const off = f * SLOTS;
+      for (let q = start; q < end; q++) {
+        const i = rows[q]!;
+        const slot = off + bins[base + i]!;
+        hg[slot] = hg[slot]! + g[i]!;
+        hh[slot] = hh[slot]! + h[i]!;
+      }
+    }
+    return { hg, hh };
+  }
+
+  private node(start: number, end: number, depth: number, hist: { hg: Float64Array; hh: Float64Array }): number {
+    const { p, rows, g, h } = this;
+    const id = this.feature.length;
     let G = 0;
     let H = 0;
-    for (const i of idx) {
-      G += g[i]!;
-      H += h[i]!;
+    for (let q = start; q < end; q++) {
+      G += g[rows[q]!]!;
+      H += h[rows[q]!]!;
     }
-    feature.push(0);
-    threshold.push(0);
-    left.push(-1);
-    right.push(-1);
-    missingLeft.push(0);
-    value.push((-G / (H + p.lambda)) * p.learningRate);
-    cover.push(H);
-    if (depth >= p.maxDepth || idx.length < 2) return id;
-    let best: Split = { gain: 0, feature: -1, bin: -1, missingLeft: false };
+    this.feature.push(0);
+    this.threshold.push(0);
+    this.left.push(-1);
+    this.right.push(-1);
+    this.missingLeft.push(0);
+    this.value.push((-G / (H + p.lambda)) * p.learningRate);
+    this.cover.push(H);
+    const best = depth < p.maxDepth && end - start >= 2 ? this.bestSplit(hist, G, H) : undefined;
+    if (!best) {
+      for (let q = start; q < end; q++) this.leafOfRow[rows[q]!] = id;
+      return id;
+    }
+    // stable in-place partition of rows[start, end)
+    const base = best.feature * this.n;
+    const bins = this.b.bins;
+    let nl = 0;
+    let nr = 0;
+    for (let q = start; q < end; q++) {
+      const i = rows[q]!;
+      const bin = bins[base + i]!;
+      const goLeft = bin === MISSING ? best.missingLeft : bin <= best.bin;
+      if (goLeft) rows[start + nl++] = i;
+      else this.scratch[nr++] = i;
+    }
+    rows.set(this.scratch.subarray(0, nr), start + nl);
+    const mid = start + nl;
+    this.feature[id] = best.feature;
+    this.threshold[id] = this.b.cuts[best.feature]![best.bin]!;
+    this.missingLeft[id] = best.missingLeft ? 1 : 0;
+    this.value[id] = 0;
+    // histogram of the smaller child; the larger one's by subtraction
+    const leftSmaller = nl <= nr;
+    const small = leftSmaller ? this.histogram(start, mid) : this.histogram(mid, end);
+    const large = { hg: hist.hg, hh: hist.hh }; // the parent's arrays are no longer needed
+    for (let k = 0; k < large.hg.length; k++) {
+      large.hg[k] = large.hg[k]! - small.hg[k]!;
+      large.hh[k] = large.hh[k]! - small.hh[k]!;
+    }
+    this.left[id] = this.node(start, mid, depth + 1, leftSmaller ? small : large);
+    this.right[id] = this.node(mid, end, depth + 1, leftSmaller ? large : small);
+    return id;
+  }
+
+  private bestSplit(hist: { hg: Float64Array; hh: Float64Array }, G: number, H: number): Split | undefined {
+    const { p, score } = this;
     const parent = score(G, H);
-    for (let f = 0; f < d; f++) {
-      const nb = b.cuts[f]!.length;
+    let best: Split = { gain: 0, feature: -1, bin: -1, missingLeft: false };
+    for (let f = 0; f < this.d; f++) {
+      const nb = this.b.cuts[f]!.length;
       if (nb < 2) continue;
-      histG.fill(0, 0, nb + 1);
-      histH.fill(0, 0, nb + 1);
-      let Gm = 0;
-      let Hm = 0;
-      const base = f * n;
-      for (const i of idx) {
-        const bin = b.bins[base + i]!;
-        if (bin === MISSING) {
-          Gm += g[i]!;
-          Hm += h[i]!;
-        } else {
-          histG[bin] = histG[bin]! + g[i]!;
-          histH[bin] = histH[bin]! + h[i]!;
-        }
-      }
+      const off = f * SLOTS;
+      const Gm = hist.hg[off + MISSING]!;
+      const Hm = hist.hh[off + MISSING]!;
       let GL = 0;
       let HL = 0;
       // split after bin k: x <= cuts[k] goes left; the last bin cannot be a split
       for (let k = 0; k < nb - 1; k++) {
-        GL += histG[k]!;
-        HL += histH[k]!;
-        for (const mLeft of [false, true]) {
+        GL += hist.hg[off + k]!;
+        HL += hist.hh[off + k]!;
+        // missing rows right, then (when there are any) left
+        for (let side = 0; side < (Hm > 0 || Gm !== 0 ? 2 : 1); side++) {
+          const mLeft = side === 1;
           const gl = mLeft ? GL + Gm : GL;
           const hl = mLeft ? HL + Hm : HL;
           const gr = G - gl;
@@ -346,36 +416,16 @@ function growTree(
           if (hl < p.minChildWeight || hr < p.minChildWeight) continue;
           const gain = 0.5 * (score(gl, hl) + score(gr, hr) - parent) - p.gamma;
           if (gain > best.gain + 1e-12) best = { gain, feature: f, bin: k, missingLeft: mLeft };
-          if (Hm === 0) break; // no missing rows: both directions are the same split
         }
       }
     }
-    if (best.feature < 0) return id;
-    const thr = b.cuts[best.feature]![best.bin]!;
-    const base = best.feature * n;
-    const li: number[] = [];
-    const ri: number[] = [];
-    for (const i of idx) {
-      const bin = b.bins[base + i]!;
-      const goLeft = bin === MISSING ? best.missingLeft : bin <= best.bin;
-      (goLeft ? li : ri).push(i);
-    }
-    feature[id] = best.feature;
-    threshold[id] = thr;
-    missingLeft[id] = best.missingLeft ? 1 : 0;
-    value[id] = 0;
-    left[id] = grow(Int32Array.from(li), depth + 1);
-    right[id] = grow(Int32Array.from(ri), depth + 1);
-    return id;
-  };
-  grow(rows, 0);
-  return {
-    feature: Int32Array.from(feature),
-    threshold: Float64Array.from(threshold),
-    left: Int32Array.from(left),
-    right: Int32Array.from(right),
-    missingLeft: Uint8Array.from(missingLeft),
-    value: Float64Array.from(value),
-    cover: Float64Array.from(cover),
-  };
+    return best.feature < 0 ? undefined : best;
+  }
+}
+
+interface Split {
+  gain: number;
+  feature: number;
+  bin: number;
+  missingLeft: boolean;
 }

@@ -1,0 +1,159 @@
+// The detector benchmark (`node bench/detector.bench.js [options]`, after
+// `npx tsc -p tsconfig.json`):
+//
+// 1. Scoring throughput of the three-voice ensemble (EIF + autoencoder + GBT,
+//    the ONNX files in bench/.data/detector-models): --workers piscina
+//    workers at --batch rows per batch, with --inflight batches queued per
+//    worker, vs the same ONNX models run directly in this thread, one batch
+//    at a time (the baseline). Prints rows/s for both and the ratio
+//    pool / direct; contenders interleaved --runs times, medians reported.
+//    Target: >= 200k rows/s for the pool.
+// 2. Training time of each voice on --train-rows rows (default 1M).
+//
+//   --features N      feature columns (default 24)
+//   --score-rows N    rows scored per measurement (default 262144)
+//   --batch N         rows per batch (default 1024)   --workers N (default 2)
+//   --inflight N      batches in flight per worker (default 4)
+//   --runs N          interleaved measurements per contender (default 3)
+//   --trees N --psi N EIF size (default 100, 256)
+//   --train-rows N    rows of part 2 (default 1000000; 0 skips it)
+//   --ae-epochs N --gbt-rounds N   training length in part 2 (default 5, 100)
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { Random, trainAutoencoder, trainExtendedIsolationForest, trainGradientBoosting } from '../dist/detector/models/index.js';
+import { writeOnnxModels } from '../dist/detector/onnx/index.js';
+import { openDirectScorer, openScoringPool } from '../dist/detector/scoring/index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const modelDir = join(root, 'bench', '.data', 'detector-models');
+const TARGET_ROWS_PER_S = 200_000;
+
+const { values: opt } = parseArgs({
+  options: {
+    features: { type: 'string', default: '24' },
+    'score-rows': { type: 'string', default: '262144' },
+    batch: { type: 'string', default: '1024' },
+    workers: { type: 'string', default: '2' },
+    inflight: { type: 'string', default: '4' },
+    runs: { type: 'string', default: '3' },
+    trees: { type: 'string', default: '100' },
+    psi: { type: 'string', default: '256' },
+    'train-rows': { type: 'string', default: '1000000' },
+    'ae-epochs': { type: 'string', default: '5' },
+    'gbt-rounds': { type: 'string', default: '100' },
+  },
+});
+const num = (name) => {
+  const v = Number(opt[name]);
+  if (!Number.isInteger(v) || v < 0) throw new Error(`--${name} must be a non-negative integer, got "${opt[name]}"`);
+  return v;
+};
+const d = num('features');
+const scoreRows = num('score-rows');
+const batch = num('batch');
+const workers = num('workers');
+const inflight = Math.max(1, num('inflight'));
+const runs = Math.max(1, num('runs'));
+const trainRows = num('train-rows');
+
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const log = (s) => process.stdout.write(`${s}\n`);
+const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+
+/** Feature-like rows: a correlated human population and 5% shifted bots (label 1). */
+function population(n, seed) {
+  const r = new Random(seed);
+  const data = new Float64Array(n * d);
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const bot = r.next() < 0.05;
+    y[i] = bot ? 1 : 0;
+    const a = r.normal();
+    const b = r.normal();
+    for (let j = 0; j < d; j++) {
+      const base = (j % 3 === 0 ? a : j % 3 === 1 ? b : a - b) + 0.3 * r.normal();
+      data[i * d + j] = bot && j % 4 === 0 ? base + 3 : base;
+    }
+  }
+  return { X: { rows: n, cols: d, data }, y };
+}
+
+function timed(fn) {
+  const t0 = performance.now();
+  const value = fn();
+  return { value, s: (performance.now() - t0) / 1000 };
+}
+
+// ---- part 1: scoring throughput ----
+log(`detector bench: ${d} features, batch ${batch}, ${workers} workers, EIF ${opt.trees} trees psi ${opt.psi}`);
+const small = population(20_000, 1);
+const models = {
+  iforest: trainExtendedIsolationForest(small.X, { trees: num('trees'), sampleSize: num('psi'), seed: 1 }),
+  autoencoder: trainAutoencoder(small.X, { epochs: 3, seed: 1 }),
+  gbt: trainGradientBoosting(small.X, small.y, { rounds: 100, maxDepth: 6 }),
+};
+rmSync(modelDir, { recursive: true, force: true });
+mkdirSync(modelDir, { recursive: true });
+writeOnnxModels(modelDir, models);
+const splits = models.iforest.trees.reduce((s, t) => s + t.left.filter((l) => l >= 0).length, 0);
+log(`models: EIF projection ${d} x ${splits} (one column per split), GBT ${models.gbt.trees.length} trees, AE ${[d, ...models.autoencoder.layers.map((l) => l.outputs)].join('-')}`);
+
+const batches = Math.ceil(scoreRows / batch);
+const source = population(batches * batch, 2).X.data;
+const batchData = (k) => source.slice(k * batch * d, (k + 1) * batch * d);
+
+const direct = await openDirectScorer({ modelDir });
+const pool = await openScoringPool({ modelDir, workers });
+
+async function runDirect() {
+  const t0 = performance.now();
+  for (let k = 0; k < batches; k++) await direct.score({ rows: batch, cols: d, data: batchData(k) });
+  return (batches * batch) / ((performance.now() - t0) / 1000);
+}
+
+async function runPool() {
+  const t0 = performance.now();
+  let next = 0;
+  const lane = async () => {
+    while (next < batches) {
+      const k = next++;
+      await pool.score({ rows: batch, cols: d, data: batchData(k) });
+    }
+  };
+  await Promise.all(Array.from({ length: workers * inflight }, lane));
+  return (batches * batch) / ((performance.now() - t0) / 1000);
+}
+
+// warm-up: first runs compile and fault pages in
+await runDirect();
+await runPool();
+const directRates = [];
+const poolRates = [];
+for (let r = 0; r < runs; r++) {
+  directRates.push(await runDirect());
+  poolRates.push(await runPool());
+}
+await pool.close();
+await direct.close();
+const poolRate = median(poolRates);
+const directRate = median(directRates);
+log(`scoring ${fmt(batches * batch)} rows x ${runs} runs (medians):`);
+log(`  direct, one thread        ${fmt(directRate)} rows/s`);
+log(`  pool, ${workers} workers            ${fmt(poolRate)} rows/s`);
+log(`  ratio pool / direct       ${(poolRate / directRate).toFixed(2)}`);
+log(`  target >= ${fmt(TARGET_ROWS_PER_S)} rows/s: ${poolRate >= TARGET_ROWS_PER_S ? 'met' : 'NOT met'}`);
+
+// ---- part 2: training time ----
+if (trainRows > 0) {
+  const big = population(trainRows, 3);
+  log(`training on ${fmt(trainRows)} rows x ${d} features:`);
+  const eif = timed(() => trainExtendedIsolationForest(big.X, { trees: num('trees'), sampleSize: num('psi'), seed: 1 }));
+  log(`  extended isolation forest (${opt.trees} trees, psi ${opt.psi})   ${eif.s.toFixed(1)} s`);
+  const ae = timed(() => trainAutoencoder(big.X, { epochs: num('ae-epochs'), seed: 1 }));
+  log(`  autoencoder (${opt['ae-epochs']} epochs, batch 128, Adam)      ${ae.s.toFixed(1)} s`);
+  const gbt = timed(() => trainGradientBoosting(big.X, big.y, { rounds: num('gbt-rounds'), maxDepth: 6 }));
+  log(`  gradient boosting (${opt['gbt-rounds']} rounds, depth 6, 255 bins)  ${gbt.s.toFixed(1)} s`);
+}
