@@ -104,9 +104,9 @@ export async function startDashboard(storage: Storage, opts: DashboardOptions = 
     (sinceTs, filter, limit) =>
       select<Detection>(
         storage,
-        `SELECT ${DETECTION_COLUMNS} FROM ${anomalies}
+        `SELECT ${DETECTION_COLUMNS} FROM ${anomalies} AS det
          WHERE detected_at > {since:DateTime64(3, 'UTC')}
-           AND ({all:Bool} OR ja4 IN {ja4s:Array(String)} OR client_ip IN arrayMap(x -> toIPv6(x), {ips:Array(String)}))
+           AND ({all:Bool} OR ja4 IN {ja4s:Array(String)} OR det.client_ip IN arrayMap(x -> toIPv6(x), {ips:Array(String)}))
          ORDER BY detected_at LIMIT {limit:UInt32}`,
         { since: chTime(new Date(sinceTs)), all: filter.all, ja4s: filter.ja4s, ips: filter.ips, limit },
       ),

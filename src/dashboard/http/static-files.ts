@@ -94,8 +94,12 @@ export class StaticFiles {
   }
 }
 
+/** Deep links whose parameter may contain dots (an IPv4 address, a campaign id): pages, not files. (added by the web helper) */
+const PARAM_PAGES = /^\/(?:ip|ja4|cluster)\/[^/]+\/?$/;
+
 /** A path the client-side router draws (no file extension in its last segment). */
 export function isPagePath(path: string): boolean {
+  if (PARAM_PAGES.test(path)) return true;
   const last = path.split('/').pop() ?? '';
   return !last.includes('.');
 }

@@ -34,7 +34,8 @@ function filters(q: URLSearchParams): { where: string; params: Record<string, un
   }
   const ip = ipParam(q, 'ip');
   if (ip) {
-    where.push('client_ip = toIPv6({ip:String})');
+    // qualified: the SELECT's client_ip is the text form (an alias wins over the column)
+    where.push('det.client_ip = toIPv6({ip:String})');
     params.ip = ip;
   }
   const host = textParam(q, 'host', 255);
@@ -76,19 +77,19 @@ export function register(router: Router, { storage }: DashboardDeps): void {
     const { where, params } = filters(req.query);
     const { limit, offset } = pageParams(req.query);
     const [rows, total] = await Promise.all([
-      select<Detection>(storage, `SELECT ${DETECTION_COLUMNS} FROM ${table} WHERE ${where} ORDER BY ${orderBy(req.query)} LIMIT {limit:UInt32} OFFSET {offset:UInt32}`, {
+      select<Detection>(storage, `SELECT ${DETECTION_COLUMNS} FROM ${table} AS det WHERE ${where} ORDER BY ${orderBy(req.query)} LIMIT {limit:UInt32} OFFSET {offset:UInt32}`, {
         ...params,
         limit: limit + 1,
         offset,
       }),
-      select<{ n: number }>(storage, `SELECT count() AS n FROM ${table} WHERE ${where}`, params),
+      select<{ n: number }>(storage, `SELECT count() AS n FROM ${table} AS det WHERE ${where}`, params),
     ]);
     return toPage(rows, limit, offset, total[0]?.n ?? 0);
   });
 
   router.add(ROUTES.detectionsCsv, async ({ req }): Promise<Reply> => {
     const { where, params } = filters(req.query);
-    const rows = await select<Record<string, unknown>>(storage, `SELECT ${DETECTION_COLUMNS} FROM ${table} WHERE ${where} ORDER BY ${orderBy(req.query)} LIMIT {limit:UInt32}`, {
+    const rows = await select<Record<string, unknown>>(storage, `SELECT ${DETECTION_COLUMNS} FROM ${table} AS det WHERE ${where} ORDER BY ${orderBy(req.query)} LIMIT {limit:UInt32}`, {
       ...params,
       limit: CSV_MAX_ROWS,
     });

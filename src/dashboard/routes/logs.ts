@@ -24,7 +24,8 @@ export function logFilters(q: URLSearchParams): { where: string; params: Record<
   const ja4 = ja4Param(q, 'ja4');
   if (ja4) add('ja4 = {ja4:String}', 'ja4', ja4);
   const ip = ipParam(q, 'ip');
-  if (ip) add('client_ip = toIPv6({ip:String})', 'ip', ip);
+  // qualified: the SELECT's client_ip is the text form (an alias wins over the column)
+  if (ip) add('l.client_ip = toIPv6({ip:String})', 'ip', ip);
   const host = textParam(q, 'host', 255);
   if (host) add('host = {host:String}', 'host', host);
   const path = textParam(q, 'path', 2048);
@@ -60,7 +61,7 @@ export function register(router: Router, { storage }: DashboardDeps): void {
     const { limit, offset } = pageParams(req.query);
     const rows = await select<HttpLogRow>(
       storage,
-      `SELECT ${LOG_COLUMNS} FROM ${storage.tables.read('httpLogs')} WHERE ${where} ORDER BY ts DESC, request_id LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
+      `SELECT ${LOG_COLUMNS} FROM ${storage.tables.read('httpLogs')} AS l WHERE ${where} ORDER BY ts DESC, request_id LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
       { ...params, limit: limit + 1, offset },
     );
     return toPage(rows, limit, offset);
