@@ -23,14 +23,14 @@ export const SCREENSHOT_DIR = join(repoRoot, 'test-artifacts', 'screenshots');
 
 export interface BrowserProblem {
   page: string;
-  kind: 'console' | 'pageerror' | 'requestfailed';
+  kind: 'console' | 'pageerror' | 'requestfailed' | 'http';
   text: string;
 }
 
 export interface TestBrowser {
   browser: Browser;
   context: BrowserContext;
-  /** console errors, uncaught exceptions and failed requests of every page so far */
+  /** console errors, uncaught exceptions, failed requests and HTTP errors of every page so far */
   problems: BrowserProblem[];
   /** a new tab with problem collection attached */
   newPage(): Promise<Page>;
@@ -58,6 +58,9 @@ export async function launchBrowser(t: Teardown, baseURL: string): Promise<TestB
         if (msg.type() === 'error') problems.push({ page: page.url(), kind: 'console', text: msg.text() });
       });
       page.on('pageerror', (err) => problems.push({ page: page.url(), kind: 'pageerror', text: err.message }));
+      page.on('response', (res) => {
+        if (res.status() >= 400) problems.push({ page: page.url(), kind: 'http', text: `${res.request().method()} ${res.url()}: HTTP ${res.status()}` });
+      });
       page.on('requestfailed', (req) => {
         // navigation away aborts pending fetches on purpose; that is no fault
         const failure = req.failure()?.errorText ?? '';

@@ -203,7 +203,7 @@ export class Ja4App extends LitElement {
         <span class="spacer"></span>
         <span class="user">
           <span class="dot ${this.feedStatus}" title="live feed: ${this.feedStatus}" aria-label="live feed ${this.feedStatus}"></span>
-          <span>${this.session.user.name} (${role})</span>
+          <span>${`${this.session.user.name} (${role})`}</span>
           <button @click=${() => this.#toggleTheme()} aria-label="switch to ${theme === 'dark' ? 'light' : 'dark'} theme">
             ${theme === 'dark' ? '☀' : '☾'}
           </button>

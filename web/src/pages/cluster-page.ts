@@ -31,12 +31,14 @@ export class Ja4ClusterPage extends PageElement {
   protected async load(signal: AbortSignal): Promise<void> {
     const range = this.range();
     const base = `/api/campaigns/${enc(this.#id)}`;
-    const [campaign, members] = await Promise.all([
-      api.get<CampaignResponse>(base, range, signal),
-      api.get<CampaignMembersResponse>(`${base}/members`, { ...range, limit: MEMBERS_PAGE, offset: this.#offset }, signal),
-    ]);
-    this.campaign = campaign;
-    this.members = members;
+    const r = await this.gather(
+      {
+        campaign: api.get<CampaignResponse>(base, range, signal),
+        members: api.get<CampaignMembersResponse>(`${base}/members`, { ...range, limit: MEMBERS_PAGE, offset: this.#offset }, signal),
+      },
+      signal,
+    );
+    Object.assign(this, r);
   }
 
   #classified(): void {

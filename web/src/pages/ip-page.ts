@@ -55,14 +55,17 @@ export class Ja4IpPage extends PageElement {
     const cadenceHours = Math.min(this.hours, 24);
     const cadenceRange = { from: new Date(Date.parse(range.to) - cadenceHours * 3_600_000).toISOString(), to: range.to };
     const base = `/api/ip/${enc(this.#ip)}`;
-    const [summary, history, cadence, scores, logs] = await Promise.all([
-      api.get<IpSummaryResponse>(base, range, signal),
-      api.get<IpHistoryResponse>(`${base}/history`, range, signal),
-      api.get<IpCadenceResponse>(`${base}/cadence`, { ...cadenceRange, bucket_seconds: cadenceHours <= 1 ? 60 : cadenceHours <= 6 ? 300 : 900 }, signal),
-      api.get<IpScoresResponse>(`${base}/scores`, { ...range, limit: SCORES_PAGE, offset: this.#scoresOffset }, signal),
-      api.get<LogsResponse>('/api/logs', { ...range, ip: this.#ip, limit: 20 }, signal),
-    ]);
-    Object.assign(this, { summary, history, cadence, scores, logs });
+    const r = await this.gather(
+      {
+        summary: api.get<IpSummaryResponse>(base, range, signal),
+        history: api.get<IpHistoryResponse>(`${base}/history`, range, signal),
+        cadence: api.get<IpCadenceResponse>(`${base}/cadence`, { ...cadenceRange, bucket_seconds: cadenceHours <= 1 ? 60 : cadenceHours <= 6 ? 300 : 900 }, signal),
+        scores: api.get<IpScoresResponse>(`${base}/scores`, { ...range, limit: SCORES_PAGE, offset: this.#scoresOffset }, signal),
+        logs: api.get<LogsResponse>('/api/logs', { ...range, ip: this.#ip, limit: 20 }, signal),
+      },
+      signal,
+    );
+    Object.assign(this, r);
   }
 
   /** one series per JA4 (1 in the hours it was used), the busiest first */

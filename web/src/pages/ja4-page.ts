@@ -43,15 +43,18 @@ export class Ja4Ja4Page extends PageElement {
   protected async load(signal: AbortSignal): Promise<void> {
     const range = this.range();
     const base = `/api/ja4/${enc(this.#fp)}`;
-    const [summary, timeline, breakdown, ips, features, logs] = await Promise.all([
-      api.get<Ja4SummaryResponse>(base, range, signal),
-      api.get<Ja4TimelineResponse>(`${base}/timeline`, { ...range, bucket_minutes: this.hours <= 6 ? 5 : 60 }, signal),
-      api.get<Ja4BreakdownResponse>(`${base}/breakdown`, range, signal),
-      api.get<Ja4IpsResponse>(`${base}/ips`, { ...range, limit: IPS_PAGE, offset: this.#ipsOffset }, signal),
-      api.get<FeaturesResponse>(`${base}/features`, range, signal),
-      api.get<LogsResponse>('/api/logs', { ...range, ja4: this.#fp, limit: 20 }, signal),
-    ]);
-    Object.assign(this, { summary, timeline, breakdown, ips, features, logs });
+    const r = await this.gather(
+      {
+        summary: api.get<Ja4SummaryResponse>(base, range, signal),
+        timeline: api.get<Ja4TimelineResponse>(`${base}/timeline`, { ...range, bucket_minutes: this.hours <= 6 ? 5 : 60 }, signal),
+        breakdown: api.get<Ja4BreakdownResponse>(`${base}/breakdown`, range, signal),
+        ips: api.get<Ja4IpsResponse>(`${base}/ips`, { ...range, limit: IPS_PAGE, offset: this.#ipsOffset }, signal),
+        features: api.get<FeaturesResponse>(`${base}/features`, range, signal),
+        logs: api.get<LogsResponse>('/api/logs', { ...range, ja4: this.#fp, limit: 20 }, signal),
+      },
+      signal,
+    );
+    Object.assign(this, r);
   }
 
   #renderReference() {

@@ -37,14 +37,17 @@ export class Ja4OverviewPage extends PageElement {
   protected async load(signal: AbortSignal): Promise<void> {
     const range = this.range();
     const bucket = this.hours <= 6 ? 5 : this.hours <= 24 ? 60 : 360;
-    const [overview, timeline, ...tops] = await Promise.all([
-      api.get<OverviewResponse>('/api/overview', range, signal),
-      api.get<TimelineResponse>('/api/overview/timeline', { ...range, bucket_minutes: bucket }, signal),
-      ...TOP_DIMENSIONS.map((d) => api.get<TopResponse>(`/api/overview/top/${d}`, { ...range, limit: 10 }, signal)),
-    ]);
-    this.overview = overview;
-    this.timeline = timeline;
-    this.top = Object.fromEntries(tops.map((t) => [t.dimension, t]));
+    const r = await this.gather(
+      {
+        overview: api.get<OverviewResponse>('/api/overview', range, signal),
+        timeline: api.get<TimelineResponse>('/api/overview/timeline', { ...range, bucket_minutes: bucket }, signal),
+        ...Object.fromEntries(TOP_DIMENSIONS.map((d) => [d, api.get<TopResponse>(`/api/overview/top/${d}`, { ...range, limit: 10 }, signal)])),
+      } as Record<'overview' | 'timeline' | TopDimension, Promise<unknown>>,
+      signal,
+    );
+    this.overview = r.overview as OverviewResponse | undefined;
+    this.timeline = r.timeline as TimelineResponse | undefined;
+    this.top = Object.fromEntries(TOP_DIMENSIONS.map((d) => [d, r[d] as TopResponse | undefined]));
   }
 
   #topKey(d: TopDimension, key: string) {

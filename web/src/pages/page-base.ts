@@ -58,6 +58,26 @@ export abstract class PageElement extends LitElement {
     }
   }
 
+  /**
+   * Runs a page's requests side by side. What succeeds is returned (the
+   * rest undefined) so one failing section does not blank the page; the
+   * failures are reported together in the error line.
+   */
+  protected async gather<T extends Record<string, Promise<unknown>>>(requests: T, signal: AbortSignal): Promise<{ [K in keyof T]: Awaited<T[K]> | undefined }> {
+    const keys = Object.keys(requests) as (keyof T)[];
+    const settled = await Promise.allSettled(keys.map((k) => requests[k]));
+    if (signal.aborted) throw new DOMException('route changed', 'AbortError');
+    const out = {} as { [K in keyof T]: Awaited<T[K]> | undefined };
+    const failures: string[] = [];
+    settled.forEach((r, i) => {
+      const key = keys[i]!;
+      if (r.status === 'fulfilled') out[key] = r.value as Awaited<T[typeof key]>;
+      else failures.push(`${String(key)}: ${errorText(r.reason)}`);
+    });
+    if (failures.length > 0) this.error = `Some sections could not be loaded. ${failures.join('; ')}`;
+    return out;
+  }
+
   protected get userRole(): Role | undefined {
     return api.session?.user.role;
   }
