@@ -1,0 +1,172 @@
+// `ja4 capture` and `ja4 replay`: exit codes and messages for bad input,
+// a real live capture on lo run as a child process and stopped with
+// SIGINT (events flushed to a jsonl file, counters on stderr, exit 0), and
+// replays to a jsonl file and to a real UNIX datagram socket.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { build } from 'esbuild';
+import { createServer, request } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { spawnSync } from 'node:child_process';
+import { main } from '../src/cli/main.js';
+import { readPcap } from '../src/capture/pcap-reader.js';
+import { openDatagramReceiver } from '../src/ingest/datagram-receiver.js';
+import type { TlsEvent } from '../src/capture/tls-event.js';
+import { repoRoot } from './helpers/paths.js';
+import { scratchDir } from './helpers/scratch-dir.js';
+
+const SAMPLE = join(repoRoot, 'samples', 'loopback-clients.pcapng');
+
+async function ja4(argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s) });
+  return { code, out, err };
+}
+
+const events = (file: string): TlsEvent[] =>
+  readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as TlsEvent);
+
+t.test('ja4 capture: bad usage and a missing interface', async (t) => {
+  let r = await ja4(['capture', '--iface', 'nosuch0', '--output', 'stdout']);
+  t.equal(r.code, 1, 'missing interface: exit 1');
+  t.match(r.err, /^ja4 capture: interface nosuch0 does not exist/);
+  r = await ja4(['capture']);
+  t.equal(r.code, 2);
+  t.match(r.err, /--iface is required/);
+  r = await ja4(['capture', '--iface', 'lo', '--output', 'tcp:1.2.3.4']);
+  t.equal(r.code, 2);
+  t.match(r.err, /--output must be unix:PATH, jsonl:FILE or stdout, got "tcp:1.2.3.4"/);
+  r = await ja4(['capture', '--iface', 'lo', '--snaplen', 'x', '--output', 'stdout']);
+  t.equal(r.code, 2);
+  t.match(r.err, /--snaplen must be a positive integer, got "x"/);
+  r = await ja4(['capture', '--iface', 'lo', '--bpf', 'port', '--output', 'stdout']);
+  t.equal(r.code, 1);
+  t.match(r.err, /bpf filter "port"/);
+  r = await ja4(['capture', '--help']);
+  t.equal(r.code, 0);
+  t.match(r.out, /--iface IF/);
+});
+
+t.test('ja4 capture on lo: events to a jsonl file, SIGINT flushes and exits 0', async (t) => {
+  const dir = scratchDir(t);
+  spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+    '-subj', '/CN=cli.test', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')]);
+  const server = createServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, (_q, s) => s.end('ok'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const port = (server.address() as AddressInfo).port;
+  const out = join(dir, 'events', 'capture.jsonl');
+  // The command as a child process of its own (signals are process-wide),
+  // bundled with esbuild from the sources: the TypeScript loader would take
+  // seconds to start it.
+  const entry = join(dir, 'entry.ts');
+  writeFileSync(entry, `import { runCaptureCommand } from ${JSON.stringify(join(repoRoot, 'src/cli/capture-command.ts'))};
+import { processIO } from ${JSON.stringify(join(repoRoot, 'src/cli/output.ts'))};
+runCaptureCommand(process.argv.slice(2), processIO).then((c) => { process.exitCode = c; });\n`);
+  await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: join(dir, 'capture.mjs'), logLevel: 'error' });
+  const child = spawn(process.execPath, [join(dir, 'capture.mjs'), '--iface', 'lo', '--bpf', `tcp port ${port}`,
+    '--output', `jsonl:${out}`, '--stats-interval', '1', '--sensor', 'cli-test'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, JA4_ADDON_PATH: join(repoRoot, 'build', 'Release', 'ja4.node'), NODE_PATH: join(repoRoot, 'node_modules') },
+  });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const exited = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
+  const end = Date.now() + 30_000;
+  while (!stderr.includes('capturing') && Date.now() < end) await sleep(50);
+  t.match(stderr, new RegExp(`ja4 capture lo: capturing \\(filter "tcp port ${port}"\\), events to jsonl:${out}`));
+  await sleep(200);
+  for (const name of ['a.cli.test', 'b.cli.test']) {
+    await new Promise<void>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, servername: name, rejectUnauthorized: false, agent: false }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+  await sleep(1500); // a stats line goes by; the closes are seen
+  child.kill('SIGINT');
+  t.equal(await exited, 0, 'exit 0 after SIGINT');
+  t.match(stderr, /ja4 capture lo: \d+ packets; .*flows/, 'periodic counters');
+  t.match(stderr, /ja4 capture lo: SIGINT, flushed\n/);
+  t.match(stderr, /2 flow events, 2 close events; output jsonl:.*: 4 written, 0 events dropped/);
+  const ev = events(out);
+  const flows = ev.filter((e) => e.event === 'flow');
+  t.same(flows.map((f) => f.tls_server_name).sort(), ['a.cli.test', 'b.cli.test']);
+  t.ok(flows.every((f) => f.event === 'flow' && f.sensor === 'cli-test' && /^t13d\d{4}/.test(f.ja4 ?? '')), 'JA4 of Node\'s client');
+  t.equal(ev.filter((e) => e.event === 'close').length, 2, 'two close events');
+});
+
+t.test('ja4 replay --max to a jsonl file: the offline engine\'s records as events', async (t) => {
+  const out = join(scratchDir(t), 'replay.jsonl');
+  const r = await ja4(['replay', SAMPLE, '--max', '--output', `jsonl:${out}`, '--sensor', 'r1']);
+  t.equal(r.code, 0, r.err);
+  t.match(r.err, /ja4 replay: done: 71 packets \(15726 bytes\) in [\d.]+ s = [\d.]+[kM]? packets\/s; 5 flow events, 5 close events; output jsonl:.*: 10 written, 0 events dropped/);
+  const offline = await readPcap(SAMPLE);
+  const ev = events(out);
+  t.same(
+    ev.filter((e) => e.event === 'flow').map((e) => e.ja4),
+    offline.map((o) => o.ja4),
+    'same JA4 per stream, in order',
+  );
+  t.ok(ev.every((e) => e.sensor === 'r1'));
+});
+
+t.test('ja4 replay paces by --pps and --speed', async (t) => {
+  const out = join(scratchDir(t), 'paced.jsonl');
+  let t0 = Date.now();
+  let r = await ja4(['replay', SAMPLE, '--pps', '200', '--output', `jsonl:${out}`, '--progress-interval', '0']);
+  const pps = Date.now() - t0;
+  t.equal(r.code, 0, r.err);
+  t.ok(pps >= 340, `71 packets at 200 packets/s take >= 0.35 s (${pps} ms)`);
+  // Recorded timing, and twice as fast.
+  const span = (await readPcap(SAMPLE)).reduce((m, o) => Math.max(m, o.last_ts_us), 0) - (await readPcap(SAMPLE))[0]!.first_ts_us;
+  t0 = Date.now();
+  r = await ja4(['replay', SAMPLE, '--speed', '2x', '--output', `jsonl:${out}`]);
+  const fast = Date.now() - t0;
+  t.equal(r.code, 0, r.err);
+  t.ok(fast >= (span / 1000) * 0.5 * 0.9, `--speed 2x takes about half the recorded ${Math.round(span / 1000)} ms (${fast} ms)`);
+  t.equal(events(out).filter((e) => e.event === 'flow').length, 10, 'both runs appended');
+});
+
+t.test('ja4 replay --loop to a UNIX datagram socket', async (t) => {
+  const path = join(scratchDir(t), 'network.socket');
+  const lines: string[] = [];
+  const rx = openDatagramReceiver({ path, type: 'dgram' }, (b) => lines.push(...b.data.toString().split('\n').filter(Boolean)));
+  t.teardown(() => rx.close());
+  const r = await ja4(['replay', SAMPLE, '--max', '--loop', '3', '--output', `unix:${path}`]);
+  t.equal(r.code, 0, r.err);
+  const end = Date.now() + 5000;
+  while (lines.length < 30 && Date.now() < end) await sleep(10);
+  const ev = lines.map((l) => JSON.parse(l) as TlsEvent);
+  t.equal(ev.filter((e) => e.event === 'flow').length, 15, '5 flows x 3 loops');
+  t.equal(ev.filter((e) => e.event === 'close').length, 15);
+  t.equal(new Set(ev.filter((e) => e.event === 'flow').map((e) => e.stream)).size, 15, 'each loop gets new stream numbers');
+  const ts = ev.map((e) => e.first_ts_us);
+  t.ok(ts[ts.length - 1]! - ts[0]! >= 2_000_000, 'each loop starts after the previous one (>= 1 s apart)');
+  t.match(r.err, /30 written, 0 events dropped|output unix:.*: \d+ written, 0 events dropped/);
+});
+
+t.test('ja4 replay: bad options and files', async (t) => {
+  const cases: [string[], number, RegExp][] = [
+    [['replay'], 2, /no capture file given/],
+    [['replay', SAMPLE, '--speed', '0'], 2, /--speed must be a positive factor such as 1x, 10x or 0.5x, got "0"/],
+    [['replay', SAMPLE, '--speed', 'fast'], 2, /--speed must be a positive factor/],
+    [['replay', SAMPLE, '--speed', '2x', '--max'], 2, /--speed, --pps and --max cannot be combined/],
+    [['replay', SAMPLE, '--loop', '0'], 2, /--loop must be a positive integer, got "0"/],
+    [['replay', '/nonexistent.pcap', '--output', 'stdout'], 2, /ja4 replay: \/nonexistent.pcap: No such file or directory/],
+    [['replay', join(repoRoot, 'package.json'), '--output', 'stdout'], 2, /package.json: not a pcap or pcapng capture/],
+  ];
+  for (const [argv, code, msg] of cases) {
+    const r = await ja4(argv);
+    t.equal(r.code, code, argv.join(' '));
+    t.match(r.err, msg);
+  }
+  t.notOk(existsSync('/nonexistent.pcap'));
+});
