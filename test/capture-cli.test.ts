@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { main } from '../src/cli/main.js';
 import { readPcap } from '../src/capture/pcap-reader.js';
 import { openDatagramReceiver } from '../src/ingest/datagram-receiver.js';
-import type { TlsEvent } from '../src/capture/tls-event.js';
+import type { FlowEvent, TlsEvent } from '../src/capture/tls-event.js';
 import { repoRoot } from './helpers/paths.js';
 import { scratchDir } from './helpers/scratch-dir.js';
 
@@ -97,7 +97,7 @@ runCaptureCommand(process.argv.slice(2), processIO).then((c) => { process.exitCo
   t.match(stderr, /ja4 capture lo: SIGINT, flushed\n/);
   t.match(stderr, /2 flow events, 2 close events; output jsonl:.*: 4 written, 0 events dropped/);
   const ev = events(out);
-  const flows = ev.filter((e) => e.event === 'flow');
+  const flows = ev.filter((e): e is FlowEvent => e.event === 'flow');
   t.same(flows.map((f) => f.tls_server_name).sort(), ['a.cli.test', 'b.cli.test']);
   t.ok(flows.every((f) => f.event === 'flow' && f.sensor === 'cli-test' && /^t13d\d{4}/.test(f.ja4 ?? '')), 'JA4 of Node\'s client');
   t.equal(ev.filter((e) => e.event === 'close').length, 2, 'two close events');
@@ -111,7 +111,7 @@ t.test('ja4 replay --max to a jsonl file: the offline engine\'s records as event
   const offline = await readPcap(SAMPLE);
   const ev = events(out);
   t.same(
-    ev.filter((e) => e.event === 'flow').map((e) => e.ja4),
+    ev.filter((e): e is FlowEvent => e.event === 'flow').map((e) => e.ja4),
     offline.map((o) => o.ja4),
     'same JA4 per stream, in order',
   );
