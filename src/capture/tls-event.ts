@@ -1,6 +1,8 @@
-// The contract between the capture (`ja4 capture`, the in-process capture of
-// `ja4 run`, the simulator) and the correlator: one JSON object per datagram
-// on network.socket (or per line in a jsonl file).
+// The contract between the capture (`ja4 capture`, `ja4 replay`, the
+// in-process capture of `ja4 run`, the simulator) and the correlator: JSON
+// objects each ending in '\n', one or more per datagram on network.socket
+// (`ja4 capture` packs whole lines up to 32 KiB, as mod_reqin_log does; the
+// receiver hands them on as lines), or one per line in a jsonl file.
 //
 // A "flow" event is exactly the engine's flow record (src/capture/
 // flow-record.ts, native/core/record_json.cc) as `ja4 pcap --jsonl` prints
@@ -9,9 +11,11 @@
 // ClientHello sender), `dst` the server. Timestamps are microseconds since
 // the Unix epoch, in capture time.
 //
-// A "close" event says the TCP connection ended (FIN or RST seen, or the
-// engine evicted it): the correlator stops attaching later requests from the
-// same client port to it.
+// A "close" event says the TCP connection ended (FIN or RST seen, idle past
+// the engine's timeout, or evicted: table full, port reused by a new SYN, or
+// the capture stopping): the correlator stops attaching later requests from
+// the same client port to it. It always follows the connection's flow event
+// (same stream, src, src_port) and is sent only for TCP.
 //
 // The JSON Schema for the same contract is schema/tls-event.schema.json; a
 // test checks that the two agree.
