@@ -262,7 +262,7 @@ export async function runRunCommand(argv: string[], io: CliIO): Promise<number> 
   const c = s.correlator.correlator;
   log(
     `ja4 run: stopped. ${c.http_records} HTTP records, ${c.flow_events} TLS events; rows: matched ${c.matched}, no_tls ${c.no_tls}, tls_not_seen ${c.tls_not_seen}; ` +
-      `written ${s.writer.written_rows} rows in ${s.writer.written_batches} inserts${s.spool && s.spool.segments > 0 ? `; ${s.spool.segments} batches left in the spool` : ''}`,
+      `written ${s.writer.written_rows} rows (all tables) in ${s.writer.written_batches} inserts${s.spool && s.spool.segments > 0 ? `; ${s.spool.segments} batches left in the spool` : ''}`,
   );
   await storage?.close();
   return 0;

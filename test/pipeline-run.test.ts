@@ -1,0 +1,133 @@
+// The assembled pipeline with real parts: the native receivers on UNIX
+// sockets in a scratch dir (SOCK_SEQPACKET as mod_reqin_log sends, SOCK_DGRAM
+// as a sensor sends), the correlator worker thread, the writer, the real
+// embedded engine with the real migrations; then `ja4 run` itself (options,
+// help, a run stopped by SIGTERM that leaves its rows in the tables).
+import t from 'tap';
+import { join } from 'node:path';
+import { openDatagramSender } from '../src/ingest/datagram-sender.js';
+import { startPipeline } from '../src/pipeline/run-pipeline.js';
+import { main } from '../src/cli/main.js';
+import { openStorage, validateStorageOptions, TABLES } from '../src/storage/index.js';
+import { openTestStorage } from './helpers/storage-fixture.js';
+import { scratchDir } from './helpers/scratch-dir.js';
+import { CLIENT_IP, JA4_A, closeEvent, flowEvent, httpRecord, lines } from './helpers/correlator-records.js';
+
+const S = 1_000_000;
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s) }, out, err };
+}
+
+t.test('datagrams in, rows out: sockets -> correlator worker -> http_logs, raw tables, /healthz, /metrics', async (t) => {
+  const storage = await openTestStorage(t);
+  const dir = scratchDir(t);
+  const logs: string[] = [];
+  const pipeline = await startPipeline({
+    storage,
+    output: { kind: 'clickhouse' },
+    spool: { dir: join(dir, 'spool'), maxBytes: 1 << 20, mode: 'fallback' },
+    correlator: { shards: 1, tlsWaitMs: 300 },
+    batcher: { maxDelayMs: 50 },
+    httpSocket: { path: join(dir, 'http.socket'), type: 'seqpacket' },
+    networkSocket: { path: join(dir, 'network.socket'), type: 'dgram' },
+    metricsListen: { host: '127.0.0.1', port: 0 },
+    progressIntervalMs: 100,
+    log: (l) => logs.push(l),
+  });
+  t.teardown(() => pipeline.stop());
+  const now = Date.now() * 1000 - 60 * S;
+  const sensor = openDatagramSender({ path: join(dir, 'network.socket'), type: 'dgram' });
+  const apache = openDatagramSender({ path: join(dir, 'http.socket'), type: 'seqpacket' });
+  t.teardown(() => {
+    sensor.close();
+    apache.close();
+  });
+  // one TLS event per datagram, as a sensor sends them
+  t.ok(sensor.send(Buffer.from(JSON.stringify(flowEvent({ first: now, port: 50001 })))));
+  t.ok(sensor.send(Buffer.from('this is not json')));
+  await new Promise((r) => setTimeout(r, 100));
+  // mod_reqin_log batches several records per message
+  t.ok(apache.send(lines(
+    httpRecord({ ts: now + 1000, port: 50001, conn: 'k1', n: 1, uri: '/a' }),
+    httpRecord({ ts: now + 2000, port: 50001, conn: 'k1', n: 2, uri: '/b' }),
+    httpRecord({ ts: now + 3000, port: 50002, conn: 'k2', n: 1, uri: '/orphan' }),
+    httpRecord({ ts: now + 4000, port: 8080, conn: 'k3', n: 1, uri: '/plain', scheme: 'http' }),
+  )));
+  t.ok(sensor.send(Buffer.from(JSON.stringify(closeEvent({ first: now, port: 50001 })))));
+  await new Promise((r) => setTimeout(r, 600)); // the orphan's 300 ms wait
+  await pipeline.correlation.settle();
+
+  const rows = await storage.query<Record<string, unknown>>(
+    `SELECT path AS uri, conn_id, request_seq, correlation_status AS status, ja4, ja4h, toString(client_ip) AS ip, asn, http_major FROM ${TABLES.httpLogs} ORDER BY ts`,
+  );
+  t.same(rows, [
+    { uri: '/a', conn_id: 'k1', request_seq: 1, status: 'matched', ja4: JA4_A, ja4h: 'ge11cn04enus_8ddaef5d77af_1777f707f29d_1777f707f29d', ip: `::ffff:${CLIENT_IP}`, asn: 64500, http_major: 2 },
+    { uri: '/b', conn_id: 'k1', request_seq: 2, status: 'matched', ja4: JA4_A, ja4h: 'ge11cn04enus_8ddaef5d77af_1777f707f29d_1777f707f29d', ip: `::ffff:${CLIENT_IP}`, asn: 64500, http_major: 2 },
+    { uri: '/orphan', conn_id: 'k2', request_seq: 1, status: 'tls_not_seen', ja4: '', ja4h: 'ge11cn04enus_8ddaef5d77af_1777f707f29d_1777f707f29d', ip: `::ffff:${CLIENT_IP}`, asn: 64500, http_major: 1 },
+    { uri: '/plain', conn_id: 'k3', request_seq: 1, status: 'no_tls', ja4: '', ja4h: 'ge11cn04enus_8ddaef5d77af_1777f707f29d_1777f707f29d', ip: `::ffff:${CLIENT_IP}`, asn: 64500, http_major: 1 },
+  ].map((r) => ({ ...r, asn: 0 })), 'one row per request, statuses and fingerprints (no reference data loaded: asn 0)');
+  const [raw] = await storage.query<{ req: number; tls: number }>(
+    `SELECT (SELECT count() FROM ${TABLES.httpRequests}) AS req, (SELECT count() FROM ${TABLES.tlsEvents}) AS tls`,
+  );
+  t.same(raw, { req: 4, tls: 1 }, 'the raw halves as received');
+  const st = pipeline.correlation.detailedStats();
+  t.same([st.correlator.drops.tls.not_json, st.correlator.correlator.close_events, st.ingest.http_batches], [1, 1, 1]);
+
+  const health = await fetch(`http://127.0.0.1:${pipeline.metricsPort}/healthz`);
+  t.same([health.status, await health.text()], [200, 'ok\n']);
+  const metrics = await (await fetch(`http://127.0.0.1:${pipeline.metricsPort}/metrics`)).text();
+  t.match(metrics, /^ja4_correlator_matched 2$/m);
+  t.match(metrics, /^ja4_correlator_tls_not_seen 1$/m);
+  t.match(metrics, /^ja4_correlator_tls_dropped_not_json 1$/m);
+  t.match(metrics, /^# TYPE ja4_correlator_spool_segments gauge$/m);
+  t.match(metrics, /^ja4_http_socket_datagrams 1$/m);
+  t.match(metrics, /^ja4_network_socket_datagrams 3$/m);
+  t.match(logs.join('\n'), /ja4 run: .* req\/s, .* TLS\/s -> .* rows\/s \| matched/);
+});
+
+t.test('ja4 run: options are validated with messages naming them', async (t) => {
+  for (const [args, message] of [
+    [['--tls-wait-ms', 'x'], '--tls-wait-ms must be a non-negative integer, got "x"'],
+    [['--output', 'kafka'], '--output must be clickhouse, jsonl:FILE or stdout, got "kafka"'],
+    [['--http-socket', 'relative.sock'], '--http-socket must be an absolute path or "none", got "relative.sock"'],
+    [['--socket-mode', '999'], '--socket-mode must be octal permission bits such as 0660, got "999"'],
+    [['--correlator-threads', '65'], '--correlator-threads must be a non-negative integer up to 64, got "65"'],
+    [['--metrics-listen', 'nope'], '--metrics-listen must be HOST:PORT (e.g. 127.0.0.1:9464), got "nope"'],
+    [['--http-socket-type', 'stream'], '--http-socket-type must be seqpacket or dgram, got "stream"'],
+  ] as const) {
+    const c = io();
+    t.equal(await main(['run', ...args], c.io), 2, args.join(' '));
+    t.equal(c.err.join('').trim(), message);
+  }
+  const h = io();
+  t.equal(await main(['run', '--help'], h.io), 0);
+  t.match(h.out.join(''), /--spool-max-mb N/);
+});
+
+t.test('ja4 run end to end in-process: up, fed through its socket, SIGTERM flushes, rows stay', async (t) => {
+  const dir = scratchDir(t);
+  const c = io();
+  const running = main(
+    ['run', '--db-dir', join(dir, 'db'), '--http-socket', join(dir, 'http.socket'), '--network-socket', join(dir, 'net.socket'), '--no-simulate', '--no-reference-load', '--tls-wait-ms', '100000', '--correlator-threads', '1'],
+    c.io,
+  );
+  // wait until it is up
+  for (let i = 0; i < 600 && !c.err.join('').includes('ja4 run: up.'); i++) await new Promise((r) => setTimeout(r, 50));
+  t.match(c.err.join(''), /ja4 run: up\. inputs: http .*http\.socket \(seqpacket\), network .*net\.socket; output: embedded/);
+  const apache = openDatagramSender({ path: join(dir, 'http.socket'), type: 'seqpacket' });
+  const base = Date.now() * 1000;
+  // HTTPS requests whose TLS event never comes: they wait (100 s) and SIGTERM must still write them
+  t.ok(apache.send(lines(httpRecord({ ts: base, port: 1, conn: 'x' }), httpRecord({ ts: base + 1, port: 2, conn: 'y' }))));
+  apache.close();
+  await new Promise((r) => setTimeout(r, 300));
+  process.emit('SIGTERM');
+  t.equal(await running, 0);
+  t.match(c.err.join(''), /ja4 run: SIGTERM: flushing\n.*ja4 run: stopped\. 2 HTTP records, 0 TLS events; rows: matched 0, no_tls 0, tls_not_seen 2; written 4 rows \(all tables\)/s);
+  const storage = await openStorage(validateStorageOptions({ dataDir: join(dir, 'db') }));
+  t.teardown(() => storage.close());
+  const rows = await storage.query<{ conn_id: string; s: string }>(`SELECT conn_id, correlation_status AS s FROM ${TABLES.httpLogs} ORDER BY conn_id`);
+  t.same(rows, [{ conn_id: 'x', s: 'tls_not_seen' }, { conn_id: 'y', s: 'tls_not_seen' }]);
+});
