@@ -133,7 +133,8 @@ export async function startDashboard(storage: Storage, opts: DashboardOptions = 
     mod.register(router, deps);
   }
 
-  // wall tokens: hashes cached, refreshed in the background and on an unknown token (at most every 5 s)
+  // wall tokens: hashes cached, refreshed every 30 s and on an unknown token (at most once a second,
+  // so random tokens cannot make every request a query); a revocation takes effect within 30 s
   let tokens = await users.tokenHashes();
   let tokensAt = Date.now();
   const refreshTokens = async (): Promise<void> => {
@@ -144,7 +145,7 @@ export async function startDashboard(storage: Storage, opts: DashboardOptions = 
   tokenTimer.unref();
   const tokenPrincipal = async (token: string): Promise<Principal | null> => {
     const h = sha256(token);
-    if (!tokens.has(h) && Date.now() - tokensAt > 5000) await refreshTokens();
+    if (!tokens.has(h) && Date.now() - tokensAt > 1000) await refreshTokens();
     const t = tokens.get(h);
     return t ? { name: `token:${t.name}`, role: t.role as Role, via: 'token' } : null;
   };

@@ -83,7 +83,7 @@ export class UserStore {
     if (await this.get(name)) throw new UserStoreError('ERR_USER_EXISTS', `user "${name}" already exists`, 'name');
     const now = new Date().toISOString();
     await this.write({ name, role, password_hash: await hashPassword(password, this.scryptCost), created_at: now, deleted: 0 });
-    return (await this.get(name)) as UserInfo;
+    return publicUser((await this.get(name))!);
   }
 
   /** Changes the role and/or the password; returns the state before and after. */
