@@ -28,8 +28,9 @@ function parseExposition(text: string): Map<string, Family> {
       families.set(m[1]!, { type: '', help: m[2]!.replace(/\\n/g, '\n').replace(/\\\\/g, '\\'), samples: [] });
       current = m[1]!;
     } else if ((m = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/.exec(line))) {
-      if (m[1] !== current || families.get(current)!.type) throw new Error(`TYPE of ${m[1]} not right after its HELP`);
-      families.get(current)!.type = m[2]!;
+      const fam = current === undefined ? undefined : families.get(current);
+      if (m[1] !== current || !fam || fam.type) throw new Error(`TYPE of ${m[1]} not right after its HELP`);
+      fam.type = m[2]!;
     } else if ((m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$/.exec(line))) {
       const [, name, , labelText, valueText] = m;
       const fam = current === undefined ? undefined : families.get(current);
