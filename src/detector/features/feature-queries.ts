@@ -203,6 +203,14 @@ export async function queryTopUserAgents(storage: Storage, fromS: number, toS: n
   return out;
 }
 
+/**
+ * A time for a DateTime64 column in JSONEachRow: text, since a JSON number
+ * there is read as ticks of the column's precision (ms), not seconds.
+ */
+export function dateTime64Text(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+}
+
 /** '::ffff:1.2.3.4' (how IPv6 columns print IPv4) -> '1.2.3.4' */
 export function displayIp(ip: string): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { hdbscan } from '../models/index.js';
 import type { Storage } from '../../storage/index.js';
+import { dateTime64Text } from '../features/feature-queries.js';
 
 export const CAMPAIGN_MIN_CLUSTER_SIZE = 3;
 export const CAMPAIGN_MEMORY_S = 24 * 3600;
@@ -140,7 +141,7 @@ export async function writeCampaigns(storage: Storage, campaigns: readonly Campa
     storage.tables.write('mlCampaigns'),
     campaigns.map((c) => ({
       campaign_id: c.id,
-      updated_at: nowMs / 1000,
+      updated_at: dateTime64Text(nowMs),
       first_seen: c.firstSeen,
       last_seen: c.lastSeen,
       window,
@@ -155,6 +156,5 @@ export async function writeCampaigns(storage: Storage, campaigns: readonly Campa
       threat_level: c.threatLevel,
       top_features: c.topFeatures,
     })),
-    { date_time_input_format: 'best_effort' },
   );
 }

@@ -4,7 +4,7 @@
 // ml_campaigns). Runs on the main thread (it owns the database); the ONNX
 // scoring happens in the pool's workers.
 import type { Storage } from '../../storage/index.js';
-import { readFeatureRows, queryTopUserAgents, featureKey, WINDOW_SECONDS, type FeatureRow, type WindowKind } from '../features/index.js';
+import { readFeatureRows, queryTopUserAgents, featureKey, dateTime64Text, WINDOW_SECONDS, type FeatureRow, type WindowKind } from '../features/index.js';
 import { ensembleScores, firedVoices, referenceBotName, threatLevel } from '../ensemble.js';
 import { normalizeRows } from '../training/normalize.js';
 import { explainRow } from './explain.js';
@@ -66,7 +66,7 @@ export async function scoreWindows(storage: Storage, model: ActiveModel, window:
   const result: ScorePassResult = { window, windows: 0, rows: scored.length, anomalies: 0, campaigns: 0, scored };
   if (scored.length === 0) return result;
   const version = model.version;
-  const scoredAt = nowMs / 1000;
+  const scoredAt = dateTime64Text(nowMs);
   await storage.insertRows(
     storage.tables.write('mlAllScores'),
     scored.map((s) => ({
