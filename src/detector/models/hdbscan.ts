@@ -69,13 +69,24 @@ export function hdbscan(X: Matrix, opts: HdbscanOptions = {}): HdbscanResult {
     }
     return Math.sqrt(s);
   };
-  // 1. core distances
+  // 1. core distances: the k smallest distances of each row kept sorted by
+  // insertion (k is small), O(n^2 k) time, O(k) extra memory
   const core = new Float64Array(n);
-  const row = new Float64Array(n);
-  const k = Math.min(minSamples, n) - 1;
+  const k = Math.min(minSamples, n);
+  const nearest = new Float64Array(k);
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) row[j] = i === j ? 0 : dist(i, j);
-    core[i] = row.slice().sort()[k]!;
+    nearest.fill(Infinity);
+    for (let j = 0; j < n; j++) {
+      const v = i === j ? 0 : dist(i, j);
+      if (v >= nearest[k - 1]!) continue;
+      let q = k - 1;
+      while (q > 0 && nearest[q - 1]! > v) {
+        nearest[q] = nearest[q - 1]!;
+        q--;
+      }
+      nearest[q] = v;
+    }
+    core[i] = nearest[k - 1]!;
   }
   // 2 + 3. Prim's MST over mutual reachability
   const inTree = new Uint8Array(n);
@@ -146,8 +157,8 @@ export function hdbscan(X: Matrix, opts: HdbscanOptions = {}): HdbscanResult {
   let nextCluster = n + 1;
   // (hierarchy node, cluster label it continues)
   const queue: [number, number][] = [[root, n]];
-  while (queue.length) {
-    const [node, cluster] = queue.shift()!;
+  for (let head = 0; head < queue.length; head++) {
+    const [node, cluster] = queue[head]!;
     if (node < n) continue;
     const m = node - n;
     const lambda = lambdaOf(height[m]!);

@@ -75,8 +75,24 @@ export class Random {
     return r * Math.cos(2 * Math.PI * v);
   }
 
-  /** k distinct indices from [0, n) (partial Fisher-Yates), k <= n. */
+  /**
+   * k distinct indices from [0, n), k <= n: partial Fisher-Yates when k is a
+   * good part of n, else Floyd's algorithm (O(k) memory, so drawing 256 rows
+   * of a million does not allocate a million-entry array per tree).
+   */
   sample(n: number, k: number): Int32Array {
+    if (k * 8 < n) {
+      const chosen = new Set<number>();
+      const out = new Int32Array(k);
+      let m = 0;
+      for (let j = n - k; j < n; j++) {
+        const t = this.int(j + 1);
+        const pick = chosen.has(t) ? j : t;
+        chosen.add(pick);
+        out[m++] = pick;
+      }
+      return out;
+    }
     const idx = new Int32Array(n);
     for (let i = 0; i < n; i++) idx[i] = i;
     for (let i = 0; i < k; i++) {
