@@ -65,6 +65,28 @@ t.test('regularisation: gamma prunes, minChildWeight bounds leaves', async (t) =
   for (const tr of m.trees) for (let i = 0; i < tr.left.length; i++) t.ok(tr.cover[i]! >= 20, 'cover >= minChildWeight');
 });
 
+t.test('a weight of 2 is the same as the row twice', async (t) => {
+  // values on a 0.01 grid: fewer distinct values than bins, so duplicating
+  // rows cannot move the cut points
+  const r = new Random(8);
+  const base: number[][] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < 300; i++) {
+    const row = [Math.round(r.next() * 100) / 100, Math.round(r.next() * 100) / 100];
+    base.push(row);
+    labels.push(row[0]! + 0.3 * row[1]! > 0.6 ? 1 : 0);
+  }
+  const twice = base.flatMap((row, i) => (labels[i] ? [row, row] : [row]));
+  const twiceLabels = labels.flatMap((l) => (l ? [1, 1] : [0]));
+  const weighted = trainGradientBoosting(matrixFromRows(base), Float64Array.from(labels), { rounds: 10, maxDepth: 3, weights: Float64Array.from(labels, (l) => (l ? 2 : 1)) });
+  const duplicated = trainGradientBoosting(matrixFromRows(twice), Float64Array.from(twiceLabels), { rounds: 10, maxDepth: 3 });
+  t.same(weighted.trees.map((tr) => Array.from(tr.feature)), duplicated.trees.map((tr) => Array.from(tr.feature)), 'same splits');
+  const a = weighted.predictMargin(matrixFromRows(base));
+  const b = duplicated.predictMargin(matrixFromRows(base));
+  t.ok(a.every((v, i) => Math.abs(v - b[i]!) < 1e-9), 'same margins');
+  t.throws(() => trainGradientBoosting(matrixFromRows(base), Float64Array.from(labels), { weights: new Float64Array(300).fill(-1) }), { message: 'weights[0] must be a finite number >= 0, got -1' });
+});
+
 t.test('option and shape errors name the option', async (t) => {
   const { X, y } = dataset(10, 4);
   t.throws(() => trainGradientBoosting(X, y, { rounds: 0 }), { code: 'ERR_MODEL_OPTION', message: 'rounds must be a positive integer, got 0' });
