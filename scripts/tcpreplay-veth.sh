@@ -27,9 +27,9 @@ up() {
   if ip link show "$CAP_IF" >/dev/null 2>&1; then return; fi
   ip netns add "$NS" 2>/dev/null || true
   ip link add "$CAP_IF" type veth peer name "$REP_IF" netns "$NS"
-  # Large rings and no offloads: tcpreplay sends full frames as recorded.
-  ip link set "$CAP_IF" up promisc on txqueuelen 10000
-  ip netns exec "$NS" ip link set "$REP_IF" up txqueuelen 10000
+  # A large MTU: recorded frames may exceed 1500 bytes (offloaded segments).
+  ip link set "$CAP_IF" mtu 65535 up promisc on txqueuelen 10000
+  ip netns exec "$NS" ip link set "$REP_IF" mtu 65535 up txqueuelen 10000
   ip netns exec "$NS" ip link set lo up
   log "up: capture on $CAP_IF, replay into $REP_IF (netns $NS)"
 }

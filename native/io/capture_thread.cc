@@ -1,6 +1,7 @@
 #include "capture_thread.h"
 
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -127,6 +128,8 @@ void CaptureThread::start(BatchFn on_batch, std::function<void()> on_exit) {
   work_.started_us = wall_us();
   snap_ = work_;
   thread_ = std::thread([this] {
+    // Named so that top -H, perf and the capture benchmark can find it.
+    pthread_setname_np(pthread_self(), "ja4-capture");
     run();
     if (on_exit_) on_exit_();
   });

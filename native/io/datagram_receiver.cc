@@ -2,6 +2,7 @@
 
 #include <grp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -104,6 +105,7 @@ void DatagramReceiver::start(BatchFn on_batch, std::function<void()> on_exit) {
   on_batch_ = std::move(on_batch);
   on_exit_ = std::move(on_exit);
   thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "ja4-dgram-rx");
     run();
     if (on_exit_) on_exit_();
   });

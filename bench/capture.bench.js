@@ -1,0 +1,173 @@
+// Live-capture benchmark (`npm run bench:capture [-- options]`): tcpreplay
+// sends the benchmark capture onto a veth pair (scripts/tcpreplay-veth.sh)
+// at rising packet rates while `openLiveCapture` fingerprints it on the
+// other end; reports the highest rate with under 0.1% of the packets lost
+// (kernel drops + anything the engine did not see), and where the time goes
+// (the capture thread's CPU per packet, tcpreplay's CPU).
+//
+//   --file PCAP     capture to replay (default: the first 100,000 packets of
+//                   the pcap benchmark's capture, bench/.data/, cut with
+//                   editcap when missing; run `npm run bench:pcap` once first)
+//   --rates LIST    packets/s to try, comma-separated, "max" = tcpreplay --topspeed
+//                   (default 100000,200000,300000,500000,700000,1000000,max)
+//   --buffer-mb N   kernel capture buffer (default 256)
+//
+// Baseline (same run): the offline engine reading the same file in process
+// (PcapReader), i.e. what the engine can do with no kernel or tcpreplay in
+// the way; the lossless live rate is printed as a ratio of it.
+// Needs root (network namespace, CAP_NET_RAW) and tcpreplay.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const VETH = join(root, 'scripts', 'tcpreplay-veth.sh');
+const CAP_IF = 'ja4cap0';
+const REP_IF = 'ja4rep0';
+const NS = 'ja4replay';
+const TARGET_PPS = 500_000;
+const MAX_LOSS = 0.001;
+
+const { values: opt } = parseArgs({
+  options: {
+    file: { type: 'string' },
+    rates: { type: 'string', default: '100000,200000,300000,500000,700000,1000000,max' },
+    'buffer-mb': { type: 'string', default: '256' },
+  },
+});
+const log = (m) => process.stderr.write(`${m}\n`);
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function benchFile() {
+  if (opt.file) return opt.file;
+  const data = join(root, 'bench', '.data');
+  const small = existsSync(data) && readdirSync(data).find((f) => /^capture-g\d+-1000000-first100000\.pcap$/.test(f));
+  if (small) return join(data, small);
+  const big = existsSync(data) && readdirSync(data).find((f) => /^capture-g\d+-1000000\.pcap$/.test(f));
+  if (!big) throw new Error('no benchmark capture in bench/.data: run "npm run bench:pcap" once (or pass --file)');
+  const out = join(data, big.replace('.pcap', '-first100000.pcap'));
+  const r = spawnSync('editcap', ['-r', join(data, big), out, '1-100000'], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('editcap failed');
+  return out;
+}
+
+/** CPU seconds of this process's thread named `name` (utime + stime). */
+function threadCpu(name) {
+  const hz = 100;
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      if (readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() !== name) continue;
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(f[11]) + Number(f[12])) / hz;
+    } catch {
+      // thread gone
+    }
+  }
+  return 0;
+}
+
+function tcpreplay(file, rate) {
+  return new Promise((resolve, reject) => {
+    const pace = rate === 'max' ? ['--topspeed'] : [`--pps=${rate}`];
+    const c = spawn('/usr/bin/time', ['-f', 'TIME %U %S %e', 'ip', 'netns', 'exec', NS, 'tcpreplay', `--intf1=${REP_IF}`, ...pace, '--preload-pcap', file]);
+    let out = '';
+    c.stdout.on('data', (b) => (out += b));
+    c.stderr.on('data', (b) => (out += b));
+    c.on('error', reject);
+    c.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`tcpreplay failed:\n${out}`));
+      const sent = Number(/Successful packets:\s+(\d+)/.exec(out)?.[1] ?? 0);
+      const pps = Number(/Rated: .*?([\d.]+) pps/.exec(out)?.[1] ?? 0);
+      const [, u, s, e] = /TIME ([\d.]+) ([\d.]+) ([\d.]+)/.exec(out) ?? [];
+      resolve({ sent, pps, cpu: Number(u) + Number(s), wall: Number(e) });
+    });
+  });
+}
+
+async function main() {
+  if (process.getuid?.() !== 0) throw new Error('needs root (network namespace, CAP_NET_RAW)');
+  if (spawnSync('which', ['tcpreplay']).status !== 0) throw new Error('tcpreplay is not installed (scripts/setup.sh)');
+  const { openLiveCapture } = await import('../dist/capture/live-capture.js');
+  const { PcapReader } = await import('../dist/capture/pcap-reader.js');
+  const file = benchFile();
+  log(`capture: ${file}`);
+
+  // Baseline: the offline engine on the same file, in process.
+  let t0 = process.hrtime.bigint();
+  const reader = new PcapReader(file);
+  for await (const _ of reader) void _;
+  const offlinePackets = reader.stats().packets;
+  reader.close();
+  const offlineSec = Number(process.hrtime.bigint() - t0) / 1e9;
+  const offlinePps = offlinePackets / offlineSec;
+  log(`baseline: offline engine ${fmt(offlinePackets)} packets in ${offlineSec.toFixed(2)} s = ${fmt(offlinePps)} packets/s`);
+
+  spawnSync(VETH, ['up'], { stdio: 'inherit' });
+  const rows = [];
+  try {
+    for (const r of opt.rates.split(',')) {
+      const rate = r === 'max' ? 'max' : Number(r);
+      let events = 0;
+      const cap = openLiveCapture({ iface: CAP_IF, promisc: true, bufferMb: Number(opt['buffer-mb']) }, (b) => (events += b.events));
+      await sleep(300);
+      const cpu0 = threadCpu('ja4-capture');
+      const proc0 = process.cpuUsage();
+      const replay = await tcpreplay(file, rate);
+      // Let the capture thread catch up with the kernel ring.
+      let last = -1;
+      for (let i = 0; i < 50; i++) {
+        await sleep(100);
+        const p = cap.stats().engine.packets;
+        if (p === last && p >= replay.sent) break;
+        last = p;
+      }
+      const capCpu = threadCpu('ja4-capture') - cpu0;
+      const proc = process.cpuUsage(proc0);
+      await cap.close();
+      const st = cap.stats();
+      const seen = st.engine.packets;
+      const lost = Math.max(0, replay.sent - seen);
+      const row = {
+        rate,
+        achieved: replay.pps,
+        sent: replay.sent,
+        seen,
+        psDrop: st.pcap.ps_drop,
+        loss: replay.sent ? lost / replay.sent : 1,
+        capUsPerPacket: seen ? (capCpu * 1e6) / seen : 0,
+        capUtil: replay.wall ? capCpu / replay.wall : 0,
+        mainCpu: (proc.user + proc.system) / 1e6 - capCpu,
+        replayCpu: replay.cpu,
+        events,
+      };
+      rows.push(row);
+      log(
+        `${String(rate).padStart(8)} -> ${fmt(row.achieved).padStart(9)} pps sent ${fmt(row.sent)}, seen ${fmt(seen)}, kernel drops ${fmt(row.psDrop)}, ` +
+          `loss ${(row.loss * 100).toFixed(3)}%, capture thread ${row.capUsPerPacket.toFixed(2)} us/packet (${(row.capUtil * 100).toFixed(0)}% of a core), ` +
+          `tcpreplay ${row.replayCpu.toFixed(2)} s CPU, ${fmt(events)} events`,
+      );
+    }
+  } finally {
+    spawnSync(VETH, ['down'], { stdio: 'inherit' });
+  }
+  const ok = rows.filter((r) => r.loss < MAX_LOSS);
+  const best = ok.reduce((a, b) => (b.achieved > (a?.achieved ?? 0) ? b : a), undefined);
+  const bestPps = best?.achieved ?? 0;
+  console.log('\n| offered | achieved packets/s | loss | kernel drops | capture thread us/packet | capture thread core use |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    console.log(`| ${r.rate === 'max' ? 'topspeed' : fmt(r.rate)} | ${fmt(r.achieved)} | ${(r.loss * 100).toFixed(3)}% | ${fmt(r.psDrop)} | ${r.capUsPerPacket.toFixed(2)} | ${(r.capUtil * 100).toFixed(0)}% |`);
+  }
+  console.log(`\nhighest rate with < ${MAX_LOSS * 100}% loss: ${fmt(bestPps)} packets/s (target ${fmt(TARGET_PPS)}: ${bestPps >= TARGET_PPS ? 'met' : 'NOT met'})`);
+  console.log(`ratio to the offline engine in this run (${fmt(offlinePps)} packets/s): ${(bestPps / offlinePps).toFixed(2)}`);
+}
+
+main().catch((err) => {
+  spawnSync(VETH, ['down']);
+  log(err.stack ?? String(err));
+  process.exitCode = 1;
+});
