@@ -578,8 +578,9 @@ export const SPA_PATHS = ['/', '/login', '/detections', '/ja4/*', '/ip/*', '/cam
 // (`since_ts`: the last event's ts), then sends `resync_done`.
 //
 // Backpressure: a client whose send buffer passes the server's limit (1 MiB
-// by default) is closed with code 4008 ("too slow"); it reconnects and
-// resyncs. Server memory per client is bounded by that limit.
+// by default) is closed with code 4008 ("too slow"; 1006 when the close
+// frame cannot get through the full pipe); it reconnects and resyncs.
+// Server memory per client is bounded (twice the limit plus one frame).
 
 /** detections | kpis | health | ja4:<fingerprint> | ip:<address> */
 export type Topic = 'detections' | 'kpis' | 'health' | `ja4:${string}` | `ip:${string}`;

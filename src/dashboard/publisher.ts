@@ -36,12 +36,12 @@ export function startPublisher(storage: Storage, hub: Hub, health: () => Promise
   const table = storage.tables.read('mlDetectedAnomalies');
   const seen = new Map<string, number>(); // key -> detected_at (ms)
   let watermark = Date.now();
-  let primed = false;
   let stopped = false;
   const timers = new Set<NodeJS.Timeout>();
   const running = new Set<Promise<unknown>>();
 
-  async function pollDetections(): Promise<number> {
+  /** One look at the table; `publish` false: only learn what is already there (at start). */
+  async function poll(publish: boolean): Promise<number> {
     const since = new Date(watermark - o.lookbackMs);
     const rows = await select<Detection>(storage, `SELECT ${DETECTION_COLUMNS} FROM ${table} WHERE detected_at >= {since:DateTime64(3, 'UTC')} ORDER BY detected_at LIMIT {limit:UInt32}`, {
       since: chTime(since),
@@ -54,16 +54,23 @@ export function startPublisher(storage: Storage, hub: Hub, health: () => Promise
       const at = Date.parse(d.detected_at);
       seen.set(k, at);
       if (at > watermark) watermark = at;
-      // the first poll only learns what is already there
-      if (primed) {
+      if (publish) {
         hub.publishDetection(d);
         sent++;
       }
     }
-    primed = true;
     const horizon = watermark - o.lookbackMs;
     for (const [k, at] of seen) if (at < horizon) seen.delete(k);
     return sent;
+  }
+
+  const primed = poll(false).catch((err: Error) => {
+    log(`publisher: first detections poll failed: ${err.message}`);
+    return 0;
+  });
+  async function pollDetections(): Promise<number> {
+    await primed;
+    return poll(true);
   }
 
   async function kpis(): Promise<void> {
@@ -96,7 +103,7 @@ export function startPublisher(storage: Storage, hub: Hub, health: () => Promise
   }
 
   /** Runs `fn` every `ms` without overlapping runs; errors are logged, the loop goes on. */
-  function every(ms: number, name: string, fn: () => Promise<unknown>): void {
+  function every(ms: number, name: string, fn: () => Promise<unknown>, now = true): void {
     if (ms <= 0) return;
     const tick = (): void => {
       if (stopped) return;
@@ -116,10 +123,11 @@ export function startPublisher(storage: Storage, hub: Hub, health: () => Promise
       t.unref();
       timers.add(t);
     };
-    tick();
+    if (now) tick();
+    else schedule();
   }
 
-  every(o.detectionsMs, 'detections', pollDetections);
+  every(o.detectionsMs, 'detections', pollDetections, false);
   every(o.kpisMs, 'kpis', kpis);
   every(o.healthMs, 'health', healthTick);
 
@@ -128,6 +136,7 @@ export function startPublisher(storage: Storage, hub: Hub, health: () => Promise
     async stop(): Promise<void> {
       stopped = true;
       for (const t of timers) clearTimeout(t);
+      await primed;
       await Promise.allSettled([...running]);
     },
   };

@@ -89,6 +89,8 @@ export class Hub {
   private sweepTimer: NodeJS.Timeout | undefined;
   private nextClientId = 1;
   private counters = { published: 0, dropped_slow: 0, frames: 0 };
+  /** the most unsent bytes one client had at a sweep (memory bound check) */
+  private peakBuffered = 0;
 
   constructor(
     opts: Partial<HubOptions> = {},
@@ -102,6 +104,11 @@ export class Hub {
 
   stats(): { clients: number; dropped_slow: number; published: number } {
     return { clients: this.clients.size, dropped_slow: this.counters.dropped_slow, published: this.counters.published };
+  }
+
+  /** frames sent and the largest per-client send buffer seen (tests, bench) */
+  transportStats(): { frames: number; peakBufferedBytes: number } {
+    return { frames: this.counters.frames, peakBufferedBytes: this.peakBuffered };
   }
 
   subscribers(topic: string): number {
@@ -148,7 +155,9 @@ export class Hub {
   /** Closes the clients that fell too far behind. */
   private sweep(): void {
     for (const ws of this.clients) {
-      if (ws.getBufferedAmount() > this.opts.maxBufferedBytes) {
+      const buffered = ws.getBufferedAmount();
+      if (buffered > this.peakBuffered) this.peakBuffered = buffered;
+      if (buffered > this.opts.maxBufferedBytes) {
         this.counters.dropped_slow++;
         this.log(`ws: client ${ws.getUserData().id} dropped: ${ws.getBufferedAmount()} bytes unsent`);
         ws.end(WS_CLOSE_TOO_SLOW, 'too slow');

@@ -1,0 +1,219 @@
+// The live feed (/ws) over real sockets: authentication, hello, topics,
+// a detection written to the database pushed to its subscribers, resync
+// after a reconnect (from the ring by seq, from the database by time),
+// state topics, and a slow client dropped with its server-side buffer
+// bounded while a fast one keeps everything.
+import t from 'tap';
+import WebSocket from 'ws';
+import { TABLES } from '../src/storage/index.js';
+import { WS_CLOSE_TOO_SLOW, WS_CLOSE_UNAUTHORIZED, type Detection } from '../src/dashboard/api-types.js';
+import { JA4_CHROME, JA4_GO } from './helpers/storage-fixture.js';
+import { IP_B, USERS, fixtureDetections, login, startDashboardFixture, type Login } from './helpers/dashboard-fixture.js';
+
+const MAX_BUFFERED = 64 * 1024;
+const fx = await startDashboardFixture(t, {
+  // the test triggers the polls itself (pollDetections), so a long interval
+  publisher: { detectionsMs: 3_600_000, kpisMs: 0, healthMs: 0 },
+  hub: { maxBufferedBytes: MAX_BUFFERED, sweepMs: 50, ringBytes: 4 * 1024 * 1024 },
+});
+const d = fx.dashboard;
+const wsUrl = d.url.replace('http:', 'ws:') + '/ws';
+
+/** A client that queues what it receives and lets the test wait for a message. */
+class Client {
+  readonly messages: any[] = [];
+  private waiters: { pred: (m: any) => boolean; resolve: (m: any) => void }[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  readonly opened: Promise<void>;
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly flatten = true,
+  ) {
+    ws.on('message', (data) => {
+      const m = JSON.parse(String(data));
+      // batches are unpacked so that tests see events one by one
+      const list = m.type === 'batch' && this.flatten ? m.events.map((e: any) => ({ ...e, batched: true })) : [m];
+      for (const x of list) {
+        this.messages.push(x);
+        this.waiters = this.waiters.filter((w) => (w.pred(x) ? (w.resolve(x), false) : true));
+      }
+    });
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    this.opened = new Promise((resolve, reject) => {
+      ws.on('open', () => resolve());
+      ws.on('error', reject);
+    });
+  }
+
+  static async connect(login?: Login, query = ''): Promise<Client> {
+    const ws = new WebSocket(wsUrl + query, { headers: login ? { cookie: login.cookie, origin: d.url } : { origin: d.url } });
+    const c = new Client(ws);
+    await c.opened;
+    return c;
+  }
+
+  next(pred: (m: any) => boolean, ms = 5000): Promise<any> {
+    const have = this.messages.find(pred);
+    if (have) return Promise.resolve(have);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching message within ${ms} ms; got ${JSON.stringify(this.messages.slice(-5))}`)), ms);
+      this.waiters.push({ pred, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+    });
+  }
+
+  send(m: unknown): void {
+    this.ws.send(JSON.stringify(m));
+  }
+
+  close(): Promise<unknown> {
+    this.ws.close();
+    return this.closed;
+  }
+}
+
+const viewer = await login(d, USERS.viewer);
+
+function newDetection(i: number, over: Partial<Detection> = {}): Record<string, unknown> {
+  const base = fixtureDetections(fx.hourMs)[0]!;
+  return { ...base, detected_at: Date.now(), client_ip: `192.0.2.${i}`, score: 0.9, requests: 100 + i, ...over };
+}
+
+t.test('unauthenticated: closed with 4001; cross-site: refused', async (t) => {
+  const anon = new Client(new WebSocket(wsUrl));
+  t.same(await anon.closed, { code: WS_CLOSE_UNAUTHORIZED, reason: 'unauthorized' });
+  const evil = new WebSocket(wsUrl, { headers: { cookie: viewer.cookie, origin: 'https://evil.example' } });
+  const status = await new Promise<number>((resolve) => evil.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+  t.equal(status, 403, 'a page of another site cannot use the cookie');
+});
+
+t.test('hello, subscribe, a detection from the database pushed once per topic', async (t) => {
+  const c = await Client.connect(viewer);
+  t.teardown(() => c.close());
+  const hello = await c.next((m) => m.type === 'hello');
+  t.match(hello, { boot_id: d.hub.bootId, server: 'uws', user: { name: USERS.viewer, role: 'viewer' } });
+  c.send({ type: 'subscribe', topics: ['detections', `ja4:${JA4_GO}`, `ip:::ffff:${IP_B}`] });
+  t.same(await c.next((m) => m.type === 'subscribed'), { type: 'subscribed', topics: ['detections', `ja4:${JA4_GO}`, `ip:${IP_B}`] }, 'an IPv4-mapped topic is the IPv4 one');
+  c.send({ type: 'subscribe', topics: ['everything'] });
+  t.match(await c.next((m) => m.type === 'error'), { code: 'bad_request', message: /unknown topic "everything"/ });
+
+  const row = newDetection(1, { client_ip: IP_B, user_agent: 'pushed' } as never);
+  await fx.storage.insertRows(TABLES.mlDetectedAnomalies, [row]);
+  t.equal(await d.pollDetections(), 1, 'the poll finds one new detection');
+  t.equal(await d.pollDetections(), 0, 'and does not send it twice');
+  const ev = await c.next((m) => m.type === 'event' && m.topic === 'detections');
+  t.match(ev, { batched: true, seq: hello.seq + 1, data: { client_ip: IP_B, ja4: JA4_GO, user_agent: 'pushed', requests: 101, threat_level: 'high' } });
+  const perJa4 = await c.next((m) => m.type === 'event' && m.topic === `ja4:${JA4_GO}`);
+  const perIp = await c.next((m) => m.type === 'event' && m.topic === `ip:${IP_B}`);
+  t.same([perJa4.seq, perIp.seq], [ev.seq, ev.seq], 'one seq for the item on all its topics');
+  t.same(perIp.data, ev.data);
+
+  c.send({ type: 'unsubscribe', topics: [`ja4:${JA4_GO}`] });
+  await c.next((m) => m.type === 'unsubscribed');
+  d.publishDetection(newDetection(2, { ja4: JA4_GO, client_ip: '192.0.2.2' }) as unknown as Detection);
+  await c.next((m) => m.type === 'event' && m.data.client_ip === '192.0.2.2');
+  t.equal(c.messages.filter((m) => m.topic === `ja4:${JA4_GO}`).length, 1, 'nothing more on the unsubscribed topic');
+  c.send({ type: 'ping', id: 7 });
+  t.match(await c.next((m) => m.type === 'pong'), { id: 7, seq: d.hub.seq });
+});
+
+t.test('resync after a reconnect: from the ring by seq', async (t) => {
+  const a = await Client.connect(viewer);
+  const hello = await a.next((m) => m.type === 'hello');
+  a.send({ type: 'subscribe', topics: [`ja4:${JA4_CHROME}`] });
+  await a.next((m) => m.type === 'subscribed');
+  d.publishDetection(newDetection(10, { ja4: JA4_CHROME }) as unknown as Detection);
+  const seen = await a.next((m) => m.type === 'event');
+  await a.close();
+  // missed while away: two for this topic, one for another
+  d.publishDetection(newDetection(11, { ja4: JA4_CHROME }) as unknown as Detection);
+  d.publishDetection(newDetection(12, { ja4: JA4_GO }) as unknown as Detection);
+  d.publishDetection(newDetection(13, { ja4: JA4_CHROME }) as unknown as Detection);
+  d.hub.flush(); // sent now, before the new connection subscribes (else it would get them live too)
+  const b = await Client.connect(viewer);
+  t.teardown(() => b.close());
+  b.send({ type: 'subscribe', topics: [`ja4:${JA4_CHROME}`] });
+  await b.next((m) => m.type === 'subscribed');
+  b.send({ type: 'resync', since_seq: seen.seq, boot_id: hello.boot_id });
+  const done = await b.next((m) => m.type === 'resync_done');
+  t.same(done, { type: 'resync_done', source: 'ring', replayed: 2, seq: d.hub.seq, truncated: false });
+  const replayed = b.messages.filter((m) => m.type === 'event');
+  t.same(replayed.map((m) => [m.seq, m.replay, m.data.client_ip]), [
+    [seen.seq + 1, true, '192.0.2.11'],
+    [seen.seq + 3, true, '192.0.2.13'],
+  ]);
+});
+
+t.test('resync from the database when the server restarted (other boot id)', async (t) => {
+  const since = new Date(Date.now() - 1000).toISOString();
+  await fx.storage.insertRows(TABLES.mlDetectedAnomalies, [newDetection(20, { ja4: JA4_CHROME }), newDetection(21, { ja4: JA4_CHROME }), newDetection(22, { ja4: JA4_GO })]);
+  const c = await Client.connect(viewer);
+  t.teardown(() => c.close());
+  c.send({ type: 'subscribe', topics: [`ja4:${JA4_CHROME}`] });
+  await c.next((m) => m.type === 'subscribed');
+  c.send({ type: 'resync', since_seq: 3, boot_id: 'an-earlier-run', since_ts: since });
+  const done = await c.next((m) => m.type === 'resync_done');
+  t.match(done, { source: 'database', replayed: 2, truncated: false });
+  t.same(
+    c.messages.filter((m) => m.type === 'event').map((m) => [m.topic, m.data.client_ip, m.replay]),
+    [
+      [`ja4:${JA4_CHROME}`, '192.0.2.20', true],
+      [`ja4:${JA4_CHROME}`, '192.0.2.21', true],
+    ],
+  );
+  c.send({ type: 'resync', since_seq: 0, boot_id: 'an-earlier-run' });
+  t.match(await c.next((m) => m.type === 'resync_done' && m !== done), { source: 'none', replayed: 0, truncated: true }, 'no time to go by: the page must reload its data');
+});
+
+t.test('state topics: the latest value at once', async (t) => {
+  d.publish('kpis', { at: 'k1', requests_per_minute: 12 });
+  d.publish('kpis', { at: 'k2', requests_per_minute: 34 });
+  const c = await Client.connect(viewer);
+  t.teardown(() => c.close());
+  c.send({ type: 'subscribe', topics: ['kpis'] });
+  t.match(await c.next((m) => m.type === 'event' && m.topic === 'kpis'), { data: { at: 'k2', requests_per_minute: 34 } });
+  d.publish('kpis', { at: 'k3' });
+  t.match(await c.next((m) => m.type === 'event' && m.data.at === 'k3'), { topic: 'kpis', batched: true });
+});
+
+t.test('a wall token connects by query string', async (t) => {
+  const { token } = await fx.users.createToken('wall-test');
+  await new Promise((r) => setTimeout(r, 1100));
+  const c = await Client.connect(undefined, `?token=${token}`);
+  t.teardown(() => c.close());
+  t.match(await c.next((m) => m.type === 'hello'), { user: { name: 'token:wall-test', role: 'viewer' } });
+});
+
+t.test('a slow client is dropped, its buffer bounded; a fast one gets everything', async (t) => {
+  const fast = await Client.connect(viewer);
+  const slow = await Client.connect(viewer);
+  t.teardown(() => fast.close());
+  for (const c of [fast, slow]) {
+    c.send({ type: 'subscribe', topics: ['detections'] });
+    await c.next((m) => m.type === 'subscribed');
+  }
+  // the slow client stops reading: its kernel buffers fill, then the server's
+  (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+  const first = d.hub.seq + 1;
+  const total = 3000;
+  const pad = 'x'.repeat(1500);
+  for (let i = 0; i < total; i++) {
+    d.publishDetection(newDetection(i % 250, { user_agent: pad } as never) as unknown as Detection);
+    if (i % 100 === 99) await new Promise((r) => setTimeout(r, 15));
+  }
+  await fast.next((m) => m.type === 'event' && m.seq === first + total - 1, 20_000);
+  const got = fast.messages.filter((m) => m.type === 'event' && m.seq >= first).map((m) => m.seq);
+  t.equal(got.length, total, `the fast client received all ${total} (${((total * 1.9) / 1024).toFixed(1)} MB)`);
+  t.same(got, Array.from({ length: total }, (_, i) => first + i), 'in order, no gap');
+  (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+  const closed = await slow.closed;
+  // 4008 when the close frame gets through the full pipe, else the socket is simply cut
+  t.ok(closed.code === WS_CLOSE_TOO_SLOW || closed.code === 1006, `closed (${closed.code})`);
+  t.equal(d.hub.stats().dropped_slow, 1, 'counted once');
+  const peak = d.hub.transportStats().peakBufferedBytes;
+  // uWS queues a frame while the buffer is under maxBackpressure (2 x the drop limit): the bound is that plus one frame
+  // (a batch here: at most 100 detections of ~2 KB)
+  const bound = 2 * MAX_BUFFERED + 100 * 2100;
+  t.ok(peak > MAX_BUFFERED && peak <= bound, `server-side buffer of the slow client bounded: peak ${peak} <= ${bound} bytes, ${total * 1900} published`);
+  t.equal(d.hub.stats().clients, 1, 'only the fast client is left');
+});
