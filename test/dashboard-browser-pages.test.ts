@@ -57,18 +57,29 @@ t.test('dashboard in a browser', { skip }, async (t) => {
   const tb: TestBrowser = await launchBrowser(t, base);
   const page = await tb.newPage();
 
-  /** waits until no <ja4-*-page> is loading and the charts have settled */
+  /**
+   * Waits until the page element for the current URL has loaded its data
+   * and every Lit element (charts, tables) has rendered it. Page elements
+   * set `loading` in the same update that receives a new route, so "route
+   * matches the URL, no update pending, not loading" means done.
+   */
   const settle = async (p: Page): Promise<void> => {
-    await p.waitForLoadState('networkidle');
     await p.waitForFunction(() => {
-      const walk = (root: Document | ShadowRoot): boolean => {
+      const main = document.querySelector('ja4-app')?.shadowRoot?.querySelector('main');
+      const pageEl = main?.firstElementChild as unknown as
+        | { hasUpdated?: boolean; loading?: boolean; route?: { path: string; query: URLSearchParams } }
+        | null
+        | undefined;
+      if (!pageEl?.hasUpdated || pageEl.route?.path !== location.pathname) return false;
+      if (pageEl.route.query.toString() !== new URLSearchParams(location.search).toString() || pageEl.loading === true) return false;
+      const busy = (root: Document | ShadowRoot): boolean => {
         for (const el of root.querySelectorAll('*')) {
-          if ((el as unknown as { loading?: boolean }).loading === true) return false;
-          if (el.shadowRoot && !walk(el.shadowRoot)) return false;
+          if ((el as unknown as { isUpdatePending?: boolean }).isUpdatePending === true) return true;
+          if (el.shadowRoot && busy(el.shadowRoot)) return true;
         }
-        return true;
+        return false;
       };
-      return walk(document);
+      return !busy(document);
     });
   };
   const charts = async (p: Page): Promise<Map<string, ChartState>> => new Map((await chartStates(p)).map((c) => [c.id, c]));
@@ -209,6 +220,7 @@ t.test('dashboard in a browser', { skip }, async (t) => {
   });
 
   await t.test('no console errors on any page so far', async (t) => {
+    t.comment(`screenshots took ${tb.screenshotMs.toFixed(0)} ms so far`);
     t.same(tb.problems, [], 'no console errors, page errors or failed requests');
     t.same(serverLog.filter((l) => / failed: /.test(l)), [], 'no request failed on the server');
   });
@@ -218,6 +230,8 @@ t.test('dashboard in a browser', { skip }, async (t) => {
     await wall.goto(`/wall?token=${encodeURIComponent(wallToken)}`);
     await wall.getByRole('status').filter({ hasText: 'live' }).waitFor();
     await settle(wall);
+    // the ticker's first rows come from the API (the fixture's detections)
+    await wall.locator('ja4-ticker li').first().waitFor();
     const before = tb.problems.length;
 
     const pushed = liveDetection('198.51.100.77') as unknown as Detection;
@@ -246,7 +260,7 @@ t.test('dashboard in a browser', { skip }, async (t) => {
     await wall.locator('ja4-ticker li', { hasText: '198.51.100.78' }).waitFor({ timeout: 10_000 });
     t.pass('after the restart the wall reconnected and shows the detection made while it was away');
     await tb.screenshot(wall, '18-wall-after-restart');
-    const unexpected = tb.problems.slice(before).filter((p) => !/WebSocket connection|ERR_CONNECTION_REFUSED|Failed to load resource/.test(p.text));
+    const unexpected = tb.problems.slice(before).filter((p) => !/WebSocket connection|ERR_CONNECTION_(REFUSED|RESET)|Failed to load resource/.test(p.text));
     t.same(unexpected, [], 'only connection errors while the server was down');
   });
 });

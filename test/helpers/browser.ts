@@ -36,6 +36,8 @@ export interface TestBrowser {
   newPage(): Promise<Page>;
   /** saves test-artifacts/screenshots/<name>.png and returns its path */
   screenshot(page: Page, name: string): Promise<string>;
+  /** time spent taking screenshots so far */
+  readonly screenshotMs: number;
 }
 
 export async function launchBrowser(t: Teardown, baseURL: string): Promise<TestBrowser> {
@@ -47,6 +49,7 @@ export async function launchBrowser(t: Teardown, baseURL: string): Promise<TestB
   t.teardown(() => browser.close());
   const context = await browser.newContext({ baseURL, viewport: { width: 1440, height: 900 }, colorScheme: 'dark', reducedMotion: 'reduce' });
   const problems: BrowserProblem[] = [];
+  let screenshotMs = 0;
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   return {
     browser,
@@ -70,8 +73,13 @@ export async function launchBrowser(t: Teardown, baseURL: string): Promise<TestB
     },
     async screenshot(page: Page, name: string): Promise<string> {
       const path = join(SCREENSHOT_DIR, `${name}.png`);
-      await page.screenshot({ path, fullPage: true });
+      const started = performance.now();
+      if (process.env.JA4_SCREENSHOTS !== '0') await page.screenshot({ path }); // the viewport: full-page captures of the long pages cost seconds each
+      screenshotMs += performance.now() - started;
       return path;
+    },
+    get screenshotMs(): number {
+      return screenshotMs;
     },
   };
 }

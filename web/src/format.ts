@@ -58,3 +58,13 @@ export const RANGES: readonly { hours: number; label: string }[] = [
   { hours: 24, label: '24 h' },
   { hours: 24 * 7, label: '7 d' },
 ];
+
+/** a long label (a JA4, a user agent) shortened for a chart axis; the full text stays in the table */
+export function shortLabel(text: string, max = 16): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** the theme colour of a threat level or a label */
+export function levelColor(level: string): string {
+  return level === 'critical' ? '--level-critical' : level === 'high' || level === 'bot' ? '--level-high' : level === 'medium' ? '--level-medium' : '--level-low';
+}

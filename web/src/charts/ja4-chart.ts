@@ -14,6 +14,8 @@ export interface Ja4ChartSeries {
   data: number[];
   /** a theme colour name (--chart-N, --level-high...) or a CSS colour; default: the palette in order */
   color?: string;
+  /** one colour per point (theme names or CSS colours), e.g. threat levels on a pie */
+  colors?: string[];
 }
 
 const PALETTE = ['--chart-1', '--chart-2', '--chart-3', '--chart-4', '--chart-5', '--chart-6'];
@@ -125,7 +127,7 @@ export class Ja4Chart extends LitElement {
     const grid = this.#color('--chart-grid', 0);
     const datasets = this.series.map((s, i) => {
       const color = this.#color(s.color, i);
-      const perPoint = round || this.colorByPoint ? s.data.map((_, j) => this.#color(undefined, j)) : color;
+      const perPoint = s.colors ? s.colors.map((c, j) => this.#color(c, j)) : round || this.colorByPoint ? s.data.map((_, j) => this.#color(undefined, j)) : color;
       return {
         label: s.label,
         data: s.data,

@@ -34,6 +34,8 @@ export class Ja4Classify extends LitElement {
       :host {
         display: inline-block;
         padding: 0;
+        font-size: 0.9rem;
+        font-weight: normal;
       }
       dialog {
         background: var(--surface);

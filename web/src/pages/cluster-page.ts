@@ -4,7 +4,7 @@
 import { html } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
 import { api, enc } from '../api/client.js';
-import { fmtBucket, fmtInt, fmtScore, fmtTime } from '../format.js';
+import { fmtBucket, fmtInt, fmtScore, fmtTime, shortLabel } from '../format.js';
 import { links } from '../router/routes.js';
 import { PageElement, roleAtLeast } from './page-base.js';
 import type { Ja4Table } from '../components/data-table.js';
@@ -89,7 +89,7 @@ export class Ja4ClusterPage extends PageElement {
             kind="hbar"
             color-by-point
             summary="detections per JA4"
-            .labels=${(this.campaign?.ja4s ?? []).map((x) => x.ja4)}
+            .labels=${(this.campaign?.ja4s ?? []).map((x) => shortLabel(x.ja4))}
             .series=${[{ label: 'detections', data: (this.campaign?.ja4s ?? []).map((x) => x.detections) }]}
           ></ja4-chart>
         </section>
@@ -111,7 +111,7 @@ export class Ja4ClusterPage extends PageElement {
             kind="hbar"
             color-by-point
             summary="detections per host"
-            .labels=${(this.campaign?.hosts ?? []).map((x) => x.host)}
+            .labels=${(this.campaign?.hosts ?? []).map((x) => shortLabel(x.host, 20))}
             .series=${[{ label: 'detections', data: (this.campaign?.hosts ?? []).map((x) => x.detections) }]}
           ></ja4-chart>
         </section>

@@ -6,7 +6,7 @@
 import { html } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { api, enc } from '../api/client.js';
-import { fmtBucket, fmtDuration, fmtInt, fmtScore, fmtTime } from '../format.js';
+import { fmtBucket, fmtDuration, fmtInt, fmtScore, fmtTime, shortLabel } from '../format.js';
 import { links } from '../router/routes.js';
 import { PageElement, roleAtLeast } from './page-base.js';
 import { renderLogTable } from '../components/log-table.js';
@@ -74,7 +74,7 @@ export class Ja4IpPage extends PageElement {
     for (const h of hours) for (const j of h.ja4s) counts.set(j, (counts.get(j) ?? 0) + 1);
     const top = [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([j]) => j);
     const shown = top.slice(0, MAX_SERIES);
-    const series: Ja4ChartSeries[] = shown.map((j) => ({ label: j, data: hours.map((h) => (h.ja4s.includes(j) ? 1 : 0)) }));
+    const series: Ja4ChartSeries[] = shown.map((j) => ({ label: shortLabel(j, 20), data: hours.map((h) => (h.ja4s.includes(j) ? 1 : 0)) }));
     if (top.length > MAX_SERIES) series.push({ label: 'other', data: hours.map((h) => h.ja4s.filter((j) => !shown.includes(j)).length) });
     return series;
   }
@@ -87,7 +87,7 @@ export class Ja4IpPage extends PageElement {
     const shown = [...totals.entries()].sort((a, b) => b[1] - a[1]).slice(0, MAX_SERIES).map(([ua]) => ua);
     const hours = this.history?.hours.map((h) => h.hour_start) ?? [];
     return shown.map((ua) => ({
-      label: ua.length > 40 ? `${ua.slice(0, 40)}…` : ua || '(none)',
+      label: shortLabel(ua || '(none)', 40),
       data: hours.map((h) => rows.filter((r) => r.hour_start === h && r.user_agent === ua).reduce((n, r) => n + r.total_requests, 0)),
     }));
   }

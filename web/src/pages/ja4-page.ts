@@ -6,7 +6,7 @@
 import { html } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { api, enc } from '../api/client.js';
-import { fmtBucket, fmtInt, fmtScore, fmtShare, fmtTime } from '../format.js';
+import { fmtBucket, fmtInt, fmtScore, fmtShare, fmtTime, levelColor, shortLabel } from '../format.js';
 import { links } from '../router/routes.js';
 import { PageElement, roleAtLeast } from './page-base.js';
 import { renderLogTable } from '../components/log-table.js';
@@ -136,7 +136,7 @@ export class Ja4Ja4Page extends PageElement {
             kind="pie"
             summary="detections of this JA4 by threat level"
             .labels=${(b?.threat_levels ?? []).map((x) => x.threat_level)}
-            .series=${[{ label: 'detections', data: (b?.threat_levels ?? []).map((x) => x.detections) }]}
+            .series=${[{ label: 'detections', data: (b?.threat_levels ?? []).map((x) => x.detections), colors: (b?.threat_levels ?? []).map((x) => levelColor(x.threat_level)) }]}
           ></ja4-chart>
         </section>
         <section class="card">
@@ -146,7 +146,7 @@ export class Ja4Ja4Page extends PageElement {
             kind="hbar"
             color-by-point
             summary="requests by ASN"
-            .labels=${(b?.asns ?? []).map((x) => `AS${x.asn} ${x.asn_name}`.trim())}
+            .labels=${(b?.asns ?? []).map((x) => shortLabel(`AS${x.asn} ${x.asn_name}`.trim(), 20))}
             .series=${[{ label: 'requests', data: (b?.asns ?? []).map((x) => x.total_requests) }]}
           ></ja4-chart>
         </section>

@@ -6,7 +6,7 @@ import { html } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { api } from '../api/client.js';
 import { TopicController } from '../api/live-feed.js';
-import { fmtBucket, fmtCompact, fmtInt, fmtShare } from '../format.js';
+import { fmtBucket, fmtCompact, fmtInt, fmtShare, levelColor, shortLabel } from '../format.js';
 import { links } from '../router/routes.js';
 import { PageElement } from './page-base.js';
 import {
@@ -96,7 +96,7 @@ export class Ja4OverviewPage extends PageElement {
             kind="doughnut"
             summary="detections by threat level"
             .labels=${[...THREAT_LEVELS]}
-            .series=${[{ label: 'detections', data: byLevel }]}
+            .series=${[{ label: 'detections', data: byLevel, colors: THREAT_LEVELS.map(levelColor) }]}
           ></ja4-chart>
         </section>
         <section class="card">
@@ -122,7 +122,7 @@ export class Ja4OverviewPage extends PageElement {
               kind="hbar"
               color-by-point
               summary=${`${TOP_TITLES[d]} by requests`}
-              .labels=${items.map((i) => (d === 'asn' ? `AS${i.key}` : i.key.length > 24 ? `${i.key.slice(0, 24)}…` : i.key || '??'))}
+              .labels=${items.map((i) => (d === 'asn' ? `AS${i.key}` : shortLabel(i.key || '??')))}
               .series=${[{ label: 'requests', data: items.map((i) => i.total_requests) }]}
             ></ja4-chart>
             <ja4-table

@@ -59,7 +59,10 @@ export class Ja4WallPage extends LitElement {
     }
     .status {
       font-size: 0.8em;
-      color: var(--text-muted);
+      color: var(--level-low);
+      border: 1px solid currentColor;
+      border-radius: 999px;
+      padding: 0.1em 0.8em;
     }
     .status.closed,
     .status.connecting {
@@ -67,9 +70,17 @@ export class Ja4WallPage extends LitElement {
     }
     .kpis {
       display: grid;
-      grid-template-columns: repeat(auto-fit, minmax(14vw, 1fr));
-      gap: 1.5vw;
-      --kpi-size: 3.2em;
+      /* one row of seven figures on a landscape screen */
+      grid-template-columns: repeat(7, minmax(0, 1fr));
+      gap: 1.2vw;
+      /* sized by the screen's width: seven figures must fit on one row */
+      --kpi-size: min(2.6em, 3.6vw);
+      white-space: nowrap;
+    }
+    @media (max-aspect-ratio: 4/3) {
+      .kpis {
+        grid-template-columns: repeat(4, minmax(0, 1fr));
+      }
     }
     ja4-kpi {
       font-size: 1em;
@@ -188,7 +199,7 @@ export class Ja4WallPage extends LitElement {
       <div class="kpis">
         <ja4-kpi label="Requests / min" value=${this.live ? fmtInt(this.live.requests_per_minute) : fmtInt((this.overview?.kpis.total_requests ?? NaN) / 60)}></ja4-kpi>
         <ja4-kpi id="wall-detections" label="Detections (1 h)" value=${fmtInt(detectionsHour)}></ja4-kpi>
-        <ja4-kpi label="Bot share" value=${fmtShare(botShare)}></ja4-kpi>
+        <ja4-kpi label="Bot share" value=${fmtShare(botShare, 0)}></ja4-kpi>
         ${[...THREAT_LEVELS].reverse().map((l) => html`<ja4-kpi class=${l} label=${l} value=${fmtInt(this.#levelCount(l))}></ja4-kpi>`)}
       </div>
       <section>
