@@ -47,6 +47,7 @@
   X(malformed_quic)                                                         \
   X(http_requests)                                                          \
   X(malformed_http)                                                         \
+  X(proxy_handshakes)     /* SOCKS4/SOCKS5/HTTP CONNECT exchanges skipped before TLS */ \
   X(records_emitted)                                                         \
   X(close_records)        /* close records of reported TCP connections (close_events) */
 

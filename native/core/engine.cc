@@ -6,6 +6,7 @@
 
 #include "http_request.h"
 #include "packet_decoder.h"
+#include "proxy_handshake.h"
 #include "quic_initial.h"
 #include "quic_latency.h"
 #include "ssh_fingerprint.h"
@@ -44,6 +45,7 @@ struct SideState {
   std::string hs;      // TLS handshake messages, record layer removed
   uint64_t skip = 0;   // HTTP body bytes still to skip
   uint32_t quic_packets = 0;
+  uint8_t proxy_stage = 0;  // position in a SOCKS/CONNECT exchange (proxy_handshake.h)
 };
 
 struct FlowAnalysis {
@@ -57,6 +59,8 @@ struct FlowAnalysis {
   bool udp_dtls = false;
   QuicLatencyTracker quic_latency;
   uint32_t datagrams_after_hellos = 0;
+  ProxyKind proxy = ProxyKind::None;  // a proxy handshake precedes TLS
+  int8_t proxy_client = -1;           // endpoint that sent the proxy request
 };
 
 Flow::Flow() = default;
@@ -289,6 +293,7 @@ void Engine::consume_tcp(Flow& f, int side, const uint8_t* data, size_t len) {
       data = reinterpret_cast<const uint8_t*>(joined.data());
       len = joined.size();
     }
+    if (!skip_proxy_handshake(f, side, data, len)) return;
     if (data[0] == kTlsHandshake) {
       s.mode = Mode::Tls;
     } else if (looks_like_http_request(data, len)) {
@@ -330,6 +335,44 @@ void Engine::consume_tcp(Flow& f, int side, const uint8_t* data, size_t len) {
     default:
       break;
   }
+}
+
+// Skips the SOCKS4/SOCKS5/HTTP CONNECT messages at the start of this side's
+// stream (data/len are advanced past them). False when the bytes were all
+// proxy handshake, or a message is incomplete (kept in the side's buffer).
+bool Engine::skip_proxy_handshake(Flow& f, int side, const uint8_t*& data, size_t& len) {
+  FlowAnalysis& an = *f.an;
+  SideState& s = an.side[side];
+  while (len > 0 && s.proxy_stage != kProxyDone) {
+    bool client = an.proxy == ProxyKind::None || an.proxy_client == side;
+    // Only the side that speaks first may open a proxy exchange.
+    if (an.proxy == ProxyKind::None && (data[0] != 4 && data[0] != 5)) break;
+    size_t n = 0;
+    ProxyKind before = an.proxy;
+    ProxyStep st = client ? proxy_client_message(an.proxy, s.proxy_stage, data, len, n)
+                          : proxy_server_message(an.proxy, s.proxy_stage, data, len, n);
+    if (st == ProxyStep::NotProxy) {
+      s.proxy_stage = kProxyDone;
+      break;
+    }
+    if (st == ProxyStep::NeedMore) {
+      if (len > kMaxHttpHead) {
+        finish_side(f, side);
+        return false;
+      }
+      s.buf.assign(reinterpret_cast<const char*>(data), len);
+      return false;
+    }
+    if (before == ProxyKind::None) {
+      ++counters_.proxy_handshakes;
+      an.proxy_client = static_cast<int8_t>(side);
+    }
+    data += n;
+    len -= n;
+  }
+  // With no proxy seen, the other side has nothing to skip either.
+  if (an.proxy == ProxyKind::None) s.proxy_stage = kProxyDone;
+  return len > 0;
 }
 
 void Engine::consume_tls(Flow& f, int side) {
@@ -471,6 +514,20 @@ void Engine::consume_http(Flow& f, int side) {
         if (hr.user_agent.empty() && header_name_is(h.name, "user-agent")) hr.user_agent = h.value;
       }
       an.rec.http.push_back(std::move(hr));
+    }
+    if (req.method == "CONNECT" && an.proxy == ProxyKind::None) {
+      // RFC 9110 9.3.6: after a 2xx answer the connection is a tunnel; the
+      // client's next bytes are the tunneled protocol (TLS, usually).
+      ++counters_.proxy_handshakes;
+      an.proxy = ProxyKind::HttpConnect;
+      an.proxy_client = static_cast<int8_t>(side);
+      an.http_side = -1;  // a TLS flow from here on: emitted once both hellos are in
+      s.proxy_stage = kProxyDone;
+      std::string rest = consumed < avail ? s.buf.substr(pos + consumed) : std::string();
+      s.buf.clear();
+      s.mode = Mode::Unknown;
+      if (!rest.empty()) consume_tcp(f, side, reinterpret_cast<const uint8_t*>(rest.data()), rest.size());
+      return;
     }
     if (chunked) {
       // A chunked body would have to be parsed to find the next request;

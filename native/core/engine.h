@@ -88,6 +88,7 @@ class Engine {
   void on_udp(Flow& f, int side, const DecodedPacket& p, int64_t ts);
   void inspect_datagram(Flow& f, int side, const DecodedPacket& p);
   void consume_tcp(Flow& f, int side, const uint8_t* data, size_t len);
+  bool skip_proxy_handshake(Flow& f, int side, const uint8_t*& data, size_t& len);
   void consume_tls(Flow& f, int side);
   void handle_handshake(Flow& f, int side, uint8_t type, const uint8_t* body, size_t len, char transport);
   void consume_http(Flow& f, int side);
