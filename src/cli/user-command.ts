@@ -56,7 +56,7 @@ export async function readStdinPassword(): Promise<string> {
     chunks.push(chunk as Buffer);
     if (Buffer.concat(chunks).includes(10)) break;
   }
-  return firstLine(Buffer.concat(chunks).toString('utf8'));
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 const firstLine = (text: string): string => text.split(/\r?\n/)[0] ?? '';
@@ -70,7 +70,7 @@ async function password(values: { 'password-file'?: string }, stdin: PasswordSou
       throw new CliError(`--password-file "${file}" cannot be read: ${(err as Error).message}`);
     }
   }
-  return stdin();
+  return firstLine(await stdin());
 }
 
 async function requireSchema(storage: Storage): Promise<void> {

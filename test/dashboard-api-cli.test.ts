@@ -1,0 +1,132 @@
+// `ja4 user` and `ja4 dashboard` through main(), on a real embedded
+// database directory: users and tokens written and audited, passwords
+// never taken from argv, the server started and stopped, bad options
+// refused with messages naming them.
+import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main } from '../src/cli/main.js';
+import { runUserCommand } from '../src/cli/user-command.js';
+import { runDashboardCommand } from '../src/cli/dashboard-command.js';
+import { CliError } from '../src/cli/cli-error.js';
+import { storageScratchDir } from './helpers/storage-fixture.js';
+import { PASSWORD } from './helpers/dashboard-fixture.js';
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s) }, out, err, text: () => out.join(''), errText: () => err.join('') };
+}
+
+async function run(argv: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
+  const c = io();
+  try {
+    const code = argv[0] === 'user' ? await runUserCommand(argv.slice(1), c.io, async () => stdin) : await main(argv, c.io);
+    return { code, out: c.text(), err: c.errText() };
+  } catch (e) {
+    if (e instanceof CliError) return { code: e.exitCode, out: c.text(), err: e.message };
+    throw e;
+  }
+}
+
+const dir = join(storageScratchDir(t), 'db');
+const db = ['--db-dir', dir];
+
+t.test('before migrations: a clear error', async (t) => {
+  const r = await run(['user', 'list', ...db]);
+  t.same([r.code, r.err], [1, 'the dashboard tables are missing: run "ja4 db migrate" first']);
+});
+
+t.test('users through the CLI', async (t) => {
+  t.equal((await run(['db', 'migrate', ...db])).code, 0);
+  const pwFile = join(storageScratchDir(t), 'pw');
+  writeFileSync(pwFile, `${PASSWORD}\nignored second line\n`);
+  t.same(await run(['user', 'add', 'bob', '--role', 'analyst', '--password-file', pwFile, ...db]), { code: 0, out: 'user bob added (analyst)\n', err: '' });
+  t.same((await run(['user', 'add', 'carol', '--role', 'viewer', ...db], `${PASSWORD}\n`)).out, 'user carol added (viewer)\n', 'password from stdin');
+  const list = await run(['user', 'list', ...db]);
+  t.match(list.out, /^name\s+role\s+created \(UTC\)\nbob\s+analyst\s+\d{4}-\d\d-\d\dT[\d:.]+Z\ncarol\s+viewer\s+\S+\n2 users\n$/);
+  t.same(await run(['user', 'role', 'carol', '--role', 'admin', ...db]), { code: 0, out: 'carol: viewer -> admin\n', err: '' });
+  t.same((await run(['user', 'passwd', 'bob', ...db], 'a brand new password\n')).out, 'password of bob changed\n');
+  t.same((await run(['user', 'remove', 'carol', ...db])).out, 'user carol removed\n');
+  const tok = await run(['user', 'token', '--wall', '--name', 'lobby', ...db]);
+  t.match(tok.out, /^ja4w_[A-Za-z0-9_-]{32}\n$/);
+  t.match(tok.err, /read-only wall token ja4w_\S{7} created; it is shown only now/);
+  const tokens = await run(['user', 'token', '--list', ...db]);
+  t.match(tokens.out, new RegExp(`^${tok.out.slice(0, 12)}  lobby  viewer  \\S+\\n1 token\\n$`));
+  t.same((await run(['user', 'token', '--revoke', tok.out.slice(0, 12), ...db])).out, `token ${tok.out.slice(0, 12)} revoked\n`);
+  t.same((await run(['user', 'token', '--list', ...db])).out, '0 tokens\n');
+
+  // the audit trail of all that, read with a storage of our own once the CLI closed its own
+  const { openStorage, validateStorageOptions } = await import('../src/storage/index.js');
+  const storage = await openStorage(validateStorageOptions({ dataDir: dir }));
+  try {
+    const rows = await storage.query<{ actor: string; action: string; subject: string; before: string; after: string }>(
+      'SELECT actor, action, subject, before, after FROM ja4_processing.audit_logs ORDER BY ts, action',
+    );
+    t.same(
+      rows.map((r) => [r.action, r.subject]),
+      [
+        ['user.add', 'bob'],
+        ['user.add', 'carol'],
+        ['user.role', 'carol'],
+        ['user.passwd', 'bob'],
+        ['user.remove', 'carol'],
+        ['token.add', tok.out.slice(0, 12)],
+        ['token.revoke', tok.out.slice(0, 12)],
+      ],
+    );
+    t.ok(rows.every((r) => r.actor.startsWith('cli')), 'done by cli:<login>');
+    t.same(JSON.parse(rows[2]!.before), { name: 'carol', role: 'viewer' });
+    t.same(JSON.parse(rows[2]!.after), { name: 'carol', role: 'admin' });
+    t.notMatch(JSON.stringify(rows), /scrypt|correct horse/, 'no password or hash in the audit trail');
+    const hash = await storage.query<{ h: string }>("SELECT password_hash AS h FROM ja4_processing.dashboard_users FINAL WHERE name = 'bob'");
+    t.match(hash[0]!.h, /^scrypt\$32768\$8\$1\$[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{44}$/, 'scrypt N=2^15 r=8 p=1, 16-byte salt, 32-byte key');
+  } finally {
+    await storage.close();
+  }
+});
+
+t.test('bad usage names the option', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['user', 'add', 'dave', ...db], /--role is required/],
+    [['user', 'add', 'dave', '--role', 'root', ...db], /--role must be one of viewer, analyst, admin, got "root"/],
+    [['user', 'add', 'dave', '--role', 'viewer', '--password', 'x', ...db], /Unknown option '--password'/],
+    [['user', 'add', 'dave', '--role', 'viewer', '--password-file', '/nonexistent/pw', ...db], /--password-file "\/nonexistent\/pw" cannot be read/],
+    [['user', 'list', '--role', 'viewer', ...db], /--role is not an option of "ja4 user list"/],
+    [['user', 'token', ...db], /give one of --wall, --list or --revoke ID/],
+    [['user', 'frob', ...db], /unknown subcommand "frob"/],
+  ];
+  for (const [argv, message] of cases) {
+    const r = await run(argv, '');
+    t.equal(r.code, 2, `${argv.slice(0, 4).join(' ')}: exit 2`);
+    t.match(r.err, message);
+  }
+  const short = await run(['user', 'add', 'dave', '--role', 'viewer', ...db], 'short\n');
+  t.same([short.code, short.err], [2, 'ja4 user: password must be 12 to 1024 characters']);
+  const dup = await run(['user', 'add', 'bob', '--role', 'viewer', ...db], `${PASSWORD}\n`);
+  t.same([dup.code, dup.err], [1, 'ja4 user: user "bob" already exists']);
+  t.equal((await run(['dashboard', '--listen', 'nowhere', ...db])).err.trim(), '--listen must be HOST:PORT, :PORT or PORT (port 0 to 65535), got "nowhere"');
+  t.equal((await run(['dashboard', '--secure-cookies', 'maybe', ...db])).err.trim(), '--secure-cookies must be auto, always or never, got "maybe"');
+  t.equal((await run(['dashboard', '--poll-ms', '5s', ...db])).err.trim(), '--poll-ms must be an integer from 0 to 3600000, got "5s"');
+  t.match((await run(['--help'])).out, /dashboard\s+the SOC dashboard server/);
+});
+
+t.test('ja4 dashboard serves until told to stop', async (t) => {
+  const c = io();
+  let stop!: () => void;
+  const stopped = new Promise<void>((r) => (stop = r));
+  const running = runDashboardCommand(['--listen', '127.0.0.1:0', '--poll-ms', '0', ...db], c.io, stopped);
+  let port = 0;
+  for (let i = 0; i < 200 && !port; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    port = Number(/port (\d+)/.exec(c.errText())?.[1] ?? 0);
+  }
+  t.match(c.errText(), /ja4 dashboard: listening on 127\.0\.0\.1:0 \(port \d+, uWebSockets\.js, embedded database\)/);
+  const status = await (await fetch(`http://127.0.0.1:${port}/api/status`)).json();
+  t.match(status, { ok: true, server: 'uws' });
+  const login = await fetch(`http://127.0.0.1:${port}/api/auth/login`, { method: 'POST', body: JSON.stringify({ username: 'bob', password: 'a brand new password' }) });
+  t.equal(login.status, 200, 'the user made by the CLI logs in with the password set by passwd');
+  stop();
+  t.equal(await running, 0);
+  t.match(c.errText(), /ja4 dashboard: stopped\n$/);
+});
