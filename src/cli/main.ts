@@ -11,6 +11,7 @@ Commands:
   capture --iface IF   live capture: TLS events to the correlator socket (or jsonl/stdout)
   replay FILE...   replay captures through the engine with their timing, events as live capture
   run              the live pipeline: receivers, capture or simulator, correlator, writer
+  simulate         simulated browsers and bots: TLS events, mod_reqin_log records, labels (and a pcap)
   db               database schema: migrate, status, import an http_logs export
   data load [DIR]  validate and load the reference CSV files (ASNs, bot lists, JA4 mapping)
   detector         bot detector: train, run (score windows), eval, drift, status
@@ -29,6 +30,7 @@ const commands: Record<string, Command> = {
   capture: async (argv, io) => (await import('./capture-command.js')).runCaptureCommand(argv, io),
   replay: async (argv, io) => (await import('./replay-command.js')).runReplayCommand(argv, io),
   run: async (argv, io) => (await import('./run-command.js')).runRunCommand(argv, io),
+  simulate: async (argv, io) => (await import('./simulate-command.js')).runSimulateCommand(argv, io),
   db: async (argv, io) => (await import('./db-command.js')).runDbCommand(argv, io),
   data: async (argv, io) => (await import('./data-command.js')).runDataCommand(argv, io),
   detector: async (argv, io) => (await import('./detector-command.js')).runDetectorCommand(argv, io),

@@ -383,7 +383,7 @@ export const BOT_DEFS: FamilyDef[] = [
       const api = rng.chance(0.5);
       const base = rng.int(10000, 40000);
       const jar: Jar = { names: [], values: new Map() };
-      yield* loop(c, rng, t, rng.int(20, 300), (i) =>
+      yield* loop(c, rng, t, rng.int(20, 200), (i) =>
         api
           ? { host: 'api.example.com', kind: 'api', uri: `/v1/products?page=${i + 1}&per_page=100`, status: rng.chance(0.02) ? 429 : 200 }
           : { host: 'shop.example.com', kind: 'page', uri: `/product/${base + i}`, status: rng.chance(0.06) ? 404 : 200 },
@@ -424,7 +424,7 @@ export const BOT_DEFS: FamilyDef[] = [
       return { botName: stealth ? 'HeadlessChrome (stealth)' : 'HeadlessChrome', stack: 'chromium-headless', agent, pool: 'hosting', os: rng.chance(0.5) ? 'linux' : 'aws-linux' };
     },
     function* (c, rng, t) {
-      yield* browse(c, rng, t, { pages: rng.int(20, 200), think: () => rng.uniform(0.8, 3) * S, searchReferer: 0, cookies: true, assets: rng.chance(0.7), login: 0 });
+      yield* browse(c, rng, t, { pages: rng.int(10, 80), think: () => rng.uniform(0.8, 3) * S, searchReferer: 0, cookies: true, assets: rng.chance(0.7), login: 0 });
     },
   ),
   // Aggressive crawling: a pool of workers over the whole catalogue, rotated User-Agents.
@@ -442,7 +442,7 @@ export const BOT_DEFS: FamilyDef[] = [
       const agents = rotate ? BROWSER_USER_AGENTS.map((ua) => libraryAgent(c.botName, ua, SCRAPY_HEADERS)) : undefined;
       const start = rng.int(10000, 45000);
       let category = `https://shop.example.com/category/${rng.pick(['shoes', 'bags', 'sale', 'outdoor'])}`;
-      yield* loop(c, rng, t, rng.int(300, 2500), (i) => {
+      yield* loop(c, rng, t, rng.int(150, 1000), (i) => {
         if (i % 40 === 0) {
           const uri = `/category/${rng.pick(['shoes', 'jackets', 'bags', 'watches', 'outdoor', 'kids', 'sale', 'new'])}?page=${1 + Math.floor(i / 40)}`;
           category = `https://shop.example.com${uri}`;
@@ -504,7 +504,7 @@ export const BOT_DEFS: FamilyDef[] = [
       const http = rng.chance(0.4);
       const host = c.sni ? rng.pick(['www.example.com', 'shop.example.com', 'api.example.com']) : SERVER_IPV4;
       const sqlmap = c.botName === 'sqlmap';
-      yield* loop(c, rng, t, rng.int(100, 1500), (i) => {
+      yield* loop(c, rng, t, rng.int(60, 600), (i) => {
         if (sqlmap) {
           const uri = `/search?q=${rng.pick(['boots', 'gift'])}${rng.pick(["'", '%27%20AND%201=1--', '%22%20OR%20%221%22=%221', '%27%20UNION%20SELECT%20NULL--', ')%20AND%20SLEEP(5)--'])}`;
           return { host, kind: 'page', uri, status: rng.chance(0.7) ? 200 : 500, https: !http };
