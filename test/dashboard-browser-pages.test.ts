@@ -6,82 +6,29 @@
 // data (values the fixture implies, charts holding data points and pixels),
 // no console errors; a classification made in the UI appears in the audit
 // trail; the wall shows a pushed detection within a second and recovers by
-// itself after the server restarts. A screenshot per page goes to
-// test-artifacts/screenshots/.
+// itself when the network goes away and a new server comes back. A
+// screenshot per page goes to test-artifacts/screenshots/.
 import t, { type Test } from 'tap';
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { TABLES, type Storage } from '../src/storage/index.js';
-import { startDashboard } from '../src/dashboard/server.js';
-import { UserStore } from '../src/dashboard/auth/user-store.js';
+import { TABLES } from '../src/storage/index.js';
 import type { Detection } from '../src/dashboard/api-types.js';
-import { openTestStorage, storageScratchDir, JA4_GO } from './helpers/storage-fixture.js';
-import { CAMPAIGN_ID, CLIENTS, fillBrowserData, liveDetection, type BrowserData } from './helpers/browser-data.js';
-import { chartStates, deepText, findChromium, launchBrowser, type TestBrowser, type ChartState } from './helpers/browser.js';
-import { repoRoot } from './helpers/paths.js';
-import { TcpRelay } from './helpers/tcp-relay.js';
+import { JA4_GO } from './helpers/storage-fixture.js';
+import { CAMPAIGN_ID, CLIENTS, liveDetection } from './helpers/browser-data.js';
+import { chartStates, deepText, findChromium, type ChartState } from './helpers/browser.js';
+import { settle, startBrowserDashboard, type TestUser } from './helpers/browser-dashboard.js';
 
 const chromiumPath = findChromium();
 const skip = chromiumPath === undefined ? 'no Chromium installed (scripts/setup.sh installs it; or set JA4_CHROMIUM)' : false;
 
-const ADMIN = { name: 'alice', password: 'correct horse battery staple' };
+const ADMIN: TestUser = { name: 'alice', role: 'admin', password: 'correct horse battery staple' };
 const NOTE = 'scanner probing /admin and /.env — confirmed bot';
 
-type Server = Awaited<ReturnType<typeof startDashboard>>;
-
 t.test('dashboard in a browser', { skip }, async (t) => {
-  // the bundle, as `make build-web` makes it
-  execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build-web.mjs')], { stdio: 'pipe' });
-
-  const scratch = storageScratchDir(t);
-  const storage: Storage = await openTestStorage(t);
-  const data: BrowserData = await fillBrowserData(storage, scratch);
-  // low scrypt cost: the test logs in, it does not measure hashing
-  const users = new UserStore(storage, 1024);
-  await users.add(ADMIN.name, 'admin', ADMIN.password);
-  const { token: wallToken } = await users.createToken('wall-1');
-
-  const serverLog: string[] = [];
-  const log = (line: string): void => void serverLog.push(line);
-  let server: Server = await startDashboard(storage, { listen: '127.0.0.1:0', log });
-  t.teardown(() => server.stop());
-  // The browser reaches the server through a relay, so the test can take
-  // the network away and bring the server back (a new one) behind the same
-  // address, as a restart behind a load balancer would.
-  const relay = new TcpRelay(server.port);
-  await relay.listen();
-  t.teardown(() => relay.close());
-  const base = `http://127.0.0.1:${relay.port}`;
-
-  const tb: TestBrowser = await launchBrowser(t, base);
+  const dash = await startBrowserDashboard(t, [ADMIN]);
+  const { storage, data, base, wallToken, serverLog, relay } = dash;
+  const tb = dash.browser;
   const page = await tb.newPage();
 
-  /**
-   * Waits until the page element for the current URL has loaded its data
-   * and every Lit element (charts, tables) has rendered it. Page elements
-   * set `loading` in the same update that receives a new route, so "route
-   * matches the URL, no update pending, not loading" means done.
-   */
-  const settle = async (p: Page): Promise<void> => {
-    await p.waitForFunction(() => {
-      const main = document.querySelector('ja4-app')?.shadowRoot?.querySelector('main');
-      const pageEl = main?.firstElementChild as unknown as
-        | { hasUpdated?: boolean; loading?: boolean; route?: { path: string; query: URLSearchParams } }
-        | null
-        | undefined;
-      if (!pageEl?.hasUpdated || pageEl.route?.path !== location.pathname) return false;
-      if (pageEl.route.query.toString() !== new URLSearchParams(location.search).toString() || pageEl.loading === true) return false;
-      const busy = (root: Document | ShadowRoot): boolean => {
-        for (const el of root.querySelectorAll('*')) {
-          if ((el as unknown as { isUpdatePending?: boolean }).isUpdatePending === true) return true;
-          if (el.shadowRoot && busy(el.shadowRoot)) return true;
-        }
-        return false;
-      };
-      return !busy(document);
-    });
-  };
   const charts = async (p: Page): Promise<Map<string, ChartState>> => new Map((await chartStates(p)).map((c) => [c.id, c]));
   const expectDrawn = (t: Test, all: Map<string, ChartState>, ids: string[]): void => {
     for (const id of ids) {
@@ -236,7 +183,7 @@ t.test('dashboard in a browser', { skip }, async (t) => {
 
     const pushed = liveDetection('198.51.100.77') as unknown as Detection;
     const started = performance.now();
-    server.publish(['detections', `ja4:${pushed.ja4}`, `ip:${pushed.client_ip}`], pushed);
+    dash.server.publish(['detections', `ja4:${pushed.ja4}`, `ip:${pushed.client_ip}`], pushed);
     await wall.locator('ja4-ticker li', { hasText: '198.51.100.77' }).waitFor({ timeout: 5000 });
     const ms = performance.now() - started;
     t.ok(ms < 1000, `the wall showed the pushed detection in ${ms.toFixed(0)} ms (< 1000)`);
@@ -248,13 +195,12 @@ t.test('dashboard in a browser', { skip }, async (t) => {
     // up with what was detected meanwhile (a new boot id: resync from the
     // database by time).
     await relay.cut();
-    await server.stop();
+    await dash.server.stop();
     await wall.getByRole('status').filter({ hasText: /reconnecting|retrying/ }).waitFor({ timeout: 30_000 });
     await tb.screenshot(wall, '17-wall-reconnecting');
     const missed = { ...liveDetection('198.51.100.78'), detected_at: new Date().toISOString().replace('T', ' ').replace('Z', '') };
     await storage.insertRows(TABLES.mlDetectedAnomalies, [missed]);
-    server = await startDashboard(storage, { listen: '127.0.0.1:0', log });
-    relay.retarget(server.port);
+    await dash.restart();
     await relay.restore();
     await wall.getByRole('status').filter({ hasText: 'live' }).waitFor({ timeout: 30_000 });
     await wall.locator('ja4-ticker li', { hasText: '198.51.100.78' }).waitFor({ timeout: 10_000 });

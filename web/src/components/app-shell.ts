@@ -8,7 +8,7 @@ import { customElement, state } from 'lit/decorators.js';
 import { api } from '../api/client.js';
 import { feed, type FeedStatus } from '../api/live-feed.js';
 import { router } from '../router/router.js';
-import { NAV, type Route } from '../router/routes.js';
+import { NAV, PAGE_ROLES, type Route } from '../router/routes.js';
 import { applyTheme, currentTheme } from '../theme.js';
 import { roleAtLeast, errorText } from '../pages/page-base.js';
 import type { SessionInfo } from '../../../src/dashboard/api-types.js';
@@ -110,6 +110,10 @@ export class Ja4App extends LitElement {
       flex: 1;
       min-width: 0;
     }
+    .denied {
+      padding: var(--gap);
+      color: var(--danger);
+    }
     .skip {
       position: absolute;
       left: -999px;
@@ -190,6 +194,11 @@ export class Ja4App extends LitElement {
     }
     const role = this.session.user.role;
     const theme = currentTheme();
+    const needed = PAGE_ROLES[this.route.page];
+    const content =
+      needed !== undefined && !roleAtLeast(role, needed)
+        ? html`<p class="denied" role="alert">This page needs the ${needed} role; you are ${role}.</p>`
+        : page;
     return html`<a class="skip" href="#main">Skip to content</a>
       <header>
         <a class="brand" href="/">JA4 dashboard</a>
@@ -210,7 +219,7 @@ export class Ja4App extends LitElement {
           ${this.session.via === 'session' ? html`<button @click=${() => this.#logout()}>Log out</button>` : ''}
         </span>
       </header>
-      <main id="main" tabindex="-1">${page}</main>`;
+      <main id="main" tabindex="-1">${content}</main>`;
   }
 }
 

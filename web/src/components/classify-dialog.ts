@@ -19,6 +19,8 @@ import {
   type SubjectType,
 } from '../../../src/dashboard/api-types.js';
 
+const SUBJECT_NAMES: Record<SubjectType, string> = { ip: 'IP', ja4: 'JA4', campaign: 'campaign' };
+
 export interface ClassifiedDetail {
   subject_type: SubjectType;
   subjects: string[];
@@ -84,11 +86,12 @@ export class Ja4Classify extends LitElement {
 
   override render() {
     const targets = this.#targets;
-    const what = targets.length === 1 ? html`<code>${targets[0]}</code>` : html`${targets.length} ${this.subjectType}s`;
+    const noun = SUBJECT_NAMES[this.subjectType];
+    const title = targets.length === 1 ? html`Classify ${noun} <code>${targets[0]}</code>` : html`Classify ${targets.length} ${noun}s`;
     return html`<button class="primary" ?disabled=${targets.length === 0} @click=${() => this.#open()}>${this.label}</button>
       <dialog aria-labelledby="title" @close=${() => (this.error = '')}>
         <form method="dialog" @submit=${(e: SubmitEvent) => this.#submit(e)}>
-          <h2 id="title">Classify ${this.subjectType} ${what}</h2>
+          <h2 id="title">${title}</h2>
           <fieldset>
             <legend class="muted">Label</legend>
             ${CLASSIFICATION_LABELS.map(

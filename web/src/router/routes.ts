@@ -61,6 +61,9 @@ const ROUTES: readonly RouteDef[] = [
   def('wall', '/wall'),
 ];
 
+/** Pages that need more than the viewer role (the API enforces it too). */
+export const PAGE_ROLES: Partial<Record<PageName, Role>> = { audit: 'analyst', users: 'admin' };
+
 /** Pages shown in the navigation, in order, with their labels. */
 export const NAV: readonly { page: PageName; path: string; label: string; minRole?: Role }[] = [
   { page: 'overview', path: '/', label: 'Overview' },
@@ -69,8 +72,8 @@ export const NAV: readonly { page: PageName; path: string; label: string; minRol
   { page: 'logs', path: '/logs', label: 'HTTP logs' },
   { page: 'model', path: '/model', label: 'Model' },
   { page: 'pipeline', path: '/pipeline', label: 'Pipeline' },
-  { page: 'audit', path: '/audit', label: 'Audit trail', minRole: 'analyst' },
-  { page: 'users', path: '/users', label: 'Users', minRole: 'admin' },
+  { page: 'audit', path: '/audit', label: 'Audit trail', minRole: PAGE_ROLES.audit },
+  { page: 'users', path: '/users', label: 'Users', minRole: PAGE_ROLES.users },
   { page: 'wall', path: '/wall', label: 'Wall' },
 ];
 
