@@ -27,7 +27,7 @@
 //   its start (a new SYN on the same 4-tuple ends the old connection).
 import type { CloseEvent, FlowEvent } from '../capture/tls-event.js';
 import { isTlsRequest, type HttpRecord } from './http-record.js';
-import { ja4hOf } from './ja4h.js';
+import { ja4hCached } from './ja4h.js';
 import { CORRELATION_STATUSES, NO_TLS_COLUMNS, httpRequestRow, ingestRow, tlsColumns, tlsEventRow, type CorrelationStatus } from './rows.js';
 
 export interface CorrelatorOptions {
@@ -371,14 +371,14 @@ export class Correlator {
     const sni = c.sni !== '' ? c.sni : (r.tls?.sni ?? '');
     const serverIp = r.local_ip !== '' ? r.local_ip : c.serverIp;
     const serverPort = r.local_port !== 0 ? r.local_port : c.serverPort;
-    this.out.ingest(ingestRow(r, ja4hOf(r), c.tls, sni, serverIp, serverPort, isTlsRequest(r) ? 'matched' : 'no_tls'));
+    this.out.ingest(ingestRow(r, ja4hCached(r), c.tls, sni, serverIp, serverPort, isTlsRequest(r) ? 'matched' : 'no_tls'));
   }
 
   private emitUnmatched(r: HttpRecord, status: CorrelationStatus): void {
     this.count(status);
     const version = tlsVersionOf(r);
     const tls = version === '' ? NO_TLS_COLUMNS : NO_TLS_COLUMNS.replace('"tls_version":""', `"tls_version":"${version}"`);
-    this.out.ingest(ingestRow(r, ja4hOf(r), tls, r.tls?.sni ?? '', r.local_ip, r.local_port, status));
+    this.out.ingest(ingestRow(r, ja4hCached(r), tls, r.tls?.sni ?? '', r.local_ip, r.local_port, status));
   }
 
   private count(status: CorrelationStatus): void {

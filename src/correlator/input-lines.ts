@@ -24,18 +24,22 @@ export const DEFAULT_MAX_LINE_BYTES = 65536;
  * without '\n' is taken as a line (the receiver appends one; a file may not).
  */
 export function forEachJsonLine(buf: Buffer, maxLineBytes: number, drops: DropCounters, onObject: (obj: Record<string, unknown>) => void): void {
-  const end = buf.length;
+  // One UTF-8 decode for the whole batch (a decode per line cost more than
+  // the parse); a line's size is its byte length after decoding.
+  const text = buf.toString('utf8');
+  const end = text.length;
   let start = 0;
   while (start < end) {
-    let nl = buf.indexOf(10, start);
+    let nl = text.indexOf('\n', start);
     if (nl < 0) nl = end;
     const len = nl - start;
-    if (len > maxLineBytes) {
+    // a UTF-16 unit is 1 to 3 UTF-8 bytes: measure only lines that may be over
+    if (len > maxLineBytes || (len * 3 > maxLineBytes && Buffer.byteLength(text.slice(start, nl)) > maxLineBytes)) {
       drops.oversized++;
-    } else if (len > 0 && !(len === 1 && buf[start] === 13)) {
+    } else if (len > 0 && !(len === 1 && text.charCodeAt(start) === 13)) {
       let value: unknown;
       try {
-        value = JSON.parse(buf.toString('utf8', start, nl));
+        value = JSON.parse(text.slice(start, nl));
       } catch {
         value = undefined;
         drops.not_json++;

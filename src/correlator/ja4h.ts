@@ -104,6 +104,24 @@ export function ja4hOf(r: Ja4hInput): string {
   return `${a}_${hash12(names)}_${c}_${c}`;
 }
 
+// Most requests repeat a few header layouts (one per client software), so
+// the JA4H of a layout is computed once: the key holds every input of the
+// value. Bounded: cleared when full.
+const cache = new Map<string, string>();
+const CACHE_MAX = 50_000;
+
+/** ja4hOf, memoised on its inputs. */
+export function ja4hCached(r: Ja4hInput): string {
+  const key = `${r.method}\u0000${r.proto}\u0000${r.header_order.join('\u0001')}\u0000${r.headers['accept-language'] ?? '\u0002'}\u0000${r.cookies.join('\u0001')}`;
+  let v = cache.get(key);
+  if (v === undefined) {
+    if (cache.size >= CACHE_MAX) cache.clear();
+    v = ja4hOf(r);
+    cache.set(key, v);
+  }
+  return v;
+}
+
 /** The four forms (sorted/original cookie order, hashed/raw), for tests and tools. */
 export function ja4hForms(r: Ja4hInput): Ja4hForms {
   const { a, names } = sectionAB(r);

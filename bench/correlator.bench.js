@@ -1,0 +1,277 @@
+// The correlator benchmark (`npm run bench:correlator [-- options]`; `make
+// build` or `npx tsc -p tsconfig.json` first): correlated requests/s from
+// datagrams to rows in the embedded database, on this machine, with the
+// breakdown and the ratio to a raw insert of the same rows in the same run.
+//
+// Workload: --requests N mod_reqin_log records (default 200000) on keep-alive
+// connections (1-8 requests each, one TLS event each), 20k client IPs, plus
+// 2% plain HTTP and 2% HTTPS whose TLS event is lost. A sender thread plays
+// mod_reqin_log (SOCK_SEQPACKET, records batched up to 16 KiB per message)
+// and a capture sensor (SOCK_DGRAM, one TLS event per datagram), paced only
+// by the receivers (a refused send is retried).
+//
+// Contenders, interleaved over --runs (medians):
+//   pipeline   the CorrelationStage of `ja4 run`: receivers -> correlator
+//              worker(s) -> batcher -> http_logs_ingest (+ raw tables unless
+//              --no-raw); the clock stops when the last row is in http_logs.
+//   baseline   the same http_logs_ingest rows (made once by the correlator)
+//              loaded by the engine from a local file (INSERT ... FROM
+//              INFILE), as in bench/storage.bench.js.
+// Breakdown of a pipeline run: receive (first to last datagram taken by the
+// receivers), correlate (time in the correlator worker calls), insert (time
+// in database inserts); they overlap, the total is the wall clock.
+//
+//   --requests N   --runs N (default 3)   --threads N correlator shards (default 1)
+//   --no-raw       do not write the raw tables   --keep   keep bench/.data/correlator-db
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { openStorage, validateStorageOptions, migrate, loadReferenceData, DEFAULT_REFERENCE_DIR, TABLES } from '../dist/storage/index.js';
+import { CorrelationStage } from '../dist/pipeline/correlation-stage.js';
+import { clickhouseSink } from '../dist/pipeline/sinks.js';
+import { openDatagramReceiver } from '../dist/ingest/datagram-receiver.js';
+import { BatchCorrelator } from '../dist/correlator/batch-correlator.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dataDir = join(root, 'bench', '.data');
+const dbDir = join(dataDir, 'correlator-db');
+const sockDir = join(dataDir, 'correlator-sockets');
+const TARGET = 100_000;
+
+const { values: opt } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '200000' },
+    runs: { type: 'string', default: '3' },
+    threads: { type: 'string', default: '1' },
+    'no-raw': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const N = Number(opt.requests);
+const runs = Math.max(1, Number(opt.runs));
+const shards = Number(opt.threads);
+const rawTables = !opt['no-raw'];
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const log = (s) => process.stdout.write(`${s}\n`);
+
+// ---- workload ---------------------------------------------------------------
+const UAS = [
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
+  'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0',
+  'python-requests/2.31.0',
+  'Go-http-client/1.1',
+  'curl/8.5.0',
+];
+const JA4S = ['t13d1516h2_8daaf6152771_e5627efa2ab1', 't13d1715h2_5b57614c22b0_3d5424432f57', 't13d190900_9dc949149365_97f8aa674fd9', 't13d311100_e8f1e7e78f70_d41ae481755e', 't13d181000_85036bcba153_d41ae481755e'];
+
+/** Records in send order: per chunk of connections, their TLS events then their HTTP records. */
+function workload(n, t0Us) {
+  const tls = []; // one Buffer per datagram
+  const http = []; // one Buffer per message (records batched like mod_reqin_log)
+  let pending = [];
+  let pendingBytes = 0;
+  const flushHttp = () => {
+    if (pending.length) http.push(Buffer.from(pending.join('')));
+    pending = [];
+    pendingBytes = 0;
+  };
+  let made = 0;
+  let conn = 0;
+  let rngState = 12345;
+  const rnd = () => ((rngState = (Math.imul(rngState, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  while (made < n) {
+    const c = conn++;
+    const ip = `10.${(c >> 12) & 7}.${(c >> 6) & 63}.${c % 20000 & 255}`;
+    const port = 1024 + (c % 60000);
+    const k = c % 5;
+    const first = t0Us + c * 20;
+    const plain = rnd() < 0.02;
+    const lost = !plain && rnd() < 0.02;
+    if (!plain && !lost) {
+      tls.push(Buffer.from(JSON.stringify({
+        event: 'flow', stream: c, transport: 'tcp', src: ip, dst: '192.0.2.10', src_port: port, dst_port: 443, first_ts_us: first, last_ts_us: first + 5000,
+        packets: 8, closed: false, tls_server_name: `site${c % 20}.example`, ja4: JA4S[k], ja4_r: `t13d1516h2_002f,0035,009c_0005,000a,000b_${k}`, ja4_o: JA4S[k], ja4_ro: 'x',
+        ja3: 'cd08e31494f9531f560d64c695473da9', ja3_r: '771,4865-4866,0-23,29-23,0', tls_version: '13', alpn: 'h2', ja4s: 't130200_1301_234ea6891581', ja4s_r: 'x',
+        ja3s: 'eb1d94daa7e0344597e756a1fb6e7054', ja3s_r: 'x', ja4t: '64240_2-4-8-1-3_1460_7', ja4ts: '65160_2-4-8-1-3_1460_7', ja4l_c: '35_64', ja4l_s: '30_64', client_ttl: 64,
+      }) + '\n'));
+    }
+    const reqs = 1 + (c % 8);
+    for (let r = 1; r <= reqs && made < n; r++, made++) {
+      const line = JSON.stringify({
+        v: 1, ts_us: first + 10_000 + r * 1000, dur_us: 800 + (made % 5000), conn: `4242-18c-${c.toString(16)}`, client_ip: ip, client_port: port,
+        local_ip: '192.0.2.10', local_port: plain ? 80 : 443, req_n: r, vhost: `site${c % 20}.example`, method: r % 9 === 0 ? 'POST' : 'GET',
+        scheme: plain ? 'http' : 'https', host: `site${c % 20}.example`, uri: `/p/${made % 5000}?q=${made % 7}`, proto: 'HTTP/1.1', status: made % 10 === 0 ? 404 : 200,
+        bytes_in: 420, bytes_out: 5000 + (made % 20000), unique_id: '',
+        ...(plain ? {} : { tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', sni: `site${c % 20}.example` } }),
+        header_order: ['Host', 'User-Agent', 'Accept', 'Accept-Language', 'Accept-Encoding', 'Cookie'],
+        headers: { 'user-agent': UAS[k], accept: 'text/html,application/xhtml+xml', 'accept-language': 'en-US,en;q=0.9', 'accept-encoding': 'gzip, br' },
+        cookies: ['sid', 'theme'], truncated: [],
+      }) + '\n';
+      if (pendingBytes + line.length > 16384) flushHttp();
+      pending.push(line);
+      pendingBytes += line.length;
+    }
+    if (conn % 500 === 0) flushHttp();
+  }
+  flushHttp();
+  return { tls, http };
+}
+
+// The sender thread: mod_reqin_log and the sensor. A send refused by a full
+// receiver is retried after yielding (the real senders would drop; here every
+// record must arrive so that runs compare).
+const SENDER = `
+const { parentPort, workerData } = require('node:worker_threads');
+(async () => {
+  const { openDatagramSender } = await import(workerData.senderModule);
+  const http = openDatagramSender({ path: workerData.httpPath, type: 'seqpacket' });
+  const tls = openDatagramSender({ path: workerData.tlsPath, type: 'dgram' });
+  const wait = () => new Promise((r) => setImmediate(r));
+  let ti = 0, hi = 0, retries = 0;
+  const T = workerData.tls, H = workerData.http;
+  // interleave: TLS events run ahead of the HTTP records by a few hundred connections
+  while (ti < T.length || hi < H.length) {
+    for (let k = 0; k < 50 && ti < T.length; k++) { while (!tls.send(Buffer.from(T[ti].buffer, T[ti].byteOffset, T[ti].byteLength))) { retries++; await wait(); } ti++; }
+    for (let k = 0; k < 3 && hi < H.length; k++) { while (!http.send(Buffer.from(H[hi].buffer, H[hi].byteOffset, H[hi].byteLength))) { retries++; await wait(); } hi++; }
+  }
+  http.close(); tls.close();
+  parentPort.postMessage({ retries });
+})();
+`;
+
+function send(work, httpPath, tlsPath) {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(SENDER, {
+      eval: true,
+      workerData: { senderModule: new URL('../dist/ingest/datagram-sender.js', import.meta.url).href, httpPath, tlsPath, tls: work.tls, http: work.http },
+    });
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
+}
+
+async function truncateAll(storage) {
+  const tables = await storage.query(
+    "SELECT database, name FROM system.tables WHERE database IN ('ja4_logs', 'ja4_processing') AND engine LIKE '%MergeTree' AND name NOT LIKE 'ref_%' AND name != 'schema_migrations'",
+  );
+  for (const t of tables) await storage.command(`TRUNCATE TABLE ${t.database}.${t.name}`);
+}
+
+const countLogs = async (storage) => (await storage.query(`SELECT count() AS n FROM ${TABLES.httpLogs}`))[0].n;
+
+async function pipelineRun(storage, work) {
+  await truncateAll(storage);
+  rmSync(sockDir, { recursive: true, force: true });
+  mkdirSync(sockDir, { recursive: true });
+  const stage = new CorrelationStage({
+    sink: clickhouseSink(storage),
+    tables: { ingest: TABLES.httpLogsIngest, requests: TABLES.httpRequests, tlsEvents: TABLES.tlsEvents },
+    correlator: { shards, rawTables, tlsWaitMs: 2000 },
+    batcher: { maxRows: 50_000, maxDelayMs: 1000 },
+    log: () => undefined,
+  });
+  await stage.start();
+  let firstRx = 0;
+  let lastRx = 0;
+  const mark = () => {
+    const t = performance.now();
+    if (!firstRx) firstRx = t;
+    lastRx = t;
+  };
+  const httpPath = join(sockDir, 'http.socket');
+  const tlsPath = join(sockDir, 'network.socket');
+  const rxHttp = openDatagramReceiver({ path: httpPath, type: 'seqpacket', receiveBufferBytes: 8 << 20 }, (b) => { mark(); stage.pushHttp(b.data); });
+  const rxTls = openDatagramReceiver({ path: tlsPath, type: 'dgram', receiveBufferBytes: 8 << 20, batchSize: 256 }, (b) => { mark(); stage.pushTls(b.data); });
+  const t0 = performance.now();
+  const { retries } = await send(work, httpPath, tlsPath);
+  // rows written once the orphans' wait is over; stop() writes any left
+  for (;;) {
+    const st = stage.detailedStats();
+    const c = st.correlator.correlator;
+    if (c.http_records >= N && c.pending === 0 && st.writer.written_batches > 0 && (await countLogs(storage)) >= N) break;
+    if (c.http_records >= N && c.pending > 0 && performance.now() - lastRx > 2500) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await rxHttp.close();
+  await rxTls.close();
+  await stage.stop();
+  const secs = (performance.now() - t0) / 1000;
+  const n = await countLogs(storage);
+  const st = stage.detailedStats();
+  if (n !== N) throw new Error(`pipeline: ${n} rows in http_logs, expected ${N}`);
+  return {
+    rate: N / secs,
+    secs,
+    receiveSecs: (lastRx - firstRx) / 1000,
+    correlateSecs: st.ingest.correlate_ms / 1000,
+    insertSecs: st.writer.write_ms_total / 1000,
+    inserts: st.writer.written_batches,
+    retries,
+    c: st.correlator.correlator,
+    drops: st.correlator.drops,
+  };
+}
+
+async function baselineRun(storage, file) {
+  await truncateAll(storage);
+  const t0 = performance.now();
+  await storage.command(`INSERT INTO ${TABLES.httpLogsIngest} FROM INFILE '${file}' FORMAT JSONEachRow`);
+  const secs = (performance.now() - t0) / 1000;
+  const n = await countLogs(storage);
+  if (n !== N) throw new Error(`baseline: ${n} rows, expected ${N}`);
+  return { rate: N / secs, secs };
+}
+
+async function main() {
+  rmSync(dbDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const storage = await openStorage(validateStorageOptions({ dataDir: dbDir }));
+  try {
+    await migrate(storage);
+    await loadReferenceData(storage, DEFAULT_REFERENCE_DIR);
+    const t0Us = (Date.now() - 3_600_000) * 1000;
+    const work = workload(N, t0Us);
+    const bytes = work.http.reduce((s, b) => s + b.length, 0) + work.tls.reduce((s, b) => s + b.length, 0);
+    log(`== correlator: ${fmt(N)} requests (${fmt(work.tls.length)} TLS events, ${fmt(work.http.length)} HTTP messages, ${(bytes / 1048576).toFixed(1)} MiB), ${shards} correlator thread(s), raw tables ${rawTables ? 'on' : 'off'}, ${runs} interleaved runs`);
+
+    // the baseline's rows: the same records through the correlator, once
+    const bc = new BatchCorrelator({ clock: 'event', rawTables: false });
+    const rows = [];
+    for (const b of work.tls) rows.push(bc.process(undefined, b, 0).ingest);
+    for (const b of work.http) rows.push(bc.process(b, undefined, 0).ingest);
+    rows.push(bc.flush().ingest);
+    const file = join(dataDir, 'correlator-rows.jsonl');
+    writeFileSync(file, rows.join(''));
+
+    // warm-up (dictionaries, regex caches, worker start)
+    await storage.insertEncoded(TABLES.httpLogsIngest, rows.join('').split('\n').slice(0, 1000).join('\n') + '\n', 'JSONEachRow');
+
+    const pipe = [];
+    const base = [];
+    for (let r = 0; r < runs; r++) {
+      base.push(await baselineRun(storage, file));
+      pipe.push(await pipelineRun(storage, work));
+      const p = pipe[pipe.length - 1];
+      log(`  run ${r + 1}: pipeline ${fmt(p.rate)} req/s (${p.secs.toFixed(2)} s; receive ${p.receiveSecs.toFixed(2)} s, correlate ${p.correlateSecs.toFixed(2)} s, insert ${p.insertSecs.toFixed(2)} s in ${p.inserts} inserts; ${fmt(p.retries)} send retries) | baseline ${fmt(base[base.length - 1].rate)} rows/s`);
+    }
+    const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    const pm = median(pipe.map((p) => p.rate));
+    const bm = median(base.map((b) => b.rate));
+    const last = pipe[pipe.length - 1];
+    log(`  statuses (last run): matched ${fmt(last.c.matched)}, no_tls ${fmt(last.c.no_tls)}, tls_not_seen ${fmt(last.c.tls_not_seen)}; drops ${JSON.stringify(last.drops)}`);
+    log(`  pipeline (datagrams -> http_logs):          ${fmt(pm).padStart(10)} req/s  (runs: ${pipe.map((p) => fmt(p.rate)).join(', ')})`);
+    log(`  baseline (INSERT FROM INFILE, same rows):   ${fmt(bm).padStart(10)} rows/s (runs: ${base.map((b) => fmt(b.rate)).join(', ')})`);
+    log(`  pipeline / baseline = ${(pm / bm).toFixed(2)}; target >= ${fmt(TARGET)} req/s: ${pm >= TARGET ? 'OK' : 'NOT MET'}`);
+    rmSync(file, { force: true });
+    writeFileSync(join(dataDir, 'correlator-results.json'), JSON.stringify({ requests: N, shards, rawTables, pipeline: pipe, baseline: base, median: { pipeline: pm, baseline: bm } }, null, 2));
+  } finally {
+    await storage.close();
+    rmSync(sockDir, { recursive: true, force: true });
+    if (!opt.keep) rmSync(dbDir, { recursive: true, force: true });
+  }
+}
+
+await main();
