@@ -101,7 +101,8 @@ export function register(router: Router, { storage }: DashboardDeps): void {
               toString(s.model_version) AS model_version, s.score AS score, s.score_iforest AS score_iforest, s.score_autoencoder AS score_autoencoder,
               s.score_gbt AS score_gbt, toString(s.threat_level) AS threat_level, s.is_anomaly AS is_anomaly, toString(s.bot_name) AS bot_name,
               arrayMap(x -> toString(x), d.top_features) AS top_features, d.top_contributions AS top_contributions
-       FROM (SELECT * FROM ${t.read('mlAllScores')} WHERE ${IP} AND window_start >= toStartOfHour({from:DateTime('UTC')}) AND window_start < {to:DateTime('UTC')}) AS s
+       FROM (SELECT scored_at, window_start, window, ja4, host, model_version, score, score_iforest, score_autoencoder, score_gbt, threat_level, is_anomaly, bot_name
+             FROM ${t.read('mlAllScores')} WHERE ${IP} AND window_start >= toStartOfHour({from:DateTime('UTC')}) AND window_start < {to:DateTime('UTC')}) AS s
        LEFT JOIN (SELECT window_start, window, ja4, host, any(top_features) AS top_features, any(top_contributions) AS top_contributions
                   FROM ${t.read('mlDetectedAnomalies')} WHERE ${IP} AND window_start >= toStartOfHour({from:DateTime('UTC')}) AND window_start < {to:DateTime('UTC')}
                   GROUP BY window_start, window, ja4, host) AS d

@@ -9,33 +9,31 @@ import { intParam, ja4Value, pageParams, rangeParam } from '../http/params.js';
 import type { Router } from '../router.js';
 import { API_SETTINGS, DETECTED, HOURS, TS, hourRangeParams, ipText, rangeParams, select, toPage } from '../sql.js';
 
-/** The features shown on the page (view_ai_features_1h columns). */
-export const FEATURE_COLUMNS = [
-  'requests_per_minute',
-  'active_seconds',
-  'distinct_paths_ratio',
-  'status_2xx_ratio',
-  'status_4xx_ratio',
-  'status_5xx_ratio',
-  'no_referer_ratio',
-  'no_accept_language_ratio',
-  'no_cookies_ratio',
-  'header_order_diversity',
-  'distinct_uas',
-  'browser_ua_ratio',
-  'ua_ja4_mismatch_ratio',
-  'h2_h3_ratio',
-  'bytes_out_per_request',
-  'iat_mean_ms',
-  'iat_cv',
-  'iat_lag1_autocorr',
-  'benford_mad',
-  'benford_chi2',
-] as const;
-
-export function featureAverages(columns: readonly string[]): string {
-  return columns.map((c) => `avg(${c}) AS ${c}`).join(', ');
-}
+/**
+ * The features shown on the page, with view_ai_features_1h's formulas (sql/0008)
+ * over agg_host_ip_ja4_1h rows of this JA4 only: the view itself joins the
+ * signals of every JA4 of the window, far too much for one page.
+ */
+export const FEATURE_SQL: Record<string, string> = {
+  requests_per_minute: 'requests / 60',
+  active_seconds: "dateDiff('millisecond', first_seen, last_seen) / 1000",
+  distinct_paths_ratio: 'distinct_paths / requests',
+  status_2xx_ratio: 'status_2xx / requests',
+  status_4xx_ratio: 'status_4xx / requests',
+  status_5xx_ratio: 'status_5xx / requests',
+  no_referer_ratio: 'no_referer / requests',
+  no_accept_language_ratio: 'no_accept_language / requests',
+  no_cookies_ratio: 'no_cookies / requests',
+  header_order_diversity: 'distinct_header_orders / requests',
+  distinct_uas: 'distinct_uas',
+  browser_ua_ratio: 'browser_ua / requests',
+  ua_ja4_mismatch_ratio: 'ua_ja4_mismatch / requests',
+  h2_h3_ratio: '(h2 + h3) / requests',
+  bytes_out_per_request: 'bytes_out / requests',
+  iat_mean_ms: 'if(length(iat) = 0, 0, arrayAvg(iat) / 1000)',
+  iat_cv: 'if(length(iat) = 0 OR arrayAvg(iat) = 0, 0, sqrt(arrayAvg(arrayMap(x -> pow(x - arrayAvg(iat), 2), iat))) / arrayAvg(iat))',
+};
+export const FEATURE_COLUMNS = Object.keys(FEATURE_SQL);
 
 export function register(router: Router, { storage }: DashboardDeps): void {
   const t = storage.tables;
@@ -68,11 +66,21 @@ export function register(router: Router, { storage }: DashboardDeps): void {
                 dictGetOrDefault('ja4_processing.dict_browser_ja4', 'browser', tuple({ja4:String}), '') AS browser`,
         { ja4 },
       ),
+      // view_ja4_signals_1h's formulas for one hour only: the rank needs every JA4 of
+      // that hour, so the view over a whole window would rank a week of JA4s
       select<NonNullable<Ja4SummaryResponse['signals']>>(
         storage,
-        `SELECT hour, requests, h2_ratio, h3_ratio, browser_ua_ratio, ua_ja4_mismatch_ratio, bot_ip_ratio, status_4xx_ratio, distinct_uas,
+        `WITH (SELECT max(hour) FROM ${t.read('aggJa4')} WHERE ja4 = {ja4:String} AND ${HOURS}) AS last_hour
+         SELECT hour, requests, h2_ratio, h3_ratio, browser_ua_ratio, ua_ja4_mismatch_ratio, bot_ip_ratio, status_4xx_ratio, distinct_uas,
                 distinct_paths, distinct_ips, distinct_asns, volume_rank, volume_quantile
-         FROM ${t.read('ja4Signals')} WHERE ${HOURS} AND ja4 = {ja4:String} ORDER BY hour DESC LIMIT 1`,
+         FROM (SELECT hour, ja4, r AS requests, h2 / r AS h2_ratio, h3 / r AS h3_ratio, b / r AS browser_ua_ratio, m / r AS ua_ja4_mismatch_ratio,
+                      bi / r AS bot_ip_ratio, s4 / r AS status_4xx_ratio, distinct_uas, distinct_paths, distinct_ips, distinct_asns,
+                      rank() OVER (ORDER BY r DESC) AS volume_rank, percent_rank() OVER (ORDER BY r ASC) AS volume_quantile
+               FROM (SELECT hour, ja4, sum(requests) AS r, sum(h2) AS h2, sum(h3) AS h3, sum(browser_ua) AS b, sum(ua_ja4_mismatch) AS m,
+                            sum(bot_ip) AS bi, sum(status_4xx) AS s4, uniqMerge(user_agents) AS distinct_uas, uniqMerge(paths) AS distinct_paths,
+                            uniqCombinedMerge(12)(client_ips) AS distinct_ips, uniqMerge(asns) AS distinct_asns
+                     FROM ${t.read('aggJa4')} WHERE hour = last_hour GROUP BY hour, ja4))
+         WHERE ja4 = {ja4:String} AND requests > 0`,
         hp,
       ),
       currentClassification(storage, 'ja4', ja4),
@@ -109,9 +117,9 @@ export function register(router: Router, { storage }: DashboardDeps): void {
       ),
       select<Ja4BreakdownResponse['asns'][number]>(
         storage,
+        // asn/country are max() labels, the same on every row of an IP: no need to merge the rows first
         `SELECT a.asn AS asn, ifNull(n.asn_name, '') AS asn_name, a.total_requests AS total_requests
-         FROM (SELECT asn, sum(r) AS total_requests FROM
-                 (SELECT max(asn) AS asn, sum(requests) AS r FROM ${t.read('aggHostIpJa4')} WHERE ja4 = {ja4:String} AND ${HOURS} GROUP BY hour, client_ip, host)
+         FROM (SELECT asn, sum(requests) AS total_requests FROM ${t.read('aggHostIpJa4')} WHERE ja4 = {ja4:String} AND ${HOURS}
                GROUP BY asn ORDER BY total_requests DESC LIMIT 20) AS a
          LEFT JOIN (SELECT asn, any(name) AS asn_name FROM ja4_processing.ref_ip_asn GROUP BY asn) AS n ON n.asn = a.asn
          ORDER BY total_requests DESC`,
@@ -119,8 +127,7 @@ export function register(router: Router, { storage }: DashboardDeps): void {
       ),
       select<Ja4BreakdownResponse['countries'][number]>(
         storage,
-        `SELECT toString(country) AS country, sum(r) AS total_requests FROM
-           (SELECT max(country) AS country, sum(requests) AS r FROM ${t.read('aggHostIpJa4')} WHERE ja4 = {ja4:String} AND ${HOURS} GROUP BY hour, client_ip, host)
+        `SELECT toString(country) AS country, sum(requests) AS total_requests FROM ${t.read('aggHostIpJa4')} WHERE ja4 = {ja4:String} AND ${HOURS}
          GROUP BY country ORDER BY total_requests DESC LIMIT 20`,
         hp,
       ),
@@ -158,7 +165,14 @@ export function register(router: Router, { storage }: DashboardDeps): void {
     const range = rangeParam(req.query);
     const rows = await select<Record<string, number>>(
       storage,
-      `SELECT count() AS rows, ${featureAverages(FEATURE_COLUMNS)} FROM ${t.read('aiFeatures')} WHERE ja4 = {ja4:String} AND ${HOURS}`,
+      `SELECT count() AS rows, ${FEATURE_COLUMNS.map((c) => `avg(${FEATURE_SQL[c]}) AS ${c}`).join(', ')}
+       FROM (SELECT sum(requests) AS requests, sum(status_2xx) AS status_2xx, sum(status_4xx) AS status_4xx, sum(status_5xx) AS status_5xx,
+                    sum(no_referer) AS no_referer, sum(no_accept_language) AS no_accept_language, sum(no_cookies) AS no_cookies,
+                    sum(browser_ua) AS browser_ua, sum(ua_ja4_mismatch) AS ua_ja4_mismatch, sum(h2) AS h2, sum(h3) AS h3, sum(bytes_out) AS bytes_out,
+                    min(first_seen) AS first_seen, max(last_seen) AS last_seen, uniqMerge(paths) AS distinct_paths,
+                    uniqMerge(header_orders) AS distinct_header_orders, uniqMerge(user_agents) AS distinct_uas,
+                    arrayMap(x -> toFloat64(x), arrayPopFront(arrayDifference(arrayMap(x -> toInt64(x), groupArraySortedMerge(1000)(ts_sample))))) AS iat
+             FROM ${t.read('aggHostIpJa4')} WHERE ja4 = {ja4:String} AND ${HOURS} GROUP BY hour, client_ip, ja4, host)`,
       { ...hourRangeParams(range), ja4 },
     );
     const { rows: n = 0, ...features } = rows[0] ?? {};

@@ -76,14 +76,14 @@ export function register(router: Router, { storage }: DashboardDeps): void {
         break;
       case 'asn':
       case 'country': {
-        // per IP x hour rows carry the network labels
+        // the per hour x IP rows carry the network labels (max(): the same on every row of an IP)
         const col = dimension === 'asn' ? 'asn' : 'country';
         items = await select(
           storage,
           `SELECT toString(k) AS key, ${dimension === 'asn' ? "dictGetOrDefault('ja4_processing.dict_asn_reputation', 'label', toUInt64(k), '')" : "''"} AS label,
-                  sum(r) AS total_requests, uniqExact(client_ip) AS ips, 0 AS automated_ratio
-           FROM (SELECT hour, client_ip, max(${col}) AS k, sum(requests) AS r FROM ${t.read('aggHostIpJa4')} WHERE ${HOURS} GROUP BY hour, client_ip, ja4, host)
-           GROUP BY k ORDER BY total_requests DESC LIMIT {limit:UInt32}`,
+                  total_requests, ips, 0 AS automated_ratio
+           FROM (SELECT ${col} AS k, sum(requests) AS total_requests, uniq(client_ip) AS ips FROM ${t.read('aggHostIpJa4')} WHERE ${HOURS}
+                 GROUP BY k ORDER BY total_requests DESC LIMIT {limit:UInt32})`,
           p,
         );
         break;
