@@ -173,6 +173,9 @@ t.test('dashboard in a browser', { skip }, async (t) => {
   });
 
   await t.test('the wall: a pushed detection within a second, recovery after a restart', async (t) => {
+    // The analyst's tab goes: sessions live in the server's memory, so after
+    // the restart below it would (rightly) be sent to the login page.
+    await page.close();
     const wall = await tb.newPage();
     await wall.goto(`/wall?token=${encodeURIComponent(wallToken)}`);
     await wall.getByRole('status').filter({ hasText: 'live' }).waitFor();

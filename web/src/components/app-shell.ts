@@ -137,7 +137,15 @@ export class Ja4App extends LitElement {
     super.connectedCallback();
     router.subscribe((r) => this.#onRoute(r));
     api.addEventListener('session', (e) => (this.session = (e as CustomEvent<SessionInfo | null>).detail));
-    api.addEventListener('unauthorized', () => this.#toLogin());
+    api.addEventListener('unauthorized', () => {
+      // the session expired or was revoked: no point reconnecting the feed
+      if (this.route.page !== 'wall') feed.stop();
+      this.#toLogin();
+    });
+    // The feed refused (4001): ask the API whether the session is still good.
+    feed.addEventListener('unauthorized', () => {
+      void api.restore().then((s) => (s === null ? this.#toLogin() : undefined), () => undefined);
+    });
     feed.addEventListener('status', (e) => (this.feedStatus = (e as CustomEvent<FeedStatus>).detail));
     void this.#boot();
   }

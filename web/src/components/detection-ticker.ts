@@ -7,7 +7,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { api } from '../api/client.js';
 import { feed } from '../api/live-feed.js';
 import { links } from '../router/routes.js';
-import { fmtScore, fmtTime } from '../format.js';
+import { fmtScore, fmtTime, shortLabel } from '../format.js';
 import type { Detection, DetectionsResponse, EventMessage } from '../../../src/dashboard/api-types.js';
 import './threat-badge.js';
 
@@ -80,6 +80,8 @@ export class Ja4Ticker extends LitElement {
   @property({ attribute: false }) filter: Record<string, string> = {};
   @property({ type: Number }) limit = 10;
   @property({ type: Boolean }) links = true;
+  /** shortened JA4s, for narrow cards */
+  @property({ type: Boolean }) compact = false;
   @state() private items: Detection[] = [];
   #fresh = new Set<string>();
   #unsub: (() => void) | undefined;
@@ -130,6 +132,11 @@ export class Ja4Ticker extends LitElement {
     this.dispatchEvent(new CustomEvent<Detection>('ja4-detection', { detail: d, bubbles: true, composed: true }));
   }
 
+  /** the full JA4 unless the ticker is narrow (a card on the overview): then its first part */
+  #ja4(ja4: string): string {
+    return this.compact ? shortLabel(ja4, 18) : ja4;
+  }
+
   override render() {
     if (this.items.length === 0) return html`<p class="empty">No detections yet.</p>`;
     return html`<ol aria-live="polite" aria-label="latest detections">
@@ -140,7 +147,7 @@ export class Ja4Ticker extends LitElement {
           <ja4-threat level=${d.threat_level}></ja4-threat>
           <span class="who">
             ${this.links ? html`<a href=${links.ip(d.client_ip)}>${d.client_ip}</a>` : d.client_ip}
-            · ${this.links ? html`<a href=${links.ja4(d.ja4)}><code>${d.ja4}</code></a>` : html`<code>${d.ja4}</code>`}
+            · ${this.links ? html`<a href=${links.ja4(d.ja4)} title=${d.ja4}><code>${this.#ja4(d.ja4)}</code></a>` : html`<code>${this.#ja4(d.ja4)}</code>`}
             ${d.bot_name ? html`· ${d.bot_name}` : ''} ${d.host ? html`<span class="when">→ ${d.host}</span>` : ''}
           </span>
           <span class="score">${fmtScore(d.score)}</span>

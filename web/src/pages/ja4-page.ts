@@ -171,7 +171,7 @@ export class Ja4Ja4Page extends PageElement {
         </section>
         <section class="card">
           <h2>Live detections</h2>
-          <ja4-ticker topic=${`ja4:${fp}`} .filter=${{ ja4: fp }} limit="8"></ja4-ticker>
+          <ja4-ticker topic=${`ja4:${fp}`} .filter=${{ ja4: fp }} limit="8" compact></ja4-ticker>
         </section>
         <section class="card wide">
           <h2>Client IPs</h2>

@@ -67,7 +67,7 @@ export class Ja4OverviewPage extends PageElement {
       <div class="toolbar">${this.renderRangePicker()}</div>
       ${this.renderStatus()}
       <section class="kpis" aria-label="key figures">
-        <ja4-kpi label="Requests" value=${fmtCompact(k?.total_requests)} hint=${fmtInt(k?.total_requests)}></ja4-kpi>
+        <ja4-kpi label="Requests" value=${fmtCompact(k?.total_requests)} hint=${fmtCompact(k?.total_requests) === fmtInt(k?.total_requests) ? '' : fmtInt(k?.total_requests)}></ja4-kpi>
         <ja4-kpi label="Unique IPs" value=${fmtInt(k?.unique_ips)}></ja4-kpi>
         <ja4-kpi label="Unique JA4s" value=${fmtInt(k?.unique_ja4s)}></ja4-kpi>
         <ja4-kpi label="Detections" value=${fmtInt(k?.detections)}></ja4-kpi>
@@ -111,7 +111,7 @@ export class Ja4OverviewPage extends PageElement {
         </section>
         <section class="card">
           <h2>Live detections</h2>
-          <ja4-ticker topic="detections" limit="12"></ja4-ticker>
+          <ja4-ticker topic="detections" limit="12" compact></ja4-ticker>
         </section>
         ${TOP_DIMENSIONS.map((d) => {
           const items = this.top[d]?.items ?? [];

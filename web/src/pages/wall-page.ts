@@ -11,7 +11,7 @@ import { api } from '../api/client.js';
 import { feed, TopicController, type FeedStatus } from '../api/live-feed.js';
 import { fmtInt, fmtShare } from '../format.js';
 import type { Route } from '../router/routes.js';
-import { THREAT_LEVELS, type Detection, type EventMessage, type KpisEvent, type OverviewResponse, type ThreatLevel } from '../../../src/dashboard/api-types.js';
+import { THREAT_LEVELS, type EventMessage, type KpisEvent, type OverviewResponse, type ThreatLevel } from '../../../src/dashboard/api-types.js';
 
 /** a full reload of the figures this often, in case a kpis push was missed */
 const REFRESH_MS = 5 * 60_000;
@@ -126,7 +126,6 @@ export class Ja4WallPage extends LitElement {
   @state() private live: KpisEvent | undefined;
   /** detections pushed since the last kpis event, by level (the wall reacts before the next kpis push) */
   @state() private pending: Partial<Record<ThreatLevel, number>> = {};
-  @state() private lastDetection: Detection | undefined;
   @state() private now = new Date();
   @state() private status: FeedStatus = feed.status;
   #timers: ReturnType<typeof setInterval>[] = [];
@@ -144,7 +143,6 @@ export class Ja4WallPage extends LitElement {
     });
     new TopicController(this, () => ['detections'], (ev) => {
       const d = (ev as EventMessage<'detections'>).data;
-      this.lastDetection = d;
       this.pending = { ...this.pending, [d.threat_level]: (this.pending[d.threat_level] ?? 0) + 1 };
     });
   }
