@@ -16,7 +16,22 @@
 
 namespace {
 
+// Under AddressSanitizer, freed memory sits in a quarantine (RSS grows by
+// design) and every access is slower: fewer flows, no RSS bound.
+#if defined(__SANITIZE_ADDRESS__)
+#define JA4_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define JA4_ASAN 1
+#endif
+#endif
+#ifdef JA4_ASAN
+constexpr uint64_t kFlows = 100000;
+constexpr bool kCheckRss = false;
+#else
 constexpr uint64_t kFlows = 1000000;
+constexpr bool kCheckRss = true;
+#endif
 
 long rss_kb() {
   long pages = 0, resident = 0;
@@ -27,9 +42,10 @@ long rss_kb() {
   return resident * 4;  // 4 KiB pages
 }
 
-// Raw IPv4 + TCP SYN with an MSS option (RFC 793/9293 header layout).
-std::vector<uint8_t> syn(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport) {
-  std::vector<uint8_t> p(20 + 24, 0);
+// Raw IPv4 + TCP SYN with an MSS option (RFC 793/9293 header layout),
+// written into one reused buffer.
+const std::vector<uint8_t>& syn(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport) {
+  static std::vector<uint8_t> p(20 + 24, 0);
   p[0] = 0x45;
   p[2] = 0;
   p[3] = static_cast<uint8_t>(p.size());
@@ -60,7 +76,7 @@ void test_syn_flood_capacity() {
   for (uint64_t i = 0; i < kFlows; ++i) {
     // Spoofed sources: 16 addresses x 62,500 ports, one SYN each, never answered.
     uint32_t src = 0x0a000000u | uint32_t(i / 62500);
-    std::vector<uint8_t> p = syn(src, static_cast<uint16_t>(1024 + i % 62500), 0xc0000201u, 443);
+    const std::vector<uint8_t>& p = syn(src, static_cast<uint16_t>(1024 + i % 62500), 0xc0000201u, 443);
     e.process(ja4::kLinkRaw, p.data(), p.size(), int64_t(1700000000000000) + int64_t(i));
     if ((i & 1023) == 0 || i + 1 == kFlows) {
       for (const ja4::FlowRecord& r : e.ready()) {
@@ -70,12 +86,15 @@ void test_syn_flood_capacity() {
         } else {
           ++flow_records;
         }
-        json.clear();
-        ja4::append_record_json(json, r, {true, ""});
+        if ((flow_records & 4095) == 1) {  // a sample goes through the event serializer
+          json.clear();
+          ja4::append_record_json(json, r, {true, ""});
+          CHECK(json.find(r.kind == ja4::RecordKind::Close ? "\"reason\":\"evicted\"" : "\"ja4t\":") != std::string::npos);
+        }
       }
       e.ready().clear();
     }
-    CHECK(e.active_flows() <= cfg.max_flows);
+    if ((i & 1023) == 0) CHECK(e.active_flows() <= cfg.max_flows);
     if (i == 2 * cfg.max_flows) rss_full = rss_kb();
   }
   long rss_end = rss_kb();
@@ -93,7 +112,7 @@ void test_syn_flood_capacity() {
   // Memory: flat once the table is full (allow 8 MiB of allocator noise).
   std::printf("syn flood: rss %ld KiB with the table full, %ld KiB after %llu flows\n", rss_full, rss_end,
               (unsigned long long)kFlows);
-  CHECK(rss_end - rss_full < 8 * 1024);
+  if (kCheckRss) CHECK(rss_end - rss_full < 8 * 1024);
   e.finish();
   CHECK_EQ(e.ready().size(), size_t(2 * cfg.max_flows));  // the rest reported at the end
 }
@@ -105,12 +124,13 @@ void test_syn_flood_idle() {
   ja4::Engine e(cfg);
   size_t peak = 0;
   for (uint64_t i = 0; i < kFlows; ++i) {
-    std::vector<uint8_t> p = syn(0x0b000000u | uint32_t(i / 60000), static_cast<uint16_t>(2000 + i % 60000), 0xc0000202u, 80);
+    const std::vector<uint8_t>& p = syn(0x0b000000u | uint32_t(i / 60000), static_cast<uint16_t>(2000 + i % 60000), 0xc0000202u, 80);
     e.process(ja4::kLinkRaw, p.data(), p.size(), int64_t(1700000000000000) + int64_t(i) * 100);  // 10k SYN/s
     e.ready().clear();
     if (e.active_flows() > peak) peak = e.active_flows();
   }
   // One second of SYNs at 10k/s stays in the table; older ones are idle.
+  std::printf("idle flood: table peaked at %zu flows\n", peak);
   CHECK(peak <= 10001);
   CHECK_EQ(e.counters().flows_evicted_idle + e.active_flows(), kFlows);
   CHECK_EQ(e.counters().flows_evicted_capacity, uint64_t(0));
@@ -139,8 +159,8 @@ void test_garbage_flood() {
     if (n > 0 && (i & 1)) buf[0] = 0x45;
     e.process(links[i % 4], buf.data(), n, int64_t(1700000000000000) + int64_t(i));
     e.ready().clear();
-    CHECK(e.active_flows() <= cfg.max_flows);
-    if (i == 100000) rss_start = rss_kb();
+    if ((i & 1023) == 0) CHECK(e.active_flows() <= cfg.max_flows);
+    if (i == kFlows / 10) rss_start = rss_kb();
   }
   const ja4::Counters& c = e.counters();
   CHECK_EQ(c.packets, kFlows);
@@ -150,7 +170,7 @@ void test_garbage_flood() {
   std::printf("garbage flood: %llu rejected by a named counter, %llu flows created, rss +%ld KiB after the first 100k\n",
               (unsigned long long)rejected, (unsigned long long)c.flows_created, rss_kb() - rss_start);
   CHECK(rejected > kFlows / 2);
-  CHECK(rss_kb() - rss_start < 8 * 1024);
+  if (kCheckRss) CHECK(rss_kb() - rss_start < 8 * 1024);
 }
 
 }  // namespace
