@@ -193,6 +193,19 @@ t.test('dashboard in a browser', { skip }, async (t) => {
     await tb.screenshot(wall, '16-wall');
     t.equal(tb.problems.length, before, 'no console errors on the wall');
 
+    // The network goes away while the server keeps publishing: on its
+    // return the wall resyncs from its last sequence number and the server
+    // replays the missed event from its ring (the event is in no table, so
+    // nothing else could bring it).
+    await relay.cut();
+    await wall.getByRole('status').filter({ hasText: /reconnecting|retrying/ }).waitFor({ timeout: 30_000 });
+    const whileAway = liveDetection('198.51.100.76') as unknown as Detection;
+    dash.server.publish(['detections', `ja4:${whileAway.ja4}`, `ip:${whileAway.client_ip}`], whileAway);
+    await relay.restore();
+    await wall.getByRole('status').filter({ hasText: 'live' }).waitFor({ timeout: 30_000 });
+    await wall.locator('ja4-ticker li', { hasText: '198.51.100.76' }).waitFor({ timeout: 10_000 });
+    t.pass('after the network returned the wall replayed the detection published while it was away');
+
     // The network and the server go away; a new server comes back behind
     // the same address. The wall must notice, reconnect by itself and catch
     // up with what was detected meanwhile (a new boot id: resync from the
