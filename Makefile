@@ -31,9 +31,11 @@ build-web:
 build-httpd:
 	@$(MAKE) -s --no-print-directory -C native/httpd OUT=$(CURDIR)/build/httpd
 
-# The main job. For now: fingerprint the bundled sample captures.
+# The main job: the whole pipeline in one process (ja4 run: simulator or
+# live capture, receivers, correlator, writer) until Ctrl-C;
+# RUN_ARGS="--iface eth0" etc. pass options.
 run: build
-	@node bin/ja4.js demo
+	@node bin/ja4.js run $(RUN_ARGS)
 
 # Every test: native unit tests (plain and under ASan+UBSan), then the
 # TypeScript suites; ends with "N passed, N failed".
