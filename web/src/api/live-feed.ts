@@ -30,7 +30,7 @@ export class LiveFeed extends EventTarget {
   #lastHeard = 0;
   #started = false;
   #token: string | undefined;
-  /** counters shown by the wall and read by tests */
+  /** counters, for diagnostics */
   readonly stats = { connects: 0, events: 0, duplicates: 0, resyncs: 0 };
 
   get status(): FeedStatus {
