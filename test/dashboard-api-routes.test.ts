@@ -320,3 +320,59 @@ t.test('compression and the web bundle', async (t) => {
   const small = await fetch(`${d.url}/api/status`, { headers: { 'accept-encoding': 'br' } });
   t.equal(small.headers.get('content-encoding'), null, 'small answers are sent as they are');
 });
+
+t.test('the web bundle: caching headers, compression, SPA fallback, no escape', async (t) => {
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { request } = await import('node:http');
+  const { scratchDir } = await import('./helpers/scratch-dir.js');
+  const { startDashboard } = await import('../src/dashboard/server.js');
+  const web = scratchDir(t, 'ja4-web-');
+  mkdirSync(join(web, 'assets'));
+  const index = '<!doctype html><title>ja4</title><script type="module" src="/assets/main-AB12CD34.js"></script>';
+  const js = `export const x = ${JSON.stringify('chart '.repeat(2000))};\n`;
+  writeFileSync(join(web, 'index.html'), index);
+  writeFileSync(join(web, 'assets', 'main-AB12CD34.js'), js);
+  writeFileSync(join(web, 'robots.txt'), 'User-agent: *\n');
+  const s = await startDashboard(fx.storage, { listen: '127.0.0.1:0', webDir: web, publisher: false, log: () => {} });
+  t.teardown(() => s.stop());
+
+  const root = await fetch(`${s.url}/`);
+  t.equal(await root.text(), index);
+  t.equal(root.headers.get('cache-control'), 'no-cache', 'index.html is revalidated');
+  t.match(root.headers.get('content-security-policy'), /default-src 'self'/);
+  for (const page of ['/wall', `/ja4/${JA4_GO}`, `/ip/${IP_A}`, '/cluster/camp-go-1', '/detections']) {
+    const r = await fetch(s.url + page);
+    t.same([r.status, await r.text()], [200, index], `${page}: the client-side router's page`);
+  }
+  const asset = await fetch(`${s.url}/assets/main-AB12CD34.js`, { headers: { 'accept-encoding': 'br' } });
+  t.equal(asset.headers.get('cache-control'), 'public, max-age=31536000, immutable', 'hashed names are cached for good');
+  t.equal(asset.headers.get('content-encoding'), 'br');
+  t.equal(asset.headers.get('content-type'), 'text/javascript; charset=utf-8');
+  t.equal(await asset.text(), js, 'brotli decodes to the file');
+  const gz = await fetch(`${s.url}/assets/main-AB12CD34.js`, { headers: { 'accept-encoding': 'gzip' } });
+  t.equal(gz.headers.get('content-encoding'), 'gzip');
+  t.equal((await fetch(`${s.url}/robots.txt`)).headers.get('cache-control'), 'no-cache');
+  t.equal((await fetch(`${s.url}/assets/missing-AB12CD34.js`)).status, 404);
+  t.equal((await fetch(`${s.url}/`, { method: 'POST' })).status, 405);
+  // a raw request line, so that no client normalizes the dots away
+  const raw = (path: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: s.port, path, method: 'GET' }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  for (const path of ['/../../../../etc/passwd', '/assets/%2e%2e/%2e%2e/%2e%2e/etc/passwd', '/%2e%2e%2fpackage.json']) {
+    const r = await raw(path);
+    t.notMatch(r.body, /root:|"name": "ja4-platform"/, `${path}: nothing outside the bundle`);
+  }
+  const bare = await startDashboard(fx.storage, { listen: '127.0.0.1:0', webDir: join(web, 'nothing-here'), publisher: false, log: () => {} });
+  t.teardown(() => bare.stop());
+  const missing = await fetch(`${bare.url}/wall`);
+  t.equal(missing.status, 503);
+  t.match(await missing.text(), /web bundle is not built: run <code>make build-web<\/code>/);
+});
