@@ -1,7 +1,7 @@
 // `ja4 config check|show|template` through the CLI entry point: exit codes,
 // the exact lines printed, the environment taken into account or not.
 import t from 'tap';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
 import { repoRoot } from './helpers/paths.js';
@@ -74,6 +74,11 @@ t.test('show: values in effect, their sources, passwords hidden', async (t) => {
   t.ok(lines.includes('    http_logs: 30  # default'), 'nested options');
   const plain = await withEnv({}, () => ja4(['config', 'show', file]));
   t.notMatch(plain.out, '#', 'no comments without --sources');
+  if (!existsSync('/etc/ja4/config.yaml')) {
+    const defaults = await withEnv({}, () => ja4(['config', 'show']));
+    t.equal(defaults.code, 0, 'without a file, show prints the defaults a service would use');
+    t.match(defaults.out, /\n  window_ms: 2000\n/);
+  }
 });
 
 t.test('template is the shipped file; usage errors', async (t) => {

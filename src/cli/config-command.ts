@@ -31,9 +31,11 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function load(file: string | undefined, noEnv: boolean): LoadedConfig {
+/** check: the file must exist; show: without a named file, the defaults are what a service would run with. */
+function load(file: string | undefined, noEnv: boolean, requireFile: boolean): LoadedConfig {
   const env = noEnv ? {} : process.env;
-  return loadConfigWithSources({ file: file ?? (process.env.JA4_CONFIG || DEFAULT_CONFIG_FILE), requireFile: true, env });
+  const named = file ?? (process.env.JA4_CONFIG || undefined);
+  return loadConfigWithSources({ file: named ?? DEFAULT_CONFIG_FILE, requireFile: requireFile || named !== undefined, env });
 }
 
 function parse(argv: string[]) {
@@ -51,7 +53,7 @@ function runCheck(argv: string[], io: CliIO): number {
   if (values.sources) throw new CliError('--sources is an option of "ja4 config show"');
   let loaded: LoadedConfig;
   try {
-    loaded = load(positionals[0], values['no-env'] ?? false);
+    loaded = load(positionals[0], values['no-env'] ?? false, true);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     io.err(`${err.message}\n`);
@@ -74,7 +76,7 @@ function runShow(argv: string[], io: CliIO): number {
   if (positionals.length > 1) throw new CliError(`ja4 config show: unexpected argument "${positionals[1]}"`);
   let loaded: LoadedConfig;
   try {
-    loaded = load(positionals[0], values['no-env'] ?? false);
+    loaded = load(positionals[0], values['no-env'] ?? false, false);
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message);
     throw err;
