@@ -217,3 +217,21 @@ t.test('a slow client is dropped, its buffer bounded; a fast one gets everything
   t.ok(peak > MAX_BUFFERED && peak <= bound, `server-side buffer of the slow client bounded: peak ${peak} <= ${bound} bytes, ${total * 1900} published`);
   t.equal(d.hub.stats().clients, 1, 'only the fast client is left');
 });
+
+t.test('the publisher computes KPIs and health while someone listens', async (t) => {
+  const { startDashboard } = await import('../src/dashboard/server.js');
+  const s = await startDashboard(fx.storage, { listen: '127.0.0.1:0', publisher: { detectionsMs: 0, kpisMs: 200, healthMs: 200 }, log: () => {} });
+  t.teardown(() => s.stop());
+  const c = new Client(new WebSocket(s.url.replace('http:', 'ws:') + '/ws', { headers: { cookie: (await login(s, USERS.viewer)).cookie } }));
+  await c.opened;
+  t.teardown(() => c.close());
+  c.send({ type: 'subscribe', topics: ['kpis', 'health'] });
+  const [expected] = await fx.storage.query<{ n: number }>(`SELECT count() AS n FROM ${TABLES.mlDetectedAnomalies} WHERE detected_at >= now64(3) - INTERVAL 1 HOUR`);
+  const k = await c.next((m) => m.type === 'event' && m.topic === 'kpis');
+  t.ok(expected!.n >= 4, `detections of the last hour written by this file: ${expected!.n}`);
+  t.match(k.data, { requests_per_minute: 0, detections_last_hour: expected!.n, bot_share: 0 }, 'the fixture requests are over an hour old; the detections written here are not');
+  t.equal(k.data.detections_by_level.reduce((n: number, l: any) => n + l.detections, 0), expected!.n);
+  const h = await c.next((m) => m.type === 'event' && m.topic === 'health');
+  t.match(h.data, { counters: {}, spool: null, websocket: { clients: 1 } });
+  t.equal(h.data.ingest_per_minute.reduce((n: number, x: any) => n + x.rows, 0), 14);
+});
