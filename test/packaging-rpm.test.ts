@@ -137,22 +137,6 @@ if (!hasRpmbuild) {
     const req = q(main, '-R');
     t.ok(req.includes('nodejs >= 20'), 'nodejs >= 20');
     t.ok(req.includes('libpcap'), 'libpcap');
-    // Every library requirement comes from our addon (the only ELF file
-    // outside node_modules): its NEEDED sonames and the symbol versions it
-    // references. uWebSockets.js, for one, would add glibc 2.34 on EL9.
-    const addon = join(scratchDir(t), 'ja4.node');
-    const extract = spawnSync('sh', ['-c', `rpm2cpio "$1" | cpio -i --quiet --to-stdout ".${APPDIR}/build/Release/ja4.node" > "$2"`, 'sh', main, addon]);
-    t.equal(extract.status, 0, 'the packaged addon extracted with rpm2cpio');
-    const needed = new Set([...run('objdump', ['-p', addon]).stdout.matchAll(/NEEDED\s+(\S+)/g)].map((m) => m[1]!));
-    const versions = new Set([...run('objdump', ['-T', addon]).stdout.matchAll(/\(([A-Z_]+[0-9.]*)\)/g)].map((m) => m[1]!));
-    if (needed.size === 0) t.comment('objdump unavailable: library requirements not traced');
-    else {
-      const foreign = req.filter((r) => {
-        const m = /^([^()\s]+\.so[^()\s]*)(?:\(([^)]*)\))?\(64bit\)$/.exec(r);
-        return m !== null && (!needed.has(m[1]!) || (m[2] !== undefined && m[2] !== '' && !versions.has(m[2])));
-      });
-      t.same(foreign, [], 'no library requirement from the bundled node_modules');
-    }
     t.same(req.filter((r) => /onnxruntime|chdb|uws/.test(r)), [], 'none names a bundled module');
     t.same(q(main, '--provides').filter((p) => /\.so/.test(p)), [], 'offers none of the bundled libraries to other packages');
     t.ok(q(mod, '-R').includes('httpd'), 'mod_reqin_log requires httpd');
@@ -180,6 +164,21 @@ if (!hasRpmbuild) {
     const checkout = run(process.execPath, [join(repoRoot, 'bin/ja4.js'), 'pcap', sample, '--json']);
     t.ok(JSON.parse(packaged.stdout).length > 0, 'fingerprints from the packaged addon');
     t.equal(packaged.stdout, checkout.stdout, 'the same fingerprints as the checkout');
+    // Every library requirement comes from our addon (the only ELF file
+    // outside node_modules): its NEEDED sonames and the symbol versions it
+    // references. uWebSockets.js, for one, would add glibc 2.34 on EL9.
+    const addon = join(app, 'build/Release/ja4.node');
+    const req = q(main, '-R');
+    const needed = new Set([...run('objdump', ['-p', addon]).stdout.matchAll(/NEEDED\s+(\S+)/g)].map((m) => m[1]!));
+    const versions = new Set([...run('objdump', ['-T', addon]).stdout.matchAll(/\(([A-Z_]+[0-9.]*)\)/g)].map((m) => m[1]!));
+    if (needed.size === 0) t.comment('objdump unavailable: library requirements not traced');
+    else {
+      const foreign = req.filter((r) => {
+        const m = /^([^()\s]+\.so[^()\s]*)(?:\(([^)]*)\))?\(64bit\)$/.exec(r);
+        return m !== null && (!needed.has(m[1]!) || (m[2] !== undefined && m[2] !== '' && !versions.has(m[2])));
+      });
+      t.same(foreign, [], 'no library requirement from the bundled node_modules');
+    }
     const migrations = run(process.execPath, ['-e', `import(${JSON.stringify(join(app, 'dist/storage/migrations.js'))}).then(m => console.log(m.DEFAULT_SQL_DIR))`]);
     t.equal(migrations.stdout.trim(), join(app, 'sql'), 'the storage layer finds the packaged sql/');
 
