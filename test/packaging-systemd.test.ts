@@ -13,11 +13,11 @@ import { scratchDir } from './helpers/scratch-dir.js';
 const unitDir = join(repoRoot, 'packaging/systemd');
 const SERVICES = ['ja4-capture', 'ja4-correlator', 'ja4-detector', 'ja4-dashboard', 'ja4-all', 'ja4-detector-train'];
 const EXEC: Record<string, string> = {
-  'ja4-capture': '/usr/bin/ja4 capture',
-  'ja4-correlator': '/usr/bin/ja4 run --no-capture',
+  'ja4-capture': '/usr/bin/ja4 capture --iface ${JA4_CAPTURE_IFACE} --output unix:/run/ja4/network.socket',
+  'ja4-correlator': '/usr/bin/ja4 run --no-simulate --socket-mode 0660 --socket-group ja4 --metrics-listen 127.0.0.1:9472',
   'ja4-detector': '/usr/bin/ja4 detector run',
   'ja4-dashboard': '/usr/bin/ja4 dashboard',
-  'ja4-all': '/usr/bin/ja4 run',
+  'ja4-all': '/usr/bin/ja4 run ${JA4_RUN_INPUT} --socket-mode 0660 --socket-group ja4 --metrics-listen 127.0.0.1:9470',
   'ja4-detector-train': '/usr/bin/ja4 detector train',
 };
 const CAPTURING = new Set(['ja4-capture', 'ja4-all']);
@@ -65,7 +65,7 @@ t.test('every service keeps the hardening and runs as ja4', async (t) => {
         RuntimeDirectoryPreserve: one('RuntimeDirectoryPreserve'),
         StandardOutput: one('StandardOutput'),
         StandardError: one('StandardError'),
-        Environment: one('Environment'),
+        Environment: svc.get('Environment')?.includes('JA4_CONFIG=/etc/ja4/config.yaml'),
         EnvironmentFile: one('EnvironmentFile'),
         SystemCallFilter: one('SystemCallFilter'),
         CapabilityBoundingSet: one('CapabilityBoundingSet'),
@@ -84,7 +84,7 @@ t.test('every service keeps the hardening and runs as ja4', async (t) => {
         RuntimeDirectoryPreserve: 'yes',
         StandardOutput: 'journal',
         StandardError: 'journal',
-        Environment: 'JA4_CONFIG=/etc/ja4/config.yaml',
+        Environment: true,
         EnvironmentFile: '-/etc/ja4/ja4.env',
         SystemCallFilter: '@system-service',
         CapabilityBoundingSet: CAPTURING.has(name) ? 'CAP_NET_RAW CAP_NET_ADMIN' : '',
@@ -93,6 +93,9 @@ t.test('every service keeps the hardening and runs as ja4', async (t) => {
       name,
     );
     t.match(one('RestrictAddressFamilies'), CAPTURING.has(name) ? /AF_PACKET/ : /^AF_UNIX AF_INET AF_INET6 AF_NETLINK$/, `${name}: address families`);
+    // ja4-all never falls back to the simulator in production: sockets only
+    // unless ja4.env sets JA4_RUN_INPUT=--iface=IF.
+    if (name === 'ja4-all') t.same(svc.get('Environment'), ['JA4_RUN_INPUT=--no-simulate', 'JA4_CONFIG=/etc/ja4/config.yaml']);
     const conflicts = unit.get('Unit')!.get('Conflicts')?.join(' ');
     if (name === 'ja4-all') t.equal(conflicts, 'ja4-capture.service ja4-correlator.service ja4-detector.service ja4-dashboard.service', 'ja4-all excludes the split services (one embedded database)');
     else if (name !== 'ja4-detector-train') t.equal(conflicts, 'ja4-all.service', `${name} conflicts with ja4-all`);
