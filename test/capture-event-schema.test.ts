@@ -110,9 +110,20 @@ t.test('the checker rejects events that break the contract', async (t) => {
   t.throws(() => compileSchema({ type: 'string', format: 'ipv4' }), /schema keyword "format" at # is not supported/);
 });
 
+let program: ts.Program | undefined;
+
 /** Properties of an exported interface: name -> optional. */
 function interfaceProps(file: string, name: string): Map<string, boolean> {
-  const program = ts.createProgram([file], { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext });
+  // One program for both files; no @types (the interfaces use none): fast.
+  program ??= ts.createProgram([join(repoRoot, 'src/capture/tls-event.ts'), join(repoRoot, 'src/capture/flow-record.ts')], {
+    strict: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    types: [],
+    noLib: true,
+    skipLibCheck: true,
+  });
   const checker = program.getTypeChecker();
   const sf = program.getSourceFile(file)!;
   const sym = checker.getExportsOfModule(checker.getSymbolAtLocation(sf)!).find((s) => s.name === name)!;
