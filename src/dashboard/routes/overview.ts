@@ -41,7 +41,8 @@ export function register(router: Router, { storage }: DashboardDeps): void {
            FROM ${t.read('httpLogs')} WHERE ts >= {from:DateTime('UTC')} AND ts < {to:DateTime('UTC')} GROUP BY b`;
     const points = await select<TimelineResponse['points'][number]>(
       storage,
-      `SELECT toDateTime(b, 'UTC') AS bucket, total_requests, automated, errors, ifNull(d.detections, 0) AS detections
+      // a bucket with detections and no traffic (or the reverse) has the other side's key at 0 (1970)
+      `SELECT toDateTime(greatest(toDateTime(tr.b), toDateTime(d.db)), 'UTC') AS bucket, total_requests, automated, errors, d.detections AS detections
        FROM (${traffic}) AS tr
        FULL OUTER JOIN (SELECT toStartOfInterval(detected_at, toIntervalMinute({bucket:UInt32})) AS db, count() AS detections
                         FROM ${t.read('mlDetectedAnomalies')} WHERE detected_at >= {from:DateTime('UTC')} AND detected_at < {to:DateTime('UTC')} GROUP BY db) AS d
