@@ -13,7 +13,7 @@ import { scratchDir } from './helpers/scratch-dir.js';
 const DEFAULTS: Config = {
   capture: { iface: '', bpf: 'tcp or udp port 443', snaplen: 65535, buffer_mb: 64, promisc: false, sensor: '', stats_interval_s: 60, max_flows: 1000000, idle_timeout_ms: 120000 },
   sockets: { http_path: '/run/ja4/http.socket', http_type: 'seqpacket', network_path: '/run/ja4/network.socket', network_type: 'dgram', mode: 0o660, group: 'ja4', receive_buffer_bytes: 4194304, max_datagram_bytes: 65536 },
-  correlator: { window_ms: 2000, connection_idle_ms: 300000, max_connections: 1000000, workers: 0, batch_rows: 10000, flush_interval_ms: 1000, spool_dir: '/var/lib/ja4/spool', spool_max_mb: 1024 },
+  correlator: { tls_wait_ms: 2000, close_grace_ms: 5000, idle_timeout_ms: 300000, window_ms: 3600000, max_connections: 500000, threads: 'auto', raw_tables: true, batch_rows: 50000, batch_ms: 1000, spool_dir: '/var/lib/ja4/spool', spool_max_mb: 1024, spool_always: false },
   storage: {
     db_dir: '/var/lib/ja4/db',
     clickhouse_url: '',
@@ -27,7 +27,7 @@ const DEFAULTS: Config = {
     retention: { raw: 7, http_logs: 30, aggregates: 180, scores: 30, anomalies: 180, audit: 730, reference: 3650, classifications: 3650 },
   },
   detector: { enabled: true, interval_s: 300, models_dir: '', threshold: 0.9, workers: 0 },
-  dashboard: { enabled: true, listen: ':8000', secure_cookies: false, trust_proxy: false, session_ttl_s: 43200 },
+  dashboard: { enabled: true, listen: ':8000', secure_cookies: 'auto', trust_proxy: false, session_ttl_s: 43200, poll_ms: 1000 },
   logging: { level: 'info', format: 'json' },
   metrics: { enabled: true, host: '127.0.0.1', port: { all: 9470, capture: 9471, correlator: 9472, detector: 9473, dashboard: 9474 } },
 };
@@ -54,7 +54,7 @@ t.test('defaults: an empty file, no environment', async (t) => {
   t.same(loadConfig({ file: write(dir, 'empty.yaml', ''), env: {} }), DEFAULTS);
   t.same(loadConfig({ file: write(dir, 'comments.yaml', '# nothing\ncapture:\nsockets:\n'), env: {} }), DEFAULTS, 'empty sections');
   // The implicit /etc/ja4/config.yaml may be absent: the services start on defaults.
-  t.same(loadConfig({ file: undefined, requireFile: false, env: { JA4_CONFIG: '' } }).correlator.window_ms, 2000);
+  t.same(loadConfig({ file: undefined, requireFile: false, env: { JA4_CONFIG: '' } }).correlator.window_ms, 3600000);
 });
 
 t.test('the shipped config.yaml is the template: every option, commented, at its default', async (t) => {
@@ -91,7 +91,7 @@ sockets:
   mode: 0640
   http_type: dgram
 correlator:
-  window_ms: 500
+  window_ms: 5000
 storage:
   clickhouse_url: https://ch.example.org:8443/
   cluster: main
@@ -112,7 +112,7 @@ metrics:
   t.same(config.capture, { ...DEFAULTS.capture, iface: 'eth0', promisc: true, snaplen: 1500 });
   t.equal(config.sockets.mode, 0o640, 'an unquoted 0640 is octal, not YAML 1.2 decimal');
   t.equal(config.sockets.http_type, 'dgram');
-  t.equal(config.correlator.window_ms, 500);
+  t.equal(config.correlator.window_ms, 5000);
   t.equal(config.storage.clickhouse_url, 'https://ch.example.org:8443', 'trailing slash dropped');
   t.same(config.storage.retention, { ...DEFAULTS.storage.retention, http_logs: 90 });
   t.equal(config.detector.threshold, 0.75);
@@ -197,24 +197,24 @@ t.test('structure and YAML errors', async (t) => {
 
 t.test('precedence: defaults < file < environment < flags', async (t) => {
   const dir = scratchDir(t);
-  const file = write(dir, 'config.yaml', 'correlator:\n  window_ms: 500\n  batch_rows: 100\ncapture:\n  iface: eth0\n');
-  const env = { JA4_CORRELATOR_WINDOW_MS: '700', JA4_CAPTURE_PROMISC: 'on', JA4_ADDON_PATH: '/x.node', JA4_SETUP_SKIP_NPM: '1' };
+  const file = write(dir, 'config.yaml', 'correlator:\n  window_ms: 5000\n  batch_rows: 100\ncapture:\n  iface: eth0\n');
+  const env = { JA4_CORRELATOR_WINDOW_MS: '7000', JA4_CAPTURE_PROMISC: 'on', JA4_ADDON_PATH: '/x.node', JA4_SETUP_SKIP_NPM: '1' };
   const { config, sources } = loadConfigWithSources({
     file,
     env,
     overrides: [
-      { path: 'correlator.window_ms', value: '900', flag: '--window-ms' },
+      { path: 'correlator.window_ms', value: '9000', flag: '--window-ms' },
       parseSetFlag('capture.snaplen=2048'),
     ],
   });
-  t.equal(config.correlator.window_ms, 900, 'the flag wins');
+  t.equal(config.correlator.window_ms, 9000, 'the flag wins');
   t.same(sources.get('correlator.window_ms'), { kind: 'flag', name: '--window-ms' });
   t.equal(config.correlator.batch_rows, 100, 'the file where nothing overrides it');
   t.equal(config.capture.promisc, true, 'environment booleans: on');
   t.same(sources.get('capture.promisc'), { kind: 'env', name: 'JA4_CAPTURE_PROMISC' });
   t.equal(config.capture.snaplen, 2048);
   t.same(sources.get('capture.snaplen'), { kind: 'flag', name: '--set capture.snaplen' });
-  t.equal(loadConfig({ file, env: { JA4_CORRELATOR_WINDOW_MS: '700' } }).correlator.window_ms, 700, 'the environment over the file');
+  t.equal(loadConfig({ file, env: { JA4_CORRELATOR_WINDOW_MS: '7000' } }).correlator.window_ms, 7000, 'the environment over the file');
   t.equal(loadConfig({ env: { JA4_CONFIG: file } }).capture.iface, 'eth0', 'JA4_CONFIG names the file');
   t.same(problems(() => loadConfig({ env: { JA4_CONFIG: join(dir, 'nope.yaml') } })), [`${join(dir, 'nope.yaml')}: does not exist`], 'a file named by JA4_CONFIG must exist');
 });
@@ -266,10 +266,10 @@ t.test('the storage layer\'s environment names still apply, below JA4_STORAGE_*'
 t.test('configOptionsFromArgs maps a command\'s flags', async (t) => {
   const dir = scratchDir(t);
   const file = write(dir, 'config.yaml', 'capture:\n  iface: eth0\n');
-  const opts = configOptionsFromArgs({ config: file, iface: 'eth1', promisc: true, set: ['correlator.window_ms=250'], other: 'x' }, { iface: 'capture.iface', promisc: 'capture.promisc', 'db-dir': 'storage.db_dir' }, {});
+  const opts = configOptionsFromArgs({ config: file, iface: 'eth1', promisc: true, set: ['correlator.window_ms=2500'], other: 'x' }, { iface: 'capture.iface', promisc: 'capture.promisc', 'db-dir': 'storage.db_dir' }, {});
   const c = loadConfig(opts);
   t.equal(c.capture.iface, 'eth1');
   t.equal(c.capture.promisc, true);
-  t.equal(c.correlator.window_ms, 250);
+  t.equal(c.correlator.window_ms, 2500);
   t.equal(c.storage.db_dir, '/var/lib/ja4/db', 'a flag not given changes nothing');
 });

@@ -61,15 +61,19 @@ export const OPTIONS: readonly OptionSpec[] = [
   { path: 'sockets.receive_buffer_bytes', kind: int(65536, 1 << 30), default: 4 << 20, doc: 'SO_RCVBUF of the receiving sockets (net.core.rmem_max caps it)' },
   { path: 'sockets.max_datagram_bytes', kind: int(1024, 1 << 20), default: 65536, doc: 'longer datagrams are dropped and counted' },
 
-  // --- correlator: joins requests with fingerprints
-  { path: 'correlator.window_ms', kind: int(1, 600_000), default: 2000, doc: 'how long a request waits for the TLS event of its connection before it is written without one' },
-  { path: 'correlator.connection_idle_ms', kind: int(1000, 86_400_000), default: 300_000, doc: 'a connection without requests or events for this long is forgotten' },
-  { path: 'correlator.max_connections', kind: int(1000, 100_000_000), default: 1_000_000, doc: 'connections kept at once; past it the oldest is dropped (counted)' },
-  { path: 'correlator.workers', kind: int(0, 256), default: 0, doc: 'worker threads for parsing and encoding (0: one per CPU core minus one, at least 1)' },
-  { path: 'correlator.batch_rows', kind: int(1, 1_000_000), default: 10_000, doc: 'rows per database insert' },
-  { path: 'correlator.flush_interval_ms', kind: int(10, 600_000), default: 1000, doc: 'an incomplete batch is written after this long' },
+  // --- correlator: joins requests with fingerprints (ja4 run's flags of the same names)
+  { path: 'correlator.tls_wait_ms', kind: int(0, 600_000), default: 2000, doc: 'how long an HTTPS request waits for the TLS event of its connection before it is written without one' },
+  { path: 'correlator.close_grace_ms', kind: int(0, 600_000), default: 5000, doc: 'requests still joining a connection after its close event' },
+  { path: 'correlator.idle_timeout_ms', kind: int(1000, 86_400_000), default: 300_000, doc: 'a connection unused for this long is forgotten' },
+  { path: 'correlator.window_ms', kind: int(1000, 7 * 86_400_000), default: 3_600_000, doc: 'a connection is forgotten this long after its TLS event (port reuse)' },
+  { path: 'correlator.max_connections', kind: int(1000, 100_000_000), default: 500_000, doc: 'connections kept at once; past it the oldest is dropped (counted)' },
+  { path: 'correlator.threads', kind: { type: 'string', pattern: /^(auto|\d{1,2})$/, patternHint: '"auto" or a number of threads from 0 (main thread) to 64' }, default: 'auto', doc: 'correlator worker threads (state shards); auto: by CPU cores' },
+  { path: 'correlator.raw_tables', kind: { type: 'boolean' }, default: true, doc: 'also write ja4_logs.http_requests and ja4_logs.tls_events' },
+  { path: 'correlator.batch_rows', kind: int(1, 1_000_000), default: 50_000, doc: 'rows per database insert' },
+  { path: 'correlator.batch_ms', kind: int(10, 600_000), default: 1000, doc: 'longest a row waits for its insert' },
   { path: 'correlator.spool_dir', kind: { type: 'path' }, default: '/var/lib/ja4/spool', doc: 'batches the database has not acknowledged yet (replayed after a restart or outage)' },
-  { path: 'correlator.spool_max_mb', kind: int(1, 1 << 20), default: 1024, doc: 'spool size limit in MiB; past it new batches are dropped and counted' },
+  { path: 'correlator.spool_max_mb', kind: int(1, 1 << 20), default: 1024, doc: 'spool size limit in MiB; past it the oldest batches are dropped and counted' },
+  { path: 'correlator.spool_always', kind: { type: 'boolean' }, default: false, doc: 'every batch through the spool first (write-ahead; an fsync per batch)' },
 
   // --- storage: ClickHouse, embedded or server
   { path: 'storage.db_dir', kind: { type: 'path' }, default: '/var/lib/ja4/db', doc: 'embedded chDB data directory (one process only: ja4-all); ignored with clickhouse_url' },
@@ -100,9 +104,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   // --- dashboard
   { path: 'dashboard.enabled', kind: { type: 'boolean' }, default: true, doc: 'serve the dashboard (in ja4 run and ja4-dashboard)' },
   { path: 'dashboard.listen', kind: { type: 'listen' }, default: ':8000', doc: 'HOST:PORT of the API, WebSocket and web UI (empty host: all addresses)' },
-  { path: 'dashboard.secure_cookies', kind: { type: 'boolean' }, default: false, doc: 'mark session cookies Secure (set when users reach it over HTTPS, e.g. behind Apache)' },
+  { path: 'dashboard.secure_cookies', kind: { type: 'enum', values: ['auto', 'always', 'never'] }, default: 'auto', doc: 'Secure flag of session cookies: auto (when the request came over HTTPS), always (behind a TLS proxy), never' },
   { path: 'dashboard.trust_proxy', kind: { type: 'boolean' }, default: false, doc: 'take the client address from X-Forwarded-For (only behind a reverse proxy you run)' },
   { path: 'dashboard.session_ttl_s', kind: int(60, 30 * 86400), default: 43200, doc: 'session lifetime in seconds' },
+  { path: 'dashboard.poll_ms', kind: int(0, 3_600_000), default: 1000, doc: 'how often new detections are looked for (0: never)' },
 
   // --- logging
   { path: 'logging.level', kind: { type: 'enum', values: ['debug', 'info', 'warn', 'error'] }, default: 'info', doc: 'lowest level written' },

@@ -28,14 +28,19 @@ export interface SocketsConfig {
 }
 
 export interface CorrelatorConfig {
+  tls_wait_ms: number;
+  close_grace_ms: number;
+  idle_timeout_ms: number;
   window_ms: number;
-  connection_idle_ms: number;
   max_connections: number;
-  workers: number;
+  /** "auto" or a number of threads as text ("0": the main thread) */
+  threads: string;
+  raw_tables: boolean;
   batch_rows: number;
-  flush_interval_ms: number;
+  batch_ms: number;
   spool_dir: string;
   spool_max_mb: number;
+  spool_always: boolean;
 }
 
 export interface RetentionConfig {
@@ -73,9 +78,10 @@ export interface DetectorConfig {
 export interface DashboardConfig {
   enabled: boolean;
   listen: string;
-  secure_cookies: boolean;
+  secure_cookies: 'auto' | 'always' | 'never';
   trust_proxy: boolean;
   session_ttl_s: number;
+  poll_ms: number;
 }
 
 export interface LoggingConfig {
