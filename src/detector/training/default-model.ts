@@ -17,8 +17,8 @@ import { trainModelSet, type TrainResult, type VoiceOptions } from './train.js';
 export const DEFAULT_MODEL_SEED = 7;
 /** Monday 2026-01-05 00:00 UTC: a fixed start keeps every window boundary, hence every feature, the same */
 export const DEFAULT_MODEL_START_US = Date.UTC(2026, 0, 5) * 1000;
-export const DEFAULT_MODEL_DURATION_S = 3 * 3600;
-export const DEFAULT_MODEL_RATE = 40;
+export const DEFAULT_MODEL_DURATION_S = 2 * 3600;
+export const DEFAULT_MODEL_RATE = 10;
 export const DEFAULT_MODEL_WINDOWS: WindowKind[] = ['1h', '5m'];
 
 export interface SimulatedTrainingOptions {
@@ -42,9 +42,11 @@ export async function simulatedFeatureRows(
   log: (line: string) => void = () => {},
 ): Promise<{ rows: FeatureRow[]; fromS: number; toS: number }> {
   const scratch = mkdtempSync(join(tmpdir(), 'ja4-detector-'));
-  // the simulated time may lie outside every retention: keep it all
+  // the simulated time may lie outside the default retentions: ten years
+  // (not more: TTL expressions are DateTime, which ends in 2106, and a TTL
+  // past that wraps around and drops every part at once)
   const storage = await openStorage(
-    validateStorageOptions({ dataDir: join(scratch, 'db'), retention: 'raw=36500,http_logs=36500,aggregates=36500,scores=36500,anomalies=36500' }),
+    validateStorageOptions({ dataDir: join(scratch, 'db'), retention: 'raw=3650,http_logs=3650,aggregates=3650,scores=3650,anomalies=3650' }),
   );
   try {
     await migrate(storage);
