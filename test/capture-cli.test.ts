@@ -125,14 +125,24 @@ t.test('ja4 replay paces by --pps and --speed', async (t) => {
   const pps = Date.now() - t0;
   t.equal(r.code, 0, r.err);
   t.ok(pps >= 340, `71 packets at 200 packets/s take >= 0.35 s (${pps} ms)`);
+  t.notMatch(r.err, /ja4 replay \[/, '--progress-interval 0: no progress lines');
   // Recorded timing, and twice as fast.
   const span = (await readPcap(SAMPLE)).reduce((m, o) => Math.max(m, o.last_ts_us), 0) - (await readPcap(SAMPLE))[0]!.first_ts_us;
   t0 = Date.now();
-  r = await ja4(['replay', SAMPLE, '--speed', '2x', '--output', `jsonl:${out}`]);
+  r = await ja4(['replay', SAMPLE, '--speed', '2x', '--output', `jsonl:${out}`, '--progress-interval', '1']);
   const fast = Date.now() - t0;
   t.equal(r.code, 0, r.err);
   t.ok(fast >= (span / 1000) * 0.5 * 0.9, `--speed 2x takes about half the recorded ${Math.round(span / 1000)} ms (${fast} ms)`);
   t.equal(events(out).filter((e) => e.event === 'flow').length, 10, 'both runs appended');
+  if (fast >= 1000) t.match(r.err, /ja4 replay \[[#.]{24}\] +\d+%: \d+ packets/, 'a progress bar line');
+
+  // Progress by bytes: the last progress before the end is 100% at --pps over 2 s.
+  r = await ja4(['replay', SAMPLE, '--pps', '40', '--output', `jsonl:${out}`, '--progress-interval', '1']);
+  t.equal(r.code, 0, r.err);
+  const bars = [...r.err.matchAll(/\[([#.]{24})\] +(\d+)%: (\d+) packets/g)].map((m) => [Number(m[2]), Number(m[3])]);
+  t.ok(bars.length >= 1, `progress lines: ${JSON.stringify(bars)}`);
+  t.ok(bars.every(([pct], i) => i === 0 || pct! >= bars[i - 1]![0]!), 'the percentage never goes back');
+  t.ok(bars.every(([pct, n]) => pct! > 0 && pct! < 100 && n! > 0 && n! < 71), 'between 0 and 100% while replaying');
 });
 
 t.test('ja4 replay --loop to a UNIX datagram socket', async (t) => {

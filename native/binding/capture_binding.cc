@@ -117,6 +117,7 @@ class CaptureWrap : public Napi::ObjectWrap<CaptureWrap> {
     o.Set("replayBytes", double(st.replay_bytes));
     o.Set("loop", double(st.loop));
     o.Set("fileIndex", double(st.file_index));
+    o.Set("fileOffset", double(st.file_offset));
     o.Set("elapsedUs", double(st.elapsed_us));
     o.Set("events", double(st.events));
     o.Set("batches", double(st.batches));

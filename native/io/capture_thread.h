@@ -57,6 +57,7 @@ struct CaptureStats {
   uint64_t replay_packets = 0, replay_bytes = 0;
   uint32_t loop = 0;
   size_t file_index = 0;
+  uint64_t file_offset = 0;  // bytes of the current file read so far (progress)
   int64_t started_us = 0, elapsed_us = 0;
   uint64_t events = 0, batches = 0;
   bool finished = false;

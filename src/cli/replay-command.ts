@@ -2,13 +2,14 @@
 // preserved (--speed 1x), scaled (--speed 10x), paced by packet rate (--pps)
 // or as fast as possible (--max), emitting the same events as live capture,
 // with a progress line and the achieved rate on stderr.
+import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { openReplay } from '../capture/replay.js';
 import type { CaptureSession } from '../capture/capture-session.js';
 import { defaultOutputSpec, openEventOutput, parseOutputSpec, type EventOutput } from '../capture/event-output.js';
 import { CliError } from './cli-error.js';
 import { formatNonZeroCounters, intFlag, startError, untilSignalOr } from './capture-command.js';
-import type { CliIO } from './output.js';
+import { processIO, type CliIO } from './output.js';
 
 export const REPLAY_HELP = `Usage: ja4 replay FILE... [options]
 
@@ -112,19 +113,32 @@ export async function runReplayCommand(argv: string[], io: CliIO): Promise<numbe
   }
   const started = process.hrtime.bigint();
   const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+  // Progress by bytes read: the file sizes are known, packet counts are not.
+  const sizes = opts.files.map((f) => statSync(f).size);
+  const total = sizes.reduce((a, b) => a + b, 0) || 1;
+  const loops = opts.loops ?? 1;
   const progress = () => {
     const st = session.stats();
     const s = seconds();
-    const loops = opts.loops ?? 1;
+    const done = st.loop * total + sizes.slice(0, st.fileIndex).reduce((a, b) => a + b, 0) + st.fileOffset;
+    const fraction = Math.min(1, done / (total * loops));
+    const width = 24;
+    const bar = '#'.repeat(Math.round(fraction * width)).padEnd(width, '.');
     return (
-      `ja4 replay: ${st.replayPackets} packets, ${st.events} events` +
+      `ja4 replay [${bar}] ${(fraction * 100).toFixed(0).padStart(3)}%: ${st.replayPackets} packets, ${st.events} events` +
       `${loops > 1 ? `, loop ${st.loop + 1}/${loops}` : ''}, file ${st.fileIndex + 1}/${opts.files.length}` +
       ` in ${s.toFixed(1)} s (${rate(st.replayPackets, s)} packets/s)`
     );
   };
-  const timer = progressInterval > 0 ? setInterval(() => io.err(`${progress()}\n`), progressInterval * 1000) : undefined;
+  // On a terminal the bar redraws in place; elsewhere (logs) one line each time.
+  const tty = io === processIO && process.stderr.isTTY === true;
+  const timer =
+    progressInterval > 0
+      ? setInterval(() => io.err(tty ? `\r${progress()}\x1b[K` : `${progress()}\n`), progressInterval * 1000)
+      : undefined;
   const how = await untilSignalOr(session.finished);
   if (timer) clearInterval(timer);
+  if (tty) io.err('\n');
   await session.close();
   await output.close();
   const st = session.stats();

@@ -86,6 +86,8 @@ export interface NativeCaptureStats {
   replayBytes: number;
   loop: number;
   fileIndex: number;
+  /** bytes of the current file read (replay progress) */
+  fileOffset: number;
   elapsedUs: number;
   events: number;
   batches: number;
