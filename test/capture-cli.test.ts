@@ -163,6 +163,15 @@ t.test('ja4 replay --loop to a UNIX datagram socket', async (t) => {
   t.match(r.err, /30 written, 0 events dropped|output unix:.*: \d+ written, 0 events dropped/);
 });
 
+t.test('ja4 replay to a socket nobody listens on: events dropped and counted, exit 0', async (t) => {
+  const path = join(scratchDir(t), 'absent.socket');
+  const t0 = Date.now();
+  const r = await ja4(['replay', SAMPLE, '--max', '--output', `unix:${path}`, '--progress-interval', '0']);
+  t.equal(r.code, 0, 'the capture side never fails on its consumer');
+  t.match(r.err, new RegExp(`output unix:${path}: 0 written, 10 events dropped`));
+  t.ok(Date.now() - t0 < 5000, 'waits at most its grace period for a receiver');
+});
+
 t.test('ja4 replay: bad options and files', async (t) => {
   const cases: [string[], number, RegExp][] = [
     [['replay'], 2, /no capture file given/],
