@@ -18,6 +18,7 @@
 // Needs root (network namespace, CAP_NET_RAW) and tcpreplay.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -157,11 +158,16 @@ async function main() {
   const ok = rows.filter((r) => r.loss < MAX_LOSS);
   const best = ok.reduce((a, b) => (b.achieved > (a?.achieved ?? 0) ? b : a), undefined);
   const bestPps = best?.achieved ?? 0;
-  console.log('\n| offered | achieved packets/s | loss | kernel drops | capture thread us/packet | capture thread core use |');
-  console.log('|---|---:|---:|---:|---:|---:|');
+  console.log('\n| offered | achieved packets/s | loss | kernel drops | capture thread us/packet | capture thread core use | tcpreplay + kernel us/packet |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    console.log(`| ${r.rate === 'max' ? 'topspeed' : fmt(r.rate)} | ${fmt(r.achieved)} | ${(r.loss * 100).toFixed(3)}% | ${fmt(r.psDrop)} | ${r.capUsPerPacket.toFixed(2)} | ${(r.capUtil * 100).toFixed(0)}% |`);
+    const replayUs = r.sent ? (r.replayCpu * 1e6) / r.sent : 0;
+    console.log(`| ${r.rate === 'max' ? 'topspeed' : fmt(r.rate)} | ${fmt(r.achieved)} | ${(r.loss * 100).toFixed(3)}% | ${fmt(r.psDrop)} | ${r.capUsPerPacket.toFixed(2)} | ${(r.capUtil * 100).toFixed(0)}% | ${replayUs.toFixed(2)} |`);
   }
+  // Where the time goes: the sender's process time includes the veth
+  // receive path (softirq runs in its context), so the two columns split
+  // the per-packet cost between "getting packets to the ring" and "us".
+  console.log(`\nload average during the run: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on ${cpus().length} cores`);
   console.log(`\nhighest rate with < ${MAX_LOSS * 100}% loss: ${fmt(bestPps)} packets/s (target ${fmt(TARGET_PPS)}: ${bestPps >= TARGET_PPS ? 'met' : 'NOT met'})`);
   console.log(`ratio to the offline engine in this run (${fmt(offlinePps)} packets/s): ${(bestPps / offlinePps).toFixed(2)}`);
 }
