@@ -94,11 +94,34 @@ export async function loadTraffic(storage: Storage, batches: AsyncIterable<Traff
   return out;
 }
 
+/** One CSV line (RFC 4180 quoting: "a,b" and "" inside quotes). */
+export function splitCsvLine(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cur += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}
+
 /** labels.csv: a header naming client_ip, family, is_bot, bot_name (any order). */
 export function readLabelsFile(file: string): Map<string, GroundTruth> {
   if (!existsSync(file)) throw new SimulatedDataError(`--labels: ${file} does not exist`);
   const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
-  const header = (lines.shift() ?? '').split(',').map((h) => h.trim());
+  const header = splitCsvLine(lines.shift() ?? '').map((h) => h.trim());
   const col = (name: string): number => {
     const i = header.indexOf(name);
     if (i < 0) throw new SimulatedDataError(`--labels: ${file} has no "${name}" column (header: ${header.join(',')})`);
@@ -107,7 +130,7 @@ export function readLabelsFile(file: string): Map<string, GroundTruth> {
   const [ip, family, isBot, botName] = [col('client_ip'), col('family'), col('is_bot'), col('bot_name')];
   const out = new Map<string, GroundTruth>();
   lines.forEach((line, k) => {
-    const f = line.split(',');
+    const f = splitCsvLine(line);
     const b = f[isBot]?.trim().toLowerCase();
     if (b !== 'true' && b !== 'false' && b !== '1' && b !== '0') {
       throw new SimulatedDataError(`--labels: ${file}:${k + 2}: column "is_bot" must be true/false/1/0, got "${f[isBot] ?? ''}"`);
