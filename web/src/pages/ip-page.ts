@@ -8,6 +8,7 @@ import { customElement, state } from 'lit/decorators.js';
 import { api, enc } from '../api/client.js';
 import { fmtBucket, fmtDuration, fmtInt, fmtScore, fmtTime, shortLabel } from '../format.js';
 import { links } from '../router/routes.js';
+import { fillBuckets } from '../charts/fill-buckets.js';
 import { PageElement, roleAtLeast } from './page-base.js';
 import { renderLogTable } from '../components/log-table.js';
 import type { Ja4ChartSeries } from '../charts/ja4-chart.js';
@@ -66,6 +67,8 @@ export class Ja4IpPage extends PageElement {
       signal,
     );
     Object.assign(this, r);
+    const cad = r.cadence;
+    if (cad) this.cadence = { ...cad, points: fillBuckets(cad.points, cadenceRange, cad.bucket_seconds / 60, (b) => ({ bucket: b, total_requests: 0 })) };
   }
 
   /** one series per JA4 (1 in the hours it was used), the busiest first */

@@ -8,6 +8,7 @@ import { customElement, state } from 'lit/decorators.js';
 import { api, enc } from '../api/client.js';
 import { fmtBucket, fmtInt, fmtScore, fmtShare, fmtTime, levelColor, shortLabel } from '../format.js';
 import { links } from '../router/routes.js';
+import { fillBuckets } from '../charts/fill-buckets.js';
 import { PageElement, roleAtLeast } from './page-base.js';
 import { renderLogTable } from '../components/log-table.js';
 import type {
@@ -55,6 +56,8 @@ export class Ja4Ja4Page extends PageElement {
       signal,
     );
     Object.assign(this, r);
+    const tl = r.timeline;
+    if (tl) this.timeline = { ...tl, points: fillBuckets(tl.points, range, tl.bucket_minutes, (b) => ({ bucket: b, total_requests: 0, ips: 0, error_count: 0 })) };
   }
 
   #renderReference() {
@@ -146,7 +149,7 @@ export class Ja4Ja4Page extends PageElement {
             kind="hbar"
             color-by-point
             summary="requests by ASN"
-            .labels=${(b?.asns ?? []).map((x) => shortLabel(`AS${x.asn} ${x.asn_name}`.trim(), 20))}
+            .labels=${(b?.asns ?? []).map((x) => (x.asn ? shortLabel(`AS${x.asn} ${x.asn_name}`.trim(), 14) : 'unknown'))}
             .series=${[{ label: 'requests', data: (b?.asns ?? []).map((x) => x.total_requests) }]}
           ></ja4-chart>
         </section>

@@ -8,6 +8,7 @@ import { api } from '../api/client.js';
 import { TopicController } from '../api/live-feed.js';
 import { fmtBucket, fmtCompact, fmtInt, fmtShare, levelColor, shortLabel } from '../format.js';
 import { links } from '../router/routes.js';
+import { fillBuckets } from '../charts/fill-buckets.js';
 import { PageElement } from './page-base.js';
 import {
   THREAT_LEVELS,
@@ -46,7 +47,11 @@ export class Ja4OverviewPage extends PageElement {
       signal,
     );
     this.overview = r.overview as OverviewResponse | undefined;
-    this.timeline = r.timeline as TimelineResponse | undefined;
+    const timeline = r.timeline as TimelineResponse | undefined;
+    this.timeline = timeline && {
+      ...timeline,
+      points: fillBuckets(timeline.points, range, timeline.bucket_minutes, (b) => ({ bucket: b, total_requests: 0, automated: 0, errors: 0, detections: 0 })),
+    };
     this.top = Object.fromEntries(TOP_DIMENSIONS.map((d) => [d, r[d] as TopResponse | undefined]));
   }
 
