@@ -11,7 +11,7 @@ import { repoRoot } from './helpers/paths.js';
 import { scratchDir } from './helpers/scratch-dir.js';
 
 const DEFAULTS: Config = {
-  capture: { iface: '', bpf: 'tcp or udp port 443', snaplen: 65535, buffer_mb: 64, promisc: false, sensor: '', stats_interval_s: 60, max_flows: 1000000, idle_timeout_ms: 120000 },
+  capture: { iface: '', bpf: 'tcp or udp port 443', snaplen: 65535, buffer_mb: 64, promisc: false, sensor: '', stats_interval_s: 10, max_flows: 262144, idle_timeout_ms: 120000 },
   sockets: { http_path: '/run/ja4/http.socket', http_type: 'seqpacket', network_path: '/run/ja4/network.socket', network_type: 'dgram', mode: 0o660, group: 'ja4', receive_buffer_bytes: 4194304, max_datagram_bytes: 65536 },
   correlator: { tls_wait_ms: 2000, close_grace_ms: 5000, idle_timeout_ms: 300000, window_ms: 3600000, max_connections: 500000, threads: 'auto', raw_tables: true, batch_rows: 50000, batch_ms: 1000, spool_dir: '/var/lib/ja4/spool', spool_max_mb: 1024, spool_always: false },
   storage: {
@@ -26,7 +26,7 @@ const DEFAULTS: Config = {
     request_timeout_ms: 300000,
     retention: { raw: 7, http_logs: 30, aggregates: 180, scores: 30, anomalies: 180, audit: 730, reference: 3650, classifications: 3650 },
   },
-  detector: { enabled: true, interval_s: 300, models_dir: '', threshold: 0.9, workers: 0 },
+  detector: { enabled: true, interval_s: 60, models_dir: '', threshold: 0.9, workers: 0 },
   dashboard: { enabled: true, listen: ':8000', secure_cookies: 'auto', trust_proxy: false, session_ttl_s: 43200, poll_ms: 1000 },
   logging: { level: 'info', format: 'json' },
   metrics: { enabled: true, host: '127.0.0.1', port: { all: 9470, capture: 9471, correlator: 9472, detector: 9473, dashboard: 9474 } },
@@ -272,4 +272,24 @@ t.test('configOptionsFromArgs maps a command\'s flags', async (t) => {
   t.equal(c.capture.promisc, true);
   t.equal(c.correlator.window_ms, 2500);
   t.equal(c.storage.db_dir, '/var/lib/ja4/db', 'a flag not given changes nothing');
+});
+
+t.test('the flag maps: every flag is one of its command\'s, every target an option', async (t) => {
+  const { RUN_HELP } = await import('../src/cli/run-command.js');
+  const { CAPTURE_HELP } = await import('../src/cli/capture-command.js');
+  const { DASHBOARD_HELP } = await import('../src/cli/dashboard-command.js');
+  const { DETECTOR_HELP } = await import('../src/cli/detector-command.js');
+  const { CAPTURE_FLAG_OPTIONS, DASHBOARD_FLAG_OPTIONS, DETECTOR_RUN_FLAG_OPTIONS, RUN_FLAG_OPTIONS } = await import('../src/config/index.js');
+  const { OPTIONS_BY_PATH } = await import('../src/config/schema.js');
+  for (const [name, help, map] of [['ja4 run', RUN_HELP, RUN_FLAG_OPTIONS], ['ja4 capture', CAPTURE_HELP, CAPTURE_FLAG_OPTIONS], ['ja4 dashboard', DASHBOARD_HELP, DASHBOARD_FLAG_OPTIONS], ['ja4 detector', DETECTOR_HELP, DETECTOR_RUN_FLAG_OPTIONS]] as const) {
+    for (const [flag, target] of Object.entries(map)) {
+      t.match(help, new RegExp(`--${flag}\\b`), `${name} has --${flag}`);
+      const path = typeof target === 'string' ? target : target.path;
+      t.ok(OPTIONS_BY_PATH.has(path), `--${flag} -> ${path} is an option`);
+    }
+  }
+  const dir = scratchDir(t);
+  const c = loadConfig(configOptionsFromArgs({ config: write(dir, 'f.yaml', ''), 'no-raw-tables': true, 'tls-wait-ms': '500', 'socket-mode': '0640' }, RUN_FLAG_OPTIONS, {}));
+  t.same([c.correlator.raw_tables, c.correlator.tls_wait_ms, c.sockets.mode], [false, 500, 0o640], '--no-raw-tables negates');
+  t.equal(loadConfig({ file: write(dir, 'e.yaml', ''), env: {}, ...configOptionsFromArgs({}, RUN_FLAG_OPTIONS, {}) }).correlator.raw_tables, true);
 });

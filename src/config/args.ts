@@ -15,18 +15,24 @@ export const CONFIG_ARG_HELP = `Configuration:
   --set SECTION.KEY=VALUE  override one option (repeatable); JA4_SECTION_KEY does the same
 `;
 
+/** A flag's option: its path, or { path, negate } for a --no-x boolean flag. */
+export type FlagTarget = string | { path: string; negate: true };
+
 /**
  * LoadConfigOptions from parseArgs values.
  * @param flagPaths the command's own flags and the option each sets, e.g.
- *   { iface: 'capture.iface', 'db-dir': 'storage.db_dir' }; flags not given are skipped.
+ *   { iface: 'capture.iface', 'no-raw-tables': { path: 'correlator.raw_tables', negate: true } }
+ *   (src/config/flag-maps.ts has them for ja4 run, capture, dashboard and
+ *   detector); flags not given are skipped.
  */
-export function configOptionsFromArgs(values: Record<string, unknown>, flagPaths: Readonly<Record<string, string>> = {}, env: NodeJS.ProcessEnv = process.env): LoadConfigOptions {
+export function configOptionsFromArgs(values: Record<string, unknown>, flagPaths: Readonly<Record<string, FlagTarget>> = {}, env: NodeJS.ProcessEnv = process.env): LoadConfigOptions {
   const overrides: ConfigOverride[] = [];
-  for (const [flag, path] of Object.entries(flagPaths)) {
+  for (const [flag, target] of Object.entries(flagPaths)) {
     const v = values[flag];
     if (v === undefined) continue;
     if (typeof v !== 'string' && typeof v !== 'boolean' && typeof v !== 'number') continue;
-    overrides.push({ path, value: v, flag: `--${flag}` });
+    if (typeof target === 'string') overrides.push({ path: target, value: v, flag: `--${flag}` });
+    else overrides.push({ path: target.path, value: v === true ? false : v === false ? true : v, flag: `--${flag}` });
   }
   const sets = values.set;
   if (Array.isArray(sets)) for (const s of sets) overrides.push(parseSetFlag(String(s)));

@@ -7,3 +7,5 @@ export { DEFAULT_CONFIG_FILE, describeSource, loadConfig, loadConfigWithSources,
 export { createLogger, type Logger, type LoggerOptions, type LogLevel } from './logger.js';
 export { envName, OPTIONS, SECTIONS, describeKind, type OptionSpec } from './schema.js';
 export type * from './types.js';
+export { CAPTURE_FLAG_OPTIONS, DASHBOARD_FLAG_OPTIONS, DETECTOR_RUN_FLAG_OPTIONS, RUN_FLAG_OPTIONS, STORAGE_FLAG_OPTIONS } from './flag-maps.js';
+export type { FlagTarget } from './args.js';

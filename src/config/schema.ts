@@ -47,8 +47,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { path: 'capture.buffer_mb', kind: int(1, 4096), default: 64, doc: 'kernel capture buffer in MiB (raise it when ps_drop grows)' },
   { path: 'capture.promisc', kind: { type: 'boolean' }, default: false, doc: 'put the interface in promiscuous mode (for a SPAN/mirror port)' },
   { path: 'capture.sensor', kind: { type: 'string', pattern: /^[A-Za-z0-9_.-]{0,64}$/, patternHint: 'at most 64 letters, digits, _ . -' }, default: '', doc: 'name of this sensor in the events (empty: none)' },
-  { path: 'capture.stats_interval_s', kind: int(0, 86400), default: 60, doc: 'seconds between counter lines in the log (0: only at exit)' },
-  { path: 'capture.max_flows', kind: int(1000, 100_000_000), default: 1_000_000, doc: 'flows tracked at once; past it the least recently seen is evicted (counted)' },
+  { path: 'capture.stats_interval_s', kind: int(0, 86400), default: 10, doc: 'seconds between counter lines in the log (0: only at exit)' },
+  { path: 'capture.max_flows', kind: int(1000, 100_000_000), default: 262_144, doc: 'flows tracked at once; past it the least recently seen is evicted (counted)' },
   { path: 'capture.idle_timeout_ms', kind: int(1000, 86_400_000), default: 120_000, doc: 'a flow without packets for this long is closed' },
 
   // --- sockets: where the events arrive
@@ -96,7 +96,7 @@ export const OPTIONS: readonly OptionSpec[] = [
 
   // --- detector
   { path: 'detector.enabled', kind: { type: 'boolean' }, default: true, doc: 'score clients (in ja4 run and ja4-detector)' },
-  { path: 'detector.interval_s', kind: int(10, 86400), default: 300, doc: 'seconds between scoring runs' },
+  { path: 'detector.interval_s', kind: int(10, 86400), default: 60, doc: 'seconds between scoring runs' },
   { path: 'detector.models_dir', kind: { type: 'path', optional: true }, default: '', doc: 'trained models (models/current); empty: /var/lib/ja4/models, else the models shipped with the package' },
   { path: 'detector.threshold', kind: { type: 'number', min: 0, max: 1 }, default: 0.9, doc: 'ensemble score from which a client is reported as an anomaly' },
   { path: 'detector.workers', kind: int(0, 256), default: 0, doc: 'scoring threads (0: one per CPU core minus one, at least 1)' },
