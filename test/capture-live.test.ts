@@ -187,3 +187,24 @@ t.test('a missing interface, a missing CAP_NET_RAW and a bad filter give clear e
     t.match(r.stdout, /^EPERM capturing on interface lo needs the CAP_NET_RAW capability/, 'names the interface and the capability');
   }
 });
+
+t.test('an interface that disappears ends the capture with the reason, no busy loop', async (t) => {
+  const name = `ja4gone${process.pid % 1000}`;
+  const add = spawnSync('ip', ['link', 'add', name, 'type', 'veth', 'peer', 'name', `${name}p`]);
+  if (add.status !== 0) {
+    t.pass(`cannot create a veth here, not checked: ${add.stderr.toString().trim()}`);
+    return;
+  }
+  t.teardown(() => void spawnSync('ip', ['link', 'del', name]));
+  spawnSync('ip', ['link', 'set', name, 'up']);
+  let end = false;
+  const live = openLiveCapture({ iface: name }, (b) => (end ||= b.end));
+  await sleep(200);
+  const t0 = Date.now();
+  spawnSync('ip', ['link', 'del', name]);
+  await live.finished;
+  t.ok(Date.now() - t0 < 3000, 'ended promptly');
+  t.ok(end, 'the last batch says end');
+  t.same(live.stats().error, { code: 'EREAD', message: `interface ${name}: The interface disappeared` });
+  await live.close();
+});

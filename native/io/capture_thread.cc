@@ -233,6 +233,13 @@ void CaptureThread::run_live() {
     // Drain what the kernel holds, a bounded number of packets per call.
     for (;;) {
       int got = pcap_dispatch(live_, kDispatchCount, &CaptureThread::on_packet, reinterpret_cast<u_char*>(this));
+      if (got == PCAP_ERROR) {
+        // The interface went away or down: end like a stop, with the reason
+        // (stats().error), instead of polling a dead descriptor.
+        error_code_ = "EREAD";
+        error_message_ = "interface " + config_.iface + ": " + pcap_geterr(live_);
+        return;
+      }
       if (got <= 0) break;
       if (engine_.ready().size() >= config_.batch_records) maybe_flush(true);
       if (stop_requested()) break;
