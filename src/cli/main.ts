@@ -8,7 +8,7 @@ export const MAIN_HELP = `Usage: ja4 <command> [options]
 Commands:
   pcap FILE...     fingerprint pcap/pcapng captures (JA4, JA4S, JA3, JA4T, JA4L, JA4H, JA4X, JA4SSH)
   demo             fingerprint the bundled sample captures and print the table
-  capture --iface IF   live capture: TLS events to the correlator socket (or jsonl/stdout)
+  capture          live capture (--iface IF): TLS events to the correlator socket, a jsonl file or stdout
   replay FILE...   replay captures through the engine with their timing, events as live capture
   run              the live pipeline: receivers, capture or simulator, correlator, writer
   simulate         simulated browsers and bots: TLS events, mod_reqin_log records, labels (and a pcap)
