@@ -12,11 +12,10 @@ import { simulate, type LabelRow } from '../src/simulator/index.js';
 import { BatchCorrelator } from '../src/correlator/batch-correlator.js';
 import { startDashboard, type Dashboard } from '../src/dashboard/server.js';
 import { UserStore } from '../src/dashboard/auth/user-store.js';
-import { openTestStorage } from './helpers/storage-fixture.js';
+import { openTestStorage, storageScratchDir } from './helpers/storage-fixture.js';
 import { chartStates, deepText, findChromium, launchBrowser } from './helpers/browser.js';
-import { logIn, settle, type TestUser } from './helpers/browser-dashboard.js';
+import { buildTestBundle, logIn, settle, type TestUser } from './helpers/browser-dashboard.js';
 import { repoRoot } from './helpers/paths.js';
-import { execFileSync } from 'node:child_process';
 
 const skip = findChromium() === undefined ? 'no Chromium installed (scripts/setup.sh installs it; or set JA4_CHROMIUM)' : false;
 const ANALYST: TestUser = { name: 'ana', role: 'analyst', password: 'analyst password 123' };
@@ -25,7 +24,7 @@ const DURATION_S = 600;
 const RATE = 10;
 
 t.test('the dashboard over simulated, correlated traffic', { skip }, async (t) => {
-  execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build-web.mjs')], { stdio: 'pipe' });
+  const webDir = buildTestBundle(storageScratchDir(t));
   const storage = await openTestStorage(t);
   await loadReferenceData(storage, join(repoRoot, 'data', 'reference'));
 
@@ -55,7 +54,7 @@ t.test('the dashboard over simulated, correlated traffic', { skip }, async (t) =
   t.equal(stored[0]?.ips, ips.size, 'with every simulated client');
 
   await new UserStore(storage, 1024).add(ANALYST.name, ANALYST.role, ANALYST.password);
-  const server: Dashboard = await startDashboard(storage, { listen: '127.0.0.1:0', log: () => {}, scryptCost: 1024 });
+  const server: Dashboard = await startDashboard(storage, { listen: '127.0.0.1:0', log: () => {}, scryptCost: 1024, webDir });
   t.teardown(() => server.stop());
   const tb = await launchBrowser(t, server.url);
   const page = await tb.newPage();

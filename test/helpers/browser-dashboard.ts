@@ -40,9 +40,10 @@ export interface BrowserDashboard {
 }
 
 export async function startBrowserDashboard(t: Teardown, users: TestUser[]): Promise<BrowserDashboard> {
-  execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build-web.mjs')], { stdio: 'pipe' });
+  const scratch = storageScratchDir(t);
+  const webDir = buildTestBundle(scratch);
   const storage = await openTestStorage(t);
-  const data = await fillBrowserData(storage, storageScratchDir(t));
+  const data = await fillBrowserData(storage, scratch);
   // low scrypt cost: the tests log in, they do not measure hashing
   const store = new UserStore(storage, 1024);
   for (const u of users) await store.add(u.name, u.role, u.password);
@@ -50,7 +51,7 @@ export async function startBrowserDashboard(t: Teardown, users: TestUser[]): Pro
 
   const serverLog: string[] = [];
   const log = (line: string): void => void serverLog.push(line);
-  const start = (): Promise<Dashboard> => startDashboard(storage, { listen: '127.0.0.1:0', log, scryptCost: 1024 });
+  const start = (): Promise<Dashboard> => startDashboard(storage, { listen: '127.0.0.1:0', log, scryptCost: 1024, webDir });
   const dash: BrowserDashboard = {
     storage,
     data,
@@ -76,6 +77,16 @@ export async function startBrowserDashboard(t: Teardown, users: TestUser[]): Pro
   dash.base = `http://127.0.0.1:${dash.relay.port}`;
   dash.browser = await launchBrowser(t, dash.base);
   return dash;
+}
+
+/**
+ * The bundle as `make build-web` makes it, but into the test's own folder:
+ * test files run in parallel, and a build replaces its output folder.
+ */
+export function buildTestBundle(scratch: string): string {
+  const webDir = join(scratch, 'web-dist');
+  execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build-web.mjs'), '--out', webDir], { stdio: 'pipe' });
+  return webDir;
 }
 
 /**
