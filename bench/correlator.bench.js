@@ -129,7 +129,8 @@ const { parentPort, workerData } = require('node:worker_threads');
   const { openDatagramSender } = await import(workerData.senderModule);
   const http = openDatagramSender({ path: workerData.httpPath, type: 'seqpacket' });
   const tls = openDatagramSender({ path: workerData.tlsPath, type: 'dgram' });
-  const wait = () => new Promise((r) => setImmediate(r));
+  // a full receiver: wait 1 ms rather than spin (a spinning sender would take the CPU the pipeline needs)
+  const wait = () => new Promise((r) => setTimeout(r, 1));
   let ti = 0, hi = 0, retries = 0;
   const T = workerData.tls, H = workerData.http;
   // interleave: TLS events run ahead of the HTTP records by a few hundred connections

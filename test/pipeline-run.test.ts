@@ -57,7 +57,12 @@ t.test('datagrams in, rows out: sockets -> correlator worker -> http_logs, raw t
     httpRecord({ ts: now + 4000, port: 8080, conn: 'k3', n: 1, uri: '/plain', scheme: 'http' }),
   )));
   t.ok(sensor.send(Buffer.from(JSON.stringify(closeEvent({ first: now, port: 50001 })))));
-  await new Promise((r) => setTimeout(r, 600)); // the orphan's 300 ms wait
+  // every record in, and the orphan's 300 ms wait over (the machine may be slow: poll)
+  for (let i = 0; i < 400; i++) {
+    const c = pipeline.correlation.detailedStats().correlator.correlator;
+    if (c.http_records === 4 && c.pending === 0 && c.close_events === 1) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
   await pipeline.correlation.settle();
 
   const rows = await storage.query<Record<string, unknown>>(

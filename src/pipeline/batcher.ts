@@ -46,8 +46,14 @@ export class Batcher {
       const v = this.options[k];
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`batch ${k} must be a positive integer, got ${v}`);
     }
+    // Time-based flushes wait for the previous insert to finish: while the
+    // database works, rows keep accumulating, so inserts grow with its
+    // latency (fewer, larger inserts: each one runs the enrichment view and
+    // the aggregates once) instead of queueing many small ones.
     this.timer = setInterval(() => {
-      if (this.bytes > 0 && Date.now() - this.firstAt >= this.options.maxDelayMs) this.flush().catch(() => undefined); // kept in this.failure
+      if (this.bytes > 0 && Date.now() - this.firstAt >= this.options.maxDelayMs && this.writer.inFlightBatches === 0) {
+        this.flush().catch(() => undefined); // kept in this.failure
+      }
     }, Math.max(10, Math.min(250, this.options.maxDelayMs / 4)));
     this.timer.unref();
   }

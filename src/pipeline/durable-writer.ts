@@ -117,6 +117,11 @@ export class DurableWriter {
     this.wakeReplay?.();
   }
 
+  /** Batches handed to the sink and not yet acknowledged (direct mode). */
+  get inFlightBatches(): number {
+    return this.inFlight;
+  }
+
   stats(): WriterStats {
     return { ...this.counters, mode: this.spooling ? 'spooling' : 'direct' };
   }
@@ -126,9 +131,9 @@ export class DurableWriter {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       await this.directIdle;
-      if (!this.spooling || !this.spool || this.spool.depth.segments === 0) {
-        if (this.inFlight === 0) return true;
-      }
+      const spoolEmpty = !this.spool || this.spool.depth.segments === 0;
+      // in fallback mode, done once the replay loop saw the spool empty and went back to direct
+      if (this.inFlight === 0 && spoolEmpty && (!this.spooling || this.options.spoolMode === 'always')) return true;
       this.wakeReplay?.();
       await new Promise((r) => setTimeout(r, 20));
     }
