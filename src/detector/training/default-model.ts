@@ -20,6 +20,13 @@ export const DEFAULT_MODEL_START_US = Date.UTC(2026, 0, 5) * 1000;
 export const DEFAULT_MODEL_DURATION_S = 2 * 3600;
 export const DEFAULT_MODEL_RATE = 10;
 export const DEFAULT_MODEL_WINDOWS: WindowKind[] = ['1h', '5m'];
+/**
+ * The shipped set's isolation forest is smaller than DEFAULT_VOICE_OPTIONS'
+ * (100 trees of 128 rows): its JSON and ONNX files stay a few MB in the
+ * repository and the package, and on the simulator's data it is the weakest
+ * voice (the stacker gives it little weight) either way.
+ */
+export const DEFAULT_MODEL_OPTIONS: Partial<VoiceOptions> = { eif: { trees: 100, sampleSize: 128 } };
 
 export interface SimulatedTrainingOptions {
   modelsDir: string;
@@ -87,7 +94,7 @@ export async function trainOnSimulator(o: SimulatedTrainingOptions): Promise<Tra
     createdAt: new Date(startUs / 1000 + durationS * 1000),
     trainingWindow: { fromS, toS, windows },
     source: `simulator seed=${seed} rate=${o.rate ?? DEFAULT_MODEL_RATE}/s duration=${durationS}s`,
-    ...(o.options ? { options: o.options } : {}),
+    options: o.options ?? DEFAULT_MODEL_OPTIONS,
     ...(o.force !== undefined ? { force: o.force } : {}),
   });
 }
