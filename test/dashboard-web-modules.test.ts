@@ -1,0 +1,69 @@
+// The dashboard's browser modules that need no DOM, run in Node: the URL
+// space (deep links with IPv6 addresses and dotted IPv4s, malformed
+// escapes), the timeline gap filling, and the display formats.
+import t from 'tap';
+import { links, matchRoute } from '../web/src/router/routes.js';
+import { fillBuckets } from '../web/src/charts/fill-buckets.js';
+import { fmtBucket, fmtDuration, fmtInt, fmtShare, fmtTime, shortLabel } from '../web/src/format.js';
+
+t.test('routes: every page, decoded parameters, round trips', async (t) => {
+  t.same(
+    ['/', '/login', '/detections', '/campaigns', '/logs', '/model', '/pipeline', '/audit', '/users', '/wall'].map((p) => matchRoute(p).page),
+    ['overview', 'login', 'detections', 'campaigns', 'logs', 'model', 'pipeline', 'audit', 'users', 'wall'],
+  );
+  const v6 = matchRoute(links.ip('2001:db8::5'));
+  t.same([v6.page, v6.params], ['ip', { ip: '2001:db8::5' }], 'an IPv6 address survives the link');
+  t.equal(links.ip('2001:db8::5'), '/ip/2001%3Adb8%3A%3A5');
+  t.same(matchRoute('/ip/198.51.100.7').params, { ip: '198.51.100.7' }, 'a dotted IPv4 is a parameter, not a file');
+  t.same(matchRoute('/ja4/t13d190900_9dc949149365_97f8aa674fd9/').params, { fingerprint: 't13d190900_9dc949149365_97f8aa674fd9' }, 'a trailing slash is the same page');
+  t.same(matchRoute(links.cluster('cmp/1 x')).params, { id: 'cmp/1 x' }, 'a slash inside an id stays in the id');
+  t.equal(matchRoute('/ip/%E0%A4%A').page, 'not-found', 'a malformed escape is no page, not an exception');
+  t.equal(matchRoute('/ip/').page, 'not-found');
+  t.equal(matchRoute('/ja4/a/b').page, 'not-found');
+  t.equal(matchRoute('/detections', '?level=high&offset=50').query.get('offset'), '50', 'the query string is kept');
+});
+
+t.test('fillBuckets: zeros in the gaps, existing points untouched', async (t) => {
+  const range = { from: '2026-11-22T00:30:00.000Z', to: '2026-11-22T04:10:00.000Z' };
+  const points = [
+    { bucket: '2026-11-22T01:00:00.000Z', n: 5 },
+    { bucket: '2026-11-22T04:00:00.000Z', n: 7 },
+  ];
+  const filled = fillBuckets(points, range, 60, (bucket) => ({ bucket, n: 0 }));
+  t.same(
+    filled.map((p) => [p.bucket.slice(11, 16), p.n]),
+    [
+      ['00:00', 0],
+      ['01:00', 5],
+      ['02:00', 0],
+      ['03:00', 0],
+      ['04:00', 7],
+    ],
+    'the hour holding `from` up to the one before `to`',
+  );
+  t.equal(filled[1], points[0], 'the server rows themselves');
+  const odd = [{ bucket: '2026-11-22T01:07:00.000Z', n: 1 }];
+  t.same(
+    fillBuckets(odd, range, 60, (bucket) => ({ bucket, n: 0 })).map((p) => p.n),
+    [0, 0, 1, 0, 0, 0],
+    'a point off the grid is kept, in time order',
+  );
+  t.equal(fillBuckets(points, range, 0, (bucket) => ({ bucket, n: 0 })).length, 2, 'a bucket size of 0 changes nothing');
+  t.equal(fillBuckets(points, { from: range.from, to: '2027-11-22T00:00:00.000Z' }, 1, (bucket) => ({ bucket, n: 0 })).length, 2, 'more than 2000 buckets: left as it is');
+});
+
+t.test('formats', async (t) => {
+  t.equal(fmtInt(1234567.4), '1,234,567');
+  t.equal(fmtInt(undefined), '–');
+  t.equal(fmtInt(Number.NaN), '–');
+  t.equal(fmtShare(0.5966), '59.7 %');
+  t.equal(fmtShare(0.5966, 0), '60 %');
+  t.equal(fmtTime('2026-11-22 03:04:05.123'), '2026-11-22 03:04:05', "ClickHouse's zone-less text is UTC");
+  t.equal(fmtTime('2026-11-22T03:04:05.000Z'), '2026-11-22 03:04:05');
+  t.equal(fmtTime(''), '–');
+  t.equal(fmtBucket('2026-11-22T03:00:00.000Z'), '03:00');
+  t.equal(fmtBucket('2026-11-22T03:00:00.000Z', true), '11-22 03:00');
+  t.same([fmtDuration(250), fmtDuration(59_700), fmtDuration(600_000), fmtDuration(5_400_000)], ['250 ms', '59.7 s', '10 min', '1.5 h']);
+  t.equal(shortLabel('t13d190900_9dc949149365_97f8aa674fd9'), 't13d190900_9dc9…');
+  t.equal(shortLabel('short'), 'short');
+});
