@@ -152,7 +152,21 @@ export class Ja4App extends LitElement {
 
   async #boot(): Promise<void> {
     const token = this.route.page === 'wall' ? (this.route.query.get('token') ?? undefined) : undefined;
-    if (token !== undefined) api.wallToken = token;
+    if (token !== undefined) {
+      // A wall screen may be switched on before the server is up: it never
+      // goes to the login page for want of an answer; the feed retries until
+      // the server is there (a refused token closes it with 4001, which does
+      // send it to the login page).
+      api.wallToken = token;
+      try {
+        this.session = await api.restore();
+      } catch {
+        // the server is away: the wall says so and the feed keeps trying
+      }
+      this.ready = true;
+      feed.start(token);
+      return;
+    }
     // The login page needs no session; asking for one there would only log
     // an expected 401 in the console.
     if (this.route.page !== 'login') {
@@ -169,7 +183,7 @@ export class Ja4App extends LitElement {
 
   #onRoute(r: Route): void {
     this.route = r;
-    if (this.ready && this.session === null && r.page !== 'login') this.#toLogin();
+    if (this.ready && this.session === null && r.page !== 'login' && api.wallToken === undefined) this.#toLogin();
     if (this.session !== null) feed.start(api.wallToken);
   }
 

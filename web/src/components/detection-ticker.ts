@@ -86,16 +86,23 @@ export class Ja4Ticker extends LitElement {
   #fresh = new Set<string>();
   #unsub: (() => void) | undefined;
   #key = '';
+  /** the last load failed (server or database away): retried when the feed is back */
+  #loadFailed = false;
   #onStale = (): void => void this.#load();
+  #onHello = (): void => {
+    if (this.#loadFailed) void this.#load();
+  };
 
   override connectedCallback(): void {
     super.connectedCallback();
     feed.addEventListener('stale', this.#onStale);
+    feed.addEventListener('hello', this.#onHello);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     feed.removeEventListener('stale', this.#onStale);
+    feed.removeEventListener('hello', this.#onHello);
     this.#unsub?.();
     this.#unsub = undefined;
   }
@@ -117,8 +124,10 @@ export class Ja4Ticker extends LitElement {
       // keep anything pushed while the request was in flight
       const seen = new Set(page.items.map(detectionKey));
       this.items = [...this.items.filter((d) => !seen.has(detectionKey(d)) && this.#fresh.has(detectionKey(d))), ...page.items].slice(0, this.limit);
+      this.#loadFailed = false;
     } catch {
       // the page around the ticker shows API errors; the ticker keeps what it has
+      this.#loadFailed = true;
     }
   }
 
