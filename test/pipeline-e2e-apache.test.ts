@@ -115,6 +115,9 @@ t.test('Apache + mod_ssl + mod_reqin_log, live capture on lo: every request carr
   }
   t.equal(rows[0]!.client_port, nodePorts[0]);
   t.not(rows[0]!.ja4, rows[3]!.ja4, 'Node and openssl have different JA4s');
+  const capture = pipeline.stages.find((s) => s.name === 'capture')!.stats();
+  t.ok(capture.events! >= 2 && capture.ps_recv! > 0, `capture counters: ${capture.events} events, ${capture.ps_recv} packets, ${capture.ps_drop} dropped`);
+  t.equal(pipeline.stages.find((s) => s.name === 'http_socket')!.stats().datagrams! > 0, true, 'mod_reqin_log reached the http socket');
   await pipeline.stop();
   stopped = true;
   const c = pipeline.correlation.detailedStats().correlator.correlator;

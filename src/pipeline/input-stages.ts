@@ -41,8 +41,10 @@ export function liveCaptureStage(options: LiveCaptureOptions, onData: (buf: Buff
     },
     stats() {
       if (!capture) return {};
-      const out: Record<string, number> = {};
-      for (const [k, v] of Object.entries(capture.stats() as unknown as Record<string, unknown>)) if (typeof v === 'number') out[k] = v;
+      const s = capture.stats();
+      // pcap_stats (kernel drops) and the engine's counters, flat
+      const out: Record<string, number> = { ps_recv: s.pcap.ps_recv, ps_drop: s.pcap.ps_drop, ps_ifdrop: s.pcap.ps_ifdrop, events: s.events, batches: s.batches };
+      for (const [k, v] of Object.entries(s.engine as unknown as Record<string, unknown>)) if (typeof v === 'number') out[`engine_${k}`] = v;
       return out;
     },
   };
