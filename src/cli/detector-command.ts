@@ -229,18 +229,17 @@ async function run(io: CliIO, values: Record<string, unknown>, modelsDir: string
   validateDetectorOptions({ modelsDir, workers, intervalS: interval });
   const ranged = values.from !== undefined || values.to !== undefined;
   if (ranged && (values.from === undefined || values.to === undefined)) throw new CliError('--from and --to go together');
+  // parsed before the database opens: a bad time is a usage error, nothing else happens
+  const range = ranged ? timeRange(values, 0, 0) : undefined;
   return withStorage(prefix, values, async (storage) => {
     await migrate(storage);
-    if (values.once || ranged) {
+    if (values.once || range) {
       const model = await openActiveModel(modelsDir, workers);
       try {
         const runner = new DetectorRunner(storage, model);
         const nowMs = Date.now();
-        const results = ranged
-          ? await (async () => {
-              const { fromS, toS } = timeRange(values, 0, 0);
-              return [await runner.scoreRange('5m', fromS, toS, nowMs), await runner.scoreRange('1h', fromS, toS, nowMs)];
-            })()
+        const results = range
+          ? [await runner.scoreRange('5m', range.fromS, range.toS, nowMs), await runner.scoreRange('1h', range.fromS, range.toS, nowMs)]
           : await runner.pass(nowMs);
         for (const r of results) io.out(`${r.window}: ${r.windows} windows, ${r.rows} rows scored, ${r.anomalies} detections, ${r.campaigns} campaigns (model ${model.version})\n`);
         if (results.length === 0) io.out(`nothing to score: no window completed since the last pass (model ${model.version})\n`);
@@ -271,7 +270,8 @@ async function evaluate(io: CliIO, values: Record<string, unknown>, modelsDir: s
   const truth: Map<string, GroundTruth> = readLabelsFile(values.labels as string);
   const model = await openActiveModel(modelsDir, workers);
   try {
-    const { rows } = await simulatedFeatureRows(batchesFromDir(values.data as string), windows, new Map(), (l) => io.err(`${l}\n`));
+    // the labels file is the truth here; the simulator's labels are not in DIR's logs
+    const { rows } = await simulatedFeatureRows(batchesFromDir(values.data as string), windows, new Map(), (l) => io.err(`${l.replace(/, 0 labeled clients$/, '')}\n`));
     const evals = [];
     for (const w of windows) {
       const { scored } = await scoreFeatureRows(model, rows.filter((r) => r.window === w));

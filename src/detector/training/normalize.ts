@@ -73,7 +73,9 @@ export function fitNormalization(rows: readonly Float64Array[], specs: readonly 
     const share = top / rows.length;
     if (share >= NEAR_CONSTANT_SHARE) {
       const [mode] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0] ?? [Number.NaN];
-      const what = top === missing ? 'missing' : `= ${Number(mode.toPrecision(6))}`;
+      // the mode as computed, before log1p
+      const raw = spec.log ? Math.sign(mode) * Math.expm1(Math.abs(mode)) : mode;
+      const what = top === missing ? 'missing' : `= ${Number(raw.toPrecision(6))}`;
       dropped.push({ name: spec.name, reason: `near-constant: ${(share * 100).toFixed(1)}% of rows ${what}` });
       return;
     }
