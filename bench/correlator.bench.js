@@ -17,6 +17,8 @@
 //   baseline   the same http_logs_ingest rows (made once by the correlator)
 //              loaded by the engine from a local file (INSERT ... FROM
 //              INFILE), as in bench/storage.bench.js.
+//   no database the same pipeline with a sink that discards: receive and
+//              correlate alone.
 // Breakdown of a pipeline run: receive (first to last datagram taken by the
 // receivers), correlate (time in the correlator worker calls), insert (time
 // in database inserts); they overlap, the total is the wall clock.
@@ -163,12 +165,15 @@ async function truncateAll(storage) {
 
 const countLogs = async (storage) => (await storage.query(`SELECT count() AS n FROM ${TABLES.httpLogs}`))[0].n;
 
-async function pipelineRun(storage, work) {
-  await truncateAll(storage);
+// A sink that takes every batch at once: the same pipeline without the database.
+const nullSink = { name: 'null', async write() {}, async close() {} };
+
+async function pipelineRun(storage, work, toDatabase = true) {
+  if (toDatabase) await truncateAll(storage);
   rmSync(sockDir, { recursive: true, force: true });
   mkdirSync(sockDir, { recursive: true });
   const stage = new CorrelationStage({
-    sink: clickhouseSink(storage),
+    sink: toDatabase ? clickhouseSink(storage) : nullSink,
     tables: { ingest: TABLES.httpLogsIngest, requests: TABLES.httpRequests, tlsEvents: TABLES.tlsEvents },
     correlator: { shards, rawTables, tlsWaitMs: 2000 },
     batcher: { maxRows: 50_000, maxDelayMs: 1000 },
@@ -192,7 +197,8 @@ async function pipelineRun(storage, work) {
   for (;;) {
     const st = stage.detailedStats();
     const c = st.correlator.correlator;
-    if (c.http_records >= N && c.pending === 0 && st.writer.written_batches > 0 && (await countLogs(storage)) >= N) break;
+    if (!toDatabase && c.matched + c.no_tls + c.tls_not_seen >= N) break;
+    if (toDatabase && c.http_records >= N && c.pending === 0 && st.writer.written_batches > 0 && (await countLogs(storage)) >= N) break;
     if (c.http_records >= N && c.pending > 0 && performance.now() - lastRx > 2500) break;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -200,9 +206,9 @@ async function pipelineRun(storage, work) {
   await rxTls.close();
   await stage.stop();
   const secs = (performance.now() - t0) / 1000;
-  const n = await countLogs(storage);
   const st = stage.detailedStats();
-  if (n !== N) throw new Error(`pipeline: ${n} rows in http_logs, expected ${N}`);
+  const n = toDatabase ? await countLogs(storage) : st.ingest.rows_out;
+  if (n !== N) throw new Error(`pipeline: ${n} rows ${toDatabase ? 'in http_logs' : 'correlated'}, expected ${N}`);
   return {
     rate: N / secs,
     secs,
@@ -252,7 +258,10 @@ async function main() {
 
     const pipe = [];
     const base = [];
+    const nodb = [];
     for (let r = 0; r < runs; r++) {
+      nodb.push(await pipelineRun(storage, work, false));
+      log(`  run ${r + 1}: datagrams -> correlated rows, no database: ${fmt(nodb[nodb.length - 1].rate)} req/s (receive ${nodb[nodb.length - 1].receiveSecs.toFixed(2)} s, correlate ${nodb[nodb.length - 1].correlateSecs.toFixed(2)} s)`);
       base.push(await baselineRun(storage, file));
       pipe.push(await pipelineRun(storage, work));
       const p = pipe[pipe.length - 1];
@@ -263,11 +272,13 @@ async function main() {
     const bm = median(base.map((b) => b.rate));
     const last = pipe[pipe.length - 1];
     log(`  statuses (last run): matched ${fmt(last.c.matched)}, no_tls ${fmt(last.c.no_tls)}, tls_not_seen ${fmt(last.c.tls_not_seen)}; drops ${JSON.stringify(last.drops)}`);
+    const nm = median(nodb.map((p) => p.rate));
+    log(`  receive + correlate (no database):          ${fmt(nm).padStart(10)} req/s  (runs: ${nodb.map((p) => fmt(p.rate)).join(', ')})`);
     log(`  pipeline (datagrams -> http_logs):          ${fmt(pm).padStart(10)} req/s  (runs: ${pipe.map((p) => fmt(p.rate)).join(', ')})`);
     log(`  baseline (INSERT FROM INFILE, same rows):   ${fmt(bm).padStart(10)} rows/s (runs: ${base.map((b) => fmt(b.rate)).join(', ')})`);
     log(`  pipeline / baseline = ${(pm / bm).toFixed(2)}; target >= ${fmt(TARGET)} req/s: ${pm >= TARGET ? 'OK' : 'NOT MET'}`);
     rmSync(file, { force: true });
-    writeFileSync(join(dataDir, 'correlator-results.json'), JSON.stringify({ requests: N, shards, rawTables, pipeline: pipe, baseline: base, median: { pipeline: pm, baseline: bm } }, null, 2));
+    writeFileSync(join(dataDir, 'correlator-results.json'), JSON.stringify({ requests: N, shards, rawTables, pipeline: pipe, noDatabase: nodb, baseline: base, median: { pipeline: pm, noDatabase: nm, baseline: bm } }, null, 2));
   } finally {
     await storage.close();
     rmSync(sockDir, { recursive: true, force: true });
