@@ -1,0 +1,86 @@
+// The pieces of the detector's arithmetic, on small inputs whose answers are
+// worked out by hand: metrics, the ensemble's threat levels and stacker,
+// normalization and pruning, drift.
+import t from 'tap';
+import { atRecall, bestF1, metricsAt, prAuc, rocAuc } from '../src/detector/eval/metrics.js';
+import { ensembleScore, firedVoices, fitStacker, referenceBotName, threatLevel } from '../src/detector/ensemble.js';
+import { fitNormalization, normalizeRows } from '../src/detector/training/normalize.js';
+import { computeDrift } from '../src/detector/training/drift.js';
+import { FEATURE_NAMES, FEATURE_SPECS, type FeatureRow } from '../src/detector/features/index.js';
+import { QUANTILE_LEVELS, type ModelManifest } from '../src/detector/training/manifest.js';
+
+t.test('metrics', async (t) => {
+  const s = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4];
+  const y = [1, 1, 0, 1, 0, 0];
+  // pairs (pos, neg): 9; the positive at 0.6 is below the negative at 0.7: 8/9
+  t.equal(rocAuc(s, y), 8 / 9);
+  t.equal(rocAuc([0.5, 0.5], [1, 0]), 0.5, 'a tie counts half');
+  t.ok(Number.isNaN(rocAuc([0.1, 0.2], [1, 1])), 'one class: undefined');
+  // AP: recall steps at ranks 1, 2, 4 with precision 1, 1, 3/4
+  t.equal(prAuc(s, y), (1 / 3) * 1 + (1 / 3) * 1 + (1 / 3) * 0.75);
+  t.match(metricsAt(s, y, 0.6), { tp: 3, fp: 1, fn: 0, tn: 2, precision: 0.75, recall: 1 });
+  t.match(atRecall(s, y, 0.6), { threshold: 0.8, tp: 2, fp: 0, precision: 1 }, 'the highest threshold reaching recall 0.6');
+  t.equal(bestF1(s, y).threshold, 0.6, 'F1 is best at 0.6 (6/7)');
+});
+
+t.test('ensemble', async (t) => {
+  t.equal(threatLevel(0.3, 0.5, false), 'low');
+  t.equal(threatLevel(0.6, 0.5, false), 'medium');
+  t.equal(threatLevel(0.6, 0.5, true), 'high', 'a reference-list match is at least high');
+  t.equal(threatLevel(0.8, 0.5, false), 'high');
+  t.equal(threatLevel(0.93, 0.5, false), 'critical');
+  const params = { weights: { bias: 0, gbt: 1, iforest: 0, autoencoder: 0 }, threshold: 0.5, voiceThresholds: { iforest: 0.6, autoencoder: 0.9, gbt: 0.5 } };
+  t.ok(Math.abs(ensembleScore(params.weights, 0.8, 0, 0) - 0.8) < 1e-12, 'with only the trees, the score is their probability');
+  t.same(firedVoices(params, 0.6, 0.5, 0.7), ['iforest', 'gbt']);
+  t.equal(referenceBotName({ botIpName: 'Googlebot', botJa4Name: 'Go net/http' }), 'Googlebot');
+  t.equal(referenceBotName({ botIpName: '', botJa4Name: 'Go net/http' }), 'Go net/http');
+  // the stacker learns to follow the informative voice
+  const n = 200;
+  const gbt = Float64Array.from({ length: n }, (_, i) => 0.5);
+  const iforest = Float64Array.from({ length: n }, (_, i) => (i % 2 ? 0.7 : 0.4) + (i % 7) * 0.01);
+  const autoencoder = Float64Array.from({ length: n }, (_, i) => (i * 37) % 100 / 100);
+  const yy = Float64Array.from({ length: n }, (_, i) => i % 2);
+  const w = fitStacker({ iforest, autoencoder, gbt }, yy);
+  t.ok(w.iforest > 5 && Math.abs(w.autoencoder) < 1, `weights follow the isolation forest: ${JSON.stringify(w)}`);
+});
+
+t.test('normalization and pruning', async (t) => {
+  const cols = FEATURE_SPECS.length;
+  const rows = Array.from({ length: 100 }, (_, i) => {
+    const v = new Float64Array(cols).fill(0);
+    v[FEATURE_NAMES.indexOf('requests')] = i + 1;
+    v[FEATURE_NAMES.indexOf('iat_cv')] = i < 50 ? Number.NaN : i / 100;
+    v[FEATURE_NAMES.indexOf('known_bot_ip')] = i === 0 ? 1 : 0;
+    return v;
+  });
+  const norm = fitNormalization(rows, FEATURE_SPECS);
+  t.same(norm.features.map((f) => f.name), ['requests', 'known_bot_ip', 'iat_cv'], 'the varying features are kept (99% zeros is below the 99.5% cut)');
+  t.match(norm.dropped.find((d) => d.name === 'known_bot_ja4'), { reason: 'near-constant: 100.0% of rows = 0' }, 'a constant feature is dropped with its reason');
+  t.match(norm.dropped.find((d) => d.name === 'distinct_paths'), { reason: 'near-constant: 100.0% of rows = 0' }, 'the reason gives the value before log1p');
+  t.equal(norm.dropped.length, cols - 3);
+  const X = normalizeRows(norm, rows);
+  t.equal(X.cols, 3);
+  t.equal(X.data[0 * 3 + 2], 0, 'a missing value becomes the median (0 after scaling)');
+  t.equal(X.data[0 * 3 + 1], 8, 'the one known-bot row: (1 - 0) / scale clipped at +8');
+  const req = norm.features[0]!;
+  t.equal(req.log, true);
+  t.ok(Math.abs(req.center - Math.log1p(50.5)) < 1e-12 || Math.abs(req.center - (Math.log1p(50) + Math.log1p(51)) / 2) < 1e-12, 'requests: median of log1p');
+});
+
+t.test('drift', async (t) => {
+  const features = [{ name: 'iat_cv', log: false, center: 0.5, scale: 0.2 }];
+  const q = QUANTILE_LEVELS.map((p) => p); // uniform(0,1) quantiles
+  const manifest = { features, quantiles: { iat_cv: q } } as unknown as ModelManifest;
+  const rowsOf = (vals: number[]): FeatureRow[] =>
+    vals.map((v) => {
+      const values = new Float64Array(FEATURE_SPECS.length).fill(Number.NaN);
+      values[FEATURE_NAMES.indexOf('iat_cv')] = v;
+      return { window: '1h', windowStart: 0, clientIp: '', ja4: '', host: '', requests: 1, asn: 0, country: '', botIpName: '', botJa4Name: '', crawlerRule: '', values };
+    });
+  const same = computeDrift(manifest, rowsOf(Array.from({ length: 1000 }, (_, i) => (i + 0.5) / 1000)));
+  t.equal(same[0]!.level, 'stable', `the training distribution again: PSI ${same[0]!.psi}`);
+  t.ok(same[0]!.psi < 0.01);
+  const shifted = computeDrift(manifest, rowsOf(Array.from({ length: 1000 }, (_, i) => 0.8 + (i + 0.5) / 5000)));
+  t.equal(shifted[0]!.level, 'significant', `everything above the 75th percentile: PSI ${shifted[0]!.psi}`);
+  t.ok(Math.abs(shifted[0]!.medianShift - (0.9 - 0.5) / 0.2) < 1e-9, 'median shift in training-scale units');
+});
