@@ -12,6 +12,8 @@ import t, { type Test } from 'tap';
 import type { Page } from 'playwright-core';
 import { TABLES } from '../src/storage/index.js';
 import type { Detection } from '../src/dashboard/api-types.js';
+import { UserStore } from '../src/dashboard/auth/user-store.js';
+import { verifyPassword } from '../src/dashboard/auth/password.js';
 import { JA4_GO } from './helpers/storage-fixture.js';
 import { CAMPAIGN_ID, CLIENTS, liveDetection } from './helpers/browser-data.js';
 import { chartStates, deepText, findChromium, type ChartState } from './helpers/browser.js';
@@ -153,17 +155,34 @@ t.test('dashboard in a browser', { skip }, async (t) => {
     t.equal(cells[4], ip, 'on which subject');
   });
 
-  await t.test('users (admin)', async (t) => {
+  await t.test('users (admin): add one, change its role, set its password', async (t) => {
     const text = await open('/users', '13-users');
     t.match(text, ADMIN.name, 'the admin is listed');
+    const status = page.getByRole('status').filter({ hasText: /created|now|changed/ });
+    await page.getByLabel('Name', { exact: true }).fill('bob');
+    await page.getByLabel('role of the new user').selectOption('viewer');
+    await page.getByLabel('Password (12+ characters)', { exact: true }).fill('first password 1');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await status.filter({ hasText: 'User bob created.' }).waitFor();
+    await page.getByLabel('role of bob').selectOption('analyst');
+    await status.filter({ hasText: 'bob is now analyst.' }).waitFor();
+    await page.getByLabel('user whose password to set').selectOption('bob');
+    await page.getByLabel('New password (12+ characters)').fill('second password 2');
+    await page.getByRole('button', { name: 'Set', exact: true }).click();
+    await status.filter({ hasText: 'Password of bob changed.' }).waitFor();
+    const bob = await new UserStore(storage).get('bob');
+    t.equal(bob?.role, 'analyst', 'bob is stored as an analyst');
+    t.equal(await verifyPassword('second password 2', bob?.password_hash ?? ''), true, 'with the new password');
+    t.equal(await verifyPassword('first password 1', bob?.password_hash ?? ''), false, 'not the first one');
+    await tb.screenshot(page, '14-users-changed');
   });
 
   await t.test('theme switch', async (t) => {
-    await open('/', '14-overview-dark');
+    await open('/', '15-overview-dark');
     await page.getByRole('button', { name: /switch to light theme/ }).click();
     t.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light', 'the light theme is applied');
     await settle(page);
-    await tb.screenshot(page, '15-overview-light');
+    await tb.screenshot(page, '16-overview-light');
   });
 
   await t.test('no console errors on any page so far', async (t) => {
@@ -190,7 +209,7 @@ t.test('dashboard in a browser', { skip }, async (t) => {
     await wall.locator('ja4-ticker li', { hasText: '198.51.100.77' }).waitFor({ timeout: 5000 });
     const ms = performance.now() - started;
     t.ok(ms < 1000, `the wall showed the pushed detection in ${ms.toFixed(0)} ms (< 1000)`);
-    await tb.screenshot(wall, '16-wall');
+    await tb.screenshot(wall, '17-wall');
     t.equal(tb.problems.length, before, 'no console errors on the wall');
 
     // The network goes away while the server keeps publishing: on its
@@ -213,7 +232,7 @@ t.test('dashboard in a browser', { skip }, async (t) => {
     await relay.cut();
     await dash.server.stop();
     await wall.getByRole('status').filter({ hasText: /reconnecting|retrying/ }).waitFor({ timeout: 30_000 });
-    await tb.screenshot(wall, '17-wall-reconnecting');
+    await tb.screenshot(wall, '18-wall-reconnecting');
     const missed = { ...liveDetection('198.51.100.78'), detected_at: new Date().toISOString().replace('T', ' ').replace('Z', '') };
     await storage.insertRows(TABLES.mlDetectedAnomalies, [missed]);
     await dash.restart();
@@ -221,7 +240,7 @@ t.test('dashboard in a browser', { skip }, async (t) => {
     await wall.getByRole('status').filter({ hasText: 'live' }).waitFor({ timeout: 30_000 });
     await wall.locator('ja4-ticker li', { hasText: '198.51.100.78' }).waitFor({ timeout: 10_000 });
     t.pass('after the restart the wall reconnected and shows the detection made while it was away');
-    await tb.screenshot(wall, '18-wall-after-restart');
+    await tb.screenshot(wall, '19-wall-after-restart');
     const unexpected = tb.problems.slice(before).filter((p) => !/WebSocket connection|ERR_CONNECTION_(REFUSED|RESET)|Failed to load resource/.test(p.text));
     t.same(unexpected, [], 'only connection errors while the server was down');
   });

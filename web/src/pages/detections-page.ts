@@ -59,7 +59,7 @@ export class Ja4DetectionsPage extends PageElement {
         ${this.renderRangePicker()}
         <label
           >Threat level
-          <select name="level">
+          <select name="level" aria-label="threat level">
             <option value="">any</option>
             ${THREAT_LEVELS.map((l) => html`<option value=${l} ?selected=${this.param('level') === l}>${l}</option>`)}
             <option value="high,critical" ?selected=${this.param('level') === 'high,critical'}>high + critical</option>

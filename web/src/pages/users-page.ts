@@ -40,6 +40,18 @@ export class Ja4UsersPage extends PageElement {
     }, `User ${req.name} created.`);
   }
 
+  #setPassword(e: SubmitEvent): void {
+    e.preventDefault();
+    const form = e.target as HTMLFormElement;
+    const data = new FormData(form);
+    const name = String(data.get('name') ?? '');
+    const password = String(data.get('password') ?? '');
+    void this.#act(async () => {
+      await api.patch<UserResponse>(`/api/users/${enc(name)}`, { password });
+      form.reset();
+    }, `Password of ${name} changed.`);
+  }
+
   #setRole(u: UserInfo, role: Role): void {
     void this.#act(() => api.patch<UserResponse>(`/api/users/${enc(u.name)}`, { role }), `${u.name} is now ${role}.`);
   }
@@ -83,15 +95,28 @@ export class Ja4UsersPage extends PageElement {
         <section class="card">
           <h2>Add a user</h2>
           <form class="toolbar" @submit=${(e: SubmitEvent) => this.#create(e)}>
-            <label>Name <input name="name" required pattern="[A-Za-z0-9._@-]{1,64}" autocomplete="off" /></label>
+            <label>Name <input name="name" required pattern="[A-Za-z0-9][A-Za-z0-9._@\\-]{0,63}" title="letters, digits and . _ @ -, up to 64" autocomplete="off" /></label>
             <label
               >Role
-              <select name="role">
+              <select name="role" aria-label="role of the new user">
                 ${ROLES.map((r) => html`<option value=${r}>${r}</option>`)}
               </select></label
             >
             <label>Password (12+ characters) <input name="password" type="password" minlength="12" required autocomplete="new-password" /></label>
             <button class="primary" type="submit">Add</button>
+          </form>
+        </section>
+        <section class="card">
+          <h2>Set a password</h2>
+          <form class="toolbar" @submit=${(e: SubmitEvent) => this.#setPassword(e)}>
+            <label
+              >User
+              <select name="name" required aria-label="user whose password to set">
+                ${this.users.map((u) => html`<option value=${u.name}>${u.name}</option>`)}
+              </select></label
+            >
+            <label>New password (12+ characters) <input name="password" type="password" minlength="12" required autocomplete="new-password" /></label>
+            <button class="primary" type="submit">Set</button>
           </form>
         </section>
       </div>`;
