@@ -1,5 +1,7 @@
 #include "json_writer.h"
 
+#include <cstring>
+
 namespace ja4 {
 
 namespace {
@@ -24,6 +26,18 @@ size_t utf8_len(std::string_view s, size_t i) {
   }
   return 0;
 }
+// Whether any of the 8 bytes in w needs more than a plain copy: a control
+// character (< 0x20), DEL or non-ASCII (>= 0x7f), '"' or '\\'. Word-at-a-time
+// ("has a zero byte" = (v - 0x01..) & ~v & 0x80..): records are mostly
+// fingerprint strings, so this test decides nearly every byte.
+bool needs_escape8(uint64_t w) {
+  constexpr uint64_t k01 = 0x0101010101010101ull, k80 = 0x8080808080808080ull;
+  auto has_zero = [&](uint64_t v) { return (v - k01) & ~v & k80; };
+  uint64_t below_space = (w - 0x20 * k01) & ~w & k80;
+  return ((w & k80) | below_space | has_zero(w ^ (0x22 * k01)) | has_zero(w ^ (0x5c * k01)) |
+          has_zero(w ^ (0x7f * k01))) != 0;
+}
+
 }  // namespace
 
 void json_append_string(std::string& out, std::string_view s) {
@@ -33,6 +47,12 @@ void json_append_string(std::string& out, std::string_view s) {
     // Copy runs of plain printable ASCII in one append (the common case:
     // fingerprints, hostnames, header names).
     size_t run = i;
+    while (run + 8 <= s.size()) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + run, 8);
+      if (needs_escape8(w)) break;
+      run += 8;
+    }
     while (run < s.size()) {
       uint8_t b = static_cast<uint8_t>(s[run]);
       if (b < 0x20 || b >= 0x7f || b == '"' || b == '\\') break;
