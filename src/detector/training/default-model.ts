@@ -61,7 +61,7 @@ export async function simulatedFeatureRows(
     const loaded = await loadTraffic(storage, batches, truth);
     log(`loaded ${loaded.requests} requests (${loaded.ingestRows} correlated rows), ${truth.size} labeled clients`);
     const fromS = Math.floor(loaded.fromS / 3600) * 3600;
-    const toS = Math.ceil((loaded.toS + 1) / 3600) * 3600;
+    const toS = (Math.floor(loaded.toS / 3600) + 1) * 3600;
     const rows: FeatureRow[] = [];
     for (const w of windows) rows.push(...(await readFeatureRows(storage, w, fromS, toS)));
     return { rows, fromS, toS };
