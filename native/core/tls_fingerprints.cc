@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <initializer_list>
+#include <string_view>
 
 #include "hash.h"
 
@@ -20,22 +22,37 @@ void append_count(std::string& out, size_t n) {
   out.push_back(static_cast<char>('0' + n % 10));
 }
 
-std::string join_hex(const std::vector<uint16_t>& values) {
-  std::string s;
-  s.reserve(values.size() * 5);
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i) s.push_back(',');
-    append_hex4(s, values[i]);
+// "0a0a,1301,..." written in place: one allocation, no per-value append.
+std::string join_hex(const uint16_t* values, size_t n) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string s(n ? n * 5 - 1 : 0, ',');
+  char* p = s.data();
+  for (size_t i = 0; i < n; ++i, p += 5) {
+    uint16_t v = values[i];
+    p[0] = kHex[(v >> 12) & 0xf];
+    p[1] = kHex[(v >> 8) & 0xf];
+    p[2] = kHex[(v >> 4) & 0xf];
+    p[3] = kHex[v & 0xf];
   }
   return s;
 }
+std::string join_hex(const std::vector<uint16_t>& values) { return join_hex(values.data(), values.size()); }
 
-std::vector<uint16_t> without_grease(const std::vector<uint16_t>& in) {
-  std::vector<uint16_t> out;
-  out.reserve(in.size());
+// GREASE-free copy into `out` (reused scratch: no allocation once grown).
+void without_grease(const std::vector<uint16_t>& in, std::vector<uint16_t>& out) {
+  out.clear();
   for (uint16_t v : in)
     if (!is_grease(v)) out.push_back(v);
-  return out;
+}
+
+// Concatenation with one allocation (a + "_" + b + ... made a temporary per +).
+std::string concat(std::initializer_list<std::string_view> parts) {
+  size_t n = 0;
+  for (std::string_view p : parts) n += p.size();
+  std::string s;
+  s.reserve(n);
+  for (std::string_view p : parts) s.append(p.data(), p.size());
+  return s;
 }
 
 // "TLS version: ... If extension 0x002b exists (supported_versions), then the
@@ -89,9 +106,11 @@ std::string ja4_alpn_chars(const std::string& alpn) {
 }
 
 Ja4Client ja4_fingerprint(const ClientHello& ch, TlsTransport transport) {
-  std::vector<uint16_t> ciphers = without_grease(ch.ciphers);
-  std::vector<uint16_t> exts = without_grease(ch.extensions);
-  std::vector<uint16_t> sigalgs = without_grease(ch.signature_algorithms);
+  // Per-thread scratch lists: a handshake then allocates only its output strings.
+  thread_local std::vector<uint16_t> ciphers, exts, sigalgs, exts_sorted;
+  without_grease(ch.ciphers, ciphers);
+  without_grease(ch.extensions, exts);
+  without_grease(ch.signature_algorithms, sigalgs);
 
   // Part a: protocol, version, SNI marker, cipher count, extension count, ALPN.
   std::string a;
@@ -111,6 +130,7 @@ Ja4Client ja4_fingerprint(const ClientHello& ch, TlsTransport transport) {
     // "If there are no signature algorithms in the hello packet, then the
     // string ends without an underscore."
     if (!sig.empty()) {
+      s.reserve(s.size() + 1 + sig.size());
       s.push_back('_');
       s += sig;
     }
@@ -125,8 +145,7 @@ Ja4Client ja4_fingerprint(const ClientHello& ch, TlsTransport transport) {
   // Sorted form: "the list is sorted in hex order"; "the extension list
   // ignores the SNI extension (0000) and the ALPN extension (0010)".
   std::sort(ciphers.begin(), ciphers.end());
-  std::vector<uint16_t> exts_sorted;
-  exts_sorted.reserve(exts.size());
+  exts_sorted.clear();
   for (uint16_t e : exts)
     if (e != kExtServerName && e != kExtAlpn) exts_sorted.push_back(e);
   std::sort(exts_sorted.begin(), exts_sorted.end());
@@ -136,10 +155,10 @@ Ja4Client ja4_fingerprint(const ClientHello& ch, TlsTransport transport) {
   Ja4Client out;
   // "If there are no ciphers in the sorted cipher list, then the value of
   // JA4_b is set to 000000000000"; likewise for extensions (ja4_hash12).
-  out.ja4 = a + "_" + ja4_hash12(ciphers_s) + "_" + ja4_hash12(exts_s);
-  out.ja4_r = a + "_" + ciphers_s + "_" + exts_s;
-  out.ja4_o = a + "_" + ja4_hash12(ciphers_o) + "_" + ja4_hash12(exts_o);
-  out.ja4_ro = a + "_" + ciphers_o + "_" + exts_o;
+  out.ja4 = concat({a, "_", ja4_hash12(ciphers_s), "_", ja4_hash12(exts_s)});
+  out.ja4_o = concat({a, "_", ja4_hash12(ciphers_o), "_", ja4_hash12(exts_o)});
+  out.ja4_r = concat({a, "_", ciphers_s, "_", exts_s});
+  out.ja4_ro = concat({a, "_", ciphers_o, "_", exts_o});
   return out;
 }
 
@@ -154,35 +173,43 @@ Ja4Server ja4s_fingerprint(const ServerHello& sh, TlsTransport transport) {
   a.push_back('_');
   append_hex4(a, sh.cipher);
   std::string exts = join_hex(sh.extensions);
-  return Ja4Server{a + "_" + ja4_hash12(exts), a + "_" + exts};
+  return Ja4Server{concat({a, "_", ja4_hash12(exts)}), concat({a, "_", exts})};
 }
 
 namespace {
-void append_dec_list(std::string& s, const std::vector<uint16_t>& v) {
+// Decimal values written straight into s (at most 5 digits and a '-' each).
+template <class List>
+void append_dec_list(std::string& s, const List& v) {
+  size_t start = s.size();
+  s.resize(start + v.size() * 6);
+  char* p = s.data() + start;
+  char* const end = s.data() + s.size();
   bool first = true;
-  char buf[8];
   for (uint16_t x : v) {
     if (is_grease(x)) continue;  // JA3: GREASE values are ignored
-    if (!first) s.push_back('-');
+    if (!first) *p++ = '-';
     first = false;
-    auto res = std::to_chars(buf, buf + sizeof buf, x);
-    s.append(buf, res.ptr);
+    p = std::to_chars(p, end, x).ptr;
   }
+  s.resize(static_cast<size_t>(p - s.data()));
 }
 }  // namespace
 
 // JA3: "SSLVersion,Cipher,SSLExtension,EllipticCurve,EllipticCurvePointFormat",
 // decimal values, '-' within a field.
 Ja3 ja3_fingerprint(const ClientHello& ch) {
-  std::string s = std::to_string(ch.legacy_version) + ",";
+  std::string s;
+  s.reserve(8 + 6 * (ch.ciphers.size() + ch.extensions.size() + ch.supported_groups.size() +
+                     ch.ec_point_formats.size()));
+  s += std::to_string(ch.legacy_version);
+  s.push_back(',');
   append_dec_list(s, ch.ciphers);
   s.push_back(',');
   append_dec_list(s, ch.extensions);
   s.push_back(',');
   append_dec_list(s, ch.supported_groups);
   s.push_back(',');
-  std::vector<uint16_t> formats(ch.ec_point_formats.begin(), ch.ec_point_formats.end());
-  append_dec_list(s, formats);
+  append_dec_list(s, ch.ec_point_formats);
   return Ja3{md5_hex(s), s};
 }
 
