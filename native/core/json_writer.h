@@ -47,11 +47,17 @@ class JsonObject {
 
  private:
   void key(const char* k) {
-    if (!first_) out_.push_back(',');
+    // One resize and a copy ("," "\"" key "\":"), not four appends.
+    size_t n = std::char_traits<char>::length(k);
+    size_t at = out_.size();
+    out_.resize(at + n + (first_ ? 3 : 4));
+    char* p = out_.data() + at;
+    if (!first_) *p++ = ',';
     first_ = false;
-    out_.push_back('"');
-    out_ += k;
-    out_ += "\":";
+    *p++ = '"';
+    std::char_traits<char>::copy(p, k, n);
+    p[n] = '"';
+    p[n + 1] = ':';
   }
   std::string& out_;
   bool first_ = true;
