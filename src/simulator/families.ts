@@ -114,12 +114,15 @@ const FIREFOX_UA: Record<string, string> = {
 interface Jar {
   names: string[];
   values: Map<string, string>;
+  /** the Cookie header, rebuilt when a cookie is added */
+  header?: string;
 }
 function jarHeader(j: Jar): string {
-  return j.names.map((n) => `${n}=${j.values.get(n)}`).join('; ');
+  return (j.header ??= j.names.map((n) => `${n}=${j.values.get(n)}`).join('; '));
 }
 function setCookie(j: Jar, rng: Rng, name: string): void {
   if (j.values.has(name)) return;
+  j.header = undefined;
   const v = name === 'sid' ? rng.hex(16) : name.startsWith('_g') ? `GA1.1.${rng.int(1e8, 2e9)}.${rng.int(1.6e9, 1.8e9)}` : name === 'consent' ? 'yes' : rng.hex(8);
   j.names.push(name);
   j.values.set(name, v);
@@ -214,7 +217,7 @@ function* browse(
       }
     }
     batch.sort((a, b) => a.t - b.t);
-    yield* batch;
+    for (const p of batch) yield p;
     referer = pageUrl;
     uri = pagePath(host, rng);
     t = end + Math.round(o.think());
@@ -227,8 +230,8 @@ function humanThink(rng: Rng): () => number {
   return () => Math.min(1800 * S, Math.max(1 * S, rng.logNormal(median, 1.1)));
 }
 
-function* humanSession(c: Client, rng: Rng, t: number): Session {
-  yield* browse(c, rng, t, { pages: 1 + rng.geometric(5), think: humanThink(rng), searchReferer: 0.45, cookies: true, assets: true, login: 0.02 });
+function humanSession(c: Client, rng: Rng, t: number): Session {
+  return browse(c, rng, t, { pages: 1 + rng.geometric(5), think: humanThink(rng), searchReferer: 0.45, cookies: true, assets: true, login: 0.02 });
 }
 
 /** A loop of requests at machine pace: `gap()` after each response. */
@@ -363,12 +366,12 @@ export const BOT_DEFS: FamilyDef[] = [
     'curl',
     3,
     (rng) => ({ ...tool('curl', 'curl', rng.pick(['curl/7.88.1', 'curl/7.81.0', 'curl/8.5.0']), CURL_HEADERS), pool: rng.chance(0.75) ? 'hosting' : 'residential' }),
-    function* (c, rng, t) {
+    (c, rng, t) => {
       const host = rng.pick(['www.example.com', 'api.example.com']);
       const targets = [rng.pick(['/', '/health', '/v1/status', '/robots.txt', '/feed.xml']), pagePath('www.example.com', rng)];
       const https = rng.chance(0.8);
       const every = rng.chance(0.6) ? periodic(rng, rng.pick([30, 60, 120]) * S, 0.01) : () => rng.uniform(0.5, 5) * S;
-      yield* loop(c, rng, t, rng.int(1, 30), () => {
+      return loop(c, rng, t, rng.int(1, 30), () => {
         const uri = rng.pick(targets);
         return { host, kind: uri === '/robots.txt' ? 'robots' : uri === '/feed.xml' ? 'feed' : 'page', uri, status: 200, https };
       }, every, { closeAfter: true });
@@ -379,11 +382,11 @@ export const BOT_DEFS: FamilyDef[] = [
     'python-requests',
     4,
     (rng) => ({ ...tool('python-requests', 'python-requests', rng.pick(['python-requests/2.31.0', 'python-requests/2.28.2', 'python-requests/2.32.3']), REQUESTS_HEADERS), pool: rng.chance(0.8) ? 'hosting' : 'residential' }),
-    function* (c, rng, t) {
+    (c, rng, t) => {
       const api = rng.chance(0.5);
       const base = rng.int(10000, 40000);
       const jar: Jar = { names: [], values: new Map() };
-      yield* loop(c, rng, t, rng.int(20, 200), (i) =>
+      return loop(c, rng, t, rng.int(20, 200), (i) =>
         api
           ? { host: 'api.example.com', kind: 'api', uri: `/v1/products?page=${i + 1}&per_page=100`, status: rng.chance(0.02) ? 429 : 200 }
           : { host: 'shop.example.com', kind: 'page', uri: `/product/${base + i}`, status: rng.chance(0.06) ? 404 : 200 },
@@ -395,11 +398,11 @@ export const BOT_DEFS: FamilyDef[] = [
     'go-http',
     4,
     (rng) => ({ ...tool('Go-http-client', 'go', 'Go-http-client/2.0', GO_HEADERS), pool: 'hosting' }),
-    function* (c, rng, t) {
+    (c, rng, t) => {
       const targets = [`/v1/prices?sku=${rng.int(1000, 9999)}`, '/feed.xml', '/sitemap.xml', `/v1/inventory?store=${rng.int(1, 40)}`];
       const host = rng.chance(0.6) ? 'api.example.com' : 'www.example.com';
       const period = rng.pick([2, 5, 10, 30]) * S;
-      yield* loop(c, rng, t, rng.int(20, 150), (i) => {
+      return loop(c, rng, t, rng.int(20, 150), (i) => {
         const uri = targets[i % targets.length]!;
         return { host, kind: uri.includes('feed') ? 'feed' : uri.includes('sitemap') ? 'sitemap' : 'api', uri, status: 200 };
       }, periodic(rng, period, 0.005));
@@ -423,8 +426,8 @@ export const BOT_DEFS: FamilyDef[] = [
       });
       return { botName: stealth ? 'HeadlessChrome (stealth)' : 'HeadlessChrome', stack: 'chromium-headless', agent, pool: 'hosting', os: rng.chance(0.5) ? 'linux' : 'aws-linux' };
     },
-    function* (c, rng, t) {
-      yield* browse(c, rng, t, { pages: rng.int(10, 80), think: () => rng.uniform(0.8, 3) * S, searchReferer: 0, cookies: true, assets: rng.chance(0.7), login: 0 });
+    (c, rng, t) => {
+      return browse(c, rng, t, { pages: rng.int(10, 80), think: () => rng.uniform(0.8, 3) * S, searchReferer: 0, cookies: true, assets: rng.chance(0.7), login: 0 });
     },
   ),
   // Aggressive crawling: a pool of workers over the whole catalogue, rotated User-Agents.
@@ -437,12 +440,12 @@ export const BOT_DEFS: FamilyDef[] = [
         ? { ...tool('Scrapy', 'python-requests', 'Scrapy/2.11.0 (+https://scrapy.org)', SCRAPY_HEADERS), pool: 'hosting' }
         : { ...tool('scraper (rotating UA)', rng.pick<StackName>(['python-requests', 'openssl', 'go']), BROWSER_USER_AGENTS[0], SCRAPY_HEADERS), pool: rng.chance(0.6) ? 'hosting' : 'residential' };
     },
-    function* (c, rng, t) {
+    (c, rng, t) => {
       const rotate = c.botName !== 'Scrapy';
       const agents = rotate ? BROWSER_USER_AGENTS.map((ua) => libraryAgent(c.botName, ua, SCRAPY_HEADERS)) : undefined;
       const start = rng.int(10000, 45000);
       let category = `https://shop.example.com/category/${rng.pick(['shoes', 'bags', 'sale', 'outdoor'])}`;
-      yield* loop(c, rng, t, rng.int(150, 1000), (i) => {
+      return loop(c, rng, t, rng.int(150, 1000), (i) => {
         if (i % 40 === 0) {
           const uri = `/category/${rng.pick(['shoes', 'jackets', 'bags', 'watches', 'outdoor', 'kids', 'sale', 'new'])}?page=${1 + Math.floor(i / 40)}`;
           category = `https://shop.example.com${uri}`;
@@ -468,13 +471,13 @@ export const BOT_DEFS: FamilyDef[] = [
             : tool('credential stuffer (Node)', 'node-fetch', ua, UNDICI_HEADERS, true);
       return { ...t, pool: rng.chance(0.75) ? 'residential' : 'hosting' };
     },
-    function* (c, rng, t) {
+    (c, rng, t) => {
       const jar: Jar = { names: [], values: new Map() };
       const host = rng.chance(0.7) ? 'www.example.com' : 'shop.example.com';
       const getFirst = rng.chance(0.6);
       const attempts = rng.int(1, 6);
       let success = false;
-      yield* loop(c, rng, t, attempts + (getFirst ? 1 : 0), (i) => {
+      return loop(c, rng, t, attempts + (getFirst ? 1 : 0), (i) => {
         if (getFirst && i === 0) return { host, kind: 'page', uri: '/login', status: 200 };
         if (success) return { host, kind: 'page', uri: '/account', status: 200, referer: `https://${host}/login` };
         success = rng.chance(0.04);
@@ -500,11 +503,11 @@ export const BOT_DEFS: FamilyDef[] = [
               : tool('zgrab', 'go', 'Mozilla/5.0 zgrab/0.x', GENERIC_BOT_HEADERS);
       return { ...base, pool: 'hosting', sni };
     },
-    function* (c, rng, t) {
+    (c, rng, t) => {
       const http = rng.chance(0.4);
       const host = c.sni ? rng.pick(['www.example.com', 'shop.example.com', 'api.example.com']) : SERVER_IPV4;
       const sqlmap = c.botName === 'sqlmap';
-      yield* loop(c, rng, t, rng.int(60, 600), (i) => {
+      return loop(c, rng, t, rng.int(60, 600), (i) => {
         if (sqlmap) {
           const uri = `/search?q=${rng.pick(['boots', 'gift'])}${rng.pick(["'", '%27%20AND%201=1--', '%22%20OR%20%221%22=%221', '%27%20UNION%20SELECT%20NULL--', ')%20AND%20SLEEP(5)--'])}`;
           return { host, kind: 'page', uri, status: rng.chance(0.7) ? 200 : 500, https: !http };
@@ -524,10 +527,10 @@ export const BOT_DEFS: FamilyDef[] = [
       const headers = stack === 'go' ? SPOOF_GO_HEADERS : SPOOF_REQUESTS_HEADERS;
       return { ...tool(`low-and-slow (${stack})`, stack, BROWSER_USER_AGENTS[0], headers), pool: rng.chance(0.6) ? 'residential' : 'hosting' };
     },
-    function* (c, rng, t) {
+    (c, rng, t) => {
       const targets = [`/product/${rng.int(10000, 50000)}`, '/account', '/cart', `/search?q=${rng.pick(['gift', 'boots'])}`];
       const mine = targets.slice(0, rng.int(1, 3));
-      yield* loop(c, rng, t, rng.int(5, 40), (i) => ({ host: 'shop.example.com', kind: 'page', uri: mine[i % mine.length]!, status: 200 }), periodic(rng, rng.uniform(120, 900) * S, 0.002));
+      return loop(c, rng, t, rng.int(5, 40), (i) => ({ host: 'shop.example.com', kind: 'page', uri: mine[i % mine.length]!, status: 200 }), periodic(rng, rng.uniform(120, 900) * S, 0.002));
     },
   ),
   // A Chrome User-Agent and header values over a library's TLS stack.
@@ -544,11 +547,11 @@ export const BOT_DEFS: FamilyDef[] = [
             : libraryAgent('ua-spoofer (python)', BROWSER_USER_AGENTS[0], SPOOF_REQUESTS_HEADERS);
       return { botName: agent.name, stack, agent, pool: rng.chance(0.6) ? 'hosting' : 'residential' };
     },
-    function* (c, rng, t) {
+    (c, rng, t) => {
       const host = rng.chance(0.5) ? 'www.example.com' : 'shop.example.com';
       let referer: string | undefined;
       const mean = rng.uniform(1.5, 8) * S;
-      yield* loop(c, rng, t, rng.int(10, 200), () => {
+      return loop(c, rng, t, rng.int(10, 200), () => {
         const uri = pagePath(host, rng, false);
         const r = { host, kind: 'page' as const, uri, status: rng.chance(0.03) ? 404 : 200, referer: rng.chance(0.4) ? referer : undefined };
         referer = `https://${host}${uri}`;
@@ -576,10 +579,10 @@ export const BOT_DEFS: FamilyDef[] = [
           return { ...tool('fake-Googlebot', 'python-requests', GOOGLEBOT, CRAWLER_HEADERS), pool: 'hosting' };
       }
     },
-    function* (c, rng, t) {
+    (c, rng, t) => {
       const host = rng.pick(['www.example.com', 'shop.example.com']);
       const mean = rng.uniform(2, 20) * S;
-      yield* loop(c, rng, t, rng.int(30, 250), (i) => {
+      return loop(c, rng, t, rng.int(30, 250), (i) => {
         if (i === 0) return { host, kind: 'robots', uri: '/robots.txt', status: 200 };
         if (i === 1 && rng.chance(0.5)) return { host, kind: 'sitemap', uri: '/sitemap.xml', status: 200 };
         const uri = pagePath(host, rng, false);
@@ -599,11 +602,11 @@ export const BOT_DEFS: FamilyDef[] = [
           ? { ...tool('node-fetch', 'node-fetch', 'node', UNDICI_HEADERS, true), pool: 'hosting' }
           : { ...tool('Go API client', 'go', 'Go-http-client/2.0', GO_HEADERS), pool: 'hosting' };
     },
-    function* (c, rng, t) {
+    (c, rng, t) => {
       const period = rng.uniform(2, 30) * S;
       const burst = rng.int(1, 6);
       const every = periodic(rng, period, 0.03);
-      yield* loop(c, rng, t, rng.int(30, 300), (i) => {
+      return loop(c, rng, t, rng.int(30, 300), (i) => {
         const path = rng.pick(API_PATHS);
         const post = rng.chance(0.15);
         const status = rng.weighted<number>([[post ? 201 : 200, 95], [429, 2], [401, 1], [500, 1], [204, 1]]);

@@ -95,8 +95,8 @@ export interface HttpRecordFields {
   /** mod_ssl's SSL_PROTOCOL, SSL_CIPHER, SSL_TLS_SNI (null: no SNI) */
   tls?: { protocol: string; cipher: string; sni: string | null };
   h2Stream?: number;
-  /** the header table as Apache holds it (h2: already through h2HeaderView) */
-  headers: readonly Header[];
+  /** headerFragment() of the header table as Apache holds it (h2: through h2HeaderView) */
+  headersJson: string;
 }
 
 /** One mod_reqin_log record, newline not included. */
@@ -104,12 +104,21 @@ export function httpRecord(r: HttpRecordFields): string {
   let s = `{"v":1,"ts_us":${r.tsUs},"dur_us":${r.durUs},"conn":"${r.conn}","client_ip":"${r.clientIp}","client_port":${r.clientPort},"local_ip":"${r.localIp}","local_port":${r.localPort},"req_n":${r.reqN},"vhost":${jsonString(r.vhost)},"method":${jsonString(r.method)},"scheme":"${r.https ? 'https' : 'http'}","host":${jsonString(r.host)},"uri":${jsonString(r.uri)},"proto":"${r.h2 ? 'HTTP/2.0' : 'HTTP/1.1'}","status":${r.status},"bytes_in":${r.bytesIn},"bytes_out":${r.bytesOut}`;
   if (r.tls) s += `,"tls":{"protocol":"${r.tls.protocol}","cipher":"${r.tls.cipher}","sni":${r.tls.sni === null ? 'null' : jsonString(r.tls.sni)}}`;
   if (r.h2Stream !== undefined) s += `,"h2_stream":${r.h2Stream}`;
+  return s + r.headersJson;
+}
+
+/**
+ * `,"header_order":[...],"headers":{...},"cookies":[...],"truncated":[]}`:
+ * the record's tail for a header table (the same for every request a
+ * client sends with the same headers, so the scheduler caches it).
+ */
+export function headerFragment(headers: readonly Header[]): string {
   let order = '';
   let values = '';
   let cookies = '';
   // headers_in merges repeated names; record.c writes each selected name once.
   const seen: string[] = [];
-  for (const [name, value] of r.headers) {
+  for (const [name, value] of headers) {
     const n = jsonString(name);
     order += order ? `,${n}` : n;
     const lower = name.toLowerCase();
@@ -120,7 +129,7 @@ export function httpRecord(r: HttpRecordFields): string {
       values += `${values ? ',' : ''}${jsonString(lower)}:${jsonString(value)}`;
     }
   }
-  return `${s},"header_order":[${order}],"headers":{${values}},"cookies":[${cookies}],"truncated":[]}`;
+  return `,"header_order":[${order}],"headers":{${values}},"cookies":[${cookies}],"truncated":[]}`;
 }
 
 /** The HTTP/1.1 bytes of a request head plus body: request line, header lines, blank line. */

@@ -78,11 +78,20 @@ export class Rng {
     return -Math.log(1 - this.next()) * mean;
   }
 
-  /** Standard normal (Box-Muller). */
+  private spare = Number.NaN;
+
+  /** Standard normal (Box-Muller: each pair of uniforms gives two normals; the second is kept for the next call). */
   normal(): number {
+    if (!Number.isNaN(this.spare)) {
+      const z = this.spare;
+      this.spare = Number.NaN;
+      return z;
+    }
     const u = 1 - this.next();
     const v = this.next();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
   }
 
   /**

@@ -16,7 +16,7 @@ import type { FamilyDef } from './families.js';
 import { TimeHeap } from './heap.js';
 import { IpAllocator } from './ip-pools.js';
 import { PcapConnectionWriter, closePackets, plainHandshake, tlsHandshake, type SimPacket } from './packets.js';
-import { closeEvent, flowEvent, h2HeaderView, httpRecord, requestBytes, responseHeadBytes } from './records.js';
+import { closeEvent, flowEvent, h2HeaderView, headerFragment, httpRecord, responseHeadBytes } from './records.js';
 import { Rng } from './rng.js';
 import { DEFAULT_HOSTS, SERVER_IPV4, SERVER_IPV6 } from './site.js';
 import { TCP_PROFILES } from './tcp-profiles.js';
@@ -96,6 +96,7 @@ interface Conn {
   closed: boolean;
   stream: number;
   expiryVersion: number;
+  expiryQueued: boolean;
   rtt: number;
   /** ja4l_c / ja4l_s, packets, time of the report */
   ja4lC: string;
@@ -211,7 +212,15 @@ export class Scheduler {
       if (this.out.peekKey() < t - LAG_US) yield* this.flush(t - LAG_US);
       if (te === t) {
         const e = this.expiries.pop()!;
-        if (e.version === e.conn.expiryVersion && !e.conn.closed) this.close(e.conn, e.conn.lastEnd + KEEPALIVE_US, false);
+        const conn = e.conn;
+        if (!conn.closed) {
+          const due = conn.lastEnd + KEEPALIVE_US;
+          if (due > t) this.expiries.push(due, e);
+          else {
+            conn.expiryQueued = false;
+            this.close(conn, due, false);
+          }
+        } else conn.expiryQueued = false;
       } else if (ta === t) {
         const a = this.arrivals.pop()!;
         this.arrive(a.def, t);
@@ -316,6 +325,7 @@ export class Scheduler {
       closed: false,
       stream: -1,
       expiryVersion: 0,
+      expiryQueued: false,
       rtt,
       // JA4L as the engine measures it (native/core/tcp_fingerprints.cc):
       // client = (ACK - SYN-ACK) / 2, server = (SYN-ACK - SYN) / 2, with the
@@ -382,11 +392,12 @@ export class Scheduler {
       bodyBytes: p.bodyBytes,
       contentType: p.contentType,
     };
-    const h1 = agent.headers(ctx);
-    const closeAfter = p.closeAfter || h1.some(([n, v]) => v === 'close' && n.toLowerCase() === 'connection');
+    const view = headerView(agent, ctx, h2);
+    const closeAfter = p.closeAfter || view.connectionClose;
     const keepAlive = !closeAfter && conn.reqN < MAX_KEEPALIVE_REQUESTS;
     const res = p.res;
-    const bytesIn = h2 ? p.bodyBytes : requestBytes(p.method, res.uri, h1, p.bodyBytes);
+    // Request line + header lines + blank line + body (HTTP/1.1); h2: the body.
+    const bytesIn = h2 ? p.bodyBytes : p.method.length + res.uri.length + 12 + view.headBytes + p.bodyBytes;
     const bytesOut = h2 ? res.bytes : responseHeadBytes(res.status, res.bytes, keepAlive) + res.bytes;
     const end = p.t + res.durUs;
     if (conn.visible) {
@@ -412,12 +423,12 @@ export class Scheduler {
           bytesOut,
           tls: tmpl ? { protocol: tmpl.protocol, cipher: tmpl.cipherName, sni: conn.sni } : undefined,
           h2Stream: h2 ? 2 * conn.reqN - 1 : undefined,
-          headers: h2 ? h2HeaderView(h1) : h1,
+          headersJson: view.json,
         });
         this.out.push(end, { k: 'http', line });
       }
       if (conn.pcap) {
-        const reqPayload = conn.tmpl ? applicationData(Math.min(bytesIn + 22, 1400)) : Buffer.from(requestText(p.method, res.uri, h1, p.bodyBytes), 'latin1');
+        const reqPayload = conn.tmpl ? applicationData(Math.min(bytesIn + 22, 1400)) : Buffer.from(requestText(p.method, res.uri, agent.headers(ctx), p.bodyBytes), 'latin1');
         this.out.push(p.t, { k: 'pkt', conn, p: { ts: p.t, fromClient: true, flags: TCP_ACK | TCP_PSH, payload: reqPayload } });
         const respPayload = conn.tmpl ? applicationData(Math.min(bytesOut + 22, 1400)) : Buffer.from(`HTTP/1.1 ${res.status} X\r\nContent-Length: 0\r\n\r\n`, 'latin1');
         this.out.push(end, { k: 'pkt', conn, p: { ts: end, fromClient: false, flags: TCP_ACK | TCP_PSH, payload: respPayload } });
@@ -428,8 +439,10 @@ export class Scheduler {
       // Connection: close asked by the client, or the 100th request: the
       // server closes after the response.
       this.close(conn, conn.lastEnd + (p.closeAfter ? 300 : 50), p.closeAfter);
-    } else {
-      conn.expiryVersion++;
+    } else if (!conn.expiryQueued) {
+      // One pending expiry per connection: when it comes due, a connection
+      // used since is queued again for its new expiry.
+      conn.expiryQueued = true;
       this.expiries.push(conn.lastEnd + KEEPALIVE_US, { conn, version: conn.expiryVersion });
     }
   }
@@ -504,6 +517,50 @@ export class Scheduler {
       }
     }
   }
+}
+
+interface HeaderView {
+  /** headerFragment() of the table Apache logs */
+  json: string;
+  /** the HTTP/1.1 header lines and the blank line, in bytes */
+  headBytes: number;
+  /** the client sent Connection: close */
+  connectionClose: boolean;
+}
+
+/**
+ * Per agent, the logged form of the headers it sends in a given context:
+ * clients repeat the same headers (same page, same cookies) request after
+ * request, and building the record's header part is the costliest step.
+ */
+type ViewCache = Map<string, Map<string, Map<string, HeaderView>>>;
+const headerViews = new WeakMap<object, { size: number; byShape: ViewCache }>();
+
+function headerView(agent: { headers(c: HeaderContext): Header[] }, ctx: HeaderContext, h2: boolean): HeaderView {
+  let cache = headerViews.get(agent);
+  if (!cache || cache.size >= 16) headerViews.set(agent, (cache = { size: 0, byShape: new Map() }));
+  // Nested maps keyed by the strings the sessions reuse (host, referer,
+  // cookie header): no key string is built per request.
+  const shape = `${ctx.kind}|${ctx.method}|${ctx.site}|${ctx.bodyBytes}|${ctx.contentType ?? ''}|${h2 ? 2 : 1}|${ctx.host}`;
+  let byRef = cache.byShape.get(shape);
+  if (!byRef) cache.byShape.set(shape, (byRef = new Map()));
+  const ref = ctx.referer ?? '';
+  let byCookie = byRef.get(ref);
+  if (!byCookie) byRef.set(ref, (byCookie = new Map()));
+  let v = byCookie.get(ctx.cookie);
+  if (!v) {
+    const h1 = agent.headers(ctx);
+    let headBytes = 2;
+    let connectionClose = false;
+    for (const [k, val] of h1) {
+      headBytes += k.length + val.length + 4;
+      if (val === 'close' && k.toLowerCase() === 'connection') connectionClose = true;
+    }
+    v = { json: headerFragment(h2 ? h2HeaderView(h1) : h1), headBytes, connectionClose };
+    cache.size++;
+    byCookie.set(ctx.cookie, v);
+  }
+  return v;
 }
 
 /** The request as written on the wire (cleartext connections in the pcap). */
