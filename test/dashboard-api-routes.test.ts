@@ -193,8 +193,9 @@ t.test('JA4 investigation', async (t) => {
   t.match(chromeIps.body, { limit: 1, has_more: true, items: [{ client_ip: IP_A, total_requests: 7 }] });
   const f = await get(`/api/ja4/${JA4_GO}/features`);
   t.equal(f.body.rows, 2, 'one feature row per IP x host x hour');
-  t.same(f.body.features.status_4xx_ratio, 0.5, 'B all 4xx, D none: mean 0.5');
-  t.same(f.body.features.ua_ja4_mismatch_ratio, 0.5);
+  t.same(f.body.features.status_4xx_ratio, 0.8, 'B 4 of 4 requests 4xx, D 0 of 1: 4/5 of the requests');
+  t.same(f.body.features.ua_ja4_mismatch_ratio, 0.2, "D's one request: a browser UA over the Go JA4");
+  t.same(f.body.features.distinct_uas, 2);
   t.match((await get('/api/ja4/not-a-ja4')).body, { error: { code: 'bad_request', field: 'fp' } });
   t.equal((await get(`/api/ja4/${encodeURIComponent("x' OR 1=1 --")}/ips`)).status, 400);
 });

@@ -262,7 +262,7 @@ export interface Ja4ClientIp {
 }
 export type Ja4IpsResponse = Page<Ja4ClientIp>;
 
-/** GET /api/ja4/:fp/features?from&to (viewer): mean feature values over the window (view_ai_features_1h) */
+/** GET /api/ja4/:fp/features?from&to (viewer): the JA4's feature ratios over all its requests of the window (view_ai_features_1h formulas, request-weighted); rows = client IP x host x hour units */
 export interface FeaturesResponse {
   rows: number;
   features: Record<string, number>;

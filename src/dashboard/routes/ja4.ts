@@ -10,28 +10,28 @@ import type { Router } from '../router.js';
 import { API_SETTINGS, DETECTED, HOURS, TS, hourRangeParams, ipText, rangeParams, select, toPage } from '../sql.js';
 
 /**
- * The features shown on the page, with view_ai_features_1h's formulas (sql/0008)
- * over agg_host_ip_ja4_1h rows of this JA4 only: the view itself joins the
- * signals of every JA4 of the window, far too much for one page.
+ * The JA4's feature profile: view_ai_features_1h's ratios (sql/0008) taken
+ * over all of the JA4's requests in the window (request-weighted), in one
+ * pass over agg_host_ip_ja4_1h. The per-row view would merge every
+ * IP x host x hour state of the JA4 first (seconds for a busy JA4 on 10M
+ * rows); the inter-arrival features are per client, on the IP page.
  */
 export const FEATURE_SQL: Record<string, string> = {
-  requests_per_minute: 'requests / 60',
-  active_seconds: "dateDiff('millisecond', first_seen, last_seen) / 1000",
-  distinct_paths_ratio: 'distinct_paths / requests',
-  status_2xx_ratio: 'status_2xx / requests',
-  status_4xx_ratio: 'status_4xx / requests',
-  status_5xx_ratio: 'status_5xx / requests',
-  no_referer_ratio: 'no_referer / requests',
-  no_accept_language_ratio: 'no_accept_language / requests',
-  no_cookies_ratio: 'no_cookies / requests',
-  header_order_diversity: 'distinct_header_orders / requests',
-  distinct_uas: 'distinct_uas',
-  browser_ua_ratio: 'browser_ua / requests',
-  ua_ja4_mismatch_ratio: 'ua_ja4_mismatch / requests',
-  h2_h3_ratio: '(h2 + h3) / requests',
-  bytes_out_per_request: 'bytes_out / requests',
-  iat_mean_ms: 'if(length(iat) = 0, 0, arrayAvg(iat) / 1000)',
-  iat_cv: 'if(length(iat) = 0 OR arrayAvg(iat) = 0, 0, sqrt(arrayAvg(arrayMap(x -> pow(x - arrayAvg(iat), 2), iat))) / arrayAvg(iat))',
+  requests_per_minute: "sum(requests) / greatest(dateDiff('second', min(first_seen), max(last_seen)) / 60, 1)",
+  active_seconds: "dateDiff('millisecond', min(first_seen), max(last_seen)) / 1000",
+  distinct_paths_ratio: 'uniqMerge(paths) / sum(requests)',
+  status_2xx_ratio: 'sum(status_2xx) / sum(requests)',
+  status_4xx_ratio: 'sum(status_4xx) / sum(requests)',
+  status_5xx_ratio: 'sum(status_5xx) / sum(requests)',
+  no_referer_ratio: 'sum(no_referer) / sum(requests)',
+  no_accept_language_ratio: 'sum(no_accept_language) / sum(requests)',
+  no_cookies_ratio: 'sum(no_cookies) / sum(requests)',
+  header_order_diversity: 'uniqMerge(header_orders) / sum(requests)',
+  distinct_uas: 'uniqMerge(user_agents)',
+  browser_ua_ratio: 'sum(browser_ua) / sum(requests)',
+  ua_ja4_mismatch_ratio: 'sum(ua_ja4_mismatch) / sum(requests)',
+  h2_h3_ratio: '(sum(h2) + sum(h3)) / sum(requests)',
+  bytes_out_per_request: 'sum(bytes_out) / sum(requests)',
 };
 export const FEATURE_COLUMNS = Object.keys(FEATURE_SQL);
 
@@ -165,14 +165,8 @@ export function register(router: Router, { storage }: DashboardDeps): void {
     const range = rangeParam(req.query);
     const rows = await select<Record<string, number>>(
       storage,
-      `SELECT count() AS rows, ${FEATURE_COLUMNS.map((c) => `avg(${FEATURE_SQL[c]}) AS ${c}`).join(', ')}
-       FROM (SELECT sum(requests) AS requests, sum(status_2xx) AS status_2xx, sum(status_4xx) AS status_4xx, sum(status_5xx) AS status_5xx,
-                    sum(no_referer) AS no_referer, sum(no_accept_language) AS no_accept_language, sum(no_cookies) AS no_cookies,
-                    sum(browser_ua) AS browser_ua, sum(ua_ja4_mismatch) AS ua_ja4_mismatch, sum(h2) AS h2, sum(h3) AS h3, sum(bytes_out) AS bytes_out,
-                    min(first_seen) AS first_seen, max(last_seen) AS last_seen, uniqMerge(paths) AS distinct_paths,
-                    uniqMerge(header_orders) AS distinct_header_orders, uniqMerge(user_agents) AS distinct_uas,
-                    arrayMap(x -> toFloat64(x), arrayPopFront(arrayDifference(arrayMap(x -> toInt64(x), groupArraySortedMerge(1000)(ts_sample))))) AS iat
-             FROM ${t.read('aggHostIpJa4')} WHERE ja4 = {ja4:String} AND ${HOURS} GROUP BY hour, client_ip, ja4, host)`,
+      `SELECT uniq(hour, client_ip, host) AS rows, ${FEATURE_COLUMNS.map((c) => `${FEATURE_SQL[c]} AS ${c}`).join(', ')}
+       FROM ${t.read('aggHostIpJa4')} WHERE ja4 = {ja4:String} AND ${HOURS}`,
       { ...hourRangeParams(range), ja4 },
     );
     const { rows: n = 0, ...features } = rows[0] ?? {};
