@@ -58,10 +58,15 @@ bool PcapFileReader::open() {
 
 void PcapFileReader::drain(std::string& out) {
   auto& ready = engine_.ready();
+  // Each batch is a fresh string (the binding hands it to JS): sized like
+  // the largest batch so far, it is filled without doubling and copying.
+  if (out.capacity() < out.size() + batch_bytes_) out.reserve(out.size() + batch_bytes_);
+  size_t start = out.size();
   for (const FlowRecord& r : ready) {
     append_record_json(out, r);
     out.push_back('\n');
   }
+  if (out.size() - start > batch_bytes_) batch_bytes_ = out.size() - start;
   ready.clear();
 }
 

@@ -47,6 +47,7 @@ class PcapFileReader {
   pcap_t* pcap_ = nullptr;
   int linktype_ = -1;
   bool finished_ = false;
+  size_t batch_bytes_ = 0;  // largest batch of JSON so far (drain reserves it)
   std::string error_code_, error_message_;
 };
 
