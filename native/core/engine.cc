@@ -453,8 +453,9 @@ void Engine::handle_handshake(Flow& f, int side, uint8_t type, const uint8_t* bo
       rec.ja4 = ja4_fingerprint(ch, tt);
       rec.ja3 = ja3_fingerprint(ch);
       rec.has_sni = ch.has_sni;
-      rec.sni = ch.sni;
-      rec.alpn = ch.alpn.empty() ? std::string() : ch.alpn.front();
+      // ch is done with: its strings move into the record.
+      rec.sni = std::move(ch.sni);
+      if (!ch.alpn.empty()) rec.alpn = std::move(ch.alpn.front());
       rec.tls_version = rec.ja4.ja4.substr(1, 2);
       an.client_hello_side = static_cast<int8_t>(side);
       if (transport == 't') finish_side(f, side);

@@ -7,6 +7,7 @@ namespace ja4 {
 namespace {
 
 bool parse_u16_list(ByteReader r, std::vector<uint16_t>& out) {
+  out.reserve(out.size() + r.remaining() / 2);  // one allocation, not a doubling series
   while (r.remaining() >= 2) out.push_back(r.u16());
   return r.ok() && r.empty();
 }
@@ -52,6 +53,7 @@ bool parse_client_hello(const uint8_t* body, size_t len, bool dtls, ClientHello&
   if (r.empty()) return true;  // SSLv3-style hello without extensions
   ByteReader exts = r.sub(r.u16());
   if (!r.ok()) return false;
+  out.extensions.reserve(24);  // typical hellos carry 10-20
   while (exts.remaining() >= 4) {
     uint16_t type = exts.u16();
     ByteReader data = exts.sub(exts.u16());
