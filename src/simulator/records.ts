@@ -132,13 +132,6 @@ export function headerFragment(headers: readonly Header[]): string {
   return `,"header_order":[${order}],"headers":{${values}},"cookies":[${cookies}],"truncated":[]}`;
 }
 
-/** The HTTP/1.1 bytes of a request head plus body: request line, header lines, blank line. */
-export function requestBytes(method: string, uri: string, headers: readonly Header[], body: number): number {
-  let n = method.length + uri.length + 12; // "GET " + uri + " HTTP/1.1\r\n"
-  for (const [k, v] of headers) n += k.length + v.length + 4;
-  return n + 2 + body;
-}
-
 /** The HTTP/1.1 response head Apache writes for this status (Date, Server, and the entity headers). */
 export function responseHeadBytes(status: number, body: number, keepAlive: boolean): number {
   let n = 17 + 37 + 16 + (status === 304 ? 0 : 20 + String(body).length + 40);

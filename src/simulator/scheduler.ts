@@ -95,7 +95,6 @@ interface Conn {
   lastEnd: number;
   closed: boolean;
   stream: number;
-  expiryVersion: number;
   expiryQueued: boolean;
   rtt: number;
   /** ja4l_c / ja4l_s, packets, time of the report */
@@ -164,7 +163,7 @@ export class Scheduler {
   private readonly out = new TimeHeap<Item>();
   private readonly sessions = new TimeHeap<ClientState>();
   private readonly arrivals = new TimeHeap<{ def: FamilyDef; meanGapUs: number }>();
-  private readonly expiries = new TimeHeap<{ conn: Conn; version: number }>();
+  private readonly expiries = new TimeHeap<{ conn: Conn }>();
   private readonly children: Child[] = [];
   private readonly pcap: PcapWriter | undefined;
   private stream = 0;
@@ -324,7 +323,6 @@ export class Scheduler {
       lastEnd: p.t,
       closed: false,
       stream: -1,
-      expiryVersion: 0,
       expiryQueued: false,
       rtt,
       // JA4L as the engine measures it (native/core/tcp_fingerprints.cc):
@@ -443,7 +441,7 @@ export class Scheduler {
       // One pending expiry per connection: when it comes due, a connection
       // used since is queued again for its new expiry.
       conn.expiryQueued = true;
-      this.expiries.push(conn.lastEnd + KEEPALIVE_US, { conn, version: conn.expiryVersion });
+      this.expiries.push(conn.lastEnd + KEEPALIVE_US, { conn });
     }
   }
 
