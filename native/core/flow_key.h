@@ -26,17 +26,32 @@ static_assert(sizeof(FlowKey) == 40, "FlowKey is hashed as five 64-bit words");
 // endpoint a.
 inline FlowKey make_flow_key(const DecodedPacket& p, bool& from_a) {
   FlowKey k;
-  std::memset(&k, 0, sizeof k);
-  k.version = p.src.version;
-  k.protocol = p.protocol;
   int c = std::memcmp(p.src.bytes, p.dst.bytes, 16);
   from_a = c < 0 || (c == 0 && p.src_port <= p.dst_port);
   const IpAddress& a = from_a ? p.src : p.dst;
   const IpAddress& b = from_a ? p.dst : p.src;
+  uint16_t port_a = from_a ? p.src_port : p.dst_port;
+  uint16_t port_b = from_a ? p.dst_port : p.src_port;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  // Written as five whole words: hash_flow_key and operator== read the key
+  // back as words, and a word read over several narrower stores (ports,
+  // version, protocol, pad) cannot be forwarded from the store buffer: the
+  // CPU stalls on every packet until those stores reach the cache.
+  uint64_t w[5];
+  std::memcpy(&w[0], a.bytes, 16);
+  std::memcpy(&w[2], b.bytes, 16);
+  w[4] = uint64_t(port_a) | (uint64_t(port_b) << 16) | (uint64_t(p.src.version) << 32) |
+         (uint64_t(p.protocol) << 40);
+  std::memcpy(&k, w, sizeof w);
+#else
+  std::memset(&k, 0, sizeof k);
+  k.version = p.src.version;
+  k.protocol = p.protocol;
   std::memcpy(k.addr_a, a.bytes, 16);
   std::memcpy(k.addr_b, b.bytes, 16);
-  k.port_a = from_a ? p.src_port : p.dst_port;
-  k.port_b = from_a ? p.dst_port : p.src_port;
+  k.port_a = port_a;
+  k.port_b = port_b;
+#endif
   return k;
 }
 
