@@ -22,11 +22,13 @@ void append_count(std::string& out, size_t n) {
   out.push_back(static_cast<char>('0' + n % 10));
 }
 
-// "0a0a,1301,..." written in place: one allocation, no per-value append.
-std::string join_hex(const uint16_t* values, size_t n) {
+// "0a0a,1301,..." appended to s in place: no per-value append.
+void append_hex_list(std::string& s, const uint16_t* values, size_t n) {
   static const char kHex[] = "0123456789abcdef";
-  std::string s(n ? n * 5 - 1 : 0, ',');
-  char* p = s.data();
+  if (!n) return;
+  size_t at = s.size();
+  s.resize(at + n * 5 - 1, ',');
+  char* p = s.data() + at;
   for (size_t i = 0; i < n; ++i, p += 5) {
     uint16_t v = values[i];
     p[0] = kHex[(v >> 12) & 0xf];
@@ -34,9 +36,7 @@ std::string join_hex(const uint16_t* values, size_t n) {
     p[2] = kHex[(v >> 4) & 0xf];
     p[3] = kHex[v & 0xf];
   }
-  return s;
 }
-std::string join_hex(const std::vector<uint16_t>& values) { return join_hex(values.data(), values.size()); }
 
 // GREASE-free copy into `out` (reused scratch: no allocation once grown).
 void without_grease(const std::vector<uint16_t>& in, std::vector<uint16_t>& out) {
@@ -124,23 +124,35 @@ Ja4Client ja4_fingerprint(const ClientHello& ch, TlsTransport transport) {
   append_count(a, exts.size());
   a += ja4_alpn_chars(ch.alpn.empty() ? std::string() : ch.alpn.front());
 
-  std::string sig = join_hex(sigalgs);
-  auto ext_part = [&](const std::vector<uint16_t>& list) {
-    std::string s = join_hex(list);
+  // The raw forms are written straight into their output strings; the
+  // hashed forms hash the cipher and extension parts inside them.
+  struct Parts {
+    std::string_view ciphers, exts;
+  };
+  auto raw = [&](std::string& s, const std::vector<uint16_t>& cs, const std::vector<uint16_t>& es) {
+    s.reserve(a.size() + 3 + 5 * (cs.size() + es.size() + sigalgs.size()));
+    s = a;
+    s.push_back('_');
+    size_t c_at = s.size();
+    append_hex_list(s, cs.data(), cs.size());
+    size_t c_len = s.size() - c_at;
+    s.push_back('_');
+    size_t e_at = s.size();
+    append_hex_list(s, es.data(), es.size());
     // "If there are no signature algorithms in the hello packet, then the
     // string ends without an underscore."
-    if (!sig.empty()) {
-      s.reserve(s.size() + 1 + sig.size());
+    if (!sigalgs.empty()) {
       s.push_back('_');
-      s += sig;
+      append_hex_list(s, sigalgs.data(), sigalgs.size());
     }
-    return s;
+    std::string_view v(s);
+    return Parts{v.substr(c_at, c_len), v.substr(e_at)};
   };
 
+  Ja4Client out;
   // Original order (JA4_o / JA4_ro): ciphers and extensions as on the wire,
   // SNI and ALPN kept.
-  std::string ciphers_o = join_hex(ciphers);
-  std::string exts_o = ext_part(exts);
+  Parts o = raw(out.ja4_ro, ciphers, exts);
 
   // Sorted form: "the list is sorted in hex order"; "the extension list
   // ignores the SNI extension (0000) and the ALPN extension (0010)".
@@ -149,16 +161,12 @@ Ja4Client ja4_fingerprint(const ClientHello& ch, TlsTransport transport) {
   for (uint16_t e : exts)
     if (e != kExtServerName && e != kExtAlpn) exts_sorted.push_back(e);
   std::sort(exts_sorted.begin(), exts_sorted.end());
-  std::string ciphers_s = join_hex(ciphers);
-  std::string exts_s = ext_part(exts_sorted);
+  Parts r = raw(out.ja4_r, ciphers, exts_sorted);
 
-  Ja4Client out;
   // "If there are no ciphers in the sorted cipher list, then the value of
   // JA4_b is set to 000000000000"; likewise for extensions (ja4_hash12).
-  out.ja4 = concat({a, "_", ja4_hash12(ciphers_s), "_", ja4_hash12(exts_s)});
-  out.ja4_o = concat({a, "_", ja4_hash12(ciphers_o), "_", ja4_hash12(exts_o)});
-  out.ja4_r = concat({a, "_", ciphers_s, "_", exts_s});
-  out.ja4_ro = concat({a, "_", ciphers_o, "_", exts_o});
+  out.ja4 = concat({a, "_", ja4_hash12(r.ciphers), "_", ja4_hash12(r.exts)});
+  out.ja4_o = concat({a, "_", ja4_hash12(o.ciphers), "_", ja4_hash12(o.exts)});
   return out;
 }
 
@@ -172,8 +180,13 @@ Ja4Server ja4s_fingerprint(const ServerHello& sh, TlsTransport transport) {
   a += ja4_alpn_chars(sh.has_alpn ? sh.alpn : std::string());
   a.push_back('_');
   append_hex4(a, sh.cipher);
-  std::string exts = join_hex(sh.extensions);
-  return Ja4Server{concat({a, "_", ja4_hash12(exts)}), concat({a, "_", exts})};
+  Ja4Server out;
+  out.ja4s_r.reserve(a.size() + 1 + 5 * sh.extensions.size());
+  out.ja4s_r = a;
+  out.ja4s_r.push_back('_');
+  append_hex_list(out.ja4s_r, sh.extensions.data(), sh.extensions.size());
+  out.ja4s = concat({a, "_", ja4_hash12(std::string_view(out.ja4s_r).substr(a.size() + 1))});
+  return out;
 }
 
 namespace {
@@ -210,14 +223,16 @@ Ja3 ja3_fingerprint(const ClientHello& ch) {
   append_dec_list(s, ch.supported_groups);
   s.push_back(',');
   append_dec_list(s, ch.ec_point_formats);
-  return Ja3{md5_hex(s), s};
+  std::string hash = md5_hex(s);
+  return Ja3{std::move(hash), std::move(s)};
 }
 
 // JA3S: "SSLVersion,Cipher,SSLExtension".
 Ja3 ja3s_fingerprint(const ServerHello& sh) {
   std::string s = std::to_string(sh.legacy_version) + "," + std::to_string(sh.cipher) + ",";
   append_dec_list(s, sh.extensions);
-  return Ja3{md5_hex(s), s};
+  std::string hash = md5_hex(s);
+  return Ja3{std::move(hash), std::move(s)};
 }
 
 }  // namespace ja4
