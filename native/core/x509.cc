@@ -1,5 +1,6 @@
 #include "x509.h"
 
+#include <cstring>
 #include <string_view>
 
 #include "byte_reader.h"
@@ -208,12 +209,36 @@ constexpr OidName kX509Names[] = {
     {"2.16.840.1.113730.1.13", "nsComment"},
 };
 
-const char* short_name(std::string_view oid_value) {
+const char* short_name_uncached(std::string_view oid_value) {
   std::string d = dotted(oid_value);
   if (d.empty()) return nullptr;
   for (const OidName& e : kX509Names)
     if (d == e.oid) return e.sn;
   return nullptr;
+}
+
+// Certificates name few distinct attribute types (2.5.4.3, 2.5.4.6, ...):
+// remembering the answers for their raw OID bytes spares each attribute a
+// dotted-string conversion and a scan of the whole registry.
+const char* short_name(std::string_view oid_value) {
+  struct Entry {
+    uint8_t len = 0;
+    char raw[15];
+    const char* sn;
+  };
+  thread_local Entry cache[16];
+  thread_local size_t used = 0;
+  for (size_t i = 0; i < used; ++i)
+    if (cache[i].len == oid_value.size() && std::memcmp(cache[i].raw, oid_value.data(), oid_value.size()) == 0)
+      return cache[i].sn;
+  const char* sn = short_name_uncached(oid_value);
+  if (used < 16 && oid_value.size() <= sizeof cache[0].raw) {
+    Entry& e = cache[used++];
+    e.len = static_cast<uint8_t>(oid_value.size());
+    std::memcpy(e.raw, oid_value.data(), oid_value.size());
+    e.sn = sn;
+  }
+  return sn;
 }
 
 // ---------------------------------------------------------------------------
@@ -342,8 +367,12 @@ void add_field(std::vector<NameField>& fields, std::string key, std::string valu
 }
 
 void append_oid_hex(std::string& list, std::string_view oid) {
+  static const char kHex[] = "0123456789abcdef";
   if (!list.empty()) list.push_back(',');
-  list += to_hex(reinterpret_cast<const uint8_t*>(oid.data()), oid.size());
+  for (unsigned char c : oid) {
+    const char two[2] = {kHex[c >> 4], kHex[c & 0xf]};
+    list.append(two, 2);
+  }
 }
 
 // Name ::= SEQUENCE OF RelativeDistinguishedName
