@@ -169,9 +169,20 @@ export class Scheduler {
   private stream = 0;
   private batch: SimulatedBatch = { tls: [], http: [], labels: [] };
   private batchEnd: number;
+  /** Batches completed by flush(), not yet yielded. */
+  private readonly ready: { batch: SimulatedBatch; windowEnd: number }[] = [];
+  private lastWindowEnd = 0;
   /** End of the time window of the batch last yielded (realtime pacing). */
   get windowEndUs(): number {
-    return Math.min(this.batchEnd, this.cfg.endUs);
+    return this.lastWindowEnd;
+  }
+
+  private *release(): Generator<SimulatedBatch> {
+    while (this.ready.length) {
+      const r = this.ready.shift()!;
+      this.lastWindowEnd = r.windowEnd;
+      yield r.batch;
+    }
   }
   private readonly ja4ts: string;
 
@@ -208,7 +219,10 @@ export class Scheduler {
       const te = this.expiries.peekKey();
       const t = Math.min(ta, ts, te);
       if (t >= end) break;
-      if (this.out.peekKey() < t - LAG_US) yield* this.flush(t - LAG_US);
+      if (this.out.peekKey() < t - LAG_US) {
+        this.flush(t - LAG_US);
+        yield* this.release();
+      }
       if (te === t) {
         const e = this.expiries.pop()!;
         const conn = e.conn;
@@ -237,7 +251,9 @@ export class Scheduler {
         }
       }
     }
-    yield* this.flush(end);
+    this.flush(end);
+    yield* this.release();
+    this.lastWindowEnd = Math.min(this.batchEnd, end);
     if (this.batch.tls.length || this.batch.http.length || this.batch.labels.length) yield this.batch;
     this.batch = { tls: [], http: [], labels: [] };
     this.pcap?.close();
@@ -445,15 +461,15 @@ export class Scheduler {
     }
   }
 
-  /** Releases output items older than `until`, cutting batches at batchUs boundaries. */
-  private *flush(until: number): Generator<SimulatedBatch> {
+  /** Releases output items older than `until`, cutting batches at batchUs boundaries (into `ready`). */
+  private flush(until: number): void {
     const end = this.cfg.endUs;
     const limit = Math.min(until, end);
     while (this.out.peekKey() < limit) {
       const ts = this.out.peekKey();
       while (ts >= this.batchEnd) {
         if (this.batch.tls.length || this.batch.http.length || this.batch.labels.length) {
-          yield this.batch;
+          this.ready.push({ batch: this.batch, windowEnd: this.batchEnd });
           this.batch = { tls: [], http: [], labels: [] };
         }
         this.batchEnd += this.cfg.batchUs;
