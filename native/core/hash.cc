@@ -82,6 +82,59 @@ void hmac_sha256(const uint8_t* key, size_t key_len, const uint8_t* msg, size_t 
   sha256_two(pad, 64, inner, 32, out);
 }
 
+static_assert(sizeof(SHA256_CTX) <= sizeof(HmacSha256Key::inner), "SHA256_CTX fits HmacSha256Key");
+
+void hmac_sha256_key(HmacSha256Key& hk, const uint8_t* key, size_t key_len) {
+  uint8_t k[64] = {0};
+  if (key_len > 64) {
+    sha256_two(key, key_len, nullptr, 0, k);
+  } else if (key_len) {
+    std::memcpy(k, key, key_len);
+  }
+  uint8_t pad[64];
+  SHA256_CTX c;
+  for (int i = 0; i < 64; ++i) pad[i] = k[i] ^ 0x36;
+  SHA256_Init(&c);
+  SHA256_Update(&c, pad, 64);
+  std::memcpy(hk.inner, &c, sizeof c);
+  for (int i = 0; i < 64; ++i) pad[i] = k[i] ^ 0x5c;
+  SHA256_Init(&c);
+  SHA256_Update(&c, pad, 64);
+  std::memcpy(hk.outer, &c, sizeof c);
+}
+
+void hmac_sha256(const HmacSha256Key& hk, const uint8_t* msg, size_t msg_len, uint8_t out[32]) {
+  // RFC 2104, resumed after the pad blocks: H(opad-state || H(ipad-state || text)).
+  SHA256_CTX c;
+  uint8_t inner[32];
+  std::memcpy(&c, hk.inner, sizeof c);
+  if (msg_len) SHA256_Update(&c, msg, msg_len);
+  SHA256_Final(inner, &c);
+  std::memcpy(&c, hk.outer, sizeof c);
+  SHA256_Update(&c, inner, 32);
+  SHA256_Final(out, &c);
+}
+
+bool hkdf_sha256_expand(const HmacSha256Key& prk, const uint8_t* info, size_t info_len, uint8_t* out,
+                        size_t out_len) {
+  // RFC 5869 2.3: T(i) = HMAC-Hash(PRK, T(i-1) | info | i), L <= 255*HashLen
+  if (out_len > 255 * 32 || info_len > 512) return false;
+  uint8_t block[32 + 512 + 1];
+  uint8_t t[32];
+  size_t t_len = 0, done = 0;
+  for (uint8_t i = 1; done < out_len; ++i) {
+    std::memcpy(block, t, t_len);
+    std::memcpy(block + t_len, info, info_len);
+    block[t_len + info_len] = i;
+    hmac_sha256(prk, block, t_len + info_len + 1, t);
+    t_len = 32;
+    size_t n = out_len - done < 32 ? out_len - done : 32;
+    std::memcpy(out + done, t, n);
+    done += n;
+  }
+  return true;
+}
+
 void hkdf_sha256_extract(const uint8_t* salt, size_t salt_len, const uint8_t* ikm, size_t ikm_len,
                          uint8_t prk[32]) {
   // RFC 5869 2.2: PRK = HMAC-Hash(salt, IKM)

@@ -22,6 +22,19 @@ std::string md5_hex(std::string_view input);
 // the cached SHA-256 so that per-flow key derivation (QUIC) costs a few
 // digests, not an OpenSSL KDF object setup.
 void hmac_sha256(const uint8_t* key, size_t key_len, const uint8_t* msg, size_t msg_len, uint8_t out[32]);
+// An HMAC-SHA256 key with its two pad blocks already hashed (the SHA-256
+// states after K^ipad and K^opad): each MAC under it then costs two
+// compressions fewer. For keys used several times (HKDF-Expand of one
+// secret into key, IV and header-protection key; a constant salt).
+struct HmacSha256Key {
+  alignas(8) unsigned char inner[112];
+  alignas(8) unsigned char outer[112];
+};
+void hmac_sha256_key(HmacSha256Key& k, const uint8_t* key, size_t key_len);
+void hmac_sha256(const HmacSha256Key& k, const uint8_t* msg, size_t msg_len, uint8_t out[32]);
+// HKDF-Expand (RFC 5869 2.3) with a prepared PRK.
+bool hkdf_sha256_expand(const HmacSha256Key& prk, const uint8_t* info, size_t info_len, uint8_t* out,
+                        size_t out_len);
 // HKDF with SHA-256 (RFC 5869): Extract, and Expand up to 255*32 bytes.
 void hkdf_sha256_extract(const uint8_t* salt, size_t salt_len, const uint8_t* ikm, size_t ikm_len,
                          uint8_t prk[32]);

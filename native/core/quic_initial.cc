@@ -205,12 +205,12 @@ bool hkdf(int mode, const uint8_t* key, size_t key_len, const uint8_t* salt, siz
 //   } HkdfLabel;
 // RFC 9001 5.1: "All uses of HKDF-Expand-Label in QUIC use a zero-length
 // Context."
-bool expand_label(const uint8_t secret[kSecretLen], const char* label, uint8_t* out, size_t out_len) {
+// Writes the HkdfLabel for (label, out_len) into info; its length, or 0.
+size_t hkdf_label(const char* label, size_t out_len, uint8_t (&info)[2 + 1 + 255 + 1]) {
   static const char kPrefix[] = "tls13 ";
   const size_t prefix_len = sizeof(kPrefix) - 1;
   const size_t label_len = std::strlen(label);
-  uint8_t info[2 + 1 + 255 + 1];
-  if (prefix_len + label_len > 255 || out_len > 0xffff) return false;
+  if (prefix_len + label_len > 255 || out_len > 0xffff) return 0;
   size_t n = 0;
   info[n++] = static_cast<uint8_t>(out_len >> 8);
   info[n++] = static_cast<uint8_t>(out_len);
@@ -220,7 +220,33 @@ bool expand_label(const uint8_t secret[kSecretLen], const char* label, uint8_t* 
   std::memcpy(info + n, label, label_len);
   n += label_len;
   info[n++] = 0;  // empty Context
-  return hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, secret, kSecretLen, nullptr, 0, info, n, out, out_len);
+  return n;
+}
+
+bool expand_label(const uint8_t secret[kSecretLen], const char* label, uint8_t* out, size_t out_len) {
+  uint8_t info[2 + 1 + 255 + 1];
+  size_t n = hkdf_label(label, out_len, info);
+  return n && hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, secret, kSecretLen, nullptr, 0, info, n, out, out_len);
+}
+
+// The same under a secret whose HMAC pad blocks are hashed once for all its labels.
+bool expand_label(const HmacSha256Key& secret, const char* label, uint8_t* out, size_t out_len) {
+  uint8_t info[2 + 1 + 255 + 1];
+  size_t n = hkdf_label(label, out_len, info);
+  return n && hkdf_sha256_expand(secret, info, n, out, out_len);
+}
+
+// HMAC keys of the versions' constant salts, prepared on first use.
+const HmacSha256Key& salt_key(const VersionParams& v) {
+  constexpr size_t kCount = sizeof(kVersions) / sizeof(kVersions[0]);
+  thread_local HmacSha256Key keys[kCount];
+  thread_local bool ready[kCount] = {};
+  size_t i = static_cast<size_t>(&v - kVersions);
+  if (!ready[i]) {
+    hmac_sha256_key(keys[i], v.salt, sizeof(v.salt));
+    ready[i] = true;
+  }
+  return keys[i];
 }
 
 struct CipherCtxFree {
@@ -246,10 +272,10 @@ bool derive_initial_keys(uint32_t version, const uint8_t* dcid, size_t dcid_len,
   // salt of 0x38762cf7f55934b34d179ae6a4c80cadccbb7f0a and the input keying
   // material (IKM) of the Destination Connection ID field."
   //   initial_secret = HKDF-Extract(initial_salt, client_dst_connection_id)
+  //   (HKDF-Extract(salt, IKM) = HMAC(salt, IKM), RFC 5869 2.2; the salt is
+  //   a per-version constant, so its HMAC key is prepared once.)
   uint8_t initial_secret[kSecretLen];
-  if (!hkdf(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, dcid, dcid_len, v->salt, sizeof(v->salt), nullptr, 0,
-            initial_secret, sizeof(initial_secret)))
-    return false;
+  hmac_sha256(salt_key(*v), dcid, dcid_len, initial_secret);
   // "The secret used by clients to construct Initial packets uses the PRK and
   // the label "client in" ... Packets constructed by the server use the same
   // process with the label "server in"."
@@ -260,9 +286,11 @@ bool derive_initial_keys(uint32_t version, const uint8_t* dcid, size_t dcid_len,
   // (IV) ... The header protection key uses the "quic hp" label". Lengths are
   // those of AEAD_AES_128_GCM: RFC 9001 5: "Initial packets use
   // AEAD_AES_128_GCM".
-  return expand_label(out->secret, v->key_label, out->key, sizeof(out->key)) &&
-         expand_label(out->secret, v->iv_label, out->iv, sizeof(out->iv)) &&
-         expand_label(out->secret, v->hp_label, out->hp, sizeof(out->hp));
+  HmacSha256Key secret;
+  hmac_sha256_key(secret, out->secret, sizeof(out->secret));
+  return expand_label(secret, v->key_label, out->key, sizeof(out->key)) &&
+         expand_label(secret, v->iv_label, out->iv, sizeof(out->iv)) &&
+         expand_label(secret, v->hp_label, out->hp, sizeof(out->hp));
 }
 
 const char* to_string(FeedResult r) {
