@@ -192,7 +192,8 @@ t.test('JA4 investigation', async (t) => {
   const chromeIps = await get(`/api/ja4/${JA4_CHROME}/ips?limit=1`);
   t.match(chromeIps.body, { limit: 1, has_more: true, items: [{ client_ip: IP_A, total_requests: 7 }] });
   const f = await get(`/api/ja4/${JA4_GO}/features`);
-  t.equal(f.body.rows, 2, 'one feature row per IP x host x hour');
+  t.equal(f.body.rows, 1, 'one hour with traffic');
+  t.match(f.body.features, { distinct_ips: 2, distinct_asns: 2, h2_h3_ratio: 0.2, error_ratio: 0.8 }, 'D claims HTTP/3; B all errors');
   t.same(f.body.features.status_4xx_ratio, 0.8, 'B 4 of 4 requests 4xx, D 0 of 1: 4/5 of the requests');
   t.same(f.body.features.ua_ja4_mismatch_ratio, 0.2, "D's one request: a browser UA over the Go JA4");
   t.same(f.body.features.distinct_uas, 2);

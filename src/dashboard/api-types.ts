@@ -262,7 +262,7 @@ export interface Ja4ClientIp {
 }
 export type Ja4IpsResponse = Page<Ja4ClientIp>;
 
-/** GET /api/ja4/:fp/features?from&to (viewer): the JA4's feature ratios over all its requests of the window (view_ai_features_1h formulas, request-weighted); rows = client IP x host x hour units */
+/** GET /api/ja4/:fp/features?from&to (viewer): the JA4's feature ratios and distinct counts over all its requests of the window (agg_ja4_1h, request-weighted); rows = hours with traffic */
 export interface FeaturesResponse {
   rows: number;
   features: Record<string, number>;

@@ -10,28 +10,27 @@ import type { Router } from '../router.js';
 import { API_SETTINGS, DETECTED, HOURS, TS, hourRangeParams, ipText, rangeParams, select, toPage } from '../sql.js';
 
 /**
- * The JA4's feature profile: view_ai_features_1h's ratios (sql/0008) taken
- * over all of the JA4's requests in the window (request-weighted), in one
- * pass over agg_host_ip_ja4_1h. The per-row view would merge every
- * IP x host x hour state of the JA4 first (seconds for a busy JA4 on 10M
- * rows); the inter-arrival features are per client, on the IP page.
+ * The JA4's feature profile over the window, request-weighted, with the
+ * formulas of view_ja4_signals_1h / view_ai_features_1h (sql/0008), from
+ * agg_ja4_1h alone: its (hour, ja4) key finds the JA4 with one range per
+ * hour. agg_host_ip_ja4_1h is keyed by IP first, so a busy JA4 means
+ * reading most of it (seconds on 10M rows); the per-client features
+ * (referer, cookies, inter-arrival times) are on the IP page.
  */
 export const FEATURE_SQL: Record<string, string> = {
   requests_per_minute: "sum(requests) / greatest(dateDiff('second', min(first_seen), max(last_seen)) / 60, 1)",
   active_seconds: "dateDiff('millisecond', min(first_seen), max(last_seen)) / 1000",
-  distinct_paths_ratio: 'uniqMerge(paths) / sum(requests)',
-  status_2xx_ratio: 'sum(status_2xx) / sum(requests)',
   status_4xx_ratio: 'sum(status_4xx) / sum(requests)',
-  status_5xx_ratio: 'sum(status_5xx) / sum(requests)',
-  no_referer_ratio: 'sum(no_referer) / sum(requests)',
-  no_accept_language_ratio: 'sum(no_accept_language) / sum(requests)',
-  no_cookies_ratio: 'sum(no_cookies) / sum(requests)',
-  header_order_diversity: 'uniqMerge(header_orders) / sum(requests)',
-  distinct_uas: 'uniqMerge(user_agents)',
+  error_ratio: 'sum(errors) / sum(requests)',
   browser_ua_ratio: 'sum(browser_ua) / sum(requests)',
   ua_ja4_mismatch_ratio: 'sum(ua_ja4_mismatch) / sum(requests)',
+  bot_ip_ratio: 'sum(bot_ip) / sum(requests)',
   h2_h3_ratio: '(sum(h2) + sum(h3)) / sum(requests)',
-  bytes_out_per_request: 'sum(bytes_out) / sum(requests)',
+  distinct_paths_ratio: 'uniqMerge(paths) / sum(requests)',
+  distinct_uas: 'uniqMerge(user_agents)',
+  distinct_ips: 'uniqCombinedMerge(12)(client_ips)',
+  distinct_asns: 'uniqMerge(asns)',
+  distinct_ja4h: 'uniqMerge(ja4h_values)',
 };
 export const FEATURE_COLUMNS = Object.keys(FEATURE_SQL);
 
@@ -165,8 +164,8 @@ export function register(router: Router, { storage }: DashboardDeps): void {
     const range = rangeParam(req.query);
     const rows = await select<Record<string, number>>(
       storage,
-      `SELECT uniq(hour, client_ip, host) AS rows, ${FEATURE_COLUMNS.map((c) => `${FEATURE_SQL[c]} AS ${c}`).join(', ')}
-       FROM ${t.read('aggHostIpJa4')} WHERE ja4 = {ja4:String} AND ${HOURS}`,
+      `SELECT uniqExact(hour) AS rows, ${FEATURE_COLUMNS.map((c) => `${FEATURE_SQL[c]} AS ${c}`).join(', ')}
+       FROM ${t.read('aggJa4')} WHERE ja4 = {ja4:String} AND ${HOURS}`,
       { ...hourRangeParams(range), ja4 },
     );
     const { rows: n = 0, ...features } = rows[0] ?? {};
