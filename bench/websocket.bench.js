@@ -265,7 +265,7 @@ async function main() {
       const r = await runOne(server, clients, procs, rate, seconds);
       results.push(r);
       process.stdout.write(
-        `  ${r.server.padEnd(16)} delivered ${r.delivered.toLocaleString('en-US')} / ${r.expected.toLocaleString('en-US')} events in ${r.frames.toLocaleString('en-US')} frames, ` +
+        `  ${r.server.padEnd(16)} published ${(r.published / seconds).toFixed(0)}/s, delivered ${r.delivered.toLocaleString('en-US')} / ${r.expected.toLocaleString('en-US')} events in ${r.frames.toLocaleString('en-US')} frames, ` +
           `latency p50 ${r.p50.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms (max ${r.max?.toFixed(1)}), server CPU ${r.cpuPct.toFixed(0)}% of a core = ${r.cpuNsPerEvent.toFixed(0)} ns per delivered event, dropped ${r.dropped}\n`,
       );
     } finally {
