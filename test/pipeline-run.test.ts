@@ -5,6 +5,8 @@
 // help, a run stopped by SIGTERM that leaves its rows in the tables).
 import t from 'tap';
 import { join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { ensureFirstAdmin } from '../src/pipeline/first-admin.js';
 import { openDatagramSender } from '../src/ingest/datagram-sender.js';
 import { startPipeline } from '../src/pipeline/run-pipeline.js';
 import { main } from '../src/cli/main.js';
@@ -116,12 +118,26 @@ t.test('ja4 run end to end in-process: up, fed through its socket, SIGTERM flush
   const dir = scratchDir(t);
   const c = io();
   const running = main(
-    ['run', '--db-dir', join(dir, 'db'), '--http-socket', join(dir, 'http.socket'), '--network-socket', join(dir, 'net.socket'), '--no-simulate', '--no-reference-load', '--tls-wait-ms', '100000', '--correlator-threads', '1'],
+    ['run', '--db-dir', join(dir, 'db'), '--http-socket', join(dir, 'http.socket'), '--network-socket', join(dir, 'net.socket'), '--no-simulate', '--no-reference-load', '--tls-wait-ms', '100000', '--correlator-threads', '1', '--listen', '127.0.0.1:0'],
     c.io,
   );
-  // wait until it is up
-  for (let i = 0; i < 600 && !c.err.join('').includes('ja4 run: up.'); i++) await new Promise((r) => setTimeout(r, 50));
+  // wait until it is up, dashboard included
+  for (let i = 0; i < 1200 && !c.err.join('').includes('ja4 run: dashboard on'); i++) await new Promise((r) => setTimeout(r, 50));
   t.match(c.err.join(''), /ja4 run: up\. inputs: http .*http\.socket \(seqpacket\), network .*net\.socket; output: embedded/);
+  t.match(c.err.join(''), /ja4 run: detector scoring every 60 s with the models in \S+models\n/);
+  // a fresh database: the first admin is created, its password shown once and kept 0600 next to the database
+  const shown = /created the dashboard user "admin" with the password (\S+) \(also in (\S+);/.exec(c.err.join(''));
+  t.ok(shown, 'first admin announced');
+  t.equal(shown![2], join(dir, 'initial-admin-password'));
+  const passwordFile = shown![2]!;
+  t.equal(readFileSync(passwordFile, 'utf8'), `${shown![1]}\n`);
+  t.equal(statSync(passwordFile).mode & 0o777, 0o600);
+  const url = /ja4 run: dashboard on (http:\/\/127\.0\.0\.1:\d+)/.exec(c.err.join(''))![1]!;
+  const login = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify({ username: 'admin', password: shown![1] }) });
+  t.equal(login.status, 200, 'the printed password logs in');
+  t.match(await login.json(), { user: { name: 'admin', role: 'admin' } });
+  const wrong = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify({ username: 'admin', password: 'not-it-at-all' }) });
+  t.equal(wrong.status, 401);
   const apache = openDatagramSender({ path: join(dir, 'http.socket'), type: 'seqpacket' });
   const base = Date.now() * 1000;
   // HTTPS requests whose TLS event never comes: they wait (100 s) and SIGTERM must still write them
@@ -135,4 +151,8 @@ t.test('ja4 run end to end in-process: up, fed through its socket, SIGTERM flush
   t.teardown(() => storage.close());
   const rows = await storage.query<{ conn_id: string; s: string }>(`SELECT conn_id, correlation_status AS s FROM ${TABLES.httpLogs} ORDER BY conn_id`);
   t.same(rows, [{ conn_id: 'x', s: 'tls_not_seen' }, { conn_id: 'y', s: 'tls_not_seen' }]);
+  // the next start finds the account: no second admin, the password file untouched
+  t.equal(await ensureFirstAdmin(storage, join(dir, 'other-password-file')), undefined);
+  const audit = await storage.query<{ actor: string; action: string; subject: string }>(`SELECT actor, action, subject FROM ${TABLES.auditLogs} WHERE action = 'user.add'`);
+  t.same(audit, [{ actor: 'ja4 run', action: 'user.add', subject: 'admin' }]);
 });

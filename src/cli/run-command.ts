@@ -17,6 +17,11 @@ import { CorrelatorPool, validateShards } from '../correlator/correlator-pool.js
 import { parseListen } from '../pipeline/health-server.js';
 import { parseOutputSpec } from '../pipeline/sinks.js';
 import { startPipeline, type PipelineOptions, type SocketSpec } from '../pipeline/run-pipeline.js';
+import { startDetectorService } from '../detector/service.js';
+import { DEFAULT_MODELS_DIR } from '../detector/training/manifest.js';
+import { startDashboard } from '../dashboard/server.js';
+import { serviceStage } from '../pipeline/stage.js';
+import { ensureFirstAdmin } from '../pipeline/first-admin.js';
 import { CliError } from './cli-error.js';
 import { storageCliError } from './db-command.js';
 import type { CliIO } from './output.js';
@@ -66,6 +71,15 @@ Output:
   --spool-max-mb N         spool bound; past it the oldest batches are dropped, loudly (default 1024)
   --spool-always           every batch through the spool first (write-ahead; an fsync per batch)
 
+Detector and dashboard (on the database output only):
+  --no-detector            do not score (default: the detector scores every --detector-interval)
+  --models DIR             model sets (default ${DEFAULT_MODELS_DIR}: the shipped default model)
+  --detector-interval S    seconds between scoring passes (default 60)
+  --no-dashboard           do not serve the dashboard
+  --listen HOST:PORT       the dashboard's address (default 0.0.0.0:8000; port 0: any free port)
+                           With no dashboard user yet, an "admin" account is created and its
+                           password printed once and kept in <db-dir>/../initial-admin-password.
+
 Run:
   --duration S             stop after S seconds (default: until SIGINT/SIGTERM)
   --progress-interval S    seconds between progress lines (default 5)
@@ -102,6 +116,11 @@ const RUN_FLAGS = {
   'progress-interval': { type: 'string' },
   'metrics-listen': { type: 'string' },
   'no-reference-load': { type: 'boolean' },
+  'no-detector': { type: 'boolean' },
+  models: { type: 'string' },
+  'detector-interval': { type: 'string' },
+  'no-dashboard': { type: 'boolean' },
+  listen: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -170,6 +189,10 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     output,
     durationS: v.duration === undefined ? undefined : intOption(v, 'duration', 0),
     referenceLoad: v['no-reference-load'] !== true,
+    detector: v['no-detector'] === true ? undefined : { modelsDir: (v.models as string | undefined) ?? DEFAULT_MODELS_DIR, intervalS: intOption(v, 'detector-interval', 60) },
+    dashboard: v['no-dashboard'] === true ? undefined : { listen: v.listen as string | undefined },
+    /** where the first admin's password is kept (next to the database) */
+    adminPasswordFile: join(storageInput.dataDir && !storageInput.url ? join(storageInput.dataDir, '..') : '/var/lib/ja4', 'initial-admin-password'),
     pipeline: {
       output,
       spool: { dir: spoolDir, maxBytes: intOption(v, 'spool-max-mb', 1024) * 1024 * 1024, mode: v['spool-always'] === true ? 'always' : 'fallback' },
@@ -239,9 +262,31 @@ export async function runRunCommand(argv: string[], io: CliIO): Promise<number> 
       `${pipeline.metricsPort !== undefined ? `; /healthz and /metrics on port ${pipeline.metricsPort}` : ''}`,
   );
 
-  // ---- services of other parts join here, e.g.:
-  // await pipeline.addStage(serviceStage('detector', () => startDetectorService(storage!, {})));
-  // await pipeline.addStage(serviceStage('dashboard', () => startDashboard(storage!, {})));
+  // The detector and the dashboard read what the writer stores: database output only.
+  if (storage) {
+    const db = storage;
+    try {
+      if (args.detector) {
+        const opts = { ...args.detector, log };
+        await pipeline.addStage(serviceStage('detector', () => startDetectorService(db, opts)));
+        log(`ja4 run: detector scoring every ${args.detector.intervalS} s with the models in ${args.detector.modelsDir}`);
+      }
+      if (args.dashboard) {
+        const opts = { listen: args.dashboard.listen, log };
+        const stage = serviceStage('dashboard', () => startDashboard(db, opts));
+        await pipeline.addStage(stage);
+        const admin = await ensureFirstAdmin(db, args.adminPasswordFile);
+        const url = stage.service()!.url;
+        log(`ja4 run: dashboard on ${url}`);
+        if (admin) log(`ja4 run: created the dashboard user "${admin.name}" with the password ${admin.password} (also in ${admin.file}; change it with "ja4 user passwd ${admin.name}")`);
+      }
+    } catch (err) {
+      await pipeline.stop().catch(() => undefined);
+      await storage.close().catch(() => undefined);
+      const e = err as { code?: string; message?: string };
+      throw new CliError(`ja4 run: ${e.message ?? String(err)}${e.code ? ` [${e.code}]` : ''}`, 1);
+    }
+  }
 
   await new Promise<void>((resolve) => {
     const finish = (why: string): void => {

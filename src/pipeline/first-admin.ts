@@ -1,0 +1,42 @@
+// The first dashboard account of a fresh `ja4 run`: with no user at all
+// nobody could log in to the dashboard the main job starts, so an `admin`
+// account gets a random password, shown once on the terminal and kept in a
+// 0600 file next to the database (as Grafana and Jenkins do for their
+// initial admin). Any existing user, even a removed one, means the operator
+// has set accounts up: nothing is created then.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Storage } from '../storage/index.js';
+import { UserStore } from '../dashboard/auth/user-store.js';
+import { writeAudit } from '../dashboard/audit.js';
+
+export const FIRST_ADMIN_NAME = 'admin';
+
+export interface FirstAdmin {
+  name: string;
+  password: string;
+  /** where the password was written (0600) */
+  file: string;
+}
+
+/** Creates `admin` with a random password when the user table is empty; undefined otherwise. */
+export async function ensureFirstAdmin(storage: Storage, passwordFile: string): Promise<FirstAdmin | undefined> {
+  const [row] = await storage.query<{ n: number }>(`SELECT count() AS n FROM ${storage.tables.read('dashboardUsers')}`);
+  if ((row?.n ?? 0) > 0) return undefined;
+  // 18 random bytes: 24 base64url characters, no padding, nothing to escape.
+  const password = randomBytes(18).toString('base64url');
+  const user = await new UserStore(storage).add(FIRST_ADMIN_NAME, 'admin', password);
+  await writeAudit(storage, {
+    actor: 'ja4 run',
+    role: 'admin',
+    action: 'user.add',
+    subject_type: 'user',
+    subject: user.name,
+    after: user,
+    note: 'first admin of a fresh installation',
+  });
+  mkdirSync(dirname(passwordFile), { recursive: true });
+  writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+  return { name: user.name, password, file: passwordFile };
+}
