@@ -210,13 +210,31 @@ function buildTree(X: Matrix, sample: Int32Array, heightLimit: number, extension
     for (const j of zeroed) n[j] = 0;
     let t = 0;
     for (let j = 0; j < d; j++) t += rng.uniform(lo[j]!, hi[j]!) * n[j]!;
-    const goLeft: number[] = [];
-    const goRight: number[] = [];
-    for (const r of rows) {
+    const dots = new Float64Array(rows.length);
+    let dmin = Infinity;
+    let dmax = -Infinity;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
       let dot = 0;
       for (let j = 0; j < d; j++) dot += X.data[r * d + j]! * n[j]!;
-      (dot < t ? goLeft : goRight).push(r);
+      dots[i] = dot;
+      if (dot < dmin) dmin = dot;
+      if (dot > dmax) dmax = dot;
     }
+    // Liu et al. 2008 grow an iTree "until: (i) the tree reaches a height
+    // limit, (ii) |X| = 1 or (iii) all data in X have the same values". Here:
+    // when every row projects to the same value (identical rows, such as a
+    // bot's repeated windows, or a normal living only on constant
+    // coordinates) the threshold lands exactly on them, and which side they
+    // fall on would depend on the summation order (ONNX's MatMul and this
+    // loop differ): such a node is a leaf.
+    if (dmin === dmax) {
+      for (let j = 0; j < d; j++) normal[id * d + j] = 0;
+      return id;
+    }
+    const goLeft: number[] = [];
+    const goRight: number[] = [];
+    for (let i = 0; i < rows.length; i++) (dots[i]! < t ? goLeft : goRight).push(rows[i]!);
     threshold[id] = t;
     for (let j = 0; j < d; j++) normal[id * d + j] = n[j]!;
     left[id] = build(Int32Array.from(goLeft), level + 1);
