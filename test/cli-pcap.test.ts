@@ -4,7 +4,7 @@
 // from bin/ja4.js run as a child process.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
 import { LINUX_SYN_OPTIONS, PcapWriter, TCP_ACK, TCP_SYN, TcpConversation, WINDOWS_SYN_OPTIONS } from '../src/capture/pcap-writer.js';
@@ -145,6 +145,35 @@ t.test('--jsonl prints one object per line', async (t) => {
     lines.map((l) => JSON.parse(l)).sort((a, b) => a.stream - b.stream),
     EXPECTED_JSON,
   );
+});
+
+// --jsonl is written by the engine itself (native/core/record_json.cc, the
+// reference shape), --json by presentRecord() from the parsed records: the
+// two must print the same objects, key order included, for every capture and
+// flag combination.
+t.test('--jsonl lines are exactly the --json objects (every sample and conformance capture)', async (t) => {
+  const dir = join(repoRoot, '..', 'shared', 'conformance', 'foxio-ja4', 'pcap');
+  const files = [join(repoRoot, 'samples', 'loopback-clients.pcapng'), ...(existsSync(dir) ? readdirSync(dir).map((f) => join(dir, f)) : [])];
+  let compared = 0;
+  for (const flags of [[], ['--raw'], ['--original'], ['--raw', '--original']]) {
+    for (const file of files) {
+      const json = await ja4(['pcap', file, '--json', ...flags]);
+      const jsonl = await ja4(['pcap', file, '--jsonl', ...flags]);
+      t.equal(jsonl.code, json.code, `${file} ${flags.join(' ')}: same exit status`);
+      const objects = JSON.parse(json.out) as { transport: string; stream: number }[];
+      const lines = jsonl.out.split('\n').filter((l) => l !== '');
+      const sorted = lines.map((l) => JSON.parse(l) as { transport: string; stream: number }).sort((a, b) => (a.transport === b.transport ? a.stream - b.stream : a.transport < b.transport ? -1 : 1));
+      t.equal(sorted.map((o) => JSON.stringify(o)).join('\n'), objects.map((o) => JSON.stringify(o)).join('\n'), `${file} ${flags.join(' ')}`);
+      compared += lines.length;
+    }
+  }
+  t.ok(compared > 100, `${compared} records compared`);
+  // several files: each line starts with its file, as in --json
+  const two = [files[0]!, files[0]!];
+  const multi = await ja4(['pcap', ...two, '--jsonl']);
+  const firstLine = multi.out.split('\n')[0]!;
+  t.equal(Object.keys(JSON.parse(firstLine) as object)[0], 'file');
+  t.same((JSON.parse(firstLine) as { file: string }).file, files[0]);
 });
 
 t.test('table output: a header line, a rule, one line per stream', async (t) => {

@@ -46,7 +46,8 @@ class PcapReader : public Napi::ObjectWrap<PcapReader> {
   }
 
   // new PcapReader(path, {batchRecords, maxFlows, maxBufferedPerDirection,
-  //                       maxHandshakeBytes, idleTimeoutMs, maxHttpPerFlow})
+  //                       maxHandshakeBytes, idleTimeoutMs, maxHttpPerFlow},
+  //                 [{reference, raw, original}])  (record shape: record_json.h)
   explicit PcapReader(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PcapReader>(info) {
     Napi::Env env = info.Env();
     std::string path = info[0].As<Napi::String>().Utf8Value();
@@ -58,7 +59,14 @@ class PcapReader : public Napi::ObjectWrap<PcapReader> {
     cfg.idle_timeout_us = static_cast<int64_t>(opt_u64(o, "idleTimeoutMs", cfg.idle_timeout_us / 1000)) * 1000;
     cfg.max_http_per_flow = opt_u64(o, "maxHttpPerFlow", cfg.max_http_per_flow);
     batch_records_ = opt_u64(o, "batchRecords", 512);
-    reader_ = std::make_unique<PcapFileReader>(path, cfg);
+    RecordJsonOptions json;
+    if (info.Length() > 2 && info[2].IsObject()) {
+      Napi::Object j = info[2].As<Napi::Object>();
+      json.reference = j.Get("reference").ToBoolean().Value();
+      json.raw = j.Get("raw").ToBoolean().Value();
+      json.original = j.Get("original").ToBoolean().Value();
+    }
+    reader_ = std::make_unique<PcapFileReader>(path, cfg, std::move(json));
     if (!reader_->open()) {
       make_error(env, reader_->error_code(), reader_->error_message()).ThrowAsJavaScriptException();
       return;

@@ -9,8 +9,8 @@
 
 namespace ja4 {
 
-PcapFileReader::PcapFileReader(std::string path, const EngineConfig& config)
-    : path_(std::move(path)), engine_(config) {}
+PcapFileReader::PcapFileReader(std::string path, const EngineConfig& config, RecordJsonOptions json)
+    : path_(std::move(path)), engine_(config), json_(std::move(json)) {}
 
 PcapFileReader::~PcapFileReader() {
   if (pcap_) pcap_close(pcap_);
@@ -63,7 +63,7 @@ void PcapFileReader::drain(std::string& out) {
   if (out.capacity() < out.size() + batch_bytes_) out.reserve(out.size() + batch_bytes_);
   size_t start = out.size();
   for (const FlowRecord& r : ready) {
-    append_record_json(out, r);
+    append_record_json(out, r, json_);
     out.push_back('\n');
   }
   if (out.size() - start > batch_bytes_) batch_bytes_ = out.size() - start;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "engine.h"
+#include "record_json.h"
 
 namespace ja4 {
 
@@ -21,7 +22,7 @@ enum class ReadStatus {
 
 class PcapFileReader {
  public:
-  PcapFileReader(std::string path, const EngineConfig& config);
+  PcapFileReader(std::string path, const EngineConfig& config, RecordJsonOptions json = {});
   ~PcapFileReader();
   PcapFileReader(const PcapFileReader&) = delete;
   PcapFileReader& operator=(const PcapFileReader&) = delete;
@@ -44,6 +45,7 @@ class PcapFileReader {
 
   std::string path_;
   Engine engine_;
+  RecordJsonOptions json_;
   pcap_t* pcap_ = nullptr;
   int linktype_ = -1;
   bool finished_ = false;

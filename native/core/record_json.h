@@ -17,6 +17,15 @@ namespace ja4 {
 struct RecordJsonOptions {
   bool event_tag = false;
   std::string sensor;
+  // `reference`: the record as `ja4 pcap --jsonl` prints it, in FoxIO's
+  // reference tool's shape and order (no capture metadata; raw forms only
+  // with `raw`, original-order forms instead of sorted with `original`), so
+  // the CLI writes the engine's bytes as they are instead of parsing and
+  // re-serializing every record (src/cli/pcap-command.ts presentRecord() is
+  // the same shape for --json and the table).
+  bool reference = false;
+  bool raw = false;
+  bool original = false;
 };
 
 void append_record_json(std::string& out, const FlowRecord& rec, const RecordJsonOptions& opts = {});

@@ -1,7 +1,7 @@
 // Offline capture reading: the native engine runs on a worker thread and
 // hands back batches of records, so the event loop never blocks and JS is
 // called once per batch, not once per packet.
-import { loadAddon, type NativeCounters, type NativePcapReader, type NativeReadResult } from '../native/addon.js';
+import { loadAddon, type NativeCounters, type NativePcapReader, type NativeReadResult, type NativeRecordShape } from '../native/addon.js';
 import { validateEngineOptions, type EngineOptions } from './engine-options.js';
 import { parseRecordBatch, type FlowRecord } from './flow-record.js';
 
@@ -21,12 +21,16 @@ export class PcapReader implements AsyncIterable<FlowRecord[]> {
   private native: NativePcapReader | undefined;
   private finished = false;
 
-  /** Opens the file; throws CaptureError (ENOENT, EFORMAT, ELINKTYPE, ...) or OptionError. */
-  constructor(file: string, options: EngineOptions = {}) {
+  /**
+   * Opens the file; throws CaptureError (ENOENT, EFORMAT, ELINKTYPE, ...) or
+   * OptionError. `shape` chooses the records' JSON (full records by default;
+   * `reference` is what `ja4 pcap --jsonl` prints, read with lineBatches()).
+   */
+  constructor(file: string, options: EngineOptions = {}, shape: NativeRecordShape = {}) {
     const native = validateEngineOptions(options);
     this.file = file;
     try {
-      this.native = new (loadAddon().PcapReader)(file, native);
+      this.native = new (loadAddon().PcapReader)(file, native, shape);
     } catch (err) {
       const e = err as { code?: string; message?: string };
       throw new CaptureError(e.code ?? 'EOPEN', file, e.message ?? String(err));
@@ -39,18 +43,25 @@ export class PcapReader implements AsyncIterable<FlowRecord[]> {
    * before it have been yielded.
    */
   async *[Symbol.asyncIterator](): AsyncIterator<FlowRecord[]> {
+    for await (const lines of this.lineBatches()) {
+      const records = parseRecordBatch(lines);
+      if (records.length > 0) yield records;
+    }
+  }
+
+  /** The same batches as the engine wrote them: JSON lines, unparsed. */
+  async *lineBatches(): AsyncGenerator<Buffer> {
     if (this.finished || !this.native) return;
     const native = this.native;
     // One read is always in flight: the native thread fills the next batch
-    // while JS parses and consumes this one.
+    // while JS consumes this one.
     let pending: Promise<NativeReadResult> | undefined = native.read();
     try {
       while (pending) {
         const res: NativeReadResult = await pending;
         pending = res.done ? undefined : native.read();
         if (res.done) this.finished = true;
-        const records = parseRecordBatch(res.records);
-        if (records.length > 0) yield records;
+        if (res.records.length > 0) yield res.records;
         if (res.error) throw new CaptureError(res.error.code, this.file, res.error.message);
       }
     } finally {

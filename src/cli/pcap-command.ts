@@ -191,7 +191,10 @@ export async function runPcapCommand(argv: string[], io: CliIO): Promise<number>
   for (const file of files) {
     let reader: PcapReader;
     try {
-      reader = new PcapReader(file, opts.engine);
+      // --jsonl: the engine writes the printed shape itself and its bytes go
+      // out as they are (no parse and re-serialization per record).
+      const shape = opts.format === 'jsonl' ? { reference: true, raw: opts.raw, original: opts.original } : {};
+      reader = new PcapReader(file, opts.engine, shape);
     } catch (err) {
       if (err instanceof OptionError) throw new CliError(err.message.replace(/^options\.(\w+)/, (_, k: string) => FLAG_FOR_OPTION[k] ?? k));
       if (err instanceof CaptureError) {
@@ -203,12 +206,15 @@ export async function runPcapCommand(argv: string[], io: CliIO): Promise<number>
     }
     const records: FlowRecord[] = [];
     try {
-      for await (const batch of reader) {
-        if (opts.format === 'jsonl') {
-          io.out(batch.map((r) => JSON.stringify(withFile(presentRecord(r, opts.raw, opts.original), file, files.length))).join('\n') + '\n');
-        } else {
-          records.push(...batch);
+      if (opts.format === 'jsonl') {
+        // With several files each line starts with its file, as in --json.
+        const prefix = files.length > 1 ? `{"file":${JSON.stringify(file)},` : undefined;
+        for await (const lines of reader.lineBatches()) {
+          const text = lines.toString('utf8');
+          io.out(prefix === undefined ? text : text.replace(/^\{/gm, prefix));
         }
+      } else {
+        for await (const batch of reader) records.push(...batch);
       }
     } catch (err) {
       if (!(err instanceof CaptureError)) throw err;

@@ -100,8 +100,16 @@ export interface NativeCapture {
   close(): Promise<void>;
 }
 
+/** The shape of the records a PcapReader writes (native/core/record_json.h). */
+export interface NativeRecordShape {
+  /** `ja4 pcap --jsonl`'s shape instead of the full record */
+  reference?: boolean;
+  raw?: boolean;
+  original?: boolean;
+}
+
 export interface NativeAddon {
-  PcapReader: new (path: string, options: NativeEngineOptions) => NativePcapReader;
+  PcapReader: new (path: string, options: NativeEngineOptions, shape?: NativeRecordShape) => NativePcapReader;
   scanPcap(path: string): Promise<{ packets: number; bytes: number }>;
   DatagramReceiver: new (
     options: NativeDatagramReceiverOptions,
