@@ -33,6 +33,53 @@ void append_close_json(std::string& out, const FlowRecord& r, const RecordJsonOp
   o.close();
 }
 
+// JA4H per request. A full record carries every form and the HTTP
+// version; the reference shape one form (sorted, or original order) and its
+// raw form with `raw`.
+void append_http_json(JsonObject& o, const FlowRecord& r, const RecordJsonOptions& opts) {
+  if (r.http.empty()) return;
+  std::string& a = o.raw("http");
+  a.push_back('[');
+  for (size_t i = 0; i < r.http.size(); ++i) {
+    if (i) a.push_back(',');
+    const HttpRecord& h = r.http[i];
+    JsonObject ho(a);
+    if (!opts.reference) {
+      ho.str("ja4h", h.fp.ja4h).str("ja4h_r", h.fp.ja4h_r).str("ja4h_o", h.fp.ja4h_o).str("ja4h_ro", h.fp.ja4h_ro);
+    } else if (opts.original) {
+      ho.str("ja4h_o", h.fp.ja4h_o);
+      if (opts.raw) ho.str("ja4h_ro", h.fp.ja4h_ro);
+    } else {
+      ho.str("ja4h", h.fp.ja4h);
+      if (opts.raw) ho.str("ja4h_r", h.fp.ja4h_r);
+    }
+    ho.str("method", h.method).str("path", h.target);
+    if (!opts.reference) ho.str("version", h.version);
+    ho.opt("host", h.host).opt("user_agent", h.user_agent);
+    ho.close();
+  }
+  a.push_back(']');
+}
+
+// One Certificate message per connection: [{x509: [cert, ...]}], as the
+// reference nests it. The raw form comes second in a full record, last (and
+// only with `raw`) in the reference shape.
+void append_certs_json(JsonObject& o, const FlowRecord& r, const RecordJsonOptions& opts) {
+  if (r.certs.empty()) return;
+  std::string& a = o.raw("tls_certs");
+  a += "[{\"x509\":[";
+  for (size_t i = 0; i < r.certs.size(); ++i) {
+    if (i) a.push_back(',');
+    JsonObject co(a);
+    co.str("ja4x", r.certs[i].ja4x);
+    if (!opts.reference) co.str("ja4x_r", r.certs[i].ja4x_r);
+    for (const auto& [k, v] : r.certs[i].fields) co.str(k.c_str(), v);
+    if (opts.reference && opts.raw) co.str("ja4x_r", r.certs[i].ja4x_r);
+    co.close();
+  }
+  a += "]}]";
+}
+
 // JA4SSH and HASSH, the same in both shapes.
 void append_ssh_json(JsonObject& o, const FlowRecord& r) {
   if (!r.ssh.ja4ssh.empty()) {
@@ -87,39 +134,8 @@ void append_reference_json(std::string& out, const FlowRecord& r, const RecordJs
     if (opts.raw) o.str("ja3s_r", r.ja3s.full);
   }
   o.opt("ja4t", r.ja4t).opt("ja4ts", r.ja4ts).opt("ja4l_c", r.ja4l_c).opt("ja4l_s", r.ja4l_s);
-  if (!r.http.empty()) {
-    std::string& a = o.raw("http");
-    a.push_back('[');
-    for (size_t i = 0; i < r.http.size(); ++i) {
-      if (i) a.push_back(',');
-      const HttpRecord& h = r.http[i];
-      JsonObject ho(a);
-      if (opts.original) {
-        ho.str("ja4h_o", h.fp.ja4h_o);
-        if (opts.raw) ho.str("ja4h_ro", h.fp.ja4h_ro);
-      } else {
-        ho.str("ja4h", h.fp.ja4h);
-        if (opts.raw) ho.str("ja4h_r", h.fp.ja4h_r);
-      }
-      ho.str("method", h.method).str("path", h.target);
-      ho.opt("host", h.host).opt("user_agent", h.user_agent);
-      ho.close();
-    }
-    a.push_back(']');
-  }
-  if (!r.certs.empty()) {
-    std::string& a = o.raw("tls_certs");
-    a += "[{\"x509\":[";
-    for (size_t i = 0; i < r.certs.size(); ++i) {
-      if (i) a.push_back(',');
-      JsonObject co(a);
-      co.str("ja4x", r.certs[i].ja4x);
-      for (const auto& [k, v] : r.certs[i].fields) co.str(k.c_str(), v);
-      if (opts.raw) co.str("ja4x_r", r.certs[i].ja4x_r);
-      co.close();
-    }
-    a += "]}]";
-  }
+  append_http_json(o, r, opts);
+  append_certs_json(o, r, opts);
   append_ssh_json(o, r);
   o.close();
 }
@@ -160,34 +176,8 @@ void append_record_json(std::string& out, const FlowRecord& r, const RecordJsonO
   }
   o.opt("ja4t", r.ja4t).opt("ja4ts", r.ja4ts).opt("ja4l_c", r.ja4l_c).opt("ja4l_s", r.ja4l_s);
   if (r.client_ttl) o.num("client_ttl", r.client_ttl);
-  if (!r.http.empty()) {
-    std::string& a = o.raw("http");
-    a.push_back('[');
-    for (size_t i = 0; i < r.http.size(); ++i) {
-      if (i) a.push_back(',');
-      const HttpRecord& h = r.http[i];
-      JsonObject ho(a);
-      ho.str("ja4h", h.fp.ja4h).str("ja4h_r", h.fp.ja4h_r).str("ja4h_o", h.fp.ja4h_o).str("ja4h_ro", h.fp.ja4h_ro);
-      ho.str("method", h.method).str("path", h.target).str("version", h.version);
-      ho.opt("host", h.host).opt("user_agent", h.user_agent);
-      ho.close();
-    }
-    a.push_back(']');
-  }
-  if (!r.certs.empty()) {
-    // One Certificate message per connection: [{x509: [cert, ...]}], as the
-    // reference nests it.
-    std::string& a = o.raw("tls_certs");
-    a += "[{\"x509\":[";
-    for (size_t i = 0; i < r.certs.size(); ++i) {
-      if (i) a.push_back(',');
-      JsonObject co(a);
-      co.str("ja4x", r.certs[i].ja4x).str("ja4x_r", r.certs[i].ja4x_r);
-      for (const auto& [k, v] : r.certs[i].fields) co.str(k.c_str(), v);
-      co.close();
-    }
-    a += "]}]";
-  }
+  append_http_json(o, r, opts);
+  append_certs_json(o, r, opts);
   append_ssh_json(o, r);
   o.close();
 }
