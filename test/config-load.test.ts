@@ -163,7 +163,7 @@ corelator:
     `${file}:8: sockets.http_path must be an absolute path of at most 107 bytes, got "run/http.socket"`,
     `${file}:9: sockets.http_type must be one of seqpacket, dgram, got "stream"`,
     `${file}:13: unknown option "storage.retention.http_log" (did you mean "storage.retention.http_logs"?)`,
-    `${file}:14: storage.retention.raw must be an integer from 1 to 36500, got "0"`,
+    `${file}:14: storage.retention.raw must be an integer from 1 to 25000, got "0"`,
     `${file}:16: detector.threshold must be a number from 0 to 1, got "2"`,
     `${file}:17: detector.enabled must be true or false, got "maybe"`,
     `${file}:19: dashboard.listen must be HOST:PORT (HOST may be empty, PORT from 1 to 65535), got "8000"`,

@@ -87,6 +87,8 @@ t.test('storage options are validated with the option named', async (t) => {
     [{ url: 'https://h:8443', caCertPath: '/nonexistent/ca.pem' }, /^tls\.caCert \(--clickhouse-ca\) cannot read/],
     [{ retention: 'logs=3' }, /^retention has unknown table family "logs"/],
     [{ retention: 'raw=abc' }, /^retention\.raw must be a whole number of days/],
+    // past 2106 a DateTime TTL wraps around and would drop every part
+    [{ retention: 'audit=25001' }, /^retention\.audit must be a whole number of days between 1 and 25000, got "25001"/],
     [{ dataDir: '' }, /^dataDir \(--db-dir\) must be a non-empty path/],
   ];
   for (const [input, message] of bad) t.throws(() => validateStorageOptions(input), { code: 'ERR_STORAGE_OPTION', message });

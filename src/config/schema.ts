@@ -37,7 +37,8 @@ const int = (min: number, max: number): OptionKind => ({ type: 'integer', min, m
 const MAX_INT = Number.MAX_SAFE_INTEGER;
 // sun_path is 108 bytes with its NUL (unix(7)).
 const SOCKET_PATH: OptionKind = { type: 'path', maxBytes: 107 };
-const RETENTION_DAYS = int(1, 36500);
+// TTLs past DateTime's end (2106) wrap around and drop everything: see src/storage/options.ts.
+const RETENTION_DAYS = int(1, 25000);
 
 export const OPTIONS: readonly OptionSpec[] = [
   // --- capture: live capture (ja4 capture, ja4-capture.service, ja4 run --iface)

@@ -100,8 +100,11 @@ function parseRetention(value: string | Partial<RetentionDays> | undefined): Ret
       throw optionError('retention', `has unknown table family "${key}" (known: ${Object.keys(out).join(', ')})`);
     }
     const days = typeof raw === 'number' ? raw : /^\d+$/.test(String(raw)) ? Number(raw) : NaN;
-    if (!Number.isInteger(days) || days < 1 || days > 36500) {
-      throw optionError(`retention.${key}`, `must be a whole number of days between 1 and 36500, got "${String(raw)}"`);
+    // TTLs are `DateTime + INTERVAL n DAY`, and DateTime ends in 2106: a TTL
+    // past it wraps around to 1970 and drops every part at once. 25000 days
+    // (~68 years) stays clear of that.
+    if (!Number.isInteger(days) || days < 1 || days > 25000) {
+      throw optionError(`retention.${key}`, `must be a whole number of days between 1 and 25000, got "${String(raw)}"`);
     }
     out[key as keyof RetentionDays] = days;
   }
