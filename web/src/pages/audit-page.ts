@@ -40,14 +40,9 @@ function subjectLink(e: AuditEntry) {
 export class Ja4AuditPage extends PageElement {
   @state() private page: AuditResponse | undefined;
 
-  get #offset(): number {
-    const o = Number(this.param('offset'));
-    return Number.isInteger(o) && o > 0 ? o : 0;
-  }
-
   protected async load(signal: AbortSignal): Promise<void> {
     const filters = Object.fromEntries(FILTERS.map((f) => [f, this.param(f) || undefined]));
-    this.page = await api.get<AuditResponse>('/api/audit', { ...this.range(), ...filters, limit: PAGE_SIZE, offset: this.#offset }, signal);
+    this.page = await api.get<AuditResponse>('/api/audit', { ...this.range(), ...filters, limit: PAGE_SIZE, offset: this.offsetParam() }, signal);
   }
 
   #apply(e: SubmitEvent): void {
@@ -81,13 +76,7 @@ export class Ja4AuditPage extends PageElement {
           { key: 'client_ip', label: 'From' },
         ]}
       ></ja4-table>
-      <ja4-pager
-        .page=${Math.floor(this.#offset / PAGE_SIZE)}
-        page-size=${PAGE_SIZE}
-        .total=${this.page?.total ?? undefined}
-        ?has-more=${this.page?.has_more ?? false}
-        @ja4-page=${(e: CustomEvent<number>) => this.setQuery({ offset: e.detail * PAGE_SIZE || undefined })}
-      ></ja4-pager>`;
+      ${this.renderPager(this.page, PAGE_SIZE)}`;
   }
 }
 

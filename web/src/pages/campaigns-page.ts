@@ -14,13 +14,8 @@ const PAGE_SIZE = 50;
 export class Ja4CampaignsPage extends PageElement {
   @state() private page: CampaignsResponse | undefined;
 
-  get #offset(): number {
-    const o = Number(this.param('offset'));
-    return Number.isInteger(o) && o > 0 ? o : 0;
-  }
-
   protected async load(signal: AbortSignal): Promise<void> {
-    this.page = await api.get<CampaignsResponse>('/api/campaigns', { ...this.range(), limit: PAGE_SIZE, offset: this.#offset }, signal);
+    this.page = await api.get<CampaignsResponse>('/api/campaigns', { ...this.range(), limit: PAGE_SIZE, offset: this.offsetParam() }, signal);
   }
 
   override render() {
@@ -46,13 +41,7 @@ export class Ja4CampaignsPage extends PageElement {
           { key: 'classification', label: 'Verdict', render: (c: CampaignSummary) => html`<ja4-threat level=${c.classification}></ja4-threat>` },
         ]}
       ></ja4-table>
-      <ja4-pager
-        .page=${Math.floor(this.#offset / PAGE_SIZE)}
-        page-size=${PAGE_SIZE}
-        .total=${this.page?.total ?? undefined}
-        ?has-more=${this.page?.has_more ?? false}
-        @ja4-page=${(e: CustomEvent<number>) => this.setQuery({ offset: e.detail * PAGE_SIZE || undefined })}
-      ></ja4-pager>`;
+      ${this.renderPager(this.page, PAGE_SIZE)}`;
   }
 }
 

@@ -23,18 +23,13 @@ export class Ja4ClusterPage extends PageElement {
     return this.route.params.id ?? '';
   }
 
-  get #offset(): number {
-    const o = Number(this.param('offset'));
-    return Number.isInteger(o) && o > 0 ? o : 0;
-  }
-
   protected async load(signal: AbortSignal): Promise<void> {
     const range = this.range();
     const base = `/api/campaigns/${enc(this.#id)}`;
     const r = await this.gather(
       {
         campaign: api.get<CampaignResponse>(base, range, signal),
-        members: api.get<CampaignMembersResponse>(`${base}/members`, { ...range, limit: MEMBERS_PAGE, offset: this.#offset }, signal),
+        members: api.get<CampaignMembersResponse>(`${base}/members`, { ...range, limit: MEMBERS_PAGE, offset: this.offsetParam() }, signal),
       },
       signal,
     );
@@ -146,13 +141,7 @@ export class Ja4ClusterPage extends PageElement {
               { key: 'classification', label: 'Verdict', render: (m: CampaignMember) => html`<ja4-threat level=${m.classification}></ja4-threat>` },
             ]}
           ></ja4-table>
-          <ja4-pager
-            .page=${Math.floor(this.#offset / MEMBERS_PAGE)}
-            page-size=${MEMBERS_PAGE}
-            .total=${this.members?.total ?? undefined}
-            ?has-more=${this.members?.has_more ?? false}
-            @ja4-page=${(e: CustomEvent<number>) => this.setQuery({ offset: e.detail * MEMBERS_PAGE || undefined })}
-          ></ja4-pager>
+          ${this.renderPager(this.members, MEMBERS_PAGE)}
         </section>
       </div>`;
   }

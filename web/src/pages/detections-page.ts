@@ -32,13 +32,8 @@ export class Ja4DetectionsPage extends PageElement {
     };
   }
 
-  get #offset(): number {
-    const o = Number(this.param('offset'));
-    return Number.isInteger(o) && o > 0 ? o : 0;
-  }
-
   protected async load(signal: AbortSignal): Promise<void> {
-    this.page = await api.get<DetectionsResponse>('/api/detections', { ...this.#query(), limit: PAGE_SIZE, offset: this.#offset }, signal);
+    this.page = await api.get<DetectionsResponse>('/api/detections', { ...this.#query(), limit: PAGE_SIZE, offset: this.offsetParam() }, signal);
   }
 
   #applyFilters(e: SubmitEvent): void {
@@ -93,13 +88,7 @@ export class Ja4DetectionsPage extends PageElement {
           },
         ]}
       ></ja4-table>
-      <ja4-pager
-        .page=${Math.floor(this.#offset / PAGE_SIZE)}
-        page-size=${PAGE_SIZE}
-        .total=${this.page?.total ?? undefined}
-        ?has-more=${this.page?.has_more ?? false}
-        @ja4-page=${(e: CustomEvent<number>) => this.setQuery({ offset: e.detail * PAGE_SIZE || undefined })}
-      ></ja4-pager>`;
+      ${this.renderPager(this.page, PAGE_SIZE)}`;
   }
 }
 

@@ -45,11 +45,6 @@ export class Ja4IpPage extends PageElement {
     return this.route.params.ip ?? '';
   }
 
-  get #scoresOffset(): number {
-    const o = Number(this.param('scores_offset'));
-    return Number.isInteger(o) && o > 0 ? o : 0;
-  }
-
   protected async load(signal: AbortSignal): Promise<void> {
     const range = this.range();
     // the cadence endpoint serves at most 24 hours
@@ -61,7 +56,7 @@ export class Ja4IpPage extends PageElement {
         summary: api.get<IpSummaryResponse>(base, range, signal),
         history: api.get<IpHistoryResponse>(`${base}/history`, range, signal),
         cadence: api.get<IpCadenceResponse>(`${base}/cadence`, { ...cadenceRange, bucket_seconds: cadenceHours <= 1 ? 60 : cadenceHours <= 6 ? 300 : 900 }, signal),
-        scores: api.get<IpScoresResponse>(`${base}/scores`, { ...range, limit: SCORES_PAGE, offset: this.#scoresOffset }, signal),
+        scores: api.get<IpScoresResponse>(`${base}/scores`, { ...range, limit: SCORES_PAGE, offset: this.offsetParam('scores_offset') }, signal),
         logs: api.get<LogsResponse>('/api/logs', { ...range, ip: this.#ip, limit: 20 }, signal),
       },
       signal,
@@ -205,13 +200,7 @@ export class Ja4IpPage extends PageElement {
               { key: 'top_features', label: 'Explanation', render: explanation },
             ]}
           ></ja4-table>
-          <ja4-pager
-            .page=${Math.floor(this.#scoresOffset / SCORES_PAGE)}
-            page-size=${SCORES_PAGE}
-            .total=${this.scores?.total ?? undefined}
-            ?has-more=${this.scores?.has_more ?? false}
-            @ja4-page=${(e: CustomEvent<number>) => this.setQuery({ scores_offset: e.detail * SCORES_PAGE || undefined })}
-          ></ja4-pager>
+          ${this.renderPager(this.scores, SCORES_PAGE, 'scores_offset')}
         </section>
         <section class="card wide">
           <h2>Live detections</h2>

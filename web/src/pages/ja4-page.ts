@@ -36,11 +36,6 @@ export class Ja4Ja4Page extends PageElement {
     return this.route.params.fingerprint ?? '';
   }
 
-  get #ipsOffset(): number {
-    const o = Number(this.param('ips_offset'));
-    return Number.isInteger(o) && o > 0 ? o : 0;
-  }
-
   protected async load(signal: AbortSignal): Promise<void> {
     const range = this.range();
     const base = `/api/ja4/${enc(this.#fp)}`;
@@ -49,7 +44,7 @@ export class Ja4Ja4Page extends PageElement {
         summary: api.get<Ja4SummaryResponse>(base, range, signal),
         timeline: api.get<Ja4TimelineResponse>(`${base}/timeline`, { ...range, bucket_minutes: this.hours <= 6 ? 5 : 60 }, signal),
         breakdown: api.get<Ja4BreakdownResponse>(`${base}/breakdown`, range, signal),
-        ips: api.get<Ja4IpsResponse>(`${base}/ips`, { ...range, limit: IPS_PAGE, offset: this.#ipsOffset }, signal),
+        ips: api.get<Ja4IpsResponse>(`${base}/ips`, { ...range, limit: IPS_PAGE, offset: this.offsetParam('ips_offset') }, signal),
         features: api.get<FeaturesResponse>(`${base}/features`, range, signal),
         logs: api.get<LogsResponse>('/api/logs', { ...range, ja4: this.#fp, limit: 20 }, signal),
       },
@@ -190,13 +185,7 @@ export class Ja4Ja4Page extends PageElement {
               { key: 'last_seen', label: 'Last seen', render: (r: Ja4ClientIp) => fmtTime(r.last_seen) },
             ]}
           ></ja4-table>
-          <ja4-pager
-            .page=${Math.floor(this.#ipsOffset / IPS_PAGE)}
-            page-size=${IPS_PAGE}
-            .total=${this.ips?.total ?? undefined}
-            ?has-more=${this.ips?.has_more ?? false}
-            @ja4-page=${(e: CustomEvent<number>) => this.setQuery({ ips_offset: e.detail * IPS_PAGE || undefined })}
-          ></ja4-pager>
+          ${this.renderPager(this.ips, IPS_PAGE, 'ips_offset')}
         </section>
         <section class="card wide">
           <h2>User agents</h2>

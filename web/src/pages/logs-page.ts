@@ -28,14 +28,9 @@ const FIELDS: readonly { key: keyof LogsQuery; label: string; hint?: string; siz
 export class Ja4LogsPage extends PageElement {
   @state() private page: LogsResponse | undefined;
 
-  get #offset(): number {
-    const o = Number(this.param('offset'));
-    return Number.isInteger(o) && o > 0 ? o : 0;
-  }
-
   protected async load(signal: AbortSignal): Promise<void> {
     const filters = Object.fromEntries(FIELDS.map((f) => [f.key, this.param(f.key) || undefined]));
-    this.page = await api.get<LogsResponse>('/api/logs', { ...this.range(), ...filters, limit: PAGE_SIZE, offset: this.#offset }, signal);
+    this.page = await api.get<LogsResponse>('/api/logs', { ...this.range(), ...filters, limit: PAGE_SIZE, offset: this.offsetParam() }, signal);
   }
 
   #apply(e: SubmitEvent): void {
@@ -61,13 +56,7 @@ export class Ja4LogsPage extends PageElement {
         <button type="button" @click=${() => this.#clear()}>Clear</button>
       </form>
       ${this.renderStatus()} ${renderLogTable(this.page?.items ?? [])}
-      <ja4-pager
-        .page=${Math.floor(this.#offset / PAGE_SIZE)}
-        page-size=${PAGE_SIZE}
-        .total=${this.page?.total ?? undefined}
-        ?has-more=${this.page?.has_more ?? false}
-        @ja4-page=${(e: CustomEvent<number>) => this.setQuery({ offset: e.detail * PAGE_SIZE || undefined })}
-      ></ja4-pager>`;
+      ${this.renderPager(this.page, PAGE_SIZE)}`;
   }
 }
 

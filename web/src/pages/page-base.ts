@@ -10,7 +10,7 @@ import { RANGES } from '../format.js';
 import type { Route } from '../router/routes.js';
 import { router } from '../router/router.js';
 import { pageStyles } from '../components/shared-styles.js';
-import type { Role } from '../../../src/dashboard/api-types.js';
+import type { Page, Role } from '../../../src/dashboard/api-types.js';
 
 const ROLE_RANK: Record<Role, number> = { viewer: 0, analyst: 1, admin: 2 };
 
@@ -107,6 +107,23 @@ export abstract class PageElement extends LitElement {
     }
     const s = q.toString();
     router.navigate(s ? `${this.route.path}?${s}` : this.route.path, { replace: true });
+  }
+
+  /** a paged list's offset from ?<name>= (a positive integer, else 0), so the page survives a reload */
+  protected offsetParam(name = 'offset'): number {
+    const o = Number(this.param(name));
+    return Number.isInteger(o) && o > 0 ? o : 0;
+  }
+
+  /** <ja4-pager> over a list paged by ?<name>=; turning a page rewrites that query value */
+  protected renderPager(page: Pick<Page<unknown>, 'total' | 'has_more'> | undefined, pageSize: number, name = 'offset') {
+    return html`<ja4-pager
+      .page=${Math.floor(this.offsetParam(name) / pageSize)}
+      page-size=${pageSize}
+      .total=${page?.total ?? undefined}
+      ?has-more=${page?.has_more ?? false}
+      @ja4-page=${(e: CustomEvent<number>) => this.setQuery({ [name]: e.detail * pageSize || undefined })}
+    ></ja4-pager>`;
   }
 
   protected renderRangePicker() {
