@@ -18,6 +18,8 @@
 #include <memory>
 #include <string>
 
+#include "coded_error.h"
+
 namespace ja4::binding {
 
 struct Batch {
@@ -74,6 +76,32 @@ inline BatchTsfn MakeBatchTsfn(Napi::Env env, Napi::Function callback, const cha
                           delete h;
                         },
                         holder);
+}
+
+// Producing thread: hands one batch to JS, waiting while the queue is full
+// (the bound above); a call refused because the function is closing frees it.
+inline void Deliver(BatchTsfn& tsfn, std::string& data, uint64_t count, bool end = false) {
+  auto* b = new Batch{std::move(data), count, end};
+  if (tsfn.BlockingCall(b) != napi_ok) delete b;
+}
+
+// JS thread: close()'s promise. request_stop() only asks the thread to stop
+// (it never blocks); the finalizer resolves the promise once the thread has
+// stopped and every batch it produced has been delivered.
+template <typename RequestStop>
+inline Napi::Value CloseWhenDelivered(Napi::Env env, DeliveryState* state, RequestStop request_stop) {
+  auto d = Napi::Promise::Deferred::New(env);
+  if (!state || state->finalized) {
+    d.Resolve(env.Undefined());
+    return d.Promise();
+  }
+  if (state->close_deferred) {
+    d.Reject(MakeCodedError(env, "EBUSY", "close() already in progress").Value());
+    return d.Promise();
+  }
+  state->close_deferred = std::make_unique<Napi::Promise::Deferred>(d);
+  request_stop();
+  return d.Promise();
 }
 
 }  // namespace ja4::binding

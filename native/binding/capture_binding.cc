@@ -16,12 +16,6 @@ namespace ja4::binding {
 
 namespace {
 
-Napi::Error make_error(Napi::Env env, const std::string& code, const std::string& message) {
-  Napi::Error e = Napi::Error::New(env, message);
-  e.Set("code", Napi::String::New(env, code));
-  return e;
-}
-
 double opt_num(const Napi::Object& o, const char* key, double def) {
   Napi::Value v = o.Get(key);
   return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : def;
@@ -78,7 +72,7 @@ class CaptureWrap : public Napi::ObjectWrap<CaptureWrap> {
     state_ = std::make_shared<CaptureState>();
     state_->cap = std::make_unique<io::CaptureThread>(std::move(cfg));
     if (!state_->cap->open()) {
-      make_error(env, state_->cap->error_code(), state_->cap->error_message()).ThrowAsJavaScriptException();
+      MakeCodedError(env, state_->cap->error_code(), state_->cap->error_message()).ThrowAsJavaScriptException();
       state_.reset();
       return;
     }
@@ -87,10 +81,7 @@ class CaptureWrap : public Napi::ObjectWrap<CaptureWrap> {
     BatchTsfn tsfn = MakeBatchTsfn(env, info[1].As<Napi::Function>(), "ja4.Capture", state_);
     s->cap->start(
         // capture thread
-        [tsfn](std::string& data, uint64_t n, bool end) mutable {
-          auto* b = new Batch{std::move(data), n, end};
-          if (tsfn.BlockingCall(b) != napi_ok) delete b;
-        },
+        [tsfn](std::string& data, uint64_t n, bool end) mutable { Deliver(tsfn, data, n, end); },
         [tsfn]() mutable { tsfn.Release(); });
   }
 
@@ -134,19 +125,7 @@ class CaptureWrap : public Napi::ObjectWrap<CaptureWrap> {
   // Resolves once the engine is flushed, the thread stopped and every batch
   // (the last one with end: true) delivered.
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    auto d = Napi::Promise::Deferred::New(env);
-    if (!state_ || state_->finalized) {
-      d.Resolve(env.Undefined());
-      return d.Promise();
-    }
-    if (state_->close_deferred) {
-      d.Reject(make_error(env, "EBUSY", "close() already in progress").Value());
-      return d.Promise();
-    }
-    state_->close_deferred = std::make_unique<Napi::Promise::Deferred>(d);
-    state_->cap->request_stop();
-    return d.Promise();
+    return CloseWhenDelivered(info.Env(), state_.get(), [this] { state_->cap->request_stop(); });
   }
 
   std::shared_ptr<CaptureState> state_;

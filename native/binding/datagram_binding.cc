@@ -18,12 +18,6 @@ namespace ja4::binding {
 
 namespace {
 
-Napi::Error make_error(Napi::Env env, const std::string& code, const std::string& message) {
-  Napi::Error e = Napi::Error::New(env, message);
-  e.Set("code", Napi::String::New(env, code));
-  return e;
-}
-
 int64_t opt_i64(const Napi::Object& o, const char* key, int64_t def) {
   Napi::Value v = o.Get(key);
   return v.IsNumber() ? v.As<Napi::Number>().Int64Value() : def;
@@ -57,7 +51,7 @@ class DatagramReceiverWrap : public Napi::ObjectWrap<DatagramReceiverWrap> {
     state_ = std::make_shared<ReceiverState>();
     state_->rx = std::make_unique<io::DatagramReceiver>(cfg);
     if (!state_->rx->open()) {
-      make_error(env, state_->rx->error_code(), state_->rx->error_message()).ThrowAsJavaScriptException();
+      MakeCodedError(env, state_->rx->error_code(), state_->rx->error_message()).ThrowAsJavaScriptException();
       state_.reset();
       return;
     }
@@ -67,10 +61,7 @@ class DatagramReceiverWrap : public Napi::ObjectWrap<DatagramReceiverWrap> {
     BatchTsfn tsfn = tsfn_;
     s->rx->start(
         // receiver thread
-        [tsfn](std::string& data, uint64_t n) mutable {
-          auto* b = new Batch{std::move(data), n};
-          if (tsfn.BlockingCall(b) != napi_ok) delete b;
-        },
+        [tsfn](std::string& data, uint64_t n) mutable { Deliver(tsfn, data, n); },
         [tsfn]() mutable { tsfn.Release(); });
   }
 
@@ -97,19 +88,7 @@ class DatagramReceiverWrap : public Napi::ObjectWrap<DatagramReceiverWrap> {
   // Returns a promise resolved once the thread has stopped and every batch
   // it produced has been delivered.
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    auto d = Napi::Promise::Deferred::New(env);
-    if (!state_ || state_->finalized) {
-      d.Resolve(env.Undefined());
-      return d.Promise();
-    }
-    if (state_->close_deferred) {
-      d.Reject(make_error(env, "EBUSY", "close() already in progress").Value());
-      return d.Promise();
-    }
-    state_->close_deferred = std::make_unique<Napi::Promise::Deferred>(d);
-    state_->rx->request_stop();
-    return d.Promise();
+    return CloseWhenDelivered(info.Env(), state_.get(), [this] { state_->rx->request_stop(); });
   }
 
   std::shared_ptr<ReceiverState> state_;

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "coded_error.h"
 #include "pcap_file_reader.h"
 
 namespace ja4::binding {
@@ -28,12 +29,6 @@ Napi::Object counters_object(Napi::Env env, const Counters& c) {
   Napi::Object o = Napi::Object::New(env);
   for_each_counter(c, [&](const char* name, uint64_t v) { o.Set(name, Napi::Number::New(env, double(v))); });
   return o;
-}
-
-Napi::Error make_error(Napi::Env env, const std::string& code, const std::string& message) {
-  Napi::Error e = Napi::Error::New(env, message);
-  e.Set("code", Napi::String::New(env, code));
-  return e;
 }
 
 class PcapReader : public Napi::ObjectWrap<PcapReader> {
@@ -68,7 +63,7 @@ class PcapReader : public Napi::ObjectWrap<PcapReader> {
     }
     reader_ = std::make_unique<PcapFileReader>(path, cfg, std::move(json));
     if (!reader_->open()) {
-      make_error(env, reader_->error_code(), reader_->error_message()).ThrowAsJavaScriptException();
+      MakeCodedError(env, reader_->error_code(), reader_->error_message()).ThrowAsJavaScriptException();
       return;
     }
     snapshot_ = reader_->counters();
@@ -124,11 +119,11 @@ class PcapReader : public Napi::ObjectWrap<PcapReader> {
     Napi::Env env = info.Env();
     auto deferred = Napi::Promise::Deferred::New(env);
     if (!reader_) {
-      deferred.Reject(make_error(env, "ECLOSED", "reader is closed").Value());
+      deferred.Reject(MakeCodedError(env, "ECLOSED", "reader is closed").Value());
       return deferred.Promise();
     }
     if (busy_) {
-      deferred.Reject(make_error(env, "EBUSY", "a read is already in progress").Value());
+      deferred.Reject(MakeCodedError(env, "EBUSY", "a read is already in progress").Value());
       return deferred.Promise();
     }
     busy_ = true;
@@ -146,7 +141,7 @@ class PcapReader : public Napi::ObjectWrap<PcapReader> {
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
     if (busy_) {
-      make_error(info.Env(), "EBUSY", "cannot close during a read").ThrowAsJavaScriptException();
+      MakeCodedError(info.Env(), "EBUSY", "cannot close during a read").ThrowAsJavaScriptException();
       return info.Env().Undefined();
     }
     reader_.reset();
@@ -171,7 +166,7 @@ class ScanWorker : public Napi::AsyncWorker {
   void OnOK() override {
     Napi::Env env = Env();
     if (!result_.ok) {
-      deferred_.Reject(make_error(env, "EREAD", result_.error).Value());
+      deferred_.Reject(MakeCodedError(env, "EREAD", result_.error).Value());
       return;
     }
     Napi::Object o = Napi::Object::New(env);
