@@ -1,12 +1,12 @@
 // `ja4 capture --iface IF`: live capture into the engine, events to the
 // correlator's socket (or a jsonl file, or stdout); counters on stderr on a
 // timer and at exit; SIGINT/SIGTERM flush the engine and exit 0.
-import { parseArgs } from 'node:util';
 import { OptionError } from '../capture/engine-options.js';
 import { CaptureStartError, type CaptureSession, type CaptureStats } from '../capture/capture-session.js';
 import { openLiveCapture } from '../capture/live-capture.js';
 import { defaultOutputSpec, openEventOutput, parseOutputSpec, type EventOutput } from '../capture/event-output.js';
 import { CliError } from './cli-error.js';
+import { parseCommandArgs, usageHint } from './parse-command-args.js';
 import type { CliIO } from './output.js';
 
 export const CAPTURE_HELP = `Usage: ja4 capture --iface IF [options]
@@ -92,34 +92,29 @@ export function startError(err: unknown): never {
 }
 
 export async function runCaptureCommand(argv: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        iface: { type: 'string', short: 'i' },
-        bpf: { type: 'string' },
-        snaplen: { type: 'string' },
-        'buffer-mb': { type: 'string' },
-        promisc: { type: 'boolean' },
-        output: { type: 'string' },
-        'stats-interval': { type: 'string' },
-        sensor: { type: 'string' },
-        'max-flows': { type: 'string' },
-        'idle-timeout-ms': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new CliError(`${(err as Error).message}\nRun "ja4 capture --help" for usage.`);
-  }
+  const parsed = parseCommandArgs('capture', {
+    args: argv,
+    strict: true,
+    options: {
+      iface: { type: 'string', short: 'i' },
+      bpf: { type: 'string' },
+      snaplen: { type: 'string' },
+      'buffer-mb': { type: 'string' },
+      promisc: { type: 'boolean' },
+      output: { type: 'string' },
+      'stats-interval': { type: 'string' },
+      sensor: { type: 'string' },
+      'max-flows': { type: 'string' },
+      'idle-timeout-ms': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const v = parsed.values;
   if (v.help) {
     io.out(CAPTURE_HELP);
     return 0;
   }
-  if (!v.iface) throw new CliError('ja4 capture: --iface is required\nRun "ja4 capture --help" for usage.');
+  if (!v.iface) throw new CliError(`ja4 capture: --iface is required\n${usageHint('capture')}`);
   const statsInterval = intFlag('stats-interval', v['stats-interval']) ?? 10;
   let spec;
   try {

@@ -1,10 +1,10 @@
 // `ja4 pcap FILE...`: fingerprint capture files.
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import { CaptureError, PcapReader } from '../capture/pcap-reader.js';
 import { OptionError } from '../capture/engine-options.js';
 import type { FlowRecord } from '../capture/flow-record.js';
 import { CliError } from './cli-error.js';
+import { parseCommandArgs, usageHint } from './parse-command-args.js';
 import type { CliIO } from './output.js';
 import { formatTable } from './table.js';
 
@@ -45,31 +45,26 @@ function intOption(name: string, value: string | undefined): number | undefined 
 }
 
 function parse(argv: string[]): { files: string[]; opts: PcapOptions } {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        json: { type: 'boolean' },
-        jsonl: { type: 'boolean' },
-        raw: { type: 'boolean' },
-        original: { type: 'boolean' },
-        stats: { type: 'boolean' },
-        'max-flows': { type: 'string' },
-        'idle-timeout-ms': { type: 'string' },
-        'max-buffered-bytes': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new CliError(`${(err as Error).message}\nRun "ja4 pcap --help" for usage.`);
-  }
+  const parsed = parseCommandArgs('pcap', {
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      json: { type: 'boolean' },
+      jsonl: { type: 'boolean' },
+      raw: { type: 'boolean' },
+      original: { type: 'boolean' },
+      stats: { type: 'boolean' },
+      'max-flows': { type: 'string' },
+      'idle-timeout-ms': { type: 'string' },
+      'max-buffered-bytes': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const v = parsed.values;
   if (v.help) throw new HelpRequested();
   if (v.json && v.jsonl) throw new CliError('--json and --jsonl cannot be combined');
-  if (parsed.positionals.length === 0) throw new CliError('ja4 pcap: no capture file given\nRun "ja4 pcap --help" for usage.');
+  if (parsed.positionals.length === 0) throw new CliError(`ja4 pcap: no capture file given\n${usageHint('pcap')}`);
   return {
     files: parsed.positionals,
     opts: {

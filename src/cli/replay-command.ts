@@ -3,11 +3,11 @@
 // or as fast as possible (--max), emitting the same events as live capture,
 // with a progress line and the achieved rate on stderr.
 import { statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { openReplay } from '../capture/replay.js';
 import type { CaptureSession } from '../capture/capture-session.js';
 import { defaultOutputSpec, openEventOutput, parseOutputSpec, type EventOutput } from '../capture/event-output.js';
 import { CliError } from './cli-error.js';
+import { parseCommandArgs, usageHint } from './parse-command-args.js';
 import { formatNonZeroCounters, intFlag, startError, untilSignalOr } from './capture-command.js';
 import { processIO, type CliIO } from './output.js';
 
@@ -48,34 +48,29 @@ function rate(n: number, seconds: number): string {
 }
 
 export async function runReplayCommand(argv: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        speed: { type: 'string' },
-        pps: { type: 'string' },
-        max: { type: 'boolean' },
-        loop: { type: 'string' },
-        output: { type: 'string' },
-        sensor: { type: 'string' },
-        'progress-interval': { type: 'string' },
-        'max-flows': { type: 'string' },
-        'idle-timeout-ms': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new CliError(`${(err as Error).message}\nRun "ja4 replay --help" for usage.`);
-  }
+  const parsed = parseCommandArgs('replay', {
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      speed: { type: 'string' },
+      pps: { type: 'string' },
+      max: { type: 'boolean' },
+      loop: { type: 'string' },
+      output: { type: 'string' },
+      sensor: { type: 'string' },
+      'progress-interval': { type: 'string' },
+      'max-flows': { type: 'string' },
+      'idle-timeout-ms': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const v = parsed.values;
   if (v.help) {
     io.out(REPLAY_HELP);
     return 0;
   }
-  if (parsed.positionals.length === 0) throw new CliError('ja4 replay: no capture file given\nRun "ja4 replay --help" for usage.');
+  if (parsed.positionals.length === 0) throw new CliError(`ja4 replay: no capture file given\n${usageHint('replay')}`);
   const pacing = [v.speed !== undefined, v.pps !== undefined, v.max === true].filter(Boolean).length;
   if (pacing > 1) throw new CliError('--speed, --pps and --max cannot be combined; give one');
   const progressInterval = intFlag('progress-interval', v['progress-interval']) ?? 1;

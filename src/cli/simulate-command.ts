@@ -3,9 +3,9 @@
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { BOT_FAMILIES, DEFAULT_DURATION_S, DEFAULT_RATE, simulate, type FamilyCounts } from '../simulator/index.js';
 import { CliError } from './cli-error.js';
+import { parseCommandArgs } from './parse-command-args.js';
 import type { CliIO } from './output.js';
 import { formatTable } from './table.js';
 
@@ -56,26 +56,21 @@ function positive(flag: string, v: string | undefined, dflt: number): number {
 }
 
 function parse(argv: string[]): SimulateArgs | undefined {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        rate: { type: 'string' },
-        duration: { type: 'string' },
-        seed: { type: 'string' },
-        start: { type: 'string' },
-        out: { type: 'string' },
-        pcap: { type: 'string' },
-        realtime: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new CliError(`${(err as Error).message}\nRun "ja4 simulate --help" for usage.`);
-  }
+  const parsed = parseCommandArgs('simulate', {
+    args: argv,
+    allowPositionals: false,
+    strict: true,
+    options: {
+      rate: { type: 'string' },
+      duration: { type: 'string' },
+      seed: { type: 'string' },
+      start: { type: 'string' },
+      out: { type: 'string' },
+      pcap: { type: 'string' },
+      realtime: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const v = parsed.values;
   if (v.help) return undefined;
   const rate = positive('rate', v.rate, DEFAULT_RATE);
