@@ -35,6 +35,8 @@ export class CaptureStartError extends Error {
   }
 }
 
+const EVENT_OPTION_KEYS = ['sensor', 'flushMs'];
+
 export interface EventOptions {
   /** sensor name added to every event */
   sensor?: string;
@@ -76,7 +78,23 @@ export const ENGINE_OPTION_KEYS = [
   'maxHttpPerFlow',
 ] as const;
 
+/**
+ * The checks live capture and replay options start with: an object, valid
+ * engine options, and no key beyond the engine's, the event options and
+ * `ownKeys`. Returns the validated engine options; the caller then checks
+ * its own keys, then validateEventOptions.
+ */
+export function validateSessionOptions(opts: object, ownKeys: readonly string[], prefix: string) {
+  if (opts === null || typeof opts !== 'object') throw new OptionError(`${prefix} must be an object`);
+  const { engine, rest } = splitEngineOptions(opts, ENGINE_OPTION_KEYS, prefix);
+  for (const key of Object.keys(rest)) {
+    if (!ownKeys.includes(key) && !EVENT_OPTION_KEYS.includes(key)) throw new OptionError(`${prefix}.${key} is not a known option`);
+  }
+  return engine;
+}
+
 export function startCaptureSession(native: NativeCaptureOptions, onBatch: (batch: EventBatch) => void): CaptureSession {
+  if (typeof onBatch !== 'function') throw new OptionError('onBatch must be a function');
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => (resolveFinished = r));
   let handle: NativeCapture;

@@ -5,10 +5,9 @@
 // up); the kernel ring then absorbs the burst and pcap_stats counts drops.
 import { OptionError, type EngineOptions } from './engine-options.js';
 import {
-  ENGINE_OPTION_KEYS,
-  splitEngineOptions,
   startCaptureSession,
   validateEventOptions,
+  validateSessionOptions,
   type CaptureSession,
   type EventBatch,
   type EventOptions,
@@ -31,14 +30,10 @@ export type LiveCapture = CaptureSession;
 export type { EventBatch } from './capture-session.js';
 export { CaptureStartError } from './capture-session.js';
 
-const OWN_KEYS = ['iface', 'bpf', 'snaplen', 'bufferMb', 'promisc', 'sensor', 'flushMs'];
+const OWN_KEYS = ['iface', 'bpf', 'snaplen', 'bufferMb', 'promisc'];
 
 export function validateLiveCaptureOptions(opts: LiveCaptureOptions, prefix = 'options') {
-  if (opts === null || typeof opts !== 'object') throw new OptionError(`${prefix} must be an object`);
-  const { engine, rest } = splitEngineOptions(opts, ENGINE_OPTION_KEYS, prefix);
-  for (const key of Object.keys(rest)) {
-    if (!OWN_KEYS.includes(key)) throw new OptionError(`${prefix}.${key} is not a known option`);
-  }
+  const engine = validateSessionOptions(opts, OWN_KEYS, prefix);
   const { iface, bpf, snaplen, bufferMb, promisc } = opts;
   if (typeof iface !== 'string' || !/^[^\s/\0]{1,64}$/.test(iface)) {
     throw new OptionError(`${prefix}.iface must be an interface name, got ${JSON.stringify(iface)}`);
@@ -66,6 +61,5 @@ export function validateLiveCaptureOptions(opts: LiveCaptureOptions, prefix = 'o
  */
 export function openLiveCapture(opts: LiveCaptureOptions, onBatch: (batch: EventBatch) => void): LiveCapture {
   const native = validateLiveCaptureOptions(opts);
-  if (typeof onBatch !== 'function') throw new OptionError('onBatch must be a function');
   return startCaptureSession(native, onBatch);
 }

@@ -6,10 +6,9 @@
 // previous one's last event.
 import { OptionError, type EngineOptions } from './engine-options.js';
 import {
-  ENGINE_OPTION_KEYS,
-  splitEngineOptions,
   startCaptureSession,
   validateEventOptions,
+  validateSessionOptions,
   type CaptureSession,
   type EventBatch,
   type EventOptions,
@@ -27,14 +26,10 @@ export interface ReplayOptions extends EngineOptions, EventOptions {
   loops?: number;
 }
 
-const OWN_KEYS = ['files', 'speed', 'pps', 'max', 'loops', 'sensor', 'flushMs'];
+const OWN_KEYS = ['files', 'speed', 'pps', 'max', 'loops'];
 
 export function validateReplayOptions(opts: ReplayOptions, prefix = 'options') {
-  if (opts === null || typeof opts !== 'object') throw new OptionError(`${prefix} must be an object`);
-  const { engine, rest } = splitEngineOptions(opts, ENGINE_OPTION_KEYS, prefix);
-  for (const key of Object.keys(rest)) {
-    if (!OWN_KEYS.includes(key)) throw new OptionError(`${prefix}.${key} is not a known option`);
-  }
+  const engine = validateSessionOptions(opts, OWN_KEYS, prefix);
   const { files, speed, pps, max, loops } = opts;
   if (!Array.isArray(files) || files.length === 0 || files.some((f) => typeof f !== 'string' || f.length === 0)) {
     throw new OptionError(`${prefix}.files must be a non-empty list of file names`);
@@ -60,6 +55,5 @@ export function validateReplayOptions(opts: ReplayOptions, prefix = 'options') {
  */
 export function openReplay(opts: ReplayOptions, onBatch: (batch: EventBatch) => void): CaptureSession {
   const native = validateReplayOptions(opts);
-  if (typeof onBatch !== 'function') throw new OptionError('onBatch must be a function');
   return startCaptureSession(native, onBatch);
 }
