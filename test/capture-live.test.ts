@@ -6,7 +6,7 @@
 // every closed connection a close event. Also: the errors for a missing
 // interface, a missing CAP_NET_RAW and a bad filter.
 import t from 'tap';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer, type Server } from 'node:https';
@@ -19,6 +19,7 @@ import { checkTlsEvent } from '../src/capture/tls-event-schema.js';
 import type { CloseEvent, FlowEvent, TlsEvent } from '../src/capture/tls-event.js';
 import { repoRoot } from './helpers/paths.js';
 import { scratchDir } from './helpers/scratch-dir.js';
+import { startDumpcap } from './helpers/dumpcap.js';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
@@ -50,23 +51,6 @@ function nodeGet(port: number, servername: string): Promise<void> {
     req.on('error', reject);
     req.end();
   });
-}
-
-async function startDumpcap(file: string, port: number): Promise<ChildProcess> {
-  const d = spawn('dumpcap', ['-i', 'lo', '-f', `tcp port ${port}`, '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`dumpcap did not start: ${err}`)), 10_000);
-    d.stderr!.on('data', (b: Buffer) => {
-      err += b.toString();
-      if (err.includes('Capturing on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    d.on('exit', () => reject(new Error(`dumpcap exited: ${err}`)));
-  });
-  return d;
 }
 
 async function until(what: string, cond: () => boolean, ms: number): Promise<void> {

@@ -6,7 +6,7 @@
 // offline engine's JA4 for each client port must be what http_logs holds
 // for every request of that connection: one row per request, all matched.
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { join } from 'node:path';
@@ -15,26 +15,10 @@ import { TABLES } from '../src/storage/index.js';
 import { Apache, findApache, modulePath, scratch, sleep } from './httpd/apache.js';
 import { openTestStorage } from './helpers/storage-fixture.js';
 import { readWithStats } from './helpers/captures.js';
+import { startDumpcap } from './helpers/dumpcap.js';
 
 const install = findApache();
 const isRoot = process.getuid?.() === 0;
-
-async function startDumpcap(file: string, port: number): Promise<ChildProcess> {
-  const d = spawn('dumpcap', ['-i', 'lo', '-f', `tcp port ${port}`, '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`dumpcap did not start: ${err}`)), 10_000);
-    d.stderr!.on('data', (b: Buffer) => {
-      err += b.toString();
-      if (err.includes('Capturing on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    d.on('exit', () => reject(new Error(`dumpcap exited: ${err}`)));
-  });
-  return d;
-}
 
 function get(agent: Agent, port: number, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
