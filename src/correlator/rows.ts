@@ -67,6 +67,19 @@ export function ingestRow(
     server_ip: serverIp || '::',
     server_port: serverPort,
     duration_us: r.dur_us,
+    ...requestFields(r),
+    ja4h,
+    tls_cipher: r.tls?.cipher ?? '',
+    sni,
+    correlation_status: status,
+    truncated: r.truncated,
+  });
+  return `${json.slice(0, -1)},${tls}}\n`;
+}
+
+/** The request, response and header columns both row shapes carry, in their column order. */
+function requestFields(r: HttpRecord) {
+  return {
     method: r.method,
     scheme: r.scheme,
     host: r.host,
@@ -78,13 +91,7 @@ export function ingestRow(
     header_names: r.header_order,
     headers: r.headers,
     cookie_names: r.cookies,
-    ja4h,
-    tls_cipher: r.tls?.cipher ?? '',
-    sni,
-    correlation_status: status,
-    truncated: r.truncated,
-  });
-  return `${json.slice(0, -1)},${tls}}\n`;
+  };
 }
 
 /** One ja4_logs.http_requests row (the HTTP half as received). */
@@ -99,17 +106,7 @@ export function httpRequestRow(r: HttpRecord): string {
     conn_id: r.conn,
     request_seq: r.req_n,
     unique_id: r.unique_id,
-    method: r.method,
-    scheme: r.scheme,
-    host: r.host,
-    uri: r.uri,
-    protocol: r.proto,
-    status: r.status,
-    bytes_in: r.bytes_in,
-    bytes_out: r.bytes_out,
-    header_names: r.header_order,
-    headers: r.headers,
-    cookie_names: r.cookies,
+    ...requestFields(r),
     tls_protocol: r.tls?.protocol ?? '',
     tls_cipher: r.tls?.cipher ?? '',
     tls_sni: r.tls?.sni ?? '',
