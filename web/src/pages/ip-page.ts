@@ -9,7 +9,7 @@ import { api, enc } from '../api/client.js';
 import { fmtBucket, fmtDuration, fmtInt, fmtScore, fmtTime, shortLabel } from '../format.js';
 import { links } from '../router/routes.js';
 import { fillBuckets } from '../charts/fill-buckets.js';
-import { PageElement, roleAtLeast } from './page-base.js';
+import { PageElement } from './page-base.js';
 import { renderLogTable } from '../components/log-table.js';
 import type { Ja4ChartSeries } from '../charts/ja4-chart.js';
 import type {
@@ -98,13 +98,7 @@ export class Ja4IpPage extends PageElement {
     const hours = this.history?.hours ?? [];
     const hourLabels = hours.map((h) => fmtBucket(h.hour_start, this.hours > 24));
     const cad = this.cadence;
-    return html`<h1>
-        IP <code>${ip}</code>
-        ${cls ? html`<ja4-threat level=${cls.label} title=${`by ${cls.actor}: ${cls.note}`}></ja4-threat>` : ''}
-        ${roleAtLeast(this.userRole, 'analyst') ? html`<ja4-classify subject-type="ip" subject=${ip} @ja4-classified=${() => this.reload()}></ja4-classify>` : ''}
-      </h1>
-      <div class="toolbar">${this.renderRangePicker()} <a href=${`/detections?ip=${enc(ip)}`}>Its detections</a> <a href=${`/logs?ip=${enc(ip)}`}>Its HTTP logs</a></div>
-      ${this.renderStatus()}
+    return html`${this.renderSubjectHead('ip', 'IP', ip, cls)}
       <section class="kpis" aria-label="key figures">
         <ja4-kpi label="Requests" value=${fmtInt(k?.total_requests)}></ja4-kpi>
         <ja4-kpi label="JA4s" value=${fmtInt(k?.ja4s)}></ja4-kpi>

@@ -9,7 +9,7 @@ import { api, enc } from '../api/client.js';
 import { fmtBucket, fmtInt, fmtScore, fmtShare, fmtTime, levelColor, shortLabel } from '../format.js';
 import { links } from '../router/routes.js';
 import { fillBuckets } from '../charts/fill-buckets.js';
-import { PageElement, roleAtLeast } from './page-base.js';
+import { PageElement } from './page-base.js';
 import { renderLogTable } from '../components/log-table.js';
 import type {
   FeaturesResponse,
@@ -96,13 +96,7 @@ export class Ja4Ja4Page extends PageElement {
     const b = this.breakdown;
     const cls = this.summary?.classification;
     const features = Object.entries(this.features?.features ?? {}).sort(([a], [b2]) => a.localeCompare(b2));
-    return html`<h1>
-        JA4 <code>${fp}</code>
-        ${cls ? html`<ja4-threat level=${cls.label} title=${`by ${cls.actor}: ${cls.note}`}></ja4-threat>` : ''}
-        ${roleAtLeast(this.userRole, 'analyst') ? html`<ja4-classify subject-type="ja4" subject=${fp} @ja4-classified=${() => this.reload()}></ja4-classify>` : ''}
-      </h1>
-      <div class="toolbar">${this.renderRangePicker()} <a href=${`/detections?ja4=${enc(fp)}`}>Its detections</a> <a href=${`/logs?ja4=${enc(fp)}`}>Its HTTP logs</a></div>
-      ${this.renderStatus()}
+    return html`${this.renderSubjectHead('ja4', 'JA4', fp, cls)}
       <section class="kpis" aria-label="key figures">
         <ja4-kpi label="Requests" value=${fmtInt(k?.total_requests)}></ja4-kpi>
         <ja4-kpi label="Client IPs" value=${fmtInt(k?.ips)}></ja4-kpi>

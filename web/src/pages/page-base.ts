@@ -5,12 +5,12 @@
 // page when the API refuses.
 import { LitElement, html, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { ApiRequestError, api } from '../api/client.js';
+import { ApiRequestError, api, enc } from '../api/client.js';
 import { RANGES } from '../format.js';
 import type { Route } from '../router/routes.js';
 import { router } from '../router/router.js';
 import { pageStyles } from '../components/shared-styles.js';
-import type { Page, Role } from '../../../src/dashboard/api-types.js';
+import type { Classification, Page, Role } from '../../../src/dashboard/api-types.js';
 
 const ROLE_RANK: Record<Role, number> = { viewer: 0, analyst: 1, admin: 2 };
 
@@ -133,6 +133,21 @@ export abstract class PageElement extends LitElement {
         ${RANGES.map((r) => html`<option value=${r.hours} ?selected=${r.hours === this.hours}>${r.label}</option>`)}
       </select></label
     >`;
+  }
+
+  /**
+   * The head of a one-subject page (an IP, a JA4): its name and verdict, the
+   * classify button for analysts, the window picker, links to its detections
+   * and HTTP logs (filtered by ?<type>=), then the status line.
+   */
+  protected renderSubjectHead(type: 'ip' | 'ja4', title: string, subject: string, cls: Classification | null | undefined) {
+    return html`<h1>
+        ${title} <code>${subject}</code>
+        ${cls ? html`<ja4-threat level=${cls.label} title=${`by ${cls.actor}: ${cls.note}`}></ja4-threat>` : ''}
+        ${roleAtLeast(this.userRole, 'analyst') ? html`<ja4-classify subject-type=${type} subject=${subject} @ja4-classified=${() => this.reload()}></ja4-classify>` : ''}
+      </h1>
+      <div class="toolbar">${this.renderRangePicker()} <a href=${`/detections?${type}=${enc(subject)}`}>Its detections</a> <a href=${`/logs?${type}=${enc(subject)}`}>Its HTTP logs</a></div>
+      ${this.renderStatus()}`;
   }
 
   protected renderStatus() {
