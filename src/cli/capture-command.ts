@@ -4,7 +4,7 @@
 import { OptionError } from '../capture/engine-options.js';
 import { CaptureStartError, type CaptureSession, type CaptureStats } from '../capture/capture-session.js';
 import { openLiveCapture } from '../capture/live-capture.js';
-import { defaultOutputSpec, openEventOutput, parseOutputSpec, type EventOutput } from '../capture/event-output.js';
+import { defaultOutputSpec, openEventOutput, parseOutputSpec, type EventOutput, type OutputSpec } from '../capture/event-output.js';
 import { CliError } from './cli-error.js';
 import { parseCommandArgs, usageHint } from './parse-command-args.js';
 import type { CliIO } from './output.js';
@@ -91,6 +91,24 @@ export function startError(err: unknown): never {
   throw err;
 }
 
+/** --output (the default when absent) as an output spec; a bad one is a usage error. */
+export function parseOutputFlag(flag: string | undefined): OutputSpec {
+  try {
+    return parseOutputSpec(flag ?? defaultOutputSpec());
+  } catch (err) {
+    return startError(err);
+  }
+}
+
+/** Opens the events output; one that cannot be opened ends the command with exit code 1. */
+export function openCommandOutput(command: string, flag: string | undefined, spec: OutputSpec, io: CliIO): EventOutput {
+  try {
+    return openEventOutput(spec, io.out);
+  } catch (err) {
+    throw new CliError(`ja4 ${command}: cannot open the output ${flag}: ${(err as Error).message}`, 1);
+  }
+}
+
 export async function runCaptureCommand(argv: string[], io: CliIO): Promise<number> {
   const parsed = parseCommandArgs('capture', {
     args: argv,
@@ -116,12 +134,7 @@ export async function runCaptureCommand(argv: string[], io: CliIO): Promise<numb
   }
   if (!v.iface) throw new CliError(`ja4 capture: --iface is required\n${usageHint('capture')}`);
   const statsInterval = intFlag('stats-interval', v['stats-interval']) ?? 10;
-  let spec;
-  try {
-    spec = parseOutputSpec(v.output ?? defaultOutputSpec());
-  } catch (err) {
-    return startError(err);
-  }
+  const spec = parseOutputFlag(v.output);
   const options = {
     iface: v.iface,
     bpf: v.bpf,
@@ -135,12 +148,7 @@ export async function runCaptureCommand(argv: string[], io: CliIO): Promise<numb
   // Drop unset keys so validation reports only what was typed.
   const opts = Object.fromEntries(Object.entries(options).filter(([, x]) => x !== undefined)) as typeof options;
 
-  let output: EventOutput;
-  try {
-    output = openEventOutput(spec, io.out);
-  } catch (err) {
-    throw new CliError(`ja4 capture: cannot open the output ${v.output}: ${(err as Error).message}`, 1);
-  }
+  const output = openCommandOutput('capture', v.output, spec, io);
   let session: CaptureSession;
   try {
     session = openLiveCapture(opts, (b) => output.write(b));

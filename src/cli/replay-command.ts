@@ -5,10 +5,9 @@
 import { statSync } from 'node:fs';
 import { openReplay } from '../capture/replay.js';
 import type { CaptureSession } from '../capture/capture-session.js';
-import { defaultOutputSpec, openEventOutput, parseOutputSpec, type EventOutput } from '../capture/event-output.js';
 import { CliError } from './cli-error.js';
 import { parseCommandArgs, usageHint } from './parse-command-args.js';
-import { formatNonZeroCounters, intFlag, startError, untilSignalOr } from './capture-command.js';
+import { formatNonZeroCounters, intFlag, openCommandOutput, parseOutputFlag, startError, untilSignalOr } from './capture-command.js';
 import { processIO, type CliIO } from './output.js';
 
 export const REPLAY_HELP = `Usage: ja4 replay FILE... [options]
@@ -85,18 +84,8 @@ export async function runReplayCommand(argv: string[], io: CliIO): Promise<numbe
     idleTimeoutMs: intFlag('idle-timeout-ms', v['idle-timeout-ms'], 1),
   };
   const opts = Object.fromEntries(Object.entries(options).filter(([, x]) => x !== undefined)) as typeof options;
-  let spec;
-  try {
-    spec = parseOutputSpec(v.output ?? defaultOutputSpec());
-  } catch (err) {
-    return startError(err);
-  }
-  let output: EventOutput;
-  try {
-    output = openEventOutput(spec, io.out);
-  } catch (err) {
-    throw new CliError(`ja4 replay: cannot open the output ${v.output}: ${(err as Error).message}`, 1);
-  }
+  const spec = parseOutputFlag(v.output);
+  const output = openCommandOutput('replay', v.output, spec, io);
   let session: CaptureSession;
   try {
     session = openReplay(opts, (b) => output.write(b));
