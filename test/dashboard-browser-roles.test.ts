@@ -55,7 +55,11 @@ t.test('roles and URLs in a browser', { skip }, async (t) => {
     await page.goto('/users');
     t.equal((await page.getByRole('alert').textContent())?.trim(), 'This page needs the admin role; you are viewer.', 'so do the users');
     await page.goto('/no/such/page');
-    t.match(await deepText(page), 'No page at /no/such/page', 'an unknown path says so');
+    // goto resolves at the load event, before the app has rendered its route
+    // (the <noscript> text is all there is then): give it up to 5 s.
+    let text = '';
+    for (let i = 0; i < 100 && !(text = await deepText(page)).includes('No page at'); i++) await page.waitForTimeout(50);
+    t.match(text, 'No page at /no/such/page', 'an unknown path says so');
     t.same(tb.problems, [], 'no console errors');
     await page.close();
   });
