@@ -3,6 +3,8 @@
 // test/config-load.test.ts pins the defaults, so this type and the schema
 // cannot drift apart silently.
 
+import type { RetentionDays } from '../storage/options.js';
+
 export interface CaptureConfig {
   iface: string;
   bpf: string;
@@ -43,16 +45,9 @@ export interface CorrelatorConfig {
   spool_always: boolean;
 }
 
-export interface RetentionConfig {
-  raw: number;
-  http_logs: number;
-  aggregates: number;
-  scores: number;
-  anomalies: number;
-  audit: number;
-  reference: number;
-  classifications: number;
-}
+// The same families openStorage renders into the TTL clauses: one type, so a
+// family added there is a compile error here until the schema gains it.
+export type RetentionConfig = RetentionDays;
 
 export interface StorageConfig {
   db_dir: string;
