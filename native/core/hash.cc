@@ -143,22 +143,9 @@ void hkdf_sha256_extract(const uint8_t* salt, size_t salt_len, const uint8_t* ik
 
 bool hkdf_sha256_expand(const uint8_t prk[32], const uint8_t* info, size_t info_len, uint8_t* out,
                         size_t out_len) {
-  // RFC 5869 2.3: T(i) = HMAC-Hash(PRK, T(i-1) | info | i), L <= 255*HashLen
-  if (out_len > 255 * 32 || info_len > 512) return false;
-  uint8_t block[32 + 512 + 1];
-  uint8_t t[32];
-  size_t t_len = 0, done = 0;
-  for (uint8_t i = 1; done < out_len; ++i) {
-    std::memcpy(block, t, t_len);
-    std::memcpy(block + t_len, info, info_len);
-    block[t_len + info_len] = i;
-    hmac_sha256(prk, 32, block, t_len + info_len + 1, t);
-    t_len = 32;
-    size_t n = out_len - done < 32 ? out_len - done : 32;
-    std::memcpy(out + done, t, n);
-    done += n;
-  }
-  return true;
+  HmacSha256Key key;
+  hmac_sha256_key(key, prk, 32);
+  return hkdf_sha256_expand(key, info, info_len, out, out_len);
 }
 
 std::string ja4_hash12(std::string_view input) {
