@@ -55,6 +55,22 @@ export interface DetectorService {
   stats(): DetectorStats;
 }
 
+/** Stats before any pass: nothing scored yet. */
+function emptyStats(modelVersion: string | null, errors = 0, lastError: string | null = null): DetectorStats {
+  return {
+    modelVersion,
+    passes: 0,
+    rowsScored: 0,
+    anomalies: 0,
+    campaigns: 0,
+    lastPassAt: null,
+    lastWindow: { '1h': null, '5m': null },
+    errors,
+    lastError,
+    drift: [],
+  };
+}
+
 /** Validates the options, naming the option in the message. */
 export function validateDetectorOptions(opts: DetectorServiceOptions): Required<Omit<DetectorServiceOptions, 'log' | 'now'>> {
   const workers = opts.workers ?? 2;
@@ -84,18 +100,7 @@ export class DetectorRunner {
     private readonly storage: Storage,
     private model: ActiveModel,
   ) {
-    this.totals = {
-      modelVersion: model.version,
-      passes: 0,
-      rowsScored: 0,
-      anomalies: 0,
-      campaigns: 0,
-      lastPassAt: null,
-      lastWindow: { '1h': null, '5m': null },
-      errors: 0,
-      lastError: null,
-      drift: [],
-    };
+    this.totals = emptyStats(model.version);
   }
 
   get activeModel(): ActiveModel {
@@ -205,18 +210,7 @@ export function startDetectorService(storage: Storage, opts: DetectorServiceOpti
     },
     stats(): DetectorStats {
       if (runner) return { ...runner.totals, lastWindow: { ...runner.totals.lastWindow } };
-      return {
-        modelVersion: null,
-        passes: 0,
-        rowsScored: 0,
-        anomalies: 0,
-        campaigns: 0,
-        lastPassAt: null,
-        lastWindow: { '1h': null, '5m': null },
-        errors: failures.errors,
-        lastError: failures.lastError,
-        drift: [],
-      };
+      return emptyStats(null, failures.errors, failures.lastError);
     },
   };
 }
