@@ -91,16 +91,9 @@ export class DurableWriter {
     if (batch.parts.length === 0) return;
     this.counters.batches++;
     this.counters.rows += rowsOf(batch.parts);
-    if (!this.spooling && this.inFlight < this.options.maxInFlight) {
-      return new Promise<void>((ack) => {
-        this.queue.push({ batch, ack });
-        this.inFlight++;
-        this.holdIdle();
-        if (this.inFlight === 1) void this.pumpDirect();
-      });
-    }
-    if (!this.spool) {
-      // no spool (file or stdout sink): wait for the sink, which is the back-pressure
+    // straight to the sink below the in-flight limit; with no spool (file or
+    // stdout sink) always: waiting for the sink is then the back-pressure
+    if (!this.spool || (!this.spooling && this.inFlight < this.options.maxInFlight)) {
       return new Promise<void>((ack) => {
         this.queue.push({ batch, ack });
         this.inFlight++;
