@@ -16,20 +16,24 @@ const char* close_reason_name(CloseReason r) {
   return "evicted";
 }
 
-// src/capture/tls-event.ts (CloseEvent), schema/tls-event.schema.json.
-void append_close_json(std::string& out, const FlowRecord& r, const RecordJsonOptions& opts) {
-  JsonObject o(out);
-  o.str("event", "close");
-  if (!opts.sensor.empty()) o.str("sensor", opts.sensor);
-  o.num("stream", static_cast<int64_t>(r.stream))
+// The flow's identity and time span, shared by close events and flow records (same keys, same order).
+JsonObject& append_flow_identity(JsonObject& o, const FlowRecord& r) {
+  return o.num("stream", static_cast<int64_t>(r.stream))
       .str("transport", r.transport == 't' ? "tcp" : "udp")
       .str("src", r.src)
       .str("dst", r.dst)
       .num("src_port", r.src_port)
       .num("dst_port", r.dst_port)
       .num("first_ts_us", r.first_ts_us)
-      .num("last_ts_us", r.last_ts_us)
-      .str("reason", close_reason_name(r.close_reason));
+      .num("last_ts_us", r.last_ts_us);
+}
+
+// src/capture/tls-event.ts (CloseEvent), schema/tls-event.schema.json.
+void append_close_json(std::string& out, const FlowRecord& r, const RecordJsonOptions& opts) {
+  JsonObject o(out);
+  o.str("event", "close");
+  if (!opts.sensor.empty()) o.str("sensor", opts.sensor);
+  append_flow_identity(o, r).str("reason", close_reason_name(r.close_reason));
   o.close();
 }
 
@@ -154,16 +158,7 @@ void append_record_json(std::string& out, const FlowRecord& r, const RecordJsonO
   JsonObject o(out);
   if (opts.event_tag) o.str("event", "flow");
   if (!opts.sensor.empty()) o.str("sensor", opts.sensor);
-  o.num("stream", static_cast<int64_t>(r.stream))
-      .str("transport", r.transport == 't' ? "tcp" : "udp")
-      .str("src", r.src)
-      .str("dst", r.dst)
-      .num("src_port", r.src_port)
-      .num("dst_port", r.dst_port)
-      .num("first_ts_us", r.first_ts_us)
-      .num("last_ts_us", r.last_ts_us)
-      .num("packets", static_cast<int64_t>(r.packets))
-      .boolean("closed", r.closed);
+  append_flow_identity(o, r).num("packets", static_cast<int64_t>(r.packets)).boolean("closed", r.closed);
   if (r.has_sni) o.str("tls_server_name", r.sni);
   if (r.has_client_hello) {
     o.str("ja4", r.ja4.ja4).str("ja4_r", r.ja4.ja4_r).str("ja4_o", r.ja4.ja4_o).str("ja4_ro", r.ja4.ja4_ro);
