@@ -4,6 +4,7 @@
 // reads, audit before/after, injection strings as data) and user changes.
 import t from 'tap';
 import { TABLES } from '../src/storage/index.js';
+import type { AuditEntry } from '../src/dashboard/api-types.js';
 import { startDashboard } from '../src/dashboard/server.js';
 import { INJECTION, JA4_GO } from './helpers/storage-fixture.js';
 import { CAMPAIGN, IP_B, IP_D, PASSWORD, USERS, api, login, startDashboardFixture } from './helpers/dashboard-fixture.js';
@@ -11,17 +12,8 @@ import { CAMPAIGN, IP_B, IP_D, PASSWORD, USERS, api, login, startDashboardFixtur
 const fx = await startDashboardFixture(t);
 const d = fx.dashboard;
 
-interface AuditRow {
-  actor: string;
-  role: string;
-  action: string;
-  subject_type: string;
-  subject: string;
-  before: string;
-  after: string;
-  note: string;
-  client_ip: string;
-}
+/** the audit columns this file reads: the API's AuditEntry less ts and request_id */
+type AuditRow = Omit<AuditEntry, 'ts' | 'request_id'>;
 async function auditRows(action: string, subject: string): Promise<AuditRow[]> {
   return fx.storage.query<AuditRow>(
     `SELECT actor, role, action, subject_type, subject, before, after, note, toString(client_ip) AS client_ip FROM ${TABLES.auditLogs}
