@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { TABLES, loadReferenceData, type Storage } from '../../src/storage/index.js';
 import { JA4_CHROME, JA4_GO, UA_CHROME, UA_GO, UA_GOOGLEBOT, writeTestReferenceDir } from './storage-fixture.js';
+import { mulberry32 as rng } from '../../src/detector/features/benford.js';
 
 export const JA4_PYTHON = 't13d1812h1_85036bcba153_375ca2c5e164';
 export const UA_PYTHON = 'python-requests/2.31.0';
@@ -74,18 +75,6 @@ export const HOURS = 4;
 
 const hourMs = 3_600_000;
 const iso = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
-
-/** A deterministic PRNG: the same rows on every run (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface BrowserData {
   requests: number;

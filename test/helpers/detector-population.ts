@@ -8,6 +8,7 @@
 // pipeline tests small and independent of it.
 import type { IngestRow } from './storage-fixture.js';
 import { JA4_CHROME, JA4_GO, UA_CHROME, UA_GO } from './storage-fixture.js';
+import { mulberry32 } from '../../src/detector/features/benford.js';
 
 export const JA4_PY = 't13d191000_9dc949149365_e7c285222651';
 export const UA_PY = 'python-requests/2.31';
@@ -17,17 +18,6 @@ export interface PopulationLabel {
   family: string;
   is_bot: boolean;
   bot_name: string;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface Population {

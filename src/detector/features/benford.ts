@@ -39,8 +39,8 @@ export function chiSquare8Survival(x: number): number {
   return Math.min(1, Math.exp(-h) * sum);
 }
 
-/** mulberry32: a small seeded generator, enough for a null distribution. */
-function mulberry32(seed: number): () => number {
+/** mulberry32: a small seeded generator, enough for a null distribution (and for test data). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
