@@ -66,18 +66,19 @@ t.test('overview top: ja4, host, asn, country', async (t) => {
   const host = await get('/api/overview/top/host?limit=1');
   t.same(host.body, { dimension: 'host', items: [{ key: 'shop.example', label: '', total_requests: 12, ips: 3, automated_ratio: 5 / 12 }] });
   const asn = await get('/api/overview/top/asn');
-  t.same(asn.body.items.map((i: any) => [i.key, i.label, i.total_requests]), [
-    ['64500', 'hosting', 7],
-    ['64501', 'hosting', 4],
-    ['15169', '', 2],
-    ['64502', '', 1],
+  // from agg_network_1h (sql/0014); automated as in the KPIs: B and D (bot JA4), C (bot network)
+  t.same(asn.body.items.map((i: any) => [i.key, i.label, i.total_requests, i.ips, i.automated_ratio]), [
+    ['64500', 'hosting', 7, 1, 0],
+    ['64501', 'hosting', 4, 1, 1],
+    ['15169', '', 2, 1, 1],
+    ['64502', '', 1, 1, 1],
   ]);
   const country = await get('/api/overview/top/country');
-  t.same(country.body.items.map((i: any) => [i.key, i.total_requests, i.ips]), [
-    ['FR', 7, 1],
-    ['DE', 4, 1],
-    ['US', 2, 1],
-    ['NL', 1, 1],
+  t.same(country.body.items.map((i: any) => [i.key, i.total_requests, i.ips, i.automated_ratio]), [
+    ['FR', 7, 1, 0],
+    ['DE', 4, 1, 1],
+    ['US', 2, 1, 1],
+    ['NL', 1, 1, 1],
   ]);
   t.match((await get('/api/overview/top/path')).body, { error: { code: 'bad_request', field: 'dimension' } });
   t.match((await get('/api/overview/top/ja4?limit=101')).body, { error: { field: 'limit' } });
@@ -377,4 +378,30 @@ t.test('the web bundle: caching headers, compression, SPA fallback, no escape', 
   const missing = await fetch(`${bare.url}/wall`);
   t.equal(missing.status, 503);
   t.match(await missing.text(), /web bundle is not built: run <code>make build-web<\/code>/);
+});
+
+t.test('stop() closes keep-alive connections and returns promptly', async (t) => {
+  const { Agent, request } = await import('node:http');
+  const { startDashboard } = await import('../src/dashboard/server.js');
+  const s = await startDashboard(fx.storage, { listen: '127.0.0.1:0', publisher: false, log: () => {} });
+  t.teardown(() => s.stop());
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  t.teardown(() => agent.destroy());
+  // one request through a keep-alive agent: its socket stays open and idle afterwards
+  const socket = await new Promise<import('node:net').Socket>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: s.port, path: '/api/status', agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(req.socket!));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  t.equal(socket.destroyed, false, 'the client keeps its connection open');
+  const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(performance.now())));
+  const t0 = performance.now();
+  await s.stop();
+  t.ok(performance.now() - t0 < 500, 'stop() resolves at once');
+  const closedAt = await Promise.race([closed, new Promise<number>((resolve) => setTimeout(() => resolve(-1), 2000))]);
+  t.ok(closedAt >= 0 && closedAt - t0 < 1000, `the server closed the kept-alive connection (${closedAt < 0 ? 'not within 2 s' : `${(closedAt - t0).toFixed(0)} ms`})`);
+  await t.rejects(fetch(`${s.url}/api/status`), 'nothing listens any more');
 });

@@ -4,6 +4,7 @@
 // Storage of whoever starts it (`ja4 dashboard` or `ja4 run`).
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
+import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import type { Storage } from '../storage/index.js';
 import { StorageError } from '../storage/index.js';
 import type { Detection, Role } from './api-types.js';
@@ -13,7 +14,7 @@ import { UserStore, sha256 } from './auth/user-store.js';
 import type { DashboardDeps, PipelineReport } from './deps.js';
 import { DETECTION_COLUMNS } from './detection-rows.js';
 import { HttpError } from './http/errors.js';
-import { Exchange, isReply, json, parseCookies, readRequestHead, type Request } from './http/exchange.js';
+import { Exchange, isReply, json, parseCookies, readRequestHead, type Reply, type Request } from './http/exchange.js';
 import { chTime } from './http/params.js';
 import { StaticFiles, isPagePath } from './http/static-files.js';
 import { startPublisher, type PublisherOptions } from './publisher.js';
@@ -55,6 +56,8 @@ export interface DashboardOptions {
   pipelineReport?: () => PipelineReport;
   modelDir?: string;
   log?: (line: string) => void;
+  /** every answered request: route pattern ("static": web bundle, "unmatched": no API route), status code, seconds (the /metrics hook) */
+  observe?: (route: string, code: number, seconds: number) => void;
 }
 
 export interface Dashboard {
@@ -161,10 +164,18 @@ export async function startDashboard(storage: Storage, opts: DashboardOptions = 
   const web = new StaticFiles(opts.webDir ?? DEFAULT_WEB_DIR);
   const exchangeOpts = { trustProxy: opts.trustProxy ?? false };
 
+  const send = async (ex: Exchange, pattern: string, t0: number, reply: Reply): Promise<void> => {
+    await ex.send(reply);
+    opts.observe?.(pattern, Number.parseInt(reply.status ?? '200', 10), (performance.now() - t0) / 1000);
+  };
+
   async function handleApi(ex: Exchange): Promise<void> {
     const req = ex.request;
+    const t0 = performance.now();
+    let pattern = 'unmatched';
     try {
       const { route, params } = router.match(req.method, req.path);
+      pattern = route.path;
       req.params = params;
       req.body = await ex.readBody();
       const principal = await authenticate(req);
@@ -181,22 +192,23 @@ export async function startDashboard(storage: Storage, opts: DashboardOptions = 
         }
       }
       const result = await route.handler({ req, principal });
-      await ex.send(isReply(result) ? result : json(result));
+      await send(ex, pattern, t0, isReply(result) ? result : json(result));
     } catch (err) {
-      await ex.send(errorReply(err, req, log));
+      await send(ex, pattern, t0, errorReply(err, req, log));
     }
   }
 
   async function handleStatic(ex: Exchange): Promise<void> {
     const req = ex.request;
+    const t0 = performance.now();
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError('method_not_allowed', `${req.method} is not allowed on ${req.path}`, undefined, { Allow: 'GET, HEAD' });
       const file = await web.file(req.path);
-      if (file) return await ex.send(file);
-      if (isPagePath(req.path)) return await ex.send(await web.index());
+      if (file) return await send(ex, 'static', t0, file);
+      if (isPagePath(req.path)) return await send(ex, 'static', t0, await web.index());
       throw new HttpError('not_found', `${req.path} not found`);
     } catch (err) {
-      await ex.send(errorReply(err, req, log));
+      await send(ex, 'static', t0, errorReply(err, req, log));
     }
   }
 
@@ -239,8 +251,25 @@ export async function startDashboard(storage: Storage, opts: DashboardOptions = 
       await publisher?.stop();
       hub.close();
       uws.us_listen_socket_close(listenSocket as never);
+      closeConnections(app, listenSocket);
     },
   };
+}
+
+/**
+ * Ends the connections still open after the listen socket is closed (HTTP
+ * keep-alive ones, an upgrade in progress), so that stop() leaves nothing
+ * holding the event loop. uWS >= 20.30's App.close() does it (missing from
+ * the package's types); the `ws` fallback's listen socket is its context,
+ * whose Node http.Server can close every connection.
+ */
+function closeConnections(app: TemplatedApp, listenSocket: unknown): void {
+  const native = app as TemplatedApp & { close?: () => void };
+  if (typeof native.close === 'function') {
+    native.close();
+    return;
+  }
+  (listenSocket as { http?: { closeAllConnections?: () => void } | null }).http?.closeAllConnections?.();
 }
 
 /** Any error as an ApiError reply; unexpected ones are logged with the request id, not shown. */

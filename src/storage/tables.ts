@@ -12,6 +12,7 @@ export const TABLES = {
   aggJa4h: 'ja4_processing.agg_ja4h_1h',
   aggJa4: 'ja4_processing.agg_ja4_1h',
   aggTraffic: 'ja4_processing.agg_traffic_1h',
+  aggNetwork: 'ja4_processing.agg_network_1h',
   ja4Signals: 'ja4_processing.view_ja4_signals_1h',
   aiFeatures: 'ja4_processing.view_ai_features_1h',
   mlAllScores: 'ja4_processing.ml_all_scores',
@@ -36,6 +37,7 @@ const DISTRIBUTED = new Set<string>([
   TABLES.aggJa4h,
   TABLES.aggJa4,
   TABLES.aggTraffic,
+  TABLES.aggNetwork,
   TABLES.mlAllScores,
   TABLES.mlDetectedAnomalies,
 ]);

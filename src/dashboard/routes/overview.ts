@@ -77,13 +77,14 @@ export function register(router: Router, { storage }: DashboardDeps): void {
         break;
       case 'asn':
       case 'country': {
-        // the per hour x IP rows carry the network labels (max(): the same on every row of an IP)
+        // agg_network_1h (sql/0014): a few rows per hour, not one per IP x JA4 x host
         const col = dimension === 'asn' ? 'asn' : 'country';
         items = await select(
           storage,
           `SELECT toString(k) AS key, ${dimension === 'asn' ? "dictGetOrDefault('ja4_processing.dict_asn_reputation', 'label', toUInt64(k), '')" : "''"} AS label,
-                  total_requests, ips, 0 AS automated_ratio
-           FROM (SELECT ${col} AS k, sum(requests) AS total_requests, uniq(client_ip) AS ips FROM ${t.read('aggHostIpJa4')} WHERE ${HOURS}
+                  total_requests, ips, automated_ratio
+           FROM (SELECT ${col} AS k, sum(requests) AS total_requests, uniqCombinedMerge(12)(client_ips) AS ips, sum(automated) / greatest(total_requests, 1) AS automated_ratio
+                 FROM ${t.read('aggNetwork')} WHERE ${HOURS}
                  GROUP BY k ORDER BY total_requests DESC LIMIT {limit:UInt32})`,
           p,
         );
