@@ -41,25 +41,42 @@ static const char RL_DIGIT_PAIRS[201] =
     "34353637383940414243444546474849505152535455565758596061626364656667"
     "6869707172737475767778798081828384858687888990919293949596979899";
 
+/* Number of decimal digits of v. */
+static inline size_t rl_digits(uint64_t v)
+{
+    size_t d = 1;
+    while (v >= 10000) {
+        v /= 10000;
+        d += 4;
+    }
+    return d + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
 int rl_json_u64(rl_json *w, uint64_t v)
 {
-    char tmp[20];
-    size_t i = sizeof(tmp);
-    /* two digits per division: timestamps have 16 */
+    size_t n = rl_digits(v);
+    char *end;
+    if (n > w->limit - w->len) {
+        return -1;
+    }
+    /* written in place from the last digit, two digits per division
+     * (timestamps have 16) */
+    end = w->buf + w->len + n;
     while (v >= 100) {
         unsigned d = (unsigned)(v % 100) * 2;
         v /= 100;
-        tmp[--i] = RL_DIGIT_PAIRS[d + 1];
-        tmp[--i] = RL_DIGIT_PAIRS[d];
+        *--end = RL_DIGIT_PAIRS[d + 1];
+        *--end = RL_DIGIT_PAIRS[d];
     }
     if (v >= 10) {
-        tmp[--i] = RL_DIGIT_PAIRS[v * 2 + 1];
-        tmp[--i] = RL_DIGIT_PAIRS[v * 2];
+        *--end = RL_DIGIT_PAIRS[v * 2 + 1];
+        *--end = RL_DIGIT_PAIRS[v * 2];
     }
     else {
-        tmp[--i] = (char)('0' + v);
+        *--end = (char)('0' + v);
     }
-    return rl_json_raw(w, tmp + i, sizeof(tmp) - i);
+    w->len += n;
+    return 0;
 }
 
 int rl_json_i64(rl_json *w, int64_t v)
@@ -148,34 +165,150 @@ static const unsigned char RL_CLASS[256] = {
     3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
 };
 
-/* Length of the run of class-0 bytes at in[0..n): 16 bytes per step with
- * SSE2 (every x86-64), then the table. With SSE2 a byte is special when,
- * as a signed byte, it is below 0x20 (C0 controls, and 0x80-0xff, which
- * are negative), or it is DEL, '"' or '\\'. (An 8-byte SWAR step for the
- * tail measured slower than the table on real header mixes.) */
+/* Length of the run of class-0 bytes at in[0..n) (bytes copied as they
+ * are), i.e. the index of the first byte that needs escaping or checking.
+ * This runs over every string of every record, mostly short clean ones
+ * (header names, methods, 10-100 byte values), so the tail matters as much
+ * as the body: with SSE2 (every x86-64) 16 bytes per step, then one last
+ * 16-byte load that overlaps what was already checked (ending at in[n-1]),
+ * and for strings under 16 bytes two overlapping 8- or 4-byte loads. Every
+ * load stays inside in[0..n). A byte is special when, as a signed byte, it
+ * is below 0x20 (C0 controls, and 0x80-0xff, which are negative), or it is
+ * DEL, '"' or '\\'. Without SSE2, the class table a byte at a time. */
 #if defined(__SSE2__)
 #include <emmintrin.h>
-#endif
-static size_t rl_plain_run(const unsigned char *in, size_t n)
+
+static inline unsigned rl_special_mask(__m128i v)
 {
-    size_t i = 0;
-#if defined(__SSE2__)
     const __m128i sp = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f);
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    while (i + 16 <= n) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(in + i));
-        __m128i m = _mm_or_si128(
-            _mm_or_si128(_mm_cmplt_epi8(v, sp), _mm_cmpeq_epi8(v, del)),
-            _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
-        unsigned mask = (unsigned)_mm_movemask_epi8(m);
-        if (mask != 0) {
-            return i + (size_t)__builtin_ctz(mask);
+    __m128i m = _mm_or_si128(
+        _mm_or_si128(_mm_cmplt_epi8(v, sp), _mm_cmpeq_epi8(v, del)),
+        _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+
+static inline __m128i rl_load2x8(const unsigned char *a, const unsigned char *b)
+{
+    return _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)a),
+                              _mm_loadl_epi64((const __m128i *)(const void *)b));
+}
+
+static inline __m128i rl_load2x4(const unsigned char *a, const unsigned char *b)
+{
+    uint32_t x, y;
+    memcpy(&x, a, 4);
+    memcpy(&y, b, 4);
+    return _mm_unpacklo_epi32(_mm_cvtsi32_si128((int)x), _mm_cvtsi32_si128((int)y));
+}
+
+static inline size_t rl_plain_run(const unsigned char *in, size_t n)
+{
+    unsigned mask;
+    if (n >= 16) {
+        size_t i = 0;
+        for (; i + 16 <= n; i += 16) {
+            mask = rl_special_mask(_mm_loadu_si128((const __m128i *)(const void *)(in + i)));
+            if (mask != 0) {
+                return i + (size_t)__builtin_ctz(mask);
+            }
         }
-        i += 16;
+        if (i == n) {
+            return n;
+        }
+        /* in[n-16..n): bytes below i were clean, so the first bit set is
+         * at or after i */
+        mask = rl_special_mask(_mm_loadu_si128((const __m128i *)(const void *)(in + n - 16)));
+        return mask ? n - 16 + (size_t)__builtin_ctz(mask) : n;
     }
-#endif
+    if (n >= 8) {
+        /* lanes 0-7: in[0..8), lanes 8-15: in[n-8..n) */
+        mask = rl_special_mask(rl_load2x8(in, in + n - 8));
+        if (mask & 0xff) return (size_t)__builtin_ctz(mask);
+        mask >>= 8;
+        return mask ? n - 8 + (size_t)__builtin_ctz(mask) : n;
+    }
+    if (n >= 4) {
+        /* lanes 0-3: in[0..4), lanes 4-7: in[n-4..n); lanes 8-15 zero,
+         * which counts as special: masked off */
+        mask = rl_special_mask(rl_load2x4(in, in + n - 4)) & 0xff;
+        if (mask & 0x0f) return (size_t)__builtin_ctz(mask);
+        mask >>= 4;
+        return mask ? n - 4 + (size_t)__builtin_ctz(mask) : n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (RL_CLASS[in[i]] != 0) return i;
+    }
+    return n;
+}
+#else
+static inline size_t rl_plain_run(const unsigned char *in, size_t n)
+{
+    size_t i = 0;
     while (i < n && RL_CLASS[in[i]] == 0) i++;
     return i;
+}
+#endif
+
+/* Copies n bytes without a call for the short strings records are made of:
+ * two overlapping fixed-size copies (which compilers turn into two loads
+ * and two stores) instead of a memcpy call. */
+static inline void rl_copy(char *d, const unsigned char *s, size_t n)
+{
+    if (n >= 16) {
+        if (n > 32) {
+            memcpy(d, s, n);
+        }
+        else {
+            memcpy(d, s, 16);
+            memcpy(d + n - 16, s + n - 16, 16);
+        }
+    }
+    else if (n >= 8) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    }
+    else if (n >= 4) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    }
+    else if (n > 0) {
+        d[0] = (char)s[0];
+        d[n >> 1] = (char)s[n >> 1];
+        d[n - 1] = (char)s[n - 1];
+    }
+}
+
+/* ASCII letters of d[0..n) to lower case, 8 bytes at a time. Only for
+ * clean runs (every byte 0x20-0x7e, see rl_plain_run): no byte has its
+ * high bit set, so the per-byte additions below never carry into the next
+ * byte. Lower-casing twice changes nothing, so the last, overlapping word
+ * may cover bytes already done. */
+static inline uint64_t rl_lower8(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    uint64_t ge_a = x + ones * (0x80 - 'A');       /* high bit: >= 'A' */
+    uint64_t gt_z = x + ones * (0x7f - 'Z');       /* high bit: > 'Z' */
+    return x | ((ge_a & ~gt_z & ones * 0x80) >> 2); /* + 0x20 */
+}
+
+static void rl_lower_ascii(char *d, size_t n)
+{
+    uint64_t x;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&x, d + i, 8);
+            x = rl_lower8(x);
+            memcpy(d + i, &x, 8);
+        }
+        memcpy(&x, d + n - 8, 8);
+        x = rl_lower8(x);
+        memcpy(d + n - 8, &x, 8);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (d[i] >= 'A' && d[i] <= 'Z') d[i] = (char)(d[i] + 32);
+    }
 }
 
 size_t rl_json_escape(char *out, size_t room, const unsigned char *in,
@@ -191,11 +324,9 @@ size_t rl_json_escape(char *out, size_t room, const unsigned char *in,
             size_t run = 1 + rl_plain_run(in + i + 1, n - i - 1);
             if (run > room - o) run = room - o;
             if (run == 0) break;
-            memcpy(out + o, in + i, run);
+            rl_copy(out + o, in + i, run);
             if (lower) {
-                for (size_t k = o; k < o + run; k++) {
-                    if (out[k] >= 'A' && out[k] <= 'Z') out[k] = (char)(out[k] + 32);
-                }
+                rl_lower_ascii(out + o, run);
             }
             o += run;
             i += run;
@@ -247,6 +378,21 @@ int rl_json_str(rl_json *w, const char *s, size_t n, size_t max_in,
     size_t use = n < max_in ? n : max_in;
     size_t consumed = 0;
 
+    /* The common case, taken in one step: the whole string fits as it is
+     * (no byte to escape or to check, no cap reached). */
+    if (n <= max_in && n + 2 <= room) {
+        size_t clean = rl_plain_run((const unsigned char *)s, n);
+        if (clean == n) {
+            char *o = w->buf + w->len;
+            o[0] = '"';
+            rl_copy(o + 1, (const unsigned char *)s, n);
+            if (lower) rl_lower_ascii(o + 1, n);
+            o[n + 1] = '"';
+            w->len += n + 2;
+            if (truncated) *truncated = 0;
+            return 0;
+        }
+    }
     if (truncated) *truncated = 0;
     if (room < 2) {
         if (truncated) *truncated = n > 0;
