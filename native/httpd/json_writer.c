@@ -202,7 +202,7 @@ static inline __m128i rl_load2x4(const unsigned char *a, const unsigned char *b)
     return _mm_unpacklo_epi32(_mm_cvtsi32_si128((int)x), _mm_cvtsi32_si128((int)y));
 }
 
-static inline size_t rl_plain_run(const unsigned char *in, size_t n)
+size_t rl_json_plain_run(const unsigned char *in, size_t n)
 {
     unsigned mask;
     if (n >= 16) {
@@ -242,74 +242,13 @@ static inline size_t rl_plain_run(const unsigned char *in, size_t n)
     return n;
 }
 #else
-static inline size_t rl_plain_run(const unsigned char *in, size_t n)
+size_t rl_json_plain_run(const unsigned char *in, size_t n)
 {
     size_t i = 0;
     while (i < n && RL_CLASS[in[i]] == 0) i++;
     return i;
 }
 #endif
-
-/* Copies n bytes without a call for the short strings records are made of:
- * two overlapping fixed-size copies (which compilers turn into two loads
- * and two stores) instead of a memcpy call. */
-static inline void rl_copy(char *d, const unsigned char *s, size_t n)
-{
-    if (n >= 16) {
-        if (n > 32) {
-            memcpy(d, s, n);
-        }
-        else {
-            memcpy(d, s, 16);
-            memcpy(d + n - 16, s + n - 16, 16);
-        }
-    }
-    else if (n >= 8) {
-        memcpy(d, s, 8);
-        memcpy(d + n - 8, s + n - 8, 8);
-    }
-    else if (n >= 4) {
-        memcpy(d, s, 4);
-        memcpy(d + n - 4, s + n - 4, 4);
-    }
-    else if (n > 0) {
-        d[0] = (char)s[0];
-        d[n >> 1] = (char)s[n >> 1];
-        d[n - 1] = (char)s[n - 1];
-    }
-}
-
-/* ASCII letters of d[0..n) to lower case, 8 bytes at a time. Only for
- * clean runs (every byte 0x20-0x7e, see rl_plain_run): no byte has its
- * high bit set, so the per-byte additions below never carry into the next
- * byte. Lower-casing twice changes nothing, so the last, overlapping word
- * may cover bytes already done. */
-static inline uint64_t rl_lower8(uint64_t x)
-{
-    const uint64_t ones = 0x0101010101010101ULL;
-    uint64_t ge_a = x + ones * (0x80 - 'A');       /* high bit: >= 'A' */
-    uint64_t gt_z = x + ones * (0x7f - 'Z');       /* high bit: > 'Z' */
-    return x | ((ge_a & ~gt_z & ones * 0x80) >> 2); /* + 0x20 */
-}
-
-static void rl_lower_ascii(char *d, size_t n)
-{
-    uint64_t x;
-    if (n >= 8) {
-        for (size_t i = 0; i + 8 <= n; i += 8) {
-            memcpy(&x, d + i, 8);
-            x = rl_lower8(x);
-            memcpy(d + i, &x, 8);
-        }
-        memcpy(&x, d + n - 8, 8);
-        x = rl_lower8(x);
-        memcpy(d + n - 8, &x, 8);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (d[i] >= 'A' && d[i] <= 'Z') d[i] = (char)(d[i] + 32);
-    }
-}
 
 size_t rl_json_escape(char *out, size_t room, const unsigned char *in,
                       size_t n, int lower, size_t *consumed)
@@ -321,12 +260,12 @@ size_t rl_json_escape(char *out, size_t room, const unsigned char *in,
         unsigned char cls = RL_CLASS[c];
         if (cls == 0) {
             /* a run of bytes copied as they are: one memcpy */
-            size_t run = 1 + rl_plain_run(in + i + 1, n - i - 1);
+            size_t run = 1 + rl_json_plain_run(in + i + 1, n - i - 1);
             if (run > room - o) run = room - o;
             if (run == 0) break;
-            rl_copy(out + o, in + i, run);
+            rl_json_copy(out + o, (const char *)in + i, run);
             if (lower) {
-                rl_lower_ascii(out + o, run);
+                rl_json_lower(out + o, run);
             }
             o += run;
             i += run;
@@ -371,28 +310,13 @@ size_t rl_json_escape(char *out, size_t room, const unsigned char *in,
     return o;
 }
 
-int rl_json_str(rl_json *w, const char *s, size_t n, size_t max_in,
-                int lower, int *truncated)
+int rl_json_str_slow(rl_json *w, const char *s, size_t n, size_t max_in,
+                     int lower, int *truncated)
 {
     size_t room = w->limit - w->len;
     size_t use = n < max_in ? n : max_in;
     size_t consumed = 0;
 
-    /* The common case, taken in one step: the whole string fits as it is
-     * (no byte to escape or to check, no cap reached). */
-    if (n <= max_in && n + 2 <= room) {
-        size_t clean = rl_plain_run((const unsigned char *)s, n);
-        if (clean == n) {
-            char *o = w->buf + w->len;
-            o[0] = '"';
-            rl_copy(o + 1, (const unsigned char *)s, n);
-            if (lower) rl_lower_ascii(o + 1, n);
-            o[n + 1] = '"';
-            w->len += n + 2;
-            if (truncated) *truncated = 0;
-            return 0;
-        }
-    }
     if (truncated) *truncated = 0;
     if (room < 2) {
         if (truncated) *truncated = n > 0;

@@ -38,21 +38,45 @@ void rl_json_init(rl_json *w, char *buf, size_t cap);
 int rl_json_reserve(rl_json *w, size_t n);
 void rl_json_release(rl_json *w, size_t n);
 
+/* Copies n bytes without a call for the short pieces records are made of
+ * (keys, punctuation, header names): two overlapping fixed-size copies,
+ * which compilers turn into two loads and two stores, instead of a memcpy
+ * call; memcpy past 32 bytes. */
+static inline void rl_json_copy(char *d, const char *s, size_t n)
+{
+    if (n >= 16) {
+        if (n > 32) {
+            memcpy(d, s, n);
+        }
+        else {
+            memcpy(d, s, 16);
+            memcpy(d + n - 16, s + n - 16, 16);
+        }
+    }
+    else if (n >= 8) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    }
+    else if (n >= 4) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    }
+    else if (n > 0) {
+        d[0] = s[0];
+        d[n >> 1] = s[n >> 1];
+        d[n - 1] = s[n - 1];
+    }
+}
+
 /* Raw bytes (punctuation, keys the caller knows to be safe). All or nothing:
  * 0 on success, -1 when they do not fit (nothing written). Inline: the
- * record writes dozens of these, most one or two bytes long. */
+ * record writes dozens of these, most a few bytes long. */
 static inline int rl_json_raw(rl_json *w, const char *s, size_t n)
 {
     if (n > w->limit - w->len) {
         return -1;
     }
-    if (n <= 2) {
-        if (n > 0) w->buf[w->len] = s[0];
-        if (n > 1) w->buf[w->len + 1] = s[1];
-    }
-    else {
-        memcpy(w->buf + w->len, s, n);
-    }
+    rl_json_copy(w->buf + w->len, s, n);
     w->len += n;
     return 0;
 }
@@ -66,14 +90,71 @@ int rl_json_lit(rl_json *w, const char *s); /* rl_json_raw with strlen */
 int rl_json_u64(rl_json *w, uint64_t v);
 int rl_json_i64(rl_json *w, int64_t v);
 
+/* Length of the run of bytes at in[0..n) that go into a JSON string as
+ * they are (printable ASCII but '"' and '\\'): the index of the first byte
+ * to escape or to check as UTF-8, or n. */
+size_t rl_json_plain_run(const unsigned char *in, size_t n);
+
+/* ASCII letters of d[0..n) to lower case, 8 bytes at a time. Only for
+ * plain runs (every byte 0x20-0x7e, see rl_json_plain_run): no byte has
+ * its high bit set, so the per-byte additions never carry into the next
+ * byte. Lower-casing twice changes nothing, so the last, overlapping word
+ * may cover bytes already done. */
+static inline uint64_t rl_json_lower8(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    uint64_t ge_a = x + ones * (0x80 - 'A');       /* high bit: >= 'A' */
+    uint64_t gt_z = x + ones * (0x7f - 'Z');       /* high bit: > 'Z' */
+    return x | ((ge_a & ~gt_z & ones * 0x80) >> 2); /* + 0x20 */
+}
+
+static inline void rl_json_lower(char *d, size_t n)
+{
+    uint64_t x;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&x, d + i, 8);
+            x = rl_json_lower8(x);
+            memcpy(d + i, &x, 8);
+        }
+        memcpy(&x, d + n - 8, 8);
+        x = rl_json_lower8(x);
+        memcpy(d + n - 8, &x, 8);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (d[i] >= 'A' && d[i] <= 'Z') d[i] = (char)(d[i] + 32);
+    }
+}
+
+int rl_json_str_slow(rl_json *w, const char *s, size_t n, size_t max_in,
+                     int lower, int *truncated);
+
 /* A quoted, escaped JSON string from n input bytes, of which at most max_in
  * are used (a multi-byte character straddling max_in is left out whole).
  * When the escaped text does not fit in the space left, fewer characters are
  * written. *truncated (may be NULL) is set to 1 when any input was left out,
  * else 0. Returns 0, or -1 when not even "" fits (nothing written).
- * If lower is non-zero, ASCII letters are written in lower case. */
-int rl_json_str(rl_json *w, const char *s, size_t n, size_t max_in,
-                int lower, int *truncated);
+ * If lower is non-zero, ASCII letters are written in lower case.
+ * Inline, for the common case taken in one step: the whole string fits as
+ * it is (nothing to escape or check, no cap reached); else
+ * rl_json_str_slow. */
+static inline int rl_json_str(rl_json *w, const char *s, size_t n,
+                              size_t max_in, int lower, int *truncated)
+{
+    if (n <= max_in && n + 2 <= w->limit - w->len
+        && rl_json_plain_run((const unsigned char *)s, n) == n) {
+        char *o = w->buf + w->len;
+        o[0] = '"';
+        rl_json_copy(o + 1, s, n);
+        if (lower) rl_json_lower(o + 1, n);
+        o[n + 1] = '"';
+        w->len += n + 2;
+        if (truncated) *truncated = 0;
+        return 0;
+    }
+    return rl_json_str_slow(w, s, n, max_in, lower, truncated);
+}
 
 /* Escape without quotes into out (room bytes). Consumes whole characters
  * only; returns bytes written and sets *consumed to the input bytes used. */

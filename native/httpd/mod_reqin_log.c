@@ -141,6 +141,7 @@ static void *rl_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     sc->max_record = add->max_record ? add->max_record : base->max_record;
     sc->sndbuf = add->sndbuf != RL_UNSET ? add->sndbuf : base->sndbuf;
     sc->flush_ms = add->flush_ms != RL_UNSET ? add->flush_ms : base->flush_ms;
+    sc->transport = NULL;
     return sc;
 }
 
@@ -312,6 +313,7 @@ static const char *rl_cmd_headers(cmd_parms *cmd, void *dconf, const char *arg)
     rule->prefix = name[len - 1] == '*';
     rule->len = rule->prefix ? len - 1 : len;
     rule->name = apr_pstrndup(cmd->pool, name, rule->len);
+    rl_header_rule_prepare(rule);
     return NULL;
 }
 
@@ -454,6 +456,65 @@ static apr_status_t rl_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 /* ------------------------------------------------------------------ */
 /* Header names as they arrive (HTTP/1.x)                              */
 
+/* Length of the field name at the start of a header line: the bytes before
+ * ':', or before the line end when there is none. The line is usually a
+ * short name then a long value, so 16 bytes per step with SSE2 (every
+ * x86-64), the last step a load that ends at data[len-1] and overlaps the
+ * bytes already checked; loads stay inside data[0..len). */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static apr_size_t rl_name_len(const char *data, apr_size_t len)
+{
+    const __m128i colon = _mm_set1_epi8(':'), cr = _mm_set1_epi8('\r');
+    const __m128i lf = _mm_set1_epi8('\n');
+    apr_size_t i = 0;
+    if (len >= 16) {
+        for (;; i += 16) {
+            __m128i v;
+            unsigned mask;
+            if (i + 16 > len) {
+                i = len - 16;    /* bytes before the old i had none */
+            }
+            v = _mm_loadu_si128((const __m128i *)(const void *)(data + i));
+            mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+                _mm_cmpeq_epi8(v, colon),
+                _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf))));
+            if (mask != 0) return i + (apr_size_t)__builtin_ctz(mask);
+            if (i + 16 == len) return len;
+        }
+    }
+    while (i < len && data[i] != ':' && data[i] != '\r' && data[i] != '\n') i++;
+    return i;
+}
+#else
+static apr_size_t rl_name_len(const char *data, apr_size_t len)
+{
+    apr_size_t i = 0;
+    while (i < len && data[i] != ':' && data[i] != '\r' && data[i] != '\n') i++;
+    return i;
+}
+#endif
+
+/* Appends a name to rq->names (see mod_reqin_log.h). */
+static void rl_names_add(rl_req *rq, apr_pool_t *p, const char *name,
+                         apr_size_t n)
+{
+    apr_uint32_t n32 = (apr_uint32_t)n;
+    if (rq->names_cap - rq->names_len < sizeof(n32) + n) {
+        apr_size_t cap = rq->names_cap * 2;
+        char *grown;
+        while (cap - rq->names_len < sizeof(n32) + n) cap *= 2;
+        grown = apr_palloc(p, cap);
+        memcpy(grown, rq->names, rq->names_len);
+        rq->names = grown;
+        rq->names_cap = cap;
+    }
+    memcpy(rq->names + rq->names_len, &n32, sizeof(n32));
+    memcpy(rq->names + rq->names_len + sizeof(n32), name, n);
+    rq->names_len += sizeof(n32) + n;
+    rq->nnames++;
+}
+
 /* One GETLINE result (the whole line, or an 8 KB piece of a longer one)
  * through the state machine below. */
 static void rl_names_piece(rl_req *rq, apr_pool_t *p, const char *data,
@@ -475,17 +536,13 @@ static void rl_names_piece(rl_req *rq, apr_pool_t *p, const char *data,
             rq->hdr_state = RL_HDR_DONE;
         }
         else if (data[0] != ' ' && data[0] != '\t'
-                 && rq->names->nelts < RL_MAX_NAMES) {
+                 && rq->nnames < RL_MAX_NAMES) {
             /* the name: the bytes before ':', or before the line end when
              * there is none (the parser will reject that line, but it was
              * sent); a name longer than any field may be is cut here */
-            apr_size_t n = 0;
-            while (n < len && data[n] != ':' && data[n] != '\r'
-                   && data[n] != '\n') {
-                n++;
-            }
+            apr_size_t n = rl_name_len(data, len);
             if (n > RL_MAX_MAX_FIELD) n = RL_MAX_MAX_FIELD;
-            APR_ARRAY_PUSH(rq->names, const char *) = apr_pstrmemdup(p, data, n);
+            rl_names_add(rq, p, data, n);
         }
     }
 }
@@ -579,7 +636,9 @@ static void rl_pre_read_request(request_rec *r, conn_rec *c)
     }
     rq = apr_pcalloc(r->pool, sizeof(*rq));
     rq->number = rl_next_number(rl_conn_state(c));
-    rq->names = apr_array_make(r->pool, 16, sizeof(const char *));
+    /* room for a browser's names; grows by doubling */
+    rq->names_cap = 512;
+    rq->names = apr_palloc(r->pool, rq->names_cap);
     rq->hdr_state = RL_HDR_REQUEST_LINE;
     rq->at_line_start = 1;
     ap_set_module_config(r->request_config, &reqin_log_module, rq);
@@ -664,9 +723,7 @@ static int rl_log_transaction(request_rec *r)
         out_now = cs->bytes_out;
     }
     if (d->enabled == 0 || rl_excluded(d, r) || !rl_sampled(d)
-        || rl_transports == NULL
-        || (t = apr_hash_get(rl_transports, rl_socket_path(sc),
-                             APR_HASH_KEY_STRING)) == NULL) {
+        || rl_transports == NULL || (t = sc->transport) == NULL) {
         if (cs) {
             cs->mark_in = in_now;
             cs->mark_out = out_now;
@@ -683,7 +740,13 @@ static int rl_log_transaction(request_rec *r)
                                              : RL_DEFAULT_MAX_FIELD;
     lim.max_record = sc->max_record ? (apr_size_t)sc->max_record
                                     : RL_DEFAULT_MAX_RECORD;
-    len = rl_build_record(r, &lim, cs, rq, &rec);
+    /* the thread's own buffer: a 16 KiB allocation from r->pool would
+     * take a fresh allocator block for every request */
+    rec = rl_transport_record_buffer(t, lim.max_record);
+    if (rec == NULL) {
+        rec = apr_palloc(r->pool, lim.max_record);
+    }
+    len = rl_build_record(r, &lim, cs, rq, rec);
     if (cs) {
         cs->mark_in = in_now;
         cs->mark_out = out_now;
@@ -741,8 +804,11 @@ static void rl_child_init(apr_pool_t *pchild, server_rec *main_s)
     for (server_rec *s = main_s; s; s = s->next) {
         rl_srv_conf *sc = ap_get_module_config(s->module_config, &reqin_log_module);
         const char *path = rl_socket_path(sc);
-        rl_transport *t;
-        if (apr_hash_get(h, path, APR_HASH_KEY_STRING) != NULL) continue;
+        rl_transport *t = apr_hash_get(h, path, APR_HASH_KEY_STRING);
+        if (t != NULL) {
+            sc->transport = t;
+            continue;
+        }
         t = rl_transport_create(pchild, main_s, path,
                                 sc->socket_type ? sc->socket_type
                                                 : RL_SOCK_SEQPACKET,
@@ -753,6 +819,7 @@ static void rl_child_init(apr_pool_t *pchild, server_rec *main_s)
                                                    : RL_DEFAULT_FLUSH_MS));
         apr_hash_set(h, rl_transport_path(t), APR_HASH_KEY_STRING, t);
         rl_transport_open(t);
+        sc->transport = t;
     }
     rl_transports = h;
     /* pre-cleanups run last registered first: this one before the
@@ -762,6 +829,7 @@ static void rl_child_init(apr_pool_t *pchild, server_rec *main_s)
 
 static void rl_register_hooks(apr_pool_t *p)
 {
+    rl_record_init();
     ap_hook_optional_fn_retrieve(rl_optional_fn_retrieve, NULL, NULL,
                                  APR_HOOK_MIDDLE);
     ap_hook_child_init(rl_child_init, NULL, NULL, APR_HOOK_MIDDLE);

@@ -12,6 +12,11 @@
 
 #include "transport.h"
 
+/* The module is built with -fvisibility=hidden (Makefile), so that calls
+ * between its files bind locally; Apache finds this struct by name. */
+#if defined(__GNUC__)
+__attribute__((visibility("default")))
+#endif
 extern module AP_MODULE_DECLARE_DATA reqin_log_module;
 
 #define RL_UNSET (-1)
@@ -31,6 +36,8 @@ typedef struct {
     const char *name;   /* without the trailing '*' */
     apr_size_t len;
     int prefix;
+    apr_uint64_t word;  /* header_name.h: the first 8 bytes in lower case */
+    apr_uint64_t mask;  /* the bits of word that hold name bytes */
 } rl_header_rule;
 
 /* One entry of ReqinLogExclude: a path prefix, or a regex written "~ regex". */
@@ -57,6 +64,9 @@ typedef struct {
     int max_record;               /* bytes; 0: inherited */
     int sndbuf;                   /* SO_SNDBUF bytes; RL_UNSET: inherited */
     int flush_ms;                 /* batching delay; RL_UNSET: inherited */
+    /* Set in child_init (then read-only): this server's socket, so that a
+     * request finds it without hashing the path. */
+    rl_transport *transport;
 } rl_srv_conf;
 
 /* Per connection (conn_config). For an HTTP/2 stream (c->master set), the
@@ -79,8 +89,14 @@ typedef struct {
     apr_uint32_t number;          /* 1-based on the root connection */
     const apr_table_t *headers;   /* headers_in as parsed, before other modules */
     /* HTTP/1.x: the header names exactly as the lines arrived, repeats
-     * included (headers_in merges repeated names); NULL otherwise. */
-    apr_array_header_t *names;
+     * included (headers_in merges repeated names), packed one after the
+     * other in one growing buffer from r->pool, each as its length (an
+     * apr_uint32_t, unaligned) then its bytes: one copy per name and no
+     * allocation per name. NULL otherwise. */
+    char *names;
+    apr_size_t names_len;         /* bytes used */
+    apr_size_t names_cap;
+    int nnames;
     int hdr_state;                /* RL_HDR_* below */
     int at_line_start;            /* the next GETLINE piece starts a line */
 } rl_req;
@@ -97,13 +113,17 @@ typedef struct {
     apr_size_t max_record;
 } rl_limits;
 
-int rl_header_selected(const rl_dir_conf *d, const char *name);
+/* Fills a rule's word and mask from its name and length. */
+void rl_header_rule_prepare(rl_header_rule *rule);
 
-/* Builds the record for r (the original request of the transaction) into a
- * buffer from r->pool: one JSON object and '\n'; returns its length, never
- * more than max_record. */
+/* Once per process, before any request: prepares the built-in names. */
+void rl_record_init(void);
+
+/* Builds the record for r (the original request of the transaction) into
+ * buf (max_record bytes): one JSON object and '\n'; returns its length,
+ * never more than max_record. */
 apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
-                           rl_conn *cs, rl_req *rq, char **out);
+                           rl_conn *cs, rl_req *rq, char *buf);
 
 /* Optional functions of mod_ssl and mod_http2, NULL when not loaded. */
 typedef char *(rl_var_lookup_fn)(apr_pool_t *, server_rec *, conn_rec *,

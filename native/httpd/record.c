@@ -22,6 +22,7 @@
  *    connection's id and endpoints are formatted once per connection.
  */
 #include "mod_reqin_log.h"
+#include "header_name.h"
 #include "json_writer.h"
 
 #include "http_core.h"
@@ -36,7 +37,8 @@ rl_var_lookup_fn *rl_http2_var_lookup = NULL;
 
 /* The issue's default set: "User-Agent, Accept, Accept-Language,
  * Accept-Encoding, Referer, Sec-CH-UA and friends, Sec-Fetch-*, Connection". */
-static const rl_header_rule RL_DEFAULT_HEADERS[] = {
+/* Not const: rl_record_init fills in the words. */
+static rl_header_rule RL_DEFAULT_HEADERS[] = {
     { "User-Agent", 10, 0 },
     { "Accept", 6, 0 },
     { "Accept-Language", 15, 0 },
@@ -53,40 +55,65 @@ static const rl_header_rule RL_DEFAULT_HEADERS[] = {
 #define RL_TAIL_RESERVE 160
 #define RL_MAX_TRUNC 24
 
-static int rl_rules_match(const rl_header_rule *rules, int n, const char *name,
-                          apr_size_t len)
+/* The names whose values are never written, and Host. */
+static rl_name_key rl_key_cookie, rl_key_authorization,
+                   rl_key_proxy_authorization;
+
+void rl_header_rule_prepare(rl_header_rule *rule)
 {
-    int c0 = apr_tolower((unsigned char)name[0]);
+    rule->word = rl_name_word(rule->name, rule->len);
+    rule->mask = rl_name_mask(rule->len);
+}
+
+void rl_record_init(void)
+{
+    for (int i = 0; i < RL_N_DEFAULT_HEADERS; i++) {
+        rl_header_rule_prepare(&RL_DEFAULT_HEADERS[i]);
+    }
+    rl_name_key_init(&rl_key_cookie, "Cookie", 6);
+    rl_name_key_init(&rl_key_authorization, "Authorization", 13);
+    rl_name_key_init(&rl_key_proxy_authorization, "Proxy-Authorization", 19);
+}
+
+/* name (len bytes, its word from rl_name_word) against the rules: by
+ * length, then the word, then byte by byte past the eighth byte. A rule
+ * "*" (a prefix of length 0, mask 0) matches every name. */
+static int rl_rules_match(const rl_header_rule *rules, int n, const char *name,
+                          apr_size_t len, apr_uint64_t word)
+{
     for (int i = 0; i < n; i++) {
         const rl_header_rule *r = &rules[i];
-        if (r->len == 0) return 1;                   /* "*" */
         if (r->prefix ? len < r->len : len != r->len) continue;
-        if (apr_tolower((unsigned char)r->name[0]) != c0) continue;
-        if (strncasecmp(name, r->name, r->len) == 0) return 1;
+        if ((word & r->mask) != r->word) continue;
+        if (r->len <= 8 || rl_name_equal(name + 8, r->name + 8, r->len - 8)) {
+            return 1;
+        }
     }
     return 0;
 }
 
-static int rl_is_secret(const char *name, apr_size_t len)
+static int rl_is_secret(const char *name, apr_size_t len, apr_uint64_t word)
 {
-    return (len == 6 && strcasecmp(name, "Cookie") == 0)
-        || (len == 13 && strcasecmp(name, "Authorization") == 0)
-        || (len == 19 && strcasecmp(name, "Proxy-Authorization") == 0);
+    return rl_name_is(&rl_key_cookie, name, len, word)
+        || rl_name_is(&rl_key_authorization, name, len, word)
+        || rl_name_is(&rl_key_proxy_authorization, name, len, word);
 }
 
-int rl_header_selected(const rl_dir_conf *d, const char *name)
+static int rl_header_selected(const rl_dir_conf *d, const char *name,
+                              apr_size_t len, apr_uint64_t word)
 {
-    apr_size_t len = strlen(name);
-    if (len == 0 || rl_is_secret(name, len)) {
+    if (len == 0 || rl_is_secret(name, len, word)) {
         return 0;
     }
     if (d->headers == NULL) {
-        return rl_rules_match(RL_DEFAULT_HEADERS, RL_N_DEFAULT_HEADERS, name, len);
+        return rl_rules_match(RL_DEFAULT_HEADERS, RL_N_DEFAULT_HEADERS, name,
+                              len, word);
     }
     return rl_rules_match((const rl_header_rule *)d->headers->elts,
-                          d->headers->nelts, name, len)
+                          d->headers->nelts, name, len, word)
         || (d->with_defaults
-            && rl_rules_match(RL_DEFAULT_HEADERS, RL_N_DEFAULT_HEADERS, name, len));
+            && rl_rules_match(RL_DEFAULT_HEADERS, RL_N_DEFAULT_HEADERS, name,
+                              len, word));
 }
 
 /* A member name: its JSON text `,"name":` and the plain name. */
@@ -231,22 +258,37 @@ static const char *rl_format_endpoints(apr_pool_t *p, const char *conn_id,
 /* "header_order": the names as received, in order, with their case: from
  * the header lines themselves for HTTP/1.x (names, repeats included), else
  * from the parsed table (keys). */
-static void rl_header_order(rl_out *o, const apr_array_header_t *names,
+static void rl_header_order(rl_out *o, const rl_req *rq,
                             const apr_array_header_t *arr)
 {
-    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-    int n = names ? names->nelts : arr->nelts;
     if (rl_open(o, RL_KEY("header_order"), '[') != 0) return;
-    for (int i = 0; i < n; i++) {
-        int cut = 0;
-        const char *name = names ? APR_ARRAY_IDX(names, i, const char *)
-                                 : e[i].key;
-        if (name == NULL) continue;
-        if (rl_elem_str(o, name, strlen(name), 0, &cut) != 0) {
-            rl_mark_truncated(o, "header_order");
-            break;
+    if (rq != NULL && rq->names != NULL) {
+        /* packed: a length (apr_uint32_t, unaligned), then the bytes */
+        const char *p = rq->names, *end = rq->names + rq->names_len;
+        while (p < end) {
+            apr_uint32_t n;
+            int cut = 0;
+            memcpy(&n, p, sizeof(n));
+            p += sizeof(n);
+            if (rl_elem_str(o, p, n, 0, &cut) != 0) {
+                rl_mark_truncated(o, "header_order");
+                break;
+            }
+            if (cut) rl_mark_truncated(o, "header_order");
+            p += n;
         }
-        if (cut) rl_mark_truncated(o, "header_order");
+    }
+    else {
+        const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+        for (int i = 0; i < arr->nelts; i++) {
+            int cut = 0;
+            if (e[i].key == NULL) continue;
+            if (rl_elem_str(o, e[i].key, strlen(e[i].key), 0, &cut) != 0) {
+                rl_mark_truncated(o, "header_order");
+                break;
+            }
+            if (cut) rl_mark_truncated(o, "header_order");
+        }
     }
     rl_close(o, ']');
 }
@@ -257,8 +299,7 @@ static void rl_header_values(rl_out *o, const apr_array_header_t *arr,
 {
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
     /* names written so far, to keep object keys unique */
-    const char *seen[32];
-    apr_size_t seen_len[32];
+    rl_name_key seen[32];
     int nseen = 0;
     if (rl_open(o, RL_KEY("headers"), '{') != 0) return;
     for (int i = 0; i < arr->nelts; i++) {
@@ -266,20 +307,24 @@ static void rl_header_values(rl_out *o, const apr_array_header_t *arr,
         size_t mark = o->w.len;
         int first = o->first;
         apr_size_t klen;
-        if (e[i].key == NULL || !rl_header_selected(d, e[i].key)) continue;
+        apr_uint64_t word;
+        if (e[i].key == NULL) continue;
         klen = strlen(e[i].key);
+        word = rl_name_word(e[i].key, klen);
+        if (!rl_header_selected(d, e[i].key, klen, word)) continue;
         /* apr_table_compress has merged repeated names (HTTP/1); guard
          * anyway, among the names written, so that no key appears twice */
         for (int j = 0; j < nseen && !dup; j++) {
-            dup = seen_len[j] == klen && strcasecmp(seen[j], e[i].key) == 0;
+            dup = rl_name_is(&seen[j], e[i].key, klen, word);
         }
         if (dup) continue;
         if (nseen == 32) {        /* more than 32 selected headers: enough */
             rl_mark_truncated(o, "headers");
             break;
         }
-        seen[nseen] = e[i].key;
-        seen_len[nseen++] = klen;
+        seen[nseen].name = e[i].key;
+        seen[nseen].len = klen;
+        seen[nseen++].word = word;
         if (rl_elem_str(o, e[i].key, klen, 1, &cut_k) != 0
             || rl_json_raw(&o->w, ":", 1) != 0
             || rl_json_str(&o->w, e[i].val ? e[i].val : "",
@@ -367,7 +412,7 @@ static void rl_tls(rl_out *o, request_rec *r, conn_rec *root)
 }
 
 apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
-                           rl_conn *cs, rl_req *rq, char **out)
+                           rl_conn *cs, rl_req *rq, char *buf)
 {
     request_rec *last = r;
     conn_rec *c = r->connection, *root = c;
@@ -377,7 +422,6 @@ apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
     apr_size_t ends_len = 0;
     apr_time_t now = apr_time_now();
     rl_out o;
-    char *buf = apr_palloc(r->pool, lim->max_record);
 
     while (last->next) last = last->next;
     while (root->master) root = root->master;
@@ -457,7 +501,7 @@ apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
      * values of a configurable set ...; cookie names only, never cookie
      * values" */
     harr = apr_table_elts(hdrs);
-    rl_header_order(&o, rq ? rq->names : NULL, harr);
+    rl_header_order(&o, rq, harr);
     rl_header_values(&o, harr, lim->dir);
     rl_cookie_names(&o, harr);
 
@@ -478,6 +522,5 @@ apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
         rl_json_release(&o.w, 3);
         (void)rl_json_raw(&o.w, "}\n", 2);
     }
-    *out = buf;
     return o.w.len;
 }

@@ -78,6 +78,12 @@ typedef struct rl_batch {
     apr_size_t len;
     apr_uint32_t records;
     apr_time_t since;            /* when its oldest record came */
+    /* The thread's record buffer (rl_transport_record_buffer): records are
+     * built here rather than in 16 KiB taken from each request's pool,
+     * which costs a fresh allocator block per request. Only its thread
+     * touches it. */
+    char *rec;
+    apr_size_t rec_cap;
 } rl_batch;
 
 struct rl_transport {
@@ -342,7 +348,9 @@ static rl_batch *rl_my_batch(rl_transport *t)
     if (free_slot < 0) return NULL;   /* more transports than slots: unbatched */
     apr_thread_mutex_lock(t->reg_mutex);
     b = apr_pcalloc(t->pool, sizeof(*b));
-    b->buf = apr_palloc(t->pool, RL_BATCH_CAP);
+    if (t->flush_interval > 0) {
+        b->buf = apr_palloc(t->pool, RL_BATCH_CAP);
+    }
     if (apr_thread_mutex_create(&b->mutex, APR_THREAD_MUTEX_DEFAULT,
                                 t->pool) != APR_SUCCESS) {
         apr_thread_mutex_unlock(t->reg_mutex);
@@ -354,6 +362,25 @@ static rl_batch *rl_my_batch(rl_transport *t)
     rl_my_batches[free_slot].t = t;
     rl_my_batches[free_slot].b = b;
     return b;
+}
+
+/* Request thread: this thread's record buffer of at least `size` bytes.
+ * It grows when a server with a larger ReqinLogMaxRecordSize shares the
+ * socket (the old one stays in the pool: at most a few per thread, as
+ * sizes only grow, up to RL_MAX_MAX_RECORD). */
+char *rl_transport_record_buffer(rl_transport *t, apr_size_t size)
+{
+    rl_batch *b = rl_my_batch(t);
+    if (b == NULL) {
+        return NULL;
+    }
+    if (b->rec_cap < size) {
+        apr_thread_mutex_lock(t->reg_mutex);
+        b->rec = apr_palloc(t->pool, size);
+        apr_thread_mutex_unlock(t->reg_mutex);
+        b->rec_cap = size;
+    }
+    return b->rec;
 }
 
 /* Under b->mutex: sends the batch, if any. */

@@ -58,6 +58,12 @@ void rl_transport_open(rl_transport *t);
 rl_send_result rl_transport_send(rl_transport *t, const char *rec,
                                  apr_size_t len);
 
+/* Any request thread: a buffer of at least `size` bytes that belongs to
+ * this thread, to build a record in before rl_transport_send copies it
+ * (valid until the thread's next call); NULL when none can be had (the
+ * caller then uses its request pool). */
+char *rl_transport_record_buffer(rl_transport *t, apr_size_t size);
+
 /* Child exit: stops the flusher, sends what is queued, closes. Idempotent;
  * also run by the child pool's cleanup. */
 void rl_transport_close(rl_transport *t);
