@@ -295,7 +295,8 @@ async function startWs(batchMs) {
       const set = subscribers.get(topic);
       if (!set || set.size === 0) continue;
       // encoded once for all clients, as a careful `ws` broadcast does
-      const frame = Buffer.from(`{"type":"batch","topic":${JSON.stringify(topic)},"events":[${events.join(',')}]}`);
+      const json = events.map((e) => `{"type":"event","topic":${JSON.stringify(topic)},"seq":${e.seq},"ts":"${e.ts}","data":${e.data}}`).join(',');
+      const frame = Buffer.from(`{"type":"batch","topic":${JSON.stringify(topic)},"events":[${json}]}`);
       for (const ws of set) {
         if (ws.bufferedAmount > LIMIT) {
           dropped++;
@@ -314,7 +315,7 @@ async function startWs(batchMs) {
       seq++;
       for (const topic of ['detections', `ja4:${d.ja4}`, `ip:${d.client_ip}`]) {
         if (!pending.has(topic)) pending.set(topic, []);
-        pending.get(topic).push(`{"type":"event","topic":${JSON.stringify(topic)},"seq":${seq},"ts":"${ts}","data":${data}}`);
+        pending.get(topic).push({ seq, ts, data }); // JSON built at the flush, only for followed topics (as the Hub does)
       }
       timer ??= setTimeout(flush, batchMs);
     },

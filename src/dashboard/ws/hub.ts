@@ -81,7 +81,8 @@ export class Hub {
   seq = 0;
   private readonly opts: HubOptions;
   private readonly ring: Ring;
-  private readonly pending = new Map<string, string[]>();
+  /** items queued per topic until the next flush; their JSON is built only for a topic someone follows */
+  private readonly pending = new Map<string, RingItem[]>();
   private readonly latest = new Map<string, RingItem>();
   private readonly clients = new Set<WebSocket<ClientData>>();
   private app: TemplatedApp | undefined;
@@ -128,7 +129,7 @@ export class Hub {
       if (STATE_TOPICS.has(topic)) this.latest.set(topic, item);
       let queue = this.pending.get(topic);
       if (!queue) this.pending.set(topic, (queue = []));
-      queue.push(eventJson(topic, item));
+      queue.push(item);
     }
     this.flushTimer ??= setTimeout(() => this.flush(), this.opts.batchMs);
     return item.seq;
@@ -143,9 +144,11 @@ export class Hub {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const app = this.app;
-    for (const [topic, events] of this.pending) {
+    for (const [topic, items] of this.pending) {
+      // most ja4:/ip: topics of a detection have no subscriber: no JSON for them
       if (app && app.numSubscribers(topic) > 0) {
-        app.publish(topic, `{"type":"batch","topic":${JSON.stringify(topic)},"events":[${events.join(',')}]}`, false, false);
+        const events = items.map((item) => eventJson(topic, item)).join(',');
+        app.publish(topic, `{"type":"batch","topic":${JSON.stringify(topic)},"events":[${events}]}`, false, false);
         this.counters.frames++;
       }
     }
