@@ -23,7 +23,14 @@
 // receivers), correlate (time in the correlator worker calls), insert (time
 // in database inserts); they overlap, the total is the wall clock.
 //
+// CPU: the process's CPU time (all threads: sender, receivers, correlator
+// worker, the embedded engine) per request is printed for each contender.
+// Wall-clock rates move 2-4x with the load of a shared machine; CPU per
+// request barely does, and it bounds the rate: on C cores no pipeline goes
+// faster than C / (CPU per request).
+//
 //   --requests N   --runs N (default 3)   --threads N correlator shards (default 1)
+//   --batch-rows N rows per insert (default 50000, as `ja4 run`)
 //   --no-raw       do not write the raw tables   --keep   keep bench/.data/correlator-db
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -31,6 +38,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
 import { openStorage, validateStorageOptions, migrate, loadReferenceData, DEFAULT_REFERENCE_DIR, TABLES } from '../dist/storage/index.js';
 import { CorrelationStage } from '../dist/pipeline/correlation-stage.js';
 import { clickhouseSink } from '../dist/pipeline/sinks.js';
@@ -48,6 +56,7 @@ const { values: opt } = parseArgs({
     requests: { type: 'string', default: '200000' },
     runs: { type: 'string', default: '3' },
     threads: { type: 'string', default: '1' },
+    'batch-rows': { type: 'string', default: '50000' },
     'no-raw': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
   },
@@ -56,6 +65,13 @@ const N = Number(opt.requests);
 const runs = Math.max(1, Number(opt.runs));
 const shards = Number(opt.threads);
 const rawTables = !opt['no-raw'];
+const batchRows = Number(opt['batch-rows']);
+const cores = availableParallelism();
+/** CPU time of the whole process (every thread) since `from`, seconds. */
+const cpuSince = (from) => {
+  const u = process.cpuUsage(from);
+  return (u.user + u.system) / 1e6;
+};
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const log = (s) => process.stdout.write(`${s}\n`);
 
@@ -176,7 +192,7 @@ async function pipelineRun(storage, work, toDatabase = true) {
     sink: toDatabase ? clickhouseSink(storage) : nullSink,
     tables: { ingest: TABLES.httpLogsIngest, requests: TABLES.httpRequests, tlsEvents: TABLES.tlsEvents },
     correlator: { shards, rawTables, tlsWaitMs: 2000 },
-    batcher: { maxRows: 50_000, maxDelayMs: 1000 },
+    batcher: { maxRows: batchRows, maxDelayMs: 1000 },
     log: () => undefined,
   });
   await stage.start();
@@ -191,6 +207,7 @@ async function pipelineRun(storage, work, toDatabase = true) {
   const tlsPath = join(sockDir, 'network.socket');
   const rxHttp = openDatagramReceiver({ path: httpPath, type: 'seqpacket', receiveBufferBytes: 8 << 20 }, (b) => { mark(); stage.pushHttp(b.data); });
   const rxTls = openDatagramReceiver({ path: tlsPath, type: 'dgram', receiveBufferBytes: 8 << 20, batchSize: 256 }, (b) => { mark(); stage.pushTls(b.data); });
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const { retries } = await send(work, httpPath, tlsPath);
   // rows written once the orphans' wait is over; stop() writes any left
@@ -206,12 +223,14 @@ async function pipelineRun(storage, work, toDatabase = true) {
   await rxTls.close();
   await stage.stop();
   const secs = (performance.now() - t0) / 1000;
+  const cpuSecs = cpuSince(c0);
   const st = stage.detailedStats();
   const n = toDatabase ? await countLogs(storage) : st.ingest.rows_out;
   if (n !== N) throw new Error(`pipeline: ${n} rows ${toDatabase ? 'in http_logs' : 'correlated'}, expected ${N}`);
   return {
     rate: N / secs,
     secs,
+    cpuUs: (cpuSecs * 1e6) / N,
     receiveSecs: (lastRx - firstRx) / 1000,
     correlateSecs: st.ingest.correlate_ms / 1000,
     insertSecs: st.writer.write_ms_total / 1000,
@@ -224,12 +243,14 @@ async function pipelineRun(storage, work, toDatabase = true) {
 
 async function baselineRun(storage, file) {
   await truncateAll(storage);
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   await storage.command(`INSERT INTO ${TABLES.httpLogsIngest} FROM INFILE '${file}' FORMAT JSONEachRow`);
   const secs = (performance.now() - t0) / 1000;
+  const cpuUs = (cpuSince(c0) * 1e6) / N;
   const n = await countLogs(storage);
   if (n !== N) throw new Error(`baseline: ${n} rows, expected ${N}`);
-  return { rate: N / secs, secs };
+  return { rate: N / secs, secs, cpuUs };
 }
 
 async function main() {
@@ -242,7 +263,7 @@ async function main() {
     const t0Us = (Date.now() - 3_600_000) * 1000;
     const work = workload(N, t0Us);
     const bytes = work.http.reduce((s, b) => s + b.length, 0) + work.tls.reduce((s, b) => s + b.length, 0);
-    log(`== correlator: ${fmt(N)} requests (${fmt(work.tls.length)} TLS events, ${fmt(work.http.length)} HTTP messages, ${(bytes / 1048576).toFixed(1)} MiB), ${shards} correlator thread(s), raw tables ${rawTables ? 'on' : 'off'}, ${runs} interleaved runs`);
+    log(`== correlator: ${fmt(N)} requests (${fmt(work.tls.length)} TLS events, ${fmt(work.http.length)} HTTP messages, ${(bytes / 1048576).toFixed(1)} MiB), ${shards} correlator thread(s), raw tables ${rawTables ? 'on' : 'off'}, inserts of ${fmt(batchRows)} rows, ${runs} interleaved runs, ${cores} cores`);
 
     // the baseline's rows: the same records through the correlator, once
     const bc = new BatchCorrelator({ clock: 'event', rawTables: false });
@@ -261,11 +282,11 @@ async function main() {
     const nodb = [];
     for (let r = 0; r < runs; r++) {
       nodb.push(await pipelineRun(storage, work, false));
-      log(`  run ${r + 1}: datagrams -> correlated rows, no database: ${fmt(nodb[nodb.length - 1].rate)} req/s (receive ${nodb[nodb.length - 1].receiveSecs.toFixed(2)} s, correlate ${nodb[nodb.length - 1].correlateSecs.toFixed(2)} s)`);
+      log(`  run ${r + 1}: datagrams -> correlated rows, no database: ${fmt(nodb[nodb.length - 1].rate)} req/s (receive ${nodb[nodb.length - 1].receiveSecs.toFixed(2)} s, correlate ${nodb[nodb.length - 1].correlateSecs.toFixed(2)} s; CPU ${nodb[nodb.length - 1].cpuUs.toFixed(1)} us/req)`);
       base.push(await baselineRun(storage, file));
       pipe.push(await pipelineRun(storage, work));
       const p = pipe[pipe.length - 1];
-      log(`  run ${r + 1}: pipeline ${fmt(p.rate)} req/s (${p.secs.toFixed(2)} s; receive ${p.receiveSecs.toFixed(2)} s, correlate ${p.correlateSecs.toFixed(2)} s, insert ${p.insertSecs.toFixed(2)} s in ${p.inserts} inserts; ${fmt(p.retries)} send retries) | baseline ${fmt(base[base.length - 1].rate)} rows/s`);
+      log(`  run ${r + 1}: pipeline ${fmt(p.rate)} req/s (${p.secs.toFixed(2)} s; receive ${p.receiveSecs.toFixed(2)} s, correlate ${p.correlateSecs.toFixed(2)} s, insert ${p.insertSecs.toFixed(2)} s in ${p.inserts} inserts; ${fmt(p.retries)} send retries; CPU ${p.cpuUs.toFixed(1)} us/req) | baseline ${fmt(base[base.length - 1].rate)} rows/s (CPU ${base[base.length - 1].cpuUs.toFixed(1)} us/row)`);
     }
     const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
     const pm = median(pipe.map((p) => p.rate));
@@ -276,9 +297,14 @@ async function main() {
     log(`  receive + correlate (no database):          ${fmt(nm).padStart(10)} req/s  (runs: ${nodb.map((p) => fmt(p.rate)).join(', ')})`);
     log(`  pipeline (datagrams -> http_logs):          ${fmt(pm).padStart(10)} req/s  (runs: ${pipe.map((p) => fmt(p.rate)).join(', ')})`);
     log(`  baseline (INSERT FROM INFILE, same rows):   ${fmt(bm).padStart(10)} rows/s (runs: ${base.map((b) => fmt(b.rate)).join(', ')})`);
+    const nc = median(nodb.map((p) => p.cpuUs));
+    const pc = median(pipe.map((p) => p.cpuUs));
+    const bc2 = median(base.map((b) => b.cpuUs));
+    log(`  CPU per request (all threads, medians): receive + correlate ${nc.toFixed(1)} us (sender included), pipeline ${pc.toFixed(1)} us, baseline insert ${bc2.toFixed(1)} us/row`);
+    log(`  => CPU-bound ceilings on ${cores} cores: pipeline ${fmt((cores * 1e6) / pc)} req/s, baseline ${fmt((cores * 1e6) / bc2)} rows/s; ${fmt(TARGET)} req/s needs <= ${((cores * 1e6) / TARGET).toFixed(1)} us of CPU per request`);
     log(`  pipeline / baseline = ${(pm / bm).toFixed(2)}; target >= ${fmt(TARGET)} req/s: ${pm >= TARGET ? 'OK' : 'NOT MET'}`);
     rmSync(file, { force: true });
-    writeFileSync(join(dataDir, 'correlator-results.json'), JSON.stringify({ requests: N, shards, rawTables, pipeline: pipe, noDatabase: nodb, baseline: base, median: { pipeline: pm, noDatabase: nm, baseline: bm } }, null, 2));
+    writeFileSync(join(dataDir, 'correlator-results.json'), JSON.stringify({ requests: N, shards, rawTables, batchRows, pipeline: pipe, noDatabase: nodb, baseline: base, median: { pipeline: pm, noDatabase: nm, baseline: bm } }, null, 2));
   } finally {
     await storage.close();
     rmSync(sockDir, { recursive: true, force: true });
