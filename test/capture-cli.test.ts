@@ -4,7 +4,7 @@
 // replays to a jsonl file and to a real UNIX datagram socket.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { createServer, request } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -68,6 +68,8 @@ t.test('ja4 capture on lo: events to a jsonl file, SIGINT flushes and exits 0', 
 import { processIO } from ${JSON.stringify(join(repoRoot, 'src/cli/output.ts'))};
 runCaptureCommand(process.argv.slice(2), processIO).then((c) => { process.exitCode = c; });\n`);
   await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: join(dir, 'capture.mjs'), logLevel: 'error' });
+  // the packages it imports (yaml, for the configuration) resolve from the bundle's directory up
+  symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
   const child = spawn(process.execPath, [join(dir, 'capture.mjs'), '--iface', 'lo', '--bpf', `tcp port ${port}`,
     '--output', `jsonl:${out}`, '--stats-interval', '1', '--sensor', 'cli-test'], {
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -86,12 +86,13 @@ t.test('datagrams in, rows out: sockets -> correlator worker -> http_logs, raw t
   const health = await fetch(`http://127.0.0.1:${pipeline.metricsPort}/healthz`);
   t.same([health.status, await health.text()], [200, 'ok\n']);
   const metrics = await (await fetch(`http://127.0.0.1:${pipeline.metricsPort}/metrics`)).text();
-  t.match(metrics, /^ja4_correlator_matched 2$/m);
-  t.match(metrics, /^ja4_correlator_tls_not_seen 1$/m);
-  t.match(metrics, /^ja4_correlator_tls_dropped_not_json 1$/m);
-  t.match(metrics, /^# TYPE ja4_correlator_spool_segments gauge$/m);
-  t.match(metrics, /^ja4_http_socket_datagrams 1$/m);
-  t.match(metrics, /^ja4_network_socket_datagrams 3$/m);
+  // the names of src/metrics/names.ts (test/metrics-services.test.ts checks them all)
+  t.match(metrics, /^ja4_correlator_requests_total\{status="matched"\} 2$/m);
+  t.match(metrics, /^ja4_correlator_requests_total\{status="tls_not_seen"\} 1$/m);
+  t.match(metrics, /^ja4_correlator_invalid_lines_total\{input="tls",reason="not_json"\} 1$/m);
+  t.match(metrics, /^# TYPE ja4_spool_batches gauge$/m);
+  t.match(metrics, /^ja4_receiver_datagrams_total\{socket="http"\} 1$/m);
+  t.match(metrics, /^ja4_receiver_datagrams_total\{socket="network"\} 3$/m);
   t.match(logs.join('\n'), /ja4 run: .* req\/s, .* TLS\/s -> .* rows\/s \| matched/);
 });
 
@@ -102,7 +103,7 @@ t.test('ja4 run: options are validated with messages naming them', async (t) => 
     [['--http-socket', 'relative.sock'], '--http-socket must be an absolute path or "none", got "relative.sock"'],
     [['--socket-mode', '999'], '--socket-mode must be octal permission bits such as 0660, got "999"'],
     [['--correlator-threads', '65'], '--correlator-threads must be a non-negative integer up to 64, got "65"'],
-    [['--metrics-listen', 'nope'], '--metrics-listen must be HOST:PORT (e.g. 127.0.0.1:9464), got "nope"'],
+    [['--metrics-listen', 'nope'], '--metrics-listen must be HOST:PORT (e.g. 127.0.0.1:9470), got "nope"'],
     [['--http-socket-type', 'stream'], '--http-socket-type must be seqpacket or dgram, got "stream"'],
   ] as const) {
     const c = io();

@@ -5,6 +5,10 @@ import { OptionError } from '../capture/engine-options.js';
 import { CaptureStartError, type CaptureSession, type CaptureStats } from '../capture/capture-session.js';
 import { openLiveCapture } from '../capture/live-capture.js';
 import { defaultOutputSpec, openEventOutput, parseOutputSpec, type EventOutput, type OutputSpec } from '../capture/event-output.js';
+import { CAPTURE_FLAG_OPTIONS, CONFIG_ARG_HELP, CONFIG_ARG_SPEC } from '../config/index.js';
+import { loadCommandConfig } from '../config/command-config.js';
+import { registerCaptureMetrics } from '../metrics/capture-metrics.js';
+import { parseMetricsListen, serveMetrics, serviceRegistry } from '../metrics/serve.js';
 import { CliError } from './cli-error.js';
 import { parseCommandArgs, usageHint } from './parse-command-args.js';
 import type { CliIO } from './output.js';
@@ -22,13 +26,19 @@ handshake is seen, and a close event when a reported TCP connection ends
   --buffer-mb N          kernel capture buffer in MiB (default 64)
   --promisc              promiscuous mode
   --output SPEC          unix:PATH (datagrams), jsonl:FILE or stdout
-                         (default unix:/run/ja4/network.socket, env JA4_NETWORK_SOCKET)
+                         (default unix:<sockets.network_path of the configuration>,
+                         else env JA4_NETWORK_SOCKET, else unix:/run/ja4/network.socket)
   --stats-interval S     engine and pcap counters on stderr every S seconds (default 10; 0: only at exit)
   --sensor NAME          sensor name added to every event
   --max-flows N          flows tracked at once (default 262144)
   --idle-timeout-ms N    a flow idle this long is reported and dropped (default 120000)
+  --metrics-listen H:P   serve /metrics there (default: metrics.host and metrics.port.capture
+                         of the configuration, 127.0.0.1:9471)
   -h, --help             show this help
 
+The options above are also read from /etc/ja4/config.yaml (capture.*) and
+JA4_CAPTURE_* variables; a flag given here wins.
+${CONFIG_ARG_HELP}
 Needs CAP_NET_RAW (root, or setcap cap_net_raw,cap_net_admin+eip on node).
 Exit status: 0 after SIGINT/SIGTERM (events flushed), 1 when the capture
 cannot start (no such interface, no privilege), 2 on bad options.
@@ -124,13 +134,24 @@ export async function runCaptureCommand(argv: string[], io: CliIO): Promise<numb
       sensor: { type: 'string' },
       'max-flows': { type: 'string' },
       'idle-timeout-ms': { type: 'string' },
+      'metrics-listen': { type: 'string' },
+      ...CONFIG_ARG_SPEC,
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const v = parsed.values;
-  if (v.help) {
+  if (parsed.values.help) {
     io.out(CAPTURE_HELP);
     return 0;
+  }
+  const cfg = loadCommandConfig(parsed.values, CAPTURE_FLAG_OPTIONS);
+  const v = cfg.values as typeof parsed.values;
+  if (v.output === undefined && cfg.isSet('sockets.network_path')) v.output = `unix:${cfg.config.sockets.network_path}`;
+  if (v['metrics-listen'] !== undefined) {
+    try {
+      parseMetricsListen(v['metrics-listen']);
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
   }
   if (!v.iface) throw new CliError(`ja4 capture: --iface is required\n${usageHint('capture')}`);
   const statsInterval = intFlag('stats-interval', v['stats-interval']) ?? 10;
@@ -157,12 +178,26 @@ export async function runCaptureCommand(argv: string[], io: CliIO): Promise<numb
     return startError(err);
   }
   const label = `ja4 capture ${v.iface}`;
-  io.err(`${label}: capturing${v.bpf ? ` (filter "${v.bpf}")` : ''}, events to ${output.description}\n`);
+  const registry = serviceRegistry('ja4-capture');
+  registerCaptureMetrics(registry, v.iface, () => {
+    const st = session.stats();
+    return { pcap: st.pcap, engine: st.engine, outputDropped: output.stats().droppedEvents };
+  });
+  let metrics;
+  try {
+    metrics = await serveMetrics({ service: 'capture', registry, metrics: cfg.config.metrics, isSet: cfg.isSet, listen: v['metrics-listen'], log: (l) => io.err(`${label}: ${l}\n`) });
+  } catch (err) {
+    await session.close();
+    await output.close(0);
+    throw new CliError(`${label}: ${(err as Error).message}`, 1);
+  }
+  io.err(`${label}: capturing${v.bpf ? ` (filter "${v.bpf}")` : ''}, events to ${output.description}${metrics ? `; /metrics on port ${metrics.port}` : ''}\n`);
   const timer = statsInterval > 0 ? setInterval(() => io.err(formatCaptureStats(label, session.stats(), output)), statsInterval * 1000) : undefined;
   const sig = await untilSignalOr(session.finished);
   if (timer) clearInterval(timer);
   await session.close();
   await output.close();
+  await metrics?.close();
   const st = session.stats();
   const how = sig === 'end' ? `capture ended${st.error ? `: ${st.error.message}` : ''}` : `${sig}, flushed`;
   io.err(`${label}: ${how}\n${formatCaptureStats(label, st, output)}${formatNonZeroCounters(st)}`);

@@ -3,6 +3,10 @@
 import { parseArgs } from 'node:util';
 import { STORAGE_ARG_HELP, STORAGE_ARG_SPEC, migrationStatus } from '../storage/index.js';
 import { DEFAULT_LISTEN, DEFAULT_WEB_DIR, parseListen, startDashboard } from '../dashboard/server.js';
+import { CONFIG_ARG_HELP, CONFIG_ARG_SPEC, DASHBOARD_FLAG_OPTIONS } from '../config/index.js';
+import { loadCommandConfig } from '../config/command-config.js';
+import { registerDashboardMetrics } from '../metrics/dashboard-metrics.js';
+import { parseMetricsListen, serveMetrics, serviceRegistry } from '../metrics/serve.js';
 import { CliError } from './cli-error.js';
 import { withStorage } from './db-command.js';
 import type { CliIO } from './output.js';
@@ -19,7 +23,12 @@ web pages (web/dist). Create a user first: ja4 user add NAME --role admin.
   --secure-cookies MODE  auto (default), always or never
   --model-dir DIR        detector models, for the model page (models/current/manifest.json)
   --poll-ms N            how often new detections are looked for (default 1000; 0: never)
+  --metrics-listen H:P   serve /metrics there (default: metrics.host and metrics.port.dashboard
+                         of the configuration, 127.0.0.1:9474)
 
+These options are also read from /etc/ja4/config.yaml (dashboard.*) and JA4_*
+variables; a flag given here wins.
+${CONFIG_ARG_HELP}
 ${STORAGE_ARG_HELP}
 Stops on SIGINT/SIGTERM. Exit status: 0 stopped, 1 the server or database failed, 2 bad usage.
 `;
@@ -31,20 +40,22 @@ const FLAGS = {
   'secure-cookies': { type: 'string' },
   'model-dir': { type: 'string' },
   'poll-ms': { type: 'string' },
+  'metrics-listen': { type: 'string' },
 } as const;
 
 export async function runDashboardCommand(argv: string[], io: CliIO, stopSignal?: Promise<void>): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { ...STORAGE_ARG_SPEC, ...FLAGS, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { ...STORAGE_ARG_SPEC, ...CONFIG_ARG_SPEC, ...FLAGS, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     throw new CliError(`${(err as Error).message}\nRun "ja4 dashboard --help" for usage.`);
   }
-  const { values } = parsed;
-  if (values.help) {
+  if (parsed.values.help) {
     io.out(DASHBOARD_HELP);
     return 0;
   }
+  const cfg = loadCommandConfig(parsed.values, DASHBOARD_FLAG_OPTIONS);
+  const values = cfg.values as typeof parsed.values;
   const listen = values.listen ?? DEFAULT_LISTEN;
   try {
     parseListen(listen);
@@ -56,6 +67,15 @@ export async function runDashboardCommand(argv: string[], io: CliIO, stopSignal?
   const pollText = values['poll-ms'] ?? '1000';
   if (!/^\d+$/.test(pollText) || Number(pollText) > 3_600_000) throw new CliError(`--poll-ms must be an integer from 0 to 3600000, got "${pollText}"`);
 
+  if (values['metrics-listen'] !== undefined) {
+    try {
+      parseMetricsListen(values['metrics-listen']);
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
+  }
+  const registry = serviceRegistry('ja4-dashboard');
+  const dashboardMetrics = registerDashboardMetrics(registry);
   return withStorage('ja4 dashboard', values, async (storage) => {
     const pending = (await migrationStatus(storage)).filter((s) => s.state === 'pending');
     if (pending.length > 0) throw new CliError(`ja4 dashboard: ${pending.length} migration(s) pending (${pending[0]!.name}...): run "ja4 db migrate" first`, 1);
@@ -68,18 +88,30 @@ export async function runDashboardCommand(argv: string[], io: CliIO, stopSignal?
         secureCookies: mode === 'auto' ? 'auto' : mode === 'always',
         modelDir: values['model-dir'],
         publisher: { detectionsMs: Number(pollText) },
+        sessions: cfg.isSet('dashboard.session_ttl_s') ? { absoluteMs: cfg.config.dashboard.session_ttl_s * 1000 } : undefined,
         log: (l) => io.err(`${l}\n`),
+        observe: dashboardMetrics.observe,
       });
     } catch (err) {
       throw new CliError(`ja4 dashboard: ${(err as Error).message}`, 1);
     }
-    io.err(`ja4 dashboard: listening on ${listen} (port ${dashboard.port}, ${dashboard.kind === 'uws' ? 'uWebSockets.js' : 'uWebSockets.js FALLBACK (ws)'}, ${storage.mode} database)\n`);
+    const hub = dashboard.hub;
+    dashboardMetrics.attachHub(() => hub.stats());
+    let metrics;
+    try {
+      metrics = await serveMetrics({ service: 'dashboard', registry, metrics: cfg.config.metrics, isSet: cfg.isSet, listen: values['metrics-listen'], log: (l) => io.err(`ja4 dashboard: ${l}\n`) });
+    } catch (err) {
+      await dashboard.stop();
+      throw new CliError(`ja4 dashboard: ${(err as Error).message}`, 1);
+    }
+    io.err(`ja4 dashboard: listening on ${listen} (port ${dashboard.port}, ${dashboard.kind === 'uws' ? 'uWebSockets.js' : 'uWebSockets.js FALLBACK (ws)'}, ${storage.mode} database)${metrics ? `; /metrics on port ${metrics.port}` : ''}\n`);
     await (stopSignal ??
       new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
       }));
     await dashboard.stop();
+    await metrics?.close();
     io.err('ja4 dashboard: stopped\n');
     return 0;
   });

@@ -1,6 +1,7 @@
 // `ja4 data load [DIR]`: validates and loads the reference CSV files.
 import { parseArgs } from 'node:util';
 import { DEFAULT_REFERENCE_DIR, REFERENCE_SPECS, STORAGE_ARG_HELP, STORAGE_ARG_SPEC, loadReferenceData } from '../storage/index.js';
+import { CONFIG_ARG_HELP, CONFIG_ARG_SPEC } from '../config/index.js';
 import { CliError } from './cli-error.js';
 import { withStorage } from './db-command.js';
 import type { CliIO } from './output.js';
@@ -16,7 +17,7 @@ ${REFERENCE_SPECS.map((s) => `  ${s.file.padEnd(22)} ${s.columns.join(',')}`).jo
 ip-to-asn.csv is iplocate.io's format as published; crawler-rules.csv lists are
 space-separated and its regexes are RE2; ja4plus-mapping.csv is FoxIO's.
 
-${STORAGE_ARG_HELP}`;
+${STORAGE_ARG_HELP}${CONFIG_ARG_HELP}`;
 
 export async function runDataCommand(argv: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv;
@@ -27,7 +28,7 @@ export async function runDataCommand(argv: string[], io: CliIO): Promise<number>
   if (sub !== 'load') throw new CliError(`ja4 data: unknown subcommand "${sub}"\n\n${DATA_HELP}`);
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { ...STORAGE_ARG_SPEC, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { ...STORAGE_ARG_SPEC, ...CONFIG_ARG_SPEC, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     throw new CliError(`${(err as Error).message}\nRun "ja4 data --help" for usage.`);
   }

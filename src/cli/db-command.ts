@@ -12,6 +12,8 @@ import {
   validateStorageOptions,
   type Storage,
 } from '../storage/index.js';
+import { CONFIG_ARG_HELP, CONFIG_ARG_SPEC, STORAGE_FLAG_OPTIONS } from '../config/index.js';
+import { loadCommandConfig } from '../config/command-config.js';
 import { CliError } from './cli-error.js';
 import type { CliIO } from './output.js';
 
@@ -27,7 +29,7 @@ export const DB_HELP = `Usage: ja4 db <migrate|status|import> [options]
                         load an http_logs export (.jsonl or .native); --shift-to-now
                         moves every timestamp so that the newest row is now.
 
-${STORAGE_ARG_HELP}
+${STORAGE_ARG_HELP}${CONFIG_ARG_HELP}
 Server mode also creates the users ja4_dashboard (read-only) and ja4_writer,
 with the passwords in JA4_DB_DASHBOARD_PASSWORD and JA4_DB_WRITER_PASSWORD.
 
@@ -52,7 +54,7 @@ const DB_FLAGS = {
 function parse(sub: string, argv: string[], allowed: (keyof typeof DB_FLAGS)[]) {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...STORAGE_ARG_SPEC, ...DB_FLAGS, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...STORAGE_ARG_SPEC, ...CONFIG_ARG_SPEC, ...DB_FLAGS, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     throw new CliError(`${(err as Error).message}\nRun "ja4 db --help" for usage.`);
   }
@@ -62,10 +64,15 @@ function parse(sub: string, argv: string[], allowed: (keyof typeof DB_FLAGS)[]) 
   return parsed;
 }
 
+/**
+ * Opens the database of the storage flags, over storage.* of the
+ * configuration (/etc/ja4/config.yaml, JA4_STORAGE_*; src/config/command-config.ts).
+ */
 export async function withStorage<T>(prefix: string, values: Record<string, unknown>, fn: (storage: Storage) => Promise<T>): Promise<T> {
   let storage: Storage | undefined;
+  const cfg = loadCommandConfig(values, STORAGE_FLAG_OPTIONS);
   try {
-    storage = await openStorage(validateStorageOptions(storageInputFromArgs(values)));
+    storage = await openStorage(validateStorageOptions(storageInputFromArgs(cfg.values, cfg.env)));
     return await fn(storage);
   } catch (err) {
     return storageCliError(prefix, err);

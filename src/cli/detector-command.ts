@@ -13,6 +13,11 @@ import { DetectorRunner, driftOfWindow, startDetectorService, validateDetectorOp
 import { batchesFromDir, readLabelsFile, SimulatedDataError } from '../detector/eval/simulated-data.js';
 import { evaluateScored, formatEvaluation } from '../detector/eval/evaluate.js';
 import type { GroundTruth } from '../detector/training/labels.js';
+import { availableParallelism } from 'node:os';
+import { CONFIG_ARG_HELP, CONFIG_ARG_SPEC, DETECTOR_RUN_FLAG_OPTIONS } from '../config/index.js';
+import { loadCommandConfig, type CommandConfig } from '../config/command-config.js';
+import { registerDetectorMetrics } from '../metrics/detector-metrics.js';
+import { parseMetricsListen, serveMetrics, serviceRegistry } from '../metrics/serve.js';
 import { CliError } from './cli-error.js';
 import { withStorage } from './db-command.js';
 import type { CliIO } from './output.js';
@@ -31,10 +36,13 @@ export const DETECTOR_HELP = `Usage: ja4 detector <train|run|eval|drift|status> 
         the shipped default model: simulated traffic (seed ${DEFAULT_MODEL_SEED}, ${DEFAULT_MODEL_RATE} req/s,
         ${DEFAULT_MODEL_DURATION_S} s from a fixed start) through the correlator into a scratch database,
         trained with the simulator's labels. Reproducible: same seed, same files.
-  run [--once] [--interval S] [--workers N] [--from T --to T] [--models DIR]
+  run [--once] [--interval S] [--workers N] [--from T --to T] [--models DIR] [--metrics-listen H:P]
         score the hourly and 5-minute windows as they complete (every --interval
         seconds, default 60; --once: one pass and exit; --from/--to: exactly
         that range); writes ml_all_scores, ml_detected_anomalies, ml_campaigns.
+        --workers 0: one per CPU core minus one. Serves /metrics on
+        --metrics-listen (default: metrics.host and metrics.port.detector of
+        the configuration, 127.0.0.1:9473) while it runs.
   eval --data DIR --labels FILE [--windows 1h,5m] [--workers N] [--models DIR] [--json]
         score a labeled simulated dataset (DIR as "ja4 simulate --out DIR" writes
         it) in a scratch database; print precision, recall and F1 at the operating
@@ -47,7 +55,10 @@ export const DETECTOR_HELP = `Usage: ja4 detector <train|run|eval|drift|status> 
 
 Times T: ISO 8601 (2026-01-05T10:00:00Z), "now", or relative "-24h", "-30m".
 --models DIR: model sets (default ${DEFAULT_MODELS_DIR}; JA4_MODELS_DIR).
+--models, --interval and --workers are also read from /etc/ja4/config.yaml
+(detector.*) and JA4_DETECTOR_* variables; a flag given here wins.
 
+${CONFIG_ARG_HELP}
 ${STORAGE_ARG_HELP}
 Exit status: 0 ok (train: the model was accepted), 1 failure or rejected by the gate, 2 bad usage.
 `;
@@ -69,13 +80,14 @@ const FLAGS = {
   data: { type: 'string' },
   labels: { type: 'string' },
   json: { type: 'boolean' },
+  'metrics-listen': { type: 'string' },
 } as const;
 
 type Flag = keyof typeof FLAGS;
 
 const ALLOWED: Record<string, Flag[]> = {
   train: ['from', 'to', 'windows', 'seed', 'models', 'force', 'default', 'rate', 'duration'],
-  run: ['once', 'interval', 'workers', 'from', 'to', 'models'],
+  run: ['once', 'interval', 'workers', 'from', 'to', 'models', 'metrics-listen'],
   eval: ['data', 'labels', 'windows', 'workers', 'models', 'json'],
   drift: ['from', 'to', 'window', 'models', 'json'],
   status: ['models', 'json'],
@@ -160,18 +172,21 @@ export async function runDetectorCommand(argv: string[], io: CliIO): Promise<num
   if (!allowed) throw new CliError(`ja4 detector: unknown subcommand "${sub}"\n\n${DETECTOR_HELP}`);
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, allowPositionals: false, strict: true, options: { ...STORAGE_ARG_SPEC, ...FLAGS, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: rest, allowPositionals: false, strict: true, options: { ...STORAGE_ARG_SPEC, ...CONFIG_ARG_SPEC, ...FLAGS, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     throw new CliError(`${(err as Error).message}\nRun "ja4 detector --help" for usage.`);
   }
-  const values = parsed.values as Record<string, unknown>;
-  if (values.help) {
+  if (parsed.values.help) {
     io.out(DETECTOR_HELP);
     return 0;
   }
   for (const flag of Object.keys(FLAGS) as Flag[]) {
-    if (values[flag] !== undefined && !allowed.includes(flag)) throw new CliError(`--${flag} is not an option of "ja4 detector ${sub}"`);
+    if ((parsed.values as Record<string, unknown>)[flag] !== undefined && !allowed.includes(flag)) throw new CliError(`--${flag} is not an option of "ja4 detector ${sub}"`);
   }
+  // the configured detector.* options this subcommand has a flag for
+  const flagOptions = Object.fromEntries(Object.entries(DETECTOR_RUN_FLAG_OPTIONS).filter(([f]) => !(f in FLAGS) || allowed.includes(f as Flag)));
+  const cfg = loadCommandConfig(parsed.values, flagOptions);
+  const values = cfg.values;
   const prefix = `ja4 detector ${sub}`;
   const modelsDir = modelsDirOf(values);
   try {
@@ -179,7 +194,7 @@ export async function runDetectorCommand(argv: string[], io: CliIO): Promise<num
       case 'train':
         return await train(io, values, modelsDir, prefix);
       case 'run':
-        return await run(io, values, modelsDir, prefix);
+        return await run(io, values, modelsDir, prefix, cfg);
       case 'eval':
         return await evaluate(io, values, modelsDir);
       case 'drift':
@@ -222,8 +237,16 @@ async function train(io: CliIO, values: Record<string, unknown>, modelsDir: stri
   });
 }
 
-async function run(io: CliIO, values: Record<string, unknown>, modelsDir: string, prefix: string): Promise<number> {
-  const workers = positiveInt('workers', values.workers as string | undefined, 2, 64);
+async function run(io: CliIO, values: Record<string, unknown>, modelsDir: string, prefix: string, cfg: CommandConfig): Promise<number> {
+  // 0 (detector.workers' default meaning): one per CPU core minus one
+  const workers = values.workers === '0' ? Math.min(64, Math.max(1, availableParallelism() - 1)) : positiveInt('workers', values.workers as string | undefined, 2, 64);
+  if (values['metrics-listen'] !== undefined) {
+    try {
+      parseMetricsListen(values['metrics-listen'] as string);
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
+  }
   const interval = values.interval !== undefined ? Number(values.interval) : 60;
   if (!(interval > 0) || !Number.isFinite(interval)) throw new CliError(`--interval must be a positive number of seconds, got "${String(values.interval)}"`);
   validateDetectorOptions({ modelsDir, workers, intervalS: interval });
@@ -249,6 +272,16 @@ async function run(io: CliIO, values: Record<string, unknown>, modelsDir: string
       }
     }
     const service = startDetectorService(storage, { modelsDir, workers, intervalS: interval, log: (l) => io.err(`${l}\n`) });
+    const registry = serviceRegistry('ja4-detector');
+    registerDetectorMetrics(registry, () => service.stats());
+    let metrics;
+    try {
+      metrics = await serveMetrics({ service: 'detector', registry, metrics: cfg.config.metrics, isSet: cfg.isSet, listen: values['metrics-listen'] as string | undefined, log: (l) => io.err(`${prefix}: ${l}\n`) });
+    } catch (err) {
+      await service.stop();
+      throw new CliError(`${prefix}: ${(err as Error).message}`, 1);
+    }
+    if (metrics) io.err(`${prefix}: /metrics on port ${metrics.port}\n`);
     await service.ready;
     await new Promise<void>((done) => {
       const stop = (): void => done();
@@ -256,6 +289,7 @@ async function run(io: CliIO, values: Record<string, unknown>, modelsDir: string
       process.once('SIGTERM', stop);
     });
     await service.stop();
+    await metrics?.close();
     const s = service.stats();
     io.out(`detector stopped: ${s.passes} passes, ${s.rowsScored} rows scored, ${s.anomalies} detections, ${s.errors} errors\n`);
     return s.lastError !== null && s.passes === 0 ? 1 : 0;

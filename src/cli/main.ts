@@ -1,4 +1,5 @@
 // The `ja4` command line: dispatches to one module per command.
+import { ConfigError } from '../config/errors.js';
 import { CliError } from './cli-error.js';
 import { processIO, type CliIO } from './output.js';
 import { runPcapCommand } from './pcap-command.js';
@@ -56,6 +57,11 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     if (err instanceof CliError) {
       io.err(`${err.message}\n`);
       return err.exitCode;
+    }
+    // /etc/ja4/config.yaml, JA4_* or --set: every problem, each naming its option
+    if (err instanceof ConfigError) {
+      io.err(`ja4 ${name}: configuration:\n${err.message}\n`);
+      return 2;
     }
     throw err;
   }

@@ -14,7 +14,11 @@ import {
 } from '../storage/index.js';
 import { DEFAULT_CORRELATOR_OPTIONS } from '../correlator/correlator.js';
 import { CorrelatorPool, validateShards } from '../correlator/correlator-pool.js';
-import { parseListen } from '../pipeline/health-server.js';
+import { registerRunMetrics, writerUnhealthy } from '../pipeline/health-server.js';
+import { CONFIG_ARG_HELP, CONFIG_ARG_SPEC, RUN_FLAG_OPTIONS } from '../config/index.js';
+import { loadCommandConfig, type CommandConfig } from '../config/command-config.js';
+import { registerDashboardMetrics } from '../metrics/dashboard-metrics.js';
+import { parseMetricsListen, serveMetrics, serviceRegistry } from '../metrics/serve.js';
 import { parseOutputSpec } from '../pipeline/sinks.js';
 import { startPipeline, type PipelineOptions, type SocketSpec } from '../pipeline/run-pipeline.js';
 import { startDetectorService } from '../detector/service.js';
@@ -49,9 +53,11 @@ Inputs:
   --http-socket-type T     seqpacket (default, as mod_reqin_log sends) or dgram
   --network-socket PATH    TLS events from sensors, one JSON object per datagram
                            (default ${DEFAULT_NETWORK_SOCKET}; "none": off)
-  --socket-mode MODE       permission bits of both socket files, octal (default 0666;
-                           with --socket-group, 0660 lets only Apache's group in)
-  --socket-group GROUP     group of both socket files (e.g. www-data, apache)
+  --socket-mode MODE       permission bits of both socket files, octal (default 0660:
+                           the owner and the group only)
+  --socket-group GROUP     group of both socket files (default: this process's group);
+                           Apache's (www-data on Debian, apache on EL), or a group
+                           Apache's user is in (the packages add apache to ja4)
 
 Correlation:
   --tls-wait-ms N          how long an HTTPS request waits for its TLS event (default ${DEFAULT_CORRELATOR_OPTIONS.tlsWaitMs})
@@ -83,9 +89,13 @@ Detector and dashboard (on the database output only):
 Run:
   --duration S             stop after S seconds (default: until SIGINT/SIGTERM)
   --progress-interval S    seconds between progress lines (default 5)
-  --metrics-listen H:P     serve /healthz and /metrics (Prometheus) there
+  --metrics-listen H:P     serve /healthz and /metrics (Prometheus) there (default:
+                           metrics.host and metrics.port.all of the configuration, 127.0.0.1:9470)
   --no-reference-load      do not load data/reference/ into empty reference tables
 
+Every option above with a configuration key (docs/configuration.md) is also
+read from /etc/ja4/config.yaml and JA4_* variables; a flag given here wins.
+${CONFIG_ARG_HELP}
 ${STORAGE_ARG_HELP}`;
 
 const RUN_FLAGS = {
@@ -146,11 +156,13 @@ function socketSpec(values: Record<string, unknown>, flag: string, fallback: str
 export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.env) {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { ...STORAGE_ARG_SPEC, ...RUN_FLAGS } });
+    parsed = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { ...STORAGE_ARG_SPEC, ...CONFIG_ARG_SPEC, ...RUN_FLAGS } });
   } catch (err) {
     throw new CliError(`${(err as Error).message}\nRun "ja4 run --help" for usage.`);
   }
-  const v = parsed.values as Record<string, unknown>;
+  // --help needs no configuration (a broken file must not hide the usage)
+  const cfg: CommandConfig | undefined = parsed.values.help ? undefined : loadCommandConfig(parsed.values, RUN_FLAG_OPTIONS, env);
+  const v = cfg?.values ?? (parsed.values as Record<string, unknown>);
   let output;
   try {
     output = parseOutputSpec(v.output as string | undefined);
@@ -159,7 +171,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
   const httpType = (v['http-socket-type'] as string | undefined) ?? 'seqpacket';
   if (httpType !== 'seqpacket' && httpType !== 'dgram') throw new CliError(`--http-socket-type must be seqpacket or dgram, got "${httpType}"`);
-  const modeText = (v['socket-mode'] as string | undefined) ?? '0666';
+  const modeText = (v['socket-mode'] as string | undefined) ?? '0660';
   if (!/^0?[0-7]{3,4}$/.test(modeText)) throw new CliError(`--socket-mode must be octal permission bits such as 0660, got "${modeText}"`);
   const mode = parseInt(modeText, 8);
   const group = v['socket-group'] as string | undefined;
@@ -173,17 +185,24 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (iface !== undefined && v['no-simulate'] === true) {
     // fine: capture live, no simulator either way
   }
-  const storageInput = storageInputFromArgs(v, env);
+  const storageInput = storageInputFromArgs(v, cfg?.env ?? env);
   const spoolDir = (v['spool-dir'] as string | undefined) ?? (storageInput.dataDir && !storageInput.url ? join(storageInput.dataDir, '..', 'spool') : DEFAULT_SPOOL_DIR);
-  let metricsListen;
   if (v['metrics-listen'] !== undefined) {
     try {
-      metricsListen = parseListen(v['metrics-listen'] as string);
+      parseMetricsListen(v['metrics-listen'] as string);
     } catch (err) {
       throw new CliError((err as Error).message);
     }
   }
+  // receive buffer and datagram bound: configuration only (no flags)
+  const receive = cfg
+    ? { ...(cfg.isSet('sockets.receive_buffer_bytes') ? { receiveBufferBytes: cfg.config.sockets.receive_buffer_bytes } : {}), ...(cfg.isSet('sockets.max_datagram_bytes') ? { maxDatagramBytes: cfg.config.sockets.max_datagram_bytes } : {}) }
+    : {};
+  const withReceive = (spec: SocketSpec | undefined): SocketSpec | undefined => (spec ? Object.assign(spec, receive) : undefined);
   return {
+    /** the configuration (undefined with --help) and --metrics-listen, for /metrics */
+    config: cfg,
+    metricsListen: v['metrics-listen'] as string | undefined,
     help: v.help === true,
     storageInput,
     output,
@@ -207,8 +226,8 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
         clock: 'wall',
       },
       batcher: { maxRows: intOption(v, 'batch-rows', 50_000), maxDelayMs: intOption(v, 'batch-ms', 1000) },
-      httpSocket: socketSpec(v, 'http-socket', DEFAULT_HTTP_SOCKET, httpType, mode, group),
-      networkSocket: socketSpec(v, 'network-socket', DEFAULT_NETWORK_SOCKET, 'dgram', mode, group),
+      httpSocket: withReceive(socketSpec(v, 'http-socket', DEFAULT_HTTP_SOCKET, httpType, mode, group)),
+      networkSocket: withReceive(socketSpec(v, 'network-socket', DEFAULT_NETWORK_SOCKET, cfg?.config.sockets.network_type ?? 'dgram', mode, group)),
       capture:
         iface !== undefined
           ? { kind: 'live', options: { iface, bpf: (v.bpf as string | undefined) ?? 'tcp or udp port 443' } }
@@ -216,7 +235,6 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
             ? undefined
             : { kind: 'simulator', options: { rate: intOption(v, 'simulate-rate', 200), seed: intOption(v, 'simulate-seed', 1, 0) } },
       progressIntervalMs: intOption(v, 'progress-interval', 5) * 1000,
-      metricsListen,
     } satisfies Omit<PipelineOptions, 'log' | 'storage'>,
   };
 }
@@ -256,10 +274,24 @@ export async function runRunCommand(argv: string[], io: CliIO): Promise<number> 
     throw new CliError(`ja4 run: ${e.message ?? String(err)}${e.code ? ` [${e.code}]` : ''}`, 1);
   }
   const p = args.pipeline;
+  // /metrics and /healthz: the pipeline's stages, the detector's and the dashboard's (added below)
+  const registry = serviceRegistry('ja4-run');
+  const started = pipeline;
+  registerRunMetrics(registry, () => started.stages, { iface: p.capture?.kind === 'live' ? p.capture.options.iface : undefined });
+  const dashboardMetrics = registerDashboardMetrics(registry);
+  let metrics;
+  try {
+    const cfg = args.config!;
+    metrics = await serveMetrics({ service: 'all', registry, metrics: cfg.config.metrics, isSet: cfg.isSet, listen: args.metricsListen, health: () => writerUnhealthy(started.correlation), log });
+  } catch (err) {
+    await pipeline.stop().catch(() => undefined);
+    await storage?.close().catch(() => undefined);
+    throw new CliError(`ja4 run: ${(err as Error).message}`, 1);
+  }
   log(
     `ja4 run: up. inputs: ${[p.httpSocket && `http ${p.httpSocket.path} (${p.httpSocket.type})`, p.networkSocket && `network ${p.networkSocket.path}`, p.capture?.kind === 'live' ? `capture ${p.capture.options.iface}` : p.capture ? `simulator ${p.capture.options.rate} req/s` : undefined].filter(Boolean).join(', ')}; ` +
       `output: ${args.output.kind === 'clickhouse' ? (storage!.mode === 'embedded' ? `embedded ${storage!.options.dataDir}` : storage!.options.url) : args.output.kind === 'jsonl' ? args.output.path : 'stdout'}` +
-      `${pipeline.metricsPort !== undefined ? `; /healthz and /metrics on port ${pipeline.metricsPort}` : ''}`,
+      `${metrics ? `; /healthz and /metrics on port ${metrics.port}` : ''}`,
   );
 
   // The detector and the dashboard read what the writer stores: database output only.
@@ -272,9 +304,11 @@ export async function runRunCommand(argv: string[], io: CliIO): Promise<number> 
         log(`ja4 run: detector scoring every ${args.detector.intervalS} s with the models in ${args.detector.modelsDir}`);
       }
       if (args.dashboard) {
-        const opts = { listen: args.dashboard.listen, log };
+        const opts = { listen: args.dashboard.listen, log, observe: dashboardMetrics.observe };
         const stage = serviceStage('dashboard', () => startDashboard(db, opts));
         await pipeline.addStage(stage);
+        const hub = stage.service()!.hub;
+        dashboardMetrics.attachHub(() => hub.stats());
         const admin = await ensureFirstAdmin(db, args.adminPasswordFile);
         const url = stage.service()!.url;
         log(`ja4 run: dashboard on ${url}`);
@@ -282,6 +316,7 @@ export async function runRunCommand(argv: string[], io: CliIO): Promise<number> 
       }
     } catch (err) {
       await pipeline.stop().catch(() => undefined);
+      await metrics?.close();
       await storage.close().catch(() => undefined);
       const e = err as { code?: string; message?: string };
       throw new CliError(`ja4 run: ${e.message ?? String(err)}${e.code ? ` [${e.code}]` : ''}`, 1);
@@ -303,6 +338,7 @@ export async function runRunCommand(argv: string[], io: CliIO): Promise<number> 
     const timer = args.durationS !== undefined ? setTimeout(() => finish(`${args.durationS} s elapsed`), args.durationS * 1000) : undefined;
   });
   await pipeline.stop();
+  await metrics?.close();
   const s = pipeline.correlation.detailedStats();
   const c = s.correlator.correlator;
   log(

@@ -10,6 +10,7 @@ import { writeAudit } from '../dashboard/audit.js';
 import { UserStore, UserStoreError, validateRole } from '../dashboard/auth/user-store.js';
 import { MIN_PASSWORD_LENGTH } from '../dashboard/auth/password.js';
 import type { Role } from '../dashboard/api-types.js';
+import { CONFIG_ARG_HELP, CONFIG_ARG_SPEC } from '../config/index.js';
 import { CliError } from './cli-error.js';
 import { withStorage } from './db-command.js';
 import type { CliIO } from './output.js';
@@ -33,7 +34,7 @@ export const USER_HELP = `Usage: ja4 user <command> [options]
 
 Roles: viewer (read), analyst (+ classify, audit trail), admin (+ users).
 
-${STORAGE_ARG_HELP}
+${STORAGE_ARG_HELP}${CONFIG_ARG_HELP}
 Exit status: 0 on success, 1 when the database failed, 2 on bad usage.
 `;
 
@@ -101,7 +102,7 @@ export async function runUserCommand(argv: string[], io: CliIO, stdin: PasswordS
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { ...STORAGE_ARG_SPEC, ...FLAGS, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { ...STORAGE_ARG_SPEC, ...CONFIG_ARG_SPEC, ...FLAGS, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     throw new CliError(`${(err as Error).message}\nRun "ja4 user --help" for usage.`);
   }

@@ -39,6 +39,11 @@ export const RUN_FLAG_OPTIONS: Readonly<Record<string, FlagTarget>> = {
   'spool-dir': 'correlator.spool_dir',
   'spool-max-mb': 'correlator.spool_max_mb',
   'spool-always': 'correlator.spool_always',
+  'no-detector': { path: 'detector.enabled', negate: true },
+  models: 'detector.models_dir',
+  'detector-interval': 'detector.interval_s',
+  'no-dashboard': { path: 'dashboard.enabled', negate: true },
+  listen: 'dashboard.listen',
 };
 
 /** ja4 capture */

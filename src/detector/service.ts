@@ -40,6 +40,8 @@ export interface DetectorStats {
   anomalies: number;
   campaigns: number;
   lastPassAt: string | null;
+  /** how long the last pass took, in seconds (null: none yet) */
+  lastPassSeconds: number | null;
   /** start (ISO) of the newest window scored, per kind */
   lastWindow: Record<WindowKind, string | null>;
   errors: number;
@@ -64,6 +66,7 @@ function emptyStats(modelVersion: string | null, errors = 0, lastError: string |
     anomalies: 0,
     campaigns: 0,
     lastPassAt: null,
+    lastPassSeconds: null,
     lastWindow: { '1h': null, '5m': null },
     errors,
     lastError,
@@ -133,6 +136,7 @@ export class DetectorRunner {
 
   async pass(nowMs: number): Promise<ScorePassResult[]> {
     const nowS = Math.floor(nowMs / 1000);
+    const startedAt = performance.now();
     const out: ScorePassResult[] = [];
     for (const kind of WINDOW_KINDS) {
       const span = WINDOW_SECONDS[kind];
@@ -145,6 +149,7 @@ export class DetectorRunner {
     }
     this.totals.passes++;
     this.totals.lastPassAt = new Date(nowMs).toISOString();
+    this.totals.lastPassSeconds = (performance.now() - startedAt) / 1000;
     return out;
   }
 }

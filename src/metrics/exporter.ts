@@ -1,6 +1,7 @@
 // The /metrics endpoint: a small node:http server a service starts next to
 // its work (metrics.host and metrics.port.<service> in config.yaml). Only
-// GET and HEAD of /metrics; rendering is synchronous and cheap, so a scrape
+// GET and HEAD of /metrics (and /healthz for a service that has a health
+// check); rendering is synchronous and cheap, so a scrape
 // never waits on the service's own work.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,8 @@ export interface MetricsServerOptions {
   host?: string;
   /** 0 picks a free port (tests) */
   port: number;
+  /** also serve GET /healthz: 200 "ok" when this returns undefined, else 503 with the reason */
+  health?: () => string | undefined;
 }
 
 export interface MetricsServer {
@@ -25,6 +28,16 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
   const host = opts.host === undefined || opts.host === '' ? '127.0.0.1' : opts.host.replace(/^\[(.*)\]$/, '$1');
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz' && opts.health && (req.method === 'GET' || req.method === 'HEAD')) {
+      let why: string | undefined;
+      try {
+        why = opts.health();
+      } catch (err) {
+        why = `health check failed: ${(err as Error).message}`;
+      }
+      res.writeHead(why ? 503 : 200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(why ? `unhealthy: ${why}\n` : 'ok\n');
+      return;
+    }
     if (path !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: the metrics are at /metrics\n');
       return;

@@ -1,10 +1,15 @@
-// `ja4 run --metrics-listen HOST:PORT`: GET /healthz (200 "ok" while the
-// pipeline runs and the writer is not stuck; 503 with the reason otherwise)
-// and GET /metrics (Prometheus text format 0.0.4: every stage's counters as
-// ja4_<stage>_<name>). Rendering reads counters only: a scrape never waits on
-// the pipeline's work.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// GET /healthz (200 "ok" while the pipeline runs and the writer is not
+// stuck; 503 with the reason otherwise) and GET /metrics (Prometheus text
+// format 0.0.4) for the pipeline, with the metric names of
+// src/metrics/names.ts: `ja4 run` serves them on metrics.port.all (or
+// --metrics-listen), startPipeline({ metricsListen }) for other callers.
+// Rendering reads counters only: a scrape never waits on the pipeline's work.
+import { registerDetectorMetrics, type DetectorCounters } from '../metrics/detector-metrics.js';
+import { startMetricsServer } from '../metrics/exporter.js';
+import { registerPipelineMetrics } from '../metrics/pipeline-metrics.js';
+import type { MetricsRegistry } from '../metrics/registry.js';
+import { serviceRegistry } from '../metrics/serve.js';
+import type { CorrelationStage } from './correlation-stage.js';
 import type { Stage } from './stage.js';
 
 export interface HealthServer {
@@ -18,59 +23,35 @@ export interface HealthSource {
   unhealthy(): string | undefined;
 }
 
-const sanitize = (s: string): string => s.replace(/[^a-zA-Z0-9_]/g, '_');
+/** Why the pipeline is not healthy: the database refuses the writer's inserts. */
+export function writerUnhealthy(correlation: CorrelationStage): string | undefined {
+  const s = correlation.detailedStats();
+  if (s.writer.mode === 'spooling' && s.writer.last_error) return `writing to the database fails (${s.writer.last_error}); spooling`;
+  return undefined;
+}
 
-// Names that only grow; the rest are gauges.
-const GAUGES = new Set(['connections', 'pending', 'backlog_bytes', 'spool_segments', 'spool_bytes', 'writer_spooling', 'writer_last_write_ms']);
-
-export function renderMetrics(stages: readonly Stage[]): string {
-  const lines: string[] = [];
-  for (const stage of stages) {
-    let stats: Record<string, number>;
-    try {
-      stats = stage.stats();
-    } catch {
-      continue;
-    }
-    for (const [k, v] of Object.entries(stats)) {
-      if (!Number.isFinite(v)) continue;
-      const name = `ja4_${sanitize(stage.name)}_${sanitize(k)}`;
-      const type = GAUGES.has(k) ? 'gauge' : 'counter';
-      lines.push(`# TYPE ${name} ${type}`, `${name} ${v}`);
-    }
-  }
-  return `${lines.join('\n')}\n`;
+/**
+ * The pipeline's metrics on a registry: receivers, correlator, writer,
+ * spool, the capture (with iface), and the detector stage's when it runs.
+ */
+export function registerRunMetrics(registry: MetricsRegistry, stages: () => readonly Stage[], opts: { iface?: string } = {}): void {
+  registerPipelineMetrics(registry, stages, opts);
+  registerDetectorMetrics(registry, () => {
+    const stage = stages().find((s) => s.name === 'detector') as (Stage & { service?: () => { stats(): DetectorCounters } | undefined }) | undefined;
+    return stage?.service?.()?.stats();
+  });
 }
 
 export function parseListen(value: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new RangeError(`--metrics-listen must be HOST:PORT (e.g. 127.0.0.1:9464), got "${value}"`);
+  if (!m || port > 65535) throw new RangeError(`--metrics-listen must be HOST:PORT (e.g. 127.0.0.1:9470), got "${value}"`);
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
 export async function startHealthServer(listen: { host: string; port: number }, source: HealthSource): Promise<HealthServer> {
-  const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end();
-      return;
-    }
-    if (path === '/healthz') {
-      const why = source.unhealthy();
-      res.writeHead(why ? 503 : 200, { 'content-type': 'text/plain; charset=utf-8' }).end(why ? `unhealthy: ${why}\n` : 'ok\n');
-    } else if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(renderMetrics(source.stages()));
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: /healthz, /metrics\n');
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(listen.port, listen.host, () => resolve());
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  const registry = serviceRegistry('ja4-run');
+  registerRunMetrics(registry, () => source.stages());
+  const server = await startMetricsServer({ registry, host: listen.host, port: listen.port, health: () => source.unhealthy() });
+  return { port: server.port, close: () => server.close() };
 }
