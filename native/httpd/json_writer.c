@@ -41,39 +41,53 @@ static const char RL_DIGIT_PAIRS[201] =
     "34353637383940414243444546474849505152535455565758596061626364656667"
     "6869707172737475767778798081828384858687888990919293949596979899";
 
-/* Number of decimal digits of v. */
-static inline size_t rl_digits(uint64_t v)
+/* v (< 10^8) as exactly 8 decimal digits at d: four digit pairs from
+ * independent 32-bit divisions, no loop. */
+static inline void rl_put8(char *d, uint32_t v)
 {
-    size_t d = 1;
-    while (v >= 10000) {
-        v /= 10000;
-        d += 4;
-    }
-    return d + (v >= 10) + (v >= 100) + (v >= 1000);
+    uint32_t hi = v / 10000, lo = v % 10000;
+    memcpy(d, RL_DIGIT_PAIRS + (hi / 100) * 2, 2);
+    memcpy(d + 2, RL_DIGIT_PAIRS + (hi % 100) * 2, 2);
+    memcpy(d + 4, RL_DIGIT_PAIRS + (lo / 100) * 2, 2);
+    memcpy(d + 6, RL_DIGIT_PAIRS + (lo % 100) * 2, 2);
+}
+
+static inline size_t rl_digits32(uint32_t v)
+{
+    return v < 10000 ? (v < 100 ? 1 + (v >= 10) : 3 + (v >= 1000))
+                     : (v < 1000000 ? 5 + (v >= 100000) : 7 + (v >= 10000000));
 }
 
 int rl_json_u64(rl_json *w, uint64_t v)
 {
-    size_t n = rl_digits(v);
-    char *end;
+    /* 64-bit divisions are the slow part: split into parts below 10^8
+     * (a microsecond timestamp, 16 digits, is two), each written as 8
+     * digits; the leading part without its leading zeros */
+    uint32_t part[3];
+    size_t nparts = 0, lead, n;
+    char tmp[8], *out;
+    while (v >= 100000000) {
+        part[nparts++] = (uint32_t)(v % 100000000);
+        v /= 100000000;
+    }
+    lead = rl_digits32((uint32_t)v);
+    n = lead + 8 * nparts;
     if (n > w->limit - w->len) {
         return -1;
     }
-    /* written in place from the last digit, two digits per division
-     * (timestamps have 16) */
-    end = w->buf + w->len + n;
-    while (v >= 100) {
-        unsigned d = (unsigned)(v % 100) * 2;
-        v /= 100;
-        *--end = RL_DIGIT_PAIRS[d + 1];
-        *--end = RL_DIGIT_PAIRS[d];
-    }
-    if (v >= 10) {
-        *--end = RL_DIGIT_PAIRS[v * 2 + 1];
-        *--end = RL_DIGIT_PAIRS[v * 2];
+    out = w->buf + w->len;
+    if (lead <= 2) {
+        if (lead == 2) memcpy(out, RL_DIGIT_PAIRS + v * 2, 2);
+        else out[0] = (char)('0' + v);
     }
     else {
-        *--end = (char)('0' + v);
+        rl_put8(tmp, (uint32_t)v);
+        rl_json_copy(out, tmp + 8 - lead, lead);
+    }
+    out += lead;
+    while (nparts > 0) {
+        rl_put8(out, part[--nparts]);
+        out += 8;
     }
     w->len += n;
     return 0;

@@ -71,7 +71,6 @@ static volatile apr_uint32_t rl_conn_seq = 0;
 
 static ap_filter_rec_t *rl_in_filter_handle;
 static ap_filter_rec_t *rl_out_filter_handle;
-static ap_filter_rec_t *rl_names_filter_handle;
 
 /* ------------------------------------------------------------------ */
 /* Configuration                                                       */
@@ -417,43 +416,6 @@ static const command_rec rl_cmds[] = {
 };
 
 /* ------------------------------------------------------------------ */
-/* Byte counting filters (connection level, between HTTP and TLS)      */
-
-/* Any thread serving the connection. mod_logio's input count sits at
- * AP_FTYPE_NETWORK - 1 (TLS bytes); ours at AP_FTYPE_CONNECTION, above
- * mod_ssl's filters (AP_FTYPE_CONNECTION + 5), so it sees HTTP bytes. */
-static apr_status_t rl_in_filter(ap_filter_t *f, apr_bucket_brigade *bb,
-                                 ap_input_mode_t mode, apr_read_type_e block,
-                                 apr_off_t readbytes)
-{
-    rl_conn *cs = f->ctx;
-    apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
-    if (rv == APR_SUCCESS && mode != AP_MODE_SPECULATIVE) {
-        /* buckets of unknown length (none below HTTP in practice) are not
-         * read here */
-        for (apr_bucket *b = APR_BRIGADE_FIRST(bb);
-             b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b)) {
-            if (b->length != (apr_size_t)-1) {
-                cs->bytes_in += (apr_off_t)b->length;
-            }
-        }
-    }
-    return rv;
-}
-
-static apr_status_t rl_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
-{
-    rl_conn *cs = f->ctx;
-    for (apr_bucket *b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
-         b = APR_BUCKET_NEXT(b)) {
-        if (!APR_BUCKET_IS_METADATA(b) && b->length != (apr_size_t)-1) {
-            cs->bytes_out += (apr_off_t)b->length;
-        }
-    }
-    return ap_pass_brigade(f->next, bb);
-}
-
-/* ------------------------------------------------------------------ */
 /* Header names as they arrive (HTTP/1.x)                              */
 
 /* Length of the field name at the start of a header line: the bytes before
@@ -547,25 +509,24 @@ static void rl_names_piece(rl_req *rq, apr_pool_t *p, const char *data,
     }
 }
 
-/* Request thread, while ap_read_request reads the request line and the
- * header lines with AP_MODE_GETLINE through r->proto_input_filters.
+/* Connection thread, while ap_read_request reads the request line and the
+ * header lines with AP_MODE_GETLINE (through r->proto_input_filters, then
+ * the connection's filters, ours first among them): one GETLINE result.
+ * Collected here, in the byte-counting filter that sees every read anyway,
+ * rather than by a protocol filter of our own: that would be one more hop
+ * per line and a filter added and removed per request.
  * RFC 9112 section 2.1: HTTP-message = start-line CRLF *( field-line CRLF )
  * CRLF [ message-body ]; section 5: field-line = field-name ":" OWS
  * field-value OWS. A line starting with SP or HTAB is an obs-fold
  * continuation (section 5.2), not a new field. */
-static apr_status_t rl_names_filter(ap_filter_t *f, apr_bucket_brigade *bb,
-                                    ap_input_mode_t mode,
-                                    apr_read_type_e block, apr_off_t readbytes)
+static void rl_names_line(rl_req *rq, apr_bucket_brigade *bb)
 {
-    rl_req *rq = f->ctx;
-    apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
     apr_bucket *b;
     const char *data;
     apr_size_t len;
 
-    if (rv != APR_SUCCESS || mode != AP_MODE_GETLINE
-        || APR_BRIGADE_EMPTY(bb)) {
-        return rv;
+    if (APR_BRIGADE_EMPTY(bb)) {
+        return;
     }
     b = APR_BRIGADE_FIRST(bb);
     /* The core hands a line over as one bucket, already in memory (so
@@ -573,19 +534,69 @@ static apr_status_t rl_names_filter(ap_filter_t *f, apr_bucket_brigade *bb,
     if (APR_BUCKET_NEXT(b) == APR_BRIGADE_SENTINEL(bb)
         && !APR_BUCKET_IS_METADATA(b)
         && apr_bucket_read(b, &data, &len, APR_BLOCK_READ) == APR_SUCCESS) {
-        if (len > 0) rl_names_piece(rq, f->r->pool, data, len);
+        if (len > 0) rl_names_piece(rq, rq->pool, data, len);
     }
     else {
         char *flat;
-        if (apr_brigade_pflatten(bb, &flat, &len, f->r->pool) == APR_SUCCESS
+        if (apr_brigade_pflatten(bb, &flat, &len, rq->pool) == APR_SUCCESS
             && len > 0) {
-            rl_names_piece(rq, f->r->pool, flat, len);
+            rl_names_piece(rq, rq->pool, flat, len);
         }
     }
     if (rq->hdr_state == RL_HDR_DONE) {
-        ap_remove_input_filter(f);
+        rq->conn->reading = NULL;
+    }
+}
+
+/* r->pool cleanup: a request that goes before its blank line was read
+ * (timeout, abort) must not be written to afterwards. */
+static apr_status_t rl_reading_done(void *data)
+{
+    rl_req *rq = data;
+    if (rq->conn->reading == rq) {
+        rq->conn->reading = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ */
+/* Byte counting filters (connection level, between HTTP and TLS)      */
+
+/* Any thread serving the connection. mod_logio's input count sits at
+ * AP_FTYPE_NETWORK - 1 (TLS bytes); ours at AP_FTYPE_CONNECTION, above
+ * mod_ssl's filters (AP_FTYPE_CONNECTION + 5), so it sees HTTP bytes. */
+static apr_status_t rl_in_filter(ap_filter_t *f, apr_bucket_brigade *bb,
+                                 ap_input_mode_t mode, apr_read_type_e block,
+                                 apr_off_t readbytes)
+{
+    rl_conn *cs = f->ctx;
+    apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+    if (rv == APR_SUCCESS && mode != AP_MODE_SPECULATIVE) {
+        /* buckets of unknown length (none below HTTP in practice) are not
+         * read here */
+        for (apr_bucket *b = APR_BRIGADE_FIRST(bb);
+             b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b)) {
+            if (b->length != (apr_size_t)-1) {
+                cs->bytes_in += (apr_off_t)b->length;
+            }
+        }
+        if (mode == AP_MODE_GETLINE && cs->reading != NULL) {
+            rl_names_line(cs->reading, bb);
+        }
     }
     return rv;
+}
+
+static apr_status_t rl_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    rl_conn *cs = f->ctx;
+    for (apr_bucket *b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
+         b = APR_BUCKET_NEXT(b)) {
+        if (!APR_BUCKET_IS_METADATA(b) && b->length != (apr_size_t)-1) {
+            cs->bytes_out += (apr_off_t)b->length;
+        }
+    }
+    return ap_pass_brigade(f->next, bb);
 }
 
 /* ------------------------------------------------------------------ */
@@ -630,20 +641,28 @@ static apr_uint32_t rl_next_number(rl_conn *cs)
  * (HTTP/1.x only: mod_http2 builds its requests from HEADERS frames). */
 static void rl_pre_read_request(request_rec *r, conn_rec *c)
 {
+    rl_conn *cs;
     rl_req *rq;
     if (c->master != NULL) {
         return;
     }
+    cs = rl_conn_state(c);
     rq = apr_pcalloc(r->pool, sizeof(*rq));
-    rq->number = rl_next_number(rl_conn_state(c));
+    rq->number = rl_next_number(cs);
+    rq->pool = r->pool;
+    ap_set_module_config(r->request_config, &reqin_log_module, rq);
+    if (cs == NULL) {
+        return;       /* no filter on this connection: names from the table */
+    }
     /* room for a browser's names; grows by doubling */
     rq->names_cap = 512;
     rq->names = apr_palloc(r->pool, rq->names_cap);
     rq->hdr_state = RL_HDR_REQUEST_LINE;
     rq->at_line_start = 1;
-    ap_set_module_config(r->request_config, &reqin_log_module, rq);
-    /* AP_FTYPE_PROTOCOL with r set: goes into r->proto_input_filters */
-    ap_add_input_filter_handle(rl_names_filter_handle, rq, r, c);
+    rq->conn = cs;
+    cs->reading = rq;
+    apr_pool_cleanup_register(r->pool, rq, rl_reading_done,
+                              apr_pool_cleanup_null);
 }
 
 /* Request thread; REALLY_FIRST: headers as parsed, before other modules
@@ -845,9 +864,6 @@ static void rl_register_hooks(apr_pool_t *p)
     rl_out_filter_handle = ap_register_output_filter("REQIN_LOG_OUT",
                                                      rl_out_filter, NULL,
                                                      AP_FTYPE_CONNECTION);
-    rl_names_filter_handle = ap_register_input_filter("REQIN_LOG_NAMES",
-                                                      rl_names_filter, NULL,
-                                                      AP_FTYPE_PROTOCOL);
 }
 
 AP_DECLARE_MODULE(reqin_log) = {

@@ -81,12 +81,18 @@ typedef struct rl_conn {
     apr_off_t mark_out;
     const char *endpoints;        /* HTTP/1: `,"conn":..,"local_port":N` */
     apr_size_t endpoints_len;
+    /* HTTP/1.x: the request whose header lines are being read (from
+     * pre_read_request until the blank line, or until its pool goes),
+     * whose names the connection's input filter collects; else NULL. */
+    struct rl_req *reading;
 } rl_conn;
 
 /* Per request (request_config): created in pre_read_request (HTTP/1.x),
  * else in post_read_request (HTTP/2 streams), else at log time. */
-typedef struct {
+typedef struct rl_req {
     apr_uint32_t number;          /* 1-based on the root connection */
+    apr_pool_t *pool;             /* r->pool */
+    rl_conn *conn;                /* HTTP/1.x: while conn->reading is us */
     const apr_table_t *headers;   /* headers_in as parsed, before other modules */
     /* HTTP/1.x: the header names exactly as the lines arrived, repeats
      * included (headers_in merges repeated names), packed one after the

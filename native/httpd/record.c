@@ -116,7 +116,9 @@ static int rl_header_selected(const rl_dir_conf *d, const char *name,
                               len, word));
 }
 
-/* A member name: its JSON text `,"name":` and the plain name. */
+/* A member name: its JSON text `,"name":` and the plain name. The writers
+ * below are inline: at each call the key is a constant, so its copy
+ * becomes a few fixed-size moves. */
 typedef struct {
     const char *json;
     apr_size_t len;
@@ -145,15 +147,15 @@ static void rl_mark_truncated(rl_out *o, const char *name)
 }
 
 /* `,"name":` (no comma for the first member). Caller rolls back on -1. */
-static int rl_write_key(rl_out *o, const rl_key *k)
+static inline int rl_write_key(rl_out *o, const rl_key *k)
 {
     return o->first ? rl_json_raw(&o->w, k->json + 1, k->len - 1)
                     : rl_json_raw(&o->w, k->json, k->len);
 }
 
 /* "name":"value" (or null); all or nothing except the value's length. */
-static void rl_field_strn(rl_out *o, const rl_key *k, const char *v,
-                          apr_size_t n)
+static inline void rl_field_strn(rl_out *o, const rl_key *k, const char *v,
+                                 apr_size_t n)
 {
     size_t mark = o->w.len;
     int cut = 0;
@@ -168,12 +170,12 @@ static void rl_field_strn(rl_out *o, const rl_key *k, const char *v,
     o->first = 0;
 }
 
-static void rl_field_str(rl_out *o, const rl_key *k, const char *v)
+static inline void rl_field_str(rl_out *o, const rl_key *k, const char *v)
 {
     rl_field_strn(o, k, v, v ? strlen(v) : 0);
 }
 
-static void rl_field_i64(rl_out *o, const rl_key *k, apr_int64_t v)
+static inline void rl_field_i64(rl_out *o, const rl_key *k, apr_int64_t v)
 {
     size_t mark = o->w.len;
     if (rl_write_key(o, k) != 0 || rl_json_i64(&o->w, v) != 0) {
@@ -186,7 +188,7 @@ static void rl_field_i64(rl_out *o, const rl_key *k, apr_int64_t v)
 
 /* Opens an array or object member: writes `"name":[` and keeps one byte
  * for the closing bracket. Returns 0, or -1 (nothing written). */
-static int rl_open(rl_out *o, const rl_key *k, char bracket)
+static inline int rl_open(rl_out *o, const rl_key *k, char bracket)
 {
     size_t mark = o->w.len;
     if (rl_write_key(o, k) != 0
@@ -200,7 +202,7 @@ static int rl_open(rl_out *o, const rl_key *k, char bracket)
     return 0;
 }
 
-static void rl_close(rl_out *o, char bracket)
+static inline void rl_close(rl_out *o, char bracket)
 {
     rl_json_release(&o->w, 1);
     (void)rl_json_raw(&o->w, &bracket, 1);   /* reserved: always fits */
@@ -208,8 +210,8 @@ static void rl_close(rl_out *o, char bracket)
 }
 
 /* One string array element; returns 0 or -1 (nothing written). */
-static int rl_elem_str(rl_out *o, const char *s, apr_size_t n, int lower,
-                       int *cut)
+static inline int rl_elem_str(rl_out *o, const char *s, apr_size_t n,
+                              int lower, int *cut)
 {
     size_t mark = o->w.len;
     if ((!o->first && rl_json_raw(&o->w, ",", 1) != 0)
@@ -349,30 +351,47 @@ static void rl_header_values(rl_out *o, const apr_array_header_t *arr,
  * cookie-pair ), cookie-pair = cookie-name "=" cookie-value. We accept any
  * whitespace, and pairs without "=" (the whole pair is then the name), as
  * clients send them. */
+/* Bytes that end a cookie name ('=', ';', NUL) or are skipped before one
+ * (SP, HTAB, ';'). */
+#define RL_CK_SKIP 1
+#define RL_CK_NAME_END 2
+static const unsigned char RL_COOKIE_CLASS[256] = {
+    [0] = RL_CK_NAME_END, [' '] = RL_CK_SKIP, ['\t'] = RL_CK_SKIP,
+    [';'] = RL_CK_SKIP | RL_CK_NAME_END, ['='] = RL_CK_NAME_END,
+};
+
 static void rl_cookie_names(rl_out *o, const apr_array_header_t *arr)
 {
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
     if (rl_open(o, RL_KEY("cookies"), '[') != 0) return;
     for (int i = 0; i < arr->nelts; i++) {
-        const char *p;
+        const unsigned char *p;
+        apr_size_t klen;
         if (e[i].key == NULL || e[i].val == NULL
-            || (e[i].key[0] | 0x20) != 'c'
-            || strcasecmp(e[i].key, "Cookie") != 0) {
+            || (e[i].key[0] | 0x20) != 'c') {
             continue;
         }
-        p = e[i].val;
+        klen = strlen(e[i].key);
+        if (!rl_name_is(&rl_key_cookie, e[i].key, klen,
+                        rl_name_word(e[i].key, klen))) {
+            continue;
+        }
+        p = (const unsigned char *)e[i].val;
         while (*p) {
-            const char *name, *end;
+            const unsigned char *name, *end;
             int cut = 0;
-            while (*p == ' ' || *p == '\t' || *p == ';') p++;
+            while (RL_COOKIE_CLASS[*p] & RL_CK_SKIP) p++;
             if (!*p) break;
             name = p;
-            while (*p && *p != '=' && *p != ';') p++;
+            while (!(RL_COOKIE_CLASS[*p] & RL_CK_NAME_END)) p++;
             end = p;
             while (end > name && (end[-1] == ' ' || end[-1] == '\t')) end--;
-            while (*p && *p != ';') p++;     /* the value: skipped */
+            /* the value, skipped: it may be kilobytes long, and strcspn
+             * is vectorised where it matters */
+            p += strcspn((const char *)p, ";");
             if (end == name) continue;
-            if (rl_elem_str(o, name, (apr_size_t)(end - name), 0, &cut) != 0) {
+            if (rl_elem_str(o, (const char *)name, (apr_size_t)(end - name),
+                            0, &cut) != 0) {
                 rl_mark_truncated(o, "cookies");
                 rl_close(o, ']');
                 return;
