@@ -1,10 +1,9 @@
 #include "engine.h"
 
-#include <arpa/inet.h>
-
 #include <cstring>
 
 #include "http_request.h"
+#include "ip_format.h"
 #include "packet_decoder.h"
 #include "proxy_handshake.h"
 #include "quic_initial.h"
@@ -31,23 +30,7 @@ uint32_t load_u24(const uint8_t* p) { return (uint32_t(p[0]) << 16) | (uint32_t(
 
 std::string format_ip(const FlowKey& k, int side) {
   const uint8_t* a = side == 0 ? k.addr_a : k.addr_b;
-  if (k.version == 4) {
-    // Dotted quad by hand: inet_ntop's generic formatting cost more than the
-    // rest of a record's endpoint fields together.
-    char buf[16];
-    char* p = buf;
-    for (int i = 0; i < 4; ++i) {
-      if (i) *p++ = '.';
-      unsigned v = a[i];
-      if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
-      if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
-      *p++ = static_cast<char>('0' + v % 10);
-    }
-    return std::string(buf, static_cast<size_t>(p - buf));
-  }
-  char buf[INET6_ADDRSTRLEN];
-  inet_ntop(AF_INET6, a, buf, sizeof buf);
-  return buf;
+  return k.version == 4 ? format_ipv4(a) : format_ipv6(a);
 }
 
 }  // namespace
@@ -445,7 +428,8 @@ void Engine::handle_handshake(Flow& f, int side, uint8_t type, const uint8_t* bo
       // Only the first ClientHello is fingerprinted; the second one sent
       // after a HelloRetryRequest describes the same client.
       if (rec.has_client_hello) break;
-      ClientHello ch;
+      ClientHello& ch = client_hello_;
+      ch.clear();
       if (!parse_client_hello(body, len, transport == 'd', ch)) ++counters_.malformed_client_hello;
       if (ch.ciphers.empty() && ch.extensions.empty() && ch.legacy_version == 0) break;
       ++counters_.tls_client_hellos;
@@ -463,7 +447,8 @@ void Engine::handle_handshake(Flow& f, int side, uint8_t type, const uint8_t* bo
     }
     case kServerHello: {
       if (rec.has_server_hello) break;
-      ServerHello sh;
+      ServerHello& sh = server_hello_;
+      sh.clear();
       if (!parse_server_hello(body, len, sh)) {
         ++counters_.malformed_server_hello;
         if (sh.cipher == 0) break;
@@ -478,7 +463,8 @@ void Engine::handle_handshake(Flow& f, int side, uint8_t type, const uint8_t* bo
       break;
     }
     case kCertificate: {
-      std::vector<CertificateView> certs;
+      std::vector<CertificateView>& certs = certificates_;
+      certs.clear();
       if (!parse_certificate_list(body, len, certs)) ++counters_.malformed_certificate;
       for (const CertificateView& c : certs) {
         x509::CertInfo info;
@@ -673,8 +659,9 @@ void Engine::emit(Flow& f) {
   rec.last_ts_us = f.last_ts;
   rec.packets = f.packets;
   rec.closed = f.rst || f.fin_mask == 3;
-  rec.ja4t = f.ja4t;
-  rec.ja4ts = f.ja4ts;
+  // The flow is done with them: later packets only count towards the close.
+  rec.ja4t = std::move(f.ja4t);
+  rec.ja4ts = std::move(f.ja4ts);
   rec.client_ttl = f.ttl[client];
   if (f.ja4l.done()) {
     rec.ja4l_c = f.ja4l.client();

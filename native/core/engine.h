@@ -15,6 +15,7 @@
 #include "flow_table.h"
 #include "ip_defrag.h"
 #include "tcp_fingerprints.h"
+#include "tls_hello.h"
 
 namespace ja4 {
 
@@ -106,6 +107,10 @@ class Engine {
   std::vector<FlowRecord> ready_;
   IpDefragmenter defrag_;
   std::string reassembled_;  // the last datagram rebuilt from fragments
+  // Parse scratch reused for every handshake message (cleared, capacity kept).
+  ClientHello client_hello_;
+  ServerHello server_hello_;
+  std::vector<CertificateView> certificates_;
   uint64_t next_stream_[2] = {0, 0};  // tcp, udp: numbered like tshark's tcp.stream/udp.stream
 };
 

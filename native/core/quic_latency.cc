@@ -1,5 +1,7 @@
 #include "quic_latency.h"
 
+#include "tcp_fingerprints.h"
+
 namespace ja4 {
 
 namespace {
@@ -63,10 +65,10 @@ void QuicLatencyTracker::on_datagram(bool from_client, const uint8_t* data, size
 }
 
 std::string QuicLatencyTracker::client() const {
-  return std::to_string((d_ - c_) / 2) + "_" + std::to_string(client_ttl_);
+  return format_ja4l((d_ - c_) / 2, client_ttl_);
 }
 std::string QuicLatencyTracker::server() const {
-  return std::to_string((b_ - a_) / 2) + "_" + std::to_string(server_ttl_);
+  return format_ja4l((b_ - a_) / 2, server_ttl_);
 }
 
 }  // namespace ja4

@@ -1,17 +1,32 @@
 #include "tcp_fingerprints.h"
 
+#include <charconv>
+
 namespace ja4 {
 
+namespace {
+// Decimal digits of v at p; returns the end. (std::to_chars: no locale, no
+// temporary string per number.)
+char* put_dec(char* p, uint64_t v) { return std::to_chars(p, p + 20, v).ptr; }
+}  // namespace
+
 std::string ja4t_fingerprint(uint16_t window, const uint8_t* opt, size_t len) {
-  std::string kinds;
+  // Written in place into one string sized for the worst case (each option
+  // byte a kind of up to 3 digits and a '-'), then trimmed: one allocation,
+  // no temporary per number.
+  std::string out(6 + 4 * len + 16, '\0');
+  char* const buf = out.data();
+  char* p = put_dec(buf, window);
+  *p++ = '_';
+  char* kinds = p;
   bool has_mss = false, has_ws = false;
   uint16_t mss = 0;
   uint8_t ws = 0;
   size_t i = 0;
   while (i < len) {
     uint8_t kind = opt[i];
-    if (!kinds.empty()) kinds.push_back('-');
-    kinds += std::to_string(kind);
+    if (p != kinds) *p++ = '-';
+    p = put_dec(p, kind);
     // RFC 9293 3.2: kinds 0 (EOL) and 1 (NOP) are a single byte; every other
     // option has a length byte covering kind and length.
     if (kind == 0 || kind == 1) {
@@ -32,13 +47,17 @@ std::string ja4t_fingerprint(uint16_t window, const uint8_t* opt, size_t len) {
   }
   // The spec writes "00" for an absent part: a SYN without options is
   // "<window>_00_00_00" (the reference tool prints empty fields here).
-  std::string out = std::to_string(window);
-  out += '_';
-  out += kinds.empty() ? "00" : kinds;
-  out += '_';
-  out += has_mss ? std::to_string(mss) : "00";
-  out += '_';
-  out += has_ws ? std::to_string(ws) : "00";
+  auto put_or_00 = [&](bool present, uint64_t v) {
+    if (present) return put_dec(p, v);
+    p[0] = p[1] = '0';
+    return p + 2;
+  };
+  if (p == kinds) p = put_or_00(false, 0);
+  *p++ = '_';
+  p = put_or_00(has_mss, mss);
+  *p++ = '_';
+  p = put_or_00(has_ws, ws);
+  out.resize(static_cast<size_t>(p - buf));
   return out;
 }
 
@@ -74,11 +93,16 @@ void Ja4LTracker::on_packet(uint8_t flags, int64_t ts_us, uint8_t ttl) {
   }
 }
 
-std::string Ja4LTracker::client() const {
-  return std::to_string((t_ack_ - t_synack_) / 2) + "_" + std::to_string(client_ttl_);
+// "<half round trip>_<ttl>" without temporaries (fits the string's SSO buffer).
+std::string format_ja4l(int64_t half_rtt, uint8_t ttl) {
+  char buf[32];
+  char* p = std::to_chars(buf, buf + 21, half_rtt).ptr;
+  *p++ = '_';
+  p = put_dec(p, ttl);
+  return std::string(buf, static_cast<size_t>(p - buf));
 }
-std::string Ja4LTracker::server() const {
-  return std::to_string((t_synack_ - t_syn_) / 2) + "_" + std::to_string(server_ttl_);
-}
+
+std::string Ja4LTracker::client() const { return format_ja4l((t_ack_ - t_synack_) / 2, client_ttl_); }
+std::string Ja4LTracker::server() const { return format_ja4l((t_synack_ - t_syn_) / 2, server_ttl_); }
 
 }  // namespace ja4

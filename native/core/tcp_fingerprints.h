@@ -12,6 +12,9 @@ namespace ja4 {
 // EOL (0) included, as the reference prints them.
 std::string ja4t_fingerprint(uint16_t window, const uint8_t* options, size_t options_len);
 
+// A JA4L value, "<half round trip in us>_<ttl>" (TCP and QUIC alike).
+std::string format_ja4l(int64_t half_rtt, uint8_t ttl);
+
 // JA4L from the three handshake timestamps (microseconds) and TTLs:
 //   JA4L-S = (SYN-ACK - SYN) / 2 "_" server TTL
 //   JA4L-C = (ACK - SYN-ACK) / 2 "_" client TTL

@@ -46,6 +46,23 @@ struct ClientHello {
   bool has_sni = false;
   std::vector<std::string> alpn;          // protocol names in wire order
   bool dtls = false;
+
+  // Empties every field but keeps the lists' capacity: the engine parses
+  // every hello into one reused ClientHello instead of allocating seven
+  // vectors per connection.
+  void clear() {
+    legacy_version = 0;
+    ciphers.clear();
+    extensions.clear();
+    signature_algorithms.clear();
+    supported_versions.clear();
+    supported_groups.clear();
+    ec_point_formats.clear();
+    sni.clear();
+    has_sni = false;
+    alpn.clear();
+    dtls = false;
+  }
 };
 
 struct ServerHello {
@@ -55,6 +72,14 @@ struct ServerHello {
   uint16_t selected_version = 0;          // supported_versions, 0 if absent
   std::string alpn;                       // the selected protocol, if any
   bool has_alpn = false;
+
+  // Empties every field, keeping capacity (see ClientHello::clear).
+  void clear() {
+    legacy_version = cipher = selected_version = 0;
+    extensions.clear();
+    alpn.clear();
+    has_alpn = false;
+  }
 };
 
 // body/len: the ClientHello message body. dtls: DTLS layout (cookie field).
