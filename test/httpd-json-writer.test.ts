@@ -200,3 +200,43 @@ t.test('random bytes', async (t) => {
   t.equal(failures, 0, '300 random inputs match the reference');
   t.equal(t.counts.fail, before + Math.min(failures, 5));
 });
+
+t.test('lower case: ASCII letters only, on every path (plain runs, escapes, UTF-8, caps)', async (t) => {
+  const lowerAscii = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  const cases: Array<[string, Buffer, number, number]> = [
+    ['short name', Buffer.from('Host'), 1 << 20, 1 << 20],
+    ['8 bytes', Buffer.from('X-ABCDEF'), 1 << 20, 1 << 20],
+    ['long name, overlapping last word', Buffer.from('Sec-CH-UA-Platform-Version'), 1 << 20, 1 << 20],
+    ['punctuation next to the letter range', Buffer.from('@[`{AZaz^_~|'), 1 << 20, 1 << 20],
+    ['escapes and UTF-8 between letters', Buffer.from('ÉA"B\u0001Cé€D'), 1 << 20, 1 << 20],
+    ['input cap', Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZ'), 20, 1 << 20],
+    ['output cap', Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZ'), 1 << 20, 12],
+  ];
+  for (const [name, b, maxIn, cap] of cases) {
+    const want = reference(b, maxIn, cap)!;
+    const r = spawnSync(jsonWriterCli, [String(maxIn), String(cap), 'lower'], { input: b, encoding: 'utf8' });
+    const got = JSON.parse(r.stdout) as { s: string; truncated: number };
+    t.same({ s: got.s, truncated: got.truncated === 1 }, { s: lowerAscii(want.s), truncated: want.truncated }, name);
+  }
+});
+
+t.test('integers: every digit count, the split at 10^8, the limits, and the cap', async (t) => {
+  const values: bigint[] = [0n, 1n, 9n];
+  for (let p = 1n; p <= 10n ** 19n; p *= 10n) values.push(p - 1n, p, p + 1n);
+  values.push(1795311323258400n, 18446744073709551615n, 123456789012345678n);
+  let seed = 0x2545f491;
+  for (let i = 0; i < 200; i++) {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    const digits = 1 + (Math.abs(seed) % 20);
+    values.push(BigInt.asUintN(64, BigInt(Math.abs(seed)) * 2654435761n * 97n ** BigInt(digits)) % 10n ** BigInt(digits));
+  }
+  const u = spawnSync(jsonWriterCli, ['--u64'], { input: values.map(String).join('\n') + '\n', encoding: 'utf8' });
+  t.same(u.stdout.trim().split('\n'), values.map(String), `${values.length} unsigned values`);
+  const signed = [-9223372036854775808n, -9223372036854775807n, -100000000n, -99999999n, -1n, 0n, 9223372036854775807n];
+  const s = spawnSync(jsonWriterCli, ['--i64'], { input: signed.map(String).join('\n') + '\n', encoding: 'utf8' });
+  t.same(s.stdout.trim().split('\n'), signed.map(String), 'signed values');
+  const capped = spawnSync(jsonWriterCli, ['--u64', '3'], { input: '999\n1000\n', encoding: 'utf8' });
+  t.same(capped.stdout.trim().split('\n'), ['999', '-'], 'all or nothing when the digits do not fit');
+});

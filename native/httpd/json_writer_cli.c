@@ -1,22 +1,52 @@
 /*
  * json_writer_cli: drives json_writer from the tests.
  *
- *   json_writer_cli MAX_IN CAP < bytes
+ *   json_writer_cli MAX_IN CAP [lower] < bytes
+ *   json_writer_cli --u64|--i64 CAP < numbers
  *
  * Reads stdin whole and prints {"s":<the bytes as a JSON string, at most
  * MAX_IN input bytes, in a writer of CAP bytes>,"truncated":0|1,"len":N}
- * on one line, N being the string's output length in bytes. Exits 3 when
- * the string did not fit at all.
+ * on one line, N being the string's output length in bytes; with `lower`,
+ * ASCII letters written in lower case. Exits 3 when the string did not fit
+ * at all. With --u64 or --i64: one decimal number per input line, each
+ * written by rl_json_u64 / rl_json_i64 into a writer of CAP bytes and
+ * printed on its own line ("-" when it did not fit).
  */
 #include "json_writer.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+static int numbers(int is_signed, size_t cap)
+{
+    char line[64], out[64];
+    while (fgets(line, sizeof(line), stdin) != NULL) {
+        rl_json w;
+        int rc;
+        rl_json_init(&w, out, cap < sizeof(out) ? cap : sizeof(out));
+        rc = is_signed ? rl_json_i64(&w, (int64_t)strtoll(line, NULL, 10))
+                       : rl_json_u64(&w, (uint64_t)strtoull(line, NULL, 10));
+        if (rc != 0) {
+            puts("-");
+        }
+        else {
+            printf("%.*s\n", (int)w.len, w.buf);
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && (strcmp(argv[1], "--u64") == 0
+                     || strcmp(argv[1], "--i64") == 0)) {
+        return numbers(argv[1][2] == 'i',
+                       argc > 2 ? strtoul(argv[2], NULL, 10) : 64);
+    }
     size_t max_in = argc > 1 ? strtoul(argv[1], NULL, 10) : 1 << 20;
     size_t cap = argc > 2 ? strtoul(argv[2], NULL, 10) : 1 << 24;
+    int lower = argc > 3 && strcmp(argv[3], "lower") == 0;
     size_t n = 0, room = 1 << 16;
     char *in = malloc(room);
     size_t got;
@@ -30,7 +60,7 @@ int main(int argc, char **argv)
     rl_json w;
     int cut = 0;
     rl_json_init(&w, out, cap);
-    if (rl_json_str(&w, in, n, max_in, 0, &cut) != 0) {
+    if (rl_json_str(&w, in, n, max_in, lower, &cut) != 0) {
         return 3;
     }
     printf("{\"s\":%.*s,\"truncated\":%d,\"len\":%zu}\n", (int)w.len, w.buf,
