@@ -25,6 +25,11 @@ constexpr uint32_t kMaxQuicPacketsInspected = 32;
 // tshark, whose dissection FoxIO's JA4SSH counts follow, decodes SSH on
 // these ports only; elsewhere an "SSH-" banner starts the fingerprinter late.
 constexpr uint16_t kSshPorts[] = {22, 29418};
+// Finished flows' analyses are reused (an analysis is over a kilobyte, and
+// its buffers grow with every handshake): at most this many wait for reuse,
+// each keeping buffers of at most this many bytes.
+constexpr size_t kMaxPooledAnalyses = 256;
+constexpr size_t kKeptBufferCapacity = 4096;
 
 uint32_t load_u24(const uint8_t* p) { return (uint32_t(p[0]) << 16) | (uint32_t(p[1]) << 8) | p[2]; }
 
@@ -43,6 +48,17 @@ struct SideState {
   uint64_t skip = 0;   // HTTP body bytes still to skip
   uint32_t quic_packets = 0;
   uint8_t proxy_stage = 0;  // position in a SOCKS/CONNECT exchange (proxy_handshake.h)
+
+  void reset() {
+    tcp = TcpReassembler{};
+    mode = Mode::Unknown;
+    // Kept for the next flow unless a large handshake grew them.
+    if (buf.capacity() > kKeptBufferCapacity) std::string().swap(buf); else buf.clear();
+    if (hs.capacity() > kKeptBufferCapacity) std::string().swap(hs); else hs.clear();
+    skip = 0;
+    quic_packets = 0;
+    proxy_stage = 0;
+  }
 };
 
 struct FlowAnalysis {
@@ -58,6 +74,21 @@ struct FlowAnalysis {
   uint32_t datagrams_after_hellos = 0;
   ProxyKind proxy = ProxyKind::None;  // a proxy handshake precedes TLS
   int8_t proxy_client = -1;           // endpoint that sent the proxy request
+
+  // Back to a fresh analysis's state, for reuse by another flow.
+  void reset() {
+    for (SideState& s : side) s.reset();
+    quic[0].reset();
+    quic[1].reset();
+    ssh.reset();
+    rec = FlowRecord{};
+    client_hello_side = server_hello_side = http_side = -1;
+    udp_dtls = false;
+    quic_latency = QuicLatencyTracker{};
+    datagrams_after_hellos = 0;
+    proxy = ProxyKind::None;
+    proxy_client = -1;
+  }
 };
 
 Flow::Flow() = default;
@@ -72,7 +103,12 @@ Engine::~Engine() = default;
 
 FlowAnalysis& Engine::analysis(Flow& f) {
   if (!f.an) {
-    f.an = std::make_unique<FlowAnalysis>();
+    if (analysis_pool_.empty()) {
+      f.an = std::make_unique<FlowAnalysis>();
+    } else {
+      f.an = std::move(analysis_pool_.back());
+      analysis_pool_.pop_back();
+    }
     for (int s = 0; s < 2; ++s)
       if (f.has_isn[s]) f.an->side[s].tcp.on_syn(f.isn[s]);
   }
@@ -306,13 +342,7 @@ void Engine::consume_tcp(Flow& f, int side, const uint8_t* data, size_t len) {
   }
   switch (s.mode) {
     case Mode::Tls:
-      if (s.buf.size() + len > config_.max_handshake_bytes) {
-        ++counters_.handshake_overflow;
-        finish_side(f, side);
-        return;
-      }
-      s.buf.append(reinterpret_cast<const char*>(data), len);
-      consume_tls(f, side);
+      consume_tls(f, side, data, len);
       break;
     case Mode::Http: {
       if (s.skip) {
@@ -374,48 +404,85 @@ bool Engine::skip_proxy_handshake(Flow& f, int side, const uint8_t*& data, size_
   return len > 0;
 }
 
-void Engine::consume_tls(Flow& f, int side) {
+// TLS records of one direction. Bytes are copied only when they must wait:
+// a segment holding whole records (the usual ClientHello or ServerHello) is
+// parsed where it lies; only an incomplete record's bytes are kept in
+// s.buf, and only a handshake message split across records goes to s.hs.
+void Engine::consume_tls(Flow& f, int side, const uint8_t* data, size_t len) {
   SideState& s = f.an->side[side];
+  if (s.buf.size() + len > config_.max_handshake_bytes) {
+    ++counters_.handshake_overflow;
+    finish_side(f, side);
+    return;
+  }
+  bool held = !s.buf.empty();
+  if (held) {
+    s.buf.append(reinterpret_cast<const char*>(data), len);
+    data = reinterpret_cast<const uint8_t*>(s.buf.data());
+    len = s.buf.size();
+  }
   size_t pos = 0;
-  while (s.mode == Mode::Tls && s.buf.size() - pos >= 5) {
-    const uint8_t* h = reinterpret_cast<const uint8_t*>(s.buf.data()) + pos;
+  // The handshake code may end this side (finish_side releases s.buf, which
+  // `data` may point into): every exit after a record is parsed checks
+  // s.mode before touching the bytes again.
+  while (len - pos >= 5) {
+    const uint8_t* h = data + pos;
     uint8_t type = h[0];
-    size_t len = (size_t(h[3]) << 8) | h[4];
+    size_t rlen = (size_t(h[3]) << 8) | h[4];
     // RFC 8446 5.1: content types 20..24, legacy record version 0x03xx.
     if (type < 20 || type > 24 || h[1] != 3) {
       ++counters_.malformed_tls_record;
       finish_side(f, side);
       return;
     }
-    if (s.buf.size() - pos < 5 + len) break;
+    if (len - pos < 5 + rlen) break;
     if (type != kTlsHandshake) {
       // ChangeCipherSpec, alert or application data: the cleartext
       // handshake of this direction is over.
       finish_side(f, side);
       return;
     }
-    s.hs.append(reinterpret_cast<const char*>(h) + 5, len);
-    pos += 5 + len;
-    // Handshake messages may span records (RFC 8446 5.1: "Handshake messages
-    // MAY be coalesced into a single TLSPlaintext record or fragmented
-    // across several records").
-    size_t hp = 0;
-    while (s.mode == Mode::Tls && s.hs.size() - hp >= 4) {
-      const uint8_t* m = reinterpret_cast<const uint8_t*>(s.hs.data()) + hp;
-      size_t mlen = load_u24(m + 1);
-      if (mlen > config_.max_handshake_bytes) {
-        ++counters_.handshake_overflow;
-        finish_side(f, side);
-        return;
-      }
-      if (s.hs.size() - hp < 4 + mlen) break;
-      handle_handshake(f, side, m[0], m + 4, mlen, 't');
-      hp += 4 + mlen;
-    }
+    pos += 5 + rlen;
+    consume_handshake_bytes(f, side, h + 5, rlen);
     if (s.mode != Mode::Tls) return;
-    s.hs.erase(0, hp);
   }
-  s.buf.erase(0, pos);
+  if (held) {
+    s.buf.erase(0, pos);
+  } else if (pos < len) {
+    s.buf.assign(reinterpret_cast<const char*>(data) + pos, len - pos);
+  }
+}
+
+// Handshake messages may span records (RFC 8446 5.1: "Handshake messages MAY
+// be coalesced into a single TLSPlaintext record or fragmented across
+// several records"): a message's head waits in s.hs for the rest.
+void Engine::consume_handshake_bytes(Flow& f, int side, const uint8_t* data, size_t len) {
+  SideState& s = f.an->side[side];
+  bool held = !s.hs.empty();
+  if (held) {
+    s.hs.append(reinterpret_cast<const char*>(data), len);
+    data = reinterpret_cast<const uint8_t*>(s.hs.data());
+    len = s.hs.size();
+  }
+  size_t hp = 0;
+  while (len - hp >= 4) {
+    const uint8_t* m = data + hp;
+    size_t mlen = load_u24(m + 1);
+    if (mlen > config_.max_handshake_bytes) {
+      ++counters_.handshake_overflow;
+      finish_side(f, side);
+      return;
+    }
+    if (len - hp < 4 + mlen) break;
+    handle_handshake(f, side, m[0], m + 4, mlen, 't');
+    if (s.mode != Mode::Tls) return;
+    hp += 4 + mlen;
+  }
+  if (held) {
+    s.hs.erase(0, hp);
+  } else if (hp < len) {
+    s.hs.assign(reinterpret_cast<const char*>(data) + hp, len - hp);
+  }
 }
 
 void Engine::handle_handshake(Flow& f, int side, uint8_t type, const uint8_t* body, size_t len,
@@ -622,11 +689,22 @@ void Engine::inspect_datagram(Flow& f, int side, const DecodedPacket& p) {
   }
 }
 
+void Engine::release_analysis(Flow& f) {
+  if (!f.an) return;
+  if (analysis_pool_.size() < kMaxPooledAnalyses) {
+    f.an->reset();
+    analysis_pool_.push_back(std::move(f.an));
+  } else {
+    f.an.reset();
+  }
+}
+
 void Engine::emit(Flow& f) {
   if (f.emitted) return;
   f.emitted = true;
   f.inspect[0] = f.inspect[1] = false;
-  FlowRecord rec;
+  // Built in place at the end of ready_ (dropped again when it holds no fingerprint).
+  FlowRecord& rec = ready_.emplace_back();
   int client = f.first_side;
   if (f.syn_side >= 0) client = f.syn_side;
   else if (f.synack_side >= 0) client = 1 - f.synack_side;
@@ -670,12 +748,14 @@ void Engine::emit(Flow& f) {
     rec.ja4l_c = f.an->quic_latency.client();
     rec.ja4l_s = f.an->quic_latency.server();
   }
-  f.an.reset();
-  if (!rec.has_fingerprint()) return;
+  release_analysis(f);
+  if (!rec.has_fingerprint()) {
+    ready_.pop_back();
+    return;
+  }
   ++counters_.records_emitted;
   f.reported = true;
   f.client_side = static_cast<int8_t>(client);
-  ready_.push_back(std::move(rec));
 }
 
 // Close records describe TCP connections the consumer already knows about

@@ -90,7 +90,8 @@ class Engine {
   void inspect_datagram(Flow& f, int side, const DecodedPacket& p);
   void consume_tcp(Flow& f, int side, const uint8_t* data, size_t len);
   bool skip_proxy_handshake(Flow& f, int side, const uint8_t*& data, size_t& len);
-  void consume_tls(Flow& f, int side);
+  void consume_tls(Flow& f, int side, const uint8_t* data, size_t len);
+  void consume_handshake_bytes(Flow& f, int side, const uint8_t* data, size_t len);
   void handle_handshake(Flow& f, int side, uint8_t type, const uint8_t* body, size_t len, char transport);
   void consume_http(Flow& f, int side);
   void finish_side(Flow& f, int side);
@@ -100,6 +101,7 @@ class Engine {
   void emit(Flow& f);
   void report_close(Flow& f, CloseReason reason);
   FlowAnalysis& analysis(Flow& f);
+  void release_analysis(Flow& f);
 
   EngineConfig config_;
   Counters counters_;
@@ -111,6 +113,7 @@ class Engine {
   ClientHello client_hello_;
   ServerHello server_hello_;
   std::vector<CertificateView> certificates_;
+  std::vector<std::unique_ptr<FlowAnalysis>> analysis_pool_;  // see kMaxPooledAnalyses
   uint64_t next_stream_[2] = {0, 0};  // tcp, udp: numbered like tshark's tcp.stream/udp.stream
 };
 
