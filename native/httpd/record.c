@@ -57,7 +57,7 @@ static rl_header_rule RL_DEFAULT_HEADERS[] = {
 
 /* The names whose values are never written, and Host. */
 static rl_name_key rl_key_cookie, rl_key_authorization,
-                   rl_key_proxy_authorization;
+                   rl_key_proxy_authorization, rl_key_host;
 
 void rl_header_rule_prepare(rl_header_rule *rule)
 {
@@ -71,6 +71,7 @@ void rl_record_init(void)
         rl_header_rule_prepare(&RL_DEFAULT_HEADERS[i]);
     }
     rl_name_key_init(&rl_key_cookie, "Cookie", 6);
+    rl_name_key_init(&rl_key_host, "Host", 4);
     rl_name_key_init(&rl_key_authorization, "Authorization", 13);
     rl_name_key_init(&rl_key_proxy_authorization, "Proxy-Authorization", 19);
 }
@@ -295,42 +296,79 @@ static void rl_header_order(rl_out *o, const rl_req *rq,
     rl_close(o, ']');
 }
 
-/* "headers": {"lower-case-name": "value"} for the selected names. */
-static void rl_header_values(rl_out *o, const apr_array_header_t *arr,
-                             const rl_dir_conf *d)
+/* One pass over the request's header table, before anything is written:
+ * each name's length and word (header_name.h) computed once, and the
+ * entries sorted into Host, Cookie and the selected ones. */
+#define RL_MAX_SELECTED 32
+#define RL_MAX_COOKIE_HEADERS 16
+typedef struct {
+    const char *host;                       /* first Host value, or NULL */
+    int nsel;
+    int sel_full;                           /* more than RL_MAX_SELECTED */
+    rl_name_key sel[RL_MAX_SELECTED];       /* selected names, first seen */
+    const char *sel_val[RL_MAX_SELECTED];
+    int ncookie;
+    int cookie_full;                        /* more than RL_MAX_COOKIE_HEADERS */
+    const char *cookie[RL_MAX_COOKIE_HEADERS];
+} rl_hdr_scan;
+
+static void rl_scan_headers(rl_hdr_scan *h, const apr_array_header_t *arr,
+                            const rl_dir_conf *d)
 {
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-    /* names written so far, to keep object keys unique */
-    rl_name_key seen[32];
-    int nseen = 0;
-    if (rl_open(o, RL_KEY("headers"), '{') != 0) return;
+    h->host = NULL;
+    h->nsel = h->sel_full = h->ncookie = h->cookie_full = 0;
     for (int i = 0; i < arr->nelts; i++) {
-        int cut_k = 0, cut_v = 0, dup = 0;
-        size_t mark = o->w.len;
-        int first = o->first;
+        const char *key = e[i].key;
         apr_size_t klen;
         apr_uint64_t word;
-        if (e[i].key == NULL) continue;
-        klen = strlen(e[i].key);
-        word = rl_name_word(e[i].key, klen);
-        if (!rl_header_selected(d, e[i].key, klen, word)) continue;
+        int dup = 0;
+        if (key == NULL) continue;
+        klen = strlen(key);
+        word = rl_name_word(key, klen);
+        if (rl_name_is(&rl_key_host, key, klen, word)) {
+            if (h->host == NULL) h->host = e[i].val;   /* as apr_table_get */
+            /* Host is no secret: it may be selected too */
+        }
+        else if (rl_name_is(&rl_key_cookie, key, klen, word)) {
+            if (e[i].val == NULL) continue;
+            if (h->ncookie == RL_MAX_COOKIE_HEADERS) {
+                h->cookie_full = 1;
+                continue;
+            }
+            h->cookie[h->ncookie++] = e[i].val;
+            continue;
+        }
+        if (h->sel_full || !rl_header_selected(d, key, klen, word)) continue;
         /* apr_table_compress has merged repeated names (HTTP/1); guard
-         * anyway, among the names written, so that no key appears twice */
-        for (int j = 0; j < nseen && !dup; j++) {
-            dup = rl_name_is(&seen[j], e[i].key, klen, word);
+         * anyway, so that no key appears twice in "headers" */
+        for (int j = 0; j < h->nsel && !dup; j++) {
+            dup = rl_name_is(&h->sel[j], key, klen, word);
         }
         if (dup) continue;
-        if (nseen == 32) {        /* more than 32 selected headers: enough */
-            rl_mark_truncated(o, "headers");
-            break;
+        if (h->nsel == RL_MAX_SELECTED) {     /* more than 32: enough */
+            h->sel_full = 1;
+            continue;
         }
-        seen[nseen].name = e[i].key;
-        seen[nseen].len = klen;
-        seen[nseen++].word = word;
-        if (rl_elem_str(o, e[i].key, klen, 1, &cut_k) != 0
+        h->sel[h->nsel].name = key;
+        h->sel[h->nsel].len = klen;
+        h->sel[h->nsel].word = word;
+        h->sel_val[h->nsel++] = e[i].val;
+    }
+}
+
+/* "headers": {"lower-case-name": "value"} for the selected names. */
+static void rl_header_values(rl_out *o, const rl_hdr_scan *h)
+{
+    if (rl_open(o, RL_KEY("headers"), '{') != 0) return;
+    for (int i = 0; i < h->nsel; i++) {
+        int cut_k = 0, cut_v = 0;
+        size_t mark = o->w.len;
+        int first = o->first;
+        const char *key = h->sel[i].name, *val = h->sel_val[i];
+        if (rl_elem_str(o, key, h->sel[i].len, 1, &cut_k) != 0
             || rl_json_raw(&o->w, ":", 1) != 0
-            || rl_json_str(&o->w, e[i].val ? e[i].val : "",
-                           e[i].val ? strlen(e[i].val) : 0,
+            || rl_json_str(&o->w, val ? val : "", val ? strlen(val) : 0,
                            o->max_field, 0, &cut_v) != 0) {
             o->w.len = mark;
             o->first = first;
@@ -338,19 +376,15 @@ static void rl_header_values(rl_out *o, const apr_array_header_t *arr,
             break;
         }
         if (cut_k || cut_v) {
-            char *tname = apr_pstrcat(o->p, "headers.", e[i].key, NULL);
+            char *tname = apr_pstrcat(o->p, "headers.", key, NULL);
             ap_str_tolower(tname);
             rl_mark_truncated(o, tname);
         }
     }
+    if (h->sel_full) rl_mark_truncated(o, "headers");
     rl_close(o, '}');
 }
 
-/* "cookies": the names of every Cookie header's pairs, in order; never a
- * value. RFC 6265 section 4.2.1: cookie-string = cookie-pair *( ";" SP
- * cookie-pair ), cookie-pair = cookie-name "=" cookie-value. We accept any
- * whitespace, and pairs without "=" (the whole pair is then the name), as
- * clients send them. */
 /* Bytes that end a cookie name ('=', ';', NUL) or are skipped before one
  * (SP, HTAB, ';'). */
 #define RL_CK_SKIP 1
@@ -360,23 +394,11 @@ static const unsigned char RL_COOKIE_CLASS[256] = {
     [';'] = RL_CK_SKIP | RL_CK_NAME_END, ['='] = RL_CK_NAME_END,
 };
 
-static void rl_cookie_names(rl_out *o, const apr_array_header_t *arr)
+static void rl_cookie_names(rl_out *o, const rl_hdr_scan *h)
 {
-    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
     if (rl_open(o, RL_KEY("cookies"), '[') != 0) return;
-    for (int i = 0; i < arr->nelts; i++) {
-        const unsigned char *p;
-        apr_size_t klen;
-        if (e[i].key == NULL || e[i].val == NULL
-            || (e[i].key[0] | 0x20) != 'c') {
-            continue;
-        }
-        klen = strlen(e[i].key);
-        if (!rl_name_is(&rl_key_cookie, e[i].key, klen,
-                        rl_name_word(e[i].key, klen))) {
-            continue;
-        }
-        p = (const unsigned char *)e[i].val;
+    for (int i = 0; i < h->ncookie; i++) {
+        const unsigned char *p = (const unsigned char *)h->cookie[i];
         while (*p) {
             const unsigned char *name, *end;
             int cut = 0;
@@ -399,6 +421,7 @@ static void rl_cookie_names(rl_out *o, const apr_array_header_t *arr)
             if (cut) rl_mark_truncated(o, "cookies");
         }
     }
+    if (h->cookie_full) rl_mark_truncated(o, "cookies");
     rl_close(o, ']');
 }
 
@@ -437,6 +460,7 @@ apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
     conn_rec *c = r->connection, *root = c;
     const apr_table_t *hdrs;
     const apr_array_header_t *harr;
+    rl_hdr_scan hs;
     const char *host, *uid, *ends;
     apr_size_t ends_len = 0;
     apr_time_t now = apr_time_now();
@@ -486,7 +510,9 @@ apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
     rl_field_str(&o, RL_KEY("method"), r->method);
     rl_field_str(&o, RL_KEY("scheme"), ap_http_scheme(r));
     hdrs = rq && rq->headers ? rq->headers : r->headers_in;
-    host = apr_table_get(hdrs, "Host");
+    harr = apr_table_elts(hdrs);
+    rl_scan_headers(&hs, harr, lim->dir);
+    host = hs.host;
     rl_field_str(&o, RL_KEY("host"), host ? host : r->hostname);
     rl_field_str(&o, RL_KEY("uri"), r->unparsed_uri);
     rl_field_str(&o, RL_KEY("proto"), r->protocol);
@@ -519,10 +545,9 @@ apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
     /* "the request header names in wire order with their case, and the
      * values of a configurable set ...; cookie names only, never cookie
      * values" */
-    harr = apr_table_elts(hdrs);
     rl_header_order(&o, rq, harr);
-    rl_header_values(&o, harr, lim->dir);
-    rl_cookie_names(&o, harr);
+    rl_header_values(&o, &hs);
+    rl_cookie_names(&o, &hs);
 
     /* The tail: the reserve goes back, except room for "]}\n". Names that
      * do not fit are left out of the list (it is at most RL_MAX_TRUNC long
