@@ -33,13 +33,14 @@ struct EngineConfig {
 
 struct FlowAnalysis;  // per-flow parsing state, allocated only when payload is inspected
 
-struct Flow {
+// Laid out for the per-packet path: the first cache line holds what finding
+// the flow and the bulk-data check read (key, state flags), the second what
+// every packet updates (last_ts, packets, JA4L); the rest is read at the
+// handshake and at emission. Aligned so that no flow straddles more lines.
+struct alignas(64) Flow {
   FlowKey key{};
   uint64_t hash = 0;
-  uint32_t index = 0, lru_prev = 0xffffffffu, lru_next = 0xffffffffu;
-  uint64_t stream = 0;
-  int64_t first_ts = 0, last_ts = 0;
-  uint64_t packets = 0;
+  uint32_t index = 0;       // in the FlowTable
   int8_t first_side = 0;    // endpoint (0 = a, 1 = b) of the first packet seen
   int8_t syn_side = -1;     // endpoint that sent the SYN
   int8_t synack_side = -1;  // endpoint that sent the SYN-ACK
@@ -50,12 +51,16 @@ struct Flow {
   bool close_sent = false;  // its close record too (close_events)
   int8_t client_side = 0;   // endpoint reported as src
   bool inspect[2] = {true, true};  // still parsing this endpoint's payload
-  bool has_isn[2] = {false, false};
-  uint32_t isn[2] = {0, 0};
-  uint8_t ttl[2] = {0, 0};
-  Ja4LTracker ja4l;
-  std::string ja4t, ja4ts;
+  int64_t last_ts = 0;
+  uint64_t packets = 0;
   std::unique_ptr<FlowAnalysis> an;
+  Ja4LTracker ja4l;
+  uint64_t stream = 0;
+  int64_t first_ts = 0;
+  uint32_t isn[2] = {0, 0};
+  bool has_isn[2] = {false, false};
+  uint8_t ttl[2] = {0, 0};
+  std::string ja4t, ja4ts;
 
   Flow();
   ~Flow();
