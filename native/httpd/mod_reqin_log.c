@@ -21,18 +21,19 @@
  *     ReqinLogMaxRecordSize, whatever bytes the client sent (record.c,
  *     json_writer.c). Cookie values and credentials are never logged.
  *  4. Memory per request comes from r->pool; per connection from c->pool;
- *     per child (sockets, counters) from the child pool. Nothing grows with
- *     the number of requests.
+ *     per child (sockets, counters) and per thread (its batch and the
+ *     buffer its records are built in, allocated once) from the child
+ *     pool. Nothing grows with the number of requests.
  *  5. Works under prefork, worker and event. Request threads share no lock:
  *     each has its own batch; the per-child socket, its state and counters
  *     are atomics (transport.c); the root connection's request counter,
  *     which HTTP/2 streams of one connection share, is atomic. mod_http2
  *     has threads even under prefork, so there is no prefork special case.
  *  6. Header names and values are taken as received. HTTP/1.x names come
- *     from the header lines themselves, through a protocol-level input
- *     filter that sees each line ap_read_request reads: headers_in would
- *     not do, as the parser merges repeated names (apr_table_compress) and
- *     other modules edit it. Values come from a copy of headers_in taken in
+ *     from the header lines themselves, collected by our connection-level
+ *     input filter (the byte counter), which sees each line ap_read_request
+ *     reads: headers_in would not do, as the parser merges repeated names
+ *     (apr_table_compress) and other modules edit it. Values come from a copy of headers_in taken in
  *     post_read_request (APR_HOOK_REALLY_FIRST). HTTP/2 streams have only
  *     the table (its insertion order is mod_http2's order of the fields).
  */
