@@ -2,7 +2,9 @@
 // `npx tsc -p tsconfig.json`):
 //
 // 1. Scoring throughput of the three-voice ensemble (EIF + autoencoder + GBT,
-//    the ONNX files in bench/.data/detector-models): --workers piscina
+//    the ONNX files in bench/.data/detector-models, trained on a synthetic
+//    population with the options `ja4 detector train` and the shipped model
+//    use, DEFAULT_VOICE_OPTIONS, unless overridden): --workers piscina
 //    workers at --batch rows per batch, with --inflight batches queued per
 //    worker, vs the same ONNX models run directly in this thread, one batch
 //    at a time (the baseline). Prints rows/s for both and the ratio
@@ -18,16 +20,19 @@
 //   --batch N         rows per batch (default 1024)   --workers N (default 2)
 //   --inflight N      batches in flight per worker (default 4)
 //   --runs N          interleaved measurements per contender (default 3)
-//   --trees N --psi N EIF size (default 100, 256)
+//   --trees N --psi N --normal-pool N   EIF size (default: DEFAULT_VOICE_OPTIONS.eif;
+//                     --normal-pool 0 = a fresh normal per split, the paper's forest)
+//   --gbt-rounds N --gbt-depth N        GBT size (default: DEFAULT_VOICE_OPTIONS.gbt)
 //   --train-rows N    rows of part 2 (default 1000000; 0 skips it)
-//   --ae-epochs N --gbt-rounds N   training length in part 2 (default 5, 100)
+//   --ae-epochs N     autoencoder epochs in part 2 (default 5)
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { Random, trainAutoencoder, trainExtendedIsolationForest, trainGradientBoosting } from '../dist/detector/models/index.js';
-import { writeOnnxModels } from '../dist/detector/onnx/index.js';
+import { eifProjection, writeOnnxModels } from '../dist/detector/onnx/index.js';
+import { DEFAULT_VOICE_OPTIONS } from '../dist/detector/training/train.js';
 import * as ort from 'onnxruntime-node';
 import { loadVoiceSessions, openDirectScorer, openScoringPool, VOICES } from '../dist/detector/scoring/index.js';
 
@@ -43,11 +48,13 @@ const { values: opt } = parseArgs({
     workers: { type: 'string', default: '2' },
     inflight: { type: 'string', default: '4' },
     runs: { type: 'string', default: '3' },
-    trees: { type: 'string', default: '100' },
-    psi: { type: 'string', default: '256' },
+    trees: { type: 'string', default: String(DEFAULT_VOICE_OPTIONS.eif.trees) },
+    psi: { type: 'string', default: String(DEFAULT_VOICE_OPTIONS.eif.sampleSize) },
+    'normal-pool': { type: 'string', default: String(DEFAULT_VOICE_OPTIONS.eif.normalPool ?? 0) },
     'train-rows': { type: 'string', default: '1000000' },
     'ae-epochs': { type: 'string', default: '5' },
-    'gbt-rounds': { type: 'string', default: '100' },
+    'gbt-rounds': { type: 'string', default: String(DEFAULT_VOICE_OPTIONS.gbt.rounds) },
+    'gbt-depth': { type: 'string', default: String(DEFAULT_VOICE_OPTIONS.gbt.maxDepth) },
   },
 });
 const num = (name) => {
@@ -62,6 +69,9 @@ const workers = num('workers');
 const inflight = Math.max(1, num('inflight'));
 const runs = Math.max(1, num('runs'));
 const trainRows = num('train-rows');
+const eifOptions = { trees: num('trees'), sampleSize: num('psi'), normalPool: num('normal-pool'), seed: 1 };
+const gbtOptions = { ...DEFAULT_VOICE_OPTIONS.gbt, rounds: num('gbt-rounds'), maxDepth: num('gbt-depth') };
+const aeOptions = { ...DEFAULT_VOICE_OPTIONS.autoencoder, seed: 1 };
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const log = (s) => process.stdout.write(`${s}\n`);
@@ -99,18 +109,24 @@ function timed(fn) {
 }
 
 // ---- part 1: scoring throughput ----
-log(`detector bench: ${d} features, batch ${batch}, ${workers} workers, EIF ${opt.trees} trees psi ${opt.psi}`);
+const eifName = `EIF ${eifOptions.trees} trees psi ${eifOptions.sampleSize} normal pool ${eifOptions.normalPool || 'none'}`;
+log(`detector bench: ${d} features, batch ${batch}, ${workers} workers, ${eifName}`);
 const small = population(20_000, 1);
 const models = {
-  iforest: trainExtendedIsolationForest(small.X, { trees: num('trees'), sampleSize: num('psi'), seed: 1 }),
-  autoencoder: trainAutoencoder(small.X, { epochs: 3, seed: 1 }),
-  gbt: trainGradientBoosting(small.X, small.y, { rounds: 100, maxDepth: 6 }),
+  iforest: trainExtendedIsolationForest(small.X, eifOptions),
+  // the scoring cost does not depend on the epochs: 3 keep the set-up short
+  autoencoder: trainAutoencoder(small.X, { ...aeOptions, epochs: 3 }),
+  gbt: trainGradientBoosting(small.X, small.y, gbtOptions),
 };
 rmSync(modelDir, { recursive: true, force: true });
 mkdirSync(modelDir, { recursive: true });
 writeOnnxModels(modelDir, models);
 const splits = models.iforest.trees.reduce((s, t) => s + t.left.filter((l) => l >= 0).length, 0);
-log(`models: EIF projection ${d} x ${splits} (one column per split), GBT ${models.gbt.trees.length} trees, AE ${[d, ...models.autoencoder.layers.map((l) => l.outputs)].join('-')}`);
+const projected = eifProjection(models.iforest).columns.length;
+log(
+  `models: EIF projection ${d} x ${projected} (${splits} splits), GBT ${models.gbt.trees.length} trees depth ${gbtOptions.maxDepth}, ` +
+    `AE ${[d, ...models.autoencoder.layers.map((l) => l.outputs)].join('-')}`,
+);
 
 const batches = Math.ceil(scoreRows / batch);
 const source = population(batches * batch, 2).X.data;
@@ -179,11 +195,11 @@ log(`  each voice alone, rows/s: ${perVoice.join(', ')}`);
 if (trainRows > 0) {
   const big = population(trainRows, 3);
   log(`training on ${fmt(trainRows)} rows x ${d} features:`);
-  const eif = timed(() => trainExtendedIsolationForest(big.X, { trees: num('trees'), sampleSize: num('psi'), seed: 1 }));
+  const eif = timed(() => trainExtendedIsolationForest(big.X, eifOptions));
   const secs = (r) => `${r.s.toFixed(1)} s (${r.cpu.toFixed(1)} CPU-s)`;
-  log(`  extended isolation forest (${opt.trees} trees, psi ${opt.psi})   ${secs(eif)}`);
-  const ae = timed(() => trainAutoencoder(big.X, { epochs: num('ae-epochs'), seed: 1 }));
-  log(`  autoencoder (${opt['ae-epochs']} epochs, batch 128, Adam)      ${secs(ae)}`);
-  const gbt = timed(() => trainGradientBoosting(big.X, big.y, { rounds: num('gbt-rounds'), maxDepth: 6 }));
-  log(`  gradient boosting (${opt['gbt-rounds']} rounds, depth 6, 255 bins)  ${secs(gbt)}`);
+  log(`  extended isolation forest (${eifName.slice(4)})   ${secs(eif)}`);
+  const ae = timed(() => trainAutoencoder(big.X, { ...aeOptions, epochs: num('ae-epochs') }));
+  log(`  autoencoder (${aeOptions.hidden.join('-')} hidden, ${opt['ae-epochs']} epochs, batch ${aeOptions.batchSize}, Adam)      ${secs(ae)}`);
+  const gbt = timed(() => trainGradientBoosting(big.X, big.y, gbtOptions));
+  log(`  gradient boosting (${gbtOptions.rounds} rounds, depth ${gbtOptions.maxDepth}, 255 bins)  ${secs(gbt)}`);
 }

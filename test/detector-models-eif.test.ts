@@ -3,7 +3,7 @@
 import t from 'tap';
 import * as ort from 'onnxruntime-node';
 import { EifModel, Random, averagePathLength, eifAttribution, matrixFromRows, trainExtendedIsolationForest, type Matrix } from '../src/detector/models/index.js';
-import { exportEif } from '../src/detector/onnx/index.js';
+import { eifProjection, exportEif } from '../src/detector/onnx/index.js';
 
 function gaussian(n: number, d: number, seed: number): Matrix {
   const r = new Random(seed);
@@ -88,6 +88,7 @@ t.test('options are validated with the option name', async (t) => {
   t.throws(() => trainExtendedIsolationForest(X, { trees: 0 }), { code: 'ERR_MODEL_OPTION', message: 'trees must be a positive integer, got 0' });
   t.throws(() => trainExtendedIsolationForest(X, { sampleSize: 1.5 }), { message: 'sampleSize must be a positive integer, got 1.5' });
   t.throws(() => trainExtendedIsolationForest(X, { extensionLevel: 2 }), { message: 'extensionLevel must be at most cols - 1 = 1, got 2' });
+  t.throws(() => trainExtendedIsolationForest(X, { normalPool: -1 }), { code: 'ERR_MODEL_OPTION', message: 'normalPool must be a non-negative integer, got -1' });
   t.throws(() => trainExtendedIsolationForest(matrixFromRows([[1, 2]]), {}), { code: 'ERR_MODEL_SHAPE', message: 'X needs at least 2 rows, got 1' });
   t.throws(() => trainExtendedIsolationForest(matrixFromRows([[1, NaN], [1, 2]]), {}), { message: 'X row 0 column 1 is not finite (NaN)' });
   const m = trainExtendedIsolationForest(X, { trees: 2 });
@@ -128,4 +129,55 @@ t.test('ONNX (MatMul + double TreeEnsemble) equals the reference on every row, h
   for (let i = 0; i < all.rows; i++) worst = Math.max(worst, Math.abs(got[i]! - ref[i]!));
   t.ok(worst <= 1e-6, `max |onnx - ts| = ${worst} over ${all.rows} rows`);
   t.ok(worst <= 1e-12, 'in fact to double rounding');
+});
+
+t.test('normal pool: every split uses one of M normals, and the ONNX projection has one column per distinct normal', async (t) => {
+  const d = 6;
+  const X = gaussian(3000, d, 12);
+  const pooled = trainExtendedIsolationForest(X, { trees: 40, sampleSize: 128, normalPool: 16, extensionLevel: 3, seed: 13 });
+  t.equal(pooled.normalPool, 16);
+  const distinct = new Set<string>();
+  const nonZero = new Set<number>();
+  let splits = 0;
+  for (const tree of pooled.trees) {
+    for (let i = 0; i < tree.left.length; i++) {
+      if (tree.left[i]! < 0) continue;
+      splits++;
+      const n = Array.from(tree.normal.subarray(i * d, (i + 1) * d));
+      nonZero.add(n.filter((v) => v !== 0).length);
+      distinct.add(n.join(','));
+    }
+  }
+  t.ok(splits > 16 * 20, `${splits} splits`);
+  t.equal(distinct.size, 16, 'the splits share exactly the 16 normals of the pool');
+  t.same([...nonZero], [4], 'extension level 3: every pooled normal has 4 non-zero coordinates');
+  const projection = eifProjection(pooled);
+  t.equal(projection.columns.length, 16, 'one projected column per distinct normal');
+  t.same(
+    projection.columns.map((c) => Array.from(c).join(',')),
+    [...new Set(pooled.trees.flatMap((tree) => Array.from(tree.left).flatMap((l, i) => (l >= 0 ? [Array.from(tree.normal.subarray(i * d, (i + 1) * d)).join(',')] : []))))],
+    'columns in order of first use, tree by tree',
+  );
+  // a forest with a fresh normal per split keeps one column per split
+  const fresh = trainExtendedIsolationForest(X, { trees: 5, sampleSize: 64, seed: 13 });
+  const freshSplits = fresh.trees.reduce((n, tree) => n + tree.left.filter((l) => l >= 0).length, 0);
+  t.equal(eifProjection(fresh).columns.length, freshSplits);
+  t.equal(fresh.normalPool, 0);
+
+  // JSON keeps the pool size; a file written before the option existed reads as 0
+  const json = JSON.parse(JSON.stringify(pooled.toJSON())) as Record<string, unknown>;
+  t.equal(json.normalPool, 16);
+  t.equal(EifModel.fromJSON(json).normalPool, 16);
+  delete json.normalPool;
+  t.equal(EifModel.fromJSON(json).normalPool, 0);
+
+  // parity: the ONNX score equals the reference on every row
+  const test = gaussian(2000, d, 14);
+  const session = await ort.InferenceSession.create(exportEif(pooled));
+  t.teardown(() => session.release());
+  const got = (await session.run({ X: new ort.Tensor('float64', test.data, [test.rows, d]) })).score!.data as Float64Array;
+  const ref = pooled.scoreRows(test);
+  let worst = 0;
+  for (let i = 0; i < test.rows; i++) worst = Math.max(worst, Math.abs(got[i]! - ref[i]!));
+  t.ok(worst <= 1e-12, `max |onnx - ts| = ${worst} over ${test.rows} rows`);
 });

@@ -1,9 +1,11 @@
 // Extended isolation forest -> ONNX:
-//   X [N,d] --MatMul W [d,K]--> P [N,K]   (K = every split normal of every tree)
+//   X [N,d] --MatMul W [d,K]--> P [N,K]   (K = every distinct split normal of every tree)
 //   P --TreeEnsemble(AVERAGE, BRANCH_LT on P[:,k] < t_k)--> E [N,1]   leaves = depth + c(size)
 //   score = 2 ^ (-E / c(psi))  -> [N]
 // All in double: a float32 projection moves x . n by ~1e-7 relative, enough
 // to send a row that lies near a hyperplane down the other branch.
+// Splits sharing a normal (a forest trained with a normal pool) share one
+// projected column: K, the MatMul's width, is what scoring pays per row.
 
 import type { EifModel } from '../models/isolation-forest.js';
 import { averagePathLength } from '../models/isolation-forest.js';
@@ -13,24 +15,46 @@ import { Aggregate, BranchMode, treeEnsembleNode, type FlatTree } from './tree-e
 export const ONNX_OPSET = 21;
 export const ONNX_ML_OPSET = 5;
 
-export function exportEif(model: EifModel): Uint8Array {
+/** The projection's columns (distinct split normals) and the trees over them. */
+export interface EifProjection {
+  /** K normals of d values each: column k of W */
+  columns: Float64Array[];
+  /** the trees with `feature` = the column of each split's normal */
+  trees: FlatTree[];
+}
+
+export function eifProjection(model: EifModel): EifProjection {
   const d = model.cols;
-  // one projected column per internal node, numbered tree by tree
+  // one projected column per distinct normal, numbered in order of first use
   const columns: Float64Array[] = [];
+  const columnOf = new Map<string, number>();
   const trees: FlatTree[] = model.trees.map((t) => {
     const n = t.left.length;
     const feature = new Int32Array(n);
     const leafValue = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       if (t.left[i]! >= 0) {
-        feature[i] = columns.length;
-        columns.push(t.normal.subarray(i * d, (i + 1) * d));
+        const normal = t.normal.subarray(i * d, (i + 1) * d);
+        const key = normal.join(',');
+        let c = columnOf.get(key);
+        if (c === undefined) {
+          c = columns.length;
+          columnOf.set(key, c);
+          columns.push(normal);
+        }
+        feature[i] = c;
       } else {
         leafValue[i] = t.depth[i]! + averagePathLength(t.size[i]!);
       }
     }
     return { left: t.left, right: t.right, feature, threshold: t.threshold, leafValue };
   });
+  return { columns, trees };
+}
+
+export function exportEif(model: EifModel): Uint8Array {
+  const d = model.cols;
+  const { columns, trees } = eifProjection(model);
   const k = Math.max(columns.length, 1);
   const w = new Float64Array(d * k); // [d, K] row-major
   columns.forEach((col, c) => {
