@@ -21,6 +21,10 @@
 //   --rate N         paced delivery check, requests/s (default 20000)
 //   --mpm NAME       event (default), worker or prefork
 //   --dgram          also measure delivery over SOCK_DGRAM
+//   --module-b PATH  also run reqin_b: mod_reqin_log from another build (an
+//                    older commit's, say) with its own live receiver, in
+//                    the same rounds, for an A/B comparison on a busy
+//                    machine (in --instructions mode too)
 //   --detail         also run reqin_nosock: the module with no receiver
 //                    (records built, then dropped at once): the module's
 //                    own cost without the socket and the receiver
@@ -73,6 +77,7 @@ const { values: opt } = parseArgs({
     dgram: { type: 'boolean', default: false },
     detail: { type: 'boolean', default: false },
     instructions: { type: 'boolean', default: false },
+    'module-b': { type: 'string' },
   },
 });
 const duration = Math.max(1, Number(opt.duration));
@@ -171,7 +176,7 @@ async function writeConfig(apache, dir, name, { reqin, logConfig, socket }) {
   const conf = [
     `ServerRoot ${d}`,
     m(`mpm_${opt.mpm}`), m('authz_core'), m('mime'), m('dir'),
-    ...(reqin ? [`LoadModule reqin_log_module ${MODULE}`, `ReqinLogSocket ${socket}`] : []),
+    ...(reqin ? [`LoadModule reqin_log_module ${typeof reqin === 'string' ? reqin : MODULE}`, `ReqinLogSocket ${socket}`] : []),
     ...(isRoot ? apacheUserLines() : []),
     'ServerName 127.0.0.1',
     `Listen 127.0.0.1:${port}`,
@@ -238,6 +243,7 @@ async function instructionsMain(apache, dir) {
     ['mod_log_config, combined to a file', 'log_config', { logConfig: true }],
     ['mod_reqin_log + live receiver', 'reqin', { reqin: true, socket }],
     ['mod_reqin_log, no receiver', 'reqin_nosock', { reqin: true, socket: join(dir, 'absent.socket') }],
+    ...(opt['module-b'] ? [['mod_reqin_log B (--module-b) + live receiver', 'reqin_b', { reqin: opt['module-b'], socket }]] : []),
   ];
   const rows = [];
   try {
@@ -416,12 +422,20 @@ async function main() {
   const socket = join(dir, 'http.socket');
   const receiver = await startReceiver(socket, 'seqpacket');
   const servers = [];
+  let receiverB = null;
   try {
     servers.push(await startApache(apache, dir, 'none', {}));
     servers.push(await startApache(apache, dir, 'log_config', { logConfig: true }));
     servers.push(await startApache(apache, dir, 'reqin', { reqin: true, socket }));
     const [none, logcfg, reqin] = servers;
     const order = [none, logcfg, reqin];
+    if (opt['module-b']) {
+      receiverB = await startReceiver(join(dir, 'http-b.socket'), 'seqpacket');
+      const b = await startApache(apache, dir, 'reqin_b', { reqin: opt['module-b'], socket: join(dir, 'http-b.socket') });
+      b.receiver = receiverB;
+      servers.push(b);
+      order.push(b);
+    }
     if (opt.detail) {
       const nosock = await startApache(apache, dir, 'reqin_nosock', { reqin: true, socket: join(dir, 'absent.socket') });
       servers.push(nosock);
@@ -433,7 +447,7 @@ async function main() {
     log('warming up...');
     for (const s of servers) wrk(s.port, 2);
 
-    const results = { none: [], log_config: [], reqin: [], reqin_nosock: [] };
+    const results = { none: [], log_config: [], reqin: [], reqin_nosock: [], reqin_b: [] };
     let sent = 0;
     let got = 0;
     for (let run = 1; run <= runs; run++) {
@@ -441,9 +455,14 @@ async function main() {
       // (after the idle gap) or last
       const k = (run - 1) % order.length;
       for (const s of [...order.slice(k), ...order.slice(0, k)]) {
-        const extra = s === reqin ? [receiver.proc.pid] : [];
+        const extra = s === reqin ? [receiver.proc.pid] : s.receiver ? [s.receiver.proc.pid] : [];
         const cpu0 = groupCpu(s.proc.pid, extra);
-        if (s === reqin) {
+        if (s.receiver) {
+          const d = await deliveryRun(s, s.receiver, duration, []);
+          d.cpuUs = ((groupCpu(s.proc.pid, extra) - cpu0) * 1e6) / d.requests;
+          results[s.name].push(d);
+          log(`run ${run} ${s.name.padEnd(12)} ${fmt(d.rps).padStart(8)} req/s  p99 ${d.p99.toFixed(2).padStart(6)} ms  cpu ${d.cpuUs.toFixed(1)} us/req  delivered ${fmt(d.received)}/${fmt(d.requests)}`);
+        } else if (s === reqin) {
           const d = await deliveryRun(reqin, receiver, duration, []);
           d.cpuUs = ((groupCpu(s.proc.pid, extra) - cpu0) * 1e6) / d.requests;
           results.reqin.push(d);
@@ -516,6 +535,7 @@ async function main() {
       row('mod_log_config, combined to a file', results.log_config),
       row('mod_reqin_log + live receiver (its CPU included)', results.reqin),
       ...(opt.detail ? [row('mod_reqin_log, no receiver (records built, dropped)', results.reqin_nosock)] : []),
+      ...(opt['module-b'] ? [row('mod_reqin_log B (--module-b) + live receiver', results.reqin_b)] : []),
       '',
       `TARGET throughput within 3% of no logging: ${mRatio >= TARGET_VS_NONE ? 'MET' : 'NOT MET'}: reqin / none ${(mRatio * 100).toFixed(1)}% (median of ${runs} paired rounds; spread ${spread(ratioReqin)}; medians of the runs: ${((rReqin / rNone) * 100).toFixed(1)}%)`,
       `TARGET no worse than mod_log_config: ${mRatioLog >= 1 ? 'MET' : 'NOT MET'}: reqin / log_config ${(mRatioLog * 100).toFixed(1)}% (spread ${spread(ratioLog)}; medians of the runs: ${((rReqin / rLog) * 100).toFixed(1)}%)`,
@@ -529,10 +549,16 @@ async function main() {
     if (dgram) {
       lines.push(`SOCK_DGRAM for comparison (net.unix.max_dgram_qlen ${readSysctl('net/unix/max_dgram_qlen')}, receiver never napping): full speed ${fmt(dgram.full.rps)} req/s, ${pct(dgram.full.delivery)} delivered; paced ${fmt(dgram.paced.rps)} req/s, ${pct(dgram.paced.delivery)} delivered`);
     }
+    if (opt['module-b']) {
+      const ab = paired(results.reqin, results.reqin_b, 'rps');
+      const abCpu = paired(results.reqin, results.reqin_b, 'cpuUs');
+      lines.push(`A/B: reqin / reqin_b throughput ${(median(ab) * 100).toFixed(1)}% (spread ${spread(ab)}), CPU per request ${(median(abCpu) * 100).toFixed(1)}% (spread ${spread(abCpu)})`);
+    }
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     for (const s of servers) await stopApache(s);
     await receiver.stop();
+    if (receiverB) await receiverB.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
