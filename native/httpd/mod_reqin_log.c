@@ -755,6 +755,14 @@ static int rl_log_transaction(request_rec *r)
         rq = apr_pcalloc(r->pool, sizeof(*rq));
         rq->number = rl_next_number(cs);
     }
+    if (rl_transport_drop_early(t)) {
+        /* no receiver (backing off): counted as dropped, not built */
+        if (cs) {
+            cs->mark_in = in_now;
+            cs->mark_out = out_now;
+        }
+        return OK;
+    }
     lim.dir = d;
     lim.max_field = d->max_field != RL_UNSET ? (apr_size_t)d->max_field
                                              : RL_DEFAULT_MAX_FIELD;

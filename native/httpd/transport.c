@@ -370,7 +370,11 @@ static rl_batch *rl_my_batch(rl_transport *t)
  * sizes only grow, up to RL_MAX_MAX_RECORD). */
 char *rl_transport_record_buffer(rl_transport *t, apr_size_t size)
 {
-    rl_batch *b = rl_my_batch(t);
+    rl_batch *b;
+    if (atomic_load(&t->closed)) {
+        return NULL;          /* maybe never set up: no pool, no mutexes */
+    }
+    b = rl_my_batch(t);
     if (b == NULL) {
         return NULL;
     }
@@ -485,6 +489,26 @@ void rl_transport_open(rl_transport *t)
                          "one record per message", t->path);
         }
     }
+}
+
+int rl_transport_drop_early(rl_transport *t)
+{
+    rl_note note = { 0 };
+    apr_time_t now;
+    if (atomic_load(&t->closed)) {
+        return 1;
+    }
+    if (atomic_load(&t->connected)) {
+        return 0;
+    }
+    now = apr_time_now();
+    if (now < atomic_load(&t->retry_at)) {
+        rl_drop(t, now, &note, RL_DROP_DOWN, 1, "cannot connect to the "
+                "receiver socket", atomic_load(&t->last_err));
+        rl_log_note(t, &note);
+        return 1;
+    }
+    return 0;
 }
 
 rl_send_result rl_transport_send(rl_transport *t, const char *rec,

@@ -58,6 +58,12 @@ void rl_transport_open(rl_transport *t);
 rl_send_result rl_transport_send(rl_transport *t, const char *rec,
                                  apr_size_t len);
 
+/* Any request thread, before building a record: 1 when it would be
+ * dropped at once (closed, or backing off after a failed connect), in
+ * which case it is counted as dropped (and warned about) here and need not
+ * be built; else 0. */
+int rl_transport_drop_early(rl_transport *t);
+
 /* Any request thread: a buffer of at least `size` bytes that belongs to
  * this thread, to build a record in before rl_transport_send copies it
  * (valid until the thread's next call); NULL when none can be had (the
