@@ -38,6 +38,7 @@ typedef struct {
     int prefix;
     apr_uint64_t word;  /* header_name.h: the first 8 bytes in lower case */
     apr_uint64_t mask;  /* the bits of word that hold name bytes */
+    apr_size_t span;    /* name lengths len..len+span match: 0, or all */
 } rl_header_rule;
 
 /* One entry of ReqinLogExclude: a path prefix, or a regex written "~ regex". */

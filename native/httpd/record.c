@@ -68,6 +68,7 @@ void rl_header_rule_prepare(rl_header_rule *rule)
 {
     rule->word = rl_name_word(rule->name, rule->len);
     rule->mask = rl_name_mask(rule->len);
+    rule->span = rule->prefix ? (apr_size_t)-1 - rule->len : 0;
 }
 
 void rl_record_init(void)
@@ -89,7 +90,9 @@ static int rl_rules_match(const rl_header_rule *rules, int n, const char *name,
 {
     for (int i = 0; i < n; i++) {
         const rl_header_rule *r = &rules[i];
-        if (r->prefix ? len < r->len : len != r->len) continue;
+        /* exact: len == r->len; prefix: len >= r->len (unsigned: a
+         * shorter name wraps around to more than any span) */
+        if (len - r->len > r->span) continue;
         if ((word & r->mask) != r->word) continue;
         if (r->len <= 8 || rl_name_equal(name + 8, r->name + 8, r->len - 8)) {
             return 1;
