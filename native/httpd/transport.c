@@ -23,7 +23,8 @@
  *    per RL_WARN_INTERVAL per socket, child and kind of failure (no
  *    receiver, receiver behind, too large), and the connection is retried
  *    with exponential backoff (RL_BACKOFF_MIN .. RL_BACKOFF_MAX). While
- *    backing off, records are dropped before any copy or syscall.
+ *    backing off, records are dropped before any copy or syscall (and,
+ *    through rl_transport_drop_early, before they are built).
  *  - Batching (flush_interval > 0): a thread appends records to its batch
  *    of RL_BATCH_CAP bytes and sends it as one message when the next record
  *    would not fit; the flusher thread sends batches whose oldest record has
