@@ -153,7 +153,7 @@ Flow* Engine::lookup(const DecodedPacket& p, bool& from_a, int64_t ts) {
       table_.erase(*f);
       f = nullptr;
     } else {
-      table_.touch(*f);
+      table_.touch(*f, ts);
       return f;
     }
   }
@@ -164,7 +164,7 @@ Flow* Engine::lookup(const DecodedPacket& p, bool& from_a, int64_t ts) {
     report_close(*victim, CloseReason::Evicted);
     table_.erase(*victim);
   }
-  f = table_.insert(key, h);
+  f = table_.insert(key, h, ts);
   ++counters_.flows_created;
   f->stream = next_stream_[p.protocol == 6 ? 0 : 1]++;
   f->first_ts = ts;
@@ -177,8 +177,10 @@ Flow* Engine::lookup(const DecodedPacket& p, bool& from_a, int64_t ts) {
 }
 
 void Engine::expire_idle(int64_t ts) {
-  for (Flow* old = table_.oldest(); old && old->last_ts + config_.idle_timeout_us < ts;
-       old = table_.oldest()) {
+  // The table's own record of when its oldest flow was seen (that flow's
+  // last_ts) keeps this per-packet check off the flow itself.
+  for (int64_t seen; table_.oldest_seen(seen) && seen + config_.idle_timeout_us < ts;) {
+    Flow* old = table_.oldest();
     if (!old->emitted) {
       ++counters_.flows_evicted_idle;
       emit(*old);
@@ -501,8 +503,8 @@ void Engine::handle_handshake(Flow& f, int side, uint8_t type, const uint8_t* bo
       if (ch.ciphers.empty() && ch.extensions.empty() && ch.legacy_version == 0) break;
       ++counters_.tls_client_hellos;
       rec.has_client_hello = true;
-      rec.ja4 = ja4_fingerprint(ch, tt);
-      rec.ja3 = ja3_fingerprint(ch);
+      rec.ja4 = ja4_fingerprint(ch, tt, config_.forms);
+      rec.ja3 = ja3_fingerprint(ch, config_.forms);
       rec.has_sni = ch.has_sni;
       // ch is done with: its strings move into the record.
       rec.sni = std::move(ch.sni);
@@ -522,8 +524,8 @@ void Engine::handle_handshake(Flow& f, int side, uint8_t type, const uint8_t* bo
       }
       ++counters_.tls_server_hellos;
       rec.has_server_hello = true;
-      rec.ja4s = ja4s_fingerprint(sh, tt);
-      rec.ja3s = ja3s_fingerprint(sh);
+      rec.ja4s = ja4s_fingerprint(sh, tt, config_.forms);
+      rec.ja3s = ja3s_fingerprint(sh, config_.forms);
       an.server_hello_side = static_cast<int8_t>(side);
       // TLS 1.3 encrypts everything after the ServerHello.
       if (sh.selected_version == 0x0304 || transport != 't') finish_side(f, side);

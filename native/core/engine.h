@@ -15,6 +15,7 @@
 #include "flow_table.h"
 #include "ip_defrag.h"
 #include "tcp_fingerprints.h"
+#include "tls_fingerprints.h"
 #include "tls_hello.h"
 
 namespace ja4 {
@@ -29,6 +30,10 @@ struct EngineConfig {
   // its end (FIN, RST, idle, evicted) as a close record (FlowRecord::kind).
   // Off for `ja4 pcap`, whose output is one record per stream.
   bool close_events = false;
+  // Fingerprint forms records carry besides the sorted hashed ones
+  // (tls_fingerprints.h): all by default; `ja4 pcap --jsonl` asks only for
+  // those its flags print (PcapFileReader).
+  FingerprintForms forms;
 };
 
 struct FlowAnalysis;  // per-flow parsing state, allocated only when payload is inspected

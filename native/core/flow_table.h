@@ -44,9 +44,9 @@ class FlowTable {
     }
   }
 
-  // Inserts a new flow for key (which must not be present). The caller must
-  // make room first when full().
-  Flow* insert(const FlowKey& key, uint64_t hash) {
+  // Inserts a new flow for key (which must not be present), seen at `ts`.
+  // The caller must make room first when full().
+  Flow* insert(const FlowKey& key, uint64_t hash, int64_t ts) {
     uint32_t idx;
     if (!free_.empty()) {
       idx = free_.back();
@@ -65,13 +65,15 @@ class FlowTable {
     place(hash, idx);
     ++size_;
     link_front(idx);
+    links_[idx].seen = ts;
     return &f;
   }
 
   bool full() const { return size_ >= max_flows_; }
 
-  // Marks the flow most recently seen.
-  void touch(Flow& f) {
+  // Marks the flow most recently seen, at `ts`.
+  void touch(Flow& f, int64_t ts) {
+    links_[f.index].seen = ts;
     if (head_ == f.index) return;
     unlink(f.index);
     link_front(f.index);
@@ -79,6 +81,14 @@ class FlowTable {
 
   // Least recently seen flow, or nullptr.
   Flow* oldest() { return tail_ == kNone ? nullptr : &flows_[tail_]; }
+  // When the least recently seen flow was seen; false when the table is
+  // empty. Read on every packet (idle check), so from the dense link array
+  // rather than the (cold) flow.
+  bool oldest_seen(int64_t& ts) const {
+    if (tail_ == kNone) return false;
+    ts = links_[tail_].seen;
+    return true;
+  }
 
   void erase(Flow& f) {
     // Backward-shift deletion keeps probe chains intact without tombstones.
@@ -121,6 +131,7 @@ class FlowTable {
   };
   struct Link {
     uint32_t prev = kNone, next = kNone;
+    int64_t seen = 0;  // capture time of the flow's last packet
   };
 
   static uint32_t tag_of(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }

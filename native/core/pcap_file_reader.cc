@@ -9,8 +9,20 @@
 
 namespace ja4 {
 
+namespace {
+// The reference shape prints the raw and original-order forms only when
+// asked (--raw, --original): the engine then skips computing the others.
+EngineConfig with_printed_forms(EngineConfig config, const RecordJsonOptions& json) {
+  if (json.reference) {
+    config.forms.raw = json.raw;
+    config.forms.original = json.original;
+  }
+  return config;
+}
+}  // namespace
+
 PcapFileReader::PcapFileReader(std::string path, const EngineConfig& config, RecordJsonOptions json)
-    : path_(std::move(path)), engine_(config), json_(std::move(json)) {}
+    : path_(std::move(path)), engine_(with_printed_forms(config, json)), json_(std::move(json)) {}
 
 PcapFileReader::~PcapFileReader() {
   if (pcap_) pcap_close(pcap_);

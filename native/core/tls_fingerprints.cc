@@ -105,9 +105,11 @@ std::string ja4_alpn_chars(const std::string& alpn) {
   return std::string{static_cast<char>(first), static_cast<char>(last)};
 }
 
-Ja4Client ja4_fingerprint(const ClientHello& ch, TlsTransport transport) {
+Ja4Client ja4_fingerprint(const ClientHello& ch, TlsTransport transport, FingerprintForms forms) {
   // Per-thread scratch lists: a handshake then allocates only its output strings.
   thread_local std::vector<uint16_t> ciphers, exts, sigalgs, exts_sorted;
+  // Raw strings nobody asked for are built here instead (they are what is hashed).
+  thread_local std::string raw_scratch;
   without_grease(ch.ciphers, ciphers);
   without_grease(ch.extensions, exts);
   without_grease(ch.signature_algorithms, sigalgs);
@@ -152,7 +154,10 @@ Ja4Client ja4_fingerprint(const ClientHello& ch, TlsTransport transport) {
   Ja4Client out;
   // Original order (JA4_o / JA4_ro): ciphers and extensions as on the wire,
   // SNI and ALPN kept.
-  Parts o = raw(out.ja4_ro, ciphers, exts);
+  if (forms.original) {
+    Parts o = raw(forms.raw ? out.ja4_ro : raw_scratch, ciphers, exts);
+    out.ja4_o = concat({a, "_", ja4_hash12(o.ciphers), "_", ja4_hash12(o.exts)});
+  }
 
   // Sorted form: "the list is sorted in hex order"; "the extension list
   // ignores the SNI extension (0000) and the ALPN extension (0010)".
@@ -161,16 +166,15 @@ Ja4Client ja4_fingerprint(const ClientHello& ch, TlsTransport transport) {
   for (uint16_t e : exts)
     if (e != kExtServerName && e != kExtAlpn) exts_sorted.push_back(e);
   std::sort(exts_sorted.begin(), exts_sorted.end());
-  Parts r = raw(out.ja4_r, ciphers, exts_sorted);
+  Parts r = raw(forms.raw ? out.ja4_r : raw_scratch, ciphers, exts_sorted);
 
   // "If there are no ciphers in the sorted cipher list, then the value of
   // JA4_b is set to 000000000000"; likewise for extensions (ja4_hash12).
   out.ja4 = concat({a, "_", ja4_hash12(r.ciphers), "_", ja4_hash12(r.exts)});
-  out.ja4_o = concat({a, "_", ja4_hash12(o.ciphers), "_", ja4_hash12(o.exts)});
   return out;
 }
 
-Ja4Server ja4s_fingerprint(const ServerHello& sh, TlsTransport transport) {
+Ja4Server ja4s_fingerprint(const ServerHello& sh, TlsTransport transport, FingerprintForms forms) {
   std::string a;
   a.push_back(static_cast<char>(transport));
   a += ja4_version_chars(sh.selected_version ? sh.selected_version : sh.legacy_version);
@@ -181,11 +185,13 @@ Ja4Server ja4s_fingerprint(const ServerHello& sh, TlsTransport transport) {
   a.push_back('_');
   append_hex4(a, sh.cipher);
   Ja4Server out;
-  out.ja4s_r.reserve(a.size() + 1 + 5 * sh.extensions.size());
-  out.ja4s_r = a;
-  out.ja4s_r.push_back('_');
-  append_hex_list(out.ja4s_r, sh.extensions.data(), sh.extensions.size());
-  out.ja4s = concat({a, "_", ja4_hash12(std::string_view(out.ja4s_r).substr(a.size() + 1))});
+  thread_local std::string raw_scratch;
+  std::string& r = forms.raw ? out.ja4s_r : raw_scratch;
+  r.reserve(a.size() + 1 + 5 * sh.extensions.size());
+  r = a;
+  r.push_back('_');
+  append_hex_list(r, sh.extensions.data(), sh.extensions.size());
+  out.ja4s = concat({a, "_", ja4_hash12(std::string_view(r).substr(a.size() + 1))});
   return out;
 }
 
@@ -210,11 +216,15 @@ void append_dec_list(std::string& s, const List& v) {
 
 // JA3: "SSLVersion,Cipher,SSLExtension,EllipticCurve,EllipticCurvePointFormat",
 // decimal values, '-' within a field.
-Ja3 ja3_fingerprint(const ClientHello& ch) {
-  std::string s;
+Ja3 ja3_fingerprint(const ClientHello& ch, FingerprintForms forms) {
+  thread_local std::string scratch;
+  std::string owned;
+  std::string& s = forms.raw ? owned : scratch;
+  s.clear();
   s.reserve(8 + 6 * (ch.ciphers.size() + ch.extensions.size() + ch.supported_groups.size() +
                      ch.ec_point_formats.size()));
-  s += std::to_string(ch.legacy_version);
+  char num[8];
+  s.append(num, std::to_chars(num, num + sizeof num, ch.legacy_version).ptr);
   s.push_back(',');
   append_dec_list(s, ch.ciphers);
   s.push_back(',');
@@ -224,15 +234,23 @@ Ja3 ja3_fingerprint(const ClientHello& ch) {
   s.push_back(',');
   append_dec_list(s, ch.ec_point_formats);
   std::string hash = md5_hex(s);
-  return Ja3{std::move(hash), std::move(s)};
+  return Ja3{std::move(hash), std::move(owned)};
 }
 
 // JA3S: "SSLVersion,Cipher,SSLExtension".
-Ja3 ja3s_fingerprint(const ServerHello& sh) {
-  std::string s = std::to_string(sh.legacy_version) + "," + std::to_string(sh.cipher) + ",";
+Ja3 ja3s_fingerprint(const ServerHello& sh, FingerprintForms forms) {
+  thread_local std::string scratch;
+  std::string owned;
+  std::string& s = forms.raw ? owned : scratch;
+  s.clear();
+  char num[8];
+  s.append(num, std::to_chars(num, num + sizeof num, sh.legacy_version).ptr);
+  s.push_back(',');
+  s.append(num, std::to_chars(num, num + sizeof num, sh.cipher).ptr);
+  s.push_back(',');
   append_dec_list(s, sh.extensions);
   std::string hash = md5_hex(s);
-  return Ja3{std::move(hash), std::move(s)};
+  return Ja3{std::move(hash), std::move(owned)};
 }
 
 }  // namespace ja4

@@ -28,10 +28,21 @@ struct Ja3 {
   std::string full;    // the string hashed
 };
 
-Ja4Client ja4_fingerprint(const ClientHello& ch, TlsTransport transport);
-Ja4Server ja4s_fingerprint(const ServerHello& sh, TlsTransport transport);
-Ja3 ja3_fingerprint(const ClientHello& ch);
-Ja3 ja3s_fingerprint(const ServerHello& sh);
+// Which forms to fill in besides the sorted, hashed ones (ja4, ja4s, ja3,
+// ja3s), which are always computed. A consumer that prints neither raw nor
+// original-order forms (`ja4 pcap --jsonl` without --raw/--original) turns
+// them off: the raw strings are then built in reused scratch (they are what
+// is hashed) and left empty in the result, and the original-order JA4 is not
+// computed at all.
+struct FingerprintForms {
+  bool raw = true;       // ja4_r (ja4_ro with original), ja4s_r, ja3/ja3s full strings
+  bool original = true;  // ja4_o (and ja4_ro with raw)
+};
+
+Ja4Client ja4_fingerprint(const ClientHello& ch, TlsTransport transport, FingerprintForms forms = {});
+Ja4Server ja4s_fingerprint(const ServerHello& sh, TlsTransport transport, FingerprintForms forms = {});
+Ja3 ja3_fingerprint(const ClientHello& ch, FingerprintForms forms = {});
+Ja3 ja3s_fingerprint(const ServerHello& sh, FingerprintForms forms = {});
 
 // The two ALPN characters of JA4/JA4S for a protocol name (exposed for tests).
 std::string ja4_alpn_chars(const std::string& alpn);

@@ -217,6 +217,42 @@ void test_ja4t() {
   CHECK_EQ(ja4t_fingerprint(1, bad, sizeof bad), std::string("1_2_00_00"));
 }
 
+void test_forms_left_out() {
+  // Only the sorted hashed forms: the same hashes, no raw or original strings.
+  FingerprintForms none{false, false};
+  ClientHello ch = chrome_like();
+  Ja4Client all = ja4_fingerprint(ch, TlsTransport::Tcp);
+  Ja4Client some = ja4_fingerprint(ch, TlsTransport::Tcp, none);
+  CHECK_EQ(some.ja4, all.ja4);
+  CHECK_EQ(some.ja4_r, std::string());
+  CHECK_EQ(some.ja4_o, std::string());
+  CHECK_EQ(some.ja4_ro, std::string());
+  // Original order without raw: ja4_o only.
+  Ja4Client orig = ja4_fingerprint(ch, TlsTransport::Tcp, FingerprintForms{false, true});
+  CHECK_EQ(orig.ja4_o, all.ja4_o);
+  CHECK_EQ(orig.ja4, all.ja4);
+  CHECK_EQ(orig.ja4_ro, std::string());
+  // Raw without original: ja4_r only.
+  Ja4Client raw = ja4_fingerprint(ch, TlsTransport::Tcp, FingerprintForms{true, false});
+  CHECK_EQ(raw.ja4_r, all.ja4_r);
+  CHECK_EQ(raw.ja4_o, std::string());
+  Ja3 j = ja3_fingerprint(ch, none);
+  CHECK_EQ(j.hash, ja3_fingerprint(ch).hash);
+  CHECK_EQ(j.full, std::string());
+  ServerHello sh;
+  sh.legacy_version = 0x0303;
+  sh.cipher = 0x1301;
+  sh.extensions = {0x002b, 0x0033};
+  sh.selected_version = 0x0304;
+  Ja4Server s_all = ja4s_fingerprint(sh, TlsTransport::Tcp);
+  Ja4Server s_none = ja4s_fingerprint(sh, TlsTransport::Tcp, none);
+  CHECK_EQ(s_none.ja4s, s_all.ja4s);
+  CHECK_EQ(s_none.ja4s_r, std::string());
+  CHECK_EQ(ja3s_fingerprint(sh, none).hash, ja3s_fingerprint(sh).hash);
+  CHECK_EQ(ja3s_fingerprint(sh).full, std::string("771,4865,43-51"));
+  CHECK_EQ(ja3s_fingerprint(sh, none).full, std::string());
+}
+
 }  // namespace
 
 int main() {
@@ -232,5 +268,6 @@ int main() {
   test_ja3();
   test_ja4h();
   test_ja4t();
+  test_forms_left_out();
   return ja4test::finish("fingerprints_test");
 }
