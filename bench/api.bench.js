@@ -12,6 +12,7 @@
 //   --reps N     requests per route and window (default 20)
 //   --keep       keep the database (bench/.data/api-db) afterwards
 //   --reuse      reuse a kept database (skip the generation)
+//   --only TEXT  only the requests whose path contains TEXT (re-timing one route)
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +32,7 @@ const { values: opt } = parseArgs({
     reps: { type: 'string', default: '20' },
     keep: { type: 'boolean', default: false },
     reuse: { type: 'boolean', default: false },
+    only: { type: 'string', default: '' },
   },
 });
 const rows = Number(opt.rows);
@@ -144,7 +146,7 @@ async function main() {
         for (const p of paths) {
           // windowless requests (pipeline) once
           const key = `${page} ${shortPath(p)} ${p.includes('from=') ? wname : ''}`;
-          if (seen.has(key)) continue;
+          if (seen.has(key) || !p.includes(opt.only)) continue;
           seen.add(key);
           await measure(page, p, p.includes('from=') ? wname : '-');
         }

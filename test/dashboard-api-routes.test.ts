@@ -266,6 +266,13 @@ t.test('HTTP log explorer', async (t) => {
   const all = await get('/api/logs?from=' + new Date(fx.hourMs).toISOString() + '&limit=500');
   t.equal(all.body.items.length, 14);
   t.equal(all.body.items[0].path, '/next', 'newest first');
+  // read from the window's newest hour outwards: the same pages whichever window answers
+  const span = `from=${new Date(fx.hourMs - 86_400_000).toISOString()}&to=${new Date(fx.hourMs + 3_600_000 + 10_000).toISOString()}`;
+  const paths = (r: any) => [r.body.items.map((i: any) => i.request_id), r.body.has_more];
+  const ids = all.body.items.map((i: any) => i.request_id);
+  t.same(paths(await get(`/api/logs?${span}&limit=5&offset=3`)), [ids.slice(3, 8), true], 'the newest hour holds the page');
+  t.same(paths(await get(`/api/logs?${span}&limit=5&offset=10`)), [ids.slice(10, 14), false], 'the page runs past the newest hour: the whole window');
+  t.same(paths(await get(`/api/logs?${span}&limit=13`)), [ids.slice(0, 13), true], 'limit + 1 rows in the newest hour');
   const b = await get(`/api/logs?from=${new Date(fx.hourMs).toISOString()}&ip=${IP_B}&status=4xx`);
   t.same(b.body.items.map((r: any) => [r.path, r.status]), [
     ['/.env', 404],

@@ -1,10 +1,10 @@
 // HTTP log explorer: http_logs filtered by field, newest first. The
 // window is what keeps it fast (http_logs is ordered by hour first), so it
-// is at most 7 days.
+// is at most 7 days, read from its newest hour outwards.
 import { ROUTES, type HttpLogRow, type LogsResponse } from '../api-types.js';
 import type { DashboardDeps } from '../deps.js';
 import { badField } from '../http/errors.js';
-import { intParam, ipParam, ja4Param, pageParams, rangeParam, textParam } from '../http/params.js';
+import { chTime, intParam, ipParam, ja4Param, pageParams, rangeParam, textParam, type Range } from '../http/params.js';
 import type { Router } from '../router.js';
 import { TS, ipText, rangeParams, select, toPage } from '../sql.js';
 
@@ -13,7 +13,7 @@ export const LOG_COLUMNS = `ts, request_id, ${ipText('client_ip')} AS client_ip,
   toString(bot_ip_name) AS bot_ip_name, toString(bot_ja4_name) AS bot_ja4_name, toString(crawler_rule) AS crawler_rule,
   toString(correlation_status) AS correlation_status`;
 
-export function logFilters(q: URLSearchParams): { where: string; params: Record<string, unknown> } {
+export function logFilters(q: URLSearchParams): { where: string; params: Record<string, unknown>; range: Range } {
   const range = rangeParam(q, { defaultHours: 1, maxDays: 7 });
   const where = [TS];
   const params: Record<string, unknown> = rangeParams(range);
@@ -52,18 +52,25 @@ export function logFilters(q: URLSearchParams): { where: string; params: Record<
   if (q.get('asn')) add('asn = {asn:UInt32}', 'asn', intParam(q, 'asn', { min: 0, max: 4_294_967_295, default: 0 }));
   const ja4h = textParam(q, 'ja4h', 128);
   if (ja4h) add('ja4h = {ja4h:String}', 'ja4h', ja4h);
-  return { where: where.join(' AND '), params };
+  return { where: where.join(' AND '), params, range };
 }
 
 export function register(router: Router, { storage }: DashboardDeps): void {
   router.add(ROUTES.logs, async ({ req }): Promise<LogsResponse> => {
-    const { where, params } = logFilters(req.query);
+    const { where, params, range } = logFilters(req.query);
     const { limit, offset } = pageParams(req.query);
-    const rows = await select<HttpLogRow>(
-      storage,
-      `SELECT ${LOG_COLUMNS} FROM ${storage.tables.read('httpLogs')} AS l WHERE ${where} ORDER BY ts DESC, request_id LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
-      { ...params, limit: limit + 1, offset },
-    );
-    return toPage(rows, limit, offset);
+    const sql = `SELECT ${LOG_COLUMNS} FROM ${storage.tables.read('httpLogs')} AS l WHERE ${where} ORDER BY ts DESC, request_id LIMIT {limit:UInt32} OFFSET {offset:UInt32}`;
+    // Newest first, and http_logs is ordered by hour before ts: sorting a
+    // week means reading a week (10M rows: seconds). The window's last hour,
+    // then its last day, usually hold the page: a narrowed window that
+    // returns limit + 1 rows gives exactly the rows the whole window would
+    // (everything outside it is older); else the next, wider one is read.
+    const to = range.to.getTime();
+    for (const spanMs of [3_600_000, 86_400_000, Infinity]) {
+      const from = Math.max(range.from.getTime(), to - spanMs);
+      const rows = await select<HttpLogRow>(storage, sql, { ...params, from: chTime(new Date(from)), limit: limit + 1, offset });
+      if (rows.length > limit || from === range.from.getTime()) return toPage(rows, limit, offset);
+    }
+    throw new Error('unreachable: the last window is the whole range');
   });
 }
