@@ -9,7 +9,9 @@
 // writes them) and refuses a second embedded directory while one is open.
 import { isMainThread } from 'node:worker_threads';
 import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { StorageError, queryError } from './errors.js';
@@ -42,15 +44,7 @@ let embeddedOpen: string | undefined;
 // in a double, and numbers are what callers compare and chart.
 const READ_SETTINGS: ClickHouseSettings = { output_format_json_quote_64bit_integers: 0 };
 
-/**
- * chDB's raw insert: the body Buffer is handed to the engine as bytes and
- * parsed by its own (multithreaded) parser on a libuv thread. The client's
- * path (exec with values) decodes the body to a JS string and prepends the
- * statement, which cost ~5x the engine's own parse for 50k-row batches.
- */
-type RawInsert = (params: { table: string; values: Buffer; format: 'JSONEachRow' | 'CSV' | 'CSVWithNames' | 'TabSeparated'; settings?: Record<string, string | number | boolean> }) => Promise<unknown>;
-
-async function createEmbeddedClient(dataDir: string): Promise<{ client: ClickHouseClient; rawInsert: RawInsert }> {
+async function createEmbeddedClient(dataDir: string): Promise<ClickHouseClient> {
   const dir = resolve(dataDir);
   if (embeddedOpen !== undefined) {
     throw new StorageError(
@@ -74,8 +68,7 @@ async function createEmbeddedClient(dataDir: string): Promise<{ client: ClickHou
   embeddedOpen = dir;
   // chdb/connection implements @clickhouse/client-common's Connection, which
   // @clickhouse/client bundles under its own type name: same shape.
-  const client = createClient({ connection: connection as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection'] });
-  return { client, rawInsert: (params) => connection.chdb.rawInsert(params) };
+  return createClient({ connection: connection as unknown as NonNullable<Parameters<typeof createClient>[0]>['connection'] });
 }
 
 function createServerClient(options: StorageOptions): ClickHouseClient {
@@ -92,23 +85,46 @@ function createServerClient(options: StorageOptions): ClickHouseClient {
   });
 }
 
-/** ClickHouseSettings as chDB's raw insert takes them (scalars only; unset ones left out). */
-function rawSettings(settings: ClickHouseSettings | undefined): Record<string, string | number | boolean> | undefined {
-  if (!settings) return undefined;
-  const out: Record<string, string | number | boolean> = {};
-  for (const [k, v] of Object.entries(settings)) {
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = v;
+/**
+ * Embedded inserts of encoded bodies: the body is written to a private
+ * temporary file and the engine reads it (INSERT ... FROM INFILE). Through
+ * the client, chdb/connection decodes the body to a JS string and prepends
+ * the statement; chDB's raw insert takes the bytes but parses them less
+ * efficiently. Measured on 100k correlated rows in 50k-row inserts through
+ * the enrichment view and the four aggregates (CPU of the whole process per
+ * row, same run): client 47-50 us, raw insert 37-47 us, file 24-30 us (the
+ * engine loading one file of all rows: 23-25 us).
+ */
+class InfileInserter {
+  // a promise: concurrent first inserts share one directory
+  private dir: Promise<string> | undefined;
+  private n = 0;
+
+  async insert(client: ClickHouseClient, table: string, body: Buffer | string, format: string, settings: ClickHouseSettings | undefined): Promise<void> {
+    this.dir ??= mkdtemp(join(tmpdir(), 'ja4-insert-'));
+    const file = join(await this.dir, `${process.pid}-${++this.n}.${format.toLowerCase()}`);
+    try {
+      await writeFile(file, body);
+      // the path is ours (mkdtemp under the OS temp dir); quoted for the SQL literal
+      const literal = `'${file.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+      await client.command({ query: `INSERT INTO ${table} FROM INFILE ${literal} FORMAT ${format}`, clickhouse_settings: settings });
+    } finally {
+      await rm(file, { force: true });
+    }
   }
-  return out;
+
+  async close(): Promise<void> {
+    if (this.dir) await rm(await this.dir, { recursive: true, force: true });
+    this.dir = undefined;
+  }
 }
 
 export async function openStorage(options: StorageOptions): Promise<Storage> {
   if (!isMainThread) {
     throw new StorageError('ERR_STORAGE_THREAD', 'the database is owned by the main thread: workers must hand their rows to it instead of opening it');
   }
-  const embedded = options.mode === 'embedded' ? await createEmbeddedClient(options.dataDir) : undefined;
-  const client = embedded ? embedded.client : createServerClient(options);
-  const rawInsert = embedded?.rawInsert;
+  const client = options.mode === 'embedded' ? await createEmbeddedClient(options.dataDir) : createServerClient(options);
+  const infile = options.mode === 'embedded' ? new InfileInserter() : undefined;
   let closed = false;
   const live = (): void => {
     if (closed) throw new StorageError('ERR_STORAGE_CLOSED', 'the storage handle was used after close()');
@@ -149,8 +165,8 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
       live();
       if (body.length === 0) return;
       try {
-        if (rawInsert) {
-          await rawInsert({ table, values: typeof body === 'string' ? Buffer.from(body) : body, format, settings: rawSettings(settings) });
+        if (infile) {
+          await infile.insert(client, table, body, format, settings);
           return;
         }
         // exec, not insert: client.insert would JSON-encode a stream again for
@@ -165,6 +181,7 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      await infile?.close();
       await client.close();
       if (options.mode === 'embedded') {
         // Wait until the engine really let the directory go, so that this
