@@ -374,6 +374,7 @@ async function runOne(server, clients, procs, rate, seconds, sample) {
       for (; sent < due; sent++) server.publish(detection(i++));
       await new Promise((r) => setTimeout(r, 1));
     }
+    for (const total = Math.floor(secs * rate); sent < total; sent++) server.publish(detection(i++)); // what fell due in the last wait
     return sent;
   };
   await publishFor(1); // warm-up
