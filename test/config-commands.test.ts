@@ -72,6 +72,13 @@ t.test('ja4 run: file < environment < flag, option by option', async (t) => {
   const fromSet = parseRunArgs(['--config', file, '--set', 'correlator.tls_wait_ms=950'], { JA4_CORRELATOR_TLS_WAIT_MS: '800' });
   t.equal(fromSet.pipeline.correlator.tlsWaitMs, 950, '--set is a flag too');
 
+  // options without a flag of ja4 run: from the configuration only
+  const extra = parseRunArgs(['--iface', 'lo', '--set', 'capture.snaplen=128', '--set', 'capture.sensor=edge1', '--set', 'dashboard.trust_proxy=true', '--set', 'dashboard.secure_cookies=always', '--set', 'detector.workers=3', '--set', 'sockets.receive_buffer_bytes=131072'], {});
+  t.same(extra.pipeline.capture, { kind: 'live', options: { iface: 'lo', bpf: 'tcp or udp port 443', snaplen: 128, sensor: 'edge1' } });
+  t.same(extra.dashboard, { listen: undefined, trustProxy: true, secureCookies: true });
+  t.equal(extra.detector!.workers, 3);
+  t.equal((extra.pipeline.httpSocket as { receiveBufferBytes?: number }).receiveBufferBytes, 131072);
+
   const viaEnvFile = parseRunArgs([], { JA4_CONFIG: file });
   t.equal(viaEnvFile.pipeline.correlator.tlsWaitMs, 700, 'JA4_CONFIG names the file');
 });

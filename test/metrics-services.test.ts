@@ -68,10 +68,10 @@ async function scrape(port: number): Promise<Scrape> {
   return new Scrape(types, samples);
 }
 
-/** Scrapes until `ready` holds (the services count asynchronously), at most ~20 s. */
+/** Scrapes until `ready` holds (the services count asynchronously; a loaded machine is slow), at most 90 s. */
 async function scrapeUntil(port: number, ready: (s: Scrape) => boolean): Promise<Scrape> {
   let s = await scrape(port);
-  for (let i = 0; i < 200 && !ready(s); i++) {
+  for (const end = Date.now() + 90_000; !ready(s) && Date.now() < end; ) {
     await new Promise((r) => setTimeout(r, 100));
     s = await scrape(port);
   }

@@ -23,7 +23,7 @@ import { parseOutputSpec } from '../pipeline/sinks.js';
 import { startPipeline, type PipelineOptions, type SocketSpec } from '../pipeline/run-pipeline.js';
 import { startDetectorService } from '../detector/service.js';
 import { DEFAULT_MODELS_DIR } from '../detector/training/manifest.js';
-import { startDashboard } from '../dashboard/server.js';
+import { startDashboard, type DashboardOptions } from '../dashboard/server.js';
 import { serviceStage } from '../pipeline/stage.js';
 import { ensureFirstAdmin } from '../pipeline/first-admin.js';
 import { CliError } from './cli-error.js';
@@ -199,6 +199,28 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     ? { ...(cfg.isSet('sockets.receive_buffer_bytes') ? { receiveBufferBytes: cfg.config.sockets.receive_buffer_bytes } : {}), ...(cfg.isSet('sockets.max_datagram_bytes') ? { maxDatagramBytes: cfg.config.sockets.max_datagram_bytes } : {}) }
     : {};
   const withReceive = (spec: SocketSpec | undefined): SocketSpec | undefined => (spec ? Object.assign(spec, receive) : undefined);
+  // options without a flag of their own, taken from the configuration when set there
+  const configured = <T>(path: string, value: (c: NonNullable<typeof cfg>['config']) => T): T | undefined => (cfg?.isSet(path) ? value(cfg.config) : undefined);
+  const captureExtra = Object.fromEntries(
+    Object.entries({
+      snaplen: configured('capture.snaplen', (c) => c.capture.snaplen),
+      bufferMb: configured('capture.buffer_mb', (c) => c.capture.buffer_mb),
+      promisc: configured('capture.promisc', (c) => c.capture.promisc),
+      sensor: configured('capture.sensor', (c) => c.capture.sensor || undefined),
+      maxFlows: configured('capture.max_flows', (c) => c.capture.max_flows),
+      idleTimeoutMs: configured('capture.idle_timeout_ms', (c) => c.capture.idle_timeout_ms),
+    }).filter(([, x]) => x !== undefined),
+  );
+  const secure = configured('dashboard.secure_cookies', (c) => c.dashboard.secure_cookies);
+  const dashboardExtra = Object.fromEntries(
+    Object.entries({
+      trustProxy: configured('dashboard.trust_proxy', (c) => c.dashboard.trust_proxy),
+      secureCookies: secure === undefined ? undefined : secure === 'auto' ? ('auto' as const) : secure === 'always',
+      publisher: configured('dashboard.poll_ms', (c) => ({ detectionsMs: c.dashboard.poll_ms })),
+      sessions: configured('dashboard.session_ttl_s', (c) => ({ absoluteMs: c.dashboard.session_ttl_s * 1000 })),
+    }).filter(([, x]) => x !== undefined),
+  ) as Pick<DashboardOptions, 'trustProxy' | 'secureCookies' | 'publisher' | 'sessions'>;
+  const detectorWorkers = configured('detector.workers', (c) => (c.detector.workers === 0 ? undefined : c.detector.workers));
   return {
     /** the configuration (undefined with --help) and --metrics-listen, for /metrics */
     config: cfg,
@@ -208,8 +230,8 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     output,
     durationS: v.duration === undefined ? undefined : intOption(v, 'duration', 0),
     referenceLoad: v['no-reference-load'] !== true,
-    detector: v['no-detector'] === true ? undefined : { modelsDir: (v.models as string | undefined) ?? DEFAULT_MODELS_DIR, intervalS: intOption(v, 'detector-interval', 60) },
-    dashboard: v['no-dashboard'] === true ? undefined : { listen: v.listen as string | undefined },
+    detector: v['no-detector'] === true ? undefined : { modelsDir: (v.models as string | undefined) ?? DEFAULT_MODELS_DIR, intervalS: intOption(v, 'detector-interval', 60), ...(detectorWorkers ? { workers: detectorWorkers } : {}) },
+    dashboard: v['no-dashboard'] === true ? undefined : { listen: v.listen as string | undefined, ...dashboardExtra },
     /** where the first admin's password is kept (next to the database) */
     adminPasswordFile: join(storageInput.dataDir && !storageInput.url ? join(storageInput.dataDir, '..') : '/var/lib/ja4', 'initial-admin-password'),
     pipeline: {
@@ -230,7 +252,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
       networkSocket: withReceive(socketSpec(v, 'network-socket', DEFAULT_NETWORK_SOCKET, cfg?.config.sockets.network_type ?? 'dgram', mode, group)),
       capture:
         iface !== undefined
-          ? { kind: 'live', options: { iface, bpf: (v.bpf as string | undefined) ?? 'tcp or udp port 443' } }
+          ? { kind: 'live', options: { iface, bpf: (v.bpf as string | undefined) ?? 'tcp or udp port 443', ...captureExtra } }
           : v['no-simulate'] === true
             ? undefined
             : { kind: 'simulator', options: { rate: intOption(v, 'simulate-rate', 200), seed: intOption(v, 'simulate-seed', 1, 0) } },
@@ -304,7 +326,7 @@ export async function runRunCommand(argv: string[], io: CliIO): Promise<number> 
         log(`ja4 run: detector scoring every ${args.detector.intervalS} s with the models in ${args.detector.modelsDir}`);
       }
       if (args.dashboard) {
-        const opts = { listen: args.dashboard.listen, log, observe: dashboardMetrics.observe };
+        const opts = { ...args.dashboard, log, observe: dashboardMetrics.observe };
         const stage = serviceStage('dashboard', () => startDashboard(db, opts));
         await pipeline.addStage(stage);
         const hub = stage.service()!.hub;
