@@ -104,6 +104,9 @@ function checkProcess(t: Test, s: Scrape, service: string): void {
   exported.set(service, new Set(s.types.keys()));
 }
 
+// four services, each opening the embedded engine: ~20 s on a quiet machine,
+// several times that when the machine is shared (the default limit is 120 s)
+t.setTimeout(300_000);
 const dir = scratchDir(t);
 const db = join(dir, 'db');
 
