@@ -457,6 +457,7 @@ async function main() {
       for (const s of [...order.slice(k), ...order.slice(0, k)]) {
         const extra = s === reqin ? [receiver.proc.pid] : s.receiver ? [s.receiver.proc.pid] : [];
         const cpu0 = groupCpu(s.proc.pid, extra);
+        const recv0 = groupCpu(-1, extra); // the receiver alone
         if (s.receiver) {
           const d = await deliveryRun(s, s.receiver, duration, []);
           d.cpuUs = ((groupCpu(s.proc.pid, extra) - cpu0) * 1e6) / d.requests;
@@ -465,10 +466,11 @@ async function main() {
         } else if (s === reqin) {
           const d = await deliveryRun(reqin, receiver, duration, []);
           d.cpuUs = ((groupCpu(s.proc.pid, extra) - cpu0) * 1e6) / d.requests;
+          d.recvUs = ((groupCpu(-1, extra) - recv0) * 1e6) / d.requests;
           results.reqin.push(d);
           sent += d.requests;
           got += d.received;
-          log(`run ${run} ${s.name.padEnd(12)} ${fmt(d.rps).padStart(8)} req/s  p99 ${d.p99.toFixed(2).padStart(6)} ms  cpu ${d.cpuUs.toFixed(1)} us/req  delivered ${fmt(d.received)}/${fmt(d.requests)} ${d.errors ? `errors: ${d.errors}` : ''}`);
+          log(`run ${run} ${s.name.padEnd(12)} ${fmt(d.rps).padStart(8)} req/s  p99 ${d.p99.toFixed(2).padStart(6)} ms  cpu ${d.cpuUs.toFixed(1)} us/req (receiver ${d.recvUs.toFixed(2)})  delivered ${fmt(d.received)}/${fmt(d.requests)} ${d.errors ? `errors: ${d.errors}` : ''}`);
         } else {
           const w = wrk(s.port, duration);
           w.cpuUs = ((groupCpu(s.proc.pid, extra) - cpu0) * 1e6) / w.requests;
@@ -541,6 +543,7 @@ async function main() {
       `TARGET no worse than mod_log_config: ${mRatioLog >= 1 ? 'MET' : 'NOT MET'}: reqin / log_config ${(mRatioLog * 100).toFixed(1)}% (spread ${spread(ratioLog)}; medians of the runs: ${((rReqin / rLog) * 100).toFixed(1)}%)`,
       `CPU per request (Apache + receiver), reqin vs none: ${mCpu >= 1 ? '+' : ''}${((mCpu - 1) * 100).toFixed(1)}% (spread ${spread(cpuRatio)}; within 3%: ${mCpu <= 1 / TARGET_VS_NONE ? 'met' : 'NOT met'}); ` +
         `reqin vs log_config: ${mCpuLog >= 1 ? '+' : ''}${((mCpuLog - 1) * 100).toFixed(1)}% (${mCpuLog <= 1 ? 'met' : 'NOT met'}); medians of the runs: ${((cReqin / cNone) * 100).toFixed(1)}% / ${((cReqin / cLog) * 100).toFixed(1)}%`,
+      `receiver (test_receiver -q) CPU per record: ${med(results.reqin, 'recvUs').toFixed(2)} us (median; included in reqin's CPU per request)`,
       `delivery at full speed (SOCK_SEQPACKET): ${fmt(got)} records received for ${fmt(sent)} requests wrk counted (${pct(Math.min(1, delivery))}; target >= ${pct(TARGET_DELIVERY)}: ${delivery >= TARGET_DELIVERY ? 'met' : 'NOT met'})`,
       `delivery paced at ${fmt(paced.rps)} req/s (asked ${fmt(rate)}): ${fmt(paced.received)} of ${fmt(paced.requests)} (${pct(paced.delivery)}: ${paced.delivery >= TARGET_DELIVERY ? 'met' : 'NOT met'})`,
     ];
