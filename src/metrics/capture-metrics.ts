@@ -2,6 +2,7 @@
 // counters and the engine's, read at scrape time from the session's stats.
 import { collected } from './catalogued.js';
 import type { MetricsRegistry } from './registry.js';
+import { perScrape } from './snapshot.js';
 
 export interface CaptureCounters {
   pcap: { ps_recv: number; ps_drop: number; ps_ifdrop: number };
@@ -17,8 +18,9 @@ const EVICTION = /evicted|overflow/;
 
 /** @param stats undefined while the capture is not started */
 export function registerCaptureMetrics(registry: MetricsRegistry, iface: string, stats: () => CaptureCounters | undefined): void {
+  const snapshot = perScrape(stats);
   const read = <T>(f: (s: CaptureCounters) => T, none: T): T => {
-    const s = stats();
+    const s = snapshot();
     return s ? f(s) : none;
   };
   collected(registry, 'ja4_capture_packets_total', () => [[{ iface }, read((s) => s.pcap.ps_recv, 0)]]);

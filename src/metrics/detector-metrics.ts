@@ -2,6 +2,7 @@
 // ja4 run), read at scrape time from DetectorService.stats().
 import { collected } from './catalogued.js';
 import type { MetricsRegistry } from './registry.js';
+import { perScrape } from './snapshot.js';
 
 /** What the metrics read of src/detector/service.ts's DetectorStats. */
 export interface DetectorCounters {
@@ -16,7 +17,8 @@ export interface DetectorCounters {
 }
 
 /** @param stats undefined while the detector is not started */
-export function registerDetectorMetrics(registry: MetricsRegistry, stats: () => DetectorCounters | undefined): void {
+export function registerDetectorMetrics(registry: MetricsRegistry, read: () => DetectorCounters | undefined): void {
+  const stats = perScrape(read);
   const n = (f: (s: DetectorCounters) => number | null | undefined): number => {
     const s = stats();
     return (s && f(s)) ?? 0;

@@ -6,11 +6,21 @@
 import { collected } from './catalogued.js';
 import { registerCaptureMetrics } from './capture-metrics.js';
 import type { MetricsRegistry } from './registry.js';
+import { perScrape } from './snapshot.js';
 
 /** What the metrics need of a stage (src/pipeline/stage.ts's Stage). */
 export interface StatsSource {
   readonly name: string;
   stats(): Record<string, number>;
+}
+
+/** A stage whose stats() throws (stopping, say) reads as empty rather than failing the scrape. */
+function safeStats(stage: StatsSource): Record<string, number> {
+  try {
+    return stage.stats();
+  } catch {
+    return {};
+  }
 }
 
 const RECEIVERS = [
@@ -19,10 +29,9 @@ const RECEIVERS = [
 ] as const;
 
 export function registerPipelineMetrics(registry: MetricsRegistry, stages: () => readonly StatsSource[], opts: { iface?: string } = {}): void {
-  const statsOf = (name: string): Record<string, number> => {
-    const stage = stages().find((s) => s.name === name);
-    return stage ? stage.stats() : {};
-  };
+  // every stage's stats read once per scrape
+  const snapshot = perScrape(() => new Map(stages().map((s) => [s.name, safeStats(s)])));
+  const statsOf = (name: string): Record<string, number> => snapshot().get(name) ?? {};
   const c = (key: string): number => statsOf('correlator')[key] ?? 0;
   const perReceiver = (key: string) => RECEIVERS.map(([stage, socket]) => [{ socket }, statsOf(stage)[key] ?? 0] as const);
 
