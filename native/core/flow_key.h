@@ -63,8 +63,11 @@ inline FlowKey make_flow_key(const DecodedPacket& p, bool& from_a) {
   // version, protocol, pad) cannot be forwarded from the store buffer: the
   // CPU stalls on every packet until those stores reach the cache.
   uint64_t w[5];
-  std::memcpy(&w[0], a.bytes, 16);
-  std::memcpy(&w[2], b.bytes, 16);
+  // Word loads matching the decoder's word stores (see decode_packet).
+  std::memcpy(&w[0], a.bytes, 8);
+  std::memcpy(&w[1], a.bytes + 8, 8);
+  std::memcpy(&w[2], b.bytes, 8);
+  std::memcpy(&w[3], b.bytes + 8, 8);
   w[4] = uint64_t(port_a) | (uint64_t(port_b) << 16) | (uint64_t(p.src.version) << 32) |
          (uint64_t(p.protocol) << 40);
   std::memcpy(&k, w, sizeof w);

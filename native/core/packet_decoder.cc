@@ -406,8 +406,29 @@ bool decode_common(int linktype, const uint8_t* data, size_t caplen, DecodedPack
   out.dst_port = static_cast<uint16_t>((t[2] << 8) | t[3]);
   ++c.ip_packets;
   out.src.version = out.dst.version = version;
-  std::memcpy(out.src.bytes, src, version == 4 ? 4 : 16);
-  std::memcpy(out.dst.bytes, dst, version == 4 ? 4 : 16);
+  // Each address stored as two whole words: the flow key reads it back as
+  // words right away, and a load spanning several narrower stores (4
+  // address bytes over the zeroed 16) cannot be forwarded from the store
+  // buffer; it would stall until they reach the cache.
+  auto store = [version](uint8_t* to, const uint8_t* from) {
+    uint64_t lo = 0, hi = 0;
+    if (version == 4) {
+      uint32_t v;
+      std::memcpy(&v, from, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+      lo = uint64_t(v) << 32;
+#else
+      lo = v;
+#endif
+    } else {
+      std::memcpy(&lo, from, 8);
+      std::memcpy(&hi, from + 8, 8);
+    }
+    std::memcpy(to, &lo, 8);
+    std::memcpy(to + 8, &hi, 8);
+  };
+  store(out.src.bytes, src);
+  store(out.dst.bytes, dst);
   out.ttl = ttl;
   return true;
 }
