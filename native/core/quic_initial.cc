@@ -249,10 +249,65 @@ const HmacSha256Key& salt_key(const VersionParams& v) {
   return keys[i];
 }
 
-struct CipherCtxFree {
-  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
+// Cipher contexts of finished flows are kept, per thread and per cipher, and
+// re-keyed for the next flow: creating a context and binding it to its
+// cipher cost more than the key schedule it then holds (every QUIC flow
+// needs four: AEAD and header protection for each direction).
+enum class CtxKind { Gcm, Ecb };
+constexpr size_t kMaxPooledContexts = 64;
+
+// Set when the thread's pool is gone (thread exit): a context released
+// after that, by an engine outliving the pool, is freed outright. A plain
+// bool has no destructor, so it stays readable to the end.
+thread_local bool context_pool_gone = false;
+
+struct ContextPool {
+  std::vector<EVP_CIPHER_CTX*> free[2];
+  ~ContextPool() {
+    for (auto& list : free)
+      for (EVP_CIPHER_CTX* c : list) EVP_CIPHER_CTX_free(c);
+    context_pool_gone = true;
+  }
 };
-using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
+ContextPool& context_pool() {
+  thread_local ContextPool pool;
+  return pool;
+}
+
+template <CtxKind Kind>
+struct CipherCtxRelease {
+  void operator()(EVP_CIPHER_CTX* c) const {
+    if (context_pool_gone) {
+      EVP_CIPHER_CTX_free(c);
+      return;
+    }
+    auto& list = context_pool().free[static_cast<int>(Kind)];
+    if (list.size() < kMaxPooledContexts) list.push_back(c);
+    else EVP_CIPHER_CTX_free(c);
+  }
+};
+template <CtxKind Kind>
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxRelease<Kind>>;
+
+// A context for `cipher` keyed with `key`: a pooled one re-keyed (its cipher
+// is already bound), else a new one. Null on a libcrypto failure.
+template <CtxKind Kind>
+CipherCtx<Kind> keyed_context(const EVP_CIPHER* cipher, const uint8_t* key) {
+  bool decrypt = Kind == CtxKind::Gcm;  // AEAD: opening; header protection: encrypting a sample
+  CipherCtx<Kind> c;
+  std::vector<EVP_CIPHER_CTX*>* pooled = context_pool_gone ? nullptr : &context_pool().free[static_cast<int>(Kind)];
+  if (pooled && !pooled->empty()) {
+    auto& list = *pooled;
+    c.reset(list.back());
+    list.pop_back();
+    if (EVP_CipherInit_ex(c.get(), nullptr, nullptr, key, nullptr, decrypt ? 0 : 1) != 1) return nullptr;
+  } else {
+    c.reset(EVP_CIPHER_CTX_new());
+    if (!c || EVP_CipherInit_ex(c.get(), cipher, nullptr, key, nullptr, decrypt ? 0 : 1) != 1) return nullptr;
+  }
+  if (Kind == CtxKind::Ecb && EVP_CIPHER_CTX_set_padding(c.get(), 0) != 1) return nullptr;
+  return c;
+}
 
 }  // namespace
 
@@ -314,8 +369,8 @@ struct InitialReassembler::KeySet {
   uint32_t version = 0;
   std::vector<uint8_t> dcid;
   uint8_t iv[12] = {};
-  CipherCtx aead;  // AES-128-GCM, decrypting
-  CipherCtx hp;    // AES-128-ECB, encrypting (header protection masks)
+  CipherCtx<CtxKind::Gcm> aead;  // AES-128-GCM, decrypting
+  CipherCtx<CtxKind::Ecb> hp;    // AES-128-ECB, encrypting (header protection masks)
 
   static std::unique_ptr<KeySet> make(uint32_t version, const std::vector<uint8_t>& dcid, Side side) {
     InitialKeys k;
@@ -324,17 +379,12 @@ struct InitialReassembler::KeySet {
     ks->version = version;
     ks->dcid = dcid;
     std::memcpy(ks->iv, k.iv, sizeof(ks->iv));
-    ks->aead.reset(EVP_CIPHER_CTX_new());
-    ks->hp.reset(EVP_CIPHER_CTX_new());
-    if (!ks->aead || !ks->hp) return nullptr;
     // Fetched once (OpenSSL 3 would otherwise look the cipher up per init).
     static EVP_CIPHER* gcm = EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr);
     static EVP_CIPHER* ecb = EVP_CIPHER_fetch(nullptr, "AES-128-ECB", nullptr);
-    if (EVP_DecryptInit_ex(ks->aead.get(), gcm, nullptr, k.key, nullptr) != 1)
-      return nullptr;
-    if (EVP_EncryptInit_ex(ks->hp.get(), ecb, nullptr, k.hp, nullptr) != 1 ||
-        EVP_CIPHER_CTX_set_padding(ks->hp.get(), 0) != 1)
-      return nullptr;
+    ks->aead = keyed_context<CtxKind::Gcm>(gcm, k.key);
+    ks->hp = keyed_context<CtxKind::Ecb>(ecb, k.hp);
+    if (!ks->aead || !ks->hp) return nullptr;
     return ks;
   }
 };
