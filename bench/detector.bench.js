@@ -174,6 +174,9 @@ log(`  direct, one thread        ${fmt(directRate)} rows/s   ${fmt(median(direct
 log(`  pool, ${workers} workers            ${fmt(poolRate)} rows/s   ${fmt(median(poolRates.map((r) => r.cpu)))} rows per CPU-second`);
 log(`  ratio pool / direct       ${(poolRate / directRate).toFixed(2)}`);
 log(`  target >= ${fmt(TARGET_ROWS_PER_S)} rows/s: ${poolRate >= TARGET_ROWS_PER_S ? 'met' : 'NOT met'}`);
+// on a shared machine the wall-clock rate measures the neighbours; the CPU
+// rate times the workers is what the pool would do with a core per worker
+log(`  (estimate with ${workers} idle cores: ${fmt(workers * median(poolRates.map((r) => r.cpu)))} rows/s = pool rows per CPU-second x ${workers}; the verdict above is measured)`);
 
 // each voice alone, direct, one batch at a time
 const sessions = await loadVoiceSessions(modelDir);
