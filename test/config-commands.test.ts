@@ -166,6 +166,9 @@ t.test('storage options of every database command: file < environment < flag, pa
   t.same([b.username, b.password], ['env-user', 'old-name'], 'JA4_STORAGE_* and the storage layer\'s own names override the file');
   const c = input({ config: file, 'clickhouse-user': 'flag-user', retention: 'http_logs=5' }, { JA4_STORAGE_CLICKHOUSE_USER: 'env-user' });
   t.same([c.username, c.retention], ['flag-user', 'http_logs=5']);
+  t.same(loadCommandConfig({ set: ['storage.request_timeout_ms=5000'] }, STORAGE_FLAG_OPTIONS, {}).storageExtra, { requestTimeoutMs: 5000 });
+  t.same(loadCommandConfig({}, STORAGE_FLAG_OPTIONS, {}).storageExtra, {}, 'the default: the storage layer\'s own');
+  t.equal(parseRunArgs(['--set', 'storage.request_timeout_ms=7000'], {}).storageInput.requestTimeoutMs, 7000, 'ja4 run too');
 
   // and a real command on it: ja4 db status opens the embedded engine of storage.db_dir
   const db = join(dir, 'db');

@@ -72,7 +72,7 @@ export async function withStorage<T>(prefix: string, values: Record<string, unkn
   let storage: Storage | undefined;
   const cfg = loadCommandConfig(values, STORAGE_FLAG_OPTIONS);
   try {
-    storage = await openStorage(validateStorageOptions(storageInputFromArgs(cfg.values, cfg.env)));
+    storage = await openStorage(validateStorageOptions({ ...storageInputFromArgs(cfg.values, cfg.env), ...cfg.storageExtra }));
     return await fn(storage);
   } catch (err) {
     return storageCliError(prefix, err);

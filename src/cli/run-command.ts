@@ -185,7 +185,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (iface !== undefined && v['no-simulate'] === true) {
     // fine: capture live, no simulator either way
   }
-  const storageInput = storageInputFromArgs(v, cfg?.env ?? env);
+  const storageInput = { ...storageInputFromArgs(v, cfg?.env ?? env), ...cfg?.storageExtra };
   const spoolDir = (v['spool-dir'] as string | undefined) ?? (storageInput.dataDir && !storageInput.url ? join(storageInput.dataDir, '..', 'spool') : DEFAULT_SPOOL_DIR);
   if (v['metrics-listen'] !== undefined) {
     try {

@@ -29,6 +29,8 @@ export interface CommandConfig {
   env: NodeJS.ProcessEnv;
   /** the option was set in the file, the environment or by a flag (not its default) */
   isSet(path: string): boolean;
+  /** storage options without a flag or storage-layer variable (request timeout), to spread over the storage input */
+  storageExtra: { requestTimeoutMs?: number };
 }
 
 const RETENTION_FAMILIES = ['raw', 'http_logs', 'aggregates', 'scores', 'anomalies', 'audit', 'reference', 'classifications'] as const;
@@ -71,5 +73,6 @@ export function loadCommandConfig(values: Record<string, unknown>, flags: Readon
   if (RETENTION_FAMILIES.some((f) => isSet(`storage.retention.${f}`))) {
     storageEnv.JA4_DB_RETENTION = RETENTION_FAMILIES.map((f) => `${f}=${s.retention[f]}`).join(',');
   }
-  return { config: loaded.config, file: loaded.file, sources: loaded.sources, values: merged, env: storageEnv, isSet };
+  const storageExtra = isSet('storage.request_timeout_ms') ? { requestTimeoutMs: s.request_timeout_ms } : {};
+  return { config: loaded.config, file: loaded.file, sources: loaded.sources, values: merged, env: storageEnv, isSet, storageExtra };
 }
