@@ -51,7 +51,7 @@
 // shared with other work, throughput swings with their load while CPU per
 // request hardly does: it is the steadier measure of what logging costs.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, get as httpGet } from 'node:http';
 import { createServer, connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -399,11 +399,11 @@ async function deliveryRun(target, receiver, seconds, extra) {
 async function main() {
   need('wrk', 'install wrk (scripts/setup.sh does)');
   const apache = findApache();
-  if (!existsSync(MODULE) || !existsSync(RECEIVER)
-      || statSync(MODULE).mtimeMs < statSync(join(root, 'native', 'httpd', 'mod_reqin_log.c')).mtimeMs) {
-    log('building mod_reqin_log (make build-httpd)...');
+  {
+    // make knows which sources changed (any of native/httpd/*.c, *.h); a
+    // no-op when the build is current
     const b = spawnSync('make', ['-s', 'build-httpd'], { cwd: root, stdio: 'inherit' });
-    if (b.status !== 0) process.exit(2);
+    if (b.status !== 0 || !existsSync(MODULE) || !existsSync(RECEIVER)) process.exit(2);
   }
 
   const dir = mkdtempSync(join(tmpdir(), 'ja4-bench-httpd-'));
