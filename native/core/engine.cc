@@ -705,8 +705,9 @@ void Engine::emit(Flow& f) {
   if (f.emitted) return;
   f.emitted = true;
   f.inspect[0] = f.inspect[1] = false;
-  // Built in place at the end of ready_ (dropped again when it holds no fingerprint).
-  FlowRecord& rec = ready_.emplace_back();
+  // Built in place at the end of ready_ from what the analysis gathered
+  // (dropped again when it holds no fingerprint).
+  FlowRecord& rec = f.an ? ready_.emplace_back(std::move(f.an->rec)) : ready_.emplace_back();
   int client = f.first_side;
   if (f.syn_side >= 0) client = f.syn_side;
   else if (f.synack_side >= 0) client = 1 - f.synack_side;
@@ -714,7 +715,6 @@ void Engine::emit(Flow& f) {
   else if (f.an && f.an->http_side >= 0) client = f.an->http_side;
   else if (f.an && f.an->server_hello_side >= 0) client = 1 - f.an->server_hello_side;
   if (f.an) {
-    rec = std::move(f.an->rec);
     if (f.an->ssh) {
       f.an->ssh->finish();
       rec.ssh.ja4ssh = f.an->ssh->ja4ssh();
