@@ -79,6 +79,8 @@ t.test('ja4 run: file < environment < flag, option by option', async (t) => {
   t.equal(extra.detector!.workers, 3);
   t.equal((extra.pipeline.httpSocket as { receiveBufferBytes?: number }).receiveBufferBytes, 131072);
 
+  t.equal(parseRunArgs(['--set', 'sockets.mode=0007'], {}).pipeline.httpSocket!.mode, 0o7, 'a small mode keeps its octal digits');
+
   const viaEnvFile = parseRunArgs([], { JA4_CONFIG: file });
   t.equal(viaEnvFile.pipeline.correlator.tlsWaitMs, 700, 'JA4_CONFIG names the file');
 });

@@ -37,7 +37,7 @@ const RETENTION_FAMILIES = ['raw', 'http_logs', 'aggregates', 'scores', 'anomali
 
 /** A configured value as the text its flag takes (modes back to octal). */
 function flagText(path: string, value: unknown): string {
-  if (path === 'sockets.mode' && typeof value === 'number') return `0${value.toString(8)}`;
+  if (path === 'sockets.mode' && typeof value === 'number') return `0${value.toString(8).padStart(3, '0')}`;
   return String(value);
 }
 
