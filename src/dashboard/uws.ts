@@ -1,9 +1,12 @@
 // Loads uWebSockets.js (@trufflesuite/uws-js-unofficial). The package picks
 // a prebuilt binary for this platform and Node ABI; when none fits it
 // prints a warning and returns its pure-JS fallback built on `ws` (slower,
-// same API). We tell which one we got, so the server can say it at startup.
+// same API). We tell which one we got, so the server can say it at startup,
+// and complete the fallback (uws-fallback.ts) so that it keeps working.
+// UWS_USE_FALLBACK=1 (read by the package) forces the fallback: tests use it.
 import { createRequire } from 'node:module';
 import type * as Uws from '@trufflesuite/uws-js-unofficial';
+import { completeFallback } from './uws-fallback.js';
 
 const require = createRequire(import.meta.url);
 const PACKAGE = '@trufflesuite/uws-js-unofficial';
@@ -23,6 +26,6 @@ export function loadUws(): { uws: UwsModule; kind: ServerKind } {
   const uws = require(PACKAGE) as UwsModule;
   const binary = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
   const native = Object.keys(require.cache).some((p) => p.endsWith(binary));
-  loaded = { uws, kind: native ? 'uws' : 'ws-fallback' };
+  loaded = native ? { uws, kind: 'uws' } : { uws: completeFallback(uws), kind: 'ws-fallback' };
   return loaded;
 }

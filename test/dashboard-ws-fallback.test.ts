@@ -1,0 +1,196 @@
+// The dashboard on uWebSockets.js's pure-JS fallback (forced with the
+// package's UWS_USE_FALLBACK=1, as when no binary fits the platform): it
+// says so at startup and keeps working: the API over HTTP, and the live
+// feed with its topics, batches, ring resync and slow-client dropping, over
+// real sockets with a real `ws` client reading the exact frames.
+import t from 'tap';
+import WebSocket from 'ws';
+import { WS_CLOSE_TOO_SLOW, WS_CLOSE_UNAUTHORIZED, type Detection } from '../src/dashboard/api-types.js';
+import { JA4_CHROME, JA4_GO } from './helpers/storage-fixture.js';
+import { USERS, api, fixtureDetections, login, startDashboardFixture } from './helpers/dashboard-fixture.js';
+
+// read by the package when the dashboard first loads it (in startDashboard)
+process.env.UWS_USE_FALLBACK = '1';
+const MAX_BUFFERED = 64 * 1024;
+const logged: string[] = [];
+const fx = await startDashboardFixture(t, {
+  hub: { maxBufferedBytes: MAX_BUFFERED, sweepMs: 50, batchMs: 10 },
+  log: (line) => logged.push(line),
+});
+const d = fx.dashboard;
+const wsUrl = d.url.replace('http:', 'ws:') + '/ws';
+
+/** A client keeping every frame as received (batches not unpacked). */
+class Client {
+  readonly frames: any[] = [];
+  private waiters: { pred: (m: any) => boolean; resolve: (m: any) => void }[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  readonly opened: Promise<void>;
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const m = JSON.parse(String(data));
+      this.frames.push(m);
+      this.waiters = this.waiters.filter((w) => (w.pred(m) ? (w.resolve(m), false) : true));
+    });
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    this.opened = new Promise((resolve, reject) => {
+      ws.on('open', () => resolve());
+      ws.on('error', reject);
+    });
+  }
+
+  static async connect(cookie: string): Promise<Client> {
+    const c = new Client(new WebSocket(wsUrl, { headers: { cookie, origin: d.url } }));
+    await c.opened;
+    return c;
+  }
+
+  next(pred: (m: any) => boolean, ms = 5000): Promise<any> {
+    const have = this.frames.find(pred);
+    if (have) return Promise.resolve(have);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching frame within ${ms} ms; got ${JSON.stringify(this.frames.slice(-5))}`)), ms);
+      this.waiters.push({ pred, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+    });
+  }
+
+  send(m: unknown): void {
+    this.ws.send(JSON.stringify(m));
+  }
+
+  close(): Promise<unknown> {
+    this.ws.close();
+    return this.closed;
+  }
+}
+
+function detection(i: number, over: Partial<Detection> = {}): Detection {
+  const base = fixtureDetections(fx.hourMs)[0]!;
+  return { ...base, detected_at: '2026-01-02T03:04:05.000Z', client_ip: `192.0.2.${i}`, score: 0.9, requests: 100 + i, ...over } as unknown as Detection;
+}
+
+const viewer = await login(d, USERS.viewer);
+
+t.test('says at startup that it runs on the fallback; the API answers', async (t) => {
+  t.equal(d.kind, 'ws-fallback');
+  t.same(logged.filter((l) => l.includes('fallback')), ['ja4 dashboard: uWebSockets.js has no binary for this platform/Node; running on its pure-JS fallback (ws), slower']);
+  const status = await api(d, '/api/status');
+  t.equal(status.status, 200);
+  t.match(status.body, { ok: true, server: 'ws-fallback' });
+  const me = await api(d, '/api/auth/me', { login: viewer });
+  t.match(me.body, { user: { name: USERS.viewer, role: 'viewer' } });
+  const head = await fetch(`${d.url}/api/status`, { method: 'HEAD' });
+  t.equal(head.status, 200, 'HEAD (no body) answered');
+});
+
+t.test('unauthenticated: 4001; cross-site: 403 at the upgrade', async (t) => {
+  const anon = new Client(new WebSocket(wsUrl));
+  t.same(await anon.closed, { code: WS_CLOSE_UNAUTHORIZED, reason: 'unauthorized' });
+  const evil = new WebSocket(wsUrl, { headers: { cookie: viewer.cookie, origin: 'https://evil.example' } });
+  const status = await new Promise<number>((resolve) => evil.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+  t.equal(status, 403);
+});
+
+t.test('topics: exact batch frames to the subscribers of each topic only', async (t) => {
+  const a = await Client.connect(viewer.cookie);
+  const b = await Client.connect(viewer.cookie);
+  t.teardown(() => Promise.all([a.close(), b.close()]));
+  const hello = await a.next((m) => m.type === 'hello');
+  t.same(hello, { type: 'hello', boot_id: d.hub.bootId, seq: d.hub.seq, server: 'ws-fallback', user: { name: USERS.viewer, role: 'viewer' } });
+  a.send({ type: 'subscribe', topics: ['detections', `ja4:${JA4_GO}`] });
+  b.send({ type: 'subscribe', topics: [`ja4:${JA4_CHROME}`] });
+  t.same(await a.next((m) => m.type === 'subscribed'), { type: 'subscribed', topics: ['detections', `ja4:${JA4_GO}`] });
+  await b.next((m) => m.type === 'subscribed');
+  t.equal(d.hub.subscribers('detections'), 1);
+  t.equal(d.hub.subscribers(`ja4:${JA4_CHROME}`), 1);
+
+  const d1 = detection(1, { ja4: JA4_GO });
+  const d2 = detection(2, { ja4: JA4_GO });
+  const s1 = d.publishDetection(d1);
+  const s2 = d.publishDetection(d2);
+  d.hub.flush();
+  const ts = (seq: number) => d.hub['ring'].since(seq - 1)![0]!.ts;
+  const event = (topic: string, seq: number, data: Detection) => ({ type: 'event', topic, seq, ts: ts(seq), data });
+  t.same(await a.next((m) => m.type === 'batch' && m.topic === 'detections'), { type: 'batch', topic: 'detections', events: [event('detections', s1, d1), event('detections', s2, d2)] });
+  t.same(await a.next((m) => m.type === 'batch' && m.topic === `ja4:${JA4_GO}`), { type: 'batch', topic: `ja4:${JA4_GO}`, events: [event(`ja4:${JA4_GO}`, s1, d1), event(`ja4:${JA4_GO}`, s2, d2)] });
+
+  const d3 = detection(3, { ja4: JA4_CHROME });
+  const s3 = d.publishDetection(d3);
+  d.hub.flush();
+  t.same(await b.next((m) => m.type === 'batch'), { type: 'batch', topic: `ja4:${JA4_CHROME}`, events: [event(`ja4:${JA4_CHROME}`, s3, d3)] });
+  await a.next((m) => m.type === 'batch' && m.events[0].seq === s3);
+  t.same(
+    a.frames.filter((m) => m.type === 'batch').map((m) => [m.topic, m.events.map((e: any) => e.seq)]),
+    [
+      ['detections', [s1, s2]],
+      [`ja4:${JA4_GO}`, [s1, s2]],
+      ['detections', [s3]],
+    ],
+    'a: nothing of the topic it does not follow',
+  );
+  t.equal(b.frames.filter((m) => m.type === 'batch').length, 1, 'b: only its topic');
+
+  a.send({ type: 'unsubscribe', topics: ['detections'] });
+  await a.next((m) => m.type === 'unsubscribed');
+  t.equal(d.hub.subscribers('detections'), 0, 'numSubscribers follows unsubscribe');
+});
+
+t.test('resync after a reconnect: the missed items of its topics from the ring', async (t) => {
+  const a = await Client.connect(viewer.cookie);
+  const hello = await a.next((m) => m.type === 'hello');
+  a.send({ type: 'subscribe', topics: [`ja4:${JA4_CHROME}`] });
+  await a.next((m) => m.type === 'subscribed');
+  const s0 = d.publishDetection(detection(10, { ja4: JA4_CHROME }));
+  await a.next((m) => m.type === 'batch' && m.events[0].seq === s0);
+  await a.close();
+  t.equal(d.hub.subscribers(`ja4:${JA4_CHROME}`), 0, 'a closed socket leaves its topics');
+  const missed = [detection(11, { ja4: JA4_CHROME }), detection(12, { ja4: JA4_GO }), detection(13, { ja4: JA4_CHROME })];
+  const seqs = missed.map((x) => d.publishDetection(x));
+  d.hub.flush();
+  const b = await Client.connect(viewer.cookie);
+  t.teardown(() => b.close());
+  b.send({ type: 'subscribe', topics: [`ja4:${JA4_CHROME}`] });
+  await b.next((m) => m.type === 'subscribed');
+  b.send({ type: 'resync', since_seq: s0, boot_id: hello.boot_id });
+  const done = await b.next((m) => m.type === 'resync_done');
+  t.same(done, { type: 'resync_done', source: 'ring', replayed: 2, seq: d.hub.seq, truncated: false });
+  const ts = (seq: number) => d.hub['ring'].since(seq - 1)![0]!.ts;
+  t.same(
+    b.frames.filter((m) => m.type === 'event'),
+    [
+      { type: 'event', topic: `ja4:${JA4_CHROME}`, seq: seqs[0], ts: ts(seqs[0]!), data: missed[0], replay: true },
+      { type: 'event', topic: `ja4:${JA4_CHROME}`, seq: seqs[2], ts: ts(seqs[2]!), data: missed[2], replay: true },
+    ],
+  );
+});
+
+t.test('a slow client is dropped with its buffer bounded; a fast one gets everything in order', async (t) => {
+  const fast = await Client.connect(viewer.cookie);
+  const slow = await Client.connect(viewer.cookie);
+  t.teardown(() => fast.close());
+  for (const c of [fast, slow]) {
+    c.send({ type: 'subscribe', topics: ['detections'] });
+    await c.next((m) => m.type === 'subscribed');
+  }
+  (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+  const first = d.hub.seq + 1;
+  const total = 2000;
+  const pad = 'x'.repeat(1500);
+  for (let i = 0; i < total; i++) {
+    d.publishDetection(detection(i % 250, { user_agent: pad } as never));
+    if (i % 100 === 99) await new Promise((r) => setTimeout(r, 15));
+  }
+  await fast.next((m) => m.type === 'batch' && m.events.at(-1).seq === first + total - 1, 20_000);
+  const got = fast.frames.filter((m) => m.type === 'batch').flatMap((m) => m.events.map((e: any) => e.seq)).filter((s: number) => s >= first);
+  t.same(got, Array.from({ length: total }, (_, i) => first + i), `the fast client received all ${total}, in order`);
+  (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+  const closed = await slow.closed;
+  t.ok(closed.code === WS_CLOSE_TOO_SLOW || closed.code === 1006, `slow client closed (${closed.code})`);
+  t.equal(d.hub.stats().dropped_slow, 1, 'counted once');
+  const peak = d.hub.transportStats().peakBufferedBytes;
+  // publish() skips a socket over maxBackpressure (2 x the drop limit): the bound is that plus one batch frame
+  const bound = 2 * MAX_BUFFERED + 100 * 2100;
+  t.ok(peak > MAX_BUFFERED && peak <= bound, `server-side buffer bounded: peak ${peak} <= ${bound} bytes, ${total * 1900} published`);
+  t.equal(d.hub.stats().clients, 1, 'only the fast client is left');
+});
