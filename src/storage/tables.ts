@@ -13,6 +13,7 @@ export const TABLES = {
   aggJa4: 'ja4_processing.agg_ja4_1h',
   aggTraffic: 'ja4_processing.agg_traffic_1h',
   aggNetwork: 'ja4_processing.agg_network_1h',
+  aggIpUa: 'ja4_processing.agg_ip_ua_1h',
   ja4Signals: 'ja4_processing.view_ja4_signals_1h',
   aiFeatures: 'ja4_processing.view_ai_features_1h',
   mlAllScores: 'ja4_processing.ml_all_scores',
@@ -38,6 +39,7 @@ const DISTRIBUTED = new Set<string>([
   TABLES.aggJa4,
   TABLES.aggTraffic,
   TABLES.aggNetwork,
+  TABLES.aggIpUa,
   TABLES.mlAllScores,
   TABLES.mlDetectedAnomalies,
 ]);

@@ -57,11 +57,13 @@ export function register(router: Router, { storage }: DashboardDeps): void {
       ),
       select<IpHistoryResponse['user_agents'][number]>(
         storage,
+        // agg_ip_ua_1h (sql/0015), keyed by IP first: http_logs is keyed by hour then JA4, so one IP
+        // over a week read every row of the week; whole hours, like the hours list above
         `SELECT hour_start, user_agent, total_requests FROM
-           (SELECT toStartOfHour(ts) AS hour_start, user_agent, count() AS total_requests FROM ${t.read('httpLogs')}
-            WHERE ${IP} AND ${TS} GROUP BY hour_start, user_agent)
-         ORDER BY hour_start, total_requests DESC LIMIT 5 BY hour_start`,
-        { ...rangeParams(range), ip },
+           (SELECT hour AS hour_start, user_agent, sum(requests) AS total_requests FROM ${t.read('aggIpUa')}
+            WHERE ${IP} AND ${HOURS} GROUP BY hour_start, user_agent)
+         ORDER BY hour_start, total_requests DESC, user_agent LIMIT 5 BY hour_start`,
+        { ...hourRangeParams(range), ip },
       ),
     ]);
     return { hours, user_agents };
