@@ -542,9 +542,7 @@ void Engine::handle_handshake(Flow& f, int side, uint8_t type, const uint8_t* bo
           continue;
         }
         ++counters_.tls_certificates;
-        CertRecord cr{std::move(info.ja4x), std::move(info.ja4x_r), {}};
-        for (auto& nf : info.fields) cr.fields.emplace_back(std::move(nf.key), std::move(nf.value));
-        rec.certs.push_back(std::move(cr));
+        rec.certs.push_back(CertRecord{std::move(info.ja4x), std::move(info.ja4x_r), std::move(info.fields)});
       }
       finish_side(f, side);
       break;

@@ -9,6 +9,7 @@
 
 #include "ja4h.h"
 #include "tls_fingerprints.h"
+#include "x509.h"
 
 namespace ja4 {
 
@@ -19,7 +20,8 @@ struct HttpRecord {
 
 struct CertRecord {
   std::string ja4x, ja4x_r;
-  std::vector<std::pair<std::string, std::string>> fields;  // issuer*/subject* names
+  // issuer*/subject* names, x509's own list moved in whole (no copy per field)
+  std::vector<x509::NameField> fields;
 };
 
 struct SshRecord {
