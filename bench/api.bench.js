@@ -11,7 +11,7 @@
 //   --rows N     synthetic requests (default 10000000)
 //   --reps N     requests per route and window (default 20)
 //   --keep       keep the database (bench/.data/api-db) afterwards
-//   --reuse      reuse a kept database (skip the generation)
+//   --reuse      reuse a kept database (skip the generation; pending migrations are applied)
 //   --only TEXT  only the requests whose path contains TEXT (re-timing one route)
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -68,8 +68,10 @@ async function main() {
   const storage = await openStorage(validateStorageOptions({ dataDir: dbDir }));
   let dashboard;
   try {
+    // a reused database gets the migrations added since it was made (their backfills included)
+    const m = await migrate(storage);
+    if (opt.reuse && m.applied.length > 0) log(`== applied ${m.applied.map((a) => a.name).join(', ')} to the reused database`);
     if (!opt.reuse) {
-      await migrate(storage);
       await loadReferenceData(storage, DEFAULT_REFERENCE_DIR);
       log(`== generating ${fmt(rows)} requests over 7 days`);
       await generate(storage);
