@@ -79,8 +79,10 @@ runCaptureCommand(process.argv.slice(2), processIO).then((c) => { process.exitCo
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
   const exited = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
   const end = Date.now() + 30_000;
-  while (!stderr.includes('capturing') && Date.now() < end) await sleep(50);
-  t.match(stderr, new RegExp(`ja4 capture lo: capturing \\(filter "tcp port ${port}"\\), events to jsonl:${out}`));
+  // every stderr line is a JSON log record (JSON.parse throws on any other)
+  const records = (): Record<string, unknown>[] => stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  while (!stderr.includes('"msg":"capturing"') && Date.now() < end) await sleep(50);
+  t.match(records().find((r) => r.msg === 'capturing'), { level: 'info', service: 'ja4-capture', iface: 'lo', bpf: `tcp port ${port}`, output: `jsonl:${out}` });
   await sleep(200);
   for (const name of ['a.cli.test', 'b.cli.test']) {
     await new Promise<void>((resolve, reject) => {
@@ -95,9 +97,9 @@ runCaptureCommand(process.argv.slice(2), processIO).then((c) => { process.exitCo
   await sleep(1500); // a stats line goes by; the closes are seen
   child.kill('SIGINT');
   t.equal(await exited, 0, 'exit 0 after SIGINT');
-  t.match(stderr, /ja4 capture lo: \d+ packets; .*flows/, 'periodic counters');
-  t.match(stderr, /ja4 capture lo: SIGINT, flushed\n/);
-  t.match(stderr, /2 flow events, 2 close events; output jsonl:.*: 4 written, 0 events dropped/);
+  const logged = records();
+  t.ok(logged.some((r) => r.msg === 'counters' && r.level === 'info' && typeof r.packets === 'number' && typeof r.kernel_dropped === 'number'), 'periodic counters as fields');
+  t.match(logged.at(-1), { level: 'info', service: 'ja4-capture', msg: 'stopped: flushed', signal: 'SIGINT', flow_events: 2, close_events: 2, output: `jsonl:${out}`, written: 4, output_dropped: 0 });
   const ev = events(out);
   const flows = ev.filter((e): e is FlowEvent => e.event === 'flow');
   t.same(flows.map((f) => f.tls_server_name).sort(), ['a.cli.test', 'b.cli.test']);

@@ -8,6 +8,7 @@ import type { AuditEntry } from '../src/dashboard/api-types.js';
 import { startDashboard } from '../src/dashboard/server.js';
 import { INJECTION, JA4_GO } from './helpers/storage-fixture.js';
 import { CAMPAIGN, IP_B, IP_D, PASSWORD, USERS, api, login, startDashboardFixture } from './helpers/dashboard-fixture.js';
+import { silentLogger } from '../src/config/index.js';
 
 const fx = await startDashboardFixture(t);
 const d = fx.dashboard;
@@ -41,7 +42,7 @@ t.test('login: session cookie, me, logout', async (t) => {
 });
 
 t.test('Secure cookies behind a TLS proxy', async (t) => {
-  const proxied = await startDashboard(fx.storage, { listen: '127.0.0.1:0', trustProxy: true, publisher: false, log: () => {} });
+  const proxied = await startDashboard(fx.storage, { listen: '127.0.0.1:0', trustProxy: true, publisher: false, log: silentLogger() });
   t.teardown(() => proxied.stop());
   const r = await api(proxied, '/api/auth/login', { method: 'POST', body: { username: USERS.viewer, password: PASSWORD }, headers: { 'x-forwarded-proto': 'https', 'x-forwarded-for': '192.0.2.44' } });
   t.match(r.headers.get('set-cookie'), /; Secure$/);
@@ -65,7 +66,7 @@ t.test('failed logins: 401, audited, then rate limited', async (t) => {
   t.ok(Number(blocked.headers.get('retry-after')) > 800, 'Retry-After: the rest of the 15-minute window');
   t.equal((await api(d, '/api/auth/login', { method: 'POST', body: { username: USERS.viewer, password: PASSWORD } })).status, 200, 'another user from the same IP still logs in');
 
-  const strict = await startDashboard(fx.storage, { listen: '127.0.0.1:0', trustProxy: true, rateLimit: { maxPerIp: 3 }, publisher: false, log: () => {} });
+  const strict = await startDashboard(fx.storage, { listen: '127.0.0.1:0', trustProxy: true, rateLimit: { maxPerIp: 3 }, publisher: false, log: silentLogger() });
   t.teardown(() => strict.stop());
   const from = (ip: string, username: string, password = 'bad-password-x') =>
     api(strict, '/api/auth/login', { method: 'POST', body: { username, password }, headers: { 'x-forwarded-for': ip } });

@@ -119,14 +119,14 @@ t.test('ja4 dashboard serves until told to stop', async (t) => {
   let port = 0;
   for (let i = 0; i < 200 && !port; i++) {
     await new Promise((r) => setTimeout(r, 50));
-    port = Number(/port (\d+)/.exec(c.errText())?.[1] ?? 0);
+    port = Number(/"port":(\d+)/.exec(c.errText())?.[1] ?? 0);
   }
-  t.match(c.errText(), /ja4 dashboard: listening on 127\.0\.0\.1:0 \(port \d+, uWebSockets\.js, embedded database\)/);
+  t.match(c.errText().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string }).find((r) => r.msg === 'listening'), { level: 'info', service: 'ja4-dashboard', msg: 'listening', listen: '127.0.0.1:0', port: Number, server: 'uWebSockets.js', database: 'embedded' });
   const status = await (await fetch(`http://127.0.0.1:${port}/api/status`)).json();
   t.match(status, { ok: true, server: 'uws' });
   const login = await fetch(`http://127.0.0.1:${port}/api/auth/login`, { method: 'POST', body: JSON.stringify({ username: 'bob', password: 'a brand new password' }) });
   t.equal(login.status, 200, 'the user made by the CLI logs in with the password set by passwd');
   stop();
   t.equal(await running, 0);
-  t.match(c.errText(), /ja4 dashboard: stopped\n$/);
+  t.match(JSON.parse(c.errText().trim().split('\n').at(-1)!), { level: 'info', service: 'ja4-dashboard', msg: 'stopped' });
 });

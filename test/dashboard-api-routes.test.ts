@@ -6,6 +6,7 @@ import t from 'tap';
 import { ROUTES } from '../src/dashboard/api-types.js';
 import { INJECTION, JA4_CHROME, JA4_GO, UA_CHROME, UA_GO } from './helpers/storage-fixture.js';
 import { CAMPAIGN, IP_A, IP_B, IP_C, IP_D, USERS, api, login, startDashboardFixture, type Login } from './helpers/dashboard-fixture.js';
+import { silentLogger } from '../src/config/index.js';
 
 const fx = await startDashboardFixture(t);
 const d = fx.dashboard;
@@ -344,7 +345,7 @@ t.test('the web bundle: caching headers, compression, SPA fallback, no escape', 
   writeFileSync(join(web, 'index.html'), index);
   writeFileSync(join(web, 'assets', 'main-AB12CD34.js'), js);
   writeFileSync(join(web, 'robots.txt'), 'User-agent: *\n');
-  const s = await startDashboard(fx.storage, { listen: '127.0.0.1:0', webDir: web, publisher: false, log: () => {} });
+  const s = await startDashboard(fx.storage, { listen: '127.0.0.1:0', webDir: web, publisher: false, log: silentLogger() });
   t.teardown(() => s.stop());
 
   const root = await fetch(`${s.url}/`);
@@ -380,7 +381,7 @@ t.test('the web bundle: caching headers, compression, SPA fallback, no escape', 
     const r = await raw(path);
     t.notMatch(r.body, /root:|"name": "ja4-platform"/, `${path}: nothing outside the bundle`);
   }
-  const bare = await startDashboard(fx.storage, { listen: '127.0.0.1:0', webDir: join(web, 'nothing-here'), publisher: false, log: () => {} });
+  const bare = await startDashboard(fx.storage, { listen: '127.0.0.1:0', webDir: join(web, 'nothing-here'), publisher: false, log: silentLogger() });
   t.teardown(() => bare.stop());
   const missing = await fetch(`${bare.url}/wall`);
   t.equal(missing.status, 503);
@@ -390,7 +391,7 @@ t.test('the web bundle: caching headers, compression, SPA fallback, no escape', 
 t.test('stop() closes keep-alive connections and returns promptly', async (t) => {
   const { Agent, request } = await import('node:http');
   const { startDashboard } = await import('../src/dashboard/server.js');
-  const s = await startDashboard(fx.storage, { listen: '127.0.0.1:0', publisher: false, log: () => {} });
+  const s = await startDashboard(fx.storage, { listen: '127.0.0.1:0', publisher: false, log: silentLogger() });
   t.teardown(() => s.stop());
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   t.teardown(() => agent.destroy());

@@ -16,6 +16,7 @@ import { openTestStorage, storageScratchDir } from './helpers/storage-fixture.js
 import { chartStates, deepText, findChromium, launchBrowser } from './helpers/browser.js';
 import { buildTestBundle, logIn, settle, type TestUser } from './helpers/browser-dashboard.js';
 import { repoRoot } from './helpers/paths.js';
+import { silentLogger } from '../src/config/index.js';
 
 const skip = findChromium() === undefined ? 'no Chromium installed (scripts/setup.sh installs it; or set JA4_CHROMIUM)' : false;
 const ANALYST: TestUser = { name: 'ana', role: 'analyst', password: 'analyst password 123' };
@@ -54,7 +55,7 @@ t.test('the dashboard over simulated, correlated traffic', { skip }, async (t) =
   t.equal(stored[0]?.ips, ips.size, 'with every simulated client');
 
   await new UserStore(storage, 1024).add(ANALYST.name, ANALYST.role, ANALYST.password);
-  const server: Dashboard = await startDashboard(storage, { listen: '127.0.0.1:0', log: () => {}, scryptCost: 1024, webDir });
+  const server: Dashboard = await startDashboard(storage, { listen: '127.0.0.1:0', log: silentLogger(), scryptCost: 1024, webDir });
   t.teardown(() => server.stop());
   const tb = await launchBrowser(t, server.url);
   const page = await tb.newPage();

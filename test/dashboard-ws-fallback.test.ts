@@ -8,14 +8,15 @@ import WebSocket from 'ws';
 import { WS_CLOSE_TOO_SLOW, WS_CLOSE_UNAUTHORIZED, type Detection } from '../src/dashboard/api-types.js';
 import { JA4_CHROME, JA4_GO } from './helpers/storage-fixture.js';
 import { USERS, api, fixtureDetections, login, startDashboardFixture } from './helpers/dashboard-fixture.js';
+import { memoryLogger } from './helpers/memory-logger.js';
 
 // read by the package when the dashboard first loads it (in startDashboard)
 process.env.UWS_USE_FALLBACK = '1';
 const MAX_BUFFERED = 64 * 1024;
-const logged: string[] = [];
+const mem = memoryLogger('ja4-dashboard');
 const fx = await startDashboardFixture(t, {
   hub: { maxBufferedBytes: MAX_BUFFERED, sweepMs: 50, batchMs: 10 },
-  log: (line) => logged.push(line),
+  log: mem.log,
 });
 const d = fx.dashboard;
 const wsUrl = d.url.replace('http:', 'ws:') + '/ws';
@@ -74,7 +75,10 @@ const viewer = await login(d, USERS.viewer);
 
 t.test('says at startup that it runs on the fallback; the API answers', async (t) => {
   t.equal(d.kind, 'ws-fallback');
-  t.same(logged.filter((l) => l.includes('fallback')), ['ja4 dashboard: uWebSockets.js has no binary for this platform/Node; running on its pure-JS fallback (ws), slower']);
+  t.same(
+    mem.records().filter((r) => r.msg.includes('fallback')).map(({ level, msg }) => ({ level, msg })),
+    [{ level: 'warn', msg: 'uWebSockets.js has no binary for this platform/Node; running on its pure-JS fallback (ws), slower' }],
+  );
   const status = await api(d, '/api/status');
   t.equal(status.status, 200);
   t.match(status.body, { ok: true, server: 'ws-fallback' });

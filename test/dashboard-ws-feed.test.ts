@@ -9,6 +9,7 @@ import { TABLES } from '../src/storage/index.js';
 import { WS_CLOSE_TOO_SLOW, WS_CLOSE_UNAUTHORIZED, type Detection } from '../src/dashboard/api-types.js';
 import { JA4_CHROME, JA4_GO } from './helpers/storage-fixture.js';
 import { IP_B, USERS, fixtureDetections, login, startDashboardFixture, type Login } from './helpers/dashboard-fixture.js';
+import { silentLogger } from '../src/config/index.js';
 
 const MAX_BUFFERED = 64 * 1024;
 const fx = await startDashboardFixture(t, {
@@ -220,7 +221,7 @@ t.test('a slow client is dropped, its buffer bounded; a fast one gets everything
 
 t.test('the publisher computes KPIs and health while someone listens', async (t) => {
   const { startDashboard } = await import('../src/dashboard/server.js');
-  const s = await startDashboard(fx.storage, { listen: '127.0.0.1:0', publisher: { detectionsMs: 0, kpisMs: 200, healthMs: 200 }, log: () => {} });
+  const s = await startDashboard(fx.storage, { listen: '127.0.0.1:0', publisher: { detectionsMs: 0, kpisMs: 200, healthMs: 200 }, log: silentLogger() });
   t.teardown(() => s.stop());
   const c = new Client(new WebSocket(s.url.replace('http:', 'ws:') + '/ws', { headers: { cookie: (await login(s, USERS.viewer)).cookie } }));
   await c.opened;

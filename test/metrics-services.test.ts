@@ -117,8 +117,8 @@ t.test('ja4 run: sockets, correlator, writer, detector and dashboard on one /met
       '--tls-wait-ms', '200', '--correlator-threads', '0', '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--spool-dir', join(dir, 'spool')],
     c.io,
   );
-  const port = Number((await waitFor(c.err, /\/healthz and \/metrics on port (\d+)/))[1]);
-  const url = (await waitFor(c.err, /ja4 run: dashboard on (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
+  const port = Number((await waitFor(c.err, /"msg":"up".*"metrics_port":(\d+)/))[1]);
+  const url = (await waitFor(c.err, /"msg":"dashboard up","url":"(http:\/\/127\.0\.0\.1:\d+)"/))[1]!;
   const sensor = openDatagramSender({ path: join(dir, 'net.socket'), type: 'dgram' });
   const apache = openDatagramSender({ path: join(dir, 'http.socket'), type: 'seqpacket' });
   const now = Date.now() * 1000 - 60 * S;
@@ -180,7 +180,7 @@ t.test('ja4 run: sockets, correlator, writer, detector and dashboard on one /met
 t.test('ja4 detector run', async (t) => {
   const c = io();
   const running = main(['detector', 'run', '--db-dir', db, '--models', join(repoRoot, 'models'), '--interval', '3600', '--metrics-listen', '127.0.0.1:0'], c.io);
-  const port = Number((await waitFor(c.err, /\/metrics on port (\d+)/))[1]);
+  const port = Number((await waitFor(c.err, /"metrics_port":(\d+)/))[1]);
   const s = await scrapeUntil(port, (x) => (x.value('ja4_detector_runs_total', { result: 'ok' }) ?? 0) >= 1);
   t.equal(s.value('ja4_detector_runs_total', { result: 'ok' }), 1, 'the first pass at start');
   t.equal(s.value('ja4_detector_runs_total', { result: 'error' }), 0);
@@ -199,7 +199,7 @@ t.test('ja4 dashboard', async (t) => {
   let stop!: () => void;
   const stopped = new Promise<void>((r) => (stop = r));
   const running = runDashboardCommand(['--db-dir', db, '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0'], c.io, stopped);
-  const m = await waitFor(c.err, /listening on .* \(port (\d+),.*; \/metrics on port (\d+)/);
+  const m = await waitFor(c.err, /"msg":"listening",.*"port":(\d+),.*"metrics_port":(\d+)/);
   const [web, port] = [Number(m[1]), Number(m[2])];
   for (let i = 0; i < 2; i++) t.equal((await fetch(`http://127.0.0.1:${web}/api/status`)).status, 200);
   t.equal((await fetch(`http://127.0.0.1:${web}/api/no-such-route`)).status, 404);
@@ -224,7 +224,7 @@ t.test('ja4 capture on lo', { skip: process.getuid?.() !== 0 ? 'live capture nee
   const httpPort = (server.address() as AddressInfo).port;
   const c = io();
   const running = main(['capture', '--iface', 'lo', '--bpf', `tcp port ${httpPort}`, '--output', `jsonl:${join(dir, 'events.jsonl')}`, '--stats-interval', '0', '--metrics-listen', '127.0.0.1:0'], c.io);
-  const port = Number((await waitFor(c.err, /\/metrics on port (\d+)/))[1]);
+  const port = Number((await waitFor(c.err, /"metrics_port":(\d+)/))[1]);
   await new Promise((r) => setTimeout(r, 300)); // the capture thread is up
   for (let i = 0; i < 3; i++) {
     await new Promise<void>((resolve, reject) => {

@@ -6,6 +6,7 @@
 // offline engine's JA4 for each client port must be what http_logs holds
 // for every request of that connection: one row per request, all matched.
 import t from 'tap';
+import { silentLogger } from '../src/config/index.js';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Agent, request } from 'node:https';
@@ -54,7 +55,6 @@ t.test('Apache + mod_ssl + mod_reqin_log, live capture on lo: every request carr
 
   const pcap = join(dir, 'lo.pcapng');
   const dumpcap = await startDumpcap(pcap, port);
-  const logs: string[] = [];
   const pipeline = await startPipeline({
     storage,
     output: { kind: 'clickhouse' },
@@ -62,7 +62,7 @@ t.test('Apache + mod_ssl + mod_reqin_log, live capture on lo: every request carr
     batcher: { maxDelayMs: 100 },
     httpSocket: { path: socketPath, type: 'seqpacket', mode: 0o666 },
     capture: { kind: 'live', options: { iface: 'lo', bpf: `tcp port ${port}`, flushMs: 20 } },
-    log: (l) => logs.push(l),
+    log: silentLogger(),
   });
   let stopped = false;
   t.teardown(async () => {

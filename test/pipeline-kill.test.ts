@@ -13,6 +13,7 @@ import { DurableWriter } from '../src/pipeline/durable-writer.js';
 import { Spool } from '../src/pipeline/spool.js';
 import { clickhouseSink } from '../src/pipeline/sinks.js';
 import { scratchDir } from './helpers/scratch-dir.js';
+import { silentLogger } from '../src/config/index.js';
 
 const ROWS = 20;
 
@@ -60,9 +61,9 @@ for (const killAfterAcks of [6]) {
     // restart: same database, same spool
     const storage = await openStorage(validateStorageOptions({ dataDir: dbDir }));
     t.teardown(() => storage.close());
-    const spool = new Spool(spoolDir, 256 << 20, () => undefined);
+    const spool = new Spool(spoolDir, 256 << 20, silentLogger());
     const left = spool.depth.segments;
-    const writer = new DurableWriter(clickhouseSink(storage), spool, { retryMinMs: 20, log: () => undefined });
+    const writer = new DurableWriter(clickhouseSink(storage), spool, { retryMinMs: 20, log: silentLogger() });
     t.ok(await writer.drain(60_000), `the ${left} segments left by the killed process were replayed`);
     await writer.close();
 

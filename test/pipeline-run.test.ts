@@ -14,6 +14,7 @@ import { openStorage, validateStorageOptions, TABLES } from '../src/storage/inde
 import { openTestStorage } from './helpers/storage-fixture.js';
 import { scratchDir } from './helpers/scratch-dir.js';
 import { CLIENT_IP, JA4_A, closeEvent, flowEvent, httpRecord, lines } from './helpers/correlator-records.js';
+import { memoryLogger } from './helpers/memory-logger.js';
 
 const S = 1_000_000;
 
@@ -23,10 +24,15 @@ function io() {
   return { io: { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s) }, out, err };
 }
 
+/** stderr as log records: every line must be JSON (JSON.parse throws otherwise). */
+function records(err: string[]): Record<string, unknown>[] {
+  return err.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
 t.test('datagrams in, rows out: sockets -> correlator worker -> http_logs, raw tables, /healthz, /metrics', async (t) => {
   const storage = await openTestStorage(t);
   const dir = scratchDir(t);
-  const logs: string[] = [];
+  const mem = memoryLogger('ja4-run');
   const pipeline = await startPipeline({
     storage,
     output: { kind: 'clickhouse' },
@@ -37,7 +43,7 @@ t.test('datagrams in, rows out: sockets -> correlator worker -> http_logs, raw t
     networkSocket: { path: join(dir, 'network.socket'), type: 'dgram' },
     metricsListen: { host: '127.0.0.1', port: 0 },
     progressIntervalMs: 100,
-    log: (l) => logs.push(l),
+    log: mem.log,
   });
   t.teardown(() => pipeline.stop());
   const now = Date.now() * 1000 - 60 * S;
@@ -93,7 +99,12 @@ t.test('datagrams in, rows out: sockets -> correlator worker -> http_logs, raw t
   t.match(metrics, /^# TYPE ja4_spool_batches gauge$/m);
   t.match(metrics, /^ja4_receiver_datagrams_total\{socket="http"\} 1$/m);
   t.match(metrics, /^ja4_receiver_datagrams_total\{socket="network"\} 3$/m);
-  t.match(logs.join('\n'), /ja4 run: .* req\/s, .* TLS\/s -> .* rows\/s \| matched/);
+  // progress at info with its counters as fields; the bad datagram as a warning per input and reason
+  for (let i = 0; i < 40 && !mem.records().some((r) => r.msg === 'input dropped'); i++) await new Promise((r) => setTimeout(r, 50));
+  const logged = mem.records();
+  t.match(logged.find((r) => r.msg === 'progress'), { level: 'info', service: 'ja4-run', http_per_s: Number, rows_per_s: Number, matched_pct: Number, writer: 'direct', spool_segments: 0 });
+  t.same(logged.filter((r) => r.msg === 'input dropped').map(({ ts: _ts, ...r }) => r), [{ level: 'warn', service: 'ja4-run', msg: 'input dropped', tls_dropped_not_json: 1 }]);
+  t.match([...logged].reverse().find((r) => r.msg === 'progress'), { dropped_not_json: 1, dropped_oversized: 0 });
 });
 
 t.test('ja4 run: options are validated with messages naming them', async (t) => {
@@ -123,17 +134,21 @@ t.test('ja4 run end to end in-process: up, fed through its socket, SIGTERM flush
     c.io,
   );
   // wait until it is up, dashboard included
-  for (let i = 0; i < 1200 && !c.err.join('').includes('ja4 run: dashboard on'); i++) await new Promise((r) => setTimeout(r, 50));
-  t.match(c.err.join(''), /ja4 run: up\. inputs: http .*http\.socket \(seqpacket\), network .*net\.socket; output: embedded/);
-  t.match(c.err.join(''), /ja4 run: detector scoring every 60 s with the models in \S+models\n/);
+  for (let i = 0; i < 1200 && !c.err.join('').includes('"msg":"dashboard up"'); i++) await new Promise((r) => setTimeout(r, 50));
+  t.match(records(c.err).find((r) => r.msg === 'up'), { level: 'info', service: 'ja4-run', inputs: [`http ${join(dir, 'http.socket')} (seqpacket)`, `network ${join(dir, 'net.socket')}`], output: `embedded ${join(dir, 'db')}` });
+  t.match(records(c.err).find((r) => r.msg === 'detector scoring'), { level: 'info', interval_s: 60, models_dir: /models$/ });
   // a fresh database: the first admin is created, its password shown once and kept 0600 next to the database
-  const shown = /created the dashboard user "admin" with the password (\S+) \(also in (\S+);/.exec(c.err.join(''));
+  const announced = records(c.err).find((r) => String(r.msg).startsWith('created the dashboard user'));
+  const shown = /created the dashboard user "admin" with the password (\S+) \(also in (\S+);/.exec(String(announced?.msg));
+  // the password is in the message only, never a field of its own
+  t.same(Object.keys(announced ?? {}).sort(), ['level', 'msg', 'password_file', 'service', 'ts', 'user']);
   t.ok(shown, 'first admin announced');
   t.equal(shown![2], join(dir, 'initial-admin-password'));
   const passwordFile = shown![2]!;
   t.equal(readFileSync(passwordFile, 'utf8'), `${shown![1]}\n`);
   t.equal(statSync(passwordFile).mode & 0o777, 0o600);
-  const url = /ja4 run: dashboard on (http:\/\/127\.0\.0\.1:\d+)/.exec(c.err.join(''))![1]!;
+  const url = records(c.err).find((r) => r.msg === 'dashboard up')!.url as string;
+  t.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
   const login = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify({ username: 'admin', password: shown![1] }) });
   t.equal(login.status, 200, 'the printed password logs in');
   t.match(await login.json(), { user: { name: 'admin', role: 'admin' } });
@@ -147,7 +162,10 @@ t.test('ja4 run end to end in-process: up, fed through its socket, SIGTERM flush
   await new Promise((r) => setTimeout(r, 300));
   process.emit('SIGTERM');
   t.equal(await running, 0);
-  t.match(c.err.join(''), /ja4 run: SIGTERM: flushing\n.*ja4 run: stopped\. 2 HTTP records, 0 TLS events; rows: matched 0, no_tls 0, tls_not_seen 2; written 4 rows \(all tables\)/s);
+  const logged = records(c.err);
+  t.ok(logged.every((r) => typeof r.ts === 'string' && ['debug', 'info', 'warn', 'error'].includes(r.level as string) && r.service === 'ja4-run' && typeof r.msg === 'string'), 'every line: ts, level, service, msg');
+  t.match(logged.at(-2), { level: 'info', msg: 'stopping: flushing', why: 'SIGTERM' });
+  t.match(logged.at(-1), { level: 'info', msg: 'stopped', http_records: 2, tls_events: 0, matched: 0, no_tls: 0, tls_not_seen: 2, written_rows: 4, spool_segments: 0 });
   const storage = await openStorage(validateStorageOptions({ dataDir: join(dir, 'db') }));
   t.teardown(() => storage.close());
   const rows = await storage.query<{ conn_id: string; s: string }>(`SELECT conn_id, correlation_status AS s FROM ${TABLES.httpLogs} ORDER BY conn_id`);

@@ -12,6 +12,7 @@ import { parseMetricsListen, serveMetrics, serviceRegistry } from '../metrics/se
 import { CliError } from './cli-error.js';
 import { parseCommandArgs, usageHint } from './parse-command-args.js';
 import type { CliIO } from './output.js';
+import { LOG_ARG_HELP, LOG_ARG_SPEC, serviceLogger } from './service-logger.js';
 
 export const CAPTURE_HELP = `Usage: ja4 capture --iface IF [options]
 
@@ -38,6 +39,7 @@ handshake is seen, and a close event when a reported TCP connection ends
 
 The options above are also read from /etc/ja4/config.yaml (capture.*) and
 JA4_CAPTURE_* variables; a flag given here wins.
+${LOG_ARG_HELP}
 ${CONFIG_ARG_HELP}
 Needs CAP_NET_RAW (root, or setcap cap_net_raw,cap_net_admin+eip on node).
 Exit status: 0 after SIGINT/SIGTERM (events flushed), 1 when the capture
@@ -52,20 +54,36 @@ export function intFlag(name: string, value: string | undefined, min = 0): numbe
   return Number(value);
 }
 
-/** One line of counters: what an operator watches (drops first). */
-export function formatCaptureStats(label: string, st: CaptureStats, out: EventOutput): string {
+/** The counters an operator watches (drops first), as the fields of one log line. */
+export function captureStatsFields(st: CaptureStats, out: EventOutput): Record<string, number | string> {
   const e = st.engine;
   const o = out.stats();
-  const parts = [
-    `${e.packets ?? 0} packets`,
-    ...(st.pcap.ps_recv || st.pcap.ps_drop || st.pcap.ps_ifdrop
-      ? [`kernel: ${st.pcap.ps_recv} received, ${st.pcap.ps_drop} dropped, ${st.pcap.ps_ifdrop} dropped by the interface`]
-      : []),
-    `${e.flows_created ?? 0} flows (${e.active_flows ?? 0} active, ${e.flows_evicted_capacity ?? 0} evicted at the cap, ${e.flows_evicted_idle ?? 0} idle)`,
-    `${e.records_emitted ?? 0} flow events, ${e.close_records ?? 0} close events`,
-    `output ${out.description}: ${o.written} written, ${o.droppedEvents} events dropped${o.pending ? `, ${o.pending} datagrams waiting` : ''}`,
-  ];
-  return `${label}: ${parts.join('; ')}\n`;
+  return {
+    packets: e.packets ?? 0,
+    kernel_received: st.pcap.ps_recv,
+    kernel_dropped: st.pcap.ps_drop,
+    interface_dropped: st.pcap.ps_ifdrop,
+    flows: e.flows_created ?? 0,
+    active_flows: e.active_flows ?? 0,
+    flows_evicted_capacity: e.flows_evicted_capacity ?? 0,
+    flows_evicted_idle: e.flows_evicted_idle ?? 0,
+    flow_events: e.records_emitted ?? 0,
+    close_events: e.close_records ?? 0,
+    output: out.description,
+    written: o.written,
+    output_dropped: o.droppedEvents,
+    output_pending: o.pending ?? 0,
+  };
+}
+
+/** What was lost since the previous counters, per reason (non-zero only), or undefined. */
+export function captureDropFields(prev: Record<string, number | string>, cur: Record<string, number | string>): Record<string, number> | undefined {
+  const out: Record<string, number> = {};
+  for (const k of ['kernel_dropped', 'interface_dropped', 'flows_evicted_capacity', 'output_dropped']) {
+    const n = Number(cur[k] ?? 0) - Number(prev[k] ?? 0);
+    if (n > 0) out[k] = n;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** Engine counters that are not zero (malformed input, overflows...), for the exit report. */
@@ -136,6 +154,7 @@ export async function runCaptureCommand(argv: string[], io: CliIO): Promise<numb
       'idle-timeout-ms': { type: 'string' },
       'metrics-listen': { type: 'string' },
       ...CONFIG_ARG_SPEC,
+      ...LOG_ARG_SPEC,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -153,7 +172,8 @@ export async function runCaptureCommand(argv: string[], io: CliIO): Promise<numb
       throw new CliError((err as Error).message);
     }
   }
-  if (!v.iface) throw new CliError(`ja4 capture: --iface is required\n${usageHint('capture')}`);
+  if (!v.iface) throw new CliError(`ja4 capture: --iface is required (or capture.iface in the configuration)\n${usageHint('capture')}`);
+  const log = serviceLogger('ja4-capture', v, io).child({ iface: v.iface });
   const statsInterval = intFlag('stats-interval', v['stats-interval']) ?? 10;
   const spec = parseOutputFlag(v.output);
   const options = {
@@ -177,7 +197,6 @@ export async function runCaptureCommand(argv: string[], io: CliIO): Promise<numb
     await output.close(0);
     return startError(err);
   }
-  const label = `ja4 capture ${v.iface}`;
   const registry = serviceRegistry('ja4-capture');
   registerCaptureMetrics(registry, v.iface, () => {
     const st = session.stats();
@@ -185,21 +204,32 @@ export async function runCaptureCommand(argv: string[], io: CliIO): Promise<numb
   });
   let metrics;
   try {
-    metrics = await serveMetrics({ service: 'capture', registry, metrics: cfg.config.metrics, isSet: cfg.isSet, listen: v['metrics-listen'], log: (l) => io.err(`${label}: ${l}\n`) });
+    metrics = await serveMetrics({ service: 'capture', registry, metrics: cfg.config.metrics, isSet: cfg.isSet, listen: v['metrics-listen'], log });
   } catch (err) {
     await session.close();
     await output.close(0);
-    throw new CliError(`${label}: ${(err as Error).message}`, 1);
+    throw new CliError(`ja4 capture ${v.iface}: ${(err as Error).message}`, 1);
   }
-  io.err(`${label}: capturing${v.bpf ? ` (filter "${v.bpf}")` : ''}, events to ${output.description}${metrics ? `; /metrics on port ${metrics.port}` : ''}\n`);
-  const timer = statsInterval > 0 ? setInterval(() => io.err(formatCaptureStats(label, session.stats(), output)), statsInterval * 1000) : undefined;
+  log.info('capturing', { ...(v.bpf ? { bpf: v.bpf } : {}), output: output.description, ...(metrics ? { metrics_port: metrics.port } : {}) });
+  let prev = captureStatsFields(session.stats(), output);
+  const timer =
+    statsInterval > 0
+      ? setInterval(() => {
+          const cur = captureStatsFields(session.stats(), output);
+          log.info('counters', cur);
+          const dropped = captureDropFields(prev, cur);
+          if (dropped) log.warn('packets or events dropped', dropped);
+          prev = cur;
+        }, statsInterval * 1000)
+      : undefined;
   const sig = await untilSignalOr(session.finished);
   if (timer) clearInterval(timer);
   await session.close();
   await output.close();
   await metrics?.close();
   const st = session.stats();
-  const how = sig === 'end' ? `capture ended${st.error ? `: ${st.error.message}` : ''}` : `${sig}, flushed`;
-  io.err(`${label}: ${how}\n${formatCaptureStats(label, st, output)}${formatNonZeroCounters(st)}`);
+  const fields = { ...captureStatsFields(st, output), engine: Object.fromEntries(Object.entries(st.engine).filter(([, x]) => x !== 0)) };
+  if (sig === 'end') log.error('the capture ended', { ...(st.error ? { error: st.error.message } : {}), ...fields });
+  else log.info('stopped: flushed', { signal: sig, ...fields });
   return sig === 'end' ? 1 : 0;
 }

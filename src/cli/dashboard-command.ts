@@ -10,6 +10,7 @@ import { parseMetricsListen, serveMetrics, serviceRegistry } from '../metrics/se
 import { CliError } from './cli-error.js';
 import { withStorage } from './db-command.js';
 import type { CliIO } from './output.js';
+import { LOG_ARG_HELP, LOG_ARG_SPEC, serviceLogger } from './service-logger.js';
 
 export const DASHBOARD_HELP = `Usage: ja4 dashboard [options]
 
@@ -28,6 +29,7 @@ web pages (web/dist). Create a user first: ja4 user add NAME --role admin.
 
 These options are also read from /etc/ja4/config.yaml (dashboard.*) and JA4_*
 variables; a flag given here wins.
+${LOG_ARG_HELP}
 ${CONFIG_ARG_HELP}
 ${STORAGE_ARG_HELP}
 Stops on SIGINT/SIGTERM. Exit status: 0 stopped, 1 the server or database failed, 2 bad usage.
@@ -46,7 +48,7 @@ const FLAGS = {
 export async function runDashboardCommand(argv: string[], io: CliIO, stopSignal?: Promise<void>): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { ...STORAGE_ARG_SPEC, ...CONFIG_ARG_SPEC, ...FLAGS, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { ...STORAGE_ARG_SPEC, ...CONFIG_ARG_SPEC, ...LOG_ARG_SPEC, ...FLAGS, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     throw new CliError(`${(err as Error).message}\nRun "ja4 dashboard --help" for usage.`);
   }
@@ -56,6 +58,7 @@ export async function runDashboardCommand(argv: string[], io: CliIO, stopSignal?
   }
   const cfg = loadCommandConfig(parsed.values, DASHBOARD_FLAG_OPTIONS);
   const values = cfg.values as typeof parsed.values;
+  const log = serviceLogger('ja4-dashboard', values, io);
   const listen = values.listen ?? DEFAULT_LISTEN;
   try {
     parseListen(listen);
@@ -89,7 +92,7 @@ export async function runDashboardCommand(argv: string[], io: CliIO, stopSignal?
         modelDir: values['model-dir'],
         publisher: { detectionsMs: Number(pollText) },
         sessions: cfg.isSet('dashboard.session_ttl_s') ? { absoluteMs: cfg.config.dashboard.session_ttl_s * 1000 } : undefined,
-        log: (l) => io.err(`${l}\n`),
+        log,
         observe: dashboardMetrics.observe,
       });
     } catch (err) {
@@ -99,12 +102,12 @@ export async function runDashboardCommand(argv: string[], io: CliIO, stopSignal?
     dashboardMetrics.attachHub(() => hub.stats());
     let metrics;
     try {
-      metrics = await serveMetrics({ service: 'dashboard', registry, metrics: cfg.config.metrics, isSet: cfg.isSet, listen: values['metrics-listen'], log: (l) => io.err(`ja4 dashboard: ${l}\n`) });
+      metrics = await serveMetrics({ service: 'dashboard', registry, metrics: cfg.config.metrics, isSet: cfg.isSet, listen: values['metrics-listen'], log });
     } catch (err) {
       await dashboard.stop();
       throw new CliError(`ja4 dashboard: ${(err as Error).message}`, 1);
     }
-    io.err(`ja4 dashboard: listening on ${listen} (port ${dashboard.port}, ${dashboard.kind === 'uws' ? 'uWebSockets.js' : 'uWebSockets.js FALLBACK (ws)'}, ${storage.mode} database)${metrics ? `; /metrics on port ${metrics.port}` : ''}\n`);
+    log.info('listening', { listen, port: dashboard.port, server: dashboard.kind === 'uws' ? 'uWebSockets.js' : 'ws fallback', database: storage.mode, ...(metrics ? { metrics_port: metrics.port } : {}) });
     await (stopSignal ??
       new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
@@ -112,7 +115,7 @@ export async function runDashboardCommand(argv: string[], io: CliIO, stopSignal?
       }));
     await dashboard.stop();
     await metrics?.close();
-    io.err('ja4 dashboard: stopped\n');
+    log.info('stopped');
     return 0;
   });
 }

@@ -21,6 +21,7 @@ import { parseMetricsListen, serveMetrics, serviceRegistry } from '../metrics/se
 import { CliError } from './cli-error.js';
 import { withStorage } from './db-command.js';
 import type { CliIO } from './output.js';
+import { LOG_ARG_HELP, LOG_ARG_SPEC, serviceLogger } from './service-logger.js';
 
 export const DETECTOR_HELP = `Usage: ja4 detector <train|run|eval|drift|status> [options]
 
@@ -37,12 +38,14 @@ export const DETECTOR_HELP = `Usage: ja4 detector <train|run|eval|drift|status> 
         ${DEFAULT_MODEL_DURATION_S} s from a fixed start) through the correlator into a scratch database,
         trained with the simulator's labels. Reproducible: same seed, same files.
   run [--once] [--interval S] [--workers N] [--from T --to T] [--models DIR] [--metrics-listen H:P]
+      [--log-level L] [--log-format F]
         score the hourly and 5-minute windows as they complete (every --interval
         seconds, default 60; --once: one pass and exit; --from/--to: exactly
         that range); writes ml_all_scores, ml_detected_anomalies, ml_campaigns.
         --workers 0: one per CPU core minus one. Serves /metrics on
         --metrics-listen (default: metrics.host and metrics.port.detector of
-        the configuration, 127.0.0.1:9473) while it runs.
+        the configuration, 127.0.0.1:9473) while it runs. As a service (no
+        --once/--from) it logs JSON lines on stderr (see Logs below).
   eval --data DIR --labels FILE [--windows 1h,5m] [--workers N] [--models DIR] [--json]
         score a labeled simulated dataset (DIR as "ja4 simulate --out DIR" writes
         it) in a scratch database; print precision, recall and F1 at the operating
@@ -58,6 +61,7 @@ Times T: ISO 8601 (2026-01-05T10:00:00Z), "now", or relative "-24h", "-30m".
 --models, --interval and --workers are also read from /etc/ja4/config.yaml
 (detector.*) and JA4_DETECTOR_* variables; a flag given here wins.
 
+${LOG_ARG_HELP}
 ${CONFIG_ARG_HELP}
 ${STORAGE_ARG_HELP}
 Exit status: 0 ok (train: the model was accepted), 1 failure or rejected by the gate, 2 bad usage.
@@ -81,13 +85,14 @@ const FLAGS = {
   labels: { type: 'string' },
   json: { type: 'boolean' },
   'metrics-listen': { type: 'string' },
+  ...LOG_ARG_SPEC,
 } as const;
 
 type Flag = keyof typeof FLAGS;
 
 const ALLOWED: Record<string, Flag[]> = {
   train: ['from', 'to', 'windows', 'seed', 'models', 'force', 'default', 'rate', 'duration'],
-  run: ['once', 'interval', 'workers', 'from', 'to', 'models', 'metrics-listen'],
+  run: ['once', 'interval', 'workers', 'from', 'to', 'models', 'metrics-listen', 'log-level', 'log-format'],
   eval: ['data', 'labels', 'windows', 'workers', 'models', 'json'],
   drift: ['from', 'to', 'window', 'models', 'json'],
   status: ['models', 'json'],
@@ -254,6 +259,7 @@ async function run(io: CliIO, values: Record<string, unknown>, modelsDir: string
   if (ranged && (values.from === undefined || values.to === undefined)) throw new CliError('--from and --to go together');
   // parsed before the database opens: a bad time is a usage error, nothing else happens
   const range = ranged ? timeRange(values, 0, 0) : undefined;
+  const log = serviceLogger('ja4-detector', values, io);
   return withStorage(prefix, values, async (storage) => {
     await migrate(storage);
     if (values.once || range) {
@@ -271,17 +277,17 @@ async function run(io: CliIO, values: Record<string, unknown>, modelsDir: string
         await model.close();
       }
     }
-    const service = startDetectorService(storage, { modelsDir, workers, intervalS: interval, log: (l) => io.err(`${l}\n`) });
+    const service = startDetectorService(storage, { modelsDir, workers, intervalS: interval, log });
     const registry = serviceRegistry('ja4-detector');
     registerDetectorMetrics(registry, () => service.stats());
     let metrics;
     try {
-      metrics = await serveMetrics({ service: 'detector', registry, metrics: cfg.config.metrics, isSet: cfg.isSet, listen: values['metrics-listen'] as string | undefined, log: (l) => io.err(`${prefix}: ${l}\n`) });
+      metrics = await serveMetrics({ service: 'detector', registry, metrics: cfg.config.metrics, isSet: cfg.isSet, listen: values['metrics-listen'] as string | undefined, log });
     } catch (err) {
       await service.stop();
       throw new CliError(`${prefix}: ${(err as Error).message}`, 1);
     }
-    if (metrics) io.err(`${prefix}: /metrics on port ${metrics.port}\n`);
+    log.info('up', { models_dir: modelsDir, workers, interval_s: interval, ...(metrics ? { metrics_port: metrics.port } : {}) });
     await service.ready;
     await new Promise<void>((done) => {
       const stop = (): void => done();
@@ -291,7 +297,7 @@ async function run(io: CliIO, values: Record<string, unknown>, modelsDir: string
     await service.stop();
     await metrics?.close();
     const s = service.stats();
-    io.out(`detector stopped: ${s.passes} passes, ${s.rowsScored} rows scored, ${s.anomalies} detections, ${s.errors} errors\n`);
+    log.info('stopped', { passes: s.passes, rows_scored: s.rowsScored, detections: s.anomalies, errors: s.errors });
     return s.lastError !== null && s.passes === 0 ? 1 : 0;
   });
 }

@@ -28,6 +28,7 @@ import { serviceStage } from '../pipeline/stage.js';
 import { ensureFirstAdmin } from '../pipeline/first-admin.js';
 import { CliError } from './cli-error.js';
 import { storageCliError } from './db-command.js';
+import { LOG_ARG_HELP, LOG_ARG_SPEC, serviceLogger } from './service-logger.js';
 import type { CliIO } from './output.js';
 
 export const DEFAULT_HTTP_SOCKET = '/run/ja4/http.socket';
@@ -95,6 +96,7 @@ Run:
 
 Every option above with a configuration key (docs/configuration.md) is also
 read from /etc/ja4/config.yaml and JA4_* variables; a flag given here wins.
+${LOG_ARG_HELP}
 ${CONFIG_ARG_HELP}
 ${STORAGE_ARG_HELP}`;
 
@@ -156,7 +158,7 @@ function socketSpec(values: Record<string, unknown>, flag: string, fallback: str
 export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.env) {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { ...STORAGE_ARG_SPEC, ...CONFIG_ARG_SPEC, ...RUN_FLAGS } });
+    parsed = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { ...STORAGE_ARG_SPEC, ...CONFIG_ARG_SPEC, ...LOG_ARG_SPEC, ...RUN_FLAGS } });
   } catch (err) {
     throw new CliError(`${(err as Error).message}\nRun "ja4 run --help" for usage.`);
   }
@@ -224,6 +226,8 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   return {
     /** the configuration (undefined with --help) and --metrics-listen, for /metrics */
     config: cfg,
+    /** --log-level/--log-format, or logging.* of the configuration (validated by serviceLogger) */
+    logFlags: { 'log-level': v['log-level'], 'log-format': v['log-format'] } as Record<string, unknown>,
     metricsListen: v['metrics-listen'] as string | undefined,
     help: v.help === true,
     storageInput,
@@ -267,18 +271,18 @@ export async function runRunCommand(argv: string[], io: CliIO): Promise<number> 
     io.out(RUN_HELP);
     return 0;
   }
-  const log = (line: string): void => io.err(`${line}\n`);
+  const log = serviceLogger('ja4-run', args.logFlags, io);
   let storage: Storage | undefined;
   if (args.output.kind === 'clickhouse') {
     try {
       storage = await openStorage(validateStorageOptions(args.storageInput));
       const result = await migrate(storage);
-      if (result.applied.length > 0) log(`ja4 run: applied ${result.applied.length} migrations`);
+      if (result.applied.length > 0) log.info('applied the migrations', { migrations: result.applied.length });
       if (args.referenceLoad) {
         const [ref] = await storage.query<{ n: number }>('SELECT count() AS n FROM ja4_processing.ref_ja4plus_mapping');
         if (ref!.n === 0) {
           await loadReferenceData(storage, DEFAULT_REFERENCE_DIR);
-          log(`ja4 run: loaded the reference data from ${DEFAULT_REFERENCE_DIR}`);
+          log.info('loaded the reference data', { dir: DEFAULT_REFERENCE_DIR });
         }
       }
     } catch (err) {
@@ -310,31 +314,32 @@ export async function runRunCommand(argv: string[], io: CliIO): Promise<number> 
     await storage?.close().catch(() => undefined);
     throw new CliError(`ja4 run: ${(err as Error).message}`, 1);
   }
-  log(
-    `ja4 run: up. inputs: ${[p.httpSocket && `http ${p.httpSocket.path} (${p.httpSocket.type})`, p.networkSocket && `network ${p.networkSocket.path}`, p.capture?.kind === 'live' ? `capture ${p.capture.options.iface}` : p.capture ? `simulator ${p.capture.options.rate} req/s` : undefined].filter(Boolean).join(', ')}; ` +
-      `output: ${args.output.kind === 'clickhouse' ? (storage!.mode === 'embedded' ? `embedded ${storage!.options.dataDir}` : storage!.options.url) : args.output.kind === 'jsonl' ? args.output.path : 'stdout'}` +
-      `${metrics ? `; /healthz and /metrics on port ${metrics.port}` : ''}`,
-  );
+  const inputs = [p.httpSocket && `http ${p.httpSocket.path} (${p.httpSocket.type})`, p.networkSocket && `network ${p.networkSocket.path}`, p.capture?.kind === 'live' ? `capture ${p.capture.options.iface}` : p.capture ? `simulator ${p.capture.options.rate} req/s` : undefined].filter(Boolean);
+  const output = args.output.kind === 'clickhouse' ? (storage!.mode === 'embedded' ? `embedded ${storage!.options.dataDir}` : storage!.options.url) : args.output.kind === 'jsonl' ? args.output.path : 'stdout';
+  log.info('up', { inputs, output, ...(metrics ? { metrics_port: metrics.port } : {}) });
 
   // The detector and the dashboard read what the writer stores: database output only.
   if (storage) {
     const db = storage;
     try {
       if (args.detector) {
-        const opts = { ...args.detector, log };
+        const opts = { ...args.detector, log: log.child({ component: 'detector' }) };
         await pipeline.addStage(serviceStage('detector', () => startDetectorService(db, opts)));
-        log(`ja4 run: detector scoring every ${args.detector.intervalS} s with the models in ${args.detector.modelsDir}`);
+        log.info('detector scoring', { interval_s: args.detector.intervalS, models_dir: args.detector.modelsDir });
       }
       if (args.dashboard) {
-        const opts = { ...args.dashboard, log, observe: dashboardMetrics.observe };
+        const opts = { ...args.dashboard, log: log.child({ component: 'dashboard' }), observe: dashboardMetrics.observe };
         const stage = serviceStage('dashboard', () => startDashboard(db, opts));
         await pipeline.addStage(stage);
         const hub = stage.service()!.hub;
         dashboardMetrics.attachHub(() => hub.stats());
         const admin = await ensureFirstAdmin(db, args.adminPasswordFile);
         const url = stage.service()!.url;
-        log(`ja4 run: dashboard on ${url}`);
-        if (admin) log(`ja4 run: created the dashboard user "${admin.name}" with the password ${admin.password} (also in ${admin.file}; change it with "ja4 user passwd ${admin.name}")`);
+        log.info('dashboard up', { url });
+        // The one-time password goes to the operator once, in the message
+        // only (never a field that log shippers index); it is also in the
+        // 0600 file. See docs/operations.md, "Logs".
+        if (admin) log.info(`created the dashboard user "${admin.name}" with the password ${admin.password} (also in ${admin.file}; change it with "ja4 user passwd ${admin.name}")`, { user: admin.name, password_file: admin.file });
       }
     } catch (err) {
       await pipeline.stop().catch(() => undefined);
@@ -347,7 +352,7 @@ export async function runRunCommand(argv: string[], io: CliIO): Promise<number> 
 
   await new Promise<void>((resolve) => {
     const finish = (why: string): void => {
-      log(`ja4 run: ${why}: flushing`);
+      log.info('stopping: flushing', { why });
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       clearTimeout(timer);
@@ -363,10 +368,16 @@ export async function runRunCommand(argv: string[], io: CliIO): Promise<number> 
   await metrics?.close();
   const s = pipeline.correlation.detailedStats();
   const c = s.correlator.correlator;
-  log(
-    `ja4 run: stopped. ${c.http_records} HTTP records, ${c.flow_events} TLS events; rows: matched ${c.matched}, no_tls ${c.no_tls}, tls_not_seen ${c.tls_not_seen}; ` +
-      `written ${s.writer.written_rows} rows (all tables) in ${s.writer.written_batches} inserts${s.spool && s.spool.segments > 0 ? `; ${s.spool.segments} batches left in the spool` : ''}`,
-  );
+  log.info('stopped', {
+    http_records: c.http_records,
+    tls_events: c.flow_events,
+    matched: c.matched,
+    no_tls: c.no_tls,
+    tls_not_seen: c.tls_not_seen,
+    written_rows: s.writer.written_rows,
+    written_batches: s.writer.written_batches,
+    spool_segments: s.spool?.segments ?? 0,
+  });
   await storage?.close();
   return 0;
 }

@@ -17,8 +17,15 @@ export const STORAGE_FLAG_OPTIONS: Readonly<Record<string, FlagTarget>> = {
   cluster: 'storage.cluster',
 };
 
+/** The service commands' log flags (ja4 run, capture, dashboard, detector run). */
+export const LOG_FLAG_OPTIONS: Readonly<Record<string, FlagTarget>> = {
+  'log-level': 'logging.level',
+  'log-format': 'logging.format',
+};
+
 /** ja4 run */
 export const RUN_FLAG_OPTIONS: Readonly<Record<string, FlagTarget>> = {
+  ...LOG_FLAG_OPTIONS,
   ...STORAGE_FLAG_OPTIONS,
   iface: 'capture.iface',
   bpf: 'capture.bpf',
@@ -48,6 +55,7 @@ export const RUN_FLAG_OPTIONS: Readonly<Record<string, FlagTarget>> = {
 
 /** ja4 capture */
 export const CAPTURE_FLAG_OPTIONS: Readonly<Record<string, FlagTarget>> = {
+  ...LOG_FLAG_OPTIONS,
   iface: 'capture.iface',
   bpf: 'capture.bpf',
   snaplen: 'capture.snaplen',
@@ -61,6 +69,7 @@ export const CAPTURE_FLAG_OPTIONS: Readonly<Record<string, FlagTarget>> = {
 
 /** ja4 dashboard */
 export const DASHBOARD_FLAG_OPTIONS: Readonly<Record<string, FlagTarget>> = {
+  ...LOG_FLAG_OPTIONS,
   ...STORAGE_FLAG_OPTIONS,
   listen: 'dashboard.listen',
   'trust-proxy': 'dashboard.trust_proxy',
@@ -71,6 +80,7 @@ export const DASHBOARD_FLAG_OPTIONS: Readonly<Record<string, FlagTarget>> = {
 
 /** ja4 detector run */
 export const DETECTOR_RUN_FLAG_OPTIONS: Readonly<Record<string, FlagTarget>> = {
+  ...LOG_FLAG_OPTIONS,
   ...STORAGE_FLAG_OPTIONS,
   interval: 'detector.interval_s',
   workers: 'detector.workers',

@@ -7,6 +7,8 @@
 // "the log level prefix ... <4> for warning").
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+export const LOG_FORMATS = ['json', 'text'] as const;
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const SYSLOG: Record<LogLevel, number> = { debug: 7, info: 6, warn: 4, error: 3 };
 
@@ -66,6 +68,11 @@ export function createLogger(opts: LoggerOptions): Logger {
       isEnabled: (l) => RANK[l] >= RANK[level],
     };
   }
+}
+
+/** A logger that writes nothing (tests, library callers that want quiet). */
+export function silentLogger(): Logger {
+  return createLogger({ service: 'silent', level: 'error', write: () => undefined, journal: false });
 }
 
 /** Errors as their name, message, code and stack; bigints as strings. */

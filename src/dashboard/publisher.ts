@@ -9,6 +9,7 @@ import { DETECTION_COLUMNS } from './detection-rows.js';
 import { chTime } from './http/params.js';
 import { select } from './sql.js';
 import type { Hub } from './ws/hub.js';
+import { silentLogger, type Logger } from '../config/logger.js';
 
 export interface PublisherOptions {
   /** 0: do not poll detections */
@@ -31,7 +32,7 @@ export interface Publisher {
   pollDetections(): Promise<number>;
 }
 
-export function startPublisher(storage: Storage, hub: Hub, health: () => Promise<PipelineHealth>, opts: Partial<PublisherOptions> = {}, log: (line: string) => void = () => {}): Publisher {
+export function startPublisher(storage: Storage, hub: Hub, health: () => Promise<PipelineHealth>, opts: Partial<PublisherOptions> = {}, log: Logger = silentLogger()): Publisher {
   const o = { ...DEFAULT_PUBLISHER_OPTIONS, ...opts };
   const table = storage.tables.read('mlDetectedAnomalies');
   const seen = new Map<string, number>(); // key -> detected_at (ms)
@@ -65,7 +66,7 @@ export function startPublisher(storage: Storage, hub: Hub, health: () => Promise
   }
 
   const primed = poll(false).catch((err: Error) => {
-    log(`publisher: first detections poll failed: ${err.message}`);
+    log.warn('the first detections poll failed', { error: err.message });
     return 0;
   });
   async function pollDetections(): Promise<number> {
@@ -108,7 +109,7 @@ export function startPublisher(storage: Storage, hub: Hub, health: () => Promise
     const tick = (): void => {
       if (stopped) return;
       const p = fn()
-        .catch((err: Error) => log(`publisher: ${name} failed: ${err.message}`))
+        .catch((err: Error) => log.warn('a publisher poll failed', { poll: name, error: err.message }))
         .finally(() => {
           running.delete(p);
           if (!stopped) schedule();

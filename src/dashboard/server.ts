@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import type { TemplatedApp } from '@trufflesuite/uws-js-unofficial';
 import type { Storage } from '../storage/index.js';
+import { createLogger, type Logger } from '../config/logger.js';
 import { StorageError } from '../storage/index.js';
 import type { Detection, Role } from './api-types.js';
 import { LoginRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './auth/rate-limit.js';
@@ -55,7 +56,8 @@ export interface DashboardOptions {
   publisher?: Partial<PublisherOptions> | false;
   pipelineReport?: () => PipelineReport;
   modelDir?: string;
-  log?: (line: string) => void;
+  /** the service's logger (default: JSON lines on stderr as ja4-dashboard) */
+  log?: Logger;
   /** every answered request: route pattern ("static": web bundle, "unmatched": no API route), status code, seconds (the /metrics hook) */
   observe?: (route: string, code: number, seconds: number) => void;
 }
@@ -94,9 +96,9 @@ const MUTATIONS = new Set(['POST', 'PATCH', 'DELETE', 'PUT']);
 
 export async function startDashboard(storage: Storage, opts: DashboardOptions = {}): Promise<Dashboard> {
   const { uws, kind } = loadUws();
-  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = opts.log ?? createLogger({ service: 'ja4-dashboard' });
   const { host, port } = parseListen(opts.listen ?? DEFAULT_LISTEN);
-  if (kind === 'ws-fallback') log('ja4 dashboard: uWebSockets.js has no binary for this platform/Node; running on its pure-JS fallback (ws), slower');
+  if (kind === 'ws-fallback') log.warn('uWebSockets.js has no binary for this platform/Node; running on its pure-JS fallback (ws), slower');
 
   const users = new UserStore(storage, opts.scryptCost);
   const sessions = new SessionStore({ ...DEFAULT_SESSION_OPTIONS, ...opts.sessions });
@@ -144,7 +146,7 @@ export async function startDashboard(storage: Storage, opts: DashboardOptions = 
     tokensAt = Date.now();
     tokens = await users.tokenHashes();
   };
-  const tokenTimer = setInterval(() => void refreshTokens().catch((e: Error) => log(`dashboard: token refresh failed: ${e.message}`)), 30_000);
+  const tokenTimer = setInterval(() => void refreshTokens().catch((e: Error) => log.warn('API token refresh failed', { error: e.message })), 30_000);
   tokenTimer.unref();
   const tokenPrincipal = async (token: string): Promise<Principal | null> => {
     const h = sha256(token);
@@ -273,12 +275,12 @@ function closeConnections(app: TemplatedApp, listenSocket: unknown): void {
 }
 
 /** Any error as an ApiError reply; unexpected ones are logged with the request id, not shown. */
-function errorReply(err: unknown, req: Request, log: (line: string) => void) {
+function errorReply(err: unknown, req: Request, log: Logger) {
   if (err instanceof HttpError) {
     return json({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } }, err.status, err.headers);
   }
   const unavailable = err instanceof StorageError && err.code !== 'ERR_STORAGE_QUERY';
-  log(`dashboard: ${req.method} ${req.path} [${req.requestId}] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  log.error('request failed', { method: req.method, path: req.path, request_id: req.requestId, error: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined });
   const code = unavailable ? 'unavailable' : 'internal';
   return json(
     { error: { code, message: unavailable ? 'the database is not available' : 'internal error (see the server log)', request_id: req.requestId } },

@@ -11,6 +11,7 @@
 //
 // Thread: main (it owns the database); the ONNX scoring runs in the pool.
 import type { Storage } from '../storage/index.js';
+import { silentLogger, type Logger } from '../config/logger.js';
 import { WINDOW_SECONDS, readFeatureRows, type WindowKind } from './features/index.js';
 import { computeDrift, type FeatureDrift } from './training/drift.js';
 import { DEFAULT_MODELS_DIR, readCurrentVersion } from './training/manifest.js';
@@ -28,7 +29,8 @@ export interface DetectorServiceOptions {
   workers?: number;
   /** seconds between passes (default 60) */
   intervalS?: number;
-  log?: (line: string) => void;
+  /** the service's logger: passes at info, failures at error */
+  log?: Logger;
   /** the clock, in ms (tests) */
   now?: () => number;
 }
@@ -161,7 +163,7 @@ export async function driftOfWindow(storage: Storage, model: ActiveModel, kind: 
 
 export function startDetectorService(storage: Storage, opts: DetectorServiceOptions = {}): DetectorService {
   const o = validateDetectorOptions(opts);
-  const log = opts.log ?? (() => {});
+  const log = opts.log ?? silentLogger();
   const now = opts.now ?? Date.now;
   let runner: DetectorRunner | undefined;
   let stopped = false;
@@ -176,7 +178,7 @@ export function startDetectorService(storage: Storage, opts: DetectorServiceOpti
       runner.totals.errors = failures.errors;
       runner.totals.lastError = failures.lastError;
     }
-    log(`detector: ${failures.lastError}`);
+    log.error('a scoring pass failed', { error: failures.lastError, errors: failures.errors });
   };
 
   const pass = async (): Promise<void> => {
@@ -186,11 +188,11 @@ export function startDetectorService(storage: Storage, opts: DetectorServiceOpti
         const current = readCurrentVersion(o.modelsDir);
         if (current !== undefined && current !== runner.activeModel.version) {
           await runner.swapModel(await openActiveModel(o.modelsDir, o.workers, current));
-          log(`detector: now scoring with model ${current}`);
+          log.info('now scoring with another model', { model: current });
         }
       }
       const results = await runner.pass(now());
-      for (const r of results) log(`detector: ${r.window} windows: ${r.rows} rows scored, ${r.anomalies} detections, ${r.campaigns} campaigns`);
+      for (const r of results) log.info('scoring pass', { window: r.window, rows: r.rows, detections: r.anomalies, campaigns: r.campaigns });
     } catch (err) {
       fail(err);
     }

@@ -7,6 +7,7 @@
 // runs, must not fail because 9470 is taken.
 import { createRequire } from 'node:module';
 import type { MetricsConfig } from '../config/types.js';
+import type { Logger } from '../config/logger.js';
 import { startMetricsServer, type MetricsServer } from './exporter.js';
 import { registerProcessMetrics } from './process-metrics.js';
 import { MetricsRegistry } from './registry.js';
@@ -47,7 +48,7 @@ export interface ServeMetricsOptions {
   listen?: string;
   /** GET /healthz: undefined when healthy, else why not */
   health?: () => string | undefined;
-  log: (line: string) => void;
+  log: Logger;
 }
 
 /** The /metrics server, or undefined when metrics are off (or the default port is taken: a warning). */
@@ -73,7 +74,7 @@ export async function serveMetrics(opts: ServeMetricsOptions): Promise<MetricsSe
   } catch (err) {
     const message = `/metrics cannot listen (${what}): ${(err as Error).message}`;
     if (explicit) throw new Error(message);
-    opts.log(`warning: ${message}; serving no metrics (set metrics.port.${opts.service} or metrics.enabled: false)`);
+    opts.log.warn(`${message}; serving no metrics (set metrics.port.${opts.service} or metrics.enabled: false)`, { port });
     return undefined;
   }
 }

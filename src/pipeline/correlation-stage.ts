@@ -13,6 +13,7 @@ import { DurableWriter, type DurableWriterOptions, type WriterStats } from './du
 import type { Sink } from './sinks.js';
 import type { Spool, SpoolStats } from './spool.js';
 import type { Stage } from './stage.js';
+import { createLogger, type Logger } from '../config/logger.js';
 
 export interface CorrelationStageOptions {
   sink: Sink;
@@ -25,7 +26,8 @@ export interface CorrelationStageOptions {
   maxBacklogBytes?: number;
   /** how often the windows are checked when no input comes, ms */
   tickMs?: number;
-  log?: (line: string) => void;
+  /** the service's logger (default: JSON lines on stderr) */
+  log?: Logger;
 }
 
 export interface IngestCounters {
@@ -61,13 +63,13 @@ export class CorrelationStage implements Stage {
   private loop: Promise<void> | undefined;
   private stopping = false;
   private loggedBacklog = 0;
-  private readonly log: (line: string) => void;
+  private readonly log: Logger;
   readonly counters: IngestCounters = { http_batches: 0, http_bytes: 0, tls_batches: 0, tls_bytes: 0, backlog_dropped_bytes: 0, correlate_ms: 0, rows_out: 0 };
 
   constructor(private readonly options: CorrelationStageOptions) {
-    this.log = options.log ?? ((l) => process.stderr.write(`${l}\n`));
+    this.log = options.log ?? createLogger({ service: 'ja4-run' });
     this.pool = new CorrelatorPool(options.correlator);
-    this.writer = new DurableWriter(options.sink, options.spool, { log: this.log, ...options.writer });
+    this.writer = new DurableWriter(options.sink, options.spool, { log: this.log.child({ component: 'writer' }), ...options.writer });
     this.batcher = new Batcher(this.writer, options.tables, options.batcher);
     this.maxBacklog = options.maxBacklogBytes ?? 256 << 20;
     this.tickMs = options.tickMs ?? 250;
@@ -97,7 +99,7 @@ export class CorrelationStage implements Stage {
     await this.batcher.add(last);
     await this.batcher.close();
     const drained = await this.writer.drain(this.options.spool ? 10_000 : 60_000);
-    if (!drained && this.options.spool) this.log(`ja4 run: the database did not take everything in time; ${this.options.spool.depth.segments} batches stay in ${this.options.spool.dir} for the next start`);
+    if (!drained && this.options.spool) this.log.warn('the database did not take everything in time; batches stay in the spool for the next start', { spool_segments: this.options.spool.depth.segments, spool_dir: this.options.spool.dir });
     await this.writer.close();
     await this.pool.close();
   }
@@ -139,7 +141,7 @@ export class CorrelationStage implements Stage {
       this.counters.backlog_dropped_bytes += buf.length;
       if (Date.now() - this.loggedBacklog > 10_000) {
         this.loggedBacklog = Date.now();
-        this.log(`ja4 run: correlation is behind (${this.backlog} bytes queued): DROPPING input; ${this.counters.backlog_dropped_bytes} bytes dropped so far`);
+        this.log.warn('correlation is behind: dropping input', { reason: 'backlog', kind, backlog_bytes: this.backlog, backlog_dropped_bytes: this.counters.backlog_dropped_bytes });
       }
       return;
     }

@@ -17,6 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Sink } from './sinks.js';
 import type { Batch, BatchPart, Spool } from './spool.js';
+import { createLogger, type Logger } from '../config/logger.js';
 
 export interface DurableWriterOptions {
   /** batches queued to the sink in direct mode before the spool takes over */
@@ -25,7 +26,8 @@ export interface DurableWriterOptions {
   retryMaxMs: number;
   /** 'fallback': the spool only when the sink fails or lags; 'always': every batch through it */
   spoolMode: 'fallback' | 'always';
-  log: (line: string) => void;
+  /** the service's logger (default: JSON lines on stderr) */
+  log: Logger;
 }
 
 export interface WriterStats {
@@ -71,7 +73,7 @@ export class DurableWriter {
     private readonly spool: Spool | undefined,
     options: Partial<DurableWriterOptions> = {},
   ) {
-    this.options = { maxInFlight: 4, retryMinMs: 200, retryMaxMs: 5000, spoolMode: 'fallback', log: (l) => process.stderr.write(`${l}\n`), ...options };
+    this.options = { maxInFlight: 4, retryMinMs: 200, retryMaxMs: 5000, spoolMode: 'fallback', ...options, log: options.log ?? createLogger({ service: 'ja4-writer' }) };
     if (!Number.isInteger(this.options.maxInFlight) || this.options.maxInFlight < 1) throw new RangeError(`maxInFlight must be a positive integer, got ${this.options.maxInFlight}`);
     if (this.options.spoolMode === 'always' && !spool) throw new RangeError('spoolMode "always" needs a spool directory (--spool-dir)');
     // segments left by an earlier run are replayed first
@@ -103,7 +105,7 @@ export class DurableWriter {
     }
     if (!this.spooling) {
       this.spooling = true;
-      this.options.log(`ja4 writer: ${this.sink.name} is behind (${this.inFlight} batches in flight): spooling to ${this.spool.dir}`);
+      this.options.log.warn('the writer is behind: spooling', { sink: this.sink.name, in_flight: this.inFlight, spool_dir: this.spool.dir });
     }
     await this.spool.append(batch);
     this.startReplay();
@@ -161,11 +163,11 @@ export class DurableWriter {
         if (isDataError(err)) {
           // the same rows will fail again: through the spool, whose replay sets
           // them aside (spool/rejected/) instead of blocking what follows
-          this.options.log(`ja4 writer: ${this.sink.name} refused a batch's data (${errText(err)})`);
+          this.options.log.error("the database refused a batch's data: set aside through the spool", { sink: this.sink.name, error: errText(err), rows: rowsOf(item.batch.parts) });
           this.spooling = true;
           await this.spool.append(item.batch);
         } else {
-          if (!this.spooling) this.options.log(`ja4 writer: ${this.sink.name} failed (${errText(err)}): spooling to ${this.spool.dir} until it is back`);
+          if (!this.spooling) this.options.log.warn('writing failed: spooling until the database is back', { sink: this.sink.name, error: errText(err), spool_dir: this.spool.dir });
           this.spooling = true;
           // this batch and everything queued behind it go to the spool, in order
           // appends take their sequence numbers synchronously, in queue order
@@ -199,6 +201,7 @@ export class DurableWriter {
     this.counters.write_ms_total += ms;
     this.counters.written_batches++;
     this.counters.written_rows += rowsOf(batch.parts);
+    if (this.options.log.isEnabled('debug')) this.options.log.debug('batch written', { sink: this.sink.name, rows: rowsOf(batch.parts), parts: batch.parts.length, ms: Math.round(ms) });
   }
 
   private startReplay(): void {
@@ -223,7 +226,7 @@ export class DurableWriter {
           continue;
         }
         this.spooling = false;
-        this.options.log(`ja4 writer: spool drained, writing directly to ${this.sink.name} again`);
+        this.options.log.info('spool drained: writing directly again', { sink: this.sink.name });
         return;
       }
       try {

@@ -8,6 +8,7 @@ import { openLiveCapture, type LiveCapture, type LiveCaptureOptions } from '../c
 import { openDatagramReceiver, type DatagramReceiver, type DatagramReceiverOptions } from '../ingest/datagram-receiver.js';
 import type { SimulatorOptions } from '../simulator/index.js';
 import type { Stage } from './stage.js';
+import type { Logger } from '../config/logger.js';
 
 export function receiverStage(name: string, options: DatagramReceiverOptions, onData: (buf: Buffer) => void): Stage {
   let receiver: DatagramReceiver | undefined;
@@ -55,7 +56,7 @@ export function liveCaptureStage(options: LiveCaptureOptions, onData: (buf: Buff
  * busy site. Its TLS events and HTTP records go through the same path as
  * the real ones (the correlator cannot tell); its labels are not used here.
  */
-export function simulatorStage(options: SimulatorOptions, onHttp: (buf: Buffer) => void, onTls: (buf: Buffer) => void, log: (line: string) => void): Stage {
+export function simulatorStage(options: SimulatorOptions, onHttp: (buf: Buffer) => void, onTls: (buf: Buffer) => void, log: Logger): Stage {
   let stopped = false;
   let loop: Promise<void> | undefined;
   let generator: AsyncGenerator<unknown> | undefined;
@@ -80,7 +81,7 @@ export function simulatorStage(options: SimulatorOptions, onHttp: (buf: Buffer) 
             }
           }
         } catch (err) {
-          log(`ja4 run: the simulator stopped: ${(err as Error).message}`);
+          log.error('the simulator stopped', { error: (err as Error).message });
         }
       })();
     },

@@ -14,6 +14,7 @@ import { liveCaptureStage, receiverStage, simulatorStage } from './input-stages.
 import { clickhouseSink, jsonlFileSink, stdoutSink, type OutputSpec, type Sink } from './sinks.js';
 import { Spool } from './spool.js';
 import type { Stage } from './stage.js';
+import type { Logger } from '../config/logger.js';
 
 export interface SocketSpec {
   path: string;
@@ -38,7 +39,8 @@ export interface PipelineOptions {
   capture?: { kind: 'live'; options: LiveCaptureOptions } | { kind: 'simulator'; options: SimulatorOptions };
   progressIntervalMs?: number;
   metricsListen?: { host: string; port: number };
-  log: (line: string) => void;
+  /** the service's logger: progress at info, drops and spooling at warn, failures at error */
+  log: Logger;
 }
 
 export interface Pipeline {
@@ -72,34 +74,64 @@ async function openSink(opts: PipelineOptions): Promise<Sink> {
   }
 }
 
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const DROP_REASONS = ['oversized', 'not_json', 'schema_invalid'] as const;
 
-/** One progress line from two snapshots of the correlation stage's counters. */
-export function progressLine(prev: Record<string, number>, cur: Record<string, number>, seconds: number, extra: Record<string, Record<string, number>>): string {
+/**
+ * The progress record (fields of one info line) from two snapshots of the
+ * correlation stage's counters: rates over the interval, state now, drop
+ * totals since the start.
+ */
+export function progressFields(prev: Record<string, number>, cur: Record<string, number>, seconds: number, extra: Record<string, Record<string, number>>): Record<string, number | string> {
   const d = (k: string): number => (cur[k] ?? 0) - (prev[k] ?? 0);
-  const rate = (k: string): string => fmt(d(k) / seconds);
+  const rate = (k: string): number => Math.round(d(k) / seconds);
   const total = d('matched') + d('no_tls') + d('tls_not_seen');
-  const pct = (k: string): string => (total === 0 ? '-' : `${((100 * d(k)) / total).toFixed(1)}%`);
-  const drops = ['oversized', 'not_json', 'schema_invalid']
-    .map((r) => `${r} ${(cur[`http_dropped_${r}`] ?? 0) + (cur[`tls_dropped_${r}`] ?? 0)}`)
-    .join(', ');
+  // share of the interval's rows; null-free for log shippers: 0 when no rows
+  const pct = (k: string): number => (total === 0 ? 0 : Math.round((1000 * d(k)) / total) / 10);
+  const fields: Record<string, number | string> = {
+    http_per_s: rate('http_records'),
+    tls_per_s: rate('flow_events'),
+    rows_per_s: rate('rows_out'),
+    matched_pct: pct('matched'),
+    no_tls_pct: pct('no_tls'),
+    tls_not_seen_pct: pct('tls_not_seen'),
+    connections: cur.connections ?? 0,
+    waiting: cur.pending ?? 0,
+    writer: cur.writer_spooling ? 'spooling' : 'direct',
+    insert_ms: Math.round(cur.writer_last_write_ms ?? 0),
+    spool_segments: cur.spool_segments ?? 0,
+    spool_bytes: cur.spool_bytes ?? 0,
+    spool_dropped_segments: cur.spool_dropped_segments ?? 0,
+    backlog_dropped_bytes: cur.backlog_dropped_bytes ?? 0,
+  };
+  for (const r of DROP_REASONS) fields[`dropped_${r}`] = (cur[`http_dropped_${r}`] ?? 0) + (cur[`tls_dropped_${r}`] ?? 0);
   const capture = extra.capture;
-  const captureDrops = capture ? ` | capture drops ${fmt((capture.ps_drop ?? 0) + (capture.ps_ifdrop ?? 0))}` : '';
-  return (
-    `ja4 run: ${rate('http_records')} req/s, ${rate('flow_events')} TLS/s -> ${rate('rows_out')} rows/s | ` +
-    `matched ${pct('matched')}, no_tls ${pct('no_tls')}, tls_not_seen ${pct('tls_not_seen')} | ` +
-    `conns ${fmt(cur.connections ?? 0)}, waiting ${fmt(cur.pending ?? 0)} | ` +
-    `writer ${cur.writer_spooling ? 'SPOOLING' : 'direct'} (insert ${fmt(cur.writer_last_write_ms ?? 0)} ms), spool ${fmt(cur.spool_segments ?? 0)} seg / ${fmt((cur.spool_bytes ?? 0) / 1024)} KiB` +
-    `${cur.spool_dropped_segments ? `, SPOOL DROPPED ${fmt(cur.spool_dropped_segments)} seg` : ''} | dropped: ${drops}` +
-    `${cur.backlog_dropped_bytes ? `, backlog ${fmt(cur.backlog_dropped_bytes)} B` : ''}${captureDrops}`
-  );
+  if (capture) fields.capture_drops = (capture.ps_drop ?? 0) + (capture.ps_ifdrop ?? 0);
+  return fields;
+}
+
+/**
+ * What was dropped during the interval, per input and reason (only the
+ * non-zero ones), or undefined when nothing was: the warn line's fields.
+ */
+export function dropFields(prev: Record<string, number>, cur: Record<string, number>): Record<string, number> | undefined {
+  const out: Record<string, number> = {};
+  for (const input of ['http', 'tls'] as const) {
+    for (const r of DROP_REASONS) {
+      const k = `${input}_dropped_${r}`;
+      const n = (cur[k] ?? 0) - (prev[k] ?? 0);
+      if (n > 0) out[k] = n;
+    }
+  }
+  const backlog = (cur.backlog_dropped_bytes ?? 0) - (prev.backlog_dropped_bytes ?? 0);
+  if (backlog > 0) out.backlog_dropped_bytes = backlog;
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   const log = opts.log;
   const sink = await openSink(opts);
-  const spool = opts.spool && opts.output.kind === 'clickhouse' ? new Spool(opts.spool.dir, opts.spool.maxBytes, log) : undefined;
-  if (spool && spool.depth.segments > 0) log(`ja4 run: ${spool.depth.segments} batches left in ${spool.dir} by an earlier run: replaying them first`);
+  const spool = opts.spool && opts.output.kind === 'clickhouse' ? new Spool(opts.spool.dir, opts.spool.maxBytes, log.child({ component: 'spool' })) : undefined;
+  if (spool && spool.depth.segments > 0) log.warn('batches left in the spool by an earlier run: replaying them first', { spool_segments: spool.depth.segments, spool_dir: spool.dir });
   const correlation = new CorrelationStage({
     sink,
     spool,
@@ -154,7 +186,9 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     const now = Date.now();
     const extraStats: Record<string, Record<string, number>> = {};
     for (const s of inputs) extraStats[s.name] = s.stats();
-    log(progressLine(prev, cur, Math.max(0.001, (now - prevAt) / 1000), extraStats));
+    log.info('progress', progressFields(prev, cur, Math.max(0.001, (now - prevAt) / 1000), extraStats));
+    const dropped = dropFields(prev, cur);
+    if (dropped) log.warn('input dropped', dropped);
     prev = cur;
     prevAt = now;
   }, opts.progressIntervalMs ?? 5000);
@@ -174,8 +208,8 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     stop() {
       stopping ??= (async () => {
         clearInterval(progress);
-        for (const s of [...extra].reverse()) await s.stop().catch((err: unknown) => log(`ja4 run: stopping ${s.name}: ${(err as Error).message}`));
-        for (const s of [...inputs].reverse()) await s.stop().catch((err: unknown) => log(`ja4 run: stopping ${s.name}: ${(err as Error).message}`));
+        for (const s of [...extra].reverse()) await s.stop().catch((err: unknown) => log.error('stopping a stage failed', { stage: s.name, error: (err as Error).message }));
+        for (const s of [...inputs].reverse()) await s.stop().catch((err: unknown) => log.error('stopping a stage failed', { stage: s.name, error: (err as Error).message }));
         await correlation.stop();
         await sink.close();
         await health?.close();

@@ -14,6 +14,7 @@
 import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { open, readFile, rename, unlink, mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { createLogger, type Logger } from '../config/logger.js';
 
 export interface BatchPart {
   /** table to insert into */
@@ -78,7 +79,6 @@ function decode(buf: Buffer): Batch | undefined {
 
 const rowsOf = (b: Batch): number => b.parts.reduce((n, p) => n + p.rows, 0);
 
-export type SpoolLog = (line: string) => void;
 
 export class Spool {
   private readonly segments: Segment[] = [];
@@ -90,7 +90,7 @@ export class Spool {
   constructor(
     readonly dir: string,
     readonly maxBytes: number,
-    private readonly log: SpoolLog = (l) => process.stderr.write(`${l}\n`),
+    private readonly log: Logger = createLogger({ service: 'ja4-spool' }),
   ) {
     if (!Number.isInteger(maxBytes) || maxBytes < 1) throw new RangeError(`spool maxBytes (--spool-max-mb) must be a positive integer, got ${maxBytes}`);
     mkdirSync(dir, { recursive: true });
@@ -164,7 +164,7 @@ export class Spool {
         return { seq: seg.seq, batch };
       }
       this.counters.corrupt_segments++;
-      this.log(`ja4 spool: segment ${seg.file} is corrupt; moved to ${join(this.dir, 'rejected')}`);
+      this.log.error('a spool segment is corrupt: set aside', { reason: 'corrupt', segment: seg.file, moved_to: join(this.dir, 'rejected') });
       await this.setAside(seg);
     }
     return undefined;
@@ -184,7 +184,7 @@ export class Spool {
     const seg = this.segments.find((s) => s.seq === seq);
     if (!seg) return;
     this.counters.rejected_segments++;
-    this.log(`ja4 spool: the database refuses segment ${seg.file} (${reason}); moved to ${join(this.dir, 'rejected')}, not retried`);
+    this.log.error('the database refuses a spool segment: set aside, not retried', { reason: 'rejected', segment: seg.file, error: reason, rows: seg.rows, moved_to: join(this.dir, 'rejected') });
     await this.setAside(seg);
   }
 
@@ -213,10 +213,15 @@ export class Spool {
       } catch {
         // already gone
       }
-      this.log(
-        `ja4 spool: FULL (${this.maxBytes} bytes): DROPPED the oldest segment ${seg.file} (${seg.bytes} bytes${seg.rows ? `, ${seg.rows} rows` : ''}); ` +
-          `${this.counters.dropped_segments} segments dropped so far. The database has been unreachable or too slow for too long.`,
-      );
+      this.log.warn('spool full: dropped the oldest segment (the database has been unreachable or too slow for too long)', {
+        reason: 'spool_full',
+        max_bytes: this.maxBytes,
+        segment: seg.file,
+        bytes: seg.bytes,
+        rows: seg.rows,
+        dropped_segments: this.counters.dropped_segments,
+        dropped_rows: this.counters.dropped_rows,
+      });
     }
   }
 

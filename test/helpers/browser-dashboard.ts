@@ -15,6 +15,7 @@ import { fillBrowserData, type BrowserData } from './browser-data.js';
 import { launchBrowser, type TestBrowser } from './browser.js';
 import { repoRoot } from './paths.js';
 import { TcpRelay } from './tcp-relay.js';
+import { memoryLogger } from './memory-logger.js';
 import type { Teardown } from './scratch-dir.js';
 
 export interface TestUser {
@@ -33,7 +34,7 @@ export interface BrowserDashboard {
   base: string;
   browser: TestBrowser;
   wallToken: string;
-  /** every line the server logged */
+  /** every line the server logged (JSON records) */
   serverLog: string[];
   /** starts a new server on another port and points the relay at it */
   restart(): Promise<Dashboard>;
@@ -49,8 +50,7 @@ export async function startBrowserDashboard(t: Teardown, users: TestUser[]): Pro
   for (const u of users) await store.add(u.name, u.role, u.password);
   const { token: wallToken } = await store.createToken('wall-1');
 
-  const serverLog: string[] = [];
-  const log = (line: string): void => void serverLog.push(line);
+  const { log, lines: serverLog } = memoryLogger('ja4-dashboard');
   const start = (): Promise<Dashboard> => startDashboard(storage, { listen: '127.0.0.1:0', log, scryptCost: 1024, webDir });
   const dash: BrowserDashboard = {
     storage,

@@ -9,6 +9,7 @@ import { startDashboard, type Dashboard, type DashboardOptions } from '../../src
 import { UserStore } from '../../src/dashboard/auth/user-store.js';
 import { INJECTION, JA4_CHROME, JA4_GO, UA_CHROME, UA_GO, fixtureHourUs, fixtureRows, openTestStorage, storageScratchDir, writeTestReferenceDir } from './storage-fixture.js';
 import type { Teardown } from './scratch-dir.js';
+import { silentLogger } from '../../src/config/index.js';
 
 export const PASSWORD = 'correct horse battery staple';
 /** cheap scrypt for tests (the default costs ~100 ms per hash) */
@@ -107,7 +108,7 @@ export async function startDashboardFixture(t: Teardown, opts: DashboardOptions 
   await storage.insertRows(TABLES.mlDetectedAnomalies, fixtureDetections(hourMs));
   const users = new UserStore(storage, TEST_SCRYPT_COST);
   for (const [role, name] of Object.entries(USERS)) await users.add(name, role as 'admin', PASSWORD);
-  const dashboard = await startDashboard(storage, { listen: '127.0.0.1:0', scryptCost: TEST_SCRYPT_COST, publisher: false, log: () => {}, ...opts });
+  const dashboard = await startDashboard(storage, { listen: '127.0.0.1:0', scryptCost: TEST_SCRYPT_COST, publisher: false, log: silentLogger(), ...opts });
   // stop() makes no query, so its order with the storage's close() does not matter
   t.teardown(() => dashboard.stop());
   return { storage, dashboard, hourMs, users };

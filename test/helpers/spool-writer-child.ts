@@ -8,6 +8,7 @@ import { DurableWriter } from '../../src/pipeline/durable-writer.js';
 import { Spool } from '../../src/pipeline/spool.js';
 import { clickhouseSink } from '../../src/pipeline/sinks.js';
 import { batchParts, flakyStorage } from './pipeline-fixture.js';
+import { silentLogger } from '../../src/config/index.js';
 
 const [dbDir, spoolDir, rowsText] = process.argv.slice(2) as [string, string, string];
 const real = await openStorage(validateStorageOptions({ dataDir: dbDir }));
@@ -16,7 +17,7 @@ setInterval(() => {
   storage.down = !storage.down;
   storage.failAfterInsert = Math.random() < 0.5;
 }, 300).unref();
-const writer = new DurableWriter(clickhouseSink(storage), new Spool(spoolDir, 256 << 20, () => undefined), { retryMinMs: 20, retryMaxMs: 100, log: () => undefined });
+const writer = new DurableWriter(clickhouseSink(storage), new Spool(spoolDir, 256 << 20, silentLogger()), { retryMinMs: 20, retryMaxMs: 100, log: silentLogger() });
 process.stdout.write('ready\n');
 for (let i = 0; ; i++) {
   await writer.submit(batchParts(i, Number(rowsText)));

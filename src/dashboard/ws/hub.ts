@@ -20,6 +20,7 @@ import { FIXED_TOPICS, MAX_TOPICS_PER_CLIENT, WS_CLOSE_TOO_SLOW, WS_CLOSE_UNAUTH
 import { JA4_PATTERN, ipValue } from '../http/params.js';
 import type { Principal } from '../router.js';
 import { Ring, type RingItem } from './ring.js';
+import { silentLogger, type Logger } from '../../config/logger.js';
 
 export interface HubOptions {
   /** items kept for resyncs */
@@ -96,7 +97,7 @@ export class Hub {
   constructor(
     opts: Partial<HubOptions> = {},
     private readonly detectionsSince?: DetectionsSince,
-    private readonly log: (line: string) => void = () => {},
+    private readonly log: Logger = silentLogger(),
     private readonly kind: 'uws' | 'ws-fallback' = 'uws',
   ) {
     this.opts = { ...DEFAULT_HUB_OPTIONS, ...opts };
@@ -162,7 +163,7 @@ export class Hub {
       if (buffered > this.peakBuffered) this.peakBuffered = buffered;
       if (buffered > this.opts.maxBufferedBytes) {
         this.counters.dropped_slow++;
-        this.log(`ws: client ${ws.getUserData().id} dropped: ${ws.getBufferedAmount()} bytes unsent`);
+        this.log.warn('websocket client dropped: too slow', { reason: 'too_slow', client: ws.getUserData().id, unsent_bytes: ws.getBufferedAmount() });
         ws.end(WS_CLOSE_TOO_SLOW, 'too slow');
       }
     }
@@ -347,7 +348,7 @@ export class Hub {
           replayed++;
         }
       } catch (err) {
-        this.log(`ws: resync from the database failed: ${(err as Error).message}`);
+        this.log.warn('websocket resync from the database failed', { error: (err as Error).message });
         truncated = true;
       }
     } else if (sinceTs) {
