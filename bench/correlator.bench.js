@@ -181,6 +181,12 @@ async function truncateAll(storage) {
 
 const countLogs = async (storage) => (await storage.query(`SELECT count() AS n FROM ${TABLES.httpLogs}`))[0].n;
 
+// The stage's log, silenced: callable (a `(line) => void` log) and a Logger
+// (src/config/logger.ts) at once, so the bench runs against either form.
+const quiet = Object.assign(() => undefined, {
+  level: 'error', debug() {}, info() {}, warn() {}, error() {}, isEnabled: () => false, child: () => quiet,
+});
+
 // A sink that takes every batch at once: the same pipeline without the database.
 const nullSink = { name: 'null', async write() {}, async close() {} };
 
@@ -193,7 +199,7 @@ async function pipelineRun(storage, work, toDatabase = true) {
     tables: { ingest: TABLES.httpLogsIngest, requests: TABLES.httpRequests, tlsEvents: TABLES.tlsEvents },
     correlator: { shards, rawTables, tlsWaitMs: 2000 },
     batcher: { maxRows: batchRows, maxDelayMs: 1000 },
-    log: () => undefined,
+    log: quiet,
   });
   await stage.start();
   let firstRx = 0;
