@@ -9,7 +9,7 @@
 // writes them) and refuses a second embedded directory while one is open.
 import { isMainThread } from 'node:worker_threads';
 import { mkdirSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -101,7 +101,7 @@ class InfileInserter {
   private n = 0;
 
   async insert(client: ClickHouseClient, table: string, body: Buffer | string, format: string, settings: ClickHouseSettings | undefined): Promise<void> {
-    this.dir ??= mkdtemp(join(tmpdir(), 'ja4-insert-'));
+    this.dir ??= InfileInserter.removeStale().then(() => mkdtemp(join(tmpdir(), `ja4-insert-${process.pid}-`)));
     const file = join(await this.dir, `${process.pid}-${++this.n}.${format.toLowerCase()}`);
     try {
       await writeFile(file, body);
@@ -110,6 +110,23 @@ class InfileInserter {
       await client.command({ query: `INSERT INTO ${table} FROM INFILE ${literal} FORMAT ${format}`, clickhouse_settings: settings });
     } finally {
       await rm(file, { force: true });
+    }
+  }
+
+  /**
+   * A process killed during an insert (kill -9) leaves its directory behind:
+   * the directories of processes that no longer exist are removed.
+   */
+  private static async removeStale(): Promise<void> {
+    const names = await readdir(tmpdir()).catch(() => [] as string[]);
+    for (const name of names) {
+      const m = /^ja4-insert-(\d+)-/.exec(name);
+      if (!m || Number(m[1]) === process.pid) continue;
+      try {
+        process.kill(Number(m[1]), 0);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ESRCH') await rm(join(tmpdir(), name), { recursive: true, force: true }).catch(() => undefined);
+      }
     }
   }
 
