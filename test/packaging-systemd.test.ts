@@ -13,7 +13,7 @@ import { scratchDir } from './helpers/scratch-dir.js';
 const unitDir = join(repoRoot, 'packaging/systemd');
 const SERVICES = ['ja4-capture', 'ja4-correlator', 'ja4-detector', 'ja4-dashboard', 'ja4-all', 'ja4-detector-train'];
 const EXEC: Record<string, string> = {
-  'ja4-capture': '/usr/bin/ja4 capture --iface ${JA4_CAPTURE_IFACE} --output unix:/run/ja4/network.socket',
+  'ja4-capture': '/usr/bin/ja4 capture',
   'ja4-correlator': '/usr/bin/ja4 run --no-simulate --socket-mode 0660 --socket-group ja4 --metrics-listen 127.0.0.1:9472',
   'ja4-detector': '/usr/bin/ja4 detector run',
   'ja4-dashboard': '/usr/bin/ja4 dashboard',
