@@ -86,12 +86,6 @@ export function captureDropFields(prev: Record<string, number | string>, cur: Re
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-/** Engine counters that are not zero (malformed input, overflows...), for the exit report. */
-export function formatNonZeroCounters(st: CaptureStats): string {
-  const nz = Object.entries(st.engine).filter(([, v]) => v !== 0);
-  return nz.length ? `  ${nz.map(([k, v]) => `${k}=${v}`).join(' ')}\n` : '';
-}
-
 /**
  * Resolves with the signal on SIGINT or SIGTERM, or with 'end' when `end`
  * settles first; the handlers are removed either way.

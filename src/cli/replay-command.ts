@@ -1,14 +1,16 @@
 // `ja4 replay FILE...`: feeds captures through the engine with their timing
 // preserved (--speed 1x), scaled (--speed 10x), paced by packet rate (--pps)
 // or as fast as possible (--max), emitting the same events as live capture,
-// with a progress line and the achieved rate on stderr.
+// with progress and the achieved rate on stderr: JSON log lines (a bar
+// redrawn in place when stderr is a terminal).
 import { statSync } from 'node:fs';
 import { openReplay } from '../capture/replay.js';
 import type { CaptureSession } from '../capture/capture-session.js';
 import { CliError } from './cli-error.js';
 import { parseCommandArgs, usageHint } from './parse-command-args.js';
-import { formatNonZeroCounters, intFlag, openCommandOutput, parseOutputFlag, startError, untilSignalOr } from './capture-command.js';
+import { intFlag, openCommandOutput, parseOutputFlag, startError, untilSignalOr } from './capture-command.js';
 import { processIO, type CliIO } from './output.js';
+import { LOG_ARG_HELP, LOG_ARG_SPEC, serviceLogger } from './service-logger.js';
 
 export const REPLAY_HELP = `Usage: ja4 replay FILE... [options]
 
@@ -29,6 +31,7 @@ Pacing (one of):
   --max-flows N, --idle-timeout-ms N   engine limits, as for "ja4 pcap"
   -h, --help        show this help
 
+${LOG_ARG_HELP}
 Exit status: 0 when done or interrupted (SIGINT/SIGTERM flush), 2 for a bad
 option or a file that is missing or not a capture.
 `;
@@ -61,6 +64,7 @@ export async function runReplayCommand(argv: string[], io: CliIO): Promise<numbe
       'progress-interval': { type: 'string' },
       'max-flows': { type: 'string' },
       'idle-timeout-ms': { type: 'string' },
+      ...LOG_ARG_SPEC,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -73,6 +77,7 @@ export async function runReplayCommand(argv: string[], io: CliIO): Promise<numbe
   const pacing = [v.speed !== undefined, v.pps !== undefined, v.max === true].filter(Boolean).length;
   if (pacing > 1) throw new CliError('--speed, --pps and --max cannot be combined; give one');
   const progressInterval = intFlag('progress-interval', v['progress-interval']) ?? 1;
+  const log = serviceLogger('ja4-replay', v, io);
   const options = {
     files: parsed.positionals,
     speed: parseSpeed(v.speed),
@@ -101,6 +106,13 @@ export async function runReplayCommand(argv: string[], io: CliIO): Promise<numbe
   const sizes = opts.files.map((f) => statSync(f).size);
   const total = sizes.reduce((a, b) => a + b, 0) || 1;
   const loops = opts.loops ?? 1;
+  const progressFields = () => {
+    const st = session.stats();
+    const s = seconds();
+    const done = st.loop * total + sizes.slice(0, st.fileIndex).reduce((a, b) => a + b, 0) + st.fileOffset;
+    const fraction = Math.min(1, done / (total * loops));
+    return { percent: Math.round(fraction * 100), packets: st.replayPackets, events: st.events, loop: st.loop + 1, loops, file: st.fileIndex + 1, files: opts.files.length, seconds: Math.round(s * 10) / 10, packets_per_s: Math.round(s > 0 ? st.replayPackets / s : 0) };
+  };
   const progress = () => {
     const st = session.stats();
     const s = seconds();
@@ -114,11 +126,12 @@ export async function runReplayCommand(argv: string[], io: CliIO): Promise<numbe
       ` in ${s.toFixed(1)} s (${rate(st.replayPackets, s)} packets/s)`
     );
   };
-  // On a terminal the bar redraws in place; elsewhere (logs) one line each time.
+  // On a terminal (someone watching) the bar redraws in place; elsewhere
+  // (the journal, a pipe) one progress log line each time.
   const tty = io === processIO && process.stderr.isTTY === true;
   const timer =
     progressInterval > 0
-      ? setInterval(() => io.err(tty ? `\r${progress()}\x1b[K` : `${progress()}\n`), progressInterval * 1000)
+      ? setInterval(() => (tty ? io.err(`\r${progress()}\x1b[K`) : log.info('progress', progressFields())), progressInterval * 1000)
       : undefined;
   const how = await untilSignalOr(session.finished);
   if (timer) clearInterval(timer);
@@ -127,12 +140,21 @@ export async function runReplayCommand(argv: string[], io: CliIO): Promise<numbe
   await output.close();
   const st = session.stats();
   const s = seconds();
-  io.err(
-    `ja4 replay: ${how === 'end' ? 'done' : `${how}, flushed`}: ${st.replayPackets} packets (${st.replayBytes} bytes) in ${s.toFixed(2)} s = ` +
-      `${rate(st.replayPackets, s)} packets/s; ${st.engine.records_emitted ?? 0} flow events, ${st.engine.close_records ?? 0} close events; ` +
-      `output ${output.description}: ${output.stats().written} written, ${output.stats().droppedEvents} events dropped\n` +
-      formatNonZeroCounters(st),
-  );
+  const totals = {
+    packets: st.replayPackets,
+    bytes: st.replayBytes,
+    seconds: Math.round(s * 100) / 100,
+    packets_per_s: Math.round(s > 0 ? st.replayPackets / s : 0),
+    flow_events: st.engine.records_emitted ?? 0,
+    close_events: st.engine.close_records ?? 0,
+    output: output.description,
+    written: output.stats().written,
+    output_dropped: output.stats().droppedEvents,
+    engine: Object.fromEntries(Object.entries(st.engine).filter(([, x]) => x !== 0)),
+  };
+  if (how === 'end') log.info('done', totals);
+  else log.info('stopped: flushed', { signal: how, ...totals });
+  if (output.stats().droppedEvents > 0) log.warn('events dropped by the output', { output: output.description, output_dropped: output.stats().droppedEvents });
   if (st.error) throw new CliError(`ja4 replay: ${st.error.message}`);
   return 0;
 }
