@@ -39,6 +39,7 @@ handshake is seen, and a close event when a reported TCP connection ends
 
 The options above are also read from /etc/ja4/config.yaml (capture.*) and
 JA4_CAPTURE_* variables; a flag given here wins.
+
 ${LOG_ARG_HELP}
 ${CONFIG_ARG_HELP}
 Needs CAP_NET_RAW (root, or setcap cap_net_raw,cap_net_admin+eip on node).

@@ -29,6 +29,7 @@ web pages (web/dist). Create a user first: ja4 user add NAME --role admin.
 
 These options are also read from /etc/ja4/config.yaml (dashboard.*) and JA4_*
 variables; a flag given here wins.
+
 ${LOG_ARG_HELP}
 ${CONFIG_ARG_HELP}
 ${STORAGE_ARG_HELP}

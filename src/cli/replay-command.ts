@@ -31,7 +31,7 @@ Pacing (one of):
   --max-flows N, --idle-timeout-ms N   engine limits, as for "ja4 pcap"
   -h, --help        show this help
 
-${LOG_ARG_HELP}
+${LOG_ARG_HELP.replace(/ \(logging\.\w+\)/g, '')}
 Exit status: 0 when done or interrupted (SIGINT/SIGTERM flush), 2 for a bad
 option or a file that is missing or not a capture.
 `;

@@ -96,6 +96,7 @@ Run:
 
 Every option above with a configuration key (docs/configuration.md) is also
 read from /etc/ja4/config.yaml and JA4_* variables; a flag given here wins.
+
 ${LOG_ARG_HELP}
 ${CONFIG_ARG_HELP}
 ${STORAGE_ARG_HELP}`;
