@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { openStorage, validateStorageOptions, migrate, loadReferenceData, DEFAULT_REFERENCE_DIR, TABLES } from '../dist/storage/index.js';
 import { startDashboard } from '../dist/dashboard/server.js';
+import { silentLogger } from '../dist/config/index.js';
 import { UserStore } from '../dist/dashboard/auth/user-store.js';
 import { insertSyntheticRequests } from './lib/synthetic-requests.js';
 
@@ -78,7 +79,7 @@ async function main() {
     }
     const users = new UserStore(storage, 1024);
     if (!(await users.get('bench'))) await users.add('bench', 'admin', 'bench-password-123');
-    dashboard = await startDashboard(storage, { listen: '127.0.0.1:0', publisher: false, log: () => {} });
+    dashboard = await startDashboard(storage, { listen: '127.0.0.1:0', publisher: false, log: silentLogger() });
     const login = await fetch(`${dashboard.url}/api/auth/login`, { method: 'POST', body: JSON.stringify({ username: 'bench', password: 'bench-password-123' }) });
     const cookie = login.headers.get('set-cookie').split(';')[0];
 

@@ -245,8 +245,9 @@ if (opt.child) runClients();
 async function startUws(batchMs) {
   const { loadUws } = await import('../dist/dashboard/uws.js');
   const { Hub } = await import('../dist/dashboard/ws/hub.js');
+  const { silentLogger } = await import('../dist/config/index.js');
   const { uws, kind } = loadUws();
-  const hub = new Hub({ batchMs }, undefined, () => {}, kind);
+  const hub = new Hub({ batchMs }, undefined, silentLogger(), kind);
   const app = uws.App();
   hub.attach(app, async () => ({ name: 'bench', role: 'viewer', via: 'token' }), () => true);
   const socket = await new Promise((res) => app.listen('127.0.0.1', 0, res));
