@@ -14,6 +14,7 @@ export const TABLES = {
   aggTraffic: 'ja4_processing.agg_traffic_1h',
   aggNetwork: 'ja4_processing.agg_network_1h',
   aggIpUa: 'ja4_processing.agg_ip_ua_1h',
+  aggModelScores: 'ja4_processing.agg_model_scores',
   ja4Signals: 'ja4_processing.view_ja4_signals_1h',
   aiFeatures: 'ja4_processing.view_ai_features_1h',
   mlAllScores: 'ja4_processing.ml_all_scores',
@@ -40,6 +41,7 @@ const DISTRIBUTED = new Set<string>([
   TABLES.aggTraffic,
   TABLES.aggNetwork,
   TABLES.aggIpUa,
+  TABLES.aggModelScores,
   TABLES.mlAllScores,
   TABLES.mlDetectedAnomalies,
 ]);

@@ -26,18 +26,20 @@ export function register(router: Router, { storage, modelDir }: DashboardDeps): 
     const range = rangeParam(req.query);
     const p = rangeParams(range);
     const [versions, drift, voices, manifest] = await Promise.all([
+      // agg_model_scores (sql/0017): one row per window start and version, not every score
       select<ModelStatusResponse['versions'][number]>(
         storage,
-        `SELECT toString(model_version) AS model_version, min(scored_at) AS first_scored, max(scored_at) AS last_scored, count() AS rows,
-                countIf(is_anomaly) AS anomalies, anomalies / rows AS anomaly_rate
-         FROM ${t.read('mlAllScores')} WHERE ${WINDOW} GROUP BY model_version ORDER BY last_scored DESC`,
+        `SELECT toString(model_version) AS model_version, min(first_scored_at) AS first_scored, max(last_scored_at) AS last_scored, sum(scores) AS rows,
+                sum(anomaly_scores) AS anomalies, anomalies / rows AS anomaly_rate
+         FROM ${t.read('aggModelScores')} WHERE ${WINDOW} GROUP BY model_version ORDER BY last_scored DESC`,
         p,
       ),
       select<ModelStatusResponse['drift'][number]>(
         storage,
-        `SELECT toStartOfHour(window_start) AS hour, count() AS rows, avg(score) AS mean_score, quantile(0.5)(score) AS p50,
-                quantile(0.95)(score) AS p95, countIf(is_anomaly) / rows AS anomaly_rate
-         FROM ${t.read('mlAllScores')} WHERE ${WINDOW} GROUP BY hour ORDER BY hour`,
+        `SELECT toStartOfHour(window_start) AS hour, sum(scores) AS rows, avgMerge(score_avg) AS mean_score,
+                quantilesMerge(0.5, 0.95)(score_quantiles)[1] AS p50, quantilesMerge(0.5, 0.95)(score_quantiles)[2] AS p95,
+                sum(anomaly_scores) / rows AS anomaly_rate
+         FROM ${t.read('aggModelScores')} WHERE ${WINDOW} GROUP BY hour ORDER BY hour`,
         p,
       ),
       select<ModelStatusResponse['voices'][number]>(
