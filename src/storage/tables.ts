@@ -15,6 +15,8 @@ export const TABLES = {
   aggNetwork: 'ja4_processing.agg_network_1h',
   aggIpUa: 'ja4_processing.agg_ip_ua_1h',
   aggModelScores: 'ja4_processing.agg_model_scores',
+  aggJa4Network: 'ja4_processing.agg_ja4_network_1h',
+  aggJa4Ua: 'ja4_processing.agg_ja4_ua_1h',
   ja4Signals: 'ja4_processing.view_ja4_signals_1h',
   aiFeatures: 'ja4_processing.view_ai_features_1h',
   mlAllScores: 'ja4_processing.ml_all_scores',
@@ -42,6 +44,8 @@ const DISTRIBUTED = new Set<string>([
   TABLES.aggNetwork,
   TABLES.aggIpUa,
   TABLES.aggModelScores,
+  TABLES.aggJa4Network,
+  TABLES.aggJa4Ua,
   TABLES.mlAllScores,
   TABLES.mlDetectedAnomalies,
 ]);

@@ -5,7 +5,7 @@ import { ROUTES, type FeaturesResponse, type Ja4BreakdownResponse, type Ja4Clien
 import { ja4TimelineQuery } from '../../storage/index.js';
 import { currentClassification } from '../classification-rows.js';
 import type { DashboardDeps } from '../deps.js';
-import { intParam, ja4Value, pageParams, rangeParam } from '../http/params.js';
+import { chTime, intParam, ja4Value, pageParams, rangeParam, type Range } from '../http/params.js';
 import type { Router } from '../router.js';
 import { API_SETTINGS, DETECTED, HOURS, TS, hourRangeParams, ipText, rangeParams, select, toPage } from '../sql.js';
 
@@ -43,6 +43,16 @@ export const FEATURE_COLUMNS = Object.keys(FEATURE_SQL);
  * requests, seconds), against ~1.6M here for a top-10 JA4.
  */
 const JA4_HOURS = "ja4 = {ja4:String} AND toStartOfHour(ts) >= toStartOfHour({from:DateTime('UTC')}) AND toStartOfHour(ts) < {to:DateTime('UTC')}";
+
+/**
+ * The whole hours inside a window: [from rounded up, to rounded down) to
+ * the hour (empty, from > to, when both are in one hour: then every row of
+ * the window is outside it).
+ */
+export function wholeHours(r: Range): { whole_from: string; whole_to: string } {
+  const h = 3_600_000;
+  return { whole_from: chTime(new Date(Math.ceil(r.from.getTime() / h) * h)).slice(0, 19), whole_to: chTime(new Date(Math.floor(r.to.getTime() / h) * h)).slice(0, 19) };
+}
 
 export function register(router: Router, { storage }: DashboardDeps): void {
   const t = storage.tables;
@@ -124,27 +134,34 @@ export function register(router: Router, { storage }: DashboardDeps): void {
          WHERE ja4 = {ja4:String} AND ${DETECTED} GROUP BY threat_level ORDER BY detections DESC`,
         { ...rangeParams(range), ja4 },
       ),
+      // agg_ja4_network_1h (sql/0018), keyed by JA4 first: the JA4's networks of each hour
       select<Ja4BreakdownResponse['asns'][number]>(
         storage,
-        // http_logs, not agg_host_ip_ja4_1h: see JA4_HOURS
         `SELECT a.asn AS asn, ifNull(n.asn_name, '') AS asn_name, a.total_requests AS total_requests
-         FROM (SELECT asn, count() AS total_requests FROM ${t.read('httpLogs')} WHERE ${JA4_HOURS}
-               GROUP BY asn ORDER BY total_requests DESC LIMIT 20) AS a
+         FROM (SELECT asn, sum(requests) AS total_requests FROM ${t.read('aggJa4Network')} WHERE ja4 = {ja4:String} AND ${HOURS}
+               GROUP BY asn ORDER BY total_requests DESC, asn LIMIT 20) AS a
          LEFT JOIN (SELECT asn, any(name) AS asn_name FROM ja4_processing.ref_ip_asn GROUP BY asn) AS n ON n.asn = a.asn
-         ORDER BY total_requests DESC`,
+         ORDER BY total_requests DESC, asn`,
         hp,
       ),
       select<Ja4BreakdownResponse['countries'][number]>(
         storage,
-        `SELECT toString(country) AS country, count() AS total_requests FROM ${t.read('httpLogs')} WHERE ${JA4_HOURS}
-         GROUP BY country ORDER BY total_requests DESC LIMIT 20`,
+        `SELECT toString(country) AS country, sum(requests) AS total_requests FROM ${t.read('aggJa4Network')} WHERE ja4 = {ja4:String} AND ${HOURS}
+         GROUP BY country ORDER BY total_requests DESC, country LIMIT 20`,
         hp,
       ),
+      // the window's whole hours from agg_ja4_ua_1h (sql/0018), its partial first and last hours
+      // from http_logs (one key range each); the uniq() states merge to uniq() over the rows
       select<Ja4BreakdownResponse['user_agents'][number]>(
         storage,
-        `SELECT user_agent, count() AS total_requests, uniq(client_ip) AS ips FROM ${t.read('httpLogs')}
-         WHERE ja4 = {ja4:String} AND ${TS} GROUP BY user_agent ORDER BY total_requests DESC LIMIT 20`,
-        { ...rangeParams(range), ja4 },
+        `SELECT user_agent, sum(requests) AS total_requests, uniqMerge(ips) AS ips
+         FROM (SELECT user_agent, sum(requests) AS requests, uniqMergeState(client_ips) AS ips FROM ${t.read('aggJa4Ua')}
+               WHERE ja4 = {ja4:String} AND hour >= {whole_from:DateTime('UTC')} AND hour < {whole_to:DateTime('UTC')} GROUP BY user_agent
+               UNION ALL
+               SELECT user_agent, count() AS requests, uniqState(client_ip) AS ips FROM ${t.read('httpLogs')}
+               WHERE ja4 = {ja4:String} AND ${TS} AND (ts < {whole_from:DateTime('UTC')} OR ts >= {whole_to:DateTime('UTC')}) GROUP BY user_agent)
+         GROUP BY user_agent ORDER BY total_requests DESC, user_agent LIMIT 20`,
+        { ...rangeParams(range), ...wholeHours(range), ja4 },
       ),
     ]);
     return { threat_levels, asns, countries, user_agents };
