@@ -1,0 +1,55 @@
+// ml_detected_anomalies' by_campaign projection (sql/0019), which the
+// campaign page reads: the engine picks it for one campaign over a window
+// (the table's own order puts a campaign in every granule), and the page
+// shows what the table holds.
+import t from 'tap';
+import { TABLES } from '../src/storage/index.js';
+import { CAMPAIGN, USERS, api, login, startDashboardFixture } from './helpers/dashboard-fixture.js';
+
+const fx = await startDashboardFixture(t);
+const WHERE = "campaign_id = {id:String} AND detected_at >= toDateTime64({from:String}, 3, 'UTC') AND detected_at < toDateTime64({to:String}, 3, 'UTC')";
+const from = new Date(fx.hourMs - 3_600_000).toISOString();
+const to = new Date(fx.hourMs + 2 * 3_600_000).toISOString();
+const params = { id: CAMPAIGN, from: from.slice(0, 19).replace('T', ' '), to: to.slice(0, 19).replace('T', ' ') };
+
+// 40,000 more detections of 1,000 campaigns in turn over the fixture's hour:
+// every granule of the table's order holds every campaign (as on a busy server)
+await fx.storage.command(
+  `INSERT INTO ${TABLES.mlDetectedAnomalies} (detected_at, window_start, window, client_ip, ja4, host, model_version, score, threat_level, campaign_id, asn, country)
+   SELECT toDateTime64({base:UInt32} + intDiv(number, 20), 3, 'UTC'), toDateTime({base:UInt32}, 'UTC'), '1h',
+          toIPv6(IPv4NumToString(toUInt32(167772160 + number % 5000))), 'bench_ja4', 'bulk.example', 'm1', 0.5 + (number % 7) / 20, 'medium',
+          concat('bulk-', toString(number % 1000)), 64500, 'FR'
+   FROM numbers(40000)`,
+  { base: fx.hourMs / 1000 },
+);
+
+t.test('the projection exists and the engine reads one campaign through it', async (t) => {
+  const [p] = await fx.storage.query<{ n: number }>(
+    `SELECT count() AS n FROM system.projections WHERE database = 'ja4_processing' AND table = 'ml_detected_anomalies' AND name = 'by_campaign'`,
+  );
+  t.equal(p!.n, 1, 'by_campaign on ml_detected_anomalies');
+  const bulk = { ...params, id: 'bulk-7' };
+  const sql = `SELECT count() AS n, uniqExact(client_ip) AS ips, uniqExact(host) AS hosts, max(score) AS s, max(asn) AS a FROM ${TABLES.mlDetectedAnomalies} WHERE ${WHERE}`;
+  const plan = (await fx.storage.query<{ explain: string }>(`EXPLAIN ${sql}`, bulk)).map((r) => r.explain).join('\n');
+  t.match(plan, /by_campaign/, 'the plan reads the projection');
+  const [n] = await fx.storage.query<{ n: number; ips: number }>(sql, bulk);
+  t.same([n!.n, n!.ips], [40, 5], 'its 40 detections (one in 1,000 of 40,000) of 5 IPs (5,000 in turn)');
+});
+
+t.test('the campaign page: what the table holds', async (t) => {
+  const viewer = await login(fx.dashboard, USERS.viewer);
+  for (const id of [CAMPAIGN, 'bulk-7']) {
+    const direct = await fx.storage.query<{ detections: number; ips: number; max_score: number }>(
+      `SELECT count() AS detections, uniqExact(client_ip) AS ips, max(score) AS max_score FROM ${TABLES.mlDetectedAnomalies} WHERE ${WHERE}
+       SETTINGS optimize_use_projections = 0`,
+      { ...params, id },
+    );
+    const r = await api(fx.dashboard, `/api/campaigns/${id}?from=${from}&to=${to}`, { login: viewer });
+    t.equal(r.status, 200, id);
+    t.same([r.body.campaign.detections, r.body.campaign.ips, r.body.campaign.max_score], [direct[0]!.detections, direct[0]!.ips, direct[0]!.max_score], `${id}: KPIs`);
+    const m = await api(fx.dashboard, `/api/campaigns/${id}/members?from=${from}&to=${to}&limit=100`, { login: viewer });
+    t.equal(m.body.items.length, direct[0]!.ips, `${id}: one member per IP`);
+  }
+  const r = await api(fx.dashboard, `/api/campaigns/bulk-7?from=${from}&to=${to}`, { login: viewer });
+  t.same([r.body.campaign.detections, r.body.campaign.ips, r.body.campaign.hosts], [40, 5, 1], 'bulk-7: exact counts');
+});
