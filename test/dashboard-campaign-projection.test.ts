@@ -17,7 +17,7 @@ const params = { id: CAMPAIGN, from: from.slice(0, 19).replace('T', ' '), to: to
 await fx.storage.command(
   `INSERT INTO ${TABLES.mlDetectedAnomalies} (detected_at, window_start, window, client_ip, ja4, host, model_version, score, threat_level, campaign_id, asn, country)
    SELECT toDateTime64({base:UInt32} + intDiv(number, 20), 3, 'UTC'), toDateTime({base:UInt32}, 'UTC'), '1h',
-          toIPv6(IPv4NumToString(toUInt32(167772160 + number % 5000))), 'bench_ja4', 'bulk.example', 'm1', 0.5 + (number % 7) / 20, 'medium',
+          toIPv6(IPv4NumToString(toUInt32(167772160 + number % 5000))), 'bench_ja4', 'bulk.example', 'm1', 0.5 + (number % 7) / 20, ['low', 'medium', 'high', 'critical', 'other'][1 + intDiv(number, 1000) % 5],
           concat('bulk-', toString(number % 1000)), 64500, 'FR'
    FROM numbers(40000)`,
   { base: fx.hourMs / 1000 },
@@ -50,6 +50,21 @@ t.test('the campaign page: what the table holds', async (t) => {
     const m = await api(fx.dashboard, `/api/campaigns/${id}/members?from=${from}&to=${to}&limit=100`, { login: viewer });
     t.equal(m.body.items.length, direct[0]!.ips, `${id}: one member per IP`);
   }
+  // the list: the old summary (the highest level ranked per detection), with projections off
+  const old = await fx.storage.query(
+    `SELECT campaign_id, count() AS detections, uniqExact(client_ip) AS ips,
+            ['low', 'medium', 'high', 'critical'][max(indexOf(['low', 'medium', 'high', 'critical'], toString(threat_level)))] AS max_threat_level
+     FROM ${TABLES.mlDetectedAnomalies} WHERE detected_at >= toDateTime64({from:String}, 3, 'UTC') AND detected_at < toDateTime64({to:String}, 3, 'UTC')
+       AND campaign_id != '' GROUP BY campaign_id ORDER BY max(detected_at) DESC, campaign_id LIMIT 200 SETTINGS optimize_use_projections = 0`,
+    params,
+  );
+  const list = await api(fx.dashboard, `/api/campaigns?from=${from}&to=${to}&limit=200`, { login: viewer });
+  t.same(
+    list.body.items.map((c: Record<string, unknown>) => ({ campaign_id: c.campaign_id, detections: c.detections, ips: c.ips, max_threat_level: c.max_threat_level })),
+    old,
+    'the list: counts and highest levels as before',
+  );
+  t.same(new Set(old.map((c) => (c as { max_threat_level: string }).max_threat_level)), new Set(['critical']), 'a bulk campaign reaches critical');
   const r = await api(fx.dashboard, `/api/campaigns/bulk-7?from=${from}&to=${to}`, { login: viewer });
   t.same([r.body.campaign.detections, r.body.campaign.ips, r.body.campaign.hosts], [40, 5, 1], 'bulk-7: exact counts');
 });
