@@ -1,5 +1,6 @@
 // agg_ja4_network_1h and agg_ja4_ua_1h (sql/0018), the JA4 page's ASN,
-// country and user-agent charts: the views fill them from http_logs (exact
+// country and user-agent charts, and agg_ja4_ip_1h (sql/0020), its client
+// IPs: the views fill them from http_logs (exact
 // rows), the route answers what the old queries over http_logs answered for
 // windows on and off the hour (the user agents' partial hours come from
 // http_logs), and the migration's backfill, run again on emptied tables,
@@ -39,6 +40,16 @@ const OLD = {
   user_agents: `SELECT user_agent, count() AS total_requests, uniq(client_ip) AS ips FROM ${TABLES.httpLogs}
                 WHERE ja4 = {ja4:String} AND ${TS} GROUP BY user_agent ORDER BY total_requests DESC, user_agent LIMIT 20`,
 };
+const OLD_IPS = `SELECT replaceRegexpOne(toString(i.client_ip), '^::ffff:(\\d+\\.\\d+\\.\\d+\\.\\d+)$', '\\1') AS client_ip, i.total_requests AS total_requests,
+         i.asn AS asn, toString(i.country) AS country, if(d.n > 0, d.max_score, NULL) AS max_score, if(d.n > 0, d.level, '') AS threat_level, i.last_seen AS last_seen
+  FROM (SELECT client_ip, count() AS total_requests, max(asn) AS asn, max(country) AS country, max(ts) AS last_seen
+        FROM ${TABLES.httpLogs} WHERE ${JA4_HOURS} GROUP BY client_ip) AS i
+  LEFT JOIN (SELECT client_ip, count() AS n, max(score) AS max_score, toString(argMax(threat_level, score)) AS level
+             FROM ${TABLES.mlDetectedAnomalies} WHERE ja4 = {ja4:String} AND detected_at >= {from:DateTime('UTC')} AND detected_at < {to:DateTime('UTC')}
+             GROUP BY client_ip) AS d ON d.client_ip = i.client_ip
+  ORDER BY total_requests DESC, client_ip LIMIT 26 OFFSET 0`;
+const IP_ROWS = `SELECT ja4, hour, toString(client_ip) AS ip, sum(requests) AS requests, max(asn) AS asn, toString(max(country)) AS country, max(last_seen) AS last_seen
+                 FROM ${TABLES.aggJa4Ip} GROUP BY ja4, hour, client_ip ORDER BY ja4, hour, ip`;
 const NETWORK_ROWS = `SELECT ja4, hour, asn, toString(country) AS country, sum(requests) AS requests FROM ${TABLES.aggJa4Network}
                       GROUP BY ja4, hour, asn, country ORDER BY ja4, hour, asn`;
 const UA_ROWS = `SELECT ja4, hour, user_agent, sum(requests) AS requests, uniqMerge(client_ips) AS ips FROM ${TABLES.aggJa4Ua}
@@ -83,6 +94,20 @@ t.test('the views: one row per JA4 x hour x network and per JA4 x hour x user ag
     ],
     'distinct IPs per hour',
   );
+  const ips = await fx.storage.query<Record<string, unknown>>(IP_ROWS);
+  t.same(
+    ips.filter((r) => r.ja4 === JA4_CHROME).map((r) => [r.hour, r.ip, r.requests, r.asn, r.country]),
+    [
+      [hour, '::ffff:203.0.113.10', 6, 64500, 'FR'],
+      [hour, '::ffff:66.249.66.1', 2, 15169, 'US'],
+      [hour, '::ffff:66.249.66.2', 1, 15169, 'US'],
+      [hour, '::ffff:66.249.66.3', 1, 15169, 'US'],
+      [next, '::ffff:203.0.113.10', 3, 64500, 'FR'],
+      [next, '::ffff:66.249.66.2', 1, 15169, 'US'],
+    ],
+    'one row per JA4 x hour x client',
+  );
+  t.equal(ips.find((r) => r.ja4 === JA4_CHROME && r.hour === next && r.ip === '::ffff:203.0.113.10')?.last_seen, iso(fx.hourMs + 111 * 60_000).replace('Z', '000Z'), 'its last request');
 });
 
 t.test('the route answers what the old queries over http_logs answered', async (t) => {
@@ -105,6 +130,8 @@ t.test('the route answers what the old queries over http_logs answered', async (
       t.same(r.body.asns, await fx.storage.query(OLD.asns, sec, API_SETTINGS), `${ja4} ${name}: ASNs`);
       t.same(r.body.countries, await fx.storage.query(OLD.countries, sec, API_SETTINGS), `${ja4} ${name}: countries`);
       t.same(r.body.user_agents, await fx.storage.query(OLD.user_agents, p, API_SETTINGS), `${ja4} ${name}: user agents`);
+      const ips = await api(fx.dashboard, `/api/ja4/${ja4}/ips?from=${iso(from)}&to=${iso(to)}&limit=25&offset=0`, { login: viewer });
+      t.same(ips.body.items, await fx.storage.query(OLD_IPS, sec, API_SETTINGS), `${ja4} ${name}: client IPs`);
     }
   }
   const r = await api(fx.dashboard, `/api/ja4/${JA4_CHROME}/breakdown?from=${iso(h + 30 * 60_000)}&to=${iso(h + 100 * 60_000)}`, { login: viewer });
@@ -129,4 +156,16 @@ t.test('the backfill of an upgrade computes the same rows from http_logs', async
   t.same([await fx.storage.query(NETWORK_ROWS), await fx.storage.query(UA_ROWS)], [[], []], 'emptied');
   for (const sql of backfill) await fx.storage.command(sql);
   t.same([await fx.storage.query(NETWORK_ROWS), await fx.storage.query(UA_ROWS)], before, 'the same hours, networks, user agents, counts and IPs');
+});
+
+t.test('the backfill of sql/0020 computes the same client rows from http_logs', async (t) => {
+  const before = await fx.storage.query(IP_ROWS);
+  const file = loadMigrationFiles().find((f) => f.name === '0020_create_ja4_client_aggregate.sql');
+  t.ok(file, 'the migration file');
+  const backfill = renderMigration(file!, { server: false, retention: DEFAULT_RETENTION }).filter((s) => s.includes('INSERT INTO'));
+  t.equal(backfill.length, 1, 'one INSERT');
+  await fx.storage.command(`TRUNCATE TABLE ${TABLES.aggJa4Ip}`);
+  t.same(await fx.storage.query(IP_ROWS), [], 'emptied');
+  await fx.storage.command(backfill[0]!);
+  t.same(await fx.storage.query(IP_ROWS), before, 'the same JA4s, hours, clients, counts, networks and last requests');
 });

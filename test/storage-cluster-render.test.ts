@@ -60,7 +60,7 @@ t.test('every statement of the cluster and server forms parses in ClickHouse', a
       t.ok(ddl.some((s) => s.includes("ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')")), 'replicated aggregates per shard');
       t.ok(ddl.some((s) => s.includes("ReplicatedMergeTree('/clickhouse/tables/all/{database}/{table}', '{replica}')")), 'reference tables replicated everywhere');
       const dist = ddl.filter((s) => s.includes('ENGINE = Distributed('));
-      t.equal(dist.length, 15, 'fifteen Distributed tables');
+      t.equal(dist.length, 16, 'sixteen Distributed tables');
       t.ok(ddl.some((s) => s.includes('FROM ja4_processing.agg_host_ip_ja4_1h_dist')), 'the feature view reads the Distributed aggregate');
       t.ok(ddl.some((s) => s.startsWith('CREATE USER IF NOT EXISTS ja4_dashboard')), 'users in server mode');
       t.ok(ddl.some((s) => /TTL toDateTime\(ts\) \+ INTERVAL 14 DAY/.test(s)), 'retention rendered');

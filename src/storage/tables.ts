@@ -17,6 +17,7 @@ export const TABLES = {
   aggModelScores: 'ja4_processing.agg_model_scores',
   aggJa4Network: 'ja4_processing.agg_ja4_network_1h',
   aggJa4Ua: 'ja4_processing.agg_ja4_ua_1h',
+  aggJa4Ip: 'ja4_processing.agg_ja4_ip_1h',
   ja4Signals: 'ja4_processing.view_ja4_signals_1h',
   aiFeatures: 'ja4_processing.view_ai_features_1h',
   mlAllScores: 'ja4_processing.ml_all_scores',
@@ -46,6 +47,7 @@ const DISTRIBUTED = new Set<string>([
   TABLES.aggModelScores,
   TABLES.aggJa4Network,
   TABLES.aggJa4Ua,
+  TABLES.aggJa4Ip,
   TABLES.mlAllScores,
   TABLES.mlDetectedAnomalies,
 ]);
