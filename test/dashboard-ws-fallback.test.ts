@@ -5,6 +5,7 @@
 // real sockets with a real `ws` client reading the exact frames.
 import t from 'tap';
 import WebSocket from 'ws';
+import { WsTestClient } from './helpers/ws-test-client.js';
 import { WS_CLOSE_TOO_SLOW, WS_CLOSE_UNAUTHORIZED, type Detection } from '../src/dashboard/api-types.js';
 import { JA4_CHROME, JA4_GO } from './helpers/storage-fixture.js';
 import { USERS, api, fixtureDetections, login, startDashboardFixture } from './helpers/dashboard-fixture.js';
@@ -21,50 +22,10 @@ const fx = await startDashboardFixture(t, {
 const d = fx.dashboard;
 const wsUrl = d.url.replace('http:', 'ws:') + '/ws';
 
-/** A client keeping every frame as received (batches not unpacked). */
-class Client {
-  readonly frames: any[] = [];
-  private waiters: { pred: (m: any) => boolean; resolve: (m: any) => void }[] = [];
-  readonly closed: Promise<{ code: number; reason: string }>;
-  readonly opened: Promise<void>;
-
-  constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      const m = JSON.parse(String(data));
-      this.frames.push(m);
-      this.waiters = this.waiters.filter((w) => (w.pred(m) ? (w.resolve(m), false) : true));
-    });
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
-    this.opened = new Promise((resolve, reject) => {
-      ws.on('open', () => resolve());
-      ws.on('error', reject);
-    });
-  }
-
-  static async connect(cookie: string): Promise<Client> {
-    const c = new Client(new WebSocket(wsUrl, { headers: { cookie, origin: d.url } }));
-    await c.opened;
-    return c;
-  }
-
-  next(pred: (m: any) => boolean, ms = 5000): Promise<any> {
-    const have = this.frames.find(pred);
-    if (have) return Promise.resolve(have);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching frame within ${ms} ms; got ${JSON.stringify(this.frames.slice(-5))}`)), ms);
-      this.waiters.push({ pred, resolve: (m) => (clearTimeout(timer), resolve(m)) });
-    });
-  }
-
-  send(m: unknown): void {
-    this.ws.send(JSON.stringify(m));
-  }
-
-  close(): Promise<unknown> {
-    this.ws.close();
-    return this.closed;
-  }
-}
+/** Clients keep every frame as received (batches not unpacked). */
+const Client = {
+  connect: (cookie: string) => WsTestClient.connect(wsUrl, { cookie, origin: d.url }, { flattenBatches: false }),
+};
 
 function detection(i: number, over: Partial<Detection> = {}): Detection {
   const base = fixtureDetections(fx.hourMs)[0]!;
@@ -89,7 +50,7 @@ t.test('says at startup that it runs on the fallback; the API answers', async (t
 });
 
 t.test('unauthenticated: 4001; cross-site: 403 at the upgrade', async (t) => {
-  const anon = new Client(new WebSocket(wsUrl));
+  const anon = new WsTestClient(new WebSocket(wsUrl), { flattenBatches: false });
   t.same(await anon.closed, { code: WS_CLOSE_UNAUTHORIZED, reason: 'unauthorized' });
   const evil = new WebSocket(wsUrl, { headers: { cookie: viewer.cookie, origin: 'https://evil.example' } });
   const status = await new Promise<number>((resolve) => evil.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
@@ -125,7 +86,7 @@ t.test('topics: exact batch frames to the subscribers of each topic only', async
   t.same(await b.next((m) => m.type === 'batch'), { type: 'batch', topic: `ja4:${JA4_CHROME}`, events: [event(`ja4:${JA4_CHROME}`, s3, d3)] });
   await a.next((m) => m.type === 'batch' && m.events[0].seq === s3);
   t.same(
-    a.frames.filter((m) => m.type === 'batch').map((m) => [m.topic, m.events.map((e: any) => e.seq)]),
+    a.messages.filter((m) => m.type === 'batch').map((m) => [m.topic, m.events.map((e: any) => e.seq)]),
     [
       ['detections', [s1, s2]],
       [`ja4:${JA4_GO}`, [s1, s2]],
@@ -133,7 +94,7 @@ t.test('topics: exact batch frames to the subscribers of each topic only', async
     ],
     'a: nothing of the topic it does not follow',
   );
-  t.equal(b.frames.filter((m) => m.type === 'batch').length, 1, 'b: only its topic');
+  t.equal(b.messages.filter((m) => m.type === 'batch').length, 1, 'b: only its topic');
 
   a.send({ type: 'unsubscribe', topics: ['detections'] });
   await a.next((m) => m.type === 'unsubscribed');
@@ -161,7 +122,7 @@ t.test('resync after a reconnect: the missed items of its topics from the ring',
   t.same(done, { type: 'resync_done', source: 'ring', replayed: 2, seq: d.hub.seq, truncated: false });
   const ts = (seq: number) => d.hub['ring'].since(seq - 1)![0]!.ts;
   t.same(
-    b.frames.filter((m) => m.type === 'event'),
+    b.messages.filter((m) => m.type === 'event'),
     [
       { type: 'event', topic: `ja4:${JA4_CHROME}`, seq: seqs[0], ts: ts(seqs[0]!), data: missed[0], replay: true },
       { type: 'event', topic: `ja4:${JA4_CHROME}`, seq: seqs[2], ts: ts(seqs[2]!), data: missed[2], replay: true },
@@ -186,7 +147,7 @@ t.test('a slow client is dropped with its buffer bounded; a fast one gets everyt
     if (i % 100 === 99) await new Promise((r) => setTimeout(r, 15));
   }
   await fast.next((m) => m.type === 'batch' && m.events.at(-1).seq === first + total - 1, 20_000);
-  const got = fast.frames.filter((m) => m.type === 'batch').flatMap((m) => m.events.map((e: any) => e.seq)).filter((s: number) => s >= first);
+  const got = fast.messages.filter((m) => m.type === 'batch').flatMap((m) => m.events.map((e: any) => e.seq)).filter((s: number) => s >= first);
   t.same(got, Array.from({ length: total }, (_, i) => first + i), `the fast client received all ${total}, in order`);
   (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
   const closed = await slow.closed;

@@ -5,6 +5,7 @@
 // bounded while a fast one keeps everything.
 import t from 'tap';
 import WebSocket from 'ws';
+import { WsTestClient } from './helpers/ws-test-client.js';
 import { TABLES } from '../src/storage/index.js';
 import { WS_CLOSE_TOO_SLOW, WS_CLOSE_UNAUTHORIZED, type Detection } from '../src/dashboard/api-types.js';
 import { JA4_CHROME, JA4_GO } from './helpers/storage-fixture.js';
@@ -20,58 +21,11 @@ const fx = await startDashboardFixture(t, {
 const d = fx.dashboard;
 const wsUrl = d.url.replace('http:', 'ws:') + '/ws';
 
-/** A client that queues what it receives and lets the test wait for a message. */
-class Client {
-  readonly messages: any[] = [];
-  private waiters: { pred: (m: any) => boolean; resolve: (m: any) => void }[] = [];
-  readonly closed: Promise<{ code: number; reason: string }>;
-  readonly opened: Promise<void>;
-
-  constructor(
-    readonly ws: WebSocket,
-    private readonly flatten = true,
-  ) {
-    ws.on('message', (data) => {
-      const m = JSON.parse(String(data));
-      // batches are unpacked so that tests see events one by one
-      const list = m.type === 'batch' && this.flatten ? m.events.map((e: any) => ({ ...e, batched: true })) : [m];
-      for (const x of list) {
-        this.messages.push(x);
-        this.waiters = this.waiters.filter((w) => (w.pred(x) ? (w.resolve(x), false) : true));
-      }
-    });
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
-    this.opened = new Promise((resolve, reject) => {
-      ws.on('open', () => resolve());
-      ws.on('error', reject);
-    });
-  }
-
-  static async connect(login?: Login, query = ''): Promise<Client> {
-    const ws = new WebSocket(wsUrl + query, { headers: login ? { cookie: login.cookie, origin: d.url } : { origin: d.url } });
-    const c = new Client(ws);
-    await c.opened;
-    return c;
-  }
-
-  next(pred: (m: any) => boolean, ms = 5000): Promise<any> {
-    const have = this.messages.find(pred);
-    if (have) return Promise.resolve(have);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching message within ${ms} ms; got ${JSON.stringify(this.messages.slice(-5))}`)), ms);
-      this.waiters.push({ pred, resolve: (m) => (clearTimeout(timer), resolve(m)) });
-    });
-  }
-
-  send(m: unknown): void {
-    this.ws.send(JSON.stringify(m));
-  }
-
-  close(): Promise<unknown> {
-    this.ws.close();
-    return this.closed;
-  }
-}
+/** A client whose batches are unpacked into events (see WsTestClient). */
+const Client = {
+  connect: (login?: Login, query = '') =>
+    WsTestClient.connect(wsUrl + query, login ? { cookie: login.cookie, origin: d.url } : { origin: d.url }),
+};
 
 const viewer = await login(d, USERS.viewer);
 
@@ -81,7 +35,7 @@ function newDetection(i: number, over: Partial<Detection> = {}): Record<string, 
 }
 
 t.test('unauthenticated: closed with 4001; cross-site: refused', async (t) => {
-  const anon = new Client(new WebSocket(wsUrl));
+  const anon = new WsTestClient(new WebSocket(wsUrl));
   t.same(await anon.closed, { code: WS_CLOSE_UNAUTHORIZED, reason: 'unauthorized' });
   const evil = new WebSocket(wsUrl, { headers: { cookie: viewer.cookie, origin: 'https://evil.example' } });
   const status = await new Promise<number>((resolve) => evil.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
@@ -223,8 +177,7 @@ t.test('the publisher computes KPIs and health while someone listens', async (t)
   const { startDashboard } = await import('../src/dashboard/server.js');
   const s = await startDashboard(fx.storage, { listen: '127.0.0.1:0', publisher: { detectionsMs: 0, kpisMs: 200, healthMs: 200 }, log: silentLogger() });
   t.teardown(() => s.stop());
-  const c = new Client(new WebSocket(s.url.replace('http:', 'ws:') + '/ws', { headers: { cookie: (await login(s, USERS.viewer)).cookie } }));
-  await c.opened;
+  const c = await WsTestClient.connect(s.url.replace('http:', 'ws:') + '/ws', { cookie: (await login(s, USERS.viewer)).cookie });
   t.teardown(() => c.close());
   c.send({ type: 'subscribe', topics: ['kpis', 'health'] });
   const [expected] = await fx.storage.query<{ n: number }>(`SELECT count() AS n FROM ${TABLES.mlDetectedAnomalies} WHERE detected_at >= now64(3) - INTERVAL 1 HOUR`);
