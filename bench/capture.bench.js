@@ -17,7 +17,7 @@
 //                   runs the veth receive path and the copy into our ring in
 //                   the sender's context, so a second core doubles the offer.
 //   --loop N        times each sender replays the file from memory
-//                   (tcpreplay --preload-pcap --loop; default 5, so a run
+//                   (tcpreplay --preload-pcap --loop; default 10, so a run
 //                   lasts seconds rather than a quarter of one)
 //
 // The achieved rate is measured on the capture side: the packets the
@@ -50,7 +50,7 @@ const { values: opt } = parseArgs({
     rates: { type: 'string', default: '100000,200000,300000,500000,700000,1000000,max' },
     'buffer-mb': { type: 'string', default: '256' },
     senders: { type: 'string', default: '2' },
-    loop: { type: 'string', default: '5' },
+    loop: { type: 'string', default: '10' },
   },
 });
 function positiveInt(name, v) {
