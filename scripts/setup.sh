@@ -16,8 +16,8 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # Debian, in httpd and mod_ssl on RHEL); wrk runs its benchmark; chromium
 # runs the dashboard's browser tests (EPEL on RHEL-family systems); tcpreplay
 # drives the live-capture load test (scripts/tcpreplay-veth.sh).
-DEB_PACKAGES=(build-essential cmake pkg-config python3 libpcap-dev libssl-dev tshark clang libclang-rt-dev curl ca-certificates openssl apache2 apache2-dev wrk chromium tcpreplay rpm)
-RPM_PACKAGES=(gcc-c++ make cmake pkgconf-pkg-config python3 libpcap-devel openssl-devel wireshark-cli clang compiler-rt curl ca-certificates openssl httpd httpd-devel mod_ssl wrk chromium tcpreplay rpm-build)
+DEB_PACKAGES=(build-essential cmake pkg-config python3 libpcap-dev libssl-dev tshark clang libclang-rt-dev curl ca-certificates openssl apache2 apache2-dev libnghttp2-dev wrk chromium tcpreplay rpm)
+RPM_PACKAGES=(gcc-c++ make cmake pkgconf-pkg-config python3 libpcap-devel openssl-devel wireshark-cli clang compiler-rt curl ca-certificates openssl httpd httpd-devel libnghttp2-devel mod_ssl wrk chromium tcpreplay rpm-build)
 
 install_system_packages() {
   if [ "${JA4_SETUP_SKIP_SYSTEM:-0}" = 1 ]; then return; fi

@@ -2,7 +2,8 @@
 // keep-alive requests (connection id, request numbers, exact byte counts),
 // HEAD, POST with a body (plain and chunked), 100 headers, an 8 KB header,
 // binary and invalid UTF-8 in the path and the headers, repeated header
-// names in wire order, HTTP/2 over cleartext (h2c), TLS 1.3/1.2 and h2 over
+// names in wire order, HTTP/2 over cleartext (h2c: prior knowledge and
+// Upgrade) with the pseudo-header order, TLS 1.3/1.2 and h2 over
 // TLS via mod_ssl, mod_unique_id, the per-directory directives (off,
 // exclusions, header sets, field cap, sampling), the record cap, and many
 // concurrent keep-alive connections (threads) without a lost or doubled
@@ -10,6 +11,7 @@
 import t from 'tap';
 import { Agent, get } from 'node:http';
 import http2 from 'node:http2';
+import net from 'node:net';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Apache, Receiver, curl, ensureBuilt, exchange, findApache, req, scratch, type RecordJson } from './httpd/apache.js';
@@ -283,6 +285,83 @@ if (!install) {
     t.equal(c.bytes_in, 1000, 'request body bytes of the stream (a CGI reads it)');
     t.equal(c.bytes_out, 1000, 'and echoes it');
     t.notOk('tls' in a);
+    // The pseudo-header order, decoded by our filter from the HEADERS
+    // frames on the master connection. Node's client puts the pseudo
+    // fields it was given first, in the object's order, then adds
+    // :method, :authority, :scheme (as a Node http2 server's rawHeaders
+    // show). The second stream's :authority is an index into the HPACK
+    // dynamic table, which only a full decoder resolves.
+    t.same(a.h2_pseudo_order, [':path', ':method', ':authority', ':scheme'], "Node's order");
+    t.same(b.h2_pseudo_order, [':path', ':method', ':authority', ':scheme'], 'second stream: names from the dynamic table');
+    t.same(c.h2_pseudo_order, [':method', ':path', ':authority', ':scheme'], ':method given first');
+
+    // curl's order, prior knowledge (one request: curl 7.88 does not reuse
+    // such a connection): its HEADERS start 82 04 .. 86 41 (RFC 7541
+    // appendix A: 2 :method GET, 4 :path, 6 :scheme http, then a literal
+    // with the name of entry 1, :authority).
+    const r = curl(['--http2-prior-knowledge', `http://127.0.0.1:${apache.port}/index.html?step=h2c-curl`]);
+    t.equal(r.out, '200 2', `curl: ${r.err}`);
+    const d = await receiver.recordFor('/index.html?step=h2c-curl');
+    t.equal(d.h2_stream, 1);
+    t.same(d.h2_pseudo_order, [':method', ':path', ':scheme', ':authority'], "curl's order");
+
+    // h2c by Upgrade: the first request was HTTP/1.1 text (stream 1, no
+    // HEADERS frame, so no order); the preface comes after the 101, and
+    // the next request on the connection is a HEADERS frame.
+    // (curl 7.88 fails a second request on an upgraded connection, with or
+    // without this module: "Error in the HTTP2 framing layer")
+    const u = curl(['--http2', `http://127.0.0.1:${apache.port}/index.html?step=h2c-up-1`]);
+    t.equal(u.out, '200 2', `curl: ${u.err}`);
+    const u1 = await receiver.recordFor('/index.html?step=h2c-up-1');
+    t.equal(u1.h2_stream, 1);
+    t.notOk('h2_pseudo_order' in u1, 'the upgraded HTTP/1.1 request has no pseudo-header order');
+
+    // So by hand: Upgrade, then after the 101 the preface, SETTINGS, and
+    // stream 3 as HEADERS (padded, with priority fields) + CONTINUATION,
+    // its pseudo fields in an order no client uses.
+    const path = '/index.html?step=h2c-up-raw';
+    const lit = (index: number, value: string) => Buffer.concat([Buffer.from([index, value.length]), Buffer.from(value)]);
+    // RFC 7541 6.2.2 literal without indexing, indexed name (1 :authority,
+    // 4 :path); 6.1 indexed (6 :scheme http, 2 :method GET)
+    const block = Buffer.concat([lit(1, host()), Buffer.from([0x86]), lit(4, path), Buffer.from([0x82])]);
+    const frame = (type: number, flags: number, stream: number, payload: Buffer) => {
+      const h = Buffer.alloc(9);
+      h.writeUIntBE(payload.length, 0, 3);
+      h[3] = type;
+      h[4] = flags;
+      h.writeUInt32BE(stream, 5);
+      return Buffer.concat([h, payload]);
+    };
+    // HEADERS: END_STREAM | PADDED | PRIORITY; Pad Length 2, dependency 0, weight 15
+    const headers = frame(1, 0x01 | 0x08 | 0x20, 3, Buffer.concat([Buffer.from([2, 0, 0, 0, 0, 15]), block.subarray(0, 5), Buffer.alloc(2)]));
+    const continuation = frame(9, 0x04, 3, block.subarray(5));
+    const sock = net.connect(apache.port, '127.0.0.1');
+    let got = Buffer.alloc(0);
+    await new Promise<void>((resolve, reject) => {
+      sock.on('error', reject);
+      const timer = setTimeout(() => reject(new Error(`no second response: ${got.toString('latin1')}`)), 5000);
+      sock.on('data', (d) => {
+        const first = got.length === 0;
+        got = Buffer.concat([got, d]);
+        if (first) {
+          sock.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(4, 0, 0, Buffer.alloc(0)), headers, continuation]));
+        }
+        // both responses' bodies (index.html is "hello\n") have come
+        if (got.toString('latin1').split('hello').length === 3) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      sock.write(`GET /index.html?step=h2c-up-0 HTTP/1.1\r\nHost: ${host()}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n`);
+    });
+    sock.destroy();
+    t.match(got.toString('latin1'), /^HTTP\/1\.1 101 /, 'switched');
+    const u0 = await receiver.recordFor('/index.html?step=h2c-up-0');
+    const u3 = await receiver.recordFor(path);
+    t.equal(u0.conn, u3.conn, 'one connection');
+    t.same([u0.h2_stream, u3.h2_stream], [1, 3]);
+    t.notOk('h2_pseudo_order' in u0);
+    t.same(u3.h2_pseudo_order, [':authority', ':scheme', ':path', ':method'], 'the order sent, after an Upgrade, through padding, priority and CONTINUATION');
   });
 
   t.test('TLS via mod_ssl', async (t) => {
@@ -294,6 +373,7 @@ if (!install) {
     t.equal(a.proto, 'HTTP/1.1');
     t.equal(a.local_port, apache.tlsPort);
     t.equal(a.vhost, 'test.example');
+    t.notOk('h2_pseudo_order' in a, 'HTTP/1.1: no pseudo-header order');
     t.same(a.tls, { protocol: 'TLSv1.3', cipher: a.tls?.cipher, sni: 'test.example' });
     t.match(a.tls?.cipher, /^TLS_(AES|CHACHA20)/, 'a TLS 1.3 cipher suite');
     t.ok(a.bytes_in > 50 && a.bytes_out > 100, 'bytes are HTTP bytes, counted inside TLS');
@@ -311,6 +391,18 @@ if (!install) {
     t.equal(c.scheme, 'https');
     t.equal(c.tls?.protocol, 'TLSv1.3', 'an h2 stream gets its connection TLS facts');
     t.equal(c.tls?.sni, 'test.example');
+    t.same(c.h2_pseudo_order, [':method', ':path', ':scheme', ':authority'], "h2 over TLS: curl's pseudo-header order, read above mod_ssl");
+
+    // two requests on one h2 connection: the second HEADERS block indexes
+    // the dynamic table
+    r = curl(['-k', '--http2', ...url('h2tls-a'), '-o', '/dev/null', `https://test.example:${apache.tlsPort}/index.html?step=h2tls-b`]);
+    t.equal(r.out, '200 2200 2', `curl: ${r.err}`);
+    const e = await receiver.recordFor('/index.html?step=h2tls-a');
+    const f = await receiver.recordFor('/index.html?step=h2tls-b');
+    t.equal(e.conn, f.conn, 'one connection');
+    t.same([e.h2_stream, f.h2_stream], [1, 3]);
+    t.same(e.h2_pseudo_order, [':method', ':path', ':scheme', ':authority']);
+    t.same(f.h2_pseudo_order, [':method', ':path', ':scheme', ':authority'], 'second stream');
 
     r = curl(['-k', '--http1.1', `https://127.0.0.1:${apache.tlsPort}/index.html?step=nosni`]);
     t.equal(r.out, '200 1.1', `curl: ${r.err}`);

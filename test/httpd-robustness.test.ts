@@ -184,6 +184,7 @@ if (!install) {
       t.same(h2recs.map((r) => r.proto), ['HTTP/2.0', 'HTTP/2.0', 'HTTP/2.0']);
       t.same(h2recs.map((r) => r.req_n).sort(), [1, 2, 3], 'concurrent streams numbered 1..3 on their connection');
       t.ok(h2recs.every((r) => r.conn === h2recs[0]!.conn), 'one connection id');
+      t.ok(h2recs.every((r) => JSON.stringify(r.h2_pseudo_order) === '[":path",":method",":authority",":scheme"]'), `pseudo-header order under ${mpm}`);
 
       await apache.stop();
       t.notMatch(apache.errorLog, /exit signal|AH00052/, 'no child died on a signal');

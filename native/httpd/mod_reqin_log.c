@@ -36,6 +36,12 @@
  *     (apr_table_compress) and other modules edit it. Values come from a copy of headers_in taken in
  *     post_read_request (APR_HOOK_REALLY_FIRST). HTTP/2 streams have only
  *     the table (its insertion order is mod_http2's order of the fields).
+ *  7. HTTP/2 pseudo-header order: mod_http2 keeps none, so the same input
+ *     filter, on a master connection that starts an HTTP/2 client stream,
+ *     parses a copy of the frames and decodes the header blocks again
+ *     (h2_pseudo.c, libnghttp2's inflater). The bytes pass untouched; a
+ *     parse failure only stops the parsing. Its memory (malloc: one
+ *     inflater, a fixed ring of streams) goes with c->pool.
  */
 
 #include "httpd.h"
@@ -52,6 +58,7 @@
 #include "apr_optional.h"
 #include "apr_lib.h"
 #include "apr_strings.h"
+#include "apr_thread_mutex.h"
 
 #include "mod_reqin_log.h"
 
@@ -69,6 +76,10 @@ static apr_hash_t *rl_transports = NULL;
 /* Per child: the prefix of connection ids and the connection sequence. */
 static const char *rl_child_id = NULL;
 static volatile apr_uint32_t rl_conn_seq = 0;
+
+/* Per child: HTTP/2 connections whose frame stream our parser gave up on
+ * (h2_pseudo.h), reported at child exit. */
+static volatile apr_uint32_t rl_h2_stopped = 0;
 
 static ap_filter_rec_t *rl_in_filter_handle;
 static ap_filter_rec_t *rl_out_filter_handle;
@@ -561,6 +572,104 @@ static apr_status_t rl_reading_done(void *data)
 }
 
 /* ------------------------------------------------------------------ */
+/* HTTP/2 pseudo-header order (master connections)                     */
+
+static apr_status_t rl_h2_cleanup(void *data)
+{
+    rl_h2_free(data);
+    return APR_SUCCESS;
+}
+
+/* The connection thread (the master connection's: mod_http2 reads its
+ * client's frames there, AP_MODE_READBYTES, through our filter, which sits
+ * above mod_ssl's and so sees the decrypted bytes): the bytes go on
+ * untouched; a copy of what they say goes through h2_pseudo.c.
+ *
+ * When does the frame stream start? RFC 9113 section 3.4: "In HTTP/2, each
+ * endpoint is required to send a connection preface ... the client
+ * connection preface starts with a sequence of 24 octets", sent first on
+ * an h2 (TLS, ALPN) or prior-knowledge h2c connection, and after the 101
+ * response on an upgraded one (section 3.2 of RFC 7540). So: a read whose
+ * data starts with the preface, on a connection mod_http2 has taken
+ * (ap_get_protocol: "h2" or "h2c"); an HTTP/1.x body that happens to
+ * start with those bytes is not mistaken for one. */
+static void rl_h2_watch(conn_rec *c, rl_conn *cs, apr_bucket_brigade *bb)
+{
+    for (apr_bucket *b = APR_BRIGADE_FIRST(bb);
+         b != APR_BRIGADE_SENTINEL(bb) && cs->h2_watch != RL_H2_OFF;
+         b = APR_BUCKET_NEXT(b)) {
+        const char *data;
+        apr_size_t len;
+        if (APR_BUCKET_IS_METADATA(b)) continue;
+        if (apr_bucket_read(b, &data, &len, APR_BLOCK_READ) != APR_SUCCESS) {
+            cs->h2_watch = RL_H2_OFF;     /* lost the stream: stop */
+            break;
+        }
+        if (len == 0) continue;
+        if (cs->h2_watch == RL_H2_LOOKING) {
+            apr_size_t n = RL_H2_PREFACE_LEN - cs->h2_preface_got;
+            const char *proto;
+            if (n > len) n = len;
+            if (memcmp(data, RL_H2_PREFACE + cs->h2_preface_got, n) != 0) {
+                cs->h2_preface_got = 0;
+                return;
+            }
+            cs->h2_preface_got += n;
+            if (cs->h2_preface_got < RL_H2_PREFACE_LEN) continue;
+            cs->h2_preface_got = 0;
+            proto = ap_get_protocol(c);
+            if (proto == NULL || strncmp(proto, "h2", 2) != 0) return;
+            cs->h2 = rl_h2_new();
+            if (cs->h2 == NULL || apr_thread_mutex_create(&cs->h2_lock,
+                    APR_THREAD_MUTEX_DEFAULT, c->pool) != APR_SUCCESS) {
+                rl_h2_free(cs->h2);
+                cs->h2 = NULL;
+                cs->h2_watch = RL_H2_OFF;
+                return;
+            }
+            apr_pool_cleanup_register(c->pool, cs->h2, rl_h2_cleanup,
+                                      apr_pool_cleanup_null);
+            (void)rl_h2_feed(cs->h2, (const unsigned char *)RL_H2_PREFACE,
+                             RL_H2_PREFACE_LEN);
+            cs->h2_watch = RL_H2_PARSING;
+            data += n;
+            len -= n;
+            if (len == 0) continue;
+        }
+        apr_thread_mutex_lock(cs->h2_lock);
+        if (rl_h2_feed(cs->h2, (const unsigned char *)data, len) != 0) {
+            cs->h2_watch = RL_H2_OFF;
+            apr_atomic_inc32(&rl_h2_stopped);
+            ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, c, RQLOGNO(00014)
+                          "HTTP/2 pseudo-header order: stopped parsing this "
+                          "connection: %s", rl_h2_error(cs->h2));
+        }
+        apr_thread_mutex_unlock(cs->h2_lock);
+    }
+}
+
+/* A stream's request thread, in post_read_request: its order, looked up
+ * by stream id in the master connection's parser (which saw the HEADERS
+ * frame before mod_http2 did, so it is there unless forgotten). */
+static void rl_h2_order(request_rec *r, rl_conn *cs, rl_req *rq)
+{
+    rl_conn *root = cs ? cs->root : NULL;
+    char *sid;
+    int n;
+    if (root == NULL || root->h2 == NULL || rl_http2_var_lookup == NULL) {
+        return;
+    }
+    sid = rl_http2_var_lookup(r->pool, r->server, r->connection, r,
+                              "H2_STREAM_ID");
+    if (sid == NULL || *sid == '\0') return;
+    apr_thread_mutex_lock(root->h2_lock);
+    n = rl_h2_lookup(root->h2, (apr_uint32_t)strtoul(sid, NULL, 10),
+                     rq->h2_order);
+    apr_thread_mutex_unlock(root->h2_lock);
+    rq->h2_n = n > 0 ? n : 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* Byte counting filters (connection level, between HTTP and TLS)      */
 
 /* Any thread serving the connection. mod_logio's input count sits at
@@ -583,6 +692,9 @@ static apr_status_t rl_in_filter(ap_filter_t *f, apr_bucket_brigade *bb,
         }
         if (mode == AP_MODE_GETLINE && cs->reading != NULL) {
             rl_names_line(cs->reading, bb);
+        }
+        else if (mode == AP_MODE_READBYTES && cs->h2_watch != RL_H2_OFF) {
+            rl_h2_watch(f->c, cs, bb);
         }
     }
     return rv;
@@ -612,12 +724,14 @@ static int rl_pre_connection(conn_rec *c, void *csd)
         cs->id = apr_psprintf(c->pool, "%s%x", rl_child_id ? rl_child_id : "0-0-",
                               (unsigned)seq);
         cs->root = cs;
+        cs->h2_watch = RL_H2_LOOKING;
     }
     else {
         conn_rec *root = c->master;
         while (root->master) root = root->master;
         cs->root = ap_get_module_config(root->conn_config, &reqin_log_module);
         cs->id = cs->root ? cs->root->id : NULL;
+        cs->h2_watch = RL_H2_OFF;
     }
     ap_set_module_config(c->conn_config, &reqin_log_module, cs);
     ap_add_input_filter_handle(rl_in_filter_handle, cs, NULL, c);
@@ -681,6 +795,9 @@ static int rl_post_read_request(request_rec *r)
         ap_set_module_config(r->request_config, &reqin_log_module, rq);
     }
     rq->headers = apr_table_copy(r->pool, r->headers_in);
+    if (r->connection->master != NULL) {
+        rl_h2_order(r, rl_conn_state(r->connection), rq);
+    }
     return DECLINED;
 }
 
@@ -813,6 +930,12 @@ static apr_status_t rl_child_exit(void *data)
                      getpid(), rl_transport_path(t), st.sent, dropped,
                      st.dropped_down, st.dropped_full, st.dropped_toobig,
                      st.dropped_error, st.messages, st.connects);
+    }
+    if (rl_h2_stopped) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, RQLOGNO(00021) "child %"
+                     APR_PID_T_FMT " exiting: HTTP/2 pseudo-header order not "
+                     "parsed on %u connection(s) (invalid frames or HPACK)",
+                     getpid(), (unsigned)rl_h2_stopped);
     }
     rl_transports = NULL;
     return APR_SUCCESS;

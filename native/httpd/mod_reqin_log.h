@@ -11,6 +11,7 @@
 #include "apr_tables.h"
 
 #include "transport.h"
+#include "h2_pseudo.h"
 
 /* The module is built with -fvisibility=hidden (Makefile), so that calls
  * between its files bind locally; Apache finds this struct by name. */
@@ -86,7 +87,18 @@ typedef struct rl_conn {
      * pre_read_request until the blank line, or until its pool goes),
      * whose names the connection's input filter collects; else NULL. */
     struct rl_req *reading;
+    /* Master connections: watching the bytes for an HTTP/2 client stream
+     * (RL_H2_*), and once one started, its parser, which the connection
+     * thread feeds and stream threads query under h2_lock. */
+    int h2_watch;
+    apr_size_t h2_preface_got;
+    rl_h2_parser *h2;
+    struct apr_thread_mutex_t *h2_lock;
 } rl_conn;
+
+#define RL_H2_LOOKING 0   /* h1 so far: a read may start the preface */
+#define RL_H2_PARSING 1
+#define RL_H2_OFF     2   /* not a master connection, or parsing stopped */
 
 /* Per request (request_config): created in pre_read_request (HTTP/1.x),
  * else in post_read_request (HTTP/2 streams), else at log time. */
@@ -106,6 +118,10 @@ typedef struct rl_req {
     int nnames;
     int hdr_state;                /* RL_HDR_* below */
     int at_line_start;            /* the next GETLINE piece starts a line */
+    /* HTTP/2: the stream's pseudo-header order (h2_pseudo.h letters),
+     * h2_n of them; 0: unknown. */
+    int h2_n;
+    char h2_order[RL_H2_ORDER_MAX];
 } rl_req;
 
 #define RL_HDR_REQUEST_LINE 0

@@ -542,12 +542,26 @@ apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
     if (uid) rl_field_str(&o, RL_KEY("unique_id"), uid);
     rl_tls(&o, r, root);
     if (r->proto_num >= 2000 && rl_http2_var_lookup) {
-        /* mod_http2 keeps the pseudo-header fields (:method, :scheme,
-         * :authority, :path) in members of its h2_request and does not
-         * record their order: only the stream id can be given. */
         char *sid = rl_http2_var_lookup(r->pool, r->server, c, r, "H2_STREAM_ID");
         if (sid && *sid) {
             rl_field_i64(&o, RL_KEY("h2_stream"), apr_strtoi64(sid, NULL, 10));
+        }
+        /* "for HTTP/2 the pseudo-header order": mod_http2 keeps :method,
+         * :scheme, :authority and :path in members of its h2_request and
+         * records no order, so our filter on the master connection decoded
+         * the HEADERS frame itself (h2_pseudo.c, mod_reqin_log.c). RFC 9113
+         * section 8.3: "Pseudo-header fields are not HTTP header fields"
+         * and they are not in header_order; their names as sent, in order. */
+        if (rq && rq->h2_n > 0
+            && rl_open(&o, RL_KEY("h2_pseudo_order"), '[') == 0) {
+            for (int i = 0; i < rq->h2_n; i++) {
+                const char *name = rl_h2_pseudo_name(rq->h2_order[i]);
+                if (rl_elem_str(&o, name, strlen(name), 0, NULL) != 0) {
+                    rl_mark_truncated(&o, "h2_pseudo_order");
+                    break;
+                }
+            }
+            rl_close(&o, ']');
         }
     }
     /* "the request header names in wire order with their case, and the

@@ -14,6 +14,7 @@ export const buildDir = join(repoRoot, 'build', 'httpd');
 export const modulePath = join(buildDir, 'mod_reqin_log.so');
 export const receiverPath = join(buildDir, 'test_receiver');
 export const jsonWriterCli = join(buildDir, 'json_writer_cli');
+export const h2PseudoCli = join(buildDir, 'h2_pseudo_cli');
 
 /** The httpd binary and where its modules live, or null when Apache is absent. */
 export interface ApacheInstall {
