@@ -19,7 +19,7 @@ run_ctest() {  # $1 = build dir, $2.. = extra cmake args
   fi
   (cd "$dir" && ctest --output-on-failure) | tee "$log"
   # "100% tests passed, 0 tests failed out of 7"
-  local line; line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)
+  local line; line=$(grep -a -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)
   if [ -z "$line" ]; then failed=$((failed + 1)); status=1; rm -f "$log"; return; fi
   local f total
   f=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
@@ -41,8 +41,9 @@ echo "== TypeScript suites (tap)"
 log=$(mktemp)
 npx tap --reporter=tap "$@" 2>&1 | tee "$log"
 tap_status=${PIPESTATUS[0]}
-# tap's closing comment: "# { total: 12, pass: 11, fail: 1 }"
-summary=$(grep -E '^# \{ total: [0-9]+' "$log" | tail -1)
+# tap's closing comment: "# { total: 12, pass: 11, fail: 1 }" (grep -a: a failing
+# assertion may print raw bytes, and grep would then answer "binary file matches")
+summary=$(grep -a -E '^# \{ total: [0-9]+' "$log" | tail -1)
 if [ -z "$summary" ]; then
   echo "tap printed no summary"; failed=$((failed + 1)); status=1
 else
