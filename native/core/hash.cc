@@ -65,26 +65,12 @@ void sha256_two(const uint8_t* a, size_t alen, const uint8_t* b, size_t blen, ui
 }
 }  // namespace
 
-void hmac_sha256(const uint8_t* key, size_t key_len, const uint8_t* msg, size_t msg_len, uint8_t out[32]) {
-  // RFC 2104: H((K ^ opad) || H((K ^ ipad) || text)), K padded to the
-  // 64-byte block (hashed first when longer).
-  uint8_t k[64] = {0};
-  if (key_len > 64) {
-    sha256_two(key, key_len, nullptr, 0, k);
-  } else if (key_len) {
-    std::memcpy(k, key, key_len);
-  }
-  uint8_t pad[64];
-  for (int i = 0; i < 64; ++i) pad[i] = k[i] ^ 0x36;
-  uint8_t inner[32];
-  sha256_two(pad, 64, msg, msg_len, inner);
-  for (int i = 0; i < 64; ++i) pad[i] = k[i] ^ 0x5c;
-  sha256_two(pad, 64, inner, 32, out);
-}
-
 static_assert(sizeof(SHA256_CTX) <= sizeof(HmacSha256Key::inner), "SHA256_CTX fits HmacSha256Key");
 
 void hmac_sha256_key(HmacSha256Key& hk, const uint8_t* key, size_t key_len) {
+  // RFC 2104: H((K ^ opad) || H((K ^ ipad) || text)), K padded to the
+  // 64-byte block (hashed first when longer); the two pad blocks are hashed
+  // here once and their states kept.
   uint8_t k[64] = {0};
   if (key_len > 64) {
     sha256_two(key, key_len, nullptr, 0, k);
@@ -113,6 +99,13 @@ void hmac_sha256(const HmacSha256Key& hk, const uint8_t* msg, size_t msg_len, ui
   std::memcpy(&c, hk.outer, sizeof c);
   SHA256_Update(&c, inner, 32);
   SHA256_Final(out, &c);
+}
+
+void hmac_sha256(const uint8_t* key, size_t key_len, const uint8_t* msg, size_t msg_len, uint8_t out[32]) {
+  // RFC 2104 with a one-off key: the key's pad blocks, then the message.
+  HmacSha256Key hk;
+  hmac_sha256_key(hk, key, key_len);
+  hmac_sha256(hk, msg, msg_len, out);
 }
 
 bool hkdf_sha256_expand(const HmacSha256Key& prk, const uint8_t* info, size_t info_len, uint8_t* out,
