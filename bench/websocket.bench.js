@@ -3,8 +3,10 @@
 // that their work is not counted as the server's) subscribed to
 // `detections`, and --rate detections/s published for --seconds. Two
 // servers in the same run, one after the other, same coalescing (the
-// detections of one --batch-ms tick go to each client as one `batch` frame,
-// an array of events that keep their own seq) and the same message bytes:
+// detections of one tick of a --batch-ms frame clock go to each client as
+// one `batch` frame, an array of events that keep their own seq) and the
+// same message bytes (the feed's LiveDetection form of a full detection row,
+// plus the publisher's stamp `t`):
 //   uws: the dashboard's Hub on uWebSockets.js (native pub/sub fan-out)
 //   ws:  the `ws` library, the same hub logic in JS (the frame encoded once,
 //        one send per client)
@@ -246,6 +248,7 @@ async function startUws(batchMs) {
   const { loadUws } = await import('../dist/dashboard/uws.js');
   const { Hub } = await import('../dist/dashboard/ws/hub.js');
   const { silentLogger } = await import('../dist/config/index.js');
+  const { liveDetection } = await import('../dist/dashboard/ws/live-detection.js');
   const { uws, kind } = loadUws();
   const hub = new Hub({ batchMs }, undefined, silentLogger(), kind);
   const app = uws.App();
@@ -254,7 +257,8 @@ async function startUws(batchMs) {
   return {
     name: `uws (${kind})`,
     port: uws.us_socket_local_port(socket),
-    publish: (d) => hub.publishDetection(d),
+    // publishDetection's topics and payload, with the stamp t first (the clients look for `"data":{"t":`)
+    publish: (d) => hub.publish(['detections', `ja4:${d.ja4}`, `ip:${d.client_ip}`], { t: d.t, ...liveDetection(d) }),
     stats: () => hub.stats(),
     stop: () => {
       hub.close();
@@ -266,6 +270,9 @@ async function startUws(batchMs) {
 /** The same feed on the `ws` library: same frames, same batching, one send per subscribed client. */
 async function startWs(batchMs) {
   const { WebSocketServer } = require('ws');
+  const { liveDetection } = await import('../dist/dashboard/ws/live-detection.js');
+  const { FrameClock } = await import('../dist/dashboard/ws/hub.js');
+  const clock = new FrameClock(batchMs);
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   await new Promise((res) => wss.on('listening', res));
   const subscribers = new Map(); // topic -> Set<ws>
@@ -312,13 +319,13 @@ async function startWs(batchMs) {
     port: wss.address().port,
     publish: (d) => {
       const ts = new Date().toISOString();
-      const data = JSON.stringify(d);
+      const data = JSON.stringify({ t: d.t, ...liveDetection(d) });
       seq++;
       for (const topic of ['detections', `ja4:${d.ja4}`, `ip:${d.client_ip}`]) {
         if (!pending.has(topic)) pending.set(topic, []);
         pending.get(topic).push({ seq, ts, data }); // JSON built at the flush, only for followed topics (as the Hub does)
       }
-      timer ??= setTimeout(flush, batchMs);
+      timer ??= setTimeout(flush, clock.next()); // the Hub's frame clock
     },
     stats: () => ({ clients: wss.clients.size, dropped_slow: dropped, published: seq }),
     stop: () => {

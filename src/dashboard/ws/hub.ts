@@ -2,9 +2,17 @@
 // backpressure, on uWebSockets.js's native pub/sub.
 //
 // - publish() gives an item the next seq, keeps it in the ring (resyncs)
-//   and queues it on each of its topics; a flush one tick later (batchMs)
-//   sends each topic's queue as one `batch` frame through app.publish, so
-//   the fan-out to N subscribers happens in C++, one JS call per topic.
+//   and queues it on each of its topics; a flush on the next tick of a
+//   fixed frame clock (every batchMs) sends each topic's queue as one
+//   `batch` frame through app.publish, so the fan-out to N subscribers
+//   happens in C++, one JS call per topic. The clock is fixed, not "batchMs
+//   after the first item": under load a subscriber then gets at most one
+//   frame per topic per tick whatever the fan-out takes, and the frames a
+//   1,000-client wall costs are known in advance (a send is one syscall
+//   per subscriber; on loopback its cost is mostly the kernel's, so frames,
+//   not bytes, set the server's CPU).
+// - Detections go out as LiveDetection (the fields a ticker shows), not the
+//   full row.
 // - A client whose send buffer passes maxBufferedBytes is closed with 4008
 //   (a sweep every sweepMs); uWS itself stops queueing for a socket at
 //   twice that (maxBackpressure), so memory per client is bounded even
@@ -15,11 +23,13 @@
 //
 // Runs on the main thread (uWS calls back on it).
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { TemplatedApp, WebSocket, WebSocketBehavior } from '@trufflesuite/uws-js-unofficial';
 import { FIXED_TOPICS, MAX_TOPICS_PER_CLIENT, WS_CLOSE_TOO_SLOW, WS_CLOSE_UNAUTHORIZED, type Detection } from '../api-types.js';
 import { JA4_PATTERN, ipValue } from '../http/params.js';
 import type { Principal } from '../router.js';
 import { Ring, type RingItem } from './ring.js';
+import { liveDetection } from './live-detection.js';
 import { silentLogger, type Logger } from '../../config/logger.js';
 
 export interface HubOptions {
@@ -28,7 +38,7 @@ export interface HubOptions {
   ringBytes: number;
   /** a client with more unsent bytes than this is dropped */
   maxBufferedBytes: number;
-  /** how long publish() waits to batch before sending */
+  /** the frame clock's period: items published within one tick go out together at its end */
   batchMs: number;
   sweepMs: number;
   /** most events replayed in one resync */
@@ -73,6 +83,25 @@ export function normalizeTopic(topic: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * A fixed frame clock of period `periodMs` on the monotonic clock. next()
+ * is the delay to the end of the current tick, never into a tick already
+ * flushed: Node timers may fire up to a millisecond early, and an item
+ * published right after such a flush must wait for the next tick, not make
+ * a second frame in the same one.
+ */
+export class FrameClock {
+  private lastTick = -1;
+  constructor(private readonly periodMs: number) {}
+
+  /** ms until the tick that the next flush belongs to ends; marks that tick as taken */
+  next(nowMs = performance.now()): number {
+    const tick = Math.max(Math.floor(nowMs / this.periodMs) + 1, this.lastTick + 1);
+    this.lastTick = tick;
+    return Math.max(1, tick * this.periodMs - nowMs);
+  }
+}
+
 function eventJson(topic: string, item: RingItem, replay = false): string {
   return `{"type":"event","topic":${JSON.stringify(topic)},"seq":${item.seq},"ts":"${item.ts}","data":${item.data}${replay ? ',"replay":true' : ''}}`;
 }
@@ -88,6 +117,7 @@ export class Hub {
   private readonly clients = new Set<WebSocket<ClientData>>();
   private app: TemplatedApp | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
+  private readonly clock: FrameClock;
   private sweepTimer: NodeJS.Timeout | undefined;
   private nextClientId = 1;
   private counters = { published: 0, dropped_slow: 0, frames: 0 };
@@ -102,6 +132,7 @@ export class Hub {
   ) {
     this.opts = { ...DEFAULT_HUB_OPTIONS, ...opts };
     this.ring = new Ring(this.opts.ringSize, this.opts.ringBytes);
+    this.clock = new FrameClock(this.opts.batchMs);
   }
 
   stats(): { clients: number; dropped_slow: number; published: number } {
@@ -132,12 +163,12 @@ export class Hub {
       if (!queue) this.pending.set(topic, (queue = []));
       queue.push(item);
     }
-    this.flushTimer ??= setTimeout(() => this.flush(), this.opts.batchMs);
+    this.flushTimer ??= setTimeout(() => this.flush(), this.clock.next());
     return item.seq;
   }
 
   publishDetection(d: Detection): number {
-    return this.publish(['detections', `ja4:${d.ja4}`, `ip:${d.client_ip}`], d);
+    return this.publish(['detections', `ja4:${d.ja4}`, `ip:${d.client_ip}`], liveDetection(d));
   }
 
   /** Sends every topic's queue as one batch frame (skipping topics nobody follows). */
@@ -344,7 +375,7 @@ export class Hub {
         truncated = rows.length > limit;
         for (const d of rows.slice(0, limit)) {
           const topic = all ? 'detections' : topics.has(`ja4:${d.ja4}`) ? `ja4:${d.ja4}` : `ip:${d.client_ip}`;
-          safeSend(eventJson(topic, { seq: seqNow, ts, topics: [topic], data: JSON.stringify(d) }, true));
+          safeSend(eventJson(topic, { seq: seqNow, ts, topics: [topic], data: JSON.stringify(liveDetection(d)) }, true));
           replayed++;
         }
       } catch (err) {

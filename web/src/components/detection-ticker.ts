@@ -8,16 +8,16 @@ import { api } from '../api/client.js';
 import { feed } from '../api/live-feed.js';
 import { links } from '../router/routes.js';
 import { fmtScore, fmtTime, shortLabel } from '../format.js';
-import type { Detection, DetectionsResponse, EventMessage } from '../../../src/dashboard/api-types.js';
+import type { DetectionsResponse, EventMessage, LiveDetection } from '../../../src/dashboard/api-types.js';
 import './threat-badge.js';
 
-function detectionKey(d: Detection): string {
+function detectionKey(d: LiveDetection): string {
   return `${d.detected_at}|${d.client_ip}|${d.ja4}|${d.host}|${d.window}`;
 }
 
 /**
  * @cssproperty --ticker-size - font size of the rows (the wall enlarges it)
- * @fires ja4-detection - CustomEvent<Detection> for every pushed detection
+ * @fires ja4-detection - CustomEvent<LiveDetection> for every pushed detection
  */
 @customElement('ja4-ticker')
 export class Ja4Ticker extends LitElement {
@@ -82,7 +82,8 @@ export class Ja4Ticker extends LitElement {
   @property({ type: Boolean }) links = true;
   /** shortened JA4s, for narrow cards */
   @property({ type: Boolean }) compact = false;
-  @state() private items: Detection[] = [];
+  /** API rows (full Detections) and pushed LiveDetections: rendered from the fields both have */
+  @state() private items: LiveDetection[] = [];
   #fresh = new Set<string>();
   #unsub: (() => void) | undefined;
   #key = '';
@@ -138,7 +139,7 @@ export class Ja4Ticker extends LitElement {
     this.#fresh.add(key);
     if (this.#fresh.size > this.limit * 4) this.#fresh = new Set([...this.#fresh].slice(-this.limit));
     this.items = [d, ...this.items].slice(0, this.limit);
-    this.dispatchEvent(new CustomEvent<Detection>('ja4-detection', { detail: d, bubbles: true, composed: true }));
+    this.dispatchEvent(new CustomEvent<LiveDetection>('ja4-detection', { detail: d, bubbles: true, composed: true }));
   }
 
   /** the full JA4 unless the ticker is narrow (a card on the overview): then its first part */
