@@ -310,8 +310,8 @@ async function startWs(batchMs) {
       const set = subscribers.get(topic);
       if (!set || set.size === 0) continue;
       // encoded once for all clients, as a careful `ws` broadcast does
-      const json = events.map((e) => `{"type":"event","topic":${JSON.stringify(topic)},"seq":${e.seq},"ts":"${e.ts}","data":${e.data}}`).join(',');
-      const frame = Buffer.from(`{"type":"batch","topic":${JSON.stringify(topic)},"events":[${json}]}`);
+      const json = events.map((e) => `{"seq":${e.seq},"data":${e.data}}`).join(',');
+      const frame = Buffer.from(`{"type":"batch","topic":${JSON.stringify(topic)},"ts":"${events[events.length - 1].ts}","events":[${json}]}`);
       for (const ws of set) {
         if (ws.bufferedAmount > LIMIT) {
           dropped++;

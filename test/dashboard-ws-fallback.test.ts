@@ -77,14 +77,15 @@ t.test('topics: exact batch frames to the subscribers of each topic only', async
   const s2 = d.publishDetection(d2);
   d.hub.flush();
   const ts = (seq: number) => d.hub['ring'].since(seq - 1)![0]!.ts;
-  const event = (topic: string, seq: number, data: Detection) => ({ type: 'event', topic, seq, ts: ts(seq), data: liveDetection(data) });
-  t.same(await a.next((m) => m.type === 'batch' && m.topic === 'detections'), { type: 'batch', topic: 'detections', events: [event('detections', s1, d1), event('detections', s2, d2)] });
-  t.same(await a.next((m) => m.type === 'batch' && m.topic === `ja4:${JA4_GO}`), { type: 'batch', topic: `ja4:${JA4_GO}`, events: [event(`ja4:${JA4_GO}`, s1, d1), event(`ja4:${JA4_GO}`, s2, d2)] });
+  // in a batch an event is {seq, data}; the topic and the last publish time are the batch's
+  const event = (seq: number, data: Detection) => ({ seq, data: liveDetection(data) });
+  t.same(await a.next((m) => m.type === 'batch' && m.topic === 'detections'), { type: 'batch', topic: 'detections', ts: ts(s2), events: [event(s1, d1), event(s2, d2)] });
+  t.same(await a.next((m) => m.type === 'batch' && m.topic === `ja4:${JA4_GO}`), { type: 'batch', topic: `ja4:${JA4_GO}`, ts: ts(s2), events: [event(s1, d1), event(s2, d2)] });
 
   const d3 = detection(3, { ja4: JA4_CHROME });
   const s3 = d.publishDetection(d3);
   d.hub.flush();
-  t.same(await b.next((m) => m.type === 'batch'), { type: 'batch', topic: `ja4:${JA4_CHROME}`, events: [event(`ja4:${JA4_CHROME}`, s3, d3)] });
+  t.same(await b.next((m) => m.type === 'batch'), { type: 'batch', topic: `ja4:${JA4_CHROME}`, ts: ts(s3), events: [event(s3, d3)] });
   await a.next((m) => m.type === 'batch' && m.events[0].seq === s3);
   t.same(
     a.messages.filter((m) => m.type === 'batch').map((m) => [m.topic, m.events.map((e: any) => e.seq)]),

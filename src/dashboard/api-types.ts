@@ -638,13 +638,25 @@ export interface EventMessage<T extends string = Topic> {
   replay?: boolean;
 }
 
+/** An event inside a `batch` frame. */
+export interface BatchedEvent<T extends string = Topic> {
+  seq: number;
+  data: EventData<T>;
+}
+
 export type ServerMessage =
   | { type: 'hello'; boot_id: string; seq: number; server: 'uws' | 'ws-fallback'; user: { name: string; role: Role } }
   | { type: 'subscribed'; topics: string[] }
   | { type: 'unsubscribed'; topics: string[] }
   | EventMessage
-  /** several events of one topic, in seq order (the usual form of live events) */
-  | { type: 'batch'; topic: string; events: EventMessage[] }
+  /**
+   * several events of one topic, in seq order (the usual form of live
+   * events); each event is {seq, data}: its topic is the batch's, and `ts`
+   * is when the last of them was published (where a since_ts resync starts).
+   * Leaving type/topic/ts out of every event keeps ~20% of the bytes
+   * off the wire for every subscriber.
+   */
+  | { type: 'batch'; topic: string; ts: string; events: BatchedEvent[] }
   /** end of a replay; `seq`: continue from here; `truncated`: more was missed than replayed (reload the page's data) */
   | { type: 'resync_done'; source: 'ring' | 'database' | 'none'; replayed: number; seq: number; truncated: boolean }
   | { type: 'pong'; id?: number; seq: number }

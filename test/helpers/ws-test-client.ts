@@ -20,7 +20,8 @@ export class WsTestClient {
     ws.on('message', (data) => {
       const m = JSON.parse(String(data));
       const flatten = this.opts.flattenBatches ?? true;
-      const list = m.type === 'batch' && flatten ? m.events.map((e: any) => ({ ...e, batched: true })) : [m];
+      // a batch's events are {seq, data}: unpacked as the browser's feed does (topic and ts from the batch)
+      const list = m.type === 'batch' && flatten ? m.events.map((e: any) => ({ type: 'event', topic: m.topic, seq: e.seq, ts: m.ts, data: e.data, batched: true })) : [m];
       for (const x of list) {
         this.messages.push(x);
         this.waiters = this.waiters.filter((w) => (w.pred(x) ? (w.resolve(x), false) : true));

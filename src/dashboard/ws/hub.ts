@@ -102,6 +102,13 @@ export class FrameClock {
   }
 }
 
+/** A batch frame (api-types ServerMessage 'batch'): events as {seq, data}, the topic and the last publish time once. */
+function batchJson(topic: string, items: RingItem[]): string {
+  let events = '';
+  for (const item of items) events += `${events ? ',' : ''}{"seq":${item.seq},"data":${item.data}}`;
+  return `{"type":"batch","topic":${JSON.stringify(topic)},"ts":"${items[items.length - 1]!.ts}","events":[${events}]}`;
+}
+
 function eventJson(topic: string, item: RingItem, replay = false): string {
   return `{"type":"event","topic":${JSON.stringify(topic)},"seq":${item.seq},"ts":"${item.ts}","data":${item.data}${replay ? ',"replay":true' : ''}}`;
 }
@@ -179,8 +186,7 @@ export class Hub {
     for (const [topic, items] of this.pending) {
       // most ja4:/ip: topics of a detection have no subscriber: no JSON for them
       if (app && app.numSubscribers(topic) > 0) {
-        const events = items.map((item) => eventJson(topic, item)).join(',');
-        app.publish(topic, `{"type":"batch","topic":${JSON.stringify(topic)},"events":[${events}]}`, false, false);
+        app.publish(topic, batchJson(topic, items), false, false);
         this.counters.frames++;
       }
     }
@@ -302,7 +308,7 @@ export class Hub {
           // state topics: the current value at once
           for (const t of topics) {
             const item = this.latest.get(t);
-            if (item) this.send(ws, `{"type":"batch","topic":"${t}","events":[${eventJson(t, item)}]}`);
+            if (item) this.send(ws, batchJson(t, [item]));
           }
         } else {
           for (const t of topics) {

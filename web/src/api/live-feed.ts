@@ -149,7 +149,8 @@ export class LiveFeed extends EventTarget {
         this.#deliver(msg);
         break;
       case 'batch':
-        for (const ev of msg.events) this.#deliver(ev);
+        // events carry only seq and data: the topic and publish time are the batch's
+        for (const ev of msg.events) this.#deliver({ type: 'event', topic: msg.topic, seq: ev.seq, ts: msg.ts, data: ev.data } as EventMessage);
         break;
       case 'resync_done':
         if (msg.seq > (this.#lastSeq ?? -1)) this.#lastSeq = msg.seq;
