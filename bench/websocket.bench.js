@@ -238,6 +238,8 @@ function runClients() {
       counting = true;
     } else if (m === 'stop') {
       counting = false;
+    } else if (m === 'cpu') {
+      process.send(process.cpuUsage());
     } else if (m === 'report') {
       process.send({ perEvent: Array.from(perEvent), perFrame: Array.from(perFrame), ...totals });
     } else if (m === 'close') {
@@ -396,11 +398,16 @@ async function runOne(server, clients, procs, rate, seconds, sample) {
   await new Promise((r) => setTimeout(r, 300));
   for (const c of children) c.send({ start: server.stats().published + 1 });
   await new Promise((r) => setTimeout(r, 50));
+  const askCpu = () => Promise.all(children.map((c) => new Promise((res) => (c.once('message', res), c.send('cpu')))));
+  const clientCpu0 = await askCpu();
   const cpu0 = process.cpuUsage();
   const t0 = now();
   const published = await publishFor(seconds);
   const wall = (now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const clientCpu1 = await askCpu();
+  // the clients share the machine's 2 cores with the server: when they need more than a core, latency is theirs too
+  const clientCpuMs = clientCpu1.reduce((n, c, i) => n + (c.user + c.system - clientCpu0[i].user - clientCpu0[i].system) / 1000, 0);
   await new Promise((r) => setTimeout(r, 1000)); // the last frames arrive
   for (const c of children) c.send('stop');
   const reports = await Promise.all(
@@ -436,6 +443,7 @@ async function runOne(server, clients, procs, rate, seconds, sample) {
     max: histMax(perEvent),
     frameP99: histPercentile(perFrame, 99),
     cpuPct: ((cpu.user + cpu.system) / 1000 / (wall * 1000)) * 100,
+    clientCpuPct: (clientCpuMs / (wall * 1000)) * 100,
     // CPU per delivered event: comparable even when a loaded machine lets one run deliver less
     cpuNsPerEvent: ((cpu.user + cpu.system) * 1000) / Math.max(1, events),
     dropped: server.stats().dropped_slow,
@@ -473,7 +481,7 @@ async function main() {
           `  [${round + 1}/${runs}] ${r.server.padEnd(10)} published ${r.rate.toFixed(0)}/s, delivered ${r.delivered.toLocaleString('en-US')} / ${r.expected.toLocaleString('en-US')} events in ${r.frames.toLocaleString('en-US')} frames ` +
             `(gaps ${r.gaps}, reorders ${r.reorders}, dropped ${r.dropped})\n` +
             `             latency per detection p50 ${r.p50.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms (max ${r.max.toFixed(1)}); oldest of each frame p99 ${r.frameP99.toFixed(1)} ms; ` +
-            `server CPU ${r.cpuPct.toFixed(0)}% of a core = ${r.cpuNsPerEvent.toFixed(0)} ns per delivered event\n`,
+            `server CPU ${r.cpuPct.toFixed(0)}% of a core = ${r.cpuNsPerEvent.toFixed(0)} ns per delivered event (clients: ${r.clientCpuPct.toFixed(0)}%)\n`,
         );
       } finally {
         server.stop();
