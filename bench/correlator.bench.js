@@ -16,7 +16,9 @@
 //              --no-raw); the clock stops when the last row is in http_logs.
 //   baseline   the same http_logs_ingest rows (made once by the correlator)
 //              loaded by the engine from a local file (INSERT ... FROM
-//              INFILE), as in bench/storage.bench.js.
+//              INFILE), as in bench/storage.bench.js: JSONEachRow (the
+//              storage issue's raw insert baseline) and RowBinary (the
+//              format the pipeline writes).
 //   no database the same pipeline with a sink that discards: receive and
 //              correlate alone.
 // Breakdown of a pipeline run: receive (first to last datagram taken by the
@@ -32,6 +34,7 @@
 //   --requests N   --runs N (default 3)   --threads N correlator shards (default 1)
 //   --batch-rows N rows per insert (default 50000, as `ja4 run`)
 //   --no-raw       do not write the raw tables   --keep   keep bench/.data/correlator-db
+//   --format RowBinary|JSONEachRow  the rows the pipeline inserts (default RowBinary, as `ja4 run`)
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +47,7 @@ import { CorrelationStage } from '../dist/pipeline/correlation-stage.js';
 import { clickhouseSink } from '../dist/pipeline/sinks.js';
 import { openDatagramReceiver } from '../dist/ingest/datagram-receiver.js';
 import { BatchCorrelator } from '../dist/correlator/batch-correlator.js';
+import { INGEST_COLUMNS } from '../dist/correlator/rows-binary.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = join(root, 'bench', '.data');
@@ -58,6 +62,7 @@ const { values: opt } = parseArgs({
     threads: { type: 'string', default: '1' },
     'batch-rows': { type: 'string', default: '50000' },
     'no-raw': { type: 'boolean', default: false },
+    format: { type: 'string', default: 'RowBinary' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -66,6 +71,8 @@ const runs = Math.max(1, Number(opt.runs));
 const shards = Number(opt.threads);
 const rawTables = !opt['no-raw'];
 const batchRows = Number(opt['batch-rows']);
+const format = opt.format;
+if (format !== 'RowBinary' && format !== 'JSONEachRow') throw new Error(`--format must be RowBinary or JSONEachRow, got ${format}`);
 const cores = availableParallelism();
 /** CPU time of the whole process (every thread) since `from`, seconds. */
 const cpuSince = (from) => {
@@ -188,7 +195,7 @@ const quiet = Object.assign(() => undefined, {
 });
 
 // A sink that takes every batch at once: the same pipeline without the database.
-const nullSink = { name: 'null', async write() {}, async close() {} };
+const nullSink = { name: 'null', format, async write() {}, async close() {} };
 
 async function pipelineRun(storage, work, toDatabase = true) {
   if (toDatabase) await truncateAll(storage);
@@ -197,7 +204,7 @@ async function pipelineRun(storage, work, toDatabase = true) {
   const stage = new CorrelationStage({
     sink: toDatabase ? clickhouseSink(storage) : nullSink,
     tables: { ingest: TABLES.httpLogsIngest, requests: TABLES.httpRequests, tlsEvents: TABLES.tlsEvents },
-    correlator: { shards, rawTables, tlsWaitMs: 2000 },
+    correlator: { shards, rawTables, tlsWaitMs: 2000, format },
     batcher: { maxRows: batchRows, maxDelayMs: 1000 },
     log: quiet,
   });
@@ -247,11 +254,12 @@ async function pipelineRun(storage, work, toDatabase = true) {
   };
 }
 
-async function baselineRun(storage, file) {
+async function baselineRun(storage, file, fmt = 'JSONEachRow') {
   await truncateAll(storage);
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  await storage.command(`INSERT INTO ${TABLES.httpLogsIngest} FROM INFILE '${file}' FORMAT JSONEachRow`);
+  const target = fmt === 'RowBinary' ? `${TABLES.httpLogsIngest} (${INGEST_COLUMNS.join(', ')})` : TABLES.httpLogsIngest;
+  await storage.command(`INSERT INTO ${target} FROM INFILE '${file}' FORMAT ${fmt}`);
   const secs = (performance.now() - t0) / 1000;
   const cpuUs = (cpuSince(c0) * 1e6) / N;
   const n = await countLogs(storage);
@@ -269,7 +277,7 @@ async function main() {
     const t0Us = (Date.now() - 3_600_000) * 1000;
     const work = workload(N, t0Us);
     const bytes = work.http.reduce((s, b) => s + b.length, 0) + work.tls.reduce((s, b) => s + b.length, 0);
-    log(`== correlator: ${fmt(N)} requests (${fmt(work.tls.length)} TLS events, ${fmt(work.http.length)} HTTP messages, ${(bytes / 1048576).toFixed(1)} MiB), ${shards} correlator thread(s), raw tables ${rawTables ? 'on' : 'off'}, inserts of ${fmt(batchRows)} rows, ${runs} interleaved runs, ${cores} cores`);
+    log(`== correlator: ${fmt(N)} requests (${fmt(work.tls.length)} TLS events, ${fmt(work.http.length)} HTTP messages, ${(bytes / 1048576).toFixed(1)} MiB), ${shards} correlator thread(s), raw tables ${rawTables ? 'on' : 'off'}, ${format} inserts of ${fmt(batchRows)} rows, ${runs} interleaved runs, ${cores} cores`);
 
     // the baseline's rows: the same records through the correlator, once
     const bc = new BatchCorrelator({ clock: 'event', rawTables: false });
@@ -279,38 +287,53 @@ async function main() {
     rows.push(bc.flush().ingest);
     const file = join(dataDir, 'correlator-rows.jsonl');
     writeFileSync(file, rows.join(''));
+    const bcBin = new BatchCorrelator({ clock: 'event', rawTables: false, format: 'RowBinary' });
+    const binRows = [];
+    for (const b of work.tls) binRows.push(bcBin.process(undefined, b, 0).ingest);
+    for (const b of work.http) binRows.push(bcBin.process(b, undefined, 0).ingest);
+    binRows.push(bcBin.flush().ingest);
+    const binFile = join(dataDir, 'correlator-rows.rowbinary');
+    writeFileSync(binFile, Buffer.concat(binRows));
 
     // warm-up (dictionaries, regex caches, worker start)
     await storage.insertEncoded(TABLES.httpLogsIngest, rows.join('').split('\n').slice(0, 1000).join('\n') + '\n', 'JSONEachRow');
 
     const pipe = [];
     const base = [];
+    const baseBin = [];
     const nodb = [];
     for (let r = 0; r < runs; r++) {
       nodb.push(await pipelineRun(storage, work, false));
       log(`  run ${r + 1}: datagrams -> correlated rows, no database: ${fmt(nodb[nodb.length - 1].rate)} req/s (receive ${nodb[nodb.length - 1].receiveSecs.toFixed(2)} s, correlate ${nodb[nodb.length - 1].correlateSecs.toFixed(2)} s; CPU ${nodb[nodb.length - 1].cpuUs.toFixed(1)} us/req)`);
       base.push(await baselineRun(storage, file));
       pipe.push(await pipelineRun(storage, work));
+      baseBin.push(await baselineRun(storage, binFile, 'RowBinary'));
       const p = pipe[pipe.length - 1];
-      log(`  run ${r + 1}: pipeline ${fmt(p.rate)} req/s (${p.secs.toFixed(2)} s; receive ${p.receiveSecs.toFixed(2)} s, correlate ${p.correlateSecs.toFixed(2)} s, insert ${p.insertSecs.toFixed(2)} s in ${p.inserts} inserts; ${fmt(p.retries)} send retries; CPU ${p.cpuUs.toFixed(1)} us/req) | baseline ${fmt(base[base.length - 1].rate)} rows/s (CPU ${base[base.length - 1].cpuUs.toFixed(1)} us/row)`);
+      const b = base[base.length - 1];
+      const bb = baseBin[baseBin.length - 1];
+      log(`  run ${r + 1}: pipeline ${fmt(p.rate)} req/s (${p.secs.toFixed(2)} s; receive ${p.receiveSecs.toFixed(2)} s, correlate ${p.correlateSecs.toFixed(2)} s, insert ${p.insertSecs.toFixed(2)} s in ${p.inserts} inserts; ${fmt(p.retries)} send retries; CPU ${p.cpuUs.toFixed(1)} us/req) | baseline JSONEachRow ${fmt(b.rate)} rows/s (CPU ${b.cpuUs.toFixed(1)} us/row), RowBinary ${fmt(bb.rate)} rows/s (CPU ${bb.cpuUs.toFixed(1)} us/row)`);
     }
     const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
     const pm = median(pipe.map((p) => p.rate));
     const bm = median(base.map((b) => b.rate));
+    const bbm = median(baseBin.map((b) => b.rate));
     const last = pipe[pipe.length - 1];
     log(`  statuses (last run): matched ${fmt(last.c.matched)}, no_tls ${fmt(last.c.no_tls)}, tls_not_seen ${fmt(last.c.tls_not_seen)}; drops ${JSON.stringify(last.drops)}`);
     const nm = median(nodb.map((p) => p.rate));
     log(`  receive + correlate (no database):          ${fmt(nm).padStart(10)} req/s  (runs: ${nodb.map((p) => fmt(p.rate)).join(', ')})`);
     log(`  pipeline (datagrams -> http_logs):          ${fmt(pm).padStart(10)} req/s  (runs: ${pipe.map((p) => fmt(p.rate)).join(', ')})`);
-    log(`  baseline (INSERT FROM INFILE, same rows):   ${fmt(bm).padStart(10)} rows/s (runs: ${base.map((b) => fmt(b.rate)).join(', ')})`);
+    log(`  baseline (INSERT FROM INFILE, same rows):   ${fmt(bm).padStart(10)} rows/s (runs: ${base.map((b) => fmt(b.rate)).join(', ')}) JSONEachRow`);
+    log(`  baseline (same, RowBinary):                 ${fmt(bbm).padStart(10)} rows/s (runs: ${baseBin.map((b) => fmt(b.rate)).join(', ')})`);
     const nc = median(nodb.map((p) => p.cpuUs));
     const pc = median(pipe.map((p) => p.cpuUs));
     const bc2 = median(base.map((b) => b.cpuUs));
-    log(`  CPU per request (all threads, medians): receive + correlate ${nc.toFixed(1)} us (sender included), pipeline ${pc.toFixed(1)} us, baseline insert ${bc2.toFixed(1)} us/row`);
+    const bbc = median(baseBin.map((b) => b.cpuUs));
+    log(`  CPU per request (all threads, medians): receive + correlate ${nc.toFixed(1)} us (sender included), pipeline ${pc.toFixed(1)} us, baseline insert ${bc2.toFixed(1)} us/row (JSONEachRow), ${bbc.toFixed(1)} us/row (RowBinary)`);
     log(`  => CPU-bound ceilings on ${cores} cores: pipeline ${fmt((cores * 1e6) / pc)} req/s, baseline ${fmt((cores * 1e6) / bc2)} rows/s; ${fmt(TARGET)} req/s needs <= ${((cores * 1e6) / TARGET).toFixed(1)} us of CPU per request`);
-    log(`  pipeline / baseline = ${(pm / bm).toFixed(2)}; target >= ${fmt(TARGET)} req/s: ${pm >= TARGET ? 'OK' : 'NOT MET'}`);
+    log(`  pipeline / baseline = ${(pm / bm).toFixed(2)} (JSONEachRow baseline), ${(pm / bbm).toFixed(2)} (RowBinary baseline); target >= ${fmt(TARGET)} req/s: ${pm >= TARGET ? 'OK' : 'NOT MET'}`);
     rmSync(file, { force: true });
-    writeFileSync(join(dataDir, 'correlator-results.json'), JSON.stringify({ requests: N, shards, rawTables, batchRows, pipeline: pipe, noDatabase: nodb, baseline: base, median: { pipeline: pm, noDatabase: nm, baseline: bm } }, null, 2));
+    rmSync(binFile, { force: true });
+    writeFileSync(join(dataDir, 'correlator-results.json'), JSON.stringify({ requests: N, shards, rawTables, batchRows, format, pipeline: pipe, noDatabase: nodb, baseline: base, baselineRowBinary: baseBin, median: { pipeline: pm, noDatabase: nm, baseline: bm, baselineRowBinary: bbm } }, null, 2));
   } finally {
     await storage.close();
     rmSync(sockDir, { recursive: true, force: true });

@@ -1,11 +1,17 @@
 // One correlation step over received batches: split the lines, validate
 // them (drops counted per reason and per input), feed the correlator, and
-// hand back the rows encoded for the three tables. Runs in a worker thread
+// hand back the rows encoded for the three tables (JSONEachRow text, or
+// RowBinary bytes for the database). Runs in a worker thread
 // (src/correlator/worker.ts) or inline; it never touches the database.
 import { Correlator, type CorrelatorOptions, type CorrelatorStats } from './correlator.js';
 import { toHttpRecord } from './http-record.js';
 import { DEFAULT_MAX_LINE_BYTES, emptyDropCounters, forEachJsonLine, type DropCounters } from './input-lines.js';
+import { ROW_FORMATS, type EncodedRows, type RowEncoder, type RowFormat } from './row-encoder.js';
+import { JsonRowEncoder } from './rows.js';
+import { BinaryRowEncoder } from './rows-binary.js';
 import { toTlsInput } from './tls-event-input.js';
+
+export type { EncodedRows, RowFormat } from './row-encoder.js';
 
 /**
  * Which clock decides the windows: 'wall' (live: the time records arrive)
@@ -15,20 +21,20 @@ import { toTlsInput } from './tls-event-input.js';
  */
 export type CorrelatorClock = 'wall' | 'event';
 
-export interface BatchCorrelatorOptions extends Partial<CorrelatorOptions> {
+export interface BatchCorrelatorOptions<F extends RowFormat = RowFormat> extends Partial<CorrelatorOptions> {
   clock?: CorrelatorClock;
   maxLineBytes?: number;
+  /** how rows are encoded: JSONEachRow (default; text) or RowBinary (bytes, what the database loads fastest) */
+  format?: F;
 }
 
-export interface EncodedRows {
-  /** ja4_logs.http_logs_ingest JSONEachRow */
-  ingest: string;
-  /** ja4_logs.http_requests */
-  requests: string;
-  /** ja4_logs.tls_events */
-  tlsEvents: string;
-  /** rows in `ingest` */
-  ingestRows: number;
+/** The body type of a format: JSON text or RowBinary bytes. */
+export type BodyOf<F extends RowFormat> = F extends 'RowBinary' ? Buffer : string;
+
+export function validateRowFormat(value: unknown): RowFormat {
+  if (value === undefined) return 'JSONEachRow';
+  if (!ROW_FORMATS.includes(value as RowFormat)) throw new RangeError(`format must be one of ${ROW_FORMATS.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as RowFormat;
 }
 
 export interface BatchStats {
@@ -36,28 +42,25 @@ export interface BatchStats {
   drops: { http: DropCounters; tls: DropCounters };
 }
 
-export class BatchCorrelator {
+export class BatchCorrelator<F extends RowFormat = 'JSONEachRow'> {
   private readonly correlator: Correlator;
+  private readonly encoder: RowEncoder<unknown, BodyOf<F>>;
   private readonly clock: CorrelatorClock;
   private readonly maxLineBytes: number;
   private readonly drops = { http: emptyDropCounters(), tls: emptyDropCounters() };
   private watermarkUs = 0;
-  private ingest: string[] = [];
-  private requests: string[] = [];
-  private tlsEvents: string[] = [];
 
-  constructor(options: BatchCorrelatorOptions = {}) {
-    const { clock, maxLineBytes, ...rest } = options;
+  constructor(options: BatchCorrelatorOptions<F> = {}) {
+    const { clock, maxLineBytes, format, ...rest } = options;
     this.clock = clock ?? 'wall';
     this.maxLineBytes = maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    this.correlator = new Correlator(
-      {
-        ingest: (l) => this.ingest.push(l),
-        request: (l) => this.requests.push(l),
-        tlsEvent: (l) => this.tlsEvents.push(l),
-      },
-      rest,
-    );
+    const encoder = validateRowFormat(format) === 'RowBinary' ? new BinaryRowEncoder() : new JsonRowEncoder();
+    this.encoder = encoder as unknown as RowEncoder<unknown, BodyOf<F>>;
+    this.correlator = new Correlator(this.encoder, rest);
+  }
+
+  get format(): RowFormat {
+    return this.encoder.format;
   }
 
   /**
@@ -65,7 +68,7 @@ export class BatchCorrelator {
    * same batch ran on), then HTTP records, then the windows. `nowUs` is the
    * wall clock in 'wall' mode and ignored in 'event' mode.
    */
-  process(http: Buffer | undefined, tls: Buffer | undefined, nowUs: number): EncodedRows {
+  process(http: Buffer | undefined, tls: Buffer | undefined, nowUs: number): EncodedRows<BodyOf<F>> {
     const c = this.correlator;
     const event = this.clock === 'event';
     const now = (): number => (event ? this.watermarkUs : nowUs);
@@ -93,29 +96,16 @@ export class BatchCorrelator {
       });
     }
     c.sweep(now());
-    return this.take();
+    return this.encoder.take();
   }
 
   /** Shutdown: waiting requests are written (tls_not_seen). */
-  flush(): EncodedRows {
+  flush(): EncodedRows<BodyOf<F>> {
     this.correlator.flushPending();
-    return this.take();
+    return this.encoder.take();
   }
 
   stats(): BatchStats {
     return { correlator: this.correlator.stats(), drops: { http: { ...this.drops.http }, tls: { ...this.drops.tls } } };
-  }
-
-  private take(): EncodedRows {
-    const out: EncodedRows = {
-      ingest: this.ingest.join(''),
-      requests: this.requests.join(''),
-      tlsEvents: this.tlsEvents.join(''),
-      ingestRows: this.ingest.length,
-    };
-    this.ingest = [];
-    this.requests = [];
-    this.tlsEvents = [];
-    return out;
   }
 }

@@ -9,10 +9,11 @@
 // (shard-router.ts). shards = 0 runs the correlator inline (tests, tools).
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { BatchCorrelator, type BatchCorrelatorOptions, type BatchStats } from './batch-correlator.js';
+import { BatchCorrelator, validateRowFormat, type BatchCorrelatorOptions, type BatchStats } from './batch-correlator.js';
 import { addCorrelatorStats, emptyCorrelatorStats } from './correlator.js';
 import { emptyDropCounters, DROP_REASONS } from './input-lines.js';
 import { splitByShard } from './shard-router.js';
+import type { EncodedRows, RowBody, RowFormat } from './row-encoder.js';
 import { transferable, unpackResult, type WorkerTask } from './worker-protocol.js';
 
 export interface CorrelatorPoolOptions extends BatchCorrelatorOptions {
@@ -20,14 +21,16 @@ export interface CorrelatorPoolOptions extends BatchCorrelatorOptions {
   shards?: number;
 }
 
-export interface CorrelatedBatch {
-  ingest: Buffer;
-  requests: Buffer;
-  tlsEvents: Buffer;
-  ingestRows: number;
-}
+/** A correlated batch as the main thread holds it: each table's body in bytes. */
+export type CorrelatedBatch = EncodedRows<Buffer>;
 
 const EMPTY = Buffer.alloc(0);
+
+const asBytes = (b: RowBody): Buffer => (typeof b === 'string' ? Buffer.from(b) : b);
+
+function toBatch(r: EncodedRows): CorrelatedBatch {
+  return { ...r, ingest: asBytes(r.ingest), requests: asBytes(r.requests), tlsEvents: asBytes(r.tlsEvents) };
+}
 
 export function validateShards(value: unknown): number {
   if (value === undefined) return 1;
@@ -39,13 +42,16 @@ export function validateShards(value: unknown): number {
 
 export class CorrelatorPool {
   private readonly pools: Piscina[] = [];
-  private readonly inline: BatchCorrelator | undefined;
+  private readonly inline: BatchCorrelator<RowFormat> | undefined;
   private readonly shardStats: BatchStats[] = [];
   readonly shards: number;
+  /** how the rows come back: JSONEachRow (default) or RowBinary */
+  readonly format: RowFormat;
 
   constructor(options: CorrelatorPoolOptions = {}) {
     const { shards, ...rest } = options;
     this.shards = validateShards(shards);
+    this.format = validateRowFormat(rest.format);
     if (this.shards === 0) {
       this.inline = new BatchCorrelator(rest);
       return;
@@ -84,7 +90,7 @@ export class CorrelatorPool {
     if (this.inline) {
       const r = this.inline.process(http, tls, nowUs);
       this.shardStats[0] = this.inline.stats();
-      return { ingest: Buffer.from(r.ingest), requests: Buffer.from(r.requests), tlsEvents: Buffer.from(r.tlsEvents), ingestRows: r.ingestRows };
+      return toBatch(r);
     }
     if (this.shards === 1) return this.merge([this.run(0, { op: 'process', nowUs }, http, tls)]);
     const hs = http && http.length > 0 ? splitByShard(http, this.shards, 'http') : [];
@@ -95,8 +101,7 @@ export class CorrelatorPool {
   /** Shutdown: every shard writes its waiting requests. */
   async flush(): Promise<CorrelatedBatch> {
     if (this.inline) {
-      const r = this.inline.flush();
-      return { ingest: Buffer.from(r.ingest), requests: Buffer.from(r.requests), tlsEvents: Buffer.from(r.tlsEvents), ingestRows: r.ingestRows };
+      return toBatch(this.inline.flush());
     }
     return this.merge(this.pools.map((_, i) => this.run(i, { op: 'flush' })));
   }
@@ -133,7 +138,17 @@ export class CorrelatorPool {
   private async merge(parts: Promise<CorrelatedBatch>[]): Promise<CorrelatedBatch> {
     const done = await Promise.all(parts);
     if (done.length === 1) return done[0]!;
+    // RowBinary bodies, like JSON lines, concatenate into one valid body
     const cat = (k: 'ingest' | 'requests' | 'tlsEvents'): Buffer => (done.length === 0 ? EMPTY : Buffer.concat(done.map((d) => d[k])));
-    return { ingest: cat('ingest'), requests: cat('requests'), tlsEvents: cat('tlsEvents'), ingestRows: done.reduce((n, d) => n + d.ingestRows, 0) };
+    const sum = (k: 'ingestRows' | 'requestRows' | 'tlsEventRows'): number => done.reduce((n, d) => n + d[k], 0);
+    return {
+      format: this.format,
+      ingest: cat('ingest'),
+      requests: cat('requests'),
+      tlsEvents: cat('tlsEvents'),
+      ingestRows: sum('ingestRows'),
+      requestRows: sum('requestRows'),
+      tlsEventRows: sum('tlsEventRows'),
+    };
   }
 }

@@ -28,7 +28,7 @@
 import type { CloseEvent, FlowEvent } from '../capture/tls-event.js';
 import { isTlsRequest, type HttpRecord } from './http-record.js';
 import { ja4hCached } from './ja4h.js';
-import { CORRELATION_STATUSES, NO_TLS_COLUMNS, httpRequestRow, ingestRow, tlsColumns, tlsEventRow, type CorrelationStatus } from './rows.js';
+import { CORRELATION_STATUSES, type CorrelationStatus, type RowBody, type RowEncoder } from './row-encoder.js';
 
 export interface CorrelatorOptions {
   /** how long an HTTPS request waits for its connection's TLS event (arrival time) */
@@ -59,13 +59,6 @@ export const DEFAULT_CORRELATOR_OPTIONS: Readonly<CorrelatorOptions> = Object.fr
   maxPending: 200_000,
   rawTables: true,
 });
-
-/** Where encoded rows go (one JSONEachRow line each, '\n' included). */
-export interface RowSink {
-  ingest(line: string): void;
-  request(line: string): void;
-  tlsEvent(line: string): void;
-}
 
 export interface CorrelatorStats {
   http_records: number;
@@ -110,7 +103,7 @@ export function addCorrelatorStats(a: CorrelatorStats, b: CorrelatorStats): void
   for (const k of STAT_KEYS) a[k] += b[k];
 }
 
-interface Connection {
+interface Connection<Tls> {
   key: string;
   firstUs: number;
   /** capture time of the close, when known */
@@ -124,7 +117,8 @@ interface Connection {
   serverIp: string;
   serverPort: number;
   sni: string;
-  tls: string;
+  /** the TLS columns, encoded once by the row encoder */
+  tls: Tls;
   requests: number;
 }
 
@@ -146,9 +140,10 @@ function tlsVersionOf(r: HttpRecord): string {
   return p === 'SSLv3' ? 's3' : '';
 }
 
-export class Correlator {
+/** The join; rows go to `out`, whose format (JSONEachRow, RowBinary) is its own business. */
+export class Correlator<Tls = unknown> {
   readonly options: CorrelatorOptions;
-  private readonly conns = new Map<string, Connection[]>();
+  private readonly conns = new Map<string, Connection<Tls>[]>();
   private connCount = 0;
   private readonly pendingByKey = new Map<string, Pending[]>();
   /** arrival order; entries already matched are skipped lazily */
@@ -159,7 +154,7 @@ export class Correlator {
   private readonly counters = emptyCorrelatorStats();
 
   constructor(
-    private readonly out: RowSink,
+    private readonly out: RowEncoder<Tls, RowBody>,
     options: Partial<CorrelatorOptions> = {},
   ) {
     this.options = { ...DEFAULT_CORRELATOR_OPTIONS, ...options };
@@ -172,7 +167,7 @@ export class Correlator {
   /** A TLS flow event. */
   flow(e: FlowEvent, nowUs: number): void {
     this.counters.flow_events++;
-    if (this.options.rawTables) this.out.tlsEvent(tlsEventRow(e));
+    if (this.options.rawTables) this.out.tlsEvent(e);
     const key = keyOf(e.src, e.src_port);
     let list = this.conns.get(key);
     if (list) {
@@ -206,7 +201,7 @@ export class Correlator {
       serverIp: e.dst,
       serverPort: e.dst_port,
       sni: e.tls_server_name ?? '',
-      tls: tlsColumns(e),
+      tls: this.out.connectionTls(e),
       requests: 0,
     });
     this.connCount++;
@@ -236,7 +231,7 @@ export class Correlator {
   close(e: CloseEvent, nowUs: number): void {
     this.counters.close_events++;
     const list = this.conns.get(keyOf(e.src, e.src_port));
-    let target: Connection | undefined;
+    let target: Connection<Tls> | undefined;
     if (list) {
       for (const c of list) if (c.firstUs === e.first_ts_us) target = c;
       // a close for a start we never saw: the newest connection that began before it
@@ -253,7 +248,7 @@ export class Correlator {
   /** An HTTP record from mod_reqin_log. */
   http(r: HttpRecord, nowUs: number): void {
     this.counters.http_records++;
-    if (this.options.rawTables) this.out.request(httpRequestRow(r));
+    if (this.options.rawTables) this.out.request(r);
     const key = keyOf(r.client_ip, r.client_port);
     const list = this.conns.get(key);
     const c = list ? this.find(list, r) : undefined;
@@ -301,7 +296,7 @@ export class Correlator {
     this.expirePending(Infinity, Infinity);
   }
 
-  private forget(c: Connection, why: 'expired_closed' | 'expired_idle' | 'expired_window' | 'evicted_connections'): void {
+  private forget(c: Connection<Tls>, why: 'expired_closed' | 'expired_idle' | 'expired_window' | 'evicted_connections'): void {
     this.counters[why]++;
     if (c.requests === 0) this.counters.connections_without_http++;
     this.connCount--;
@@ -346,9 +341,9 @@ export class Correlator {
   }
 
   /** The connection of `r` among those of its key, if any. */
-  private find(list: Connection[], r: HttpRecord): Connection | undefined {
+  private find(list: Connection<Tls>[], r: HttpRecord): Connection<Tls> | undefined {
     const skew = this.options.skewMs * 1000;
-    let best: Connection | undefined;
+    let best: Connection<Tls> | undefined;
     for (const c of list) {
       if (c.apacheConn !== undefined) {
         if (c.apacheConn === r.conn) return c;
@@ -363,7 +358,7 @@ export class Correlator {
     return best;
   }
 
-  private emitMatched(r: HttpRecord, c: Connection, nowUs: number): void {
+  private emitMatched(r: HttpRecord, c: Connection<Tls>, nowUs: number): void {
     c.apacheConn = r.conn;
     c.activeNow = nowUs;
     c.requests++;
@@ -371,14 +366,12 @@ export class Correlator {
     const sni = c.sni !== '' ? c.sni : (r.tls?.sni ?? '');
     const serverIp = r.local_ip !== '' ? r.local_ip : c.serverIp;
     const serverPort = r.local_port !== 0 ? r.local_port : c.serverPort;
-    this.out.ingest(ingestRow(r, ja4hCached(r), c.tls, sni, serverIp, serverPort, isTlsRequest(r) ? 'matched' : 'no_tls'));
+    this.out.ingest(r, ja4hCached(r), c.tls, sni, serverIp, serverPort, isTlsRequest(r) ? 'matched' : 'no_tls');
   }
 
   private emitUnmatched(r: HttpRecord, status: CorrelationStatus): void {
     this.count(status);
-    const version = tlsVersionOf(r);
-    const tls = version === '' ? NO_TLS_COLUMNS : NO_TLS_COLUMNS.replace('"tls_version":""', `"tls_version":"${version}"`);
-    this.out.ingest(ingestRow(r, ja4hCached(r), tls, r.tls?.sni ?? '', r.local_ip, r.local_port, status));
+    this.out.ingest(r, ja4hCached(r), this.out.unseenTls(tlsVersionOf(r)), r.tls?.sni ?? '', r.local_ip, r.local_port, status);
   }
 
   private count(status: CorrelationStatus): void {

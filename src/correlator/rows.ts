@@ -1,23 +1,15 @@
-// JSONEachRow encoding of the three tables the correlator writes, built as
-// strings in the worker so that the main thread only concatenates buffers
-// and hands them to the database (storage.insertEncoded). Column lists:
-// sql/0002 (ja4_logs.http_requests, ja4_logs.tls_events) and sql/0005
-// (ja4_logs.http_logs_ingest). Timestamps go as integer microseconds
-// (DateTime64(6) accepts them); unknown IPv6 columns as '::'.
+// JSONEachRow encoding of the three tables the correlator writes (the jsonl
+// and stdout outputs, tools and tests; `ja4 run` inserts RowBinary into the
+// database: rows-binary.ts). Column lists: sql/0002 (ja4_logs.http_requests,
+// ja4_logs.tls_events) and sql/0005 (ja4_logs.http_logs_ingest). Timestamps
+// go as integer microseconds (DateTime64(6) accepts them); unknown IPv6
+// columns as '::'.
 import type { FlowEvent } from '../capture/tls-event.js';
 import type { HttpRecord } from './http-record.js';
+import { requestId, type CorrelationStatus, type EncodedRows, type RowEncoder } from './row-encoder.js';
 import { ja4xList } from './tls-event-input.js';
 
-/** What correlation decided for a request (http_logs.correlation_status). */
-export type CorrelationStatus =
-  /** its connection's TLS event was found */
-  | 'matched'
-  /** plain HTTP: no TLS expected (a flow event, when seen, still gives JA4T/JA4L) */
-  | 'no_tls'
-  /** over TLS, but no TLS event arrived for its connection within the wait window */
-  | 'tls_not_seen';
-
-export const CORRELATION_STATUSES: readonly CorrelationStatus[] = ['matched', 'no_tls', 'tls_not_seen'];
+export { CORRELATION_STATUSES, requestId, type CorrelationStatus } from './row-encoder.js';
 
 const q = JSON.stringify;
 
@@ -36,11 +28,6 @@ export function tlsColumns(e: FlowEvent): string {
 
 export const NO_TLS_COLUMNS =
   '"tls_version":"","alpn":"","ja4":"","ja4_r":"","ja4_o":"","ja3":"","ja4s":"","ja4t":"","ja4ts":"","ja4l_c":"","ja4l_s":"","ja4x":[],"client_ttl":0';
-
-/** mod_unique_id's id when Apache has it, else one built from the connection id and the request's number on it. */
-export function requestId(r: HttpRecord): string {
-  return r.unique_id !== '' ? r.unique_id : `${r.conn}:${r.req_n}`;
-}
 
 /**
  * One ja4_logs.http_logs_ingest row. JSON.stringify of one object literal
@@ -123,4 +110,48 @@ export function tlsEventRow(e: FlowEvent): string {
     `"ja3":${q(e.ja3 ?? '')},"ja4s":${q(e.ja4s ?? '')},"ja4t":${q(e.ja4t ?? '')},"ja4ts":${q(e.ja4ts ?? '')},` +
     `"ja4l_c":${q(e.ja4l_c ?? '')},"ja4l_s":${q(e.ja4l_s ?? '')},"ja4x":${q(ja4xList(e))},"client_ttl":${e.client_ttl ?? 0},"closed":${e.closed === true}}\n`
   );
+}
+
+/** Rows as JSON lines, one string per table and batch. */
+export class JsonRowEncoder implements RowEncoder<string, string> {
+  readonly format = 'JSONEachRow' as const;
+  private ingestLines: string[] = [];
+  private requestLines: string[] = [];
+  private tlsLines: string[] = [];
+
+  connectionTls(e: FlowEvent): string {
+    return tlsColumns(e);
+  }
+
+  unseenTls(version: string): string {
+    return version === '' ? NO_TLS_COLUMNS : NO_TLS_COLUMNS.replace('"tls_version":""', `"tls_version":${q(version)}`);
+  }
+
+  ingest(r: HttpRecord, ja4h: string, tls: string, sni: string, serverIp: string, serverPort: number, status: CorrelationStatus): void {
+    this.ingestLines.push(ingestRow(r, ja4h, tls, sni, serverIp, serverPort, status));
+  }
+
+  request(r: HttpRecord): void {
+    this.requestLines.push(httpRequestRow(r));
+  }
+
+  tlsEvent(e: FlowEvent): void {
+    this.tlsLines.push(tlsEventRow(e));
+  }
+
+  take(): EncodedRows<string> {
+    const out: EncodedRows<string> = {
+      format: this.format,
+      ingest: this.ingestLines.join(''),
+      requests: this.requestLines.join(''),
+      tlsEvents: this.tlsLines.join(''),
+      ingestRows: this.ingestLines.length,
+      requestRows: this.requestLines.length,
+      tlsEventRows: this.tlsLines.length,
+    };
+    this.ingestLines = [];
+    this.requestLines = [];
+    this.tlsLines = [];
+    return out;
+  }
 }

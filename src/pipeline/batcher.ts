@@ -3,6 +3,8 @@
 // maxDelayMs (ClickHouse prefers few large inserts; dashboards want fresh
 // rows). Runs on the main thread; it only concatenates buffers.
 import type { CorrelatedBatch } from '../correlator/correlator-pool.js';
+import type { RowFormat } from '../correlator/row-encoder.js';
+import { INGEST_COLUMNS, REQUEST_COLUMNS, TLS_EVENT_COLUMNS } from '../correlator/rows-binary.js';
 import type { DurableWriter } from './durable-writer.js';
 import type { BatchPart } from './spool.js';
 
@@ -24,16 +26,13 @@ export interface TableNames {
   tlsEvents: string;
 }
 
-function countLines(b: Buffer): number {
-  let n = 0;
-  for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, i + 1)) n++;
-  return n;
-}
-
 export class Batcher {
   private readonly options: BatcherOptions;
   private parts: { ingest: Buffer[]; requests: Buffer[]; tlsEvents: Buffer[] } = { ingest: [], requests: [], tlsEvents: [] };
   private rows = 0;
+  private requestRows = 0;
+  private tlsEventRows = 0;
+  private format: RowFormat = 'JSONEachRow';
   private bytes = 0;
   private firstAt = 0;
   private readonly timer: NodeJS.Timeout;
@@ -67,11 +66,18 @@ export class Batcher {
     if (this.failure) throw this.failure;
     const size = b.ingest.length + b.requests.length + b.tlsEvents.length;
     if (size === 0) return;
-    if (this.bytes === 0) this.firstAt = Date.now();
+    // one format per insert (the correlator's never changes; a flush keeps it so if it did)
+    if (this.bytes > 0 && b.format !== this.format) await this.flush();
+    if (this.bytes === 0) {
+      this.firstAt = Date.now();
+      this.format = b.format;
+    }
     if (b.ingest.length) this.parts.ingest.push(b.ingest);
     if (b.requests.length) this.parts.requests.push(b.requests);
     if (b.tlsEvents.length) this.parts.tlsEvents.push(b.tlsEvents);
     this.rows += b.ingestRows;
+    this.requestRows += b.requestRows;
+    this.tlsEventRows += b.tlsEventRows;
     this.bytes += size;
     if (this.rows >= this.options.maxRows || this.bytes >= this.options.maxBytes) await this.flush();
   }
@@ -80,20 +86,19 @@ export class Batcher {
   async flush(): Promise<void> {
     if (this.rows === 0 && this.bytes === 0) return;
     const { ingest, requests, tlsEvents } = this.parts;
-    const rows = this.rows;
+    const { rows, requestRows, tlsEventRows, format } = this;
     this.parts = { ingest: [], requests: [], tlsEvents: [] };
     this.rows = 0;
+    this.requestRows = 0;
+    this.tlsEventRows = 0;
     this.bytes = 0;
+    // RowBinary is positional: the insert names its columns (rows-binary.ts)
+    const part = (table: string, bodies: Buffer[], n: number, columns: readonly string[]): BatchPart =>
+      format === 'RowBinary' ? { table, body: Buffer.concat(bodies), rows: n, format, columns } : { table, body: Buffer.concat(bodies), rows: n };
     const out: BatchPart[] = [];
-    if (ingest.length) out.push({ table: this.tables.ingest, body: Buffer.concat(ingest), rows });
-    if (requests.length) {
-      const body = Buffer.concat(requests);
-      out.push({ table: this.tables.requests, body, rows: countLines(body) });
-    }
-    if (tlsEvents.length) {
-      const body = Buffer.concat(tlsEvents);
-      out.push({ table: this.tables.tlsEvents, body, rows: countLines(body) });
-    }
+    if (ingest.length) out.push(part(this.tables.ingest, ingest, rows, INGEST_COLUMNS));
+    if (requests.length) out.push(part(this.tables.requests, requests, requestRows, REQUEST_COLUMNS));
+    if (tlsEvents.length) out.push(part(this.tables.tlsEvents, tlsEvents, tlsEventRows, TLS_EVENT_COLUMNS));
     const p = this.writer.submit(out).catch((err: unknown) => {
       this.failure = err;
       throw err;

@@ -2,17 +2,28 @@
 // default), a JSON lines file, or stdout. A sink writes one batch or
 // throws; retries and the spool are the DurableWriter's business.
 import { open, type FileHandle } from 'node:fs/promises';
+import type { RowFormat } from '../correlator/row-encoder.js';
 import type { Storage } from '../storage/index.js';
-import type { Batch } from './spool.js';
+import type { Batch, BatchPart } from './spool.js';
 
 export interface Sink {
   readonly name: string;
+  /** the row format the sink wants from the correlator */
+  readonly format: RowFormat;
   write(batch: Batch): Promise<void>;
   close(): Promise<void>;
 }
 
+/** The JSON sinks write bodies as they are: a RowBinary one would be garbage in the file. */
+function jsonBody(part: BatchPart): Buffer {
+  if ((part.format ?? 'JSONEachRow') !== 'JSONEachRow') throw new Error(`the ${part.table} rows are ${part.format}: a JSON output needs the correlator's JSONEachRow rows`);
+  return part.body;
+}
+
 /**
- * ClickHouse (embedded or server). Each table's part is one INSERT carrying
+ * ClickHouse (embedded or server), fed RowBinary: the engine loads it for
+ * about half the CPU of JSONEachRow (docs/correlator.md). Replayed spool
+ * segments keep the format they were written in. Each table's part is one INSERT carrying
  * the batch's deduplication token: http_logs and its aggregates keep the
  * last 1000 tokens (non_replicated_deduplication_window, sql/0005, 0007), and
  * deduplicate_blocks_in_dependent_materialized_views makes the token count
@@ -22,13 +33,12 @@ export interface Sink {
 export function clickhouseSink(storage: Storage): Sink {
   return {
     name: storage.mode === 'embedded' ? `clickhouse (embedded ${storage.options.dataDir})` : `clickhouse ${storage.options.url ?? ''}`,
+    format: 'RowBinary',
     async write(batch) {
       for (const part of batch.parts) {
         if (part.body.length === 0) continue;
-        await storage.insertEncoded(part.table, part.body, 'JSONEachRow', {
-          insert_deduplication_token: `${batch.token}:${part.table}`,
-          deduplicate_blocks_in_dependent_materialized_views: 1,
-        });
+        const settings = { insert_deduplication_token: `${batch.token}:${part.table}`, deduplicate_blocks_in_dependent_materialized_views: 1 as const };
+        await storage.insertEncoded(part.table, part.body, part.format ?? 'JSONEachRow', settings, part.columns);
       }
     },
     async close() {
@@ -47,8 +57,9 @@ export async function jsonlFileSink(path: string, ingestTable: string): Promise<
   }
   return {
     name: `jsonl ${path}`,
+    format: 'JSONEachRow',
     async write(batch) {
-      for (const part of batch.parts) if (part.table === ingestTable && part.body.length > 0) await fh.write(part.body);
+      for (const part of batch.parts) if (part.table === ingestTable && part.body.length > 0) await fh.write(jsonBody(part));
     },
     async close() {
       await fh.sync().catch(() => undefined);
@@ -60,11 +71,12 @@ export async function jsonlFileSink(path: string, ingestTable: string): Promise<
 export function stdoutSink(ingestTable: string, stream: NodeJS.WritableStream = process.stdout): Sink {
   return {
     name: 'stdout',
+    format: 'JSONEachRow',
     async write(batch) {
       for (const part of batch.parts) {
         if (part.table !== ingestTable || part.body.length === 0) continue;
         // honour back-pressure: a slow reader slows the writer (and the spool takes the rest)
-        if (!stream.write(part.body)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+        if (!stream.write(jsonBody(part))) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
       }
     },
     async close() {},

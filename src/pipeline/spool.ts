@@ -15,13 +15,18 @@ import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { open, readFile, rename, unlink, mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createLogger, type Logger } from '../config/logger.js';
+import { ROW_FORMATS, type RowFormat } from '../correlator/row-encoder.js';
 
 export interface BatchPart {
   /** table to insert into */
   table: string;
-  /** JSONEachRow body */
+  /** the rows, encoded in `format` */
   body: Buffer;
   rows: number;
+  /** JSONEachRow when absent (segments written before RowBinary have none) */
+  format?: RowFormat;
+  /** the columns the body holds, in order (RowBinary); absent: the table's own */
+  columns?: readonly string[];
 }
 
 export interface Batch {
@@ -52,8 +57,17 @@ interface Segment {
   rows: number;
 }
 
+interface PartHeader {
+  table: string;
+  bytes: number;
+  rows: number;
+  format?: RowFormat;
+  columns?: string[];
+}
+
 function encode(batch: Batch): Buffer {
-  const header = JSON.stringify({ token: batch.token, parts: batch.parts.map((p) => ({ table: p.table, bytes: p.body.length, rows: p.rows })) });
+  const parts = batch.parts.map((p): PartHeader => ({ table: p.table, bytes: p.body.length, rows: p.rows, ...(p.format ? { format: p.format } : {}), ...(p.columns ? { columns: [...p.columns] } : {}) }));
+  const header = JSON.stringify({ token: batch.token, parts });
   return Buffer.concat([Buffer.from(`${MAGIC}${header}\n`), ...batch.parts.map((p) => p.body)]);
 }
 
@@ -61,7 +75,7 @@ function decode(buf: Buffer): Batch | undefined {
   if (buf.toString('latin1', 0, MAGIC.length) !== MAGIC) return undefined;
   const nl = buf.indexOf(10, MAGIC.length);
   if (nl < 0) return undefined;
-  let header: { token: string; parts: { table: string; bytes: number; rows: number }[] };
+  let header: { token: string; parts: PartHeader[] };
   try {
     header = JSON.parse(buf.toString('utf8', MAGIC.length, nl)) as typeof header;
   } catch {
@@ -71,7 +85,12 @@ function decode(buf: Buffer): Batch | undefined {
   const parts: BatchPart[] = [];
   for (const p of header.parts) {
     if (at + p.bytes > buf.length) return undefined;
-    parts.push({ table: p.table, body: buf.subarray(at, at + p.bytes), rows: p.rows });
+    if (p.format !== undefined && !ROW_FORMATS.includes(p.format)) return undefined;
+    if (p.columns !== undefined && (!Array.isArray(p.columns) || p.columns.some((c) => typeof c !== 'string'))) return undefined;
+    const part: BatchPart = { table: p.table, body: buf.subarray(at, at + p.bytes), rows: p.rows };
+    if (p.format) part.format = p.format;
+    if (p.columns) part.columns = p.columns;
+    parts.push(part);
     at += p.bytes;
   }
   return at === buf.length ? { token: header.token, parts } : undefined;

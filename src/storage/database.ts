@@ -20,6 +20,18 @@ import { tableResolver, type TableResolver } from './tables.js';
 
 export type QueryParams = Record<string, unknown>;
 
+/** The formats of encoded bodies (Storage.insertEncoded). */
+export type EncodedFormat = 'JSONEachRow' | 'RowBinary' | 'CSV' | 'CSVWithNames' | 'TabSeparated';
+
+const COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `table` or `table (a, b, c)`: the target of an INSERT; column names are checked (they go into the SQL text). */
+function insertTarget(table: string, columns: readonly string[] | undefined): string {
+  if (columns === undefined || columns.length === 0) return table;
+  for (const c of columns) if (!COLUMN_NAME.test(c)) throw new StorageError('ERR_STORAGE_OPTION', `insert into ${table}: invalid column name ${JSON.stringify(c)}`);
+  return `${table} (${columns.join(', ')})`;
+}
+
 export interface Storage {
   readonly mode: 'embedded' | 'server';
   readonly options: StorageOptions;
@@ -32,8 +44,11 @@ export interface Storage {
   command(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<void>;
   /** INSERT of JS objects (JSONEachRow) */
   insertRows(table: string, rows: readonly Record<string, unknown>[], settings?: ClickHouseSettings): Promise<void>;
-  /** INSERT of an already encoded body (JSONEachRow lines, CSV, ...): no per-row work in JS */
-  insertEncoded(table: string, body: Buffer | string, format: 'JSONEachRow' | 'CSV' | 'CSVWithNames' | 'TabSeparated', settings?: ClickHouseSettings): Promise<void>;
+  /**
+   * INSERT of an already encoded body (JSONEachRow lines, RowBinary, CSV, ...): no per-row work in JS.
+   * `columns`: the columns the body holds, in order (RowBinary is positional); default: all the table's.
+   */
+  insertEncoded(table: string, body: Buffer | string, format: EncodedFormat, settings?: ClickHouseSettings, columns?: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -100,14 +115,14 @@ class InfileInserter {
   private dir: Promise<string> | undefined;
   private n = 0;
 
-  async insert(client: ClickHouseClient, table: string, body: Buffer | string, format: string, settings: ClickHouseSettings | undefined): Promise<void> {
+  async insert(client: ClickHouseClient, target: string, body: Buffer | string, format: string, settings: ClickHouseSettings | undefined): Promise<void> {
     this.dir ??= InfileInserter.removeStale().then(() => mkdtemp(join(tmpdir(), `ja4-insert-${process.pid}-`)));
     const file = join(await this.dir, `${process.pid}-${++this.n}.${format.toLowerCase()}`);
     try {
       await writeFile(file, body);
       // the path is ours (mkdtemp under the OS temp dir); quoted for the SQL literal
       const literal = `'${file.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-      await client.command({ query: `INSERT INTO ${table} FROM INFILE ${literal} FORMAT ${format}`, clickhouse_settings: settings });
+      await client.command({ query: `INSERT INTO ${target} FROM INFILE ${literal} FORMAT ${format}`, clickhouse_settings: settings });
     } finally {
       await rm(file, { force: true });
     }
@@ -178,17 +193,18 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
         throw queryError(`insert into ${table} failed`, err);
       }
     },
-    async insertEncoded(table, body, format, settings): Promise<void> {
+    async insertEncoded(table, body, format, settings, columns): Promise<void> {
       live();
       if (body.length === 0) return;
+      const target = insertTarget(table, columns);
       try {
         if (infile) {
-          await infile.insert(client, table, body, format, settings);
+          await infile.insert(client, target, body, format, settings);
           return;
         }
         // exec, not insert: client.insert would JSON-encode a stream again for
         // the JSON formats; exec sends the body as it is.
-        const res = await client.exec({ query: `INSERT INTO ${table} FORMAT ${format}`, values: Readable.from([body]), clickhouse_settings: settings });
+        const res = await client.exec({ query: `INSERT INTO ${target} FORMAT ${format}`, values: Readable.from([body]), clickhouse_settings: settings });
         // the (empty) response must be consumed to free an HTTP socket
         for await (const _ of res.stream) void _;
       } catch (err) {

@@ -36,10 +36,10 @@ export function flakyStorage(real: Storage): FlakyStorage {
   flaky.down = false;
   flaky.failAfterInsert = false;
   flaky.attempts = 0;
-  flaky.insertEncoded = async (table, body, format, settings) => {
+  flaky.insertEncoded = async (table, body, format, settings, columns) => {
     flaky.attempts++;
     if (flaky.down && !flaky.failAfterInsert) throw new Error('insert into ja4_logs.http_logs_ingest failed: connect ECONNREFUSED 127.0.0.1:8123');
-    await real.insertEncoded(table, body, format, settings);
+    await real.insertEncoded(table, body, format, settings, columns);
     if (flaky.down) throw new Error('insert into ja4_logs.http_logs_ingest failed: Timeout error.');
   };
   return flaky;
