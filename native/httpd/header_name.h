@@ -90,11 +90,29 @@ static inline int rl_name_equal(const char *a, const char *b, size_t n)
     return 1;
 }
 
-/* A name to compare others with: its bytes, length and word. */
+/* The last 8 of the first len bytes of s (len >= 8) in lower case: with
+ * the word, names of 9 to 16 bytes (most header names) are compared in
+ * two steps. */
+static inline uint64_t rl_name_tail(const char *s, size_t len)
+{
+    return rl_name_lower8(rl_name_le64(s + len - 8));
+}
+
+/* Whether a and b, both len > 8 bytes long and equal (ignoring case) in
+ * their first 8 bytes, are equal; b_tail is rl_name_tail(b, len). */
+static inline int rl_name_rest_equal(const char *a, const char *b,
+                                     size_t len, uint64_t b_tail)
+{
+    if (len <= 16) return rl_name_tail(a, len) == b_tail;
+    return rl_name_equal(a + 8, b + 8, len - 8);
+}
+
+/* A name to compare others with: its bytes, length, word and tail. */
 typedef struct {
     const char *name;
     size_t len;
     uint64_t word;
+    uint64_t tail;      /* rl_name_tail when len > 8 */
 } rl_name_key;
 
 static inline void rl_name_key_init(rl_name_key *k, const char *name,
@@ -103,6 +121,7 @@ static inline void rl_name_key_init(rl_name_key *k, const char *name,
     k->name = name;
     k->len = len;
     k->word = rl_name_word(name, len);
+    k->tail = len > 8 ? rl_name_tail(name, len) : 0;
 }
 
 /* Whether name (len bytes, its word) is k's name, ignoring case. */
@@ -110,7 +129,7 @@ static inline int rl_name_is(const rl_name_key *k, const char *name,
                              size_t len, uint64_t word)
 {
     return len == k->len && word == k->word
-           && (len <= 8 || rl_name_equal(name + 8, k->name + 8, len - 8));
+           && (len <= 8 || rl_name_rest_equal(name, k->name, len, k->tail));
 }
 
 #endif /* RL_HEADER_NAME_H */

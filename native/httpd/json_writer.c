@@ -3,6 +3,7 @@
  * the thread that logs the request (log_transaction); no shared state.
  */
 #include "json_writer.h"
+#include "json_unchecked.h"
 
 #include <string.h>
 
@@ -91,6 +92,34 @@ int rl_json_u64(rl_json *w, uint64_t v)
     }
     w->len += n;
     return 0;
+}
+
+char *rl_put_u64(char *o, uint64_t v)
+{
+    /* as rl_json_u64, without the room check: parts below 10^8, the
+     * leading one without its leading zeros */
+    uint32_t part[3];
+    size_t nparts = 0, lead;
+    char tmp[8];
+    while (v >= 100000000) {
+        part[nparts++] = (uint32_t)(v % 100000000);
+        v /= 100000000;
+    }
+    lead = rl_digits32((uint32_t)v);
+    if (lead <= 2) {
+        if (lead == 2) memcpy(o, RL_DIGIT_PAIRS + v * 2, 2);
+        else o[0] = (char)('0' + v);
+    }
+    else {
+        rl_put8(tmp, (uint32_t)v);
+        rl_json_copy(o, tmp + 8 - lead, lead);
+    }
+    o += lead;
+    while (nparts > 0) {
+        rl_put8(o, part[--nparts]);
+        o += 8;
+    }
+    return o;
 }
 
 int rl_json_i64(rl_json *w, int64_t v)
@@ -190,17 +219,7 @@ static const unsigned char RL_CLASS[256] = {
  * is below 0x20 (C0 controls, and 0x80-0xff, which are negative), or it is
  * DEL, '"' or '\\'. Without SSE2, the class table a byte at a time. */
 #if defined(__SSE2__)
-#include <emmintrin.h>
-
-static inline unsigned rl_special_mask(__m128i v)
-{
-    const __m128i sp = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f);
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    __m128i m = _mm_or_si128(
-        _mm_or_si128(_mm_cmplt_epi8(v, sp), _mm_cmpeq_epi8(v, del)),
-        _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
-    return (unsigned)_mm_movemask_epi8(m);
-}
+#define rl_special_mask rl_json_special_mask
 
 static inline __m128i rl_load2x8(const unsigned char *a, const unsigned char *b)
 {
@@ -322,6 +341,16 @@ size_t rl_json_escape(char *out, size_t room, const unsigned char *in,
     }
     *consumed = i;
     return o;
+}
+
+char *rl_put_str_escaped(char *o, const char *s, size_t n, int lower)
+{
+    size_t consumed;
+    size_t len = rl_json_escape(o + 1, RL_JSON_MAX_EXPANSION * n,
+                                (const unsigned char *)s, n, lower, &consumed);
+    o[0] = '"';
+    o[len + 1] = '"';
+    return o + len + 2;
 }
 
 int rl_json_str_slow(rl_json *w, const char *s, size_t n, size_t max_in,

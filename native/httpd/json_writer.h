@@ -90,6 +90,29 @@ int rl_json_lit(rl_json *w, const char *s); /* rl_json_raw with strlen */
 int rl_json_u64(rl_json *w, uint64_t v);
 int rl_json_i64(rl_json *w, int64_t v);
 
+/* Whether byte c goes into a JSON string other than as it is (to escape,
+ * or to check as UTF-8): below 0x20, DEL, '"', '\\', or 0x80 and above. */
+static inline int rl_json_byte_special(unsigned char c)
+{
+    return c < 0x20 || c >= 0x7f || c == '"' || c == '\\';
+}
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+/* Bit i set when byte i of v is special (rl_json_byte_special): as a
+ * signed byte below 0x20 (C0 controls, and 0x80-0xff, which are negative),
+ * or DEL, '"' or '\\'. */
+static inline unsigned rl_json_special_mask(__m128i v)
+{
+    const __m128i sp = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f);
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    __m128i m = _mm_or_si128(
+        _mm_or_si128(_mm_cmplt_epi8(v, sp), _mm_cmpeq_epi8(v, del)),
+        _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
 /* Length of the run of bytes at in[0..n) that go into a JSON string as
  * they are (printable ASCII but '"' and '\\'): the index of the first byte
  * to escape or to check as UTF-8, or n. */

@@ -11,8 +11,13 @@
  * at all. With --u64 or --i64: one decimal number per input line, each
  * written by rl_json_u64 / rl_json_i64 into a writer of CAP bytes and
  * printed on its own line ("-" when it did not fit).
+ *
+ * Every input is also written by the unchecked writers (json_unchecked.h)
+ * wherever the checked ones cut nothing: the two outputs must be the same
+ * bytes, else the CLI exits 4 (strings) or prints "MISMATCH" (numbers).
  */
 #include "json_writer.h"
+#include "json_unchecked.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -31,6 +36,14 @@ static int numbers(int is_signed, size_t cap)
             puts("-");
         }
         else {
+            char fast[32];
+            int64_t sv = (int64_t)strtoll(line, NULL, 10);
+            char *end = is_signed ? rl_put_i64(fast, sv)
+                                  : rl_put_u64(fast, (uint64_t)strtoull(line, NULL, 10));
+            if ((size_t)(end - fast) != w.len || memcmp(fast, w.buf, w.len) != 0) {
+                puts("MISMATCH");
+                continue;
+            }
             printf("%.*s\n", (int)w.len, w.buf);
         }
     }
@@ -62,6 +75,18 @@ int main(int argc, char **argv)
     rl_json_init(&w, out, cap);
     if (rl_json_str(&w, in, n, max_in, lower, &cut) != 0) {
         return 3;
+    }
+    if (n <= max_in && cap >= 2 + RL_JSON_MAX_EXPANSION * n) {
+        /* nothing cut: the unchecked writer must agree byte for byte */
+        char *fast = malloc(2 + RL_JSON_MAX_EXPANSION * n);
+        size_t flen;
+        if (!fast) return 1;
+        flen = (size_t)(rl_put_str(fast, in, n, lower) - fast);
+        if (cut || flen != w.len || memcmp(fast, w.buf, flen) != 0) {
+            fprintf(stderr, "unchecked writer differs: %.*s\n", (int)flen, fast);
+            return 4;
+        }
+        free(fast);
     }
     printf("{\"s\":%.*s,\"truncated\":%d,\"len\":%zu}\n", (int)w.len, w.buf,
            cut, w.len);

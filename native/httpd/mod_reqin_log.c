@@ -61,6 +61,7 @@
 #include "apr_thread_mutex.h"
 
 #include "mod_reqin_log.h"
+#include "json_writer.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -484,9 +485,11 @@ static void rl_names_add(rl_req *rq, apr_pool_t *p, const char *name,
         rq->names_cap = cap;
     }
     memcpy(rq->names + rq->names_len, &n32, sizeof(n32));
-    memcpy(rq->names + rq->names_len + sizeof(n32), name, n);
+    /* names are short: a few moves rather than a memcpy call */
+    rl_json_copy(rq->names + rq->names_len + sizeof(n32), name, n);
     rq->names_len += sizeof(n32) + n;
     rq->nnames++;
+    if (n > rq->names_max) rq->names_max = n;
 }
 
 /* One GETLINE result (the whole line, or an 8 KB piece of a longer one)
@@ -557,6 +560,19 @@ static void rl_names_line(rl_req *rq, apr_bucket_brigade *bb)
     }
     if (rq->hdr_state == RL_HDR_DONE) {
         rq->conn->reading = NULL;
+    }
+}
+
+/* Adds the lengths of the buckets of bb to the connection's input count
+ * (buckets of unknown length, none below HTTP in practice, are not read
+ * here). */
+static void rl_count_in(rl_conn *cs, apr_bucket_brigade *bb)
+{
+    for (apr_bucket *b = APR_BRIGADE_FIRST(bb);
+         b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b)) {
+        if (b->length != (apr_size_t)-1) {
+            cs->bytes_in += (apr_off_t)b->length;
+        }
     }
 }
 
@@ -681,21 +697,15 @@ static apr_status_t rl_in_filter(ap_filter_t *f, apr_bucket_brigade *bb,
 {
     rl_conn *cs = f->ctx;
     apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
-    if (rv == APR_SUCCESS && mode != AP_MODE_SPECULATIVE) {
-        /* buckets of unknown length (none below HTTP in practice) are not
-         * read here */
-        for (apr_bucket *b = APR_BRIGADE_FIRST(bb);
-             b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b)) {
-            if (b->length != (apr_size_t)-1) {
-                cs->bytes_in += (apr_off_t)b->length;
-            }
-        }
-        if (mode == AP_MODE_GETLINE && cs->reading != NULL) {
-            rl_names_line(cs->reading, bb);
-        }
-        else if (mode == AP_MODE_READBYTES && cs->h2_watch != RL_H2_OFF) {
-            rl_h2_watch(f->c, cs, bb);
-        }
+    if (rv != APR_SUCCESS || mode == AP_MODE_SPECULATIVE) {
+        return rv;
+    }
+    rl_count_in(cs, bb);
+    if (mode == AP_MODE_GETLINE) {
+        if (cs->reading != NULL) rl_names_line(cs->reading, bb);
+    }
+    else if (mode == AP_MODE_READBYTES && cs->h2_watch != RL_H2_OFF) {
+        rl_h2_watch(f->c, cs, bb);
     }
     return rv;
 }
@@ -762,22 +772,40 @@ static void rl_pre_read_request(request_rec *r, conn_rec *c)
         return;
     }
     cs = rl_conn_state(c);
-    rq = apr_pcalloc(r->pool, sizeof(*rq));
+    /* with room for a browser's names (grows by doubling), in the same
+     * allocation */
+    rq = apr_palloc(r->pool, sizeof(*rq) + (cs ? RL_NAMES_INITIAL : 0));
+    memset(rq, 0, sizeof(*rq));
     rq->number = rl_next_number(cs);
     rq->pool = r->pool;
     ap_set_module_config(r->request_config, &reqin_log_module, rq);
     if (cs == NULL) {
         return;       /* no filter on this connection: names from the table */
     }
-    /* room for a browser's names; grows by doubling */
-    rq->names_cap = 512;
-    rq->names = apr_palloc(r->pool, rq->names_cap);
+    rq->names_cap = RL_NAMES_INITIAL;
+    rq->names = (char *)(rq + 1);
     rq->hdr_state = RL_HDR_REQUEST_LINE;
     rq->at_line_start = 1;
     rq->conn = cs;
     cs->reading = rq;
     apr_pool_cleanup_register(r->pool, rq, rl_reading_done,
                               apr_pool_cleanup_null);
+}
+
+/* A copy of t's entries (only they are read at log time): one
+ * allocation, without the table's index that apr_table_copy copies too. */
+static const apr_array_header_t *rl_entries_copy(apr_pool_t *p,
+                                                 const apr_table_t *t)
+{
+    const apr_array_header_t *src = apr_table_elts(t);
+    apr_size_t bytes = (apr_size_t)src->nelts * (apr_size_t)src->elt_size;
+    apr_array_header_t *a = apr_palloc(p, sizeof(*a) + bytes);
+    a->pool = p;
+    a->elt_size = src->elt_size;
+    a->nelts = a->nalloc = src->nelts;
+    a->elts = (char *)(a + 1);
+    memcpy(a->elts, src->elts, bytes);
+    return a;
 }
 
 /* Request thread; REALLY_FIRST: headers as parsed, before other modules
@@ -794,7 +822,7 @@ static int rl_post_read_request(request_rec *r)
         rq->number = rl_next_number(rl_conn_state(r->connection));
         ap_set_module_config(r->request_config, &reqin_log_module, rq);
     }
-    rq->headers = apr_table_copy(r->pool, r->headers_in);
+    rq->headers = rl_entries_copy(r->pool, r->headers_in);
     if (r->connection->master != NULL) {
         rl_h2_order(r, rl_conn_state(r->connection), rq);
     }
@@ -926,10 +954,13 @@ static apr_status_t rl_child_exit(void *data)
                      " (no receiver %" APR_UINT64_T_FMT ", receiver behind %"
                      APR_UINT64_T_FMT ", too large %" APR_UINT64_T_FMT
                      ", other %" APR_UINT64_T_FMT "), messages %"
-                     APR_UINT64_T_FMT ", connections %" APR_UINT64_T_FMT,
+                     APR_UINT64_T_FMT ", connections %" APR_UINT64_T_FMT
+                     ", thread buffers %" APR_UINT64_T_FMT " (taken over "
+                     "from exited threads %" APR_UINT64_T_FMT ")",
                      getpid(), rl_transport_path(t), st.sent, dropped,
                      st.dropped_down, st.dropped_full, st.dropped_toobig,
-                     st.dropped_error, st.messages, st.connects);
+                     st.dropped_error, st.messages, st.connects, st.batches,
+                     st.batch_reuses);
     }
     if (rl_h2_stopped) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, RQLOGNO(00021) "child %"

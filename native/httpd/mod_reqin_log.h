@@ -39,6 +39,7 @@ typedef struct {
     int prefix;
     apr_uint64_t word;  /* header_name.h: the first 8 bytes in lower case */
     apr_uint64_t mask;  /* the bits of word that hold name bytes */
+    apr_uint64_t tail;  /* rl_name_tail: the last 8 bytes, when len > 8 */
     apr_size_t span;    /* name lengths len..len+span match: 0, or all */
 } rl_header_rule;
 
@@ -106,7 +107,9 @@ typedef struct rl_req {
     apr_uint32_t number;          /* 1-based on the root connection */
     apr_pool_t *pool;             /* r->pool */
     rl_conn *conn;                /* HTTP/1.x: while conn->reading is us */
-    const apr_table_t *headers;   /* headers_in as parsed, before other modules */
+    /* headers_in's entries as parsed, before other modules change the
+     * table (a copy of its array; the strings are shared) */
+    const apr_array_header_t *headers;
     /* HTTP/1.x: the header names exactly as the lines arrived, repeats
      * included (headers_in merges repeated names), packed one after the
      * other in one growing buffer from r->pool, each as its length (an
@@ -116,6 +119,7 @@ typedef struct rl_req {
     apr_size_t names_len;         /* bytes used */
     apr_size_t names_cap;
     int nnames;
+    apr_size_t names_max;         /* the longest name */
     int hdr_state;                /* RL_HDR_* below */
     int at_line_start;            /* the next GETLINE piece starts a line */
     /* HTTP/2: the stream's pseudo-header order (h2_pseudo.h letters),
@@ -128,6 +132,7 @@ typedef struct rl_req {
 #define RL_HDR_FIELDS       1
 #define RL_HDR_DONE         2
 #define RL_MAX_NAMES        1000
+#define RL_NAMES_INITIAL    512   /* bytes of rl_req.names at first */
 
 /* Effective settings for one request. */
 typedef struct {

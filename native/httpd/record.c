@@ -19,16 +19,23 @@
  *  - Field order puts the small, always-useful fields first, so that a tight
  *    ReqinLogMaxRecordSize loses the long lists rather than the identity.
  *  - Cheap: this runs for every request (`npm run bench:httpd --
- *    --instructions` counts what it costs). Keys are compile-time literals
- *    written by inline code; a string with nothing to escape (nearly all)
- *    is checked 16 bytes at a time and copied in one step (json_writer.h);
- *    the header table is walked once, each name's length and lower-case
- *    first word computed once and compared with the rules' (header_name.h);
- *    the connection's id and endpoints are formatted once per connection.
+ *    --instructions` counts what it costs). Everything the record says is
+ *    looked up first (rl_gather, rl_scan_headers); then one check decides
+ *    whether the worst case (every string byte escaped to 6 bytes) fits
+ *    with nothing cut (rl_fast_fits). Nearly always it does, and
+ *    rl_write_fast writes the record with no check per write
+ *    (json_unchecked.h): keys are literals, each string is checked and
+ *    copied 16 bytes at a time in one pass. Otherwise rl_write_checked,
+ *    whose every write is bounded, cuts and names what does not fit; both
+ *    write the same bytes when nothing is cut. The header table is walked
+ *    once, each name's length and lower-case first and last words computed
+ *    once and compared with the rules' (header_name.h); the connection's id
+ *    and endpoints are formatted once per connection.
  */
 #include "mod_reqin_log.h"
 #include "header_name.h"
 #include "json_writer.h"
+#include "json_unchecked.h"
 
 #include "http_core.h"
 #include "http_protocol.h"
@@ -68,6 +75,7 @@ void rl_header_rule_prepare(rl_header_rule *rule)
 {
     rule->word = rl_name_word(rule->name, rule->len);
     rule->mask = rl_name_mask(rule->len);
+    rule->tail = rule->len > 8 ? rl_name_tail(rule->name, rule->len) : 0;
     rule->span = rule->prefix ? (apr_size_t)-1 - rule->len : 0;
 }
 
@@ -94,7 +102,8 @@ static int rl_rules_match(const rl_header_rule *rules, int n, const char *name,
          * shorter name wraps around to more than any span) */
         if (len - r->len > r->span) continue;
         if ((word & r->mask) != r->word) continue;
-        if (r->len <= 8 || rl_name_equal(name + 8, r->name + 8, r->len - 8)) {
+        /* the name's first r->len bytes against the rule's */
+        if (r->len <= 8 || rl_name_rest_equal(name, r->name, r->len, r->tail)) {
             return 1;
         }
     }
@@ -315,9 +324,12 @@ typedef struct {
     int sel_full;                           /* more than RL_MAX_SELECTED */
     rl_name_key sel[RL_MAX_SELECTED];       /* selected names, first seen */
     const char *sel_val[RL_MAX_SELECTED];
+    apr_size_t sel_vlen[RL_MAX_SELECTED];   /* 0 for a NULL value */
     int ncookie;
     int cookie_full;                        /* more than RL_MAX_COOKIE_HEADERS */
     const char *cookie[RL_MAX_COOKIE_HEADERS];
+    apr_size_t keys_total;                  /* bytes of all the names */
+    apr_size_t keys_max;                    /* the longest name */
 } rl_hdr_scan;
 
 static void rl_scan_headers(rl_hdr_scan *h, const apr_array_header_t *arr,
@@ -326,6 +338,7 @@ static void rl_scan_headers(rl_hdr_scan *h, const apr_array_header_t *arr,
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
     h->host = NULL;
     h->nsel = h->sel_full = h->ncookie = h->cookie_full = 0;
+    h->keys_total = h->keys_max = 0;
     for (int i = 0; i < arr->nelts; i++) {
         const char *key = e[i].key;
         apr_size_t klen;
@@ -333,6 +346,8 @@ static void rl_scan_headers(rl_hdr_scan *h, const apr_array_header_t *arr,
         int dup = 0;
         if (key == NULL) continue;
         klen = strlen(key);
+        h->keys_total += klen;
+        if (klen > h->keys_max) h->keys_max = klen;
         word = rl_name_word(key, klen);
         if (rl_name_is(&rl_key_host, key, klen, word)) {
             if (h->host == NULL) h->host = e[i].val;   /* as apr_table_get */
@@ -361,6 +376,8 @@ static void rl_scan_headers(rl_hdr_scan *h, const apr_array_header_t *arr,
         h->sel[h->nsel].name = key;
         h->sel[h->nsel].len = klen;
         h->sel[h->nsel].word = word;
+        h->sel[h->nsel].tail = klen > 8 ? rl_name_tail(key, klen) : 0;
+        h->sel_vlen[h->nsel] = e[i].val ? strlen(e[i].val) : 0;
         h->sel_val[h->nsel++] = e[i].val;
     }
 }
@@ -376,7 +393,7 @@ static void rl_header_values(rl_out *o, const rl_hdr_scan *h)
         const char *key = h->sel[i].name, *val = h->sel_val[i];
         if (rl_elem_str(o, key, h->sel[i].len, 1, &cut_k) != 0
             || rl_json_raw(&o->w, ":", 1) != 0
-            || rl_json_str(&o->w, val ? val : "", val ? strlen(val) : 0,
+            || rl_json_str(&o->w, val ? val : "", h->sel_vlen[i],
                            o->max_field, 0, &cut_v) != 0) {
             o->w.len = mark;
             o->first = first;
@@ -433,61 +450,84 @@ static void rl_cookie_names(rl_out *o, const rl_hdr_scan *h)
     rl_close(o, ']');
 }
 
+/* A string field's value and length (NULL: written as null). */
+typedef struct {
+    const char *p;
+    apr_size_t n;
+} rl_span;
+
+static inline rl_span rl_span_of(const char *p)
+{
+    rl_span sp = { p, p ? strlen(p) : 0 };
+    return sp;
+}
+
+/* Everything a record says, looked up once (the optional functions, the
+ * header table, the connection's endpoints), before either writer runs. */
+typedef struct {
+    apr_int64_t ts_us, dur_us, req_n, status, bytes_in, bytes_out;
+    const char *ends;                  /* `,"conn":...,"local_port":N` */
+    apr_size_t ends_len;
+    rl_span vhost, method, scheme, host, uri, proto, uid;
+    /* "tls": when mod_ssl says the connection has a protocol */
+    int tls;
+    rl_span tls_proto, tls_cipher, tls_sni;
+    /* HTTP/2 with mod_http2's lookup: the stream id, the pseudo order */
+    int h2;
+    int has_stream;
+    apr_int64_t h2_stream;
+    const rl_req *rq;
+    const apr_array_header_t *harr;    /* the header table */
+    rl_hdr_scan hs;
+} rl_parts;
+
 /* "tls": mod_ssl's view of the connection through its ssl_var_lookup
  * optional function (mod_ssl documents "SSL_PROTOCOL", "SSL_CIPHER" and
  * "SSL_TLS_SNI" among its environment variables). Looked up on the root
  * connection: an HTTP/2 stream's TLS is its master connection's (these
  * reads of settled handshake state are what mod_http2 itself does from
  * stream threads). */
-static void rl_tls(rl_out *o, request_rec *r, conn_rec *root)
+static void rl_tls_lookup(rl_parts *pt, request_rec *r, conn_rec *root)
 {
     char *proto, *cipher, *sni;
-    size_t mark = o->w.len;
+    pt->tls = 0;
     if (rl_ssl_var_lookup == NULL) return;
     proto = rl_ssl_var_lookup(r->pool, r->server, root, NULL, "SSL_PROTOCOL");
     if (proto == NULL || *proto == '\0') return;
     cipher = rl_ssl_var_lookup(r->pool, r->server, root, NULL, "SSL_CIPHER");
     sni = rl_ssl_var_lookup(r->pool, r->server, root, NULL, "SSL_TLS_SNI");
-    if (rl_open(o, RL_KEY("tls"), '{') != 0) return;
-    rl_field_str(o, RL_KEY("protocol"), proto);
+    pt->tls = 1;
+    pt->tls_proto = rl_span_of(proto);
+    pt->tls_cipher = rl_span_of(cipher && *cipher ? cipher : NULL);
+    pt->tls_sni = rl_span_of(sni && *sni ? sni : NULL);
+}
+
+static void rl_tls(rl_out *o, const rl_parts *pt)
+{
+    size_t mark = o->w.len;
+    if (!pt->tls || rl_open(o, RL_KEY("tls"), '{') != 0) return;
+    rl_field_strn(o, RL_KEY("protocol"), pt->tls_proto.p, pt->tls_proto.n);
     if (o->first) {             /* not even the protocol fitted */
         o->w.len = mark;
         rl_json_release(&o->w, 1);
         o->first = 0;
         return;
     }
-    rl_field_str(o, RL_KEY("cipher"), cipher && *cipher ? cipher : NULL);
-    rl_field_str(o, RL_KEY("sni"), sni && *sni ? sni : NULL);
+    rl_field_strn(o, RL_KEY("cipher"), pt->tls_cipher.p, pt->tls_cipher.n);
+    rl_field_strn(o, RL_KEY("sni"), pt->tls_sni.p, pt->tls_sni.n);
     rl_close(o, '}');
 }
 
-apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
-                           rl_conn *cs, rl_req *rq, char *buf)
+static void rl_gather(rl_parts *pt, request_rec *r, rl_conn *cs, rl_req *rq)
 {
     request_rec *last = r;
     conn_rec *c = r->connection, *root = c;
-    const apr_table_t *hdrs;
-    const apr_array_header_t *harr;
-    rl_hdr_scan hs;
-    const char *host, *uid, *ends;
-    apr_size_t ends_len = 0;
-    apr_time_t now = apr_time_now();
-    rl_out o;
-
     while (last->next) last = last->next;
     while (root->master) root = root->master;
 
-    o.ntrunc = 0;
-    o.p = r->pool;
-    o.max_field = lim->max_field;
-    o.first = 0;                      /* "v" below is the first member */
-    rl_json_init(&o.w, buf, lim->max_record);
-    (void)rl_json_reserve(&o.w, RL_TAIL_RESERVE);   /* max_record >= 1024 */
-
-    (void)RL_JSON_LIT(&o.w, "{\"v\":1");
     /* "time (microseconds, request start and duration)" */
-    rl_field_i64(&o, RL_KEY("ts_us"), r->request_time);
-    rl_field_i64(&o, RL_KEY("dur_us"), r->request_time ? now - r->request_time : 0);
+    pt->ts_us = r->request_time;
+    pt->dur_us = r->request_time ? apr_time_now() - r->request_time : 0;
     /* "a connection id ...; client IP and port as seen on the TCP
      * connection (c->client_addr, not a header), local IP and port":
      * formatted on the connection's first logged request (not at
@@ -500,51 +540,88 @@ apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
             cs->endpoints = rl_format_endpoints(c->pool, cs->id, root,
                                                 &cs->endpoints_len);
         }
-        ends = cs->endpoints;
-        ends_len = cs->endpoints_len;
+        pt->ends = cs->endpoints;
+        pt->ends_len = cs->endpoints_len;
     }
     else {
-        ends = rl_format_endpoints(r->pool, cs && cs->root ? cs->root->id : NULL,
-                                   root, &ends_len);
-    }
-    if (rl_json_raw(&o.w, ends, ends_len) != 0) {
-        rl_mark_truncated(&o, "conn");
+        pt->ends = rl_format_endpoints(r->pool,
+                                       cs && cs->root ? cs->root->id : NULL,
+                                       root, &pt->ends_len);
     }
     /* "and the request's number on that keep-alive connection" */
-    rl_field_i64(&o, RL_KEY("req_n"), rq ? rq->number : 0);
-    rl_field_str(&o, RL_KEY("vhost"), r->server->server_hostname);
+    pt->req_n = rq ? rq->number : 0;
+    pt->vhost = rl_span_of(r->server->server_hostname);
     /* "method, scheme, host, the path and query exactly as the client sent
      * them (unparsed_uri), protocol (HTTP/1.0, 1.1, 2), status" */
-    rl_field_str(&o, RL_KEY("method"), r->method);
-    rl_field_str(&o, RL_KEY("scheme"), ap_http_scheme(r));
-    hdrs = rq && rq->headers ? rq->headers : r->headers_in;
-    harr = apr_table_elts(hdrs);
-    rl_scan_headers(&hs, harr, lim->dir);
-    host = hs.host;
-    rl_field_str(&o, RL_KEY("host"), host ? host : r->hostname);
-    rl_field_str(&o, RL_KEY("uri"), r->unparsed_uri);
-    rl_field_str(&o, RL_KEY("proto"), r->protocol);
-    rl_field_i64(&o, RL_KEY("status"), last->status);
+    pt->method = rl_span_of(r->method);
+    pt->scheme = rl_span_of(ap_http_scheme(r));
+    pt->harr = rq && rq->headers ? rq->headers : apr_table_elts(r->headers_in);
+    pt->rq = rq;
+    pt->uri = rl_span_of(r->unparsed_uri);
+    pt->proto = rl_span_of(r->protocol);
+    pt->status = last->status;
     /* "bytes received and sent": counted by our connection filters between
      * HTTP and TLS, i.e. the request and the response as HTTP/1.x text; for
      * an HTTP/2 stream, its body bytes (its headers travel HPACK-compressed
      * on the shared connection). Without the filters: body bytes only. */
     if (cs) {
-        rl_field_i64(&o, RL_KEY("bytes_in"), cs->bytes_in - cs->mark_in);
-        rl_field_i64(&o, RL_KEY("bytes_out"), cs->bytes_out - cs->mark_out);
+        pt->bytes_in = cs->bytes_in - cs->mark_in;
+        pt->bytes_out = cs->bytes_out - cs->mark_out;
     }
     else {
-        rl_field_i64(&o, RL_KEY("bytes_in"), r->read_length);
-        rl_field_i64(&o, RL_KEY("bytes_out"), last->bytes_sent);
+        pt->bytes_in = r->read_length;
+        pt->bytes_out = last->bytes_sent;
     }
     /* "the mod_unique_id id when loaded" */
-    uid = apr_table_get(r->subprocess_env, "UNIQUE_ID");
-    if (uid) rl_field_str(&o, RL_KEY("unique_id"), uid);
-    rl_tls(&o, r, root);
-    if (r->proto_num >= 2000 && rl_http2_var_lookup) {
+    pt->uid = rl_span_of(apr_table_get(r->subprocess_env, "UNIQUE_ID"));
+    rl_tls_lookup(pt, r, root);
+    pt->h2 = r->proto_num >= 2000 && rl_http2_var_lookup != NULL;
+    pt->has_stream = 0;
+    if (pt->h2) {
         char *sid = rl_http2_var_lookup(r->pool, r->server, c, r, "H2_STREAM_ID");
         if (sid && *sid) {
-            rl_field_i64(&o, RL_KEY("h2_stream"), apr_strtoi64(sid, NULL, 10));
+            pt->has_stream = 1;
+            pt->h2_stream = apr_strtoi64(sid, NULL, 10);
+        }
+    }
+}
+
+/* The record with every write checked: fields cut to max_field, lists
+ * shortened to fit max_record, and whatever was cut named in "truncated". */
+static apr_size_t rl_write_checked(const rl_parts *pt, const rl_limits *lim,
+                                   apr_pool_t *pool, char *buf)
+{
+    const rl_req *rq = pt->rq;
+    rl_out o;
+
+    o.ntrunc = 0;
+    o.p = pool;
+    o.max_field = lim->max_field;
+    o.first = 0;                      /* "v" below is the first member */
+    rl_json_init(&o.w, buf, lim->max_record);
+    (void)rl_json_reserve(&o.w, RL_TAIL_RESERVE);   /* max_record >= 1024 */
+
+    (void)RL_JSON_LIT(&o.w, "{\"v\":1");
+    rl_field_i64(&o, RL_KEY("ts_us"), pt->ts_us);
+    rl_field_i64(&o, RL_KEY("dur_us"), pt->dur_us);
+    if (rl_json_raw(&o.w, pt->ends, pt->ends_len) != 0) {
+        rl_mark_truncated(&o, "conn");
+    }
+    rl_field_i64(&o, RL_KEY("req_n"), pt->req_n);
+    rl_field_strn(&o, RL_KEY("vhost"), pt->vhost.p, pt->vhost.n);
+    rl_field_strn(&o, RL_KEY("method"), pt->method.p, pt->method.n);
+    rl_field_strn(&o, RL_KEY("scheme"), pt->scheme.p, pt->scheme.n);
+    rl_field_strn(&o, RL_KEY("host"), pt->host.p, pt->host.n);
+    rl_field_strn(&o, RL_KEY("uri"), pt->uri.p, pt->uri.n);
+    rl_field_strn(&o, RL_KEY("proto"), pt->proto.p, pt->proto.n);
+    rl_field_i64(&o, RL_KEY("status"), pt->status);
+    rl_field_i64(&o, RL_KEY("bytes_in"), pt->bytes_in);
+    rl_field_i64(&o, RL_KEY("bytes_out"), pt->bytes_out);
+    if (pt->uid.p) rl_field_strn(&o, RL_KEY("unique_id"), pt->uid.p, pt->uid.n);
+    rl_tls(&o, pt);
+    if (pt->h2) {
+        if (pt->has_stream) {
+            rl_field_i64(&o, RL_KEY("h2_stream"), pt->h2_stream);
         }
         /* "for HTTP/2 the pseudo-header order": mod_http2 keeps :method,
          * :scheme, :authority and :path in members of its h2_request and
@@ -567,9 +644,9 @@ apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
     /* "the request header names in wire order with their case, and the
      * values of a configurable set ...; cookie names only, never cookie
      * values" */
-    rl_header_order(&o, rq, harr);
-    rl_header_values(&o, &hs);
-    rl_cookie_names(&o, &hs);
+    rl_header_order(&o, rq, pt->harr);
+    rl_header_values(&o, &pt->hs);
+    rl_cookie_names(&o, &pt->hs);
 
     /* The tail: the reserve goes back, except room for "]}\n". Names that
      * do not fit are left out of the list (it is at most RL_MAX_TRUNC long
@@ -589,4 +666,234 @@ apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
         (void)rl_json_raw(&o.w, "}\n", 2);
     }
     return o.w.len;
+}
+
+/* ------------------------------------------------------------------ */
+/* The unchecked writer: nearly every record                          */
+
+/* Cookie names (rl_cookie_names' parsing), collected for the unchecked
+ * writer; more than this many: the checked writer. */
+#define RL_FAST_MAX_COOKIES 64
+typedef struct {
+    int n;
+    rl_span name[RL_FAST_MAX_COOKIES];
+} rl_cookie_list;
+
+/* The cookie names, parsed exactly as rl_cookie_names does; -1 when there
+ * are more than RL_FAST_MAX_COOKIES or one is longer than max_field. */
+static int rl_cookie_collect(rl_cookie_list *l, const rl_hdr_scan *h,
+                             apr_size_t max_field, apr_size_t *total)
+{
+    l->n = 0;
+    for (int i = 0; i < h->ncookie; i++) {
+        const unsigned char *p = (const unsigned char *)h->cookie[i];
+        while (*p) {
+            const unsigned char *name, *end;
+            while (RL_COOKIE_CLASS[*p] & RL_CK_SKIP) p++;
+            if (!*p) break;
+            name = p;
+            while (!(RL_COOKIE_CLASS[*p] & RL_CK_NAME_END)) p++;
+            end = p;
+            while (end > name && (end[-1] == ' ' || end[-1] == '\t')) end--;
+            p += strcspn((const char *)p, ";");
+            if (end == name) continue;
+            if (l->n == RL_FAST_MAX_COOKIES
+                || (apr_size_t)(end - name) > max_field) {
+                return -1;
+            }
+            l->name[l->n].p = (const char *)name;
+            l->name[l->n++].n = (apr_size_t)(end - name);
+            *total += (apr_size_t)(end - name);
+        }
+    }
+    return 0;
+}
+
+/* Room for everything but the strings' bytes: member names, numbers (21
+ * bytes each at most), brackets and the tail `,"truncated":[]}\n`, about
+ * 400 bytes; and per string item its quotes, a comma and a colon. */
+#define RL_FAST_FIXED 640
+#define RL_FAST_PER_ITEM 4
+
+/* Adds a string field to the bound; 0, or -1 when it is longer than
+ * max_field (the checked writer cuts it). NULL counts as "null". */
+static inline int rl_fast_add(apr_size_t *total, int *items, rl_span sp,
+                              apr_size_t max_field)
+{
+    if (sp.n > max_field) return -1;
+    *total += sp.p ? sp.n : 4;
+    (*items)++;
+    return 0;
+}
+
+/* Whether the record certainly fits without cutting anything: the worst
+ * case of every string (RL_JSON_MAX_EXPANSION output bytes per input
+ * byte), within the space the checked writer gives the body
+ * (max_record - RL_TAIL_RESERVE). Then both writers write the same bytes,
+ * and the unchecked one needs no check per write. Fills `ck`. */
+static int rl_fast_fits(const rl_parts *pt, const rl_limits *lim,
+                        rl_cookie_list *ck)
+{
+    const rl_hdr_scan *h = &pt->hs;
+    const rl_req *rq = pt->rq;
+    apr_size_t mf = lim->max_field, total = 0, bound;
+    int items = 0;
+
+    if (rl_fast_add(&total, &items, pt->vhost, mf) != 0
+        || rl_fast_add(&total, &items, pt->method, mf) != 0
+        || rl_fast_add(&total, &items, pt->scheme, mf) != 0
+        || rl_fast_add(&total, &items, pt->host, mf) != 0
+        || rl_fast_add(&total, &items, pt->uri, mf) != 0
+        || rl_fast_add(&total, &items, pt->proto, mf) != 0
+        || rl_fast_add(&total, &items, pt->uid, mf) != 0) {
+        return 0;
+    }
+    if (pt->tls
+        && (rl_fast_add(&total, &items, pt->tls_proto, mf) != 0
+            || rl_fast_add(&total, &items, pt->tls_cipher, mf) != 0
+            || rl_fast_add(&total, &items, pt->tls_sni, mf) != 0)) {
+        return 0;
+    }
+    if (pt->h2 && rq && rq->h2_n > 0) {
+        total += (apr_size_t)rq->h2_n * 10;    /* ":authority" at most */
+        items += rq->h2_n;
+    }
+    /* header_order */
+    if (rq != NULL && rq->names != NULL) {
+        if (rq->names_max > mf) return 0;
+        total += rq->names_len;                /* lengths included: more */
+        items += rq->nnames;
+    }
+    else {
+        if (h->keys_max > mf) return 0;
+        total += h->keys_total;
+        items += pt->harr->nelts;
+    }
+    /* headers */
+    if (h->sel_full) return 0;
+    for (int i = 0; i < h->nsel; i++) {
+        if (h->sel[i].len > mf || h->sel_vlen[i] > mf) return 0;
+        total += h->sel[i].len + h->sel_vlen[i];
+    }
+    items += 2 * h->nsel;
+    /* cookies */
+    if (h->cookie_full || rl_cookie_collect(ck, h, mf, &total) != 0) {
+        return 0;
+    }
+    items += ck->n;
+    bound = RL_FAST_FIXED + pt->ends_len + RL_JSON_MAX_EXPANSION * total
+            + RL_FAST_PER_ITEM * (apr_size_t)items;
+    return bound <= lim->max_record - RL_TAIL_RESERVE;
+}
+
+/* `,"name":` then the string or null. */
+#define RL_PUT_FIELD(o, key, sp)                                          \
+    ((sp).p ? rl_put_str(RL_PUT_LIT((o), ",\"" key "\":"), (sp).p, (sp).n, 0) \
+            : RL_PUT_LIT(RL_PUT_LIT((o), ",\"" key "\":"), "null"))
+
+/* The same bytes as rl_write_checked when nothing is cut (rl_fast_fits),
+ * without a check per write. */
+static apr_size_t rl_write_fast(const rl_parts *pt, const rl_cookie_list *ck,
+                                char *buf)
+{
+    const rl_hdr_scan *h = &pt->hs;
+    const rl_req *rq = pt->rq;
+    char *o = buf;
+
+    o = RL_PUT_LIT(o, "{\"v\":1,\"ts_us\":");
+    o = rl_put_i64(o, pt->ts_us);
+    o = RL_PUT_LIT(o, ",\"dur_us\":");
+    o = rl_put_i64(o, pt->dur_us);
+    memcpy(o, pt->ends, pt->ends_len);
+    o += pt->ends_len;
+    o = RL_PUT_LIT(o, ",\"req_n\":");
+    o = rl_put_i64(o, pt->req_n);
+    o = RL_PUT_FIELD(o, "vhost", pt->vhost);
+    o = RL_PUT_FIELD(o, "method", pt->method);
+    o = RL_PUT_FIELD(o, "scheme", pt->scheme);
+    o = RL_PUT_FIELD(o, "host", pt->host);
+    o = RL_PUT_FIELD(o, "uri", pt->uri);
+    o = RL_PUT_FIELD(o, "proto", pt->proto);
+    o = RL_PUT_LIT(o, ",\"status\":");
+    o = rl_put_i64(o, pt->status);
+    o = RL_PUT_LIT(o, ",\"bytes_in\":");
+    o = rl_put_i64(o, pt->bytes_in);
+    o = RL_PUT_LIT(o, ",\"bytes_out\":");
+    o = rl_put_i64(o, pt->bytes_out);
+    if (pt->uid.p) o = RL_PUT_FIELD(o, "unique_id", pt->uid);
+    if (pt->tls) {
+        o = RL_PUT_LIT(o, ",\"tls\":{\"protocol\":");
+        o = rl_put_str(o, pt->tls_proto.p, pt->tls_proto.n, 0);
+        o = RL_PUT_FIELD(o, "cipher", pt->tls_cipher);
+        o = RL_PUT_FIELD(o, "sni", pt->tls_sni);
+        *o++ = '}';
+    }
+    if (pt->h2) {
+        if (pt->has_stream) {
+            o = RL_PUT_LIT(o, ",\"h2_stream\":");
+            o = rl_put_i64(o, pt->h2_stream);
+        }
+        if (rq && rq->h2_n > 0) {
+            o = RL_PUT_LIT(o, ",\"h2_pseudo_order\":[");
+            for (int i = 0; i < rq->h2_n; i++) {
+                const char *name = rl_h2_pseudo_name(rq->h2_order[i]);
+                if (i > 0) *o++ = ',';
+                o = rl_put_str(o, name, strlen(name), 0);
+            }
+            *o++ = ']';
+        }
+    }
+    o = RL_PUT_LIT(o, ",\"header_order\":[");
+    if (rq != NULL && rq->names != NULL) {
+        const char *p = rq->names, *end = rq->names + rq->names_len;
+        int first = 1;
+        while (p < end) {
+            apr_uint32_t n;
+            memcpy(&n, p, sizeof(n));
+            p += sizeof(n);
+            if (!first) *o++ = ',';
+            first = 0;
+            o = rl_put_str(o, p, n, 0);
+            p += n;
+        }
+    }
+    else {
+        const apr_table_entry_t *e = (const apr_table_entry_t *)pt->harr->elts;
+        int first = 1;
+        for (int i = 0; i < pt->harr->nelts; i++) {
+            if (e[i].key == NULL) continue;
+            if (!first) *o++ = ',';
+            first = 0;
+            o = rl_put_str(o, e[i].key, strlen(e[i].key), 0);
+        }
+    }
+    o = RL_PUT_LIT(o, "],\"headers\":{");
+    for (int i = 0; i < h->nsel; i++) {
+        if (i > 0) *o++ = ',';
+        o = rl_put_str(o, h->sel[i].name, h->sel[i].len, 1);
+        *o++ = ':';
+        o = rl_put_str(o, h->sel_val[i] ? h->sel_val[i] : "", h->sel_vlen[i], 0);
+    }
+    o = RL_PUT_LIT(o, "},\"cookies\":[");
+    for (int i = 0; i < ck->n; i++) {
+        if (i > 0) *o++ = ',';
+        o = rl_put_str(o, ck->name[i].p, ck->name[i].n, 0);
+    }
+    o = RL_PUT_LIT(o, "],\"truncated\":[]}\n");
+    return (apr_size_t)(o - buf);
+}
+
+apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
+                           rl_conn *cs, rl_req *rq, char *buf)
+{
+    rl_parts pt;
+    rl_cookie_list ck;
+
+    rl_gather(&pt, r, cs, rq);
+    rl_scan_headers(&pt.hs, pt.harr, lim->dir);
+    pt.host = rl_span_of(pt.hs.host ? pt.hs.host : r->hostname);
+    if (rl_fast_fits(&pt, lim, &ck)) {
+        return rl_write_fast(&pt, &ck, buf);
+    }
+    return rl_write_checked(&pt, lim, r->pool, buf);
 }

@@ -32,6 +32,11 @@
  *    batch is empty. Records end in '\n', so a message is a run of JSON
  *    lines whichever way it was sent. A record larger than a batch goes out
  *    alone.
+ *  - Bounded per-thread memory: a thread finds its batch (and the buffer it
+ *    builds records in) through a pthread key whose destructor hands the
+ *    batch back when the thread exits; the next new thread takes it over.
+ *    Threads come and go (mod_http2's idle workers stop), so a child holds
+ *    as many batches as it had threads logging at once, not ever.
  *  - SOCK_SEQPACKET (default): each send is one message. The kernel checks
  *    the receiving queue length (net.unix.max_dgram_qlen) only for senders
  *    the receiver is not connected back to; an accepted SEQPACKET socket
@@ -52,6 +57,7 @@
 #include "apr_thread_proc.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
@@ -74,11 +80,18 @@ APLOG_USE_MODULE(reqin_log);
  * its mutex to send it. */
 typedef struct rl_batch {
     struct rl_batch *next;       /* registry: append-only, never freed */
+    /* 1 while a thread owns the batch; 0 once its thread has exited (the
+     * thread key's destructor), when the next new thread takes it over,
+     * records still queued in it included. */
+    atomic_int owned;
     apr_thread_mutex_t *mutex;
     char *buf;                   /* RL_BATCH_CAP bytes */
     apr_size_t len;
-    apr_uint32_t records;
-    apr_time_t since;            /* when its oldest record came */
+    /* Written under the mutex; atomic so that the flusher may read them
+     * without it, to pass over the batches that are empty or not due
+     * (most of them, with one batch per worker thread) without locking. */
+    atomic_uint records;
+    _Atomic apr_time_t since;    /* when its oldest record came */
     /* The thread's record buffer (rl_transport_record_buffer): records are
      * built here rather than in 16 KiB taken from each request's pool,
      * which costs a fresh allocator block per request. Only its thread
@@ -103,6 +116,7 @@ struct rl_transport {
     _Atomic apr_time_t last_warn[RL_KINDS];         /* 0: never warned */
     atomic_uint_least64_t dropped_since_warn[RL_KINDS];
     atomic_uint_least64_t n_sent, n_messages, n_connects;
+    atomic_uint_least64_t n_batches, n_batch_reuses;
     atomic_uint_least64_t n_dropped[RL_KINDS];
     _Atomic(rl_batch *) batches; /* registry head */
     atomic_int nonempty;         /* batches holding records */
@@ -115,6 +129,10 @@ struct rl_transport {
 
     /* reg_mutex guards batch allocation from `pool` */
     apr_thread_mutex_t *reg_mutex;
+    /* Its value in a thread is the thread's batch; its destructor hands
+     * the batch back when the thread exits (see rl_batch_release). */
+    pthread_key_t batch_key;
+    atomic_int has_batch_key;    /* 0 before it exists and once deleted */
 
     /* flush_mutex + cond: the flusher's sleep; `stopping` */
     apr_thread_mutex_t *flush_mutex;
@@ -126,14 +144,8 @@ struct rl_transport {
     socklen_t addr_len;
 };
 
-/* This thread's batch per transport: a child has one or two transports. */
-#define RL_TLS_SLOTS 4
-static _Thread_local struct {
-    rl_transport *t;
-    rl_batch *b;
-} rl_my_batches[RL_TLS_SLOTS];
-
 static apr_status_t rl_transport_cleanup(void *data);
+static void rl_batch_release(void *data);
 
 rl_transport *rl_transport_create(apr_pool_t *pchild, server_rec *s,
                                   const char *path, rl_sock_type type,
@@ -164,6 +176,8 @@ rl_transport *rl_transport_create(apr_pool_t *pchild, server_rec *s,
     atomic_init(&t->n_sent, 0);
     atomic_init(&t->n_messages, 0);
     atomic_init(&t->n_connects, 0);
+    atomic_init(&t->n_batches, 0);
+    atomic_init(&t->n_batch_reuses, 0);
     atomic_init(&t->batches, NULL);
     atomic_init(&t->nonempty, 0);
     atomic_init(&t->flusher_idle, 0);
@@ -182,6 +196,13 @@ rl_transport *rl_transport_create(apr_pool_t *pchild, server_rec *s,
          && apr_thread_mutex_create(&t->flush_mutex, APR_THREAD_MUTEX_DEFAULT,
                                     pchild) == APR_SUCCESS
          && apr_thread_cond_create(&t->cond, pchild) == APR_SUCCESS;
+    /* the key finds each thread's batch: without one (keys exhausted),
+     * no batching */
+    atomic_init(&t->has_batch_key,
+                ok && pthread_key_create(&t->batch_key, rl_batch_release) == 0);
+    if (ok && !atomic_load(&t->has_batch_key)) {
+        t->flush_interval = 0;
+    }
     if (!ok) {
         ap_log_error(APLOG_MARK, APLOG_ERR, APR_FROM_OS_ERROR(errno), s,
                      RQLOGNO(00013) "cannot set up the socket for %s: no "
@@ -337,31 +358,72 @@ static rl_send_result rl_send_message(rl_transport *t, const char *buf,
 /* ------------------------------------------------------------------ */
 /* Batches                                                             */
 
-/* Request thread: this thread's batch, registered on first use. */
+/* Thread exit (the batch key's destructor, on the exiting thread): the
+ * batch goes back to the registry for the next new thread. Threads come
+ * and go (mod_http2 stops idle workers after H2MaxWorkerIdleSeconds and
+ * starts new ones on demand): without this, each new thread would add a
+ * batch and a record buffer (32 KiB) that nothing frees until the child
+ * exits. Records still queued in the batch stay there: the flusher sends
+ * them when they are due, as it would have. Only an atomic store: the
+ * batch's memory lives as long as the transport's pool, and the key is
+ * deleted when the transport closes, before that pool goes. */
+static void rl_batch_release(void *data)
+{
+    rl_batch *b = data;
+    atomic_store(&b->owned, 0);
+}
+
+/* Request thread: a batch no thread owns, taken over, or NULL. */
+static rl_batch *rl_reuse_batch(rl_transport *t)
+{
+    for (rl_batch *b = atomic_load(&t->batches); b; b = b->next) {
+        int free_mark = 0;
+        if (atomic_load(&b->owned) == 0
+            && atomic_compare_exchange_strong(&b->owned, &free_mark, 1)) {
+            atomic_fetch_add_explicit(&t->n_batch_reuses, 1,
+                                      memory_order_relaxed);
+            return b;
+        }
+    }
+    return NULL;
+}
+
+/* Request thread: this thread's batch, taken over from an exited thread
+ * or registered, on first use. Found through the thread key: glibc's
+ * pthread_getspecific is a few loads, where a _Thread_local variable of a
+ * module loaded with dlopen costs a __tls_get_addr call per access. */
 static rl_batch *rl_my_batch(rl_transport *t)
 {
     rl_batch *b;
-    int free_slot = -1;
-    for (int i = 0; i < RL_TLS_SLOTS; i++) {
-        if (rl_my_batches[i].t == t) return rl_my_batches[i].b;
-        if (rl_my_batches[i].t == NULL && free_slot < 0) free_slot = i;
-    }
-    if (free_slot < 0) return NULL;   /* more transports than slots: unbatched */
-    apr_thread_mutex_lock(t->reg_mutex);
-    b = apr_pcalloc(t->pool, sizeof(*b));
-    if (t->flush_interval > 0) {
-        b->buf = apr_palloc(t->pool, RL_BATCH_CAP);
-    }
-    if (apr_thread_mutex_create(&b->mutex, APR_THREAD_MUTEX_DEFAULT,
-                                t->pool) != APR_SUCCESS) {
-        apr_thread_mutex_unlock(t->reg_mutex);
+    if (!atomic_load_explicit(&t->has_batch_key, memory_order_relaxed)) {
         return NULL;
     }
-    b->next = atomic_load(&t->batches);
-    atomic_store(&t->batches, b);     /* publish: the flusher may walk it */
-    apr_thread_mutex_unlock(t->reg_mutex);
-    rl_my_batches[free_slot].t = t;
-    rl_my_batches[free_slot].b = b;
+    b = pthread_getspecific(t->batch_key);
+    if (b != NULL) return b;
+    b = rl_reuse_batch(t);
+    if (b == NULL) {
+        apr_thread_mutex_lock(t->reg_mutex);
+        b = apr_pcalloc(t->pool, sizeof(*b));
+        atomic_init(&b->owned, 1);
+        atomic_init(&b->records, 0);
+        atomic_init(&b->since, 0);
+        if (t->flush_interval > 0) {
+            b->buf = apr_palloc(t->pool, RL_BATCH_CAP);
+        }
+        if (apr_thread_mutex_create(&b->mutex, APR_THREAD_MUTEX_DEFAULT,
+                                    t->pool) != APR_SUCCESS) {
+            apr_thread_mutex_unlock(t->reg_mutex);
+            return NULL;
+        }
+        b->next = atomic_load(&t->batches);
+        atomic_store(&t->batches, b); /* publish: the flusher may walk it */
+        apr_thread_mutex_unlock(t->reg_mutex);
+        atomic_fetch_add_explicit(&t->n_batches, 1, memory_order_relaxed);
+    }
+    if (pthread_setspecific(t->batch_key, b) != 0) {
+        atomic_store(&b->owned, 0);       /* out of memory: unbatched */
+        return NULL;
+    }
     return b;
 }
 
@@ -392,10 +454,12 @@ char *rl_transport_record_buffer(rl_transport *t, apr_size_t size)
 static void rl_flush_batch(rl_transport *t, rl_batch *b, apr_time_t now,
                            rl_note *note)
 {
-    if (b->records == 0) return;
-    (void)rl_send_message(t, b->buf, b->len, b->records, now, note);
+    apr_uint32_t records = atomic_load_explicit(&b->records,
+                                                memory_order_relaxed);
+    if (records == 0) return;
+    (void)rl_send_message(t, b->buf, b->len, records, now, note);
     b->len = 0;
-    b->records = 0;
+    atomic_store_explicit(&b->records, 0, memory_order_relaxed);
     atomic_fetch_sub(&t->nonempty, 1);
 }
 
@@ -422,11 +486,24 @@ static void *APR_THREAD_FUNC rl_flusher(apr_thread_t *thd, void *data)
         now = apr_time_now();
         for (rl_batch *b = atomic_load(&t->batches); b; b = b->next) {
             rl_note note = { 0 };
+            /* unlocked first look: a batch filled meanwhile is seen on the
+             * next round (its first record woke us or finds us awake) */
+            if (atomic_load_explicit(&b->records, memory_order_relaxed) == 0) {
+                continue;
+            }
+            if (now - atomic_load_explicit(&b->since, memory_order_relaxed)
+                < t->flush_interval) {
+                queued = 1;
+                continue;
+            }
             apr_thread_mutex_lock(b->mutex);
-            if (b->records > 0 && now - b->since >= t->flush_interval) {
+            if (atomic_load_explicit(&b->records, memory_order_relaxed) > 0
+                && now - atomic_load_explicit(&b->since, memory_order_relaxed)
+                   >= t->flush_interval) {
                 rl_flush_batch(t, b, now, &note);
             }
-            queued |= b->records > 0;
+            queued |= atomic_load_explicit(&b->records,
+                                           memory_order_relaxed) > 0;
             apr_thread_mutex_unlock(b->mutex);
             rl_log_note(t, &note);
         }
@@ -542,14 +619,18 @@ rl_send_result rl_transport_send(rl_transport *t, const char *rec,
         if (b->len + len > RL_BATCH_CAP) {
             rl_flush_batch(t, b, now, &note);
         }
-        first = b->records == 0;
+        first = atomic_load_explicit(&b->records, memory_order_relaxed) == 0;
         if (first) {
-            b->since = now;
+            atomic_store_explicit(&b->since, now, memory_order_relaxed);
             atomic_fetch_add(&t->nonempty, 1);
         }
         memcpy(b->buf + b->len, rec, len);
         b->len += len;
-        b->records++;
+        /* under the mutex: no read-modify-write instruction needed */
+        atomic_store_explicit(&b->records,
+                              atomic_load_explicit(&b->records,
+                                                   memory_order_relaxed) + 1,
+                              memory_order_relaxed);
         apr_thread_mutex_unlock(b->mutex);
         if (first) {
             rl_wake_flusher(t);
@@ -587,6 +668,12 @@ void rl_transport_close(rl_transport *t)
         close(t->fd);
         t->fd = -1;
     }
+    if (atomic_exchange(&t->has_batch_key, 0)) {
+        /* no destructor after this: threads still running (a module's
+         * workers joined later) must not touch batches once the pool that
+         * holds them is gone */
+        (void)pthread_key_delete(t->batch_key);
+    }
 }
 
 static apr_status_t rl_transport_cleanup(void *data)
@@ -600,6 +687,8 @@ void rl_transport_get_stats(rl_transport *t, rl_transport_stats *out)
     out->sent = atomic_load(&t->n_sent);
     out->messages = atomic_load(&t->n_messages);
     out->connects = atomic_load(&t->n_connects);
+    out->batches = atomic_load(&t->n_batches);
+    out->batch_reuses = atomic_load(&t->n_batch_reuses);
     out->dropped_down = atomic_load(&t->n_dropped[RL_DROP_DOWN]);
     out->dropped_full = atomic_load(&t->n_dropped[RL_DROP_FULL]);
     out->dropped_toobig = atomic_load(&t->n_dropped[RL_DROP_TOOBIG]);

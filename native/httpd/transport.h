@@ -37,6 +37,8 @@ typedef struct rl_transport_stats {
     apr_uint64_t dropped_error;
     apr_uint64_t messages;        /* sends that succeeded */
     apr_uint64_t connects;
+    apr_uint64_t batches;         /* per-thread batches allocated */
+    apr_uint64_t batch_reuses;    /* taken over from threads that exited */
 } rl_transport_stats;
 
 /* child_init (pchild lives as long as the child). `s`: the server warnings
