@@ -33,6 +33,9 @@
 /* Copies s[0..n) to o when no byte of it needs escaping or checking, 16
  * bytes per step (the check and the copy in one pass); returns 1, or 0
  * (o[0..n) partly written) when one does. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline int rl_put_plain(char *o, const char *s, size_t n)
 {
 #if defined(__SSE2__)

@@ -94,6 +94,40 @@ int rl_json_u64(rl_json *w, uint64_t v)
     return 0;
 }
 
+/* v < 10^8 without leading zeros: most numbers of a record (status,
+ * bytes, durations, request numbers) are a few digits, written by one or
+ * two digit pairs without the 8-digit path's divisions. */
+static char *rl_put_u27(char *o, uint32_t v)
+{
+    uint32_t lo;
+    if (v >= 10000) {
+        lo = v % 10000;
+        o = rl_put_u27(o, v / 10000);
+        memcpy(o, RL_DIGIT_PAIRS + (lo / 100) * 2, 2);
+        memcpy(o + 2, RL_DIGIT_PAIRS + (lo % 100) * 2, 2);
+        return o + 4;
+    }
+    if (v >= 100) {
+        lo = v % 100;
+        v /= 100;
+        if (v >= 10) {
+            memcpy(o, RL_DIGIT_PAIRS + v * 2, 2);
+            o += 2;
+        }
+        else {
+            *o++ = (char)('0' + v);
+        }
+        memcpy(o, RL_DIGIT_PAIRS + lo * 2, 2);
+        return o + 2;
+    }
+    if (v >= 10) {
+        memcpy(o, RL_DIGIT_PAIRS + v * 2, 2);
+        return o + 2;
+    }
+    *o = (char)('0' + v);
+    return o + 1;
+}
+
 char *rl_put_u64(char *o, uint64_t v)
 {
     /* as rl_json_u64, without the room check: parts below 10^8, the
@@ -101,6 +135,9 @@ char *rl_put_u64(char *o, uint64_t v)
     uint32_t part[3];
     size_t nparts = 0, lead;
     char tmp[8];
+    if (v < 100000000) {
+        return rl_put_u27(o, (uint32_t)v);
+    }
     while (v >= 100000000) {
         part[nparts++] = (uint32_t)(v % 100000000);
         v /= 100000000;

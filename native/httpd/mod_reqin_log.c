@@ -325,7 +325,8 @@ static const char *rl_cmd_headers(cmd_parms *cmd, void *dconf, const char *arg)
     rule->prefix = name[len - 1] == '*';
     rule->len = rule->prefix ? len - 1 : len;
     rule->name = apr_pstrndup(cmd->pool, name, rule->len);
-    rl_header_rule_prepare(rule);
+    rl_header_rule_prepare(rule, rule->prefix ? NULL
+                                  : apr_palloc(cmd->pool, rule->len + 3));
     return NULL;
 }
 
@@ -493,13 +494,14 @@ static void rl_names_add(rl_req *rq, apr_pool_t *p, const char *name,
 }
 
 /* One GETLINE result (the whole line, or an 8 KB piece of a longer one)
- * through the state machine below. */
+ * through the state machine below: its first len bytes (all of it, or at
+ * least up to the end of a field name), ends_line when it ends in LF. */
 static void rl_names_piece(rl_req *rq, apr_pool_t *p, const char *data,
-                           apr_size_t len)
+                           apr_size_t len, int ends_line)
 {
     int starts_line = rq->at_line_start;
     /* core returns a line in pieces of at most 8 KB */
-    rq->at_line_start = data[len - 1] == '\n';
+    rq->at_line_start = ends_line;
     if (!starts_line) {
         return;
     }
@@ -536,28 +538,39 @@ static void rl_names_piece(rl_req *rq, apr_pool_t *p, const char *data,
  * continuation (section 5.2), not a new field. */
 static void rl_names_line(rl_req *rq, apr_bucket_brigade *bb)
 {
-    apr_bucket *b;
-    const char *data;
-    apr_size_t len;
+    apr_bucket *b, *last;
+    const char *data, *ldata;
+    apr_size_t len, llen;
+    char *flat;
 
     if (APR_BRIGADE_EMPTY(bb)) {
         return;
     }
     b = APR_BRIGADE_FIRST(bb);
-    /* The core hands a line over as one bucket, already in memory (so
-     * apr_bucket_read does not block); anything else is flattened. */
-    if (APR_BUCKET_NEXT(b) == APR_BRIGADE_SENTINEL(bb)
-        && !APR_BUCKET_IS_METADATA(b)
-        && apr_bucket_read(b, &data, &len, APR_BLOCK_READ) == APR_SUCCESS) {
-        if (len > 0) rl_names_piece(rq, rq->pool, data, len);
-    }
-    else {
-        char *flat;
-        if (apr_brigade_pflatten(bb, &flat, &len, rq->pool) == APR_SUCCESS
-            && len > 0) {
-            rl_names_piece(rq, rq->pool, flat, len);
+    last = APR_BRIGADE_LAST(bb);
+    /* The core hands a line over in buckets already in memory (so
+     * apr_bucket_read does not block), usually one. With more, the first
+     * one does when it holds the whole field name (the line's end is in
+     * the last one); else the line is flattened (a copy). */
+    if (!APR_BUCKET_IS_METADATA(b) && !APR_BUCKET_IS_METADATA(last)
+        && apr_bucket_read(b, &data, &len, APR_BLOCK_READ) == APR_SUCCESS
+        && len > 0) {
+        if (b == last) {
+            rl_names_piece(rq, rq->pool, data, len, data[len - 1] == '\n');
+            goto done;
+        }
+        if (rl_name_len(data, len) < len
+            && apr_bucket_read(last, &ldata, &llen, APR_BLOCK_READ) == APR_SUCCESS
+            && llen > 0) {
+            rl_names_piece(rq, rq->pool, data, len, ldata[llen - 1] == '\n');
+            goto done;
         }
     }
+    if (apr_brigade_pflatten(bb, &flat, &len, rq->pool) == APR_SUCCESS
+        && len > 0) {
+        rl_names_piece(rq, rq->pool, flat, len, flat[len - 1] == '\n');
+    }
+done:
     if (rq->hdr_state == RL_HDR_DONE) {
         rq->conn->reading = NULL;
     }

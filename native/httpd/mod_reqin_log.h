@@ -41,6 +41,11 @@ typedef struct {
     apr_uint64_t mask;  /* the bits of word that hold name bytes */
     apr_uint64_t tail;  /* rl_name_tail: the last 8 bytes, when len > 8 */
     apr_size_t span;    /* name lengths len..len+span match: 0, or all */
+    /* Exact rules: `"name":` in lower case, the key a matching header gets
+     * in "headers" (it is the same letters), written without a scan;
+     * NULL for prefix rules. */
+    const char *json;
+    apr_size_t json_len;
 } rl_header_rule;
 
 /* One entry of ReqinLogExclude: a path prefix, or a regex written "~ regex". */
@@ -141,8 +146,9 @@ typedef struct {
     apr_size_t max_record;
 } rl_limits;
 
-/* Fills a rule's word and mask from its name and length. */
-void rl_header_rule_prepare(rl_header_rule *rule);
+/* Fills a rule's words, mask and span from its name and length, and for
+ * an exact rule its JSON key into json (len + 3 bytes; NULL: none). */
+void rl_header_rule_prepare(rl_header_rule *rule, char *json);
 
 /* Once per process, before any request: prepares the built-in names. */
 void rl_record_init(void);

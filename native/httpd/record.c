@@ -71,18 +71,60 @@ static rl_header_rule RL_DEFAULT_HEADERS[] = {
 static rl_name_key rl_key_cookie, rl_key_authorization,
                    rl_key_proxy_authorization, rl_key_host;
 
-void rl_header_rule_prepare(rl_header_rule *rule)
+/* The default set, nearly every server's, looked up by hash instead of
+ * rule by rule: its exact names in a direct-mapped table with linear
+ * probing (6 names, 32 slots), its prefix rules in a short list. */
+#define RL_DEF_SLOTS 32
+static const rl_header_rule *rl_default_exact[RL_DEF_SLOTS];
+static const rl_header_rule *rl_default_prefix[RL_N_DEFAULT_HEADERS];
+static int rl_n_default_prefix;
+/* the default rules' `"name":` keys */
+static char rl_default_json[256];
+
+static inline unsigned rl_name_slot(apr_uint64_t word, apr_size_t len)
+{
+    return (unsigned)(((word ^ len) * 0x9E3779B97F4A7C15ULL) >> 59);
+}
+
+void rl_header_rule_prepare(rl_header_rule *rule, char *json)
 {
     rule->word = rl_name_word(rule->name, rule->len);
     rule->mask = rl_name_mask(rule->len);
     rule->tail = rule->len > 8 ? rl_name_tail(rule->name, rule->len) : 0;
     rule->span = rule->prefix ? (apr_size_t)-1 - rule->len : 0;
+    rule->json = NULL;
+    rule->json_len = 0;
+    if (!rule->prefix && json != NULL) {
+        /* the name is a token (letters, digits, !#$%&'*+-.^_`|~): no
+         * byte to escape */
+        json[0] = '"';
+        memcpy(json + 1, rule->name, rule->len);
+        rl_json_lower(json + 1, rule->len);
+        json[rule->len + 1] = '"';
+        json[rule->len + 2] = ':';
+        rule->json = json;
+        rule->json_len = rule->len + 3;
+    }
 }
 
 void rl_record_init(void)
 {
+    char *json = rl_default_json;
+    rl_n_default_prefix = 0;
     for (int i = 0; i < RL_N_DEFAULT_HEADERS; i++) {
-        rl_header_rule_prepare(&RL_DEFAULT_HEADERS[i]);
+        rl_header_rule *r = &RL_DEFAULT_HEADERS[i];
+        rl_header_rule_prepare(r, json);
+        json += r->json_len;
+        if (r->prefix) {
+            rl_default_prefix[rl_n_default_prefix++] = r;
+        }
+        else {
+            unsigned slot = rl_name_slot(r->word, r->len);
+            while (rl_default_exact[slot] != NULL) {
+                slot = (slot + 1) % RL_DEF_SLOTS;
+            }
+            rl_default_exact[slot] = r;
+        }
     }
     rl_name_key_init(&rl_key_cookie, "Cookie", 6);
     rl_name_key_init(&rl_key_host, "Host", 4);
@@ -93,45 +135,68 @@ void rl_record_init(void)
 /* name (len bytes, its word from rl_name_word) against the rules: by
  * length, then the word, then byte by byte past the eighth byte. A rule
  * "*" (a prefix of length 0, mask 0) matches every name. */
-static int rl_rules_match(const rl_header_rule *rules, int n, const char *name,
-                          apr_size_t len, apr_uint64_t word)
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int rl_rule_matches(const rl_header_rule *r, const char *name,
+                                  apr_size_t len, apr_uint64_t word)
+{
+    /* exact: len == r->len; prefix: len >= r->len (unsigned: a shorter
+     * name wraps around to more than any span) */
+    return len - r->len <= r->span && (word & r->mask) == r->word
+           /* the name's first r->len bytes against the rule's */
+           && (r->len <= 8 || rl_name_rest_equal(name, r->name, r->len, r->tail));
+}
+
+/* The first of the n rules that matches, or NULL. */
+static inline const rl_header_rule *rl_rules_match(const rl_header_rule *rules,
+                                                   int n, const char *name,
+                                                   apr_size_t len,
+                                                   apr_uint64_t word)
 {
     for (int i = 0; i < n; i++) {
-        const rl_header_rule *r = &rules[i];
-        /* exact: len == r->len; prefix: len >= r->len (unsigned: a
-         * shorter name wraps around to more than any span) */
-        if (len - r->len > r->span) continue;
-        if ((word & r->mask) != r->word) continue;
-        /* the name's first r->len bytes against the rule's */
-        if (r->len <= 8 || rl_name_rest_equal(name, r->name, r->len, r->tail)) {
-            return 1;
+        if (rl_rule_matches(&rules[i], name, len, word)) return &rules[i];
+    }
+    return NULL;
+}
+
+/* The default set's rule that matches, or NULL (as rl_rules_match over
+ * RL_DEFAULT_HEADERS: an exact rule, else a prefix rule). */
+static const rl_header_rule *rl_default_match(const char *name, apr_size_t len,
+                                              apr_uint64_t word)
+{
+    unsigned slot = rl_name_slot(word, len);
+    const rl_header_rule *r;
+    while ((r = rl_default_exact[slot]) != NULL) {
+        if (rl_rule_matches(r, name, len, word)) return r;
+        slot = (slot + 1) % RL_DEF_SLOTS;
+    }
+    for (int i = 0; i < rl_n_default_prefix; i++) {
+        if (rl_rule_matches(rl_default_prefix[i], name, len, word)) {
+            return rl_default_prefix[i];
         }
     }
-    return 0;
+    return NULL;
 }
 
-static int rl_is_secret(const char *name, apr_size_t len, apr_uint64_t word)
+/* The rule of d's ReqinLogHeaders that selects the name (not Cookie,
+ * Authorization, Proxy-Authorization: the caller has set those aside), or
+ * NULL. */
+static const rl_header_rule *rl_header_selected(const rl_dir_conf *d,
+                                                const char *name,
+                                                apr_size_t len,
+                                                apr_uint64_t word)
 {
-    return rl_name_is(&rl_key_cookie, name, len, word)
-        || rl_name_is(&rl_key_authorization, name, len, word)
-        || rl_name_is(&rl_key_proxy_authorization, name, len, word);
-}
-
-static int rl_header_selected(const rl_dir_conf *d, const char *name,
-                              apr_size_t len, apr_uint64_t word)
-{
-    if (len == 0 || rl_is_secret(name, len, word)) {
-        return 0;
-    }
+    const rl_header_rule *r;
     if (d->headers == NULL) {
-        return rl_rules_match(RL_DEFAULT_HEADERS, RL_N_DEFAULT_HEADERS, name,
-                              len, word);
+        return rl_default_match(name, len, word);
     }
-    return rl_rules_match((const rl_header_rule *)d->headers->elts,
-                          d->headers->nelts, name, len, word)
-        || (d->with_defaults
-            && rl_rules_match(RL_DEFAULT_HEADERS, RL_N_DEFAULT_HEADERS, name,
-                              len, word));
+    r = rl_rules_match((const rl_header_rule *)d->headers->elts,
+                       d->headers->nelts, name, len, word);
+    if (r == NULL && d->with_defaults) {
+        r = rl_default_match(name, len, word);
+    }
+    return r;
 }
 
 /* A member name: its JSON text `,"name":` and the plain name. The writers
@@ -324,6 +389,7 @@ typedef struct {
     int sel_full;                           /* more than RL_MAX_SELECTED */
     rl_name_key sel[RL_MAX_SELECTED];       /* selected names, first seen */
     const char *sel_val[RL_MAX_SELECTED];
+    const char *sel_json[RL_MAX_SELECTED];  /* the rule's key, or NULL */
     apr_size_t sel_vlen[RL_MAX_SELECTED];   /* 0 for a NULL value */
     int ncookie;
     int cookie_full;                        /* more than RL_MAX_COOKIE_HEADERS */
@@ -341,6 +407,7 @@ static void rl_scan_headers(rl_hdr_scan *h, const apr_array_header_t *arr,
     h->keys_total = h->keys_max = 0;
     for (int i = 0; i < arr->nelts; i++) {
         const char *key = e[i].key;
+        const rl_header_rule *rule;
         apr_size_t klen;
         apr_uint64_t word;
         int dup = 0;
@@ -349,20 +416,42 @@ static void rl_scan_headers(rl_hdr_scan *h, const apr_array_header_t *arr,
         h->keys_total += klen;
         if (klen > h->keys_max) h->keys_max = klen;
         word = rl_name_word(key, klen);
-        if (rl_name_is(&rl_key_host, key, klen, word)) {
-            if (h->host == NULL) h->host = e[i].val;   /* as apr_table_get */
-            /* Host is no secret: it may be selected too */
-        }
-        else if (rl_name_is(&rl_key_cookie, key, klen, word)) {
-            if (e[i].val == NULL) continue;
-            if (h->ncookie == RL_MAX_COOKIE_HEADERS) {
-                h->cookie_full = 1;
+        /* Host, Cookie and the names never logged, by their lengths */
+        switch (klen) {
+        case 0:
+            continue;
+        case 4:
+            if (rl_name_is(&rl_key_host, key, klen, word)
+                && h->host == NULL) {
+                h->host = e[i].val;                 /* as apr_table_get */
+            }
+            break;      /* Host is no secret: it may be selected too */
+        case 6:
+            if (rl_name_is(&rl_key_cookie, key, klen, word)) {
+                if (e[i].val == NULL) continue;
+                if (h->ncookie == RL_MAX_COOKIE_HEADERS) {
+                    h->cookie_full = 1;
+                    continue;
+                }
+                h->cookie[h->ncookie++] = e[i].val;
                 continue;
             }
-            h->cookie[h->ncookie++] = e[i].val;
+            break;
+        case 13:
+            if (rl_name_is(&rl_key_authorization, key, klen, word)) continue;
+            break;
+        case 19:
+            if (rl_name_is(&rl_key_proxy_authorization, key, klen, word)) {
+                continue;
+            }
+            break;
+        default:
+            break;
+        }
+        if (h->sel_full
+            || (rule = rl_header_selected(d, key, klen, word)) == NULL) {
             continue;
         }
-        if (h->sel_full || !rl_header_selected(d, key, klen, word)) continue;
         /* apr_table_compress has merged repeated names (HTTP/1); guard
          * anyway, so that no key appears twice in "headers" */
         for (int j = 0; j < h->nsel && !dup; j++) {
@@ -378,6 +467,7 @@ static void rl_scan_headers(rl_hdr_scan *h, const apr_array_header_t *arr,
         h->sel[h->nsel].word = word;
         h->sel[h->nsel].tail = klen > 8 ? rl_name_tail(key, klen) : 0;
         h->sel_vlen[h->nsel] = e[i].val ? strlen(e[i].val) : 0;
+        h->sel_json[h->nsel] = rule->json;
         h->sel_val[h->nsel++] = e[i].val;
     }
 }
@@ -870,8 +960,15 @@ static apr_size_t rl_write_fast(const rl_parts *pt, const rl_cookie_list *ck,
     o = RL_PUT_LIT(o, "],\"headers\":{");
     for (int i = 0; i < h->nsel; i++) {
         if (i > 0) *o++ = ',';
-        o = rl_put_str(o, h->sel[i].name, h->sel[i].len, 1);
-        *o++ = ':';
+        if (h->sel_json[i] != NULL) {
+            /* an exact rule's key: the same letters, in lower case */
+            rl_json_copy(o, h->sel_json[i], h->sel[i].len + 3);
+            o += h->sel[i].len + 3;
+        }
+        else {
+            o = rl_put_str(o, h->sel[i].name, h->sel[i].len, 1);
+            *o++ = ':';
+        }
         o = rl_put_str(o, h->sel_val[i] ? h->sel_val[i] : "", h->sel_vlen[i], 0);
     }
     o = RL_PUT_LIT(o, "},\"cookies\":[");
