@@ -13,11 +13,12 @@
 // the issue's acceptance point. With --dgram, the same delivery runs over
 // SOCK_DGRAM for comparison (net.unix.max_dgram_qlen applies there).
 //
-//   --duration S     seconds per wrk run (default 10)
+//   --duration S     seconds per wrk run (default 3)
 //   --runs N         interleaved rounds: each configuration once per round,
-//                    the order rotated from one round to the next (default 5)
+//                    the order rotated from one round to the next (default 15)
 //   --connections N  wrk connections (default 32)
-//   --threads N      wrk threads (default 2)
+//   --threads N      wrk threads (default: the CPUs wrk is pinned to, else 2)
+//   --no-pin         do not pin (see "Pinning" below)
 //   --rate N         paced delivery check, requests/s (default 20000)
 //   --mpm NAME       event (default), worker or prefork
 //   --dgram          also measure delivery over SOCK_DGRAM
@@ -36,14 +37,25 @@
 //                    the machine, which makes it the way to compare costs on
 //                    a shared machine. Kernel time is not included.
 //
-// Figures are medians over the runs; runs are interleaved in rounds (none,
-// log_config, reqin; then log_config, reqin, none; ...) so that load from
-// elsewhere on the machine hits every configuration alike. The verdicts use
-// paired ratios: reqin / none within each round (the two ran within seconds
-// of each other), their median, and their spread (min..max over the
-// rounds): a spread wider than the 3% at stake says the machine was too
-// busy for the verdict to mean much. Apache, wrk and the receiver share the machine's
-// cores: the figures include the receiver's cost.
+// Figures are medians over the runs; runs are many and short, interleaved
+// in rounds (none, log_config, reqin; then log_config, reqin, none; ...) so
+// that load from elsewhere on the machine hits every configuration alike.
+// The verdicts use paired ratios: reqin / none within each round (the two
+// ran within seconds of each other), their median, and their spread: the
+// middle half of the rounds (interquartile range) and min..max. A middle
+// half that straddles the target says the run could not decide it (the
+// verdict line says so). The figures include the receiver's cost.
+//
+// Pinning (default with 2 CPUs or more): each Apache and the receiver run on
+// the first half of the CPUs (CPU 0 of 2), wrk on the other half, so that
+// wrk never takes CPU time from Apache and Apache is the bottleneck:
+// throughput then measures Apache's (and the receiver's) CPU cost per
+// request, not how the scheduler shared cores between wrk and Apache,
+// which varied from run to run by more than the 3% at stake. Every Apache
+// has a fixed pool of threads (one child, ThreadsPerChild 64), so that no
+// child is started or stopped during a run. The delivery checks (full
+// speed and paced at --rate) run unpinned after the rounds: the paced rate
+// may need more than one CPU.
 //
 // Besides requests/s, each run measures the CPU time Apache spent per
 // request (user + system of every process in its process group, including
@@ -68,10 +80,11 @@ const TARGET_DELIVERY = 0.999;
 
 const { values: opt } = parseArgs({
   options: {
-    duration: { type: 'string', default: '10' },
-    runs: { type: 'string', default: '5' },
+    duration: { type: 'string', default: '3' },
+    runs: { type: 'string', default: '15' },
     connections: { type: 'string', default: '32' },
-    threads: { type: 'string', default: '2' },
+    threads: { type: 'string' },
+    'no-pin': { type: 'boolean', default: false },
     rate: { type: 'string', default: '20000' },
     mpm: { type: 'string', default: 'event' },
     dgram: { type: 'boolean', default: false },
@@ -83,8 +96,16 @@ const { values: opt } = parseArgs({
 const duration = Math.max(1, Number(opt.duration));
 const runs = Math.max(1, Number(opt.runs));
 const connections = Math.max(1, Number(opt.connections));
-const threads = Math.max(1, Number(opt.threads));
 const rate = Math.max(100, Number(opt.rate));
+// Pinning: Apache and the receiver on `serverCpus`, wrk on `clientCpus`
+// (null: not pinned).
+const nCpus = cpus().length;
+const pinned = !opt['no-pin'] && !opt.instructions && nCpus >= 2;
+const serverCpus = pinned ? `0-${Math.max(0, (nCpus >> 1) - 1)}` : null;
+const clientCpus = pinned ? `${nCpus >> 1}-${nCpus - 1}` : null;
+const threads = Math.max(1, Number(opt.threads ?? (pinned ? nCpus - (nCpus >> 1) : 2)));
+/** The command line, run under taskset when `cpuList` is set. */
+const onCpus = (cpuList, cmd, args) => (cpuList ? ['taskset', ['-c', cpuList, cmd, ...args]] : [cmd, args]);
 
 const log = (msg) => process.stderr.write(`${msg}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -155,7 +176,8 @@ function apacheUserLines() {
 async function startApache(apache, dir, name, opts) {
   const { port, d, confPath } = await writeConfig(apache, dir, name, opts);
   // its own session: prefork stops its children with killpg(getpgrp())
-  const proc = spawn(apache.bin, ['-f', confPath, '-DFOREGROUND'], { stdio: 'ignore', detached: true });
+  const [cmd, args] = onCpus(serverCpus, apache.bin, ['-f', confPath, '-DFOREGROUND']);
+  const proc = spawn(cmd, args, { stdio: 'ignore', detached: true }); // taskset execs: same pid
   process.once('exit', () => { try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* gone */ } });
   await waitFor(`Apache (${name})`, () => {
     if (proc.exitCode !== null) {
@@ -189,6 +211,9 @@ async function writeConfig(apache, dir, name, { reqin, logConfig, socket }) {
     `<Directory ${join(dir, 'docs')}>`, '  Require all granted', '</Directory>',
     'KeepAliveTimeout 30',
     'MaxKeepAliveRequests 0',
+    // wrk runs: a fixed pool of processes/threads, none started or stopped
+    // during a run (the callgrind runs keep the stock settings)
+    ...(opt.instructions ? [] : fixedWorkers(opt.mpm)),
     ...(logConfig ? [
       'LogFormat "%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\"" combined',
       `CustomLog ${join(d, 'access.log')} combined`,
@@ -197,6 +222,15 @@ async function writeConfig(apache, dir, name, { reqin, logConfig, socket }) {
   const confPath = join(d, 'httpd.conf');
   writeFileSync(confPath, conf);
   return { port, d, confPath };
+}
+
+/** MPM settings for a fixed pool that serves every wrk connection at once. */
+function fixedWorkers(mpm) {
+  const n = Math.max(64, connections * 2);
+  if (mpm === 'prefork') {
+    return [`StartServers ${n}`, `ServerLimit ${n}`, `MaxRequestWorkers ${n}`, `MinSpareServers ${n}`, `MaxSpareServers ${n}`];
+  }
+  return ['StartServers 1', 'ServerLimit 1', `ThreadLimit ${n}`, `ThreadsPerChild ${n}`, `MaxRequestWorkers ${n}`, 'MinSpareThreads 1', `MaxSpareThreads ${n + 1}`];
 }
 
 /** `count` sequential requests on one keep-alive connection. */
@@ -294,7 +328,8 @@ async function stopApache(a) {
  * most, a receiver that pauses loses records, so DGRAM gets its best case.
  */
 async function startReceiver(socket, type) {
-  const proc = spawn(RECEIVER, ['-q', '-t', type, ...(type === 'dgram' ? ['-n', '0'] : []), socket], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const [cmd, args] = onCpus(serverCpus, RECEIVER, ['-q', '-t', type, ...(type === 'dgram' ? ['-n', '0'] : []), socket]);
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr.setEncoding('utf8');
   proc.stderr.on('data', (s) => { err += s; });
@@ -321,9 +356,28 @@ function parseDuration(s) {
   return Number(m[1]) * { us: 0.001, ms: 1, s: 1000, m: 60000 }[m[2]];
 }
 
-/** wrk: requests/s, p99 latency (ms), requests completed, errors. */
+/** Moves every thread of the processes of group `pgid`, and `extraPids`, to `cpuList`. */
+function repin(pgid, extraPids, cpuList) {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let st;
+    try {
+      st = readFileSync(`/proc/${d}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    if (Number(f[2]) === pgid || extraPids.includes(Number(d))) {
+      spawnSync('taskset', ['-a', '-p', '-c', cpuList, d], { stdio: 'ignore' });
+    }
+  }
+}
+
+/** wrk (on `wrkCpus` when pinned): requests/s, p99 latency (ms), requests completed, errors. */
+let wrkCpus = clientCpus;
 function wrk(port, seconds, extra = []) {
-  const r = spawnSync('wrk', [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', ...extra, `http://127.0.0.1:${port}/index.html`], { encoding: 'utf8' });
+  const [cmd, args] = onCpus(wrkCpus, 'wrk', [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', ...extra, `http://127.0.0.1:${port}/index.html`]);
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}`);
   const out = r.stdout;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
@@ -382,8 +436,20 @@ function pacedScript(dir, port, total) {
   return { file: delayScript(dir, delay), delay };
 }
 
+/** The receiver's count once it stopped moving (records of an earlier run, batched or in socket buffers, arrive first). */
+async function settledCount(receiver) {
+  let last = await receiver.count();
+  for (let i = 0; i < 40; i++) {
+    await sleep(100);
+    const now = await receiver.count();
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}
+
 async function deliveryRun(target, receiver, seconds, extra) {
-  const before = await receiver.count();
+  const before = await settledCount(receiver);
   const w = wrk(target.port, seconds, extra);
   let received = 0;
   // records still in flight when wrk returns: wait until the count settles
@@ -398,6 +464,7 @@ async function deliveryRun(target, receiver, seconds, extra) {
 
 async function main() {
   need('wrk', 'install wrk (scripts/setup.sh does)');
+  if (pinned) need('taskset', 'install util-linux (taskset), or pass --no-pin');
   const apache = findApache();
   {
     // make knows which sources changed (any of native/httpd/*.c, *.h); a
@@ -443,7 +510,7 @@ async function main() {
     }
 
     const loadBefore = loadavg()[0];
-    log(`${cpus().length} CPU(s); wrk -t${threads} -c${connections} -d${duration}s, ${runs} interleaved run(s), ${opt.mpm} MPM; load average ${loadBefore.toFixed(2)}`);
+    log(`${nCpus} CPU(s); ${pinned ? `Apache and receivers pinned to CPU ${serverCpus}, wrk to CPU ${clientCpus}` : 'not pinned'}; wrk -t${threads} -c${connections} -d${duration}s, ${runs} interleaved round(s), ${opt.mpm} MPM; load average ${loadBefore.toFixed(2)}`);
     log('warming up...');
     for (const s of servers) wrk(s.port, 2);
 
@@ -480,6 +547,13 @@ async function main() {
       }
     }
 
+    if (pinned) {
+      // the paced check may need more than one CPU: every process on all
+      const all = `0-${nCpus - 1}`;
+      for (const s of servers) repin(s.proc.pid, s.receiver ? [s.receiver.proc.pid] : [], all);
+      repin(-1, [receiver.proc.pid], all);
+      wrkCpus = null;
+    }
     log(`paced delivery check at about ${fmt(rate)} req/s (calibrating the pace)...`);
     const pace = pacedScript(dir, reqin.port, rate);
     const paced = await deliveryRun(reqin, receiver, duration, ['-s', pace.file]);
@@ -507,6 +581,22 @@ async function main() {
     // per-round ratios (round i of each configuration ran back to back)
     const paired = (a, b, k) => a.map((x, i) => x[k] / b[i][k]);
     const spread = (xs) => `${(Math.min(...xs) * 100).toFixed(1)}..${(Math.max(...xs) * 100).toFixed(1)}%`;
+    // the middle half of the rounds: quartiles by linear interpolation
+    const quantile = (xs, q) => {
+      const v = [...xs].sort((a, b) => a - b);
+      const i = (v.length - 1) * q;
+      const lo = Math.floor(i);
+      return v[lo] + (v[Math.min(lo + 1, v.length - 1)] - v[lo]) * (i - lo);
+    };
+    const iqr = (xs) => `${(quantile(xs, 0.25) * 100).toFixed(1)}..${(quantile(xs, 0.75) * 100).toFixed(1)}%`;
+    /** PASS/FAIL from the median of per-round ratios, and whether the middle half of the rounds agrees. */
+    const verdict = (what, xs, target) => {
+      const m = median(xs);
+      const q1 = quantile(xs, 0.25);
+      const q3 = quantile(xs, 0.75);
+      const decided = q1 >= target || q3 < target;
+      return `TARGET ${what}: ${m >= target ? 'PASS' : 'FAIL'}: median ${(m * 100).toFixed(1)}% of ${runs} paired rounds (target >= ${(target * 100).toFixed(0)}%; middle half ${iqr(xs)}, min..max ${spread(xs)})${decided ? '' : `: UNDECIDED, the middle half of the rounds straddles ${(target * 100).toFixed(0)}% (too noisy: rerun on a quieter machine or with more --runs)`}`;
+    };
     const rpsSpread = (xs) => {
       const v = xs.map((x) => x.rps);
       const m = median(v);
@@ -529,7 +619,7 @@ async function main() {
     const mCpuLog = median(cpuRatioLog);
     const delivery = got / sent;
     const lines = [
-      `mod_reqin_log benchmark: wrk -t${threads} -c${connections}, ${duration} s x ${runs} interleaved runs, ${opt.mpm} MPM, ${cpus().length} CPU(s) shared by Apache, wrk and the receiver; 1-min load average ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after (above ~3 on 2 CPUs, other work competes: trust the spread, not one figure)`,
+      `mod_reqin_log benchmark: wrk -t${threads} -c${connections}, ${duration} s x ${runs} interleaved rounds, ${opt.mpm} MPM, ${nCpus} CPU(s), ${pinned ? `Apache + receiver on CPU ${serverCpus}, wrk on CPU ${clientCpus}` : 'not pinned (Apache, wrk and the receiver share the CPUs)'}; 1-min load average ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after (above ~1 on 2 CPUs other work competes: trust the spread, not one figure)`,
       '',
       '| configuration | requests/s (median) | spread (min/max vs median) | vs none | p99 latency (median) | CPU per request (median) | vs none |',
       '|---|---:|---:|---:|---:|---:|---:|',
@@ -539,10 +629,11 @@ async function main() {
       ...(opt.detail ? [row('mod_reqin_log, no receiver (records built, dropped)', results.reqin_nosock)] : []),
       ...(opt['module-b'] ? [row('mod_reqin_log B (--module-b) + live receiver', results.reqin_b)] : []),
       '',
-      `TARGET throughput within 3% of no logging: ${mRatio >= TARGET_VS_NONE ? 'MET' : 'NOT MET'}: reqin / none ${(mRatio * 100).toFixed(1)}% (median of ${runs} paired rounds; spread ${spread(ratioReqin)}; medians of the runs: ${((rReqin / rNone) * 100).toFixed(1)}%)`,
-      `TARGET no worse than mod_log_config: ${mRatioLog >= 1 ? 'MET' : 'NOT MET'}: reqin / log_config ${(mRatioLog * 100).toFixed(1)}% (spread ${spread(ratioLog)}; medians of the runs: ${((rReqin / rLog) * 100).toFixed(1)}%)`,
-      `CPU per request (Apache + receiver), reqin vs none: ${mCpu >= 1 ? '+' : ''}${((mCpu - 1) * 100).toFixed(1)}% (spread ${spread(cpuRatio)}; within 3%: ${mCpu <= 1 / TARGET_VS_NONE ? 'met' : 'NOT met'}); ` +
-        `reqin vs log_config: ${mCpuLog >= 1 ? '+' : ''}${((mCpuLog - 1) * 100).toFixed(1)}% (${mCpuLog <= 1 ? 'met' : 'NOT met'}); medians of the runs: ${((cReqin / cNone) * 100).toFixed(1)}% / ${((cReqin / cLog) * 100).toFixed(1)}%`,
+      verdict('throughput within 3% of no logging, reqin / none', ratioReqin, TARGET_VS_NONE),
+      verdict('no worse than mod_log_config, reqin / log_config', ratioLog, 1),
+      `(medians of the runs: reqin / none ${((rReqin / rNone) * 100).toFixed(1)}%, reqin / log_config ${((rReqin / rLog) * 100).toFixed(1)}%)`,
+      `CPU per request (Apache + receiver, from /proc), reqin vs none: ${mCpu >= 1 ? '+' : ''}${((mCpu - 1) * 100).toFixed(1)}% (middle half ${iqr(cpuRatio)}, min..max ${spread(cpuRatio)}; within 3%: ${mCpu <= 1 / TARGET_VS_NONE ? 'yes' : 'no'}); ` +
+        `reqin vs log_config: ${mCpuLog >= 1 ? '+' : ''}${((mCpuLog - 1) * 100).toFixed(1)}% (middle half ${iqr(cpuRatioLog)}; ${mCpuLog <= 1 ? 'no more' : 'more'}); medians of the runs: ${cNone.toFixed(1)} / ${cLog.toFixed(1)} / ${cReqin.toFixed(1)} us (none / log_config / reqin)`,
       `receiver (test_receiver -q) CPU per record: ${med(results.reqin, 'recvUs').toFixed(2)} us (median; included in reqin's CPU per request)`,
       `delivery at full speed (SOCK_SEQPACKET): ${fmt(got)} records received for ${fmt(sent)} requests wrk counted (${pct(Math.min(1, delivery))}; target >= ${pct(TARGET_DELIVERY)}: ${delivery >= TARGET_DELIVERY ? 'met' : 'NOT met'})`,
       `delivery paced at ${fmt(paced.rps)} req/s (asked ${fmt(rate)}): ${fmt(paced.received)} of ${fmt(paced.requests)} (${pct(paced.delivery)}: ${paced.delivery >= TARGET_DELIVERY ? 'met' : 'NOT met'})`,
