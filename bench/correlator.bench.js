@@ -35,7 +35,7 @@
 //   --batch-rows N rows per insert (default 50000, as `ja4 run`)
 //   --no-raw       do not write the raw tables   --keep   keep bench/.data/correlator-db
 //   --format RowBinary|JSONEachRow  the rows the pipeline inserts (default RowBinary, as `ja4 run`)
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -80,6 +80,35 @@ const cpuSince = (from) => {
   return (u.user + u.system) / 1e6;
 };
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
+
+// Per-thread CPU (Linux /proc; clock ticks of 10 ms): which thread spends
+// the CPU. The engine's threads carry their own names (QueryPipelineEx,
+// MergeMutate, ...); Node's are all "node": the main thread, the correlator
+// worker (appeared with the stage), the receivers' native threads (appeared
+// with them), and the rest, V8's platform threads (GC helpers, compilers)
+// and libuv's pool; threads gone by the end (the sender) are the process
+// total minus the live ones.
+const TICK_US = 10_000;
+function threadTicks() {
+  const m = new Map();
+  let names = [];
+  try {
+    names = readdirSync('/proc/self/task');
+  } catch {
+    return m;
+  }
+  for (const t of names) {
+    try {
+      const st = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      m.set(t, { ticks: Number(f[11]) + Number(f[12]), name: st.slice(st.indexOf('(') + 1, st.lastIndexOf(')')) });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return m;
+}
+
 const log = (s) => process.stdout.write(`${s}\n`);
 
 // ---- workload ---------------------------------------------------------------
@@ -201,6 +230,7 @@ async function pipelineRun(storage, work, toDatabase = true) {
   if (toDatabase) await truncateAll(storage);
   rmSync(sockDir, { recursive: true, force: true });
   mkdirSync(sockDir, { recursive: true });
+  const beforeStage = new Set(threadTicks().keys());
   const stage = new CorrelationStage({
     sink: toDatabase ? clickhouseSink(storage) : nullSink,
     tables: { ingest: TABLES.httpLogsIngest, requests: TABLES.httpRequests, tlsEvents: TABLES.tlsEvents },
@@ -209,6 +239,8 @@ async function pipelineRun(storage, work, toDatabase = true) {
     log: quiet,
   });
   await stage.start();
+  await new Promise((r) => setTimeout(r, 50)); // the worker thread is up
+  const workerTids = new Set([...threadTicks().keys()].filter((t) => !beforeStage.has(t)));
   let firstRx = 0;
   let lastRx = 0;
   const mark = () => {
@@ -220,6 +252,10 @@ async function pipelineRun(storage, work, toDatabase = true) {
   const tlsPath = join(sockDir, 'network.socket');
   const rxHttp = openDatagramReceiver({ path: httpPath, type: 'seqpacket', receiveBufferBytes: 8 << 20 }, (b) => { mark(); stage.pushHttp(b.data); });
   const rxTls = openDatagramReceiver({ path: tlsPath, type: 'dgram', receiveBufferBytes: 8 << 20, batchSize: 256 }, (b) => { mark(); stage.pushTls(b.data); });
+  await new Promise((r) => setTimeout(r, 20));
+  const known = new Set([...beforeStage, ...workerTids]);
+  const rxTids = new Set([...threadTicks().keys()].filter((t) => !known.has(t)));
+  const ticks0 = threadTicks();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const { retries } = await send(work, httpPath, tlsPath);
@@ -232,6 +268,8 @@ async function pipelineRun(storage, work, toDatabase = true) {
     if (c.http_records >= N && c.pending > 0 && performance.now() - lastRx > 2500) break;
     await new Promise((r) => setTimeout(r, 20));
   }
+  const ticks1 = threadTicks();
+  const cpuAtEnd = cpuSince(c0);
   await rxHttp.close();
   await rxTls.close();
   await stage.stop();
@@ -251,20 +289,40 @@ async function pipelineRun(storage, work, toDatabase = true) {
     retries,
     c: st.correlator.correlator,
     drops: st.correlator.drops,
+    threads: threadBreakdown(ticks0, ticks1, cpuAtEnd, { workerTids, rxTids }),
   };
 }
 
+/** CPU per request (us) by thread group between two snapshots. */
+function threadBreakdown(t0, t1, totalSecs, { workerTids, rxTids }) {
+  const out = { main: 0, correlator_worker: 0, receivers: 0, v8_gc_and_libuv: 0, engine: 0, sender_and_exited: 0 };
+  let live = 0;
+  for (const [tid, { ticks, name }] of t1) {
+    const d = (ticks - (t0.get(tid)?.ticks ?? 0)) * TICK_US;
+    live += d;
+    const group =
+      tid === String(process.pid) ? 'main' : workerTids.has(tid) ? 'correlator_worker' : rxTids.has(tid) ? 'receivers' : name === 'node' ? 'v8_gc_and_libuv' : 'engine';
+    out[group] += d;
+  }
+  out.sender_and_exited = Math.max(0, totalSecs * 1e6 - live);
+  for (const k of Object.keys(out)) out[k] = out[k] / N;
+  return out;
+}
+const showThreads = (t) => Object.entries(t).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+
 async function baselineRun(storage, file, fmt = 'JSONEachRow') {
   await truncateAll(storage);
+  const ticks0 = threadTicks();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const target = fmt === 'RowBinary' ? `${TABLES.httpLogsIngest} (${INGEST_COLUMNS.join(', ')})` : TABLES.httpLogsIngest;
   await storage.command(`INSERT INTO ${target} FROM INFILE '${file}' FORMAT ${fmt}`);
   const secs = (performance.now() - t0) / 1000;
-  const cpuUs = (cpuSince(c0) * 1e6) / N;
+  const cpuSecs = cpuSince(c0);
+  const threads = threadBreakdown(ticks0, threadTicks(), cpuSecs, { workerTids: new Set(), rxTids: new Set() });
   const n = await countLogs(storage);
   if (n !== N) throw new Error(`baseline: ${n} rows, expected ${N}`);
-  return { rate: N / secs, secs, cpuUs };
+  return { rate: N / secs, secs, cpuUs: (cpuSecs * 1e6) / N, threads };
 }
 
 async function main() {
@@ -305,6 +363,7 @@ async function main() {
     for (let r = 0; r < runs; r++) {
       nodb.push(await pipelineRun(storage, work, false));
       log(`  run ${r + 1}: datagrams -> correlated rows, no database: ${fmt(nodb[nodb.length - 1].rate)} req/s (receive ${nodb[nodb.length - 1].receiveSecs.toFixed(2)} s, correlate ${nodb[nodb.length - 1].correlateSecs.toFixed(2)} s; CPU ${nodb[nodb.length - 1].cpuUs.toFixed(1)} us/req)`);
+      log(`         CPU us/req by thread: ${showThreads(nodb[nodb.length - 1].threads)}`);
       base.push(await baselineRun(storage, file));
       pipe.push(await pipelineRun(storage, work));
       baseBin.push(await baselineRun(storage, binFile, 'RowBinary'));
@@ -312,6 +371,8 @@ async function main() {
       const b = base[base.length - 1];
       const bb = baseBin[baseBin.length - 1];
       log(`  run ${r + 1}: pipeline ${fmt(p.rate)} req/s (${p.secs.toFixed(2)} s; receive ${p.receiveSecs.toFixed(2)} s, correlate ${p.correlateSecs.toFixed(2)} s, insert ${p.insertSecs.toFixed(2)} s in ${p.inserts} inserts; ${fmt(p.retries)} send retries; CPU ${p.cpuUs.toFixed(1)} us/req) | baseline JSONEachRow ${fmt(b.rate)} rows/s (CPU ${b.cpuUs.toFixed(1)} us/row), RowBinary ${fmt(bb.rate)} rows/s (CPU ${bb.cpuUs.toFixed(1)} us/row)`);
+      log(`         pipeline CPU us/req by thread: ${showThreads(p.threads)}`);
+      log(`         baseline RowBinary CPU us/row by thread: ${showThreads(bb.threads)}`);
     }
     const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
     const pm = median(pipe.map((p) => p.rate));

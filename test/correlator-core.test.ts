@@ -4,7 +4,7 @@
 // The clock is explicit ("now" per batch), so every window is exact.
 import t from 'tap';
 import { BatchCorrelator } from '../src/correlator/batch-correlator.js';
-import { ja4hOf } from '../src/correlator/ja4h.js';
+import { ConnectionJa4h, ja4hOf } from '../src/correlator/ja4h.js';
 import { CLIENT_IP, JA4_A, JA4_B, SERVER_IP, T0_US, closeEvent, flowEvent, httpRecord, lines, rowsOf } from './helpers/correlator-records.js';
 
 const MS = 1000;
@@ -232,4 +232,24 @@ t.test('JA4H from the logged fields (cookie values are never logged: section d i
   t.equal(c, d, 'd = c without values');
   t.equal(ja4hOf({ ...base, method: '', proto: 'HTTP/0.9' }).slice(0, 4), '0000', 'unknown method and version');
   t.equal(ja4hOf({ ...base, header_order: ['Accept-Language'], headers: {} }).slice(0, 12), 'ge11nn010000', 'language not logged: 0000');
+});
+
+t.test('JA4H memo per Apache connection: a layout that changes on the connection gets its own value', async (t) => {
+  const memo = new ConnectionJa4h(2);
+  const r = { conn: 'c1', method: 'GET', proto: 'HTTP/1.1', header_order: ['Host', 'User-Agent'], headers: { 'accept-language': 'en-US' }, cookies: [] as string[] };
+  const variants = [
+    r,
+    { ...r, header_order: ['Host', 'User-Agent'] }, // equal content, another array: the same value
+    { ...r, header_order: ['Host', 'User-Agent', 'Referer'] },
+    { ...r, cookies: ['sid'] },
+    { ...r, method: 'POST' },
+    { ...r, proto: 'HTTP/2.0' },
+    { ...r, headers: { 'accept-language': 'fr-FR' } },
+    { ...r, headers: {} },
+    { ...r, conn: 'c2' },
+    { ...r, conn: 'c3' }, // past maxConnections: cleared, still right
+    r,
+  ];
+  t.same(variants.map((v) => memo.of(v)), variants.map((v) => ja4hOf(v)));
+  t.not(memo.of({ ...r, header_order: ['Host'] }), memo.of(r));
 });

@@ -26,6 +26,12 @@ export interface BatchCorrelatorOptions<F extends RowFormat = RowFormat> extends
   maxLineBytes?: number;
   /** how rows are encoded: JSONEachRow (default; text) or RowBinary (bytes, what the database loads fastest) */
   format?: F;
+  /**
+   * RowBinary bodies returned as views of the encoder's buffers, valid until
+   * the next process()/flush() (the worker copies them into its result at
+   * once); default: copies.
+   */
+  reuseBuffers?: boolean;
 }
 
 /** The body type of a format: JSON text or RowBinary bytes. */
@@ -51,10 +57,10 @@ export class BatchCorrelator<F extends RowFormat = 'JSONEachRow'> {
   private watermarkUs = 0;
 
   constructor(options: BatchCorrelatorOptions<F> = {}) {
-    const { clock, maxLineBytes, format, ...rest } = options;
+    const { clock, maxLineBytes, format, reuseBuffers, ...rest } = options;
     this.clock = clock ?? 'wall';
     this.maxLineBytes = maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    const encoder = validateRowFormat(format) === 'RowBinary' ? new BinaryRowEncoder() : new JsonRowEncoder();
+    const encoder = validateRowFormat(format) === 'RowBinary' ? new BinaryRowEncoder(reuseBuffers === true) : new JsonRowEncoder();
     this.encoder = encoder as unknown as RowEncoder<unknown, BodyOf<F>>;
     this.correlator = new Correlator(this.encoder, rest);
   }

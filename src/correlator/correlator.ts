@@ -27,7 +27,7 @@
 //   its start (a new SYN on the same 4-tuple ends the old connection).
 import type { CloseEvent, FlowEvent } from '../capture/tls-event.js';
 import { isTlsRequest, type HttpRecord } from './http-record.js';
-import { ja4hCached } from './ja4h.js';
+import { ConnectionJa4h } from './ja4h.js';
 import { CORRELATION_STATUSES, type CorrelationStatus, type RowBody, type RowEncoder } from './row-encoder.js';
 
 export interface CorrelatorOptions {
@@ -152,6 +152,7 @@ export class Correlator<Tls = unknown> {
   private pendingLive = 0;
   private lastConnSweep = -Infinity;
   private readonly counters = emptyCorrelatorStats();
+  private readonly ja4h = new ConnectionJa4h();
 
   constructor(
     private readonly out: RowEncoder<Tls, RowBody>,
@@ -366,12 +367,12 @@ export class Correlator<Tls = unknown> {
     const sni = c.sni !== '' ? c.sni : (r.tls?.sni ?? '');
     const serverIp = r.local_ip !== '' ? r.local_ip : c.serverIp;
     const serverPort = r.local_port !== 0 ? r.local_port : c.serverPort;
-    this.out.ingest(r, ja4hCached(r), c.tls, sni, serverIp, serverPort, isTlsRequest(r) ? 'matched' : 'no_tls');
+    this.out.ingest(r, this.ja4h.of(r), c.tls, sni, serverIp, serverPort, isTlsRequest(r) ? 'matched' : 'no_tls');
   }
 
   private emitUnmatched(r: HttpRecord, status: CorrelationStatus): void {
     this.count(status);
-    this.out.ingest(r, ja4hCached(r), this.out.unseenTls(tlsVersionOf(r)), r.tls?.sni ?? '', r.local_ip, r.local_port, status);
+    this.out.ingest(r, this.ja4h.of(r), this.out.unseenTls(tlsVersionOf(r)), r.tls?.sni ?? '', r.local_ip, r.local_port, status);
   }
 
   private count(status: CorrelationStatus): void {

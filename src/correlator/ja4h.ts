@@ -135,3 +135,46 @@ export function ja4hForms(r: Ja4hInput): Ja4hForms {
     ja4h_ro: `${a}_${names}_${original}_${original}`,
   };
 }
+
+interface Layout {
+  method: string;
+  proto: string;
+  header_order: readonly string[];
+  language: string | undefined;
+  cookies: readonly string[];
+  ja4h: string;
+}
+
+const sameList = (a: readonly string[], b: readonly string[]): boolean => {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
+
+/**
+ * ja4hCached with a memo per Apache connection: the requests of a
+ * keep-alive connection come from one client and nearly always repeat its
+ * layout, and comparing the inputs field by field costs less than building
+ * the layout key (a join of the header names) for the shared memo. Bounded:
+ * cleared past maxConnections (Apache connection ids never repeat).
+ */
+export class ConnectionJa4h {
+  private readonly last = new Map<string, Layout>();
+
+  constructor(private readonly maxConnections = 50_000) {}
+
+  of(r: Ja4hInput & { conn: string }): string {
+    const language = r.headers['accept-language'];
+    const prev = this.last.get(r.conn);
+    if (
+      prev !== undefined && prev.method === r.method && prev.proto === r.proto && prev.language === language &&
+      sameList(prev.header_order, r.header_order) && sameList(prev.cookies, r.cookies)
+    ) {
+      return prev.ja4h;
+    }
+    const ja4h = ja4hCached(r);
+    if (prev === undefined && this.last.size >= this.maxConnections) this.last.clear();
+    this.last.set(r.conn, { method: r.method, proto: r.proto, header_order: r.header_order, language, cookies: r.cookies, ja4h });
+    return ja4h;
+  }
+}

@@ -50,11 +50,26 @@ export class BinaryRowEncoder implements RowEncoder<BinaryTls, Buffer> {
   private readonly tlsOut = new RowBinaryWriter(64 << 10);
   /** scratch for the per-connection columns */
   private readonly scratch = new RowBinaryWriter(4096);
+  /**
+   * The method .. cookie_names block of the last record, encoded once for
+   * both of its rows (http_requests when it arrives, http_logs_ingest then
+   * or after its wait): `fieldsOf` is the record it belongs to.
+   */
+  private readonly fields = new RowBinaryWriter(16 << 10);
+  private fieldsOf: HttpRecord | undefined;
+  private fieldsBytes: Buffer = Buffer.alloc(0);
   private readonly unseen = new Map<string, BinaryTls>();
   private readonly statusBytes = new Map<string, Uint8Array>();
   private ingestRows = 0;
   private requestRows = 0;
   private tlsEventRows = 0;
+
+  /**
+   * `reuseBuffers`: take() returns views of the encoder's buffers, valid
+   * until the next row (the worker copies them into its result at once);
+   * otherwise copies.
+   */
+  constructor(private readonly reuseBuffers = false) {}
 
   connectionTls(e: FlowEvent): BinaryTls {
     const w = this.scratch;
@@ -101,7 +116,7 @@ export class BinaryRowEncoder implements RowEncoder<BinaryTls, Buffer> {
     w.ipv6(serverIp);
     w.uint16(serverPort);
     w.uint32(r.dur_us);
-    this.requestFields(w, r);
+    w.bytes(this.requestFields(r));
     w.string(ja4h);
     w.bytes(tls.version);
     w.string(r.tls?.cipher ?? '');
@@ -123,7 +138,7 @@ export class BinaryRowEncoder implements RowEncoder<BinaryTls, Buffer> {
     w.string(r.conn);
     w.uint32(r.req_n);
     w.string(r.unique_id);
-    this.requestFields(w, r);
+    w.bytes(this.requestFields(r));
     w.string(r.tls?.protocol ?? '');
     w.string(r.tls?.cipher ?? '');
     w.string(r.tls?.sni ?? '');
@@ -159,11 +174,12 @@ export class BinaryRowEncoder implements RowEncoder<BinaryTls, Buffer> {
   }
 
   take(): EncodedRows<Buffer> {
+    const take = (w: RowBinaryWriter): Buffer => (this.reuseBuffers ? w.view() : w.take());
     const out: EncodedRows<Buffer> = {
       format: this.format,
-      ingest: this.ingestOut.take(),
-      requests: this.requestOut.take(),
-      tlsEvents: this.tlsOut.take(),
+      ingest: take(this.ingestOut),
+      requests: take(this.requestOut),
+      tlsEvents: take(this.tlsOut),
       ingestRows: this.ingestRows,
       requestRows: this.requestRows,
       tlsEventRows: this.tlsEventRows,
@@ -174,8 +190,10 @@ export class BinaryRowEncoder implements RowEncoder<BinaryTls, Buffer> {
     return out;
   }
 
-  /** method .. cookie_names: the columns both row shapes carry, in their order. */
-  private requestFields(w: RowBinaryWriter, r: HttpRecord): void {
+  /** method .. cookie_names: the columns both row shapes carry, in their order (a view, valid until the next record). */
+  private requestFields(r: HttpRecord): Buffer {
+    if (this.fieldsOf === r) return this.fieldsBytes;
+    const w = this.fields;
     w.string(r.method);
     w.string(r.scheme);
     w.string(r.host);
@@ -187,6 +205,9 @@ export class BinaryRowEncoder implements RowEncoder<BinaryTls, Buffer> {
     w.stringArray(r.header_order);
     w.stringMap(r.headers);
     w.stringArray(r.cookies);
+    this.fieldsOf = r;
+    this.fieldsBytes = w.view();
+    return this.fieldsBytes;
   }
 
   private status(s: CorrelationStatus): Uint8Array {

@@ -28,7 +28,8 @@ export function packResult(rows: EncodedRows, stats: BatchStats): ArrayBuffer {
   const lens = bodies.map(byteLength) as ResultHeader['lens'];
   const head: ResultHeader = { format: rows.format, lens, rows: [rows.ingestRows, rows.requestRows, rows.tlsEventRows], stats };
   const header = Buffer.from(JSON.stringify(head));
-  const out = Buffer.from(new ArrayBuffer(4 + header.length + lens[0] + lens[1] + lens[2]));
+  // its own ArrayBuffer (transferable, not from the pool), not zero-filled: every byte is written below
+  const out = Buffer.allocUnsafeSlow(4 + header.length + lens[0] + lens[1] + lens[2]);
   out.writeUInt32LE(header.length, 0);
   let at = 4 + header.copy(out, 4);
   for (const b of bodies) at += typeof b === 'string' ? out.write(b, at) : b.copy(out, at);

@@ -7,7 +7,8 @@ import { move, workerData } from 'piscina';
 import { BatchCorrelator, type BatchCorrelatorOptions } from './batch-correlator.js';
 import { packResult, type WorkerTask } from './worker-protocol.js';
 
-const state = new BatchCorrelator((workerData ?? {}) as BatchCorrelatorOptions);
+// the result is copied out of the encoder's buffers at once (packResult): no copy per batch before that
+const state = new BatchCorrelator({ ...((workerData ?? {}) as BatchCorrelatorOptions), reuseBuffers: true });
 
 export default function correlate(task: WorkerTask): ArrayBuffer {
   const view = (b: ArrayBuffer | undefined): Buffer | undefined => (b === undefined ? undefined : Buffer.from(b));
