@@ -7,9 +7,9 @@
 // the buffers a child allocates stay bounded by the threads alive at once
 // (the MPM's and mod_http2's), and no record queued by an exiting thread is
 // lost. Which thread logs an HTTP/2 stream is mod_http2's choice (the one
-// that destroys the stream's end-of-request bucket: often the connection's
-// MPM thread, sometimes the h2 worker), so how many buffers are taken over
-// varies from run to run; the bound and the delivery do not.
+// that destroys the stream's end-of-request bucket, not always the worker
+// that ran it), so how many buffers are taken over varies from run to run
+// (0 to 2 here); the bound and the delivery do not.
 import t from 'tap';
 import http2 from 'node:http2';
 import { writeFileSync } from 'node:fs';
