@@ -7,6 +7,7 @@
 
 #include <pcap/pcap.h>
 
+#include <memory>
 #include <string>
 
 #include "engine.h"
@@ -47,6 +48,7 @@ class PcapFileReader {
   Engine engine_;
   RecordJsonOptions json_;
   pcap_t* pcap_ = nullptr;
+  std::unique_ptr<char[]> stdio_buffer_;  // the FILE's buffer (see open()); freed after pcap_close
   int linktype_ = -1;
   bool finished_ = false;
   size_t batch_bytes_ = 0;  // largest batch of JSON so far (drain reserves it)
