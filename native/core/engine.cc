@@ -119,7 +119,9 @@ void Engine::process(int linktype, const uint8_t* data, size_t caplen, int64_t t
   ++counters_.packets;
   counters_.bytes += caplen;
   if (defrag_.pending()) defrag_.expire(ts, counters_);
-  DecodedPacket p;
+  // A member, not a local: decode_packet resets it anyway, and a local
+  // would be zeroed twice per packet.
+  DecodedPacket& p = packet_;
   if (!decode_packet(linktype, data, caplen, p, counters_)) {
     if (!p.fragment.present || !defrag_.add(p, ts, reassembled_, counters_)) return;
     // The reassembled datagram is decoded like a packet of its own (its
@@ -131,8 +133,13 @@ void Engine::process(int linktype, const uint8_t* data, size_t caplen, int64_t t
   bool from_a;
   Flow* f = lookup(p, from_a, ts);
   int side = from_a ? 0 : 1;
-  ++f->packets;
-  f->last_ts = ts;
+  // Once its record is out, a flow's packet count and last time are read
+  // only by its close record: without close records, the bulk packets of a
+  // finished handshake leave the flow's second cache line alone.
+  if (!f->emitted || config_.close_events) {
+    ++f->packets;
+    f->last_ts = ts;
+  }
   if (p.protocol == 6)
     on_tcp(*f, side, p, ts);
   else
@@ -140,7 +147,8 @@ void Engine::process(int linktype, const uint8_t* data, size_t caplen, int64_t t
 }
 
 Flow* Engine::lookup(const DecodedPacket& p, bool& from_a, int64_t ts) {
-  expire_idle(ts);
+  int64_t oldest;
+  if (table_.oldest_seen(oldest) && oldest + config_.idle_timeout_us < ts) expire_idle(ts);
   FlowKey key = make_flow_key(p, from_a);
   uint64_t h = hash_flow_key(key);
   Flow* f = table_.find(key, h);
@@ -192,6 +200,20 @@ void Engine::expire_idle(int64_t ts) {
 
 void Engine::on_tcp(Flow& f, int side, const DecodedPacket& p, int64_t ts) {
   uint8_t flags = p.tcp_flags;
+  if (f.emitted) {
+    // Post-handshake bulk data: nothing left to learn but the close (the
+    // record holds the handshake's JA4T/JA4L; a new SYN on a finished
+    // connection never gets here, lookup() starts a new stream for it).
+    if (!f.rst && f.fin_mask != 3) {
+      if (flags & kRst) f.rst = true;
+      if (flags & kFin) f.fin_mask |= static_cast<uint8_t>(1u << side);
+      if (f.rst || f.fin_mask == 3) {
+        ++counters_.flows_closed;
+        report_close(f, f.rst ? CloseReason::Rst : CloseReason::Fin);
+      }
+    }
+    return;
+  }
   if (!f.ja4l.done()) f.ja4l.on_packet(flags, ts, p.ttl);
   if (flags & kSyn) {
     f.ttl[side] = p.ttl;
@@ -212,25 +234,12 @@ void Engine::on_tcp(Flow& f, int side, const DecodedPacket& p, int64_t ts) {
       if (f.an) f.an->side[side].tcp.on_syn(p.seq);
     }
   }
-  if (!f.emitted && !(f.an && f.an->ssh) && p.payload_len >= 4 && std::memcmp(p.payload, "SSH-", 4) == 0) {
+  if (!(f.an && f.an->ssh) && p.payload_len >= 4 && std::memcmp(p.payload, "SSH-", 4) == 0) {
     // The SSH port is the server's: the SYN's receiver, else the first packet's.
     int server = f.syn_side >= 0 ? 1 - f.syn_side : 1 - f.first_side;
     start_ssh(f, server == 0 ? f.key.port_a : f.key.port_b);
   }
-  if (!f.emitted && f.an && f.an->ssh) feed_ssh(f, side, p, ts);
-  if (f.emitted) {
-    // Post-handshake bulk data: nothing left to learn but the close.
-    if (!f.rst && f.fin_mask != 3) {
-      if (flags & kRst) f.rst = true;
-      if (flags & kFin) f.fin_mask |= static_cast<uint8_t>(1u << side);
-      if (f.rst || f.fin_mask == 3) {
-        ++counters_.flows_closed;
-        report_close(f, f.rst ? CloseReason::Rst : CloseReason::Fin);
-      }
-    }
-    return;
-  }
-
+  if (f.an && f.an->ssh) feed_ssh(f, side, p, ts);
 
   if (p.payload_len && f.inspect[side]) {
     FlowAnalysis& an = analysis(f);

@@ -14,6 +14,7 @@
 #include "flow_record.h"
 #include "flow_table.h"
 #include "ip_defrag.h"
+#include "packet_decoder.h"
 #include "tcp_fingerprints.h"
 #include "tls_fingerprints.h"
 #include "tls_hello.h"
@@ -117,6 +118,7 @@ class Engine {
   Counters counters_;
   FlowTable<Flow> table_;
   std::vector<FlowRecord> ready_;
+  DecodedPacket packet_;     // the frame being processed (process())
   IpDefragmenter defrag_;
   std::string reassembled_;  // the last datagram rebuilt from fragments
   // Parse scratch reused for every handshake message (cleared, capacity kept).

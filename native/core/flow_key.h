@@ -20,11 +20,16 @@ struct FlowKey {
 
   // Five words compared inline: a call to memcmp per packet cost more than
   // the comparison.
+  // (Word by word: copying both keys into word arrays first made the
+  // compiler spill them to the stack and read them back.)
   bool operator==(const FlowKey& o) const {
-    uint64_t a[5], b[5];
-    std::memcpy(a, this, sizeof a);
-    std::memcpy(b, &o, sizeof b);
-    return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4])) == 0;
+    return ((word(0) ^ o.word(0)) | (word(1) ^ o.word(1)) | (word(2) ^ o.word(2)) | (word(3) ^ o.word(3)) |
+            (word(4) ^ o.word(4))) == 0;
+  }
+  uint64_t word(size_t i) const {
+    uint64_t w;
+    std::memcpy(&w, reinterpret_cast<const char*>(this) + 8 * i, 8);
+    return w;
   }
 };
 static_assert(sizeof(FlowKey) == 40, "FlowKey is hashed as five 64-bit words");
