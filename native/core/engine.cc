@@ -150,8 +150,9 @@ Flow* Engine::lookup(const DecodedPacket& p, bool& from_a, int64_t ts) {
   int64_t oldest;
   if (table_.oldest_seen(oldest) && oldest + config_.idle_timeout_us < ts) expire_idle(ts);
   FlowKey key = make_flow_key(p, from_a);
-  uint64_t h = hash_flow_key(key);
-  Flow* f = table_.find(key, h);
+  Flow* f = table_.find_recent(key);
+  uint64_t h = f ? f->hash : hash_flow_key(key);
+  if (!f) f = table_.find(key, h);
   if (f) {
     // Port reuse: a new SYN on a finished connection starts a new stream.
     bool new_syn = p.protocol == 6 && (p.tcp_flags & (kSyn | kAck)) == kSyn;
