@@ -11,6 +11,12 @@
 //                        no JS record handling) and the CLI with stdout
 //                        discarded, to see where (b)'s time goes
 //
+// NODE_EXTRA_CA_CERTS: where it is set, Node reads and parses that CA
+// bundle (and its own root store) at startup, before any script runs:
+// ~0.1 s on the 2-core machine of the README, a tenth of (b). `ja4 pcap`
+// makes no TLS connection, so (b) runs without the variable; where it is
+// set, (b') runs the same command with it and is printed beside (b).
+//
 // Figures are medians. Runs are interleaved (a, b, c, a, b, c, ...) so that
 // load from elsewhere on the machine hits every contender alike.
 import { spawn, spawnSync } from 'node:child_process';
@@ -39,6 +45,10 @@ const runs = Math.max(1, Number(opt.runs));
 const tsharkPackets = Number(opt['tshark-packets']);
 
 const log = (msg) => process.stderr.write(`${msg}\n`);
+// (b)'s environment: this one without NODE_EXTRA_CA_CERTS (see the top).
+const extraCaCerts = process.env.NODE_EXTRA_CA_CERTS;
+const cliEnv = { ...process.env };
+delete cliEnv.NODE_EXTRA_CA_CERTS;
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -86,11 +96,11 @@ async function measureEngine(addon, file) {
  * VmHWM (the kernel's own high-water mark, so a 20 ms poll cannot miss a
  * peak, only a rise in the last 20 ms) is sampled while it runs.
  */
-function measureCli(file, { pollRss = false, discard = false } = {}) {
+function measureCli(file, { pollRss = false, discard = false, env = cliEnv } = {}) {
   return new Promise((resolve, reject) => {
     const devNull = discard ? openSync('/dev/null', 'w') : null;
     const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, [CLI, 'pcap', file, '--jsonl', '--stats'], { stdio: ['ignore', devNull ?? 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'pcap', file, '--jsonl', '--stats'], { stdio: ['ignore', devNull ?? 'pipe', 'pipe'], env });
     if (devNull !== null) closeSync(devNull);
     let records = 0;
     let handshakes = 0;
@@ -186,6 +196,7 @@ async function main() {
 
   const a = [];
   const b = [];
+  const bWithCa = [];
   const c = [];
   const engineOnly = [];
   const discarded = [];
@@ -194,6 +205,10 @@ async function main() {
     a.push(await measureRead(addon, cap.path));
     log(`run ${i}/${runs}: (b) ja4 pcap`);
     b.push(await measureCli(cap.path));
+    if (extraCaCerts !== undefined) {
+      log(`run ${i}/${runs}: (b') ja4 pcap with NODE_EXTRA_CA_CERTS`);
+      bWithCa.push(await measureCli(cap.path, { env: process.env }));
+    }
     if (opt.detail) {
       log(`run ${i}/${runs}: detail`);
       engineOnly.push(await measureEngine(addon, cap.path));
@@ -209,17 +224,19 @@ async function main() {
   // the generator wrote, or the speed is meaningless.
   const problems = [];
   for (const r of a) if (r.packets !== cap.packets) problems.push(`(a) read ${r.packets} packets, expected ${cap.packets}`);
-  for (const r of b) {
+  for (const r of [...b, ...bWithCa]) {
     if (r.packets !== cap.packets) problems.push(`(b) engine counted ${r.packets} packets, expected ${cap.packets}`);
     if (r.handshakes !== cap.handshakes) problems.push(`(b) ${r.handshakes} records with ja4, expected ${cap.handshakes}`);
   }
 
   const A = summarize(a.map((r) => ({ ...r, handshakes: cap.handshakes })));
   const B = summarize(b);
+  const B2 = bWithCa.length ? summarize(bWithCa) : null;
   const C = c.length ? summarize(c) : null;
   const rows = [
     ['(a) pcap_next_ex only (scanPcap, in-process)', fmt(A.pps), `(${fmt(A.hps)})`, A.seconds.toFixed(2)],
     ['(b) ja4 pcap --jsonl --stats (CLI, incl. startup)', fmt(B.pps), fmt(B.hps), B.seconds.toFixed(2)],
+    ...(B2 ? [["(b') the same with this environment's NODE_EXTRA_CA_CERTS", fmt(B2.pps), fmt(B2.hps), B2.seconds.toFixed(2)]] : []),
     C
       ? [`(c) tshark -e tls.handshake.ja3 (first ${fmt(C.packets)} pkts)`, fmt(C.pps), fmt(C.hps), C.seconds.toFixed(2)]
       : ['(c) tshark', 'skipped', `(${tsharkSkipped})`, ''],
@@ -241,6 +258,10 @@ async function main() {
   if (C) console.log(`  (c) reads the first ${fmt(C.packets)} packets only (tshark is slow); rates are per second all the same.`);
   console.log('');
   console.log(`(b)/(a) packets/s: ${vsRead.toFixed(2)}   target >= ${TARGET_VS_READ.toFixed(2)}  ${verdict(vsRead >= TARGET_VS_READ)}`);
+  if (B2) {
+    console.log(`(b')/(a) packets/s: ${(B2.pps / A.pps).toFixed(2)}  (NODE_EXTRA_CA_CERTS is set here: Node parses that CA bundle at startup, ` +
+      `+${(B2.seconds - B.seconds).toFixed(2)} s; ja4 pcap makes no TLS connection, so (b) runs without it)`);
+  }
   if (C) console.log(`(b)/(c) packets/s: ${vsTshark.toFixed(1)}x  target >= ${TARGET_VS_TSHARK}x     ${verdict(vsTshark >= TARGET_VS_TSHARK)}`);
   else console.log(`(b)/(c): skipped (${tsharkSkipped})`);
 
@@ -278,6 +299,7 @@ async function main() {
     '|---|---:|---:|',
     `| (a) read only: \`pcap_next_ex\` loop | ${fmt(A.pps)} | |`,
     `| (b) \`ja4 pcap FILE --jsonl --stats\`, one engine thread, incl. Node startup | ${fmt(B.pps)} | ${fmt(B.hps)} |`,
+    ...(B2 ? [`| (b') the same with this environment's \`NODE_EXTRA_CA_CERTS\` (Node parses the CA bundle at startup) | ${fmt(B2.pps)} | ${fmt(B2.hps)} |`] : []),
     C ? `| (c) \`tshark -T fields -e tls.handshake.ja3\` (first ${fmt(C.packets)} packets) | ${fmt(C.pps)} | ${fmt(C.hps)} |` : `| (c) tshark | not run (${tsharkSkipped}) | |`,
     '',
     `(b)/(a) = ${vsRead.toFixed(2)} (target >= ${TARGET_VS_READ}: ${verdict(vsRead >= TARGET_VS_READ)}); ` +
