@@ -85,9 +85,9 @@ const fmt = (n) => Math.round(n).toLocaleString('en-US');
 // the CPU. The engine's threads carry their own names (QueryPipelineEx,
 // MergeMutate, ...); Node's are all "node": the main thread, the correlator
 // worker (appeared with the stage), the receivers' native threads (appeared
-// with them), the sender (started during the run), and the rest, V8's
-// platform threads (GC helpers, compilers) and libuv's pool; threads gone
-// by the end are the process total minus the live ones.
+// with them), and the rest, V8's platform threads (GC helpers, compilers)
+// and libuv's pool; the sender, gone by the end, is the process total
+// minus the live threads.
 const TICK_US = 10_000;
 function threadTicks() {
   const m = new Map();
@@ -289,13 +289,13 @@ async function pipelineRun(storage, work, toDatabase = true) {
     retries,
     c: st.correlator.correlator,
     drops: st.correlator.drops,
-    threads: threadBreakdown(ticks0, ticks1, cpuAtEnd, { workerTids, rxTids, runTids: new Set(ticks0.keys()) }),
+    threads: threadBreakdown(ticks0, ticks1, cpuAtEnd, { workerTids, rxTids }),
   };
 }
 
 /** CPU per request (us) by thread group between two snapshots. */
-function threadBreakdown(t0, t1, totalSecs, { workerTids, rxTids, runTids }) {
-  const out = { main: 0, correlator_worker: 0, receivers: 0, v8_gc_and_libuv: 0, engine: 0, sender: 0, exited: 0 };
+function threadBreakdown(t0, t1, totalSecs, { workerTids, rxTids }) {
+  const out = { main: 0, correlator_worker: 0, receivers: 0, v8_gc_and_libuv: 0, engine: 0, sender_exited: 0 };
   let live = 0;
   for (const [tid, { ticks, name }] of t1) {
     const d = (ticks - (t0.get(tid)?.ticks ?? 0)) * TICK_US;
@@ -309,12 +309,11 @@ function threadBreakdown(t0, t1, totalSecs, { workerTids, rxTids, runTids }) {
             ? 'receivers'
             : name !== 'node'
               ? 'engine'
-              : runTids.has(tid)
-                ? 'v8_gc_and_libuv'
-                : 'sender'; // the one Node thread started during the run
+              : 'v8_gc_and_libuv';
     out[group] += d;
   }
-  out.exited = Math.max(0, totalSecs * 1e6 - live);
+  // the sender thread has exited by then: its CPU is what the live threads do not account for
+  out.sender_exited = Math.max(0, totalSecs * 1e6 - live);
   for (const k of Object.keys(out)) out[k] = out[k] / N;
   return out;
 }
@@ -329,7 +328,7 @@ async function baselineRun(storage, file, fmt = 'JSONEachRow') {
   await storage.command(`INSERT INTO ${target} FROM INFILE '${file}' FORMAT ${fmt}`);
   const secs = (performance.now() - t0) / 1000;
   const cpuSecs = cpuSince(c0);
-  const threads = threadBreakdown(ticks0, threadTicks(), cpuSecs, { workerTids: new Set(), rxTids: new Set(), runTids: new Set(ticks0.keys()) });
+  const threads = threadBreakdown(ticks0, threadTicks(), cpuSecs, { workerTids: new Set(), rxTids: new Set() });
   const n = await countLogs(storage);
   if (n !== N) throw new Error(`baseline: ${n} rows, expected ${N}`);
   return { rate: N / secs, secs, cpuUs: (cpuSecs * 1e6) / N, threads };
