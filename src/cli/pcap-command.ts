@@ -205,10 +205,8 @@ export async function runPcapCommand(argv: string[], io: CliIO): Promise<number>
         // With several files each line starts with its file, as in --json.
         const prefix = files.length > 1 ? `{"file":${JSON.stringify(file)},` : undefined;
         for await (const lines of reader.lineBatches()) {
-          // The engine's bytes go out as they are (its JSON is valid UTF-8):
-          // no decoding into a string and encoding back per batch.
-          if (prefix === undefined && io.outBytes) io.outBytes(lines);
-          else io.out(prefix === undefined ? lines.toString('utf8') : lines.toString('utf8').replace(/^\{/gm, prefix));
+          const text = lines.toString('utf8');
+          io.out(prefix === undefined ? text : text.replace(/^\{/gm, prefix));
         }
       } else {
         for await (const batch of reader) records.push(...batch);
