@@ -205,6 +205,9 @@ export async function runPcapCommand(argv: string[], io: CliIO): Promise<number>
         // With several files each line starts with its file, as in --json.
         const prefix = files.length > 1 ? `{"file":${JSON.stringify(file)},` : undefined;
         for await (const lines of reader.lineBatches()) {
+          // A string on purpose: the Buffer holds native memory V8 does not
+          // count, freed only when it is collected, and this allocation is
+          // what keeps the collector running (docs/engine.md, Memory).
           const text = lines.toString('utf8');
           io.out(prefix === undefined ? text : text.replace(/^\{/gm, prefix));
         }
