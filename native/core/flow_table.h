@@ -62,9 +62,9 @@ class FlowTable {
   Flow* insert(const FlowKey& key, uint64_t hash, int64_t ts) {
     uint32_t idx;
     if (!free_.empty()) {
+      // Already reset by erase() (which releases its buffers right away).
       idx = free_.back();
       free_.pop_back();
-      flows_[idx] = Flow{};
     } else {
       idx = static_cast<uint32_t>(flows_.size());
       flows_.emplace_back();
