@@ -268,11 +268,13 @@ async function pipelineRun(storage, work, toDatabase = true) {
     if (c.http_records >= N && c.pending > 0 && performance.now() - lastRx > 2500) break;
     await new Promise((r) => setTimeout(r, 20));
   }
+  // the worker and the receivers end with the stage: their CPU is read now;
+  // the other threads' (merges of the inserted parts go on) after stop()
   const ticks1 = threadTicks();
-  const cpuAtEnd = cpuSince(c0);
   await rxHttp.close();
   await rxTls.close();
   await stage.stop();
+  const ticks2 = threadTicks();
   const secs = (performance.now() - t0) / 1000;
   const cpuSecs = cpuSince(c0);
   const st = stage.detailedStats();
@@ -289,7 +291,7 @@ async function pipelineRun(storage, work, toDatabase = true) {
     retries,
     c: st.correlator.correlator,
     drops: st.correlator.drops,
-    threads: threadBreakdown(ticks0, ticks1, cpuAtEnd, { workerTids, rxTids }),
+    threads: threadBreakdown(ticks0, new Map([...ticks2, ...[...ticks1].filter(([t]) => workerTids.has(t) || rxTids.has(t))]), cpuSecs, { workerTids, rxTids }),
   };
 }
 
