@@ -260,7 +260,7 @@ async function main() {
   console.log(`(b)/(a) packets/s: ${vsRead.toFixed(2)}   target >= ${TARGET_VS_READ.toFixed(2)}  ${verdict(vsRead >= TARGET_VS_READ)}`);
   if (B2) {
     console.log(`(b')/(a) packets/s: ${(B2.pps / A.pps).toFixed(2)}  (NODE_EXTRA_CA_CERTS is set here: Node parses that CA bundle at startup, ` +
-      `+${(B2.seconds - B.seconds).toFixed(2)} s; ja4 pcap makes no TLS connection, so (b) runs without it)`);
+      `${B2.seconds >= B.seconds ? '+' : ''}${(B2.seconds - B.seconds).toFixed(2)} s; ja4 pcap makes no TLS connection, so (b) runs without it)`);
   }
   if (C) console.log(`(b)/(c) packets/s: ${vsTshark.toFixed(1)}x  target >= ${TARGET_VS_TSHARK}x     ${verdict(vsTshark >= TARGET_VS_TSHARK)}`);
   else console.log(`(b)/(c): skipped (${tsharkSkipped})`);
