@@ -54,6 +54,18 @@ t.test('RowBinaryWriter: the bytes of each type', async (t) => {
   t.same([...h.subarray(0, 3)], [0xa0, 0x9c, 0x01], '20,000 UTF-8 bytes');
   t.equal(h.toString('utf8', 3), huge);
 
+  // a burst grows the buffer; a later small batch gives the memory back
+  const big = new RowBinaryWriter(1024);
+  big.string('x'.repeat(10_000));
+  for (let i = 0; i < 3000; i++) big.string('y'.repeat(10_000));
+  t.ok(big.capacity >= 30_000_000);
+  t.equal(big.view().length, 3001 * 10_002);
+  big.string('small');
+  const small = big.view();
+  t.ok(big.capacity < 1 << 20, 'shrunk');
+  big.string('again');
+  t.same([...small], [5, 0x73, 0x6d, 0x61, 0x6c, 0x6c], 'the view handed out as the buffer shrank is intact');
+
   const ip = (s: string): string => {
     w.ipv6(s);
     return w.take().toString('hex');

@@ -12,11 +12,14 @@
 
 const TWO_32 = 4_294_967_296;
 
+/** Past this size, a buffer used at less than a quarter by a batch is given back (a burst must not pin its memory). */
+const SHRINK_ABOVE = 16 << 20;
+
 export class RowBinaryWriter {
   private buf: Buffer;
   private pos = 0;
 
-  constructor(initialBytes = 1 << 20) {
+  constructor(private readonly initialBytes = 1 << 20) {
     this.buf = Buffer.allocUnsafe(initialBytes);
   }
 
@@ -28,7 +31,7 @@ export class RowBinaryWriter {
   take(): Buffer {
     const out = Buffer.allocUnsafe(this.pos);
     this.buf.copy(out, 0, 0, this.pos);
-    this.pos = 0;
+    this.startOver();
     return out;
   }
 
@@ -39,8 +42,19 @@ export class RowBinaryWriter {
    */
   view(): Buffer {
     const out = this.buf.subarray(0, this.pos);
-    this.pos = 0;
+    this.startOver();
     return out;
+  }
+
+  /** The buffer's size (tests). */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
+  private startOver(): void {
+    // a view handed out keeps the old buffer alive for as long as it is used
+    if (this.buf.length > SHRINK_ABOVE && this.pos * 4 < this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(this.initialBytes, this.pos * 2));
+    this.pos = 0;
   }
 
   uint8(v: number): void {
