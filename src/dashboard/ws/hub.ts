@@ -49,7 +49,7 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = {
   ringSize: 50_000,
   ringBytes: 32 * 1024 * 1024,
   maxBufferedBytes: 1024 * 1024,
-  batchMs: 10,
+  batchMs: 15,
   sweepMs: 250,
   resyncLimit: 5000,
 };
