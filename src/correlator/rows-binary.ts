@@ -43,6 +43,21 @@ export interface BinaryTls {
   rest: Uint8Array;
 }
 
+/** The fingerprint columns, in the order http_logs_ingest's TLS block and tls_events both have them (ja4 .. client_ttl). */
+function writeFingerprints(w: RowBinaryWriter, e: FlowEvent): void {
+  w.string(e.ja4 ?? '');
+  w.string(e.ja4_r ?? '');
+  w.string(e.ja4_o ?? '');
+  w.string(e.ja3 ?? '');
+  w.string(e.ja4s ?? '');
+  w.string(e.ja4t ?? '');
+  w.string(e.ja4ts ?? '');
+  w.string(e.ja4l_c ?? '');
+  w.string(e.ja4l_s ?? '');
+  w.stringArray(ja4xList(e));
+  w.uint8(e.client_ttl ?? 0);
+}
+
 export class BinaryRowEncoder implements RowEncoder<BinaryTls, Buffer> {
   readonly format = 'RowBinary' as const;
   private readonly ingestOut = new RowBinaryWriter();
@@ -76,17 +91,7 @@ export class BinaryRowEncoder implements RowEncoder<BinaryTls, Buffer> {
     w.string(e.tls_version ?? '');
     const version = w.take();
     w.string(e.alpn ?? '');
-    w.string(e.ja4 ?? '');
-    w.string(e.ja4_r ?? '');
-    w.string(e.ja4_o ?? '');
-    w.string(e.ja3 ?? '');
-    w.string(e.ja4s ?? '');
-    w.string(e.ja4t ?? '');
-    w.string(e.ja4ts ?? '');
-    w.string(e.ja4l_c ?? '');
-    w.string(e.ja4l_s ?? '');
-    w.stringArray(ja4xList(e));
-    w.uint8(e.client_ttl ?? 0);
+    writeFingerprints(w, e);
     return { version, rest: w.take() };
   }
 
@@ -158,17 +163,7 @@ export class BinaryRowEncoder implements RowEncoder<BinaryTls, Buffer> {
     w.string(e.tls_server_name ?? '');
     w.string(e.alpn ?? '');
     w.string(e.tls_version ?? '');
-    w.string(e.ja4 ?? '');
-    w.string(e.ja4_r ?? '');
-    w.string(e.ja4_o ?? '');
-    w.string(e.ja3 ?? '');
-    w.string(e.ja4s ?? '');
-    w.string(e.ja4t ?? '');
-    w.string(e.ja4ts ?? '');
-    w.string(e.ja4l_c ?? '');
-    w.string(e.ja4l_s ?? '');
-    w.stringArray(ja4xList(e));
-    w.uint8(e.client_ttl ?? 0);
+    writeFingerprints(w, e);
     w.bool(e.closed === true);
     this.tlsEventRows++;
   }
