@@ -509,23 +509,36 @@ static const unsigned char RL_COOKIE_CLASS[256] = {
     [';'] = RL_CK_SKIP | RL_CK_NAME_END, ['='] = RL_CK_NAME_END,
 };
 
+/* The next cookie pair of a Cookie value from p: its name in [*name, *end)
+ * (trailing blanks cut; may be empty); returns where the pair after it
+ * starts, or NULL at the end of the value. RFC 6265 5.4: "cookie-pair
+ * *( ";" SP cookie-pair )", the name before "=". Both record writers parse
+ * names with this, so the checked and the unchecked one agree. */
+static const unsigned char *rl_cookie_pair(const unsigned char *p,
+                                           const unsigned char **name,
+                                           const unsigned char **end)
+{
+    const unsigned char *e;
+    while (RL_COOKIE_CLASS[*p] & RL_CK_SKIP) p++;
+    if (!*p) return NULL;
+    *name = p;
+    while (!(RL_COOKIE_CLASS[*p] & RL_CK_NAME_END)) p++;
+    e = p;
+    while (e > *name && (e[-1] == ' ' || e[-1] == '\t')) e--;
+    *end = e;
+    /* the value, skipped: it may be kilobytes long, and strcspn is
+     * vectorised where it matters */
+    return p + strcspn((const char *)p, ";");
+}
+
 static void rl_cookie_names(rl_out *o, const rl_hdr_scan *h)
 {
     if (rl_open(o, RL_KEY("cookies"), '[') != 0) return;
     for (int i = 0; i < h->ncookie; i++) {
         const unsigned char *p = (const unsigned char *)h->cookie[i];
-        while (*p) {
-            const unsigned char *name, *end;
+        const unsigned char *name, *end;
+        while ((p = rl_cookie_pair(p, &name, &end)) != NULL) {
             int cut = 0;
-            while (RL_COOKIE_CLASS[*p] & RL_CK_SKIP) p++;
-            if (!*p) break;
-            name = p;
-            while (!(RL_COOKIE_CLASS[*p] & RL_CK_NAME_END)) p++;
-            end = p;
-            while (end > name && (end[-1] == ' ' || end[-1] == '\t')) end--;
-            /* the value, skipped: it may be kilobytes long, and strcspn
-             * is vectorised where it matters */
-            p += strcspn((const char *)p, ";");
             if (end == name) continue;
             if (rl_elem_str(o, (const char *)name, (apr_size_t)(end - name),
                             0, &cut) != 0) {
@@ -777,15 +790,8 @@ static int rl_cookie_collect(rl_cookie_list *l, const rl_hdr_scan *h,
     l->n = 0;
     for (int i = 0; i < h->ncookie; i++) {
         const unsigned char *p = (const unsigned char *)h->cookie[i];
-        while (*p) {
-            const unsigned char *name, *end;
-            while (RL_COOKIE_CLASS[*p] & RL_CK_SKIP) p++;
-            if (!*p) break;
-            name = p;
-            while (!(RL_COOKIE_CLASS[*p] & RL_CK_NAME_END)) p++;
-            end = p;
-            while (end > name && (end[-1] == ' ' || end[-1] == '\t')) end--;
-            p += strcspn((const char *)p, ";");
+        const unsigned char *name, *end;
+        while ((p = rl_cookie_pair(p, &name, &end)) != NULL) {
             if (end == name) continue;
             if (l->n == RL_FAST_MAX_COOKIES
                 || (apr_size_t)(end - name) > max_field) {
