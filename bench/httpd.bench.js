@@ -356,21 +356,25 @@ function parseDuration(s) {
   return Number(m[1]) * { us: 0.001, ms: 1, s: 1000, m: 60000 }[m[2]];
 }
 
-/** Moves every thread of the processes of group `pgid`, and `extraPids`, to `cpuList`. */
-function repin(pgid, extraPids, cpuList) {
+/** Each process of group `pgid` or in `extraPids`: its pid and its /proc stat fields from field 3 (state) on. */
+function* groupProcesses(pgid, extraPids = []) {
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     let st;
     try {
       st = readFileSync(`/proc/${d}/stat`, 'utf8');
     } catch {
-      continue;
+      continue; // gone
     }
-    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-    if (Number(f[2]) === pgid || extraPids.includes(Number(d))) {
-      spawnSync('taskset', ['-a', '-p', '-c', cpuList, d], { stdio: 'ignore' });
-    }
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
+    const pid = Number(d);
+    if (Number(f[2]) === pgid || extraPids.includes(pid)) yield { pid, f }; // field 5: pgrp
   }
+}
+
+/** Moves every thread of the processes of group `pgid`, and `extraPids`, to `cpuList`. */
+function repin(pgid, extraPids, cpuList) {
+  for (const { pid } of groupProcesses(pgid, extraPids)) spawnSync('taskset', ['-a', '-p', '-c', cpuList, String(pid)], { stdio: 'ignore' });
 }
 
 /** wrk (on `wrkCpus` when pinned): requests/s, p99 latency (ms), requests completed, errors. */
@@ -393,17 +397,7 @@ const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).s
 /** CPU seconds used so far by the processes of process group `pgid` (their threads included), plus the children its leader reaped, plus `extraPids`. */
 function groupCpu(pgid, extraPids = []) {
   let ticks = 0;
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    let st;
-    try {
-      st = readFileSync(`/proc/${d}/stat`, 'utf8');
-    } catch {
-      continue; // gone
-    }
-    const f = st.slice(st.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
-    const pid = Number(d);
-    if (Number(f[2]) !== pgid && !extraPids.includes(pid)) continue; // field 5: pgrp
+  for (const { pid, f } of groupProcesses(pgid, extraPids)) {
     ticks += Number(f[11]) + Number(f[12]); // fields 14, 15: utime, stime
     if (pid === pgid) ticks += Number(f[13]) + Number(f[14]); // fields 16, 17: reaped children
   }
