@@ -5,6 +5,7 @@
 import t from 'tap';
 import { TABLES } from '../src/storage/index.js';
 import { CAMPAIGN, USERS, api, login, startDashboardFixture } from './helpers/dashboard-fixture.js';
+import { assertReadsProjection } from './helpers/projection.js';
 
 const fx = await startDashboardFixture(t);
 const WHERE = "campaign_id = {id:String} AND detected_at >= toDateTime64({from:String}, 3, 'UTC') AND detected_at < toDateTime64({to:String}, 3, 'UTC')";
@@ -24,14 +25,9 @@ await fx.storage.command(
 );
 
 t.test('the projection exists and the engine reads one campaign through it', async (t) => {
-  const [p] = await fx.storage.query<{ n: number }>(
-    `SELECT count() AS n FROM system.projections WHERE database = 'ja4_processing' AND table = 'ml_detected_anomalies' AND name = 'by_campaign'`,
-  );
-  t.equal(p!.n, 1, 'by_campaign on ml_detected_anomalies');
   const bulk = { ...params, id: 'bulk-7' };
   const sql = `SELECT count() AS n, uniqExact(client_ip) AS ips, uniqExact(host) AS hosts, max(score) AS s, max(asn) AS a FROM ${TABLES.mlDetectedAnomalies} WHERE ${WHERE}`;
-  const plan = (await fx.storage.query<{ explain: string }>(`EXPLAIN ${sql}`, bulk)).map((r) => r.explain).join('\n');
-  t.match(plan, /by_campaign/, 'the plan reads the projection');
+  await assertReadsProjection(t, fx.storage, 'ml_detected_anomalies', 'by_campaign', sql, bulk);
   const [n] = await fx.storage.query<{ n: number; ips: number }>(sql, bulk);
   t.same([n!.n, n!.ips], [40, 5], 'its 40 detections (one in 1,000 of 40,000) of 5 IPs (5,000 in turn)');
 });
