@@ -5,9 +5,10 @@
 // rows from http_logs (an upgraded installation's past hours), and the
 // route reads it.
 import t from 'tap';
-import { DEFAULT_RETENTION, TABLES, loadMigrationFiles, renderMigration } from '../src/storage/index.js';
+import { TABLES } from '../src/storage/index.js';
 import { fixtureRows, UA_CHROME, UA_GO, UA_GOOGLEBOT, INJECTION } from './helpers/storage-fixture.js';
 import { USERS, api, login, startDashboardFixture } from './helpers/dashboard-fixture.js';
+import { assertBackfillRecomputes } from './helpers/migration-backfill.js';
 
 const fx = await startDashboardFixture(t);
 const hourUs = fx.hourMs * 1000;
@@ -62,13 +63,5 @@ t.test('the IP page reads it: user agents per hour, most used first', async (t) 
 });
 
 t.test('the backfill of an upgrade computes the same rows from http_logs', async (t) => {
-  const before = await fx.storage.query(ROWS);
-  const file = loadMigrationFiles().find((f) => f.name === '0015_create_ip_user_agent_aggregate.sql');
-  t.ok(file, 'the migration file');
-  const backfill = renderMigration(file!, { server: false, retention: DEFAULT_RETENTION }).filter((s) => s.includes('INSERT INTO'));
-  t.equal(backfill.length, 1, 'one INSERT');
-  await fx.storage.command(`TRUNCATE TABLE ${TABLES.aggIpUa}`);
-  t.same(await fx.storage.query(ROWS), [], 'emptied');
-  await fx.storage.command(backfill[0]!);
-  t.same(await fx.storage.query(ROWS), before, 'the same IPs, hours, user agents and counts');
+  await assertBackfillRecomputes(t, fx.storage, '0015_create_ip_user_agent_aggregate.sql', 1, [{ table: TABLES.aggIpUa, rows: ROWS }], 'the same IPs, hours, user agents and counts');
 });

@@ -6,11 +6,12 @@
 // http_logs), and the migration's backfill, run again on emptied tables,
 // computes the same rows (an upgraded installation's past hours).
 import t from 'tap';
-import { DEFAULT_RETENTION, TABLES, loadMigrationFiles, renderMigration } from '../src/storage/index.js';
+import { TABLES } from '../src/storage/index.js';
 import { API_SETTINGS } from '../src/dashboard/sql.js';
 import { wholeHours } from '../src/dashboard/routes/ja4.js';
 import { fixtureRows, JA4_CHROME, JA4_GO, UA_GOOGLEBOT, INJECTION } from './helpers/storage-fixture.js';
 import { USERS, api, login, startDashboardFixture } from './helpers/dashboard-fixture.js';
+import { assertBackfillRecomputes } from './helpers/migration-backfill.js';
 
 const fx = await startDashboardFixture(t);
 const hourUs = fx.hourMs * 1000;
@@ -146,26 +147,19 @@ t.test('the route answers what the old queries over http_logs answered', async (
 });
 
 t.test('the backfill of an upgrade computes the same rows from http_logs', async (t) => {
-  const before = [await fx.storage.query(NETWORK_ROWS), await fx.storage.query(UA_ROWS)];
-  const file = loadMigrationFiles().find((f) => f.name === '0018_create_ja4_breakdown_aggregates.sql');
-  t.ok(file, 'the migration file');
-  const backfill = renderMigration(file!, { server: false, retention: DEFAULT_RETENTION }).filter((s) => s.includes('INSERT INTO'));
-  t.equal(backfill.length, 2, 'two INSERTs');
-  await fx.storage.command(`TRUNCATE TABLE ${TABLES.aggJa4Network}`);
-  await fx.storage.command(`TRUNCATE TABLE ${TABLES.aggJa4Ua}`);
-  t.same([await fx.storage.query(NETWORK_ROWS), await fx.storage.query(UA_ROWS)], [[], []], 'emptied');
-  for (const sql of backfill) await fx.storage.command(sql);
-  t.same([await fx.storage.query(NETWORK_ROWS), await fx.storage.query(UA_ROWS)], before, 'the same hours, networks, user agents, counts and IPs');
+  await assertBackfillRecomputes(
+    t,
+    fx.storage,
+    '0018_create_ja4_breakdown_aggregates.sql',
+    2,
+    [
+      { table: TABLES.aggJa4Network, rows: NETWORK_ROWS },
+      { table: TABLES.aggJa4Ua, rows: UA_ROWS },
+    ],
+    'the same hours, networks, user agents, counts and IPs',
+  );
 });
 
 t.test('the backfill of sql/0020 computes the same client rows from http_logs', async (t) => {
-  const before = await fx.storage.query(IP_ROWS);
-  const file = loadMigrationFiles().find((f) => f.name === '0020_create_ja4_client_aggregate.sql');
-  t.ok(file, 'the migration file');
-  const backfill = renderMigration(file!, { server: false, retention: DEFAULT_RETENTION }).filter((s) => s.includes('INSERT INTO'));
-  t.equal(backfill.length, 1, 'one INSERT');
-  await fx.storage.command(`TRUNCATE TABLE ${TABLES.aggJa4Ip}`);
-  t.same(await fx.storage.query(IP_ROWS), [], 'emptied');
-  await fx.storage.command(backfill[0]!);
-  t.same(await fx.storage.query(IP_ROWS), before, 'the same JA4s, hours, clients, counts, networks and last requests');
+  await assertBackfillRecomputes(t, fx.storage, '0020_create_ja4_client_aggregate.sql', 1, [{ table: TABLES.aggJa4Ip, rows: IP_ROWS }], 'the same JA4s, hours, clients, counts, networks and last requests');
 });

@@ -5,10 +5,11 @@
 // answered, and the migration's backfill, run again on an emptied table,
 // computes the same rows (an upgraded installation's past scores).
 import t from 'tap';
-import { DEFAULT_RETENTION, TABLES, loadMigrationFiles, renderMigration } from '../src/storage/index.js';
+import { TABLES } from '../src/storage/index.js';
 import { API_SETTINGS } from '../src/dashboard/sql.js';
 import { IP_A, IP_B, USERS, api, login, startDashboardFixture } from './helpers/dashboard-fixture.js';
 import { JA4_CHROME, JA4_GO } from './helpers/storage-fixture.js';
+import { assertBackfillRecomputes } from './helpers/migration-backfill.js';
 
 const fx = await startDashboardFixture(t);
 const sec = Math.floor(fx.hourMs / 1000);
@@ -105,13 +106,5 @@ t.test('the route answers what the old queries over ml_all_scores answered', asy
 });
 
 t.test('the backfill of an upgrade computes the same rows from ml_all_scores', async (t) => {
-  const before = await fx.storage.query(ROWS);
-  const file = loadMigrationFiles().find((f) => f.name === '0017_create_model_scores_aggregate.sql');
-  t.ok(file, 'the migration file');
-  const backfill = renderMigration(file!, { server: false, retention: DEFAULT_RETENTION }).filter((s) => s.includes('INSERT INTO'));
-  t.equal(backfill.length, 1, 'one INSERT');
-  await fx.storage.command(`TRUNCATE TABLE ${TABLES.aggModelScores}`);
-  t.same(await fx.storage.query(ROWS), [], 'emptied');
-  await fx.storage.command(backfill[0]!);
-  t.same(await fx.storage.query(ROWS), before, 'the same windows, versions, counts, means and quantiles');
+  await assertBackfillRecomputes(t, fx.storage, '0017_create_model_scores_aggregate.sql', 1, [{ table: TABLES.aggModelScores, rows: ROWS }], 'the same windows, versions, counts, means and quantiles');
 });

@@ -5,8 +5,9 @@
 // installation gets for its past hours).
 import t from 'tap';
 import { join } from 'node:path';
-import { DEFAULT_RETENTION, TABLES, loadMigrationFiles, loadReferenceData, renderMigration } from '../src/storage/index.js';
+import { TABLES, loadReferenceData } from '../src/storage/index.js';
 import { fixtureHourUs, fixtureRows, openTestStorage, storageScratchDir, writeTestReferenceDir } from './helpers/storage-fixture.js';
+import { assertBackfillRecomputes } from './helpers/migration-backfill.js';
 
 const storage = await openTestStorage(t);
 await loadReferenceData(storage, writeTestReferenceDir(join(storageScratchDir(t), 'ref')));
@@ -36,13 +37,5 @@ t.test('the view: one row per hour x ASN x country', async (t) => {
 });
 
 t.test('the backfill of an upgrade computes the same rows from agg_host_ip_ja4_1h', async (t) => {
-  const before = await storage.query(NETWORKS);
-  const file = loadMigrationFiles().find((f) => f.name === '0014_create_network_aggregate.sql');
-  t.ok(file, 'the migration file');
-  const backfill = renderMigration(file!, { server: false, retention: DEFAULT_RETENTION }).filter((s) => s.includes('INSERT INTO'));
-  t.equal(backfill.length, 1, 'one INSERT');
-  await storage.command(`TRUNCATE TABLE ${TABLES.aggNetwork}`);
-  t.same(await storage.query(NETWORKS), [], 'emptied');
-  await storage.command(backfill[0]!);
-  t.same(await storage.query(NETWORKS), before, 'the same hours, networks and counts');
+  await assertBackfillRecomputes(t, storage, '0014_create_network_aggregate.sql', 1, [{ table: TABLES.aggNetwork, rows: NETWORKS }], 'the same hours, networks and counts');
 });
