@@ -25,6 +25,10 @@ typedef enum {
 /* Each thread's batch: a message of whole records, each ending in '\n', of
  * at most this many bytes; a larger record is sent alone. */
 #define RL_BATCH_CAP 16384
+/* The flusher's messages gather several threads' batches, up to this many
+ * bytes: the most a receiver reads in one message (the receiver contract;
+ * the product's receiver drops larger ones). */
+#define RL_MESSAGE_CAP 65536
 
 typedef struct rl_transport rl_transport;
 
