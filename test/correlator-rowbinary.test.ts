@@ -1,15 +1,20 @@
-// RowBinary rows (what `ja4 run` inserts) against JSONEachRow rows (the
-// reference): the writer's bytes for each type, then the same records
-// correlated both ways and loaded into the real engine (migrated schema,
-// enrichment view): the stored http_logs, http_requests and tls_events rows
-// must be equal, column by column, for every correlation status, IPv4,
-// IPv4-mapped and IPv6 clients, non-ASCII text, long strings, cookies,
-// certificates and truncated records. And the format travels through the
-// spool: a RowBinary segment replays with its format and columns.
+// The binary rows, Native blocks (what `ja4 run` inserts) and RowBinary
+// (what it inserted before), against JSONEachRow rows (the reference): the
+// writer's bytes for each type and a Native block's bytes, then the same
+// records correlated the three ways and loaded into the real engine
+// (migrated schema, enrichment view): the stored http_logs, http_requests
+// and tls_events rows must be equal, column by column, for every
+// correlation status, IPv4, IPv4-mapped and IPv6 addresses, non-ASCII and
+// escaped text, empty strings, arrays and maps, long strings, the largest
+// integers, cookies, certificates and truncated records. And the format
+// travels through the spool: RowBinary and Native segments replay with
+// their format and columns.
 import t from 'tap';
 import { BatchCorrelator } from '../src/correlator/batch-correlator.js';
 import { CorrelatorPool } from '../src/correlator/correlator-pool.js';
+import { StringArrayColumn, StringMapColumn, ValueColumn, writeNativeBlock } from '../src/correlator/native-columns.js';
 import { RowBinaryWriter } from '../src/correlator/row-binary-writer.js';
+import type { RowFormat } from '../src/correlator/row-encoder.js';
 import { INGEST_COLUMNS, REQUEST_COLUMNS, TLS_EVENT_COLUMNS } from '../src/correlator/rows-binary.js';
 import { Spool } from '../src/pipeline/spool.js';
 import { clickhouseSink, jsonlFileSink } from '../src/pipeline/sinks.js';
@@ -79,37 +84,80 @@ t.test('RowBinaryWriter: the bytes of each type', async (t) => {
   t.equal(ip('1:2:3:4:5:6:7:8'), '00010002000300040005000600070008');
 });
 
-/** Records covering every path of both encoders. */
-function traffic(): { tls: Buffer; http: Buffer } {
+t.test('a Native block: the bytes the engine itself writes', async (t) => {
+  // chDB: SELECT toDateTime64(number, 6, 'UTC') AS ts, repeat('é', number) AS s,
+  //   if(number = 1, toIPv6('2001:db8::1'), toIPv6('::ffff:1.2.3.4')) AS ip, arraySlice(['x', 'yz'], 1, number) AS a,
+  //   CAST(arrayMap(i -> ('k' || toString(i), toString(i)), range(number)) AS Map(String, String)) AS m,
+  //   number = 1 AS b, toUInt64(number * 1000) AS n FROM numbers(3) INTO OUTFILE '...' FORMAT Native
+  const engine =
+    '0703027473144461746554696d65363428362c20275554432729000000000000000040420f000000000080841e0000000000017306537472696e670002c3a904c3a9' +
+    'c3a9026970044950763600000000000000000000ffff0102030420010db800000000000000000000000100000000000000000000ffff0102030401610d4172726179' +
+    '28537472696e67290000000000000000010000000000000003000000000000000178017802797a016d134d617028537472696e672c20537472696e67290000000000' +
+    '00000001000000000000000300000000000000026b30026b30026b3101300130013101620555496e7438000100016e0655496e7436340000000000000000e8030000' +
+    '00000000d007000000000000';
+  const ts = new ValueColumn('ts', "DateTime64(6, 'UTC')");
+  const s = new ValueColumn('s', 'String');
+  const ip = new ValueColumn('ip', 'IPv6');
+  const a = new StringArrayColumn('a');
+  const m = new StringMapColumn('m');
+  const b = new ValueColumn('b', 'UInt8');
+  const n = new ValueColumn('n', 'UInt64');
+  const block = (): string => {
+    for (let i = 0; i < 3; i++) {
+      ts.uint64(i * S);
+      s.string('é'.repeat(i));
+      ip.ipv6(i === 1 ? '2001:db8::1' : '1.2.3.4');
+      a.strings(['x', 'yz'].slice(0, i));
+      m.map(Object.fromEntries(Array.from({ length: i }, (_, j) => [`k${j}`, String(j)])));
+      b.uint8(i === 1 ? 1 : 0);
+      n.uint64(i * 1000);
+    }
+    const out = new RowBinaryWriter(16); // tiny: grows
+    writeNativeBlock(out, 3, [ts, s, ip, a, m, b, n]);
+    return out.take().toString('hex');
+  };
+  t.equal(block(), engine, 'the same bytes');
+  t.equal(block(), engine, 'the columns start over after a block (array offsets from 0 again)');
+});
+
+/** Records covering every path of the encoders. */
+function traffic(t0 = T0_US): { tls: Buffer; http: Buffer } {
   const tls = [
-    flowEvent({ first: T0_US, port: 40001 }),
-    { ...flowEvent({ first: T0_US, port: 40002, ip: '2001:db8::7', ja4: 't13d190900_9dc949149365_97f8aa674fd9' }), dst: '2001:db8::1' },
-    { ...flowEvent({ first: T0_US, port: 40003 }), tls_certs: [{ x509: [{ ja4x: 'aaa_bbb_ccc' }, { ja4x: 'ddd_eee_fff' }] }], client_ttl: 255, alpn: undefined },
-    closeEvent({ first: T0_US, port: 40001, last: T0_US + 900_000 }),
-    { ...flowEvent({ first: T0_US, port: 40005 }), dst_port: 80, tls_version: undefined, ja4: undefined, closed: true },
+    flowEvent({ first: t0, port: 40001 }),
+    { ...flowEvent({ first: t0, port: 40002, ip: '2001:db8::7', ja4: 't13d190900_9dc949149365_97f8aa674fd9' }), dst: '2001:db8::1' },
+    { ...flowEvent({ first: t0, port: 40003 }), tls_certs: [{ x509: [{ ja4x: 'aaa_bbb_ccc' }, { ja4x: 'ddd_eee_fff' }] }], client_ttl: 255, alpn: undefined },
+    closeEvent({ first: t0, port: 40001, last: t0 + 900_000 }),
+    { ...flowEvent({ first: t0, port: 40005 }), dst_port: 80, tls_version: undefined, ja4: undefined, closed: true },
   ];
   const http = [
     // matched, keep-alive, non-ASCII in the URI and a header value, a long User-Agent
-    httpRecord({ ts: T0_US + 1000, port: 40001, n: 1, uri: '/café?q=ü', extra: { headers: { 'user-agent': `Mozilla/5.0 ${'x'.repeat(300)}`, accept: 'текст/html' } } }),
-    httpRecord({ ts: T0_US + 2000, port: 40001, n: 2, extra: { unique_id: 'YXZ-unique', truncated: ['headers'], cookies: [] } }),
+    httpRecord({ ts: t0 + 1000, port: 40001, n: 1, uri: '/café?q=ü', extra: { headers: { 'user-agent': `Mozilla/5.0 ${'x'.repeat(300)}`, accept: 'текст/html' } } }),
+    httpRecord({ ts: t0 + 2000, port: 40001, n: 2, extra: { unique_id: 'YXZ-unique', truncated: ['headers'], cookies: [] } }),
     // an IPv6 client, matched
-    httpRecord({ ts: T0_US + 1000, port: 40002, ip: '2001:db8::7', extra: { local_ip: '2001:db8::1', bytes_out: 2 ** 40 } }),
+    httpRecord({ ts: t0 + 1000, port: 40002, ip: '2001:db8::7', extra: { local_ip: '2001:db8::1', bytes_out: 2 ** 40 } }),
     // IPv4-mapped on the HTTP side, two certificates
-    httpRecord({ ts: T0_US + 1000, port: 40003, ip: '::ffff:203.0.113.7', extra: { status: 65535, dur_us: 0xffffffff, req_n: 0xffffffff } }),
+    httpRecord({ ts: t0 + 1000, port: 40003, ip: '::ffff:203.0.113.7', extra: { status: 65535, dur_us: 0xffffffff, req_n: 0xffffffff } }),
     // HTTPS with no TLS event: tls_not_seen (mod_ssl's version)
-    httpRecord({ ts: T0_US + 1000, port: 40004, extra: { tls: { protocol: 'TLSv1.2', cipher: 'ECDHE-RSA-AES128-GCM-SHA256', sni: 'sni.example' } } }),
-    // plain HTTP with a flow event (JA4T), and plain HTTP without: no_tls
-    httpRecord({ ts: T0_US + 1000, port: 40005, scheme: 'http' }),
-    httpRecord({ ts: T0_US + 1000, port: 40006, scheme: 'http', extra: { local_ip: '', local_port: 0, headers: {}, header_order: [], method: '', host: '' } }),
+    httpRecord({ ts: t0 + 1000, port: 40004, extra: { tls: { protocol: 'TLSv1.2', cipher: 'ECDHE-RSA-AES128-GCM-SHA256', sni: 'sni.example' } } }),
+    // plain HTTP with a flow event (JA4T), and plain HTTP without: no_tls; escaped bytes, empty strings in an array and a map, the largest UInt64 a record may hold
+    httpRecord({
+      ts: t0 + 1000,
+      port: 40005,
+      scheme: 'http',
+      uri: '/a"b\\c?d=\t%00',
+      extra: { headers: { 'x-esc': 'q"u\\o\nte\u0001\u007f é', '': '' }, header_order: ['X-Esc', ''], cookies: [''], bytes_in: Number.MAX_SAFE_INTEGER },
+    }),
+    httpRecord({ ts: t0 + 1000, port: 40006, scheme: 'http', extra: { local_ip: '', local_port: 0, headers: {}, header_order: [], method: '', host: '' } }),
   ];
   return { tls: lines(...tls), http: lines(...http) };
 }
 
-function correlate<F extends 'JSONEachRow' | 'RowBinary'>(format: F) {
+/** The traffic correlated into `format`: the first batch, then the orphan after its wait. */
+function correlate<F extends RowFormat>(format: F, t0 = T0_US) {
   const bc = new BatchCorrelator({ format, tlsWaitMs: 1000 });
-  const { tls, http } = traffic();
-  const a = bc.process(http, tls, T0_US + S);
-  const b = bc.process(undefined, undefined, T0_US + 3 * S);
+  const { tls, http } = traffic(t0);
+  const a = bc.process(http, tls, t0 + S);
+  const b = bc.process(undefined, undefined, t0 + 3 * S);
   return [a, b];
 }
 
@@ -125,36 +173,45 @@ async function stored(storage: Storage): Promise<{ logs: unknown[]; requests: un
   return { logs, requests, tls };
 }
 
-t.test('the same rows in the engine from RowBinary as from JSONEachRow', async (t) => {
+/** Each table's rows into the engine; binary bodies name their columns, as the ClickHouse sink does. */
+async function load(storage: Storage, format: RowFormat, rows: ReturnType<typeof correlate>): Promise<void> {
+  const binary = format !== 'JSONEachRow';
+  for (const r of rows) {
+    await storage.insertEncoded(TABLES.httpLogsIngest, r.ingest, format, undefined, binary ? INGEST_COLUMNS : undefined);
+    await storage.insertEncoded(TABLES.httpRequests, r.requests, format, undefined, binary ? REQUEST_COLUMNS : undefined);
+    await storage.insertEncoded(TABLES.tlsEvents, r.tlsEvents, format, undefined, binary ? TLS_EVENT_COLUMNS : undefined);
+  }
+}
+
+t.test('the same rows in the engine from Native and RowBinary as from JSONEachRow', async (t) => {
   const storage = await openTestStorage(t);
   const json = correlate('JSONEachRow');
-  const bin = correlate('RowBinary');
-  t.same(bin.map((r) => [r.ingestRows, r.requestRows, r.tlsEventRows]), json.map((r) => [r.ingestRows, r.requestRows, r.tlsEventRows]));
-  t.same(json.map((r) => [r.ingestRows, r.requestRows, r.tlsEventRows]), [[6, 7, 4], [1, 0, 0]], 'six rows at once, the orphan after its wait');
-  t.ok(Buffer.isBuffer(bin[0]!.ingest) && bin[0]!.format === 'RowBinary');
-
-  const load = async (format: 'JSONEachRow' | 'RowBinary', rows: typeof json | typeof bin): Promise<void> => {
-    for (const r of rows) {
-      const cols = format === 'RowBinary';
-      await storage.insertEncoded(TABLES.httpLogsIngest, r.ingest, format, undefined, cols ? INGEST_COLUMNS : undefined);
-      await storage.insertEncoded(TABLES.httpRequests, r.requests, format, undefined, cols ? REQUEST_COLUMNS : undefined);
-      await storage.insertEncoded(TABLES.tlsEvents, r.tlsEvents, format, undefined, cols ? TLS_EVENT_COLUMNS : undefined);
-    }
-  };
-  await load('JSONEachRow', json);
+  const counts = (rows: ReturnType<typeof correlate>): number[][] => rows.map((r) => [r.ingestRows, r.requestRows, r.tlsEventRows]);
+  t.same(counts(json), [[6, 7, 4], [1, 0, 0]], 'six rows at once, the orphan after its wait');
+  await load(storage, 'JSONEachRow', json);
   const fromJson = await stored(storage);
-  await truncate(storage);
-  await load('RowBinary', bin);
-  const fromBinary = await stored(storage);
-
   t.equal(fromJson.logs.length, 7);
   t.equal(fromJson.requests.length, 7);
   t.equal(fromJson.tls.length, 4);
-  t.same(fromBinary.logs, fromJson.logs, 'http_logs, column by column');
-  t.same(fromBinary.requests, fromJson.requests, 'http_requests');
-  t.same(fromBinary.tls, fromJson.tls, 'tls_events');
+
+  let fromNative: Awaited<ReturnType<typeof stored>> | undefined;
+  for (const format of ['RowBinary', 'Native'] as const) {
+    const bin = correlate(format);
+    t.same(counts(bin), counts(json), `${format}: the same row counts`);
+    t.ok(Buffer.isBuffer(bin[0]!.ingest) && bin[0]!.format === format);
+    t.equal(bin[1]!.requests.length, 0, `${format}: no rows, an empty body`);
+    await truncate(storage);
+    await load(storage, format, bin);
+    const fromBinary = await stored(storage);
+    t.same(fromBinary.logs, fromJson.logs, `${format}: http_logs, column by column`);
+    t.same(fromBinary.requests, fromJson.requests, `${format}: http_requests`);
+    t.same(fromBinary.tls, fromJson.tls, `${format}: tls_events`);
+    if (format === 'Native') fromNative = fromBinary;
+  }
+
   // a few values checked outright (equal rows could share a mistake)
-  const logs = fromBinary.logs as Record<string, unknown>[];
+  const logs = fromNative!.logs as Record<string, unknown>[];
+  const requests = fromNative!.requests as Record<string, unknown>[];
   t.same(
     logs.map((r) => [r.client_ip, r.client_port, r.correlation_status, r.tls_version]),
     [
@@ -178,48 +235,79 @@ t.test('the same rows in the engine from RowBinary as from JSONEachRow', async (
   t.equal(logs[2]!.bytes_out, 2 ** 40);
   t.equal(logs[6]!.server_ip, '::');
   t.equal(logs[0]!.ts, `${new Date(T0_US / 1000).toISOString().slice(0, 19).replace('T', ' ')}.001000`);
+  const esc = requests[5]!;
+  t.same(
+    [esc.uri, esc.headers, esc.header_names, esc.cookie_names, esc.bytes_in, logs[5]!.bytes_in],
+    ['/a"b\\c?d=\t%00', { 'x-esc': 'q"u\\o\nte\u0001\u007f é', '': '' }, ['X-Esc', ''], [''], Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+    'escaped bytes, empty strings, the largest UInt64 of a record',
+  );
+  t.same([requests[6]!.headers, requests[6]!.header_names, requests[6]!.method, requests[6]!.local_ip], [{}, [], '', '::'], 'an empty map, array and strings');
 });
 
-t.test('the pool returns RowBinary from its worker; a JSON output refuses RowBinary parts', async (t) => {
+t.test('the pool returns Native and RowBinary from its worker; a JSON output refuses binary parts', async (t) => {
   const { tls, http } = traffic();
-  const pool = new CorrelatorPool({ shards: 1, format: 'RowBinary', tlsWaitMs: 1000 });
-  t.teardown(() => pool.close());
-  const inline = new BatchCorrelator({ format: 'RowBinary', tlsWaitMs: 1000 }).process(http, tls, T0_US + S);
-  const fromWorker = await pool.process(Buffer.from(http), Buffer.from(tls), T0_US + S);
-  t.equal(fromWorker.format, 'RowBinary');
-  t.same([fromWorker.ingestRows, fromWorker.requestRows, fromWorker.tlsEventRows], [6, 7, 4]);
-  t.ok(fromWorker.ingest.equals(inline.ingest), 'the same bytes as inline');
-  t.ok(fromWorker.requests.equals(inline.requests));
-  t.ok(fromWorker.tlsEvents.equals(inline.tlsEvents));
-  t.throws(() => new CorrelatorPool({ shards: 0, format: 'CSV' as 'RowBinary' }), /format must be one of JSONEachRow, RowBinary, got "CSV"/);
+  let native: Buffer | undefined;
+  for (const format of ['Native', 'RowBinary'] as const) {
+    const pool = new CorrelatorPool({ shards: 1, format, tlsWaitMs: 1000 });
+    t.teardown(() => pool.close());
+    const inline = new BatchCorrelator({ format, tlsWaitMs: 1000 }).process(http, tls, T0_US + S);
+    const fromWorker = await pool.process(Buffer.from(http), Buffer.from(tls), T0_US + S);
+    t.equal(fromWorker.format, format);
+    t.same([fromWorker.ingestRows, fromWorker.requestRows, fromWorker.tlsEventRows], [6, 7, 4]);
+    t.ok(fromWorker.ingest.equals(inline.ingest), `${format}: the same bytes as inline`);
+    t.ok(fromWorker.requests.equals(inline.requests));
+    t.ok(fromWorker.tlsEvents.equals(inline.tlsEvents));
+    if (format === 'Native') native = fromWorker.ingest;
+  }
+  t.throws(() => new CorrelatorPool({ shards: 0, format: 'CSV' as 'RowBinary' }), /format must be one of JSONEachRow, RowBinary, Native, got "CSV"/);
 
   const file = `${storageScratchDir(t)}/out.jsonl`;
   const sink = await jsonlFileSink(file, TABLES.httpLogsIngest);
   t.teardown(() => sink.close());
   t.equal(sink.format, 'JSONEachRow');
-  await t.rejects(sink.write({ token: 'x', parts: [{ table: TABLES.httpLogsIngest, body: fromWorker.ingest, rows: 6, format: 'RowBinary' }] }), /rows are RowBinary: a JSON output needs/);
+  await t.rejects(sink.write({ token: 'x', parts: [{ table: TABLES.httpLogsIngest, body: native!, rows: 6, format: 'Native' }] }), /rows are Native: a JSON output needs/);
 });
 
-t.test('a RowBinary batch spooled and replayed keeps its format and columns', async (t) => {
+t.test('RowBinary and Native batches spooled and replayed keep their format and columns', async (t) => {
   const storage = await openTestStorage(t);
+  t.equal(clickhouseSink(storage).format, 'Native', 'what `ja4 run` writes to the database');
   const dir = `${storageScratchDir(t)}/spool`;
-  const [rows] = correlate('RowBinary');
-  const parts = [
-    { table: TABLES.httpLogsIngest, body: rows!.ingest, rows: rows!.ingestRows, format: 'RowBinary' as const, columns: INGEST_COLUMNS },
-    { table: TABLES.tlsEvents, body: rows!.tlsEvents, rows: rows!.tlsEventRows, format: 'RowBinary' as const, columns: TLS_EVENT_COLUMNS },
-  ];
-  await new Spool(dir, 1 << 20, silentLogger()).append({ token: 'tok-1', parts });
+  // a segment an older version wrote (RowBinary), then one of today's (Native), a minute later
+  const T1_US = T0_US + 60 * S;
+  const partsOf = (format: 'RowBinary' | 'Native', t0: number) => {
+    const [rows] = correlate(format, t0);
+    return [
+      { table: TABLES.httpLogsIngest, body: rows!.ingest, rows: rows!.ingestRows, format, columns: INGEST_COLUMNS },
+      { table: TABLES.tlsEvents, body: rows!.tlsEvents, rows: rows!.tlsEventRows, format, columns: TLS_EVENT_COLUMNS },
+    ];
+  };
+  const written = [partsOf('RowBinary', T0_US), partsOf('Native', T1_US)];
+  const spool = new Spool(dir, 1 << 20, silentLogger());
+  await spool.append({ token: 'tok-1', parts: written[0]! });
+  await spool.append({ token: 'tok-2', parts: written[1]! });
+
   const reopened = new Spool(dir, 1 << 20, silentLogger());
-  const seg = await reopened.oldest();
-  t.same(
-    seg?.batch.parts.map((p) => [p.table, p.format, p.columns, p.rows, p.body.equals(parts.find((q) => q.table === p.table)!.body)]),
-    parts.map((p) => [p.table, 'RowBinary', p.columns, p.rows, true]),
-  );
   const sink = clickhouseSink(storage);
-  await sink.write(seg!.batch);
-  await sink.write(seg!.batch); // a replay of the same segment: deduplicated by its token
-  const [n] = await storage.query<{ n: number }>(`SELECT count() AS n FROM ${TABLES.httpLogs}`);
-  t.equal(n!.n, 6);
+  for (const parts of written) {
+    const seg = await reopened.oldest();
+    t.same(
+      seg?.batch.parts.map((p) => [p.table, p.format, p.columns, p.rows, p.body.equals(parts.find((q) => q.table === p.table)!.body)]),
+      parts.map((p) => [p.table, p.format, p.columns, p.rows, true]),
+      `${parts[0]!.format}: the segment as written`,
+    );
+    await sink.write(seg!.batch);
+    await sink.write(seg!.batch); // a replay of the same segment: deduplicated by its token
+    await reopened.remove(seg!.seq);
+  }
+  t.equal(await reopened.oldest(), undefined);
+  const rowsAt = (from: number) =>
+    storage.query(
+      `SELECT client_port, request_seq, correlation_status, ja4, ja4x, headers FROM ${TABLES.httpLogs} WHERE ts >= fromUnixTimestamp64Micro({from:Int64}) AND ts < fromUnixTimestamp64Micro({to:Int64}) ORDER BY client_port, request_seq`,
+      { from, to: from + 60 * S },
+    );
+  const first = await rowsAt(T0_US);
+  t.equal(first.length, 6, 'the RowBinary segment: its six rows, once');
+  t.same(await rowsAt(T1_US), first, 'the Native segment: the same rows, once');
   const [e] = await storage.query<{ n: number }>(`SELECT count() AS n FROM ${TABLES.tlsEvents}`);
-  t.equal(e!.n, 4 * 2, 'tls_events has no deduplication window (docs/correlator.md): the replay is there twice');
+  t.equal(e!.n, 2 * 4 * 2, 'tls_events has no deduplication window (docs/correlator.md): each replay is there twice');
 });

@@ -1,14 +1,15 @@
 // One correlation step over received batches: split the lines, validate
 // them (drops counted per reason and per input), feed the correlator, and
 // hand back the rows encoded for the three tables (JSONEachRow text, or
-// RowBinary bytes for the database). Runs in a worker thread
+// Native or RowBinary bytes for the database). Runs in a worker thread
 // (src/correlator/worker.ts) or inline; it never touches the database.
 import { Correlator, type CorrelatorOptions, type CorrelatorStats } from './correlator.js';
 import { toHttpRecord } from './http-record.js';
 import { DEFAULT_MAX_LINE_BYTES, emptyDropCounters, forEachJsonLine, type DropCounters } from './input-lines.js';
-import { ROW_FORMATS, type EncodedRows, type RowEncoder, type RowFormat } from './row-encoder.js';
+import { ROW_FORMATS, type EncodedRows, type RowBody, type RowEncoder, type RowFormat } from './row-encoder.js';
 import { JsonRowEncoder } from './rows.js';
 import { BinaryRowEncoder } from './rows-binary.js';
+import { NativeRowEncoder } from './rows-native.js';
 import { toTlsInput } from './tls-event-input.js';
 
 export type { EncodedRows, RowFormat } from './row-encoder.js';
@@ -24,23 +25,29 @@ export type CorrelatorClock = 'wall' | 'event';
 export interface BatchCorrelatorOptions<F extends RowFormat = RowFormat> extends Partial<CorrelatorOptions> {
   clock?: CorrelatorClock;
   maxLineBytes?: number;
-  /** how rows are encoded: JSONEachRow (default; text) or RowBinary (bytes, what the database loads fastest) */
+  /** how rows are encoded: JSONEachRow (default; text), Native (bytes: what the database loads fastest) or RowBinary */
   format?: F;
   /**
-   * RowBinary bodies returned as views of the encoder's buffers, valid until
+   * Binary bodies returned as views of the encoder's buffers, valid until
    * the next process()/flush() (the worker copies them into its result at
    * once); default: copies.
    */
   reuseBuffers?: boolean;
 }
 
-/** The body type of a format: JSON text or RowBinary bytes. */
-export type BodyOf<F extends RowFormat> = F extends 'RowBinary' ? Buffer : string;
+/** The body type of a format: JSON text or bytes. */
+export type BodyOf<F extends RowFormat> = F extends 'JSONEachRow' ? string : Buffer;
 
 export function validateRowFormat(value: unknown): RowFormat {
   if (value === undefined) return 'JSONEachRow';
   if (!ROW_FORMATS.includes(value as RowFormat)) throw new RangeError(`format must be one of ${ROW_FORMATS.join(', ')}, got ${JSON.stringify(value)}`);
   return value as RowFormat;
+}
+
+function encoderFor(format: RowFormat, reuseBuffers: boolean): RowEncoder<unknown, RowBody> {
+  if (format === 'Native') return new NativeRowEncoder(reuseBuffers) as RowEncoder<unknown, RowBody>;
+  if (format === 'RowBinary') return new BinaryRowEncoder(reuseBuffers) as RowEncoder<unknown, RowBody>;
+  return new JsonRowEncoder() as RowEncoder<unknown, RowBody>;
 }
 
 export interface BatchStats {
@@ -60,8 +67,7 @@ export class BatchCorrelator<F extends RowFormat = 'JSONEachRow'> {
     const { clock, maxLineBytes, format, reuseBuffers, ...rest } = options;
     this.clock = clock ?? 'wall';
     this.maxLineBytes = maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    const encoder = validateRowFormat(format) === 'RowBinary' ? new BinaryRowEncoder(reuseBuffers === true) : new JsonRowEncoder();
-    this.encoder = encoder as unknown as RowEncoder<unknown, BodyOf<F>>;
+    this.encoder = encoderFor(validateRowFormat(format), reuseBuffers === true) as unknown as RowEncoder<unknown, BodyOf<F>>;
     this.correlator = new Correlator(this.encoder, rest);
   }
 

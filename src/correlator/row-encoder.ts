@@ -1,15 +1,19 @@
 // What the correlator's rows are encoded into: the contract between the
 // join (correlator.ts), which decides what each row holds, and an encoder,
-// which owns how the three tables' bodies are written. Two encoders:
-// JSONEachRow (rows.ts: the jsonl and stdout outputs, tools, tests) and
-// RowBinary (rows-binary.ts: what `ja4 run` inserts into ClickHouse).
+// which owns how the three tables' bodies are written. Three encoders:
+// JSONEachRow (rows.ts: the jsonl and stdout outputs, tools, tests), Native
+// (rows-native.ts: what `ja4 run` inserts into ClickHouse) and RowBinary
+// (rows-binary.ts: what it inserted before; spooled segments may hold it).
 import type { FlowEvent } from '../capture/tls-event.js';
 import type { HttpRecord } from './http-record.js';
 
 /** The insert formats the correlator writes. */
-export type RowFormat = 'JSONEachRow' | 'RowBinary';
+export type RowFormat = 'JSONEachRow' | 'RowBinary' | 'Native';
 
-export const ROW_FORMATS: readonly RowFormat[] = ['JSONEachRow', 'RowBinary'];
+export const ROW_FORMATS: readonly RowFormat[] = ['JSONEachRow', 'RowBinary', 'Native'];
+
+/** The binary formats: bodies are bytes, and the insert names the columns they hold. */
+export const isBinaryFormat = (f: RowFormat): f is 'RowBinary' | 'Native' => f !== 'JSONEachRow';
 
 /** What correlation decided for a request (http_logs.correlation_status). */
 export type CorrelationStatus =
@@ -22,7 +26,7 @@ export type CorrelationStatus =
 
 export const CORRELATION_STATUSES: readonly CorrelationStatus[] = ['matched', 'no_tls', 'tls_not_seen'];
 
-/** A body per table: JSON text (JSONEachRow) or bytes (RowBinary). */
+/** A body per table: JSON text (JSONEachRow) or bytes (RowBinary, Native). */
 export type RowBody = string | Buffer;
 
 /** One correlation step's output for the three tables. */

@@ -2,7 +2,7 @@
 // one ArrayBuffer (so it can be transferred whole): a 4-byte header length,
 // the header (JSON: stats, the format, the byte length and row count of
 // each table's body), then the bodies of http_logs_ingest, http_requests
-// and tls_events (JSONEachRow text or RowBinary bytes).
+// and tls_events (JSONEachRow text, or Native or RowBinary bytes).
 import type { BatchStats } from './batch-correlator.js';
 import type { EncodedRows, RowBody, RowFormat } from './row-encoder.js';
 

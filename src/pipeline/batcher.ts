@@ -3,7 +3,7 @@
 // maxDelayMs (ClickHouse prefers few large inserts; dashboards want fresh
 // rows). Runs on the main thread; it only concatenates buffers.
 import type { CorrelatedBatch } from '../correlator/correlator-pool.js';
-import type { RowFormat } from '../correlator/row-encoder.js';
+import { isBinaryFormat, type RowFormat } from '../correlator/row-encoder.js';
 import { INGEST_COLUMNS, REQUEST_COLUMNS, TLS_EVENT_COLUMNS } from '../correlator/rows-binary.js';
 import type { DurableWriter } from './durable-writer.js';
 import type { BatchPart } from './spool.js';
@@ -92,9 +92,10 @@ export class Batcher {
     this.requestRows = 0;
     this.tlsEventRows = 0;
     this.bytes = 0;
-    // RowBinary is positional: the insert names its columns (rows-binary.ts)
+    // Native blocks (one or more per body) and RowBinary rows concatenate as
+    // JSON lines do; a binary insert names its columns (rows-binary.ts, rows-native.ts)
     const part = (table: string, bodies: Buffer[], n: number, columns: readonly string[]): BatchPart =>
-      format === 'RowBinary' ? { table, body: Buffer.concat(bodies), rows: n, format, columns } : { table, body: Buffer.concat(bodies), rows: n };
+      isBinaryFormat(format) ? { table, body: Buffer.concat(bodies), rows: n, format, columns } : { table, body: Buffer.concat(bodies), rows: n };
     const out: BatchPart[] = [];
     if (ingest.length) out.push(part(this.tables.ingest, ingest, rows, INGEST_COLUMNS));
     if (requests.length) out.push(part(this.tables.requests, requests, requestRows, REQUEST_COLUMNS));

@@ -25,7 +25,7 @@ export interface BatchPart {
   rows: number;
   /** JSONEachRow when absent (segments written before RowBinary have none) */
   format?: RowFormat;
-  /** the columns the body holds, in order (RowBinary); absent: the table's own */
+  /** the columns the body holds (RowBinary: in order; Native: the insert's list); absent: the table's own */
   columns?: readonly string[];
 }
 

@@ -21,7 +21,7 @@ import { tableResolver, type TableResolver } from './tables.js';
 export type QueryParams = Record<string, unknown>;
 
 /** The formats of encoded bodies (Storage.insertEncoded). */
-export type EncodedFormat = 'JSONEachRow' | 'RowBinary' | 'CSV' | 'CSVWithNames' | 'TabSeparated';
+export type EncodedFormat = 'JSONEachRow' | 'RowBinary' | 'Native' | 'CSV' | 'CSVWithNames' | 'TabSeparated';
 
 const COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
