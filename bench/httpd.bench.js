@@ -19,6 +19,8 @@
 //   --connections N  wrk connections (default 32)
 //   --threads N      wrk threads (default: the CPUs wrk is pinned to, else 2)
 //   --no-pin         do not pin (see "Pinning" below)
+//   --receiver-on-server  pin the live receiver with Apache (the server's
+//                    CPUs) instead of with wrk (see "Pinning" below)
 //   --rate N         paced delivery check, requests/s (default 20000)
 //   --mpm NAME       event (default), worker or prefork
 //   --dgram          also measure delivery over SOCK_DGRAM
@@ -46,12 +48,18 @@
 // half that straddles the target says the run could not decide it (the
 // verdict line says so). The figures include the receiver's cost.
 //
-// Pinning (default with 2 CPUs or more): each Apache and the receiver run on
-// the first half of the CPUs (CPU 0 of 2), wrk on the other half, so that
-// wrk never takes CPU time from Apache and Apache is the bottleneck:
-// throughput then measures Apache's (and the receiver's) CPU cost per
-// request, not how the scheduler shared cores between wrk and Apache,
-// which varied from run to run by more than the 3% at stake. Every Apache
+// Pinning (default with 2 CPUs or more): each Apache runs alone on the
+// first half of the CPUs (CPU 0 of 2), wrk and the live receiver on the
+// other half, so that wrk never takes CPU time from Apache and Apache is
+// the bottleneck: throughput then measures Apache's CPU cost per request,
+// not how the scheduler shared cores between wrk and Apache, which varied
+// from run to run by more than the 3% at stake. The receiver is the log's
+// consumer, a separate service (in production the correlator, which spends
+// far more CPU per record than Apache per request and runs on other cores):
+// it goes with the load generator, outside the system under test, and its
+// CPU per record is reported apart. --receiver-on-server puts it on
+// Apache's CPUs instead (the earlier placement: Apache then pays for its
+// receiver's wakeups and CPU too, and reqin's CPU per request includes it). Every Apache
 // has a fixed pool of threads (one child, ThreadsPerChild 64), so that no
 // child is started or stopped during a run. The delivery checks (full
 // speed and paced at --rate) run unpinned after the rounds: the paced rate
@@ -59,7 +67,12 @@
 //
 // Besides requests/s, each run measures the CPU time Apache spent per
 // request (user + system of every process in its process group, including
-// children reaped meanwhile; for reqin the receiver's too). On a machine
+// children reaped meanwhile; with --receiver-on-server, reqin's includes
+// the receiver's), the receiver's CPU per record, and Apache's context
+// switches per request (every thread's, from /proc): the event MPM's
+// hand-offs between its listener and its workers vary from ~0.3 to ~3 per
+// request from one run to the next, with or without a module, and the CPU
+// per request follows them; they are printed so that a run can be read. On a machine
 // shared with other work, throughput swings with their load while CPU per
 // request hardly does: it is the steadier measure of what logging costs.
 import { spawn, spawnSync } from 'node:child_process';
@@ -85,6 +98,7 @@ const { values: opt } = parseArgs({
     connections: { type: 'string', default: '32' },
     threads: { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
+    'receiver-on-server': { type: 'boolean', default: false },
     rate: { type: 'string', default: '20000' },
     mpm: { type: 'string', default: 'event' },
     dgram: { type: 'boolean', default: false },
@@ -101,9 +115,17 @@ const rate = Math.max(100, Number(opt.rate));
 // (null: not pinned).
 const nCpus = cpus().length;
 const pinned = !opt['no-pin'] && !opt.instructions && nCpus >= 2;
-const serverCpus = pinned ? `0-${Math.max(0, (nCpus >> 1) - 1)}` : null;
-const clientCpus = pinned ? `${nCpus >> 1}-${nCpus - 1}` : null;
+/** taskset's list of CPUs a..b. */
+const cpuRange = (a, b) => (a === b ? `${a}` : `${a}-${b}`);
+const serverCpus = pinned ? cpuRange(0, Math.max(0, (nCpus >> 1) - 1)) : null;
+const clientCpus = pinned ? cpuRange(nCpus >> 1, nCpus - 1) : null;
 const threads = Math.max(1, Number(opt.threads ?? (pinned ? nCpus - (nCpus >> 1) : 2)));
+// The live receiver: with wrk (the client side) unless --receiver-on-server.
+const receiverOnServer = opt['receiver-on-server'];
+const receiverCpus = pinned ? (receiverOnServer ? serverCpus : clientCpus) : null;
+const placement = pinned
+  ? `Apache on CPU ${serverCpus}${receiverOnServer ? ' with the receiver' : ' alone'}, wrk${receiverOnServer ? '' : ' and the receiver'} on CPU ${clientCpus}`
+  : 'not pinned (Apache, wrk and the receiver share the CPUs)';
 /** The command line, run under taskset when `cpuList` is set. */
 const onCpus = (cpuList, cmd, args) => (cpuList ? ['taskset', ['-c', cpuList, cmd, ...args]] : [cmd, args]);
 
@@ -328,7 +350,7 @@ async function stopApache(a) {
  * most, a receiver that pauses loses records, so DGRAM gets its best case.
  */
 async function startReceiver(socket, type) {
-  const [cmd, args] = onCpus(serverCpus, RECEIVER, ['-q', '-t', type, ...(type === 'dgram' ? ['-n', '0'] : []), socket]);
+  const [cmd, args] = onCpus(receiverCpus, RECEIVER, ['-q', '-t', type, ...(type === 'dgram' ? ['-n', '0'] : []), socket]);
   const proc = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr.setEncoding('utf8');
@@ -402,6 +424,25 @@ function groupCpu(pgid, extraPids = []) {
     if (pid === pgid) ticks += Number(f[13]) + Number(f[14]); // fields 16, 17: reaped children
   }
   return ticks / CLK_TCK;
+}
+
+/** Context switches so far (voluntary and not) of every thread of the processes of group `pgid`. */
+function groupSwitches(pgid) {
+  let n = 0;
+  for (const { pid } of groupProcesses(pgid)) {
+    let tasks;
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // gone
+    }
+    for (const tid of tasks) {
+      try {
+        for (const m of readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8').matchAll(/ctxt_switches:\s+(\d+)/g)) n += Number(m[1]);
+      } catch { /* gone */ }
+    }
+  }
+  return n;
 }
 
 /** A Lua script for wrk that waits delayMs before each request on a connection. */
@@ -504,7 +545,7 @@ async function main() {
     }
 
     const loadBefore = loadavg()[0];
-    log(`${nCpus} CPU(s); ${pinned ? `Apache and receivers pinned to CPU ${serverCpus}, wrk to CPU ${clientCpus}` : 'not pinned'}; wrk -t${threads} -c${connections} -d${duration}s, ${runs} interleaved round(s), ${opt.mpm} MPM; load average ${loadBefore.toFixed(2)}`);
+    log(`${nCpus} CPU(s); ${placement}; wrk -t${threads} -c${connections} -d${duration}s, ${runs} interleaved round(s), ${opt.mpm} MPM; load average ${loadBefore.toFixed(2)}`);
     log('warming up...');
     for (const s of servers) wrk(s.port, 2);
 
@@ -516,28 +557,24 @@ async function main() {
       // (after the idle gap) or last
       const k = (run - 1) % order.length;
       for (const s of [...order.slice(k), ...order.slice(0, k)]) {
-        const extra = s === reqin ? [receiver.proc.pid] : s.receiver ? [s.receiver.proc.pid] : [];
-        const cpu0 = groupCpu(s.proc.pid, extra);
-        const recv0 = groupCpu(-1, extra); // the receiver alone
-        if (s.receiver) {
-          const d = await deliveryRun(s, s.receiver, duration, []);
-          d.cpuUs = ((groupCpu(s.proc.pid, extra) - cpu0) * 1e6) / d.requests;
-          results[s.name].push(d);
-          log(`run ${run} ${s.name.padEnd(12)} ${fmt(d.rps).padStart(8)} req/s  p99 ${d.p99.toFixed(2).padStart(6)} ms  cpu ${d.cpuUs.toFixed(1)} us/req  delivered ${fmt(d.received)}/${fmt(d.requests)}`);
-        } else if (s === reqin) {
-          const d = await deliveryRun(reqin, receiver, duration, []);
-          d.cpuUs = ((groupCpu(s.proc.pid, extra) - cpu0) * 1e6) / d.requests;
-          d.recvUs = ((groupCpu(-1, extra) - recv0) * 1e6) / d.requests;
-          results.reqin.push(d);
+        const rcv = s === reqin ? receiver : s.receiver ?? null;
+        const recvPids = rcv ? [rcv.proc.pid] : [];
+        const cpu0 = groupCpu(s.proc.pid);
+        const recv0 = groupCpu(-1, recvPids); // the receiver alone
+        const cs0 = groupSwitches(s.proc.pid);
+        const d = rcv ? await deliveryRun(s, rcv, duration, []) : wrk(s.port, duration);
+        d.apacheUs = ((groupCpu(s.proc.pid) - cpu0) * 1e6) / d.requests;
+        d.recvUs = rcv ? ((groupCpu(-1, recvPids) - recv0) * 1e6) / d.requests : 0;
+        d.switches = (groupSwitches(s.proc.pid) - cs0) / d.requests;
+        // what the server's CPU pays per request: Apache's, plus its
+        // receiver's when that shares the server's CPUs
+        d.cpuUs = d.apacheUs + (receiverOnServer ? d.recvUs : 0);
+        results[s.name].push(d);
+        if (s === reqin) {
           sent += d.requests;
           got += d.received;
-          log(`run ${run} ${s.name.padEnd(12)} ${fmt(d.rps).padStart(8)} req/s  p99 ${d.p99.toFixed(2).padStart(6)} ms  cpu ${d.cpuUs.toFixed(1)} us/req (receiver ${d.recvUs.toFixed(2)})  delivered ${fmt(d.received)}/${fmt(d.requests)} ${d.errors ? `errors: ${d.errors}` : ''}`);
-        } else {
-          const w = wrk(s.port, duration);
-          w.cpuUs = ((groupCpu(s.proc.pid, extra) - cpu0) * 1e6) / w.requests;
-          results[s.name].push(w);
-          log(`run ${run} ${s.name.padEnd(12)} ${fmt(w.rps).padStart(8)} req/s  p99 ${w.p99.toFixed(2).padStart(6)} ms  cpu ${w.cpuUs.toFixed(1)} us/req ${w.errors ? `errors: ${w.errors}` : ''}`);
         }
+        log(`run ${run} ${s.name.padEnd(12)} ${fmt(d.rps).padStart(8)} req/s  p99 ${d.p99.toFixed(2).padStart(6)} ms  Apache cpu ${d.apacheUs.toFixed(1)} us/req, ${d.switches.toFixed(2)} context switches/req${rcv ? `  receiver ${d.recvUs.toFixed(2)} us/record  delivered ${fmt(d.received)}/${fmt(d.requests)}` : ''}${d.errors ? `  errors: ${d.errors}` : ''}`);
       }
     }
 
@@ -606,29 +643,30 @@ async function main() {
     const cNone = med(results.none, 'cpuUs');
     const cLog = med(results.log_config, 'cpuUs');
     const cReqin = med(results.reqin, 'cpuUs');
-    const row = (label, xs) => `| ${label} | ${fmt(med(xs, 'rps'))} | ${rpsSpread(xs)} | ${((med(xs, 'rps') / rNone) * 100).toFixed(1)}% | ${med(xs, 'p99').toFixed(2)} ms | ${med(xs, 'cpuUs').toFixed(1)} us | ${((med(xs, 'cpuUs') / cNone) * 100).toFixed(1)}% |`;
+    const row = (label, xs) => `| ${label} | ${fmt(med(xs, 'rps'))} | ${rpsSpread(xs)} | ${((med(xs, 'rps') / rNone) * 100).toFixed(1)}% | ${med(xs, 'p99').toFixed(2)} ms | ${med(xs, 'cpuUs').toFixed(1)} us | ${((med(xs, 'cpuUs') / cNone) * 100).toFixed(1)}% | ${med(xs, 'switches').toFixed(2)} | ${med(xs, 'recvUs') ? `${med(xs, 'recvUs').toFixed(2)} us` : ''} |`;
+    const cpuWhat = receiverOnServer ? 'Apache + its receiver, both on the server CPU' : 'Apache alone; the receiver runs on the client CPU';
     const mRatio = median(ratioReqin);
     const mRatioLog = median(ratioLog);
     const mCpu = median(cpuRatio);
     const mCpuLog = median(cpuRatioLog);
     const delivery = got / sent;
     const lines = [
-      `mod_reqin_log benchmark: wrk -t${threads} -c${connections}, ${duration} s x ${runs} interleaved rounds, ${opt.mpm} MPM, ${nCpus} CPU(s), ${pinned ? `Apache + receiver on CPU ${serverCpus}, wrk on CPU ${clientCpus}` : 'not pinned (Apache, wrk and the receiver share the CPUs)'}; 1-min load average ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after (above ~1 on 2 CPUs other work competes: trust the spread, not one figure)`,
+      `mod_reqin_log benchmark: wrk -t${threads} -c${connections}, ${duration} s x ${runs} interleaved rounds, ${opt.mpm} MPM, ${nCpus} CPU(s), ${placement}; 1-min load average ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after (above ~1 on 2 CPUs other work competes: trust the spread, not one figure)`,
       '',
-      '| configuration | requests/s (median) | spread (min/max vs median) | vs none | p99 latency (median) | CPU per request (median) | vs none |',
-      '|---|---:|---:|---:|---:|---:|---:|',
+      `| configuration | requests/s (median) | spread (min/max vs median) | vs none | p99 latency (median) | server CPU per request (median; ${receiverOnServer ? 'Apache + receiver' : 'Apache'}) | vs none | Apache context switches per request | receiver CPU per record (${receiverOnServer ? 'server' : 'client'} CPU) |`,
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
       row('none (no request log)', results.none),
       row('mod_log_config, combined to a file', results.log_config),
-      row('mod_reqin_log + live receiver (its CPU included)', results.reqin),
+      row(`mod_reqin_log + live receiver${receiverOnServer ? ' (its CPU included)' : ''}`, results.reqin),
       ...(opt.detail ? [row('mod_reqin_log, no receiver (records built, dropped)', results.reqin_nosock)] : []),
       ...(opt['module-b'] ? [row('mod_reqin_log B (--module-b) + live receiver', results.reqin_b)] : []),
       '',
-      verdict('throughput within 3% of no logging, reqin / none', ratioReqin, TARGET_VS_NONE),
-      verdict('no worse than mod_log_config, reqin / log_config', ratioLog, 1),
+      verdict(`throughput within 3% of no logging, reqin / none (${receiverOnServer ? 'receiver on the server CPU, --receiver-on-server' : 'receiver on the client CPU'})`, ratioReqin, TARGET_VS_NONE),
+      verdict(`no worse than mod_log_config, reqin / log_config (${receiverOnServer ? 'receiver on the server CPU' : 'receiver on the client CPU'})`, ratioLog, 1),
       `(medians of the runs: reqin / none ${((rReqin / rNone) * 100).toFixed(1)}%, reqin / log_config ${((rReqin / rLog) * 100).toFixed(1)}%)`,
-      `CPU per request (Apache + receiver, from /proc), reqin vs none: ${mCpu >= 1 ? '+' : ''}${((mCpu - 1) * 100).toFixed(1)}% (middle half ${iqr(cpuRatio)}, min..max ${spread(cpuRatio)}; within 3%: ${mCpu <= 1 / TARGET_VS_NONE ? 'yes' : 'no'}); ` +
+      `server CPU per request (${cpuWhat}; from /proc), reqin vs none: ${mCpu >= 1 ? '+' : ''}${((mCpu - 1) * 100).toFixed(1)}% (middle half ${iqr(cpuRatio)}, min..max ${spread(cpuRatio)}; within 3%: ${mCpu <= 1 / TARGET_VS_NONE ? 'yes' : 'no'}); ` +
         `reqin vs log_config: ${mCpuLog >= 1 ? '+' : ''}${((mCpuLog - 1) * 100).toFixed(1)}% (middle half ${iqr(cpuRatioLog)}; ${mCpuLog <= 1 ? 'no more' : 'more'}); medians of the runs: ${cNone.toFixed(1)} / ${cLog.toFixed(1)} / ${cReqin.toFixed(1)} us (none / log_config / reqin)`,
-      `receiver (test_receiver -q) CPU per record: ${med(results.reqin, 'recvUs').toFixed(2)} us (median; included in reqin's CPU per request)`,
+      `receiver (test_receiver -q) CPU per record: ${med(results.reqin, 'recvUs').toFixed(2)} us (median; on the ${receiverOnServer ? "server CPU, included in reqin's CPU per request" : 'client CPU with wrk, not included: the log consumer is a separate service'}), next to Apache's ${med(results.reqin, 'apacheUs').toFixed(1)} us per request`,
       `delivery at full speed (SOCK_SEQPACKET): ${fmt(got)} records received for ${fmt(sent)} requests wrk counted (${pct(Math.min(1, delivery))}; target >= ${pct(TARGET_DELIVERY)}: ${delivery >= TARGET_DELIVERY ? 'met' : 'NOT met'})`,
       `delivery paced at ${fmt(paced.rps)} req/s (asked ${fmt(rate)}): ${fmt(paced.received)} of ${fmt(paced.requests)} (${pct(paced.delivery)}: ${paced.delivery >= TARGET_DELIVERY ? 'met' : 'NOT met'})`,
     ];
