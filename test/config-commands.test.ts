@@ -65,6 +65,11 @@ t.test('ja4 run: file < environment < flag, option by option', async (t) => {
   t.equal(fromEnv.pipeline.correlator.tlsWaitMs, 800, 'the environment overrides the file');
   t.equal(fromEnv.pipeline.httpSocket!.group, 'apache');
   t.equal(fromEnv.pipeline.correlator.rawTables, false, 'the rest of the file still applies');
+  t.equal(parseRunArgs(['--config', file, '--raw-tables'], {}).pipeline.correlator.rawTables, true, '--raw-tables wins over the file');
+  t.equal(parseRunArgs(['--config', write(dir, 'raw.yaml', 'correlator:\n  raw_tables: true\n')], {}).pipeline.correlator.rawTables, true, 'raw_tables: true is --raw-tables');
+  t.equal(parseRunArgs(['--config', write(dir, 'raw2.yaml', 'correlator:\n  raw_tables: true\n'), '--no-raw-tables'], {}).pipeline.correlator.rawTables, false, '--no-raw-tables wins over the file');
+  t.equal(parseRunArgs([], {}).pipeline.correlator.rawTables, false, 'off by default (debugging copies)');
+  t.throws(() => parseRunArgs(['--raw-tables', '--no-raw-tables'], {}), /--raw-tables and --no-raw-tables contradict each other/);
 
   const fromFlag = parseRunArgs(['--config', file, '--tls-wait-ms', '900', '--socket-mode', '0600'], { JA4_CORRELATOR_TLS_WAIT_MS: '800' });
   t.equal(fromFlag.pipeline.correlator.tlsWaitMs, 900, 'a flag overrides the environment');

@@ -165,11 +165,13 @@ t.test('ja4 run end to end in-process: up, fed through its socket, SIGTERM flush
   const logged = records(c.err);
   t.ok(logged.every((r) => typeof r.ts === 'string' && ['debug', 'info', 'warn', 'error'].includes(r.level as string) && r.service === 'ja4-run' && typeof r.msg === 'string'), 'every line: ts, level, service, msg');
   t.match(logged.at(-2), { level: 'info', msg: 'stopping: flushing', why: 'SIGTERM' });
-  t.match(logged.at(-1), { level: 'info', msg: 'stopped', http_records: 2, tls_events: 0, matched: 0, no_tls: 0, tls_not_seen: 2, written_rows: 4, spool_segments: 0 });
+  t.match(logged.at(-1), { level: 'info', msg: 'stopped', http_records: 2, tls_events: 0, matched: 0, no_tls: 0, tls_not_seen: 2, written_rows: 2, spool_segments: 0 });
   const storage = await openStorage(validateStorageOptions({ dataDir: join(dir, 'db') }));
   t.teardown(() => storage.close());
   const rows = await storage.query<{ conn_id: string; s: string }>(`SELECT conn_id, correlation_status AS s FROM ${TABLES.httpLogs} ORDER BY conn_id`);
   t.same(rows, [{ conn_id: 'x', s: 'tls_not_seen' }, { conn_id: 'y', s: 'tls_not_seen' }]);
+  const [raw] = await storage.query<{ n: number }>(`SELECT count() AS n FROM ${TABLES.httpRequests}`);
+  t.equal(raw.n, 0, 'no raw copies by default (--raw-tables)');
   // the next start finds the account: no second admin, the password file untouched
   t.equal(await ensureFirstAdmin(storage, join(dir, 'other-password-file')), undefined);
   const audit = await storage.query<{ actor: string; action: string; subject: string }>(`SELECT actor, action, subject FROM ${TABLES.auditLogs} WHERE action = 'user.add'`);

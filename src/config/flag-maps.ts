@@ -40,6 +40,7 @@ export const RUN_FLAG_OPTIONS: Readonly<Record<string, FlagTarget>> = {
   'window-ms': 'correlator.window_ms',
   'max-connections': 'correlator.max_connections',
   'correlator-threads': 'correlator.threads',
+  'raw-tables': 'correlator.raw_tables',
   'no-raw-tables': { path: 'correlator.raw_tables', negate: true },
   'batch-rows': 'correlator.batch_rows',
   'batch-ms': 'correlator.batch_ms',
