@@ -926,8 +926,11 @@ static int rl_log_transaction(request_rec *r)
                                              : RL_DEFAULT_MAX_FIELD;
     lim.max_record = sc->max_record ? (apr_size_t)sc->max_record
                                     : RL_DEFAULT_MAX_RECORD;
-    /* the thread's own buffer: a 16 KiB allocation from r->pool would
-     * take a fresh allocator block for every request */
+    /* one clock read for the duration and the transport */
+    lim.now = apr_time_now();
+    /* the thread's own buffer, usually the free end of its batch (no
+     * copy): a 16 KiB allocation from r->pool would take a fresh
+     * allocator block for every request */
     rec = rl_transport_record_buffer(t, lim.max_record);
     if (rec == NULL) {
         rec = apr_palloc(r->pool, lim.max_record);
@@ -937,7 +940,7 @@ static int rl_log_transaction(request_rec *r)
         cs->mark_in = in_now;
         cs->mark_out = out_now;
     }
-    (void)rl_transport_send(t, rec, len);
+    (void)rl_transport_send(t, rec, len, lim.now);
     return OK;
 }
 

@@ -144,6 +144,7 @@ typedef struct {
     const rl_dir_conf *dir;
     apr_size_t max_field;
     apr_size_t max_record;
+    apr_time_t now;               /* log_transaction's time (dur_us) */
 } rl_limits;
 
 /* Fills a rule's words, mask and span from its name and length, and for

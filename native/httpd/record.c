@@ -621,7 +621,8 @@ static void rl_tls(rl_out *o, const rl_parts *pt)
     rl_close(o, '}');
 }
 
-static void rl_gather(rl_parts *pt, request_rec *r, rl_conn *cs, rl_req *rq)
+static void rl_gather(rl_parts *pt, request_rec *r, rl_conn *cs, rl_req *rq,
+                      apr_time_t now)
 {
     request_rec *last = r;
     conn_rec *c = r->connection, *root = c;
@@ -630,7 +631,7 @@ static void rl_gather(rl_parts *pt, request_rec *r, rl_conn *cs, rl_req *rq)
 
     /* "time (microseconds, request start and duration)" */
     pt->ts_us = r->request_time;
-    pt->dur_us = r->request_time ? apr_time_now() - r->request_time : 0;
+    pt->dur_us = r->request_time ? now - r->request_time : 0;
     /* "a connection id ...; client IP and port as seen on the TCP
      * connection (c->client_addr, not a header), local IP and port":
      * formatted on the connection's first logged request (not at
@@ -992,7 +993,7 @@ apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
     rl_parts pt;
     rl_cookie_list ck;
 
-    rl_gather(&pt, r, cs, rq);
+    rl_gather(&pt, r, cs, rq, lim->now);
     rl_scan_headers(&pt.hs, pt.harr, lim->dir);
     pt.host = rl_span_of(pt.hs.host ? pt.hs.host : r->hostname);
     if (rl_fast_fits(&pt, lim, &ck)) {

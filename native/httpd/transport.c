@@ -87,17 +87,26 @@ typedef struct rl_batch {
      * records still queued in it included. */
     atomic_int owned;
     apr_thread_mutex_t *mutex;
-    char *buf;                   /* RL_BATCH_CAP bytes */
-    apr_size_t len;
+    /* RL_BATCH_CAP bytes of records, then room for one more record in the
+     * making (buf_cap in all): the thread builds its next record at
+     * buf + len and rl_transport_send leaves it there (see
+     * rl_transport_record_buffer). Only the owning thread appends; the
+     * flusher only empties. len is atomic so that the owner may read it
+     * without the mutex: it then reads its own last value, or 0 if the
+     * flusher emptied the batch meanwhile, and builds past what the
+     * flusher copies either way. */
+    char *buf;
+    apr_size_t buf_cap;
+    _Atomic apr_size_t len;
     /* Written under the mutex; atomic so that the flusher may read them
      * without it, to pass over the batches that are empty or not due
      * (most of them, with one batch per worker thread) without locking. */
     atomic_uint records;
     _Atomic apr_time_t since;    /* when its oldest record came */
-    /* The thread's record buffer (rl_transport_record_buffer): records are
-     * built here rather than in 16 KiB taken from each request's pool,
-     * which costs a fresh allocator block per request. Only its thread
-     * touches it. */
+    /* Unbatched (flush_interval 0): the thread's record buffer
+     * (rl_transport_record_buffer): records are built here rather than in
+     * 16 KiB taken from each request's pool, which costs a fresh allocator
+     * block per request. Only its thread touches it. */
     char *rec;
     apr_size_t rec_cap;
 } rl_batch;
@@ -413,9 +422,7 @@ static rl_batch *rl_my_batch(rl_transport *t)
         atomic_init(&b->owned, 1);
         atomic_init(&b->records, 0);
         atomic_init(&b->since, 0);
-        if (t->flush_interval > 0) {
-            b->buf = apr_palloc(t->pool, RL_BATCH_CAP);
-        }
+        atomic_init(&b->len, 0);
         if (apr_thread_mutex_create(&b->mutex, APR_THREAD_MUTEX_DEFAULT,
                                     t->pool) != APR_SUCCESS) {
             apr_thread_mutex_unlock(t->reg_mutex);
@@ -433,27 +440,53 @@ static rl_batch *rl_my_batch(rl_transport *t)
     return b;
 }
 
-/* Request thread: this thread's record buffer of at least `size` bytes.
- * It grows when a server with a larger ReqinLogMaxRecordSize shares the
- * socket (the old one stays in the pool: at most a few per thread, as
- * sizes only grow, up to RL_MAX_MAX_RECORD). */
+/* Request thread: where this thread builds its next record, `size`
+ * bytes at least. Batching: the free end of its batch (buf + len), so
+ * that rl_transport_send appends the record without copying it, and the
+ * record is written next to the records before it rather than into a
+ * buffer of its own (one cold region less per request with one batch per
+ * worker thread). Unbatched: the thread's record buffer. Either grows when
+ * a server with a larger ReqinLogMaxRecordSize shares the socket (the old
+ * one stays in the pool: at most a few per thread, as sizes only grow, up
+ * to RL_MAX_MAX_RECORD). */
 char *rl_transport_record_buffer(rl_transport *t, apr_size_t size)
 {
     rl_batch *b;
-    if (atomic_load(&t->closed)) {
+    if (atomic_load_explicit(&t->closed, memory_order_relaxed)) {
         return NULL;          /* maybe never set up: no pool, no mutexes */
     }
     b = rl_my_batch(t);
     if (b == NULL) {
         return NULL;
     }
-    if (b->rec_cap < size) {
-        apr_thread_mutex_lock(t->reg_mutex);
-        b->rec = apr_palloc(t->pool, size);
-        apr_thread_mutex_unlock(t->reg_mutex);
-        b->rec_cap = size;
+    if (t->flush_interval == 0) {
+        if (b->rec_cap < size) {
+            apr_thread_mutex_lock(t->reg_mutex);
+            b->rec = apr_palloc(t->pool, size);
+            apr_thread_mutex_unlock(t->reg_mutex);
+            b->rec_cap = size;
+        }
+        return b->rec;
     }
-    return b->rec;
+    if (b->buf_cap < RL_BATCH_CAP + size) {
+        /* the flusher may be reading the queued records: swap under the
+         * batch's mutex (never held with reg_mutex) */
+        char *grown;
+        apr_thread_mutex_lock(t->reg_mutex);
+        grown = apr_palloc(t->pool, RL_BATCH_CAP + size);
+        apr_thread_mutex_unlock(t->reg_mutex);
+        apr_thread_mutex_lock(b->mutex);
+        if (b->buf != NULL) {
+            memcpy(grown, b->buf,
+                   atomic_load_explicit(&b->len, memory_order_relaxed));
+        }
+        b->buf = grown;
+        b->buf_cap = RL_BATCH_CAP + size;
+        apr_thread_mutex_unlock(b->mutex);
+    }
+    /* len <= RL_BATCH_CAP: a record that would take the batch past it
+     * is sent first, and a larger record is never queued */
+    return b->buf + atomic_load_explicit(&b->len, memory_order_relaxed);
 }
 
 /* Under b->mutex: sends the batch, if any. */
@@ -463,8 +496,10 @@ static void rl_flush_batch(rl_transport *t, rl_batch *b, apr_time_t now,
     apr_uint32_t records = atomic_load_explicit(&b->records,
                                                 memory_order_relaxed);
     if (records == 0) return;
-    (void)rl_send_message(t, b->buf, b->len, records, now, note);
-    b->len = 0;
+    (void)rl_send_message(t, b->buf,
+                          atomic_load_explicit(&b->len, memory_order_relaxed),
+                          records, now, note);
+    atomic_store_explicit(&b->len, 0, memory_order_relaxed);
     atomic_store_explicit(&b->records, 0, memory_order_relaxed);
     atomic_fetch_sub(&t->nonempty, 1);
 }
@@ -504,10 +539,11 @@ static void rl_flush_all(rl_transport *t, apr_time_t now)
         apr_thread_mutex_lock(b->mutex);
         records = atomic_load_explicit(&b->records, memory_order_relaxed);
         if (records > 0) {
-            memcpy(t->fmsg + t->fmsg_len, b->buf, b->len);
-            t->fmsg_len += b->len;
+            apr_size_t n = atomic_load_explicit(&b->len, memory_order_relaxed);
+            memcpy(t->fmsg + t->fmsg_len, b->buf, n);
+            t->fmsg_len += n;
             t->fmsg_records += records;
-            b->len = 0;
+            atomic_store_explicit(&b->len, 0, memory_order_relaxed);
             atomic_store_explicit(&b->records, 0, memory_order_relaxed);
             atomic_fetch_sub(&t->nonempty, 1);
         }
@@ -636,11 +672,10 @@ int rl_transport_drop_early(rl_transport *t)
 }
 
 rl_send_result rl_transport_send(rl_transport *t, const char *rec,
-                                 apr_size_t len)
+                                 apr_size_t len, apr_time_t now)
 {
     rl_send_result res = RL_SENT;
     rl_note note = { 0 };
-    apr_time_t now = apr_time_now();
     rl_batch *b;
 
     if (atomic_load(&t->closed)) {
@@ -654,24 +689,35 @@ rl_send_result rl_transport_send(rl_transport *t, const char *rec,
         return RL_DROP_DOWN;
     }
     b = t->flush_interval > 0 && len <= RL_BATCH_CAP ? rl_my_batch(t) : NULL;
-    if (b == NULL) {
+    if (b == NULL || b->buf == NULL) {
+        /* alone; a record built in place past the batch's records is
+         * outside what the flusher reads, and is simply not appended */
         res = rl_send_message(t, rec, len, 1, now, &note);
         rl_log_note(t, &note);
         return res;
     }
     {
         int first;
+        apr_size_t at;
         apr_thread_mutex_lock(b->mutex);
-        if (b->len + len > RL_BATCH_CAP) {
+        at = atomic_load_explicit(&b->len, memory_order_relaxed);
+        if (at + len > RL_BATCH_CAP) {
+            /* sends buf[0, at): the record, if built in place, lies past it */
             rl_flush_batch(t, b, now, &note);
+            at = 0;
         }
         first = atomic_load_explicit(&b->records, memory_order_relaxed) == 0;
         if (first) {
             atomic_store_explicit(&b->since, now, memory_order_relaxed);
             atomic_fetch_add(&t->nonempty, 1);
         }
-        memcpy(b->buf + b->len, rec, len);
-        b->len += len;
+        if (rec != b->buf + at) {
+            /* built elsewhere (the request pool), or in place before the
+             * flusher emptied the batch: then rec is past `at` (memmove:
+             * the two may overlap) */
+            memmove(b->buf + at, rec, len);
+        }
+        atomic_store_explicit(&b->len, at + len, memory_order_relaxed);
         /* under the mutex: no read-modify-write instruction needed */
         atomic_store_explicit(&b->records,
                               atomic_load_explicit(&b->records,

@@ -62,7 +62,7 @@ void rl_transport_open(rl_transport *t);
  * nor on other request threads: a record that cannot go is dropped and
  * counted, with a rate-limited warning. */
 rl_send_result rl_transport_send(rl_transport *t, const char *rec,
-                                 apr_size_t len);
+                                 apr_size_t len, apr_time_t now);
 
 /* Any request thread, before building a record: 1 when it would be
  * dropped at once (closed, or backing off after a failed connect), in
@@ -71,9 +71,11 @@ rl_send_result rl_transport_send(rl_transport *t, const char *rec,
 int rl_transport_drop_early(rl_transport *t);
 
 /* Any request thread: a buffer of at least `size` bytes that belongs to
- * this thread, to build a record in before rl_transport_send copies it
+ * this thread, to build a record in before rl_transport_send takes it
  * (valid until the thread's next call); NULL when none can be had (the
- * caller then uses its request pool). */
+ * caller then uses its request pool). When batching, it is the free end
+ * of the thread's batch, where rl_transport_send leaves the record in
+ * place instead of copying it. `now`: see rl_transport_send. */
 char *rl_transport_record_buffer(rl_transport *t, apr_size_t size);
 
 /* Child exit: stops the flusher, sends what is queued, closes. Idempotent;
