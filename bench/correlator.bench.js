@@ -17,8 +17,8 @@
 //   baseline   the same http_logs_ingest rows (made once by the correlator)
 //              loaded by the engine from a local file (INSERT ... FROM
 //              INFILE), as in bench/storage.bench.js: JSONEachRow (the
-//              storage issue's raw insert baseline) and RowBinary (the
-//              format the pipeline writes).
+//              storage issue's raw insert baseline), RowBinary (what the
+//              pipeline wrote before) and Native (what it writes).
 //   no database the same pipeline with a sink that discards: receive and
 //              correlate alone.
 // Breakdown of a pipeline run: receive (first to last datagram taken by the
@@ -34,7 +34,7 @@
 //   --requests N   --runs N (default 3)   --threads N correlator shards (default 1)
 //   --batch-rows N rows per insert (default 50000, as `ja4 run`)
 //   --no-raw       do not write the raw tables   --keep   keep bench/.data/correlator-db
-//   --format RowBinary|JSONEachRow  the rows the pipeline inserts (default RowBinary, as `ja4 run`)
+//   --format Native|RowBinary|JSONEachRow  the rows the pipeline inserts (default Native, as `ja4 run`)
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,7 @@ import { clickhouseSink } from '../dist/pipeline/sinks.js';
 import { openDatagramReceiver } from '../dist/ingest/datagram-receiver.js';
 import { BatchCorrelator } from '../dist/correlator/batch-correlator.js';
 import { INGEST_COLUMNS } from '../dist/correlator/rows-binary.js';
+import { mergeNativeBlocks } from '../dist/correlator/native-merge.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = join(root, 'bench', '.data');
@@ -62,7 +63,7 @@ const { values: opt } = parseArgs({
     threads: { type: 'string', default: '1' },
     'batch-rows': { type: 'string', default: '50000' },
     'no-raw': { type: 'boolean', default: false },
-    format: { type: 'string', default: 'RowBinary' },
+    format: { type: 'string', default: 'Native' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -72,7 +73,9 @@ const shards = Number(opt.threads);
 const rawTables = !opt['no-raw'];
 const batchRows = Number(opt['batch-rows']);
 const format = opt.format;
-if (format !== 'RowBinary' && format !== 'JSONEachRow') throw new Error(`--format must be RowBinary or JSONEachRow, got ${format}`);
+/** the baselines' formats; the first is the storage issue's raw insert baseline */
+const BASELINE_FORMATS = ['JSONEachRow', 'RowBinary', 'Native'];
+if (!BASELINE_FORMATS.includes(format)) throw new Error(`--format must be one of ${BASELINE_FORMATS.join(', ')}, got ${format}`);
 const cores = availableParallelism();
 /** CPU time of the whole process (every thread) since `from`, seconds. */
 const cpuSince = (from) => {
@@ -326,7 +329,8 @@ async function baselineRun(storage, file, fmt = 'JSONEachRow') {
   const ticks0 = threadTicks();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const target = fmt === 'RowBinary' ? `${TABLES.httpLogsIngest} (${INGEST_COLUMNS.join(', ')})` : TABLES.httpLogsIngest;
+  // binary bodies are read with the columns the pipeline names (rows-binary.ts)
+  const target = fmt === 'JSONEachRow' ? TABLES.httpLogsIngest : `${TABLES.httpLogsIngest} (${INGEST_COLUMNS.join(', ')})`;
   await storage.command(`INSERT INTO ${target} FROM INFILE '${file}' FORMAT ${fmt}`);
   const secs = (performance.now() - t0) / 1000;
   const cpuSecs = cpuSince(c0);
@@ -348,64 +352,60 @@ async function main() {
     const bytes = work.http.reduce((s, b) => s + b.length, 0) + work.tls.reduce((s, b) => s + b.length, 0);
     log(`== correlator: ${fmt(N)} requests (${fmt(work.tls.length)} TLS events, ${fmt(work.http.length)} HTTP messages, ${(bytes / 1048576).toFixed(1)} MiB), ${shards} correlator thread(s), raw tables ${rawTables ? 'on' : 'off'}, ${format} inserts of ${fmt(batchRows)} rows, ${runs} interleaved runs, ${cores} cores`);
 
-    // the baseline's rows: the same records through the correlator, once
-    const bc = new BatchCorrelator({ clock: 'event', rawTables: false });
-    const rows = [];
-    for (const b of work.tls) rows.push(bc.process(undefined, b, 0).ingest);
-    for (const b of work.http) rows.push(bc.process(b, undefined, 0).ingest);
-    rows.push(bc.flush().ingest);
-    const file = join(dataDir, 'correlator-rows.jsonl');
-    writeFileSync(file, rows.join(''));
-    const bcBin = new BatchCorrelator({ clock: 'event', rawTables: false, format: 'RowBinary' });
-    const binRows = [];
-    for (const b of work.tls) binRows.push(bcBin.process(undefined, b, 0).ingest);
-    for (const b of work.http) binRows.push(bcBin.process(b, undefined, 0).ingest);
-    binRows.push(bcBin.flush().ingest);
-    const binFile = join(dataDir, 'correlator-rows.rowbinary');
-    writeFileSync(binFile, Buffer.concat(binRows));
+    // the baseline's rows: the same records through the correlator, once per format
+    const files = {};
+    for (const f of BASELINE_FORMATS) {
+      const bc = new BatchCorrelator({ clock: 'event', rawTables: false, format: f });
+      const bodies = [];
+      for (const b of work.tls) bodies.push(bc.process(undefined, b, 0).ingest);
+      for (const b of work.http) bodies.push(bc.process(b, undefined, 0).ingest);
+      bodies.push(bc.flush().ingest);
+      files[f] = join(dataDir, `correlator-rows.${f.toLowerCase()}`);
+      // Native: one block, as the batcher merges the steps' blocks before an insert
+      writeFileSync(files[f], f === 'JSONEachRow' ? bodies.join('') : f === 'Native' ? mergeNativeBlocks(bodies) : Buffer.concat(bodies));
+    }
+    const jsonRows = readFileSync(files.JSONEachRow, 'utf8');
 
     // warm-up (dictionaries, regex caches, worker start)
-    await storage.insertEncoded(TABLES.httpLogsIngest, rows.join('').split('\n').slice(0, 1000).join('\n') + '\n', 'JSONEachRow');
+    await storage.insertEncoded(TABLES.httpLogsIngest, jsonRows.split('\n').slice(0, 1000).join('\n') + '\n', 'JSONEachRow');
 
     const pipe = [];
-    const base = [];
-    const baseBin = [];
+    /** per baseline format, its runs */
+    const base = Object.fromEntries(BASELINE_FORMATS.map((f) => [f, []]));
     const nodb = [];
     for (let r = 0; r < runs; r++) {
       nodb.push(await pipelineRun(storage, work, false));
       log(`  run ${r + 1}: datagrams -> correlated rows, no database: ${fmt(nodb[nodb.length - 1].rate)} req/s (receive ${nodb[nodb.length - 1].receiveSecs.toFixed(2)} s, correlate ${nodb[nodb.length - 1].correlateSecs.toFixed(2)} s; CPU ${nodb[nodb.length - 1].cpuUs.toFixed(1)} us/req)`);
       log(`         CPU us/req by thread: ${showThreads(nodb[nodb.length - 1].threads)}`);
-      base.push(await baselineRun(storage, file));
+      // interleaved: a baseline, the pipeline, the other baselines
+      base.JSONEachRow.push(await baselineRun(storage, files.JSONEachRow));
       pipe.push(await pipelineRun(storage, work));
-      baseBin.push(await baselineRun(storage, binFile, 'RowBinary'));
+      for (const f of BASELINE_FORMATS.slice(1)) base[f].push(await baselineRun(storage, files[f], f));
       const p = pipe[pipe.length - 1];
-      const b = base[base.length - 1];
-      const bb = baseBin[baseBin.length - 1];
-      log(`  run ${r + 1}: pipeline ${fmt(p.rate)} req/s (${p.secs.toFixed(2)} s; receive ${p.receiveSecs.toFixed(2)} s, correlate ${p.correlateSecs.toFixed(2)} s, insert ${p.insertSecs.toFixed(2)} s in ${p.inserts} inserts; ${fmt(p.retries)} send retries; CPU ${p.cpuUs.toFixed(1)} us/req) | baseline JSONEachRow ${fmt(b.rate)} rows/s (CPU ${b.cpuUs.toFixed(1)} us/row), RowBinary ${fmt(bb.rate)} rows/s (CPU ${bb.cpuUs.toFixed(1)} us/row)`);
+      const lastOf = (f) => base[f][base[f].length - 1];
+      log(`  run ${r + 1}: pipeline (${format}) ${fmt(p.rate)} req/s (${p.secs.toFixed(2)} s; receive ${p.receiveSecs.toFixed(2)} s, correlate ${p.correlateSecs.toFixed(2)} s, insert ${p.insertSecs.toFixed(2)} s in ${p.inserts} inserts; ${fmt(p.retries)} send retries; CPU ${p.cpuUs.toFixed(1)} us/req) | baseline ${BASELINE_FORMATS.map((f) => `${f} ${fmt(lastOf(f).rate)} rows/s (CPU ${lastOf(f).cpuUs.toFixed(1)} us/row)`).join(', ')}`);
       log(`         pipeline CPU us/req by thread: ${showThreads(p.threads)}`);
-      log(`         baseline RowBinary CPU us/row by thread: ${showThreads(bb.threads)}`);
+      log(`         baseline ${format} CPU us/row by thread: ${showThreads(lastOf(format).threads)}`);
     }
     const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
     const pm = median(pipe.map((p) => p.rate));
-    const bm = median(base.map((b) => b.rate));
-    const bbm = median(baseBin.map((b) => b.rate));
+    const bm = Object.fromEntries(BASELINE_FORMATS.map((f) => [f, median(base[f].map((b) => b.rate))]));
     const last = pipe[pipe.length - 1];
     log(`  statuses (last run): matched ${fmt(last.c.matched)}, no_tls ${fmt(last.c.no_tls)}, tls_not_seen ${fmt(last.c.tls_not_seen)}; drops ${JSON.stringify(last.drops)}`);
     const nm = median(nodb.map((p) => p.rate));
     log(`  receive + correlate (no database):          ${fmt(nm).padStart(10)} req/s  (runs: ${nodb.map((p) => fmt(p.rate)).join(', ')})`);
-    log(`  pipeline (datagrams -> http_logs):          ${fmt(pm).padStart(10)} req/s  (runs: ${pipe.map((p) => fmt(p.rate)).join(', ')})`);
-    log(`  baseline (INSERT FROM INFILE, same rows):   ${fmt(bm).padStart(10)} rows/s (runs: ${base.map((b) => fmt(b.rate)).join(', ')}) JSONEachRow`);
-    log(`  baseline (same, RowBinary):                 ${fmt(bbm).padStart(10)} rows/s (runs: ${baseBin.map((b) => fmt(b.rate)).join(', ')})`);
+    log(`  pipeline (datagrams -> http_logs):          ${fmt(pm).padStart(10)} req/s  (runs: ${pipe.map((p) => fmt(p.rate)).join(', ')}) ${format}`);
+    for (const f of BASELINE_FORMATS) {
+      log(`  baseline (INSERT FROM INFILE, same rows):   ${fmt(bm[f]).padStart(10)} rows/s (runs: ${base[f].map((b) => fmt(b.rate)).join(', ')}) ${f}`);
+    }
     const nc = median(nodb.map((p) => p.cpuUs));
     const pc = median(pipe.map((p) => p.cpuUs));
-    const bc2 = median(base.map((b) => b.cpuUs));
-    const bbc = median(baseBin.map((b) => b.cpuUs));
-    log(`  CPU per request (all threads, medians): receive + correlate ${nc.toFixed(1)} us (sender included), pipeline ${pc.toFixed(1)} us, baseline insert ${bc2.toFixed(1)} us/row (JSONEachRow), ${bbc.toFixed(1)} us/row (RowBinary)`);
-    log(`  => CPU-bound ceilings on ${cores} cores: pipeline ${fmt((cores * 1e6) / pc)} req/s, baseline ${fmt((cores * 1e6) / bc2)} rows/s; ${fmt(TARGET)} req/s needs <= ${((cores * 1e6) / TARGET).toFixed(1)} us of CPU per request`);
-    log(`  pipeline / baseline = ${(pm / bm).toFixed(2)} (JSONEachRow baseline), ${(pm / bbm).toFixed(2)} (RowBinary baseline); target >= ${fmt(TARGET)} req/s: ${pm >= TARGET ? 'OK' : 'NOT MET'}`);
-    rmSync(file, { force: true });
-    rmSync(binFile, { force: true });
-    writeFileSync(join(dataDir, 'correlator-results.json'), JSON.stringify({ requests: N, shards, rawTables, batchRows, format, pipeline: pipe, noDatabase: nodb, baseline: base, baselineRowBinary: baseBin, median: { pipeline: pm, noDatabase: nm, baseline: bm, baselineRowBinary: bbm } }, null, 2));
+    const bc = Object.fromEntries(BASELINE_FORMATS.map((f) => [f, median(base[f].map((b) => b.cpuUs))]));
+    log(`  CPU per request (all threads, medians): receive + correlate ${nc.toFixed(1)} us (sender included), pipeline ${pc.toFixed(1)} us, baseline insert ${BASELINE_FORMATS.map((f) => `${bc[f].toFixed(1)} us/row (${f})`).join(', ')}`);
+    log(`  => CPU-bound ceilings on ${cores} cores: pipeline ${fmt((cores * 1e6) / pc)} req/s, baseline ${fmt((cores * 1e6) / bc.JSONEachRow)} rows/s; ${fmt(TARGET)} req/s needs <= ${((cores * 1e6) / TARGET).toFixed(1)} us of CPU per request`);
+    log(`  pipeline / baseline = ${BASELINE_FORMATS.map((f) => `${(pm / bm[f]).toFixed(2)} (${f} baseline)`).join(', ')}; target >= ${fmt(TARGET)} req/s: ${pm >= TARGET ? 'OK' : 'NOT MET'}`);
+    for (const f of BASELINE_FORMATS) rmSync(files[f], { force: true });
+    writeFileSync(join(dataDir, 'correlator-results.json'), JSON.stringify({ requests: N, shards, rawTables, batchRows, format, pipeline: pipe, noDatabase: nodb, baseline: base.JSONEachRow, baselineRowBinary: base.RowBinary, baselineNative: base.Native, median: { pipeline: pm, noDatabase: nm, baseline: bm.JSONEachRow, baselineRowBinary: bm.RowBinary, baselineNative: bm.Native } }, null, 2));
   } finally {
     await storage.close();
     rmSync(sockDir, { recursive: true, force: true });

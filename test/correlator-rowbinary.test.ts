@@ -13,6 +13,7 @@ import t from 'tap';
 import { BatchCorrelator } from '../src/correlator/batch-correlator.js';
 import { CorrelatorPool } from '../src/correlator/correlator-pool.js';
 import { StringArrayColumn, StringMapColumn, ValueColumn, writeNativeBlock } from '../src/correlator/native-columns.js';
+import { mergeNativeBlocks } from '../src/correlator/native-merge.js';
 import { RowBinaryWriter } from '../src/correlator/row-binary-writer.js';
 import type { RowFormat } from '../src/correlator/row-encoder.js';
 import { INGEST_COLUMNS, REQUEST_COLUMNS, TLS_EVENT_COLUMNS } from '../src/correlator/rows-binary.js';
@@ -242,6 +243,39 @@ t.test('the same rows in the engine from Native and RowBinary as from JSONEachRo
     'escaped bytes, empty strings, the largest UInt64 of a record',
   );
   t.same([requests[6]!.headers, requests[6]!.header_names, requests[6]!.method, requests[6]!.local_ip], [{}, [], '', '::'], 'an empty map, array and strings');
+});
+
+t.test('Native blocks of many correlation steps merged into one: the same rows', async (t) => {
+  const storage = await openTestStorage(t);
+  // the same traffic in two steps (six rows, then the orphan) and in a step per record
+  const twoSteps = correlate('Native');
+  const bc = new BatchCorrelator({ format: 'Native', tlsWaitMs: 1000 });
+  const { tls, http } = traffic();
+  const steps = [bc.process(undefined, tls, T0_US + S)];
+  for (const line of http.toString().split('\n').filter(Boolean)) steps.push(bc.process(Buffer.from(`${line}\n`), undefined, T0_US + S));
+  steps.push(bc.process(undefined, undefined, T0_US + 3 * S));
+  const bodies = steps.map((r) => r.ingest).filter((b) => b.length > 0);
+  t.equal(bodies.length, 7, 'a block per row (six at once, the orphan after its wait)');
+
+  const merged = mergeNativeBlocks(bodies);
+  t.same([merged[0], merged[1]], [INGEST_COLUMNS.length, 7], 'one block: every column, seven rows');
+  t.ok(merged.equals(mergeNativeBlocks(twoSteps.map((r) => r.ingest))), 'the bytes of the same rows merged from two blocks');
+  // bodies that are already several blocks (the pool joins its shards' blocks)
+  const pairs = [Buffer.concat(bodies.slice(0, 3)), Buffer.concat(bodies.slice(3))];
+  t.ok(mergeNativeBlocks(pairs).equals(merged), 'bodies of several blocks');
+  t.equal(mergeNativeBlocks([bodies[0]!]), bodies[0], 'one block: as it is');
+  t.ok(mergeNativeBlocks([merged.subarray(0, 100)]).equals(merged.subarray(0, 100)), 'a truncated block: left as it is');
+  const other = [bodies[0]!, twoSteps[0]!.tlsEvents];
+  t.ok(mergeNativeBlocks(other).equals(Buffer.concat(other)), 'blocks of other columns: concatenated');
+
+  await load(storage, 'JSONEachRow', correlate('JSONEachRow'));
+  const fromJson = await stored(storage);
+  await truncate(storage);
+  await storage.insertEncoded(TABLES.httpLogsIngest, merged, 'Native', undefined, INGEST_COLUMNS);
+  const requests = mergeNativeBlocks(steps.map((r) => r.requests).filter((b) => b.length > 0));
+  await storage.insertEncoded(TABLES.httpRequests, requests, 'Native', undefined, REQUEST_COLUMNS);
+  await storage.insertEncoded(TABLES.tlsEvents, mergeNativeBlocks(steps.map((r) => r.tlsEvents)), 'Native', undefined, TLS_EVENT_COLUMNS);
+  t.same(await stored(storage), fromJson, 'the engine stores the same rows as from JSONEachRow');
 });
 
 t.test('the pool returns Native and RowBinary from its worker; a JSON output refuses binary parts', async (t) => {

@@ -4,6 +4,7 @@
 // rows). Runs on the main thread; it only concatenates buffers.
 import type { CorrelatedBatch } from '../correlator/correlator-pool.js';
 import { isBinaryFormat, type RowFormat } from '../correlator/row-encoder.js';
+import { mergeNativeBlocks } from '../correlator/native-merge.js';
 import { INGEST_COLUMNS, REQUEST_COLUMNS, TLS_EVENT_COLUMNS } from '../correlator/rows-binary.js';
 import type { DurableWriter } from './durable-writer.js';
 import type { BatchPart } from './spool.js';
@@ -92,10 +93,13 @@ export class Batcher {
     this.requestRows = 0;
     this.tlsEventRows = 0;
     this.bytes = 0;
-    // Native blocks (one or more per body) and RowBinary rows concatenate as
-    // JSON lines do; a binary insert names its columns (rows-binary.ts, rows-native.ts)
-    const part = (table: string, bodies: Buffer[], n: number, columns: readonly string[]): BatchPart =>
-      isBinaryFormat(format) ? { table, body: Buffer.concat(bodies), rows: n, format, columns } : { table, body: Buffer.concat(bodies), rows: n };
+    // RowBinary rows concatenate as JSON lines do; Native blocks (one per
+    // correlation step) are made one, the engine paying per block
+    // (native-merge.ts). A binary insert names its columns (rows-binary.ts).
+    const part = (table: string, bodies: Buffer[], n: number, columns: readonly string[]): BatchPart => {
+      const body = format === 'Native' ? mergeNativeBlocks(bodies) : Buffer.concat(bodies);
+      return isBinaryFormat(format) ? { table, body, rows: n, format, columns } : { table, body, rows: n };
+    };
     const out: BatchPart[] = [];
     if (ingest.length) out.push(part(this.tables.ingest, ingest, rows, INGEST_COLUMNS));
     if (requests.length) out.push(part(this.tables.requests, requests, requestRows, REQUEST_COLUMNS));
