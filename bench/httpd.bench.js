@@ -31,6 +31,14 @@
 //   --detail         also run reqin_nosock: the module with no receiver
 //                    (records built, then dropped at once): the module's
 //                    own cost without the socket and the receiver
+//   --profile        after the rounds, where reqin's Apache spends its CPU:
+//                    perf samples (cpu-clock, DWARF call stacks) of its
+//                    processes during one more wrk run, each sample charged
+//                    to the module's outermost function on its stack (its
+//                    send system calls apart) or to Apache. A share of
+//                    Apache's own CPU, so other load on the machine moves
+//                    it far less than throughput: the module's cost at
+//                    real speed, kernel time included (needs perf)
 //   --instructions   instead of the wrk runs: user-space instructions per
 //                    request, counted by valgrind's callgrind (Apache -X,
 //                    one process, sequential keep-alive requests; the
@@ -105,6 +113,7 @@ const { values: opt } = parseArgs({
     detail: { type: 'boolean', default: false },
     instructions: { type: 'boolean', default: false },
     'module-b': { type: 'string' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const duration = Math.max(1, Number(opt.duration));
@@ -483,6 +492,53 @@ async function settledCount(receiver) {
   return last;
 }
 
+/**
+ * --profile: perf samples of Apache (group `a.proc.pid`) during a wrk run,
+ * each charged to the module's outermost function on its call stack (the
+ * connection filters only for their own work, not for the core filters
+ * they call) or to Apache. Returns the samples by charge, and wrk's result.
+ */
+function profileRun(a, receiver, seconds) {
+  const out = join(a.dir, 'perf.data');
+  const pids = [...groupProcesses(a.proc.pid)].map((p) => p.pid).join(',');
+  const rec = spawn('perf', ['record', '-q', '-F', '2999', '-e', 'cpu-clock', '--call-graph', 'dwarf,16384', '-p', pids, '-o', out], { stdio: 'ignore' });
+  spawnSync('sleep', ['0.3']);
+  const w = wrk(a.port, seconds);
+  return new Promise((resolve) => {
+    rec.once('exit', () => {
+      const script = spawnSync('perf', ['script', '-i', out, '-F', 'ip,sym'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+      rmSync(out, { force: true });
+      const charges = new Map();
+      let total = 0;
+      const charge = (stack) => {
+        if (stack.length === 0) return;
+        total++;
+        const mod = stack.filter((f) => f.startsWith('rl_'));
+        let k = 'Apache';
+        if (mod.length > 0) {
+          const outer = mod[mod.length - 1];
+          const below = stack.slice(0, stack.indexOf(outer));
+          const core = outer === 'rl_in_filter' ? ['ap_get_brigade', 'ap_core_input_filter'] : outer === 'rl_out_filter' ? ['ap_pass_brigade', 'ap_core_output_filter'] : [];
+          if (!below.some((f) => core.includes(f))) k = below.some((f) => /sendto|sendmsg/.test(f)) ? `${outer} (send system calls)` : outer;
+        }
+        charges.set(k, (charges.get(k) ?? 0) + 1);
+      };
+      let stack = [];
+      for (const line of script.stdout.split('\n')) {
+        if (!line.trim()) {
+          charge(stack);
+          stack = [];
+        } else if (/^\s/.test(line)) {
+          stack.push(line.trim().split(/\s+/)[1]?.split('+')[0] ?? '?');
+        }
+      }
+      charge(stack);
+      resolve({ charges, total, w });
+    });
+    rec.kill('SIGINT');
+  });
+}
+
 async function deliveryRun(target, receiver, seconds, extra) {
   const before = await settledCount(receiver);
   const w = wrk(target.port, seconds, extra);
@@ -585,6 +641,12 @@ async function main() {
       repin(-1, [receiver.proc.pid], all);
       wrkCpus = null;
     }
+    let profile = null;
+    if (opt.profile) {
+      need('perf', 'install perf (linux-perf), or leave out --profile');
+      log('profiling reqin (perf record)...');
+      profile = await profileRun(reqin, receiver, duration);
+    }
     log(`paced delivery check at about ${fmt(rate)} req/s (calibrating the pace)...`);
     const pace = pacedScript(dir, reqin.port, rate);
     const paced = await deliveryRun(reqin, receiver, duration, ['-s', pace.file]);
@@ -679,6 +741,14 @@ async function main() {
       const ab = paired(results.reqin, results.reqin_b, 'rps');
       const abCpu = paired(results.reqin, results.reqin_b, 'cpuUs');
       lines.push(`A/B: reqin / reqin_b throughput ${(median(ab) * 100).toFixed(1)}% (spread ${spread(ab)}), CPU per request ${(median(abCpu) * 100).toFixed(1)}% (spread ${spread(abCpu)})`);
+    }
+    if (profile) {
+      const { charges, total, w } = profile;
+      const moduleSamples = total - (charges.get('Apache') ?? 0);
+      const share = moduleSamples / Math.max(1, total);
+      lines.push('', `where reqin's Apache spends its CPU (--profile: ${fmt(total)} perf samples over ${fmt(w.requests)} requests at ${fmt(w.rps)} req/s, each charged to the module's outermost function on its stack):`, '', '| charged to | share of Apache\'s CPU |', '|---|---:|');
+      for (const [k, n] of [...charges].sort((x, y) => y[1] - x[1])) lines.push(`| ${k === 'Apache' ? 'Apache (not the module)' : k} | ${((n / total) * 100).toFixed(2)}% |`);
+      lines.push(`the module: ${(share * 100).toFixed(2)}% of Apache's CPU (without it Apache would serve ${((1 / (1 - share)) * 100).toFixed(1)}% of these requests/s with the same CPU: reqin / none ${((1 - share) * 100).toFixed(1)}%, target >= ${(TARGET_VS_NONE * 100).toFixed(0)}%: ${1 - share >= TARGET_VS_NONE ? 'met' : 'NOT met'})`);
     }
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {

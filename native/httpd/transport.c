@@ -377,8 +377,8 @@ static rl_send_result rl_send_message(rl_transport *t, const char *buf,
  * batch goes back to the registry for the next new thread. Threads come
  * and go (mod_http2 stops idle workers after H2MaxWorkerIdleSeconds and
  * starts new ones on demand): without this, each new thread would add a
- * batch and a record buffer (32 KiB) that nothing frees until the child
- * exits. Records still queued in the batch stay there: the flusher sends
+ * batch (32 KiB, its record being built included) that nothing frees
+ * until the child exits. Records still queued in the batch stay there: the flusher sends
  * them when they are due, as it would have. Only an atomic store: the
  * batch's memory lives as long as the transport's pool, and the key is
  * deleted when the transport closes, before that pool goes. */
