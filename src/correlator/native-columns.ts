@@ -60,9 +60,9 @@ export class StringArrayColumn implements NativeColumn {
     this.offsets.uint64(this.count);
   }
 
-  /** A row of `n` strings encoded earlier (String bytes back to back). */
-  encoded(n: number, bytes: Uint8Array): void {
-    if (n > 0) this.items.bytes(bytes);
+  /** A row of `n` strings encoded earlier (String bytes back to back in bytes[start..end)). */
+  encoded(n: number, bytes: Uint8Array, start: number, end: number): void {
+    if (n > 0) this.items.bytes(bytes, start, end);
     this.count += n;
     this.offsets.uint64(this.count);
   }

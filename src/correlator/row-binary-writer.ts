@@ -144,11 +144,20 @@ export class RowBinaryWriter {
     }
   }
 
-  /** Bytes encoded earlier (a connection's columns, written once and reused for each of its requests). */
-  bytes(b: Uint8Array): void {
-    this.room(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
+  /** Bytes encoded earlier, b[start..end) (a connection's columns, written once and reused for each of its requests). */
+  bytes(b: Uint8Array, start = 0, end = b.length): void {
+    const n = end - start;
+    this.room(n);
+    if (n <= 256) {
+      // fingerprints, names: a loop costs less than a view and a call to set()
+      const out = this.buf;
+      let p = this.pos;
+      for (let i = start; i < end; i++) out[p++] = b[i]!;
+      this.pos = p;
+      return;
+    }
+    this.buf.set(start === 0 && end === b.length ? b : b.subarray(start, end), this.pos);
+    this.pos += n;
   }
 
   /**

@@ -24,20 +24,21 @@ const EMPTY = Buffer.alloc(0);
 const FINGERPRINTS = ['ja4', 'ja4_r', 'ja4_o', 'ja3', 'ja4s', 'ja4t', 'ja4ts', 'ja4l_c', 'ja4l_s'] as const;
 
 /**
- * A connection's TLS columns, each value encoded once (String bytes) and
- * copied into the columns for each of its requests (keep-alive: many
+ * A connection's TLS columns, encoded once (String bytes) into one buffer
+ * and copied into the columns for each of its requests (keep-alive: many
  * requests, one handshake) and for its tls_events row.
  */
 export interface NativeTls {
-  version: Uint8Array;
-  alpn: Uint8Array;
-  /** FINGERPRINTS' values */
-  fingerprints: Uint8Array[];
+  /** tls_version, alpn, FINGERPRINTS' values, then the ja4x strings, back to back */
+  bytes: Uint8Array;
+  /** where each string column's value ends in `bytes` (tls_version, alpn, FINGERPRINTS) */
+  ends: number[];
   ja4xCount: number;
-  /** the ja4x strings back to back */
-  ja4x: Uint8Array;
   ttl: number;
 }
+
+/** tls_version, alpn and FINGERPRINTS: the string columns of a NativeTls. */
+const TLS_STRINGS = 2 + FINGERPRINTS.length;
 
 /** One table's columns and the block they make. */
 class NativeTable {
@@ -129,25 +130,26 @@ class RequestFieldColumns {
 
 /** tls_version, alpn, ja4 .. ja4l_s, ja4x, client_ttl: a connection's columns in http_logs_ingest and tls_events. */
 class TlsColumns {
-  private readonly version: ValueColumn;
-  private readonly alpn: ValueColumn;
-  private readonly fingerprints: ValueColumn[];
+  /** in NativeTls order */
+  private readonly strings: ValueColumn[];
   private readonly ja4x: StringArrayColumn;
   private readonly ttl: ValueColumn;
 
   constructor(t: NativeTable) {
-    this.version = t.value('tls_version', 'String');
-    this.alpn = t.value('alpn', 'String');
-    this.fingerprints = FINGERPRINTS.map((n) => t.value(n, 'String'));
+    this.strings = ['tls_version', 'alpn', ...FINGERPRINTS].map((n) => t.value(n, 'String'));
     this.ja4x = t.array('ja4x');
     this.ttl = t.value('client_ttl', 'UInt8');
   }
 
   append(tls: NativeTls): void {
-    this.version.bytes(tls.version);
-    this.alpn.bytes(tls.alpn);
-    for (let i = 0; i < FINGERPRINTS.length; i++) this.fingerprints[i]!.bytes(tls.fingerprints[i]!);
-    this.ja4x.encoded(tls.ja4xCount, tls.ja4x);
+    const { bytes, ends } = tls;
+    let at = 0;
+    for (let i = 0; i < TLS_STRINGS; i++) {
+      const end = ends[i]!;
+      this.strings[i]!.bytes(bytes, at, end);
+      at = end;
+    }
+    this.ja4x.encoded(tls.ja4xCount, bytes, at, bytes.length);
     this.ttl.uint8(tls.ttl);
   }
 }
@@ -224,15 +226,19 @@ export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer> {
 
   connectionTls(e: FlowEvent): NativeTls {
     if (this.lastEvent === e) return this.lastTls!;
+    const w = this.scratch;
+    const ends: number[] = [];
+    w.string(e.tls_version ?? '');
+    ends.push(w.length);
+    w.string(e.alpn ?? '');
+    ends.push(w.length);
+    for (const k of FINGERPRINTS) {
+      w.string(e[k] ?? '');
+      ends.push(w.length);
+    }
     const ja4x = ja4xList(e);
-    const tls: NativeTls = {
-      version: this.encoded(e.tls_version ?? ''),
-      alpn: this.encoded(e.alpn ?? ''),
-      fingerprints: FINGERPRINTS.map((k) => this.encoded(e[k] ?? '')),
-      ja4xCount: ja4x.length,
-      ja4x: this.encoded(...ja4x),
-      ttl: e.client_ttl ?? 0,
-    };
+    for (const s of ja4x) w.string(s);
+    const tls: NativeTls = { bytes: w.take(), ends, ja4xCount: ja4x.length, ttl: e.client_ttl ?? 0 };
     this.lastEvent = e;
     this.lastTls = tls;
     return tls;
@@ -241,8 +247,14 @@ export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer> {
   unseenTls(version: string): NativeTls {
     let t = this.unseen.get(version);
     if (!t) {
-      const none = this.encoded('');
-      t = { version: this.encoded(version), alpn: none, fingerprints: FINGERPRINTS.map(() => none), ja4xCount: 0, ja4x: EMPTY, ttl: 0 };
+      const w = this.scratch;
+      w.string(version);
+      const ends = [w.length];
+      for (let i = 1; i < TLS_STRINGS; i++) {
+        w.string('');
+        ends.push(w.length);
+      }
+      t = { bytes: w.take(), ends, ja4xCount: 0, ttl: 0 };
       this.unseen.set(version, t);
     }
     return t;
@@ -317,11 +329,5 @@ export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer> {
     this.lastEvent = undefined;
     this.lastTls = undefined;
     return out;
-  }
-
-  /** Strings as String bytes, back to back (a copy, kept by the connection). */
-  private encoded(...strings: string[]): Uint8Array {
-    for (const s of strings) this.scratch.string(s);
-    return this.scratch.take();
   }
 }
