@@ -17,8 +17,9 @@
 //
 // LowCardinality(String) columns are declared here as String and
 // Map(LowCardinality(String), String) as Map(String, String): the engine
-// converts on insert at no measurable cost, and the correlator then keeps no
-// dictionaries.
+// converts on insert for ~0.1-0.3 us per row (the same block into a Null
+// table with and without LowCardinality), and the correlator keeps no
+// dictionaries (a lookup per value would cost it about as much).
 import { RowBinaryWriter } from './row-binary-writer.js';
 
 /** Column buffers start small (a table has 20-40 columns per worker) and grow by doubling. */

@@ -1,7 +1,7 @@
 // Native-block encoding of the three tables the correlator writes: what
 // `ja4 run` inserts into ClickHouse (native-columns.ts says why). The same
 // values as the JSONEachRow (rows.ts) and RowBinary (rows-binary.ts)
-// encoders (test/correlator-native.test.ts loads all three into the engine
+// encoders (test/correlator-rowbinary.test.ts loads all three into the engine
 // and compares the stored rows). Each row appends to every column of its
 // table; take() emits one block per table with the rows since the last one.
 //
@@ -154,16 +154,35 @@ class TlsColumns {
   }
 }
 
+/** client_ip, client_port and the server's address and port (Apache's local one in http_requests): every table has them. */
+class EndpointColumns {
+  private readonly clientIp: ValueColumn;
+  private readonly clientPort: ValueColumn;
+  private readonly serverIp: ValueColumn;
+  private readonly serverPort: ValueColumn;
+
+  constructor(t: NativeTable, server: 'server' | 'local') {
+    this.clientIp = t.value('client_ip', 'IPv6');
+    this.clientPort = t.value('client_port', 'UInt16');
+    this.serverIp = t.value(`${server}_ip`, 'IPv6');
+    this.serverPort = t.value(`${server}_port`, 'UInt16');
+  }
+
+  append(clientIp: string, clientPort: number, serverIp: string, serverPort: number): void {
+    this.clientIp.ipv6(clientIp);
+    this.clientPort.uint16(clientPort);
+    this.serverIp.ipv6(serverIp);
+    this.serverPort.uint16(serverPort);
+  }
+}
+
 class IngestTable {
   readonly t = new NativeTable('http_logs_ingest', INGEST_COLUMNS);
   readonly ts = this.t.value('ts', DATETIME64);
   readonly requestId = this.t.value('request_id', 'String');
   readonly connId = this.t.value('conn_id', 'String');
   readonly requestSeq = this.t.value('request_seq', 'UInt32');
-  readonly clientIp = this.t.value('client_ip', 'IPv6');
-  readonly clientPort = this.t.value('client_port', 'UInt16');
-  readonly serverIp = this.t.value('server_ip', 'IPv6');
-  readonly serverPort = this.t.value('server_port', 'UInt16');
+  readonly endpoints = new EndpointColumns(this.t, 'server');
   readonly duration = this.t.value('duration_us', 'UInt32');
   readonly fields = new RequestFieldColumns(this.t);
   readonly ja4h = this.t.value('ja4h', 'String');
@@ -178,10 +197,7 @@ class RequestTable {
   readonly t = new NativeTable('http_requests', REQUEST_COLUMNS);
   readonly ts = this.t.value('ts', DATETIME64);
   readonly duration = this.t.value('duration_us', 'UInt32');
-  readonly clientIp = this.t.value('client_ip', 'IPv6');
-  readonly clientPort = this.t.value('client_port', 'UInt16');
-  readonly localIp = this.t.value('local_ip', 'IPv6');
-  readonly localPort = this.t.value('local_port', 'UInt16');
+  readonly endpoints = new EndpointColumns(this.t, 'local');
   readonly connId = this.t.value('conn_id', 'String');
   readonly requestSeq = this.t.value('request_seq', 'UInt32');
   readonly uniqueId = this.t.value('unique_id', 'String');
@@ -197,10 +213,7 @@ class TlsEventTable {
   readonly ts = this.t.value('ts', DATETIME64);
   readonly lastTs = this.t.value('last_ts', DATETIME64);
   readonly transport = this.t.value('transport', 'String');
-  readonly clientIp = this.t.value('client_ip', 'IPv6');
-  readonly clientPort = this.t.value('client_port', 'UInt16');
-  readonly serverIp = this.t.value('server_ip', 'IPv6');
-  readonly serverPort = this.t.value('server_port', 'UInt16');
+  readonly endpoints = new EndpointColumns(this.t, 'server');
   readonly sni = this.t.value('sni', 'String');
   readonly tls = new TlsColumns(this.t);
   readonly closed = this.t.value('closed', 'Bool');
@@ -266,10 +279,7 @@ export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer> {
     c.requestId.string(requestId(r));
     c.connId.string(r.conn);
     c.requestSeq.uint32(r.req_n);
-    c.clientIp.ipv6(r.client_ip);
-    c.clientPort.uint16(r.client_port);
-    c.serverIp.ipv6(serverIp);
-    c.serverPort.uint16(serverPort);
+    c.endpoints.append(r.client_ip, r.client_port, serverIp, serverPort);
     c.duration.uint32(r.dur_us);
     c.fields.append(r);
     c.ja4h.string(ja4h);
@@ -285,10 +295,7 @@ export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer> {
     const c = this.requestT;
     c.ts.uint64(r.ts_us);
     c.duration.uint32(r.dur_us);
-    c.clientIp.ipv6(r.client_ip);
-    c.clientPort.uint16(r.client_port);
-    c.localIp.ipv6(r.local_ip);
-    c.localPort.uint16(r.local_port);
+    c.endpoints.append(r.client_ip, r.client_port, r.local_ip, r.local_port);
     c.connId.string(r.conn);
     c.requestSeq.uint32(r.req_n);
     c.uniqueId.string(r.unique_id);
@@ -305,10 +312,7 @@ export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer> {
     c.ts.uint64(e.first_ts_us);
     c.lastTs.uint64(e.last_ts_us);
     c.transport.string(e.transport);
-    c.clientIp.ipv6(e.src);
-    c.clientPort.uint16(e.src_port);
-    c.serverIp.ipv6(e.dst);
-    c.serverPort.uint16(e.dst_port);
+    c.endpoints.append(e.src, e.src_port, e.dst, e.dst_port);
     c.sni.string(e.tls_server_name ?? '');
     c.tls.append(this.connectionTls(e));
     c.closed.bool(e.closed === true);
