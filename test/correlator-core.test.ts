@@ -208,6 +208,21 @@ t.test('garbage lines are counted per reason and per input; the good lines aroun
   t.equal(bc.stats().correlator.flow_events, 1);
 });
 
+t.test('a batch with non-ASCII bytes decodes as UTF-8 (U+FFFD for invalid bytes); an ASCII batch the same as before', async (t) => {
+  const good = httpRecord({ ts: T0_US, scheme: 'http', port: 80 });
+  const uriOf = (batch: Buffer): unknown => {
+    const bc = new BatchCorrelator({});
+    return rowsOf(bc.process(batch, undefined, T0_US + S).ingest).map((r) => r.uri);
+  };
+  const ascii = lines({ ...good, uri: '/a?b=c' });
+  t.same(uriOf(ascii), ['/a?b=c'], 'ASCII (the latin1 decoder)');
+  t.same(uriOf(lines({ ...good, uri: '/caf\u00e9/\u2603' })), ['/caf\u00e9/\u2603'], 'valid UTF-8 (the UTF-8 decoder)');
+  // raw invalid bytes inside a string (a sender that does not escape them): replaced, the line still counts
+  const [before, after] = JSON.stringify({ ...good, uri: '/x@y' }).split('@');
+  const invalid = Buffer.concat([Buffer.from(before!), Buffer.from([0xff, 0xc3]), Buffer.from(after! + '\n')]);
+  t.same(uriOf(invalid), ['/x\ufffd\ufffdy'], 'one U+FFFD per invalid byte, as before');
+});
+
 t.test('event clock: a replay loaded in one go still waits and expires by its own timestamps', async (t) => {
   const bc = new BatchCorrelator({ clock: 'event', tlsWaitMs: 2000 });
   const out = bc.process(
