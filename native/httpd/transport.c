@@ -29,11 +29,12 @@
  *    of RL_BATCH_CAP bytes and sends it as one message when the next record
  *    would not fit; when some batch's oldest record has waited
  *    flush_interval, the flusher thread gathers every non-empty batch into
- *    messages of up to RL_MESSAGE_CAP bytes (a send per ~60 records rather
- *    than per thread's batch), and it sleeps on a condition variable while
- *    every batch is empty. Records end in '\n', so a message is a run of JSON
- *    lines whichever way it was sent. A record larger than a batch goes out
- *    alone.
+ *    messages of up to RL_MESSAGE_CAP bytes (a send per ~100 records
+ *    rather than per thread's batch), and it sleeps on a condition
+ *    variable while every batch is empty. Records end in '\n', so a
+ *    message is a run of JSON lines whichever way it was sent. A record
+ *    larger than a batch goes out alone. A thread builds its record in
+ *    place at the free end of its batch (rl_transport_record_buffer).
  *  - Bounded per-thread memory: a thread finds its batch (and the buffer it
  *    builds records in) through a pthread key whose destructor hands the
  *    batch back when the thread exits; the next new thread takes it over.
@@ -378,10 +379,11 @@ static rl_send_result rl_send_message(rl_transport *t, const char *buf,
  * and go (mod_http2 stops idle workers after H2MaxWorkerIdleSeconds and
  * starts new ones on demand): without this, each new thread would add a
  * batch (32 KiB, its record being built included) that nothing frees
- * until the child exits. Records still queued in the batch stay there: the flusher sends
- * them when they are due, as it would have. Only an atomic store: the
- * batch's memory lives as long as the transport's pool, and the key is
- * deleted when the transport closes, before that pool goes. */
+ * until the child exits. Records still queued in the batch stay there:
+ * the flusher sends them when they are due, as it would have. Only an
+ * atomic store: the batch's memory lives as long as the transport's pool,
+ * and the key is deleted when the transport closes, before that pool
+ * goes. */
 static void rl_batch_release(void *data)
 {
     rl_batch *b = data;
@@ -523,7 +525,7 @@ static void rl_flusher_send(rl_transport *t, apr_time_t now)
  * not fit, so one send carries the records of many threads. With one
  * batch per worker thread, each thread's batch holds only the few records
  * of one interval; sent one batch per message that was a send per ~8
- * records, now one per ~60. The batch's lock is held for the copy only,
+ * records, now one per ~100. The batch's lock is held for the copy only,
  * never during a send. */
 static void rl_flush_all(rl_transport *t, apr_time_t now)
 {
