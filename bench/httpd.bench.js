@@ -54,7 +54,8 @@
 // ran within seconds of each other), their median, and their spread: the
 // middle half of the rounds (interquartile range) and min..max. A middle
 // half that straddles the target says the run could not decide it (the
-// verdict line says so). The receiver's CPU counts only with --receiver-on-server.
+// verdict line says so). The receiver's CPU counts only with
+// --receiver-on-server.
 //
 // Pinning (default with 2 CPUs or more): each Apache runs alone on the
 // first half of the CPUs (CPU 0 of 2), wrk and the live receiver on the
