@@ -85,43 +85,37 @@ class NativeTable {
   }
 }
 
+/** Value columns from `{ name: type }`, added to the table in that order. */
+function valueColumns<K extends string>(t: NativeTable, spec: Record<K, string>): Record<K, ValueColumn> {
+  const out = {} as Record<K, ValueColumn>;
+  for (const name of Object.keys(spec) as K[]) out[name] = t.value(name, spec[name]);
+  return out;
+}
+
 /** method .. cookie_names: the columns both http_logs_ingest and http_requests carry. */
 class RequestFieldColumns {
-  private readonly method: ValueColumn;
-  private readonly scheme: ValueColumn;
-  private readonly host: ValueColumn;
-  private readonly uri: ValueColumn;
-  private readonly protocol: ValueColumn;
-  private readonly status: ValueColumn;
-  private readonly bytesIn: ValueColumn;
-  private readonly bytesOut: ValueColumn;
+  private readonly v: Record<'method' | 'scheme' | 'host' | 'uri' | 'protocol' | 'status' | 'bytes_in' | 'bytes_out', ValueColumn>;
   private readonly headerNames: StringArrayColumn;
   private readonly headers: StringMapColumn;
   private readonly cookieNames: StringArrayColumn;
 
   constructor(t: NativeTable) {
-    this.method = t.value('method', 'String');
-    this.scheme = t.value('scheme', 'String');
-    this.host = t.value('host', 'String');
-    this.uri = t.value('uri', 'String');
-    this.protocol = t.value('protocol', 'String');
-    this.status = t.value('status', 'UInt16');
-    this.bytesIn = t.value('bytes_in', 'UInt64');
-    this.bytesOut = t.value('bytes_out', 'UInt64');
+    this.v = valueColumns(t, { method: 'String', scheme: 'String', host: 'String', uri: 'String', protocol: 'String', status: 'UInt16', bytes_in: 'UInt64', bytes_out: 'UInt64' });
     this.headerNames = t.array('header_names');
     this.headers = t.map('headers');
     this.cookieNames = t.array('cookie_names');
   }
 
   append(r: HttpRecord): void {
-    this.method.string(r.method);
-    this.scheme.string(r.scheme);
-    this.host.string(r.host);
-    this.uri.string(r.uri);
-    this.protocol.string(r.proto);
-    this.status.uint16(r.status);
-    this.bytesIn.uint64(r.bytes_in);
-    this.bytesOut.uint64(r.bytes_out);
+    const v = this.v;
+    v.method.string(r.method);
+    v.scheme.string(r.scheme);
+    v.host.string(r.host);
+    v.uri.string(r.uri);
+    v.protocol.string(r.proto);
+    v.status.uint16(r.status);
+    v.bytes_in.uint64(r.bytes_in);
+    v.bytes_out.uint64(r.bytes_out);
     this.headerNames.strings(r.header_order);
     this.headers.map(r.headers);
     this.cookieNames.strings(r.cookies);
@@ -178,45 +172,28 @@ class EndpointColumns {
 
 class IngestTable {
   readonly t = new NativeTable('http_logs_ingest', INGEST_COLUMNS);
-  readonly ts = this.t.value('ts', DATETIME64);
-  readonly requestId = this.t.value('request_id', 'String');
-  readonly connId = this.t.value('conn_id', 'String');
-  readonly requestSeq = this.t.value('request_seq', 'UInt32');
+  readonly v = valueColumns(this.t, {
+    ts: DATETIME64, request_id: 'String', conn_id: 'String', request_seq: 'UInt32', duration_us: 'UInt32', ja4h: 'String', tls_cipher: 'String', sni: 'String', correlation_status: 'String', truncated: 'Bool',
+  });
   readonly endpoints = new EndpointColumns(this.t, 'server');
-  readonly duration = this.t.value('duration_us', 'UInt32');
   readonly fields = new RequestFieldColumns(this.t);
-  readonly ja4h = this.t.value('ja4h', 'String');
   readonly tls = new TlsColumns(this.t);
-  readonly tlsCipher = this.t.value('tls_cipher', 'String');
-  readonly sni = this.t.value('sni', 'String');
-  readonly status = this.t.value('correlation_status', 'String');
-  readonly truncated = this.t.value('truncated', 'Bool');
 }
 
 class RequestTable {
   readonly t = new NativeTable('http_requests', REQUEST_COLUMNS);
-  readonly ts = this.t.value('ts', DATETIME64);
-  readonly duration = this.t.value('duration_us', 'UInt32');
+  readonly v = valueColumns(this.t, {
+    ts: DATETIME64, duration_us: 'UInt32', conn_id: 'String', request_seq: 'UInt32', unique_id: 'String', tls_protocol: 'String', tls_cipher: 'String', tls_sni: 'String', truncated: 'Bool',
+  });
   readonly endpoints = new EndpointColumns(this.t, 'local');
-  readonly connId = this.t.value('conn_id', 'String');
-  readonly requestSeq = this.t.value('request_seq', 'UInt32');
-  readonly uniqueId = this.t.value('unique_id', 'String');
   readonly fields = new RequestFieldColumns(this.t);
-  readonly tlsProtocol = this.t.value('tls_protocol', 'String');
-  readonly tlsCipher = this.t.value('tls_cipher', 'String');
-  readonly tlsSni = this.t.value('tls_sni', 'String');
-  readonly truncated = this.t.value('truncated', 'Bool');
 }
 
 class TlsEventTable {
   readonly t = new NativeTable('tls_events', TLS_EVENT_COLUMNS);
-  readonly ts = this.t.value('ts', DATETIME64);
-  readonly lastTs = this.t.value('last_ts', DATETIME64);
-  readonly transport = this.t.value('transport', 'String');
+  readonly v = valueColumns(this.t, { ts: DATETIME64, last_ts: DATETIME64, transport: 'String', sni: 'String', closed: 'Bool' });
   readonly endpoints = new EndpointColumns(this.t, 'server');
-  readonly sni = this.t.value('sni', 'String');
   readonly tls = new TlsColumns(this.t);
-  readonly closed = this.t.value('closed', 'Bool');
 }
 
 export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer> {
@@ -275,47 +252,50 @@ export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer> {
 
   ingest(r: HttpRecord, ja4h: string, tls: NativeTls, sni: string, serverIp: string, serverPort: number, status: CorrelationStatus): void {
     const c = this.ingestT;
-    c.ts.uint64(r.ts_us);
-    c.requestId.string(requestId(r));
-    c.connId.string(r.conn);
-    c.requestSeq.uint32(r.req_n);
+    const v = c.v;
+    v.ts.uint64(r.ts_us);
+    v.request_id.string(requestId(r));
+    v.conn_id.string(r.conn);
+    v.request_seq.uint32(r.req_n);
     c.endpoints.append(r.client_ip, r.client_port, serverIp, serverPort);
-    c.duration.uint32(r.dur_us);
+    v.duration_us.uint32(r.dur_us);
     c.fields.append(r);
-    c.ja4h.string(ja4h);
+    v.ja4h.string(ja4h);
     c.tls.append(tls);
-    c.tlsCipher.string(r.tls?.cipher ?? '');
-    c.sni.string(sni);
-    c.status.string(status);
-    c.truncated.bool(r.truncated);
+    v.tls_cipher.string(r.tls?.cipher ?? '');
+    v.sni.string(sni);
+    v.correlation_status.string(status);
+    v.truncated.bool(r.truncated);
     c.t.rows++;
   }
 
   request(r: HttpRecord): void {
     const c = this.requestT;
-    c.ts.uint64(r.ts_us);
-    c.duration.uint32(r.dur_us);
+    const v = c.v;
+    v.ts.uint64(r.ts_us);
+    v.duration_us.uint32(r.dur_us);
     c.endpoints.append(r.client_ip, r.client_port, r.local_ip, r.local_port);
-    c.connId.string(r.conn);
-    c.requestSeq.uint32(r.req_n);
-    c.uniqueId.string(r.unique_id);
+    v.conn_id.string(r.conn);
+    v.request_seq.uint32(r.req_n);
+    v.unique_id.string(r.unique_id);
     c.fields.append(r);
-    c.tlsProtocol.string(r.tls?.protocol ?? '');
-    c.tlsCipher.string(r.tls?.cipher ?? '');
-    c.tlsSni.string(r.tls?.sni ?? '');
-    c.truncated.bool(r.truncated);
+    v.tls_protocol.string(r.tls?.protocol ?? '');
+    v.tls_cipher.string(r.tls?.cipher ?? '');
+    v.tls_sni.string(r.tls?.sni ?? '');
+    v.truncated.bool(r.truncated);
     c.t.rows++;
   }
 
   tlsEvent(e: FlowEvent): void {
     const c = this.tlsT;
-    c.ts.uint64(e.first_ts_us);
-    c.lastTs.uint64(e.last_ts_us);
-    c.transport.string(e.transport);
+    const v = c.v;
+    v.ts.uint64(e.first_ts_us);
+    v.last_ts.uint64(e.last_ts_us);
+    v.transport.string(e.transport);
     c.endpoints.append(e.src, e.src_port, e.dst, e.dst_port);
-    c.sni.string(e.tls_server_name ?? '');
+    v.sni.string(e.tls_server_name ?? '');
     c.tls.append(this.connectionTls(e));
-    c.closed.bool(e.closed === true);
+    v.closed.bool(e.closed === true);
     c.t.rows++;
   }
 
