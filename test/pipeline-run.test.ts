@@ -171,7 +171,7 @@ t.test('ja4 run end to end in-process: up, fed through its socket, SIGTERM flush
   const rows = await storage.query<{ conn_id: string; s: string }>(`SELECT conn_id, correlation_status AS s FROM ${TABLES.httpLogs} ORDER BY conn_id`);
   t.same(rows, [{ conn_id: 'x', s: 'tls_not_seen' }, { conn_id: 'y', s: 'tls_not_seen' }]);
   const [raw] = await storage.query<{ n: number }>(`SELECT count() AS n FROM ${TABLES.httpRequests}`);
-  t.equal(raw.n, 0, 'no raw copies by default (--raw-tables)');
+  t.equal(raw!.n, 0, 'no raw copies by default (--raw-tables)');
   // the next start finds the account: no second admin, the password file untouched
   t.equal(await ensureFirstAdmin(storage, join(dir, 'other-password-file')), undefined);
   const audit = await storage.query<{ actor: string; action: string; subject: string }>(`SELECT actor, action, subject FROM ${TABLES.auditLogs} WHERE action = 'user.add'`);

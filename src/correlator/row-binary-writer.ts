@@ -191,10 +191,19 @@ export class RowBinaryWriter {
     this.pos = p + 4;
   }
 
+  /** Room for `n` more bytes in one step (a writer that starts over keeps it for the next batch). */
+  reserve(n: number): void {
+    if (this.pos + n > this.buf.length) this.grow(this.pos + n);
+  }
+
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
+    this.grow(size);
+  }
+
+  private grow(size: number): void {
     const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
