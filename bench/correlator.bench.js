@@ -12,8 +12,8 @@
 //
 // Contenders, interleaved over --runs (medians):
 //   pipeline   the CorrelationStage of `ja4 run`: receivers -> correlator
-//              worker(s) -> batcher -> http_logs_ingest (+ raw tables unless
-//              --no-raw); the clock stops when the last row is in http_logs.
+//              worker(s) -> batcher -> http_logs_ingest (+ the raw tables
+//              with --raw); the clock stops when the last row is in http_logs.
 //   baseline   the same http_logs_ingest rows (made once by the correlator)
 //              loaded by the engine from a local file (INSERT ... FROM
 //              INFILE), as in bench/storage.bench.js: JSONEachRow (the
@@ -32,8 +32,9 @@
 // faster than C / (CPU per request).
 //
 //   --requests N   --runs N (default 3)   --threads N correlator shards (default 1)
-//   --batch-rows N rows per insert (default 50000, as `ja4 run`)
-//   --no-raw       do not write the raw tables   --keep   keep bench/.data/correlator-db
+//   --batch-rows N --batch-ms N  the batcher's limits (default: `ja4 run`'s)
+//   --raw          also write the raw tables (off by default, as `ja4 run`)
+//   --keep         keep bench/.data/correlator-db
 //   --format Native|RowBinary|JSONEachRow  the rows the pipeline inserts (default Native, as `ja4 run`)
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -45,6 +46,7 @@ import { availableParallelism } from 'node:os';
 import { openStorage, validateStorageOptions, migrate, loadReferenceData, DEFAULT_REFERENCE_DIR, TABLES } from '../dist/storage/index.js';
 import { CorrelationStage } from '../dist/pipeline/correlation-stage.js';
 import { clickhouseSink } from '../dist/pipeline/sinks.js';
+import { DEFAULT_BATCHER_OPTIONS } from '../dist/pipeline/batcher.js';
 import { openDatagramReceiver } from '../dist/ingest/datagram-receiver.js';
 import { BatchCorrelator } from '../dist/correlator/batch-correlator.js';
 import { INGEST_COLUMNS } from '../dist/correlator/rows-binary.js';
@@ -61,8 +63,9 @@ const { values: opt } = parseArgs({
     requests: { type: 'string', default: '200000' },
     runs: { type: 'string', default: '3' },
     threads: { type: 'string', default: '1' },
-    'batch-rows': { type: 'string', default: '50000' },
-    'no-raw': { type: 'boolean', default: false },
+    'batch-rows': { type: 'string', default: String(DEFAULT_BATCHER_OPTIONS.maxRows) },
+    'batch-ms': { type: 'string', default: String(DEFAULT_BATCHER_OPTIONS.maxDelayMs) },
+    raw: { type: 'boolean', default: false },
     format: { type: 'string', default: 'Native' },
     keep: { type: 'boolean', default: false },
   },
@@ -70,8 +73,9 @@ const { values: opt } = parseArgs({
 const N = Number(opt.requests);
 const runs = Math.max(1, Number(opt.runs));
 const shards = Number(opt.threads);
-const rawTables = !opt['no-raw'];
+const rawTables = opt.raw;
 const batchRows = Number(opt['batch-rows']);
+const batchMs = Number(opt['batch-ms']);
 const format = opt.format;
 /** the baselines' formats; the first is the storage issue's raw insert baseline */
 const BASELINE_FORMATS = ['JSONEachRow', 'RowBinary', 'Native'];
@@ -238,7 +242,7 @@ async function pipelineRun(storage, work, toDatabase = true) {
     sink: toDatabase ? clickhouseSink(storage) : nullSink,
     tables: { ingest: TABLES.httpLogsIngest, requests: TABLES.httpRequests, tlsEvents: TABLES.tlsEvents },
     correlator: { shards, rawTables, tlsWaitMs: 2000, format },
-    batcher: { maxRows: batchRows, maxDelayMs: 1000 },
+    batcher: { maxRows: batchRows, maxDelayMs: batchMs },
     log: quiet,
   });
   await stage.start();
@@ -350,7 +354,7 @@ async function main() {
     const t0Us = (Date.now() - 3_600_000) * 1000;
     const work = workload(N, t0Us);
     const bytes = work.http.reduce((s, b) => s + b.length, 0) + work.tls.reduce((s, b) => s + b.length, 0);
-    log(`== correlator: ${fmt(N)} requests (${fmt(work.tls.length)} TLS events, ${fmt(work.http.length)} HTTP messages, ${(bytes / 1048576).toFixed(1)} MiB), ${shards} correlator thread(s), raw tables ${rawTables ? 'on' : 'off'}, ${format} inserts of ${fmt(batchRows)} rows, ${runs} interleaved runs, ${cores} cores`);
+    log(`== correlator: ${fmt(N)} requests (${fmt(work.tls.length)} TLS events, ${fmt(work.http.length)} HTTP messages, ${(bytes / 1048576).toFixed(1)} MiB), ${shards} correlator thread(s), raw tables ${rawTables ? 'on' : 'off'}, ${format} inserts of up to ${fmt(batchRows)} rows or ${fmt(batchMs)} ms, ${runs} interleaved runs, ${cores} cores`);
 
     // the baseline's rows: the same records through the correlator, once per format
     const files = {};

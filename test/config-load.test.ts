@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, configOptionsFromArgs, envName, loadConfig, loadConfigWithSources, OPTIONS, parseSetFlag, type Config } from '../src/config/index.js';
 import { renderConfigTemplate, renderOptionTable } from '../src/config/template.js';
+import { DEFAULT_BATCHER_OPTIONS } from '../src/pipeline/batcher.js';
 import { repoRoot } from './helpers/paths.js';
 import { scratchDir } from './helpers/scratch-dir.js';
 
@@ -48,6 +49,10 @@ function problems(fn: () => unknown): string[] {
   }
   throw new Error('expected a ConfigError');
 }
+
+t.test("the batch defaults are the batcher's (ja4 run takes them from there)", async (t) => {
+  t.same([DEFAULTS.correlator.batch_rows, DEFAULTS.correlator.batch_ms], [DEFAULT_BATCHER_OPTIONS.maxRows, DEFAULT_BATCHER_OPTIONS.maxDelayMs]);
+});
 
 t.test('defaults: an empty file, no environment', async (t) => {
   const dir = scratchDir(t);

@@ -20,6 +20,7 @@ import { loadCommandConfig, type CommandConfig } from '../config/command-config.
 import { registerDashboardMetrics } from '../metrics/dashboard-metrics.js';
 import { parseMetricsListen, serveMetrics, serviceRegistry } from '../metrics/serve.js';
 import { parseOutputSpec } from '../pipeline/sinks.js';
+import { DEFAULT_BATCHER_OPTIONS } from '../pipeline/batcher.js';
 import { startPipeline, type PipelineOptions, type SocketSpec } from '../pipeline/run-pipeline.js';
 import { startDetectorService } from '../detector/service.js';
 import { DEFAULT_MODELS_DIR } from '../detector/training/manifest.js';
@@ -73,8 +74,8 @@ Correlation:
 
 Output:
   --output OUT             clickhouse (default), jsonl:FILE or stdout (correlated requests)
-  --batch-rows N           most rows per insert (default 200000)
-  --batch-ms N             longest a row waits for its insert (default 1000)
+  --batch-rows N           most rows per insert (default ${DEFAULT_BATCHER_OPTIONS.maxRows})
+  --batch-ms N             longest a row waits for its insert (default ${DEFAULT_BATCHER_OPTIONS.maxDelayMs})
   --spool-dir DIR          batches the database cannot take wait here (default ${DEFAULT_SPOOL_DIR},
                            or <db-dir>/../spool with --db-dir)
   --spool-max-mb N         spool bound; past it the oldest batches are dropped, loudly (default 1024)
@@ -260,7 +261,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
         rawTables,
         clock: 'wall',
       },
-      batcher: { maxRows: intOption(v, 'batch-rows', 200_000), maxDelayMs: intOption(v, 'batch-ms', 1000) },
+      batcher: { maxRows: intOption(v, 'batch-rows', DEFAULT_BATCHER_OPTIONS.maxRows), maxDelayMs: intOption(v, 'batch-ms', DEFAULT_BATCHER_OPTIONS.maxDelayMs) },
       httpSocket: withReceive(socketSpec(v, 'http-socket', DEFAULT_HTTP_SOCKET, httpType, mode, group)),
       networkSocket: withReceive(socketSpec(v, 'network-socket', DEFAULT_NETWORK_SOCKET, cfg?.config.sockets.network_type ?? 'dgram', mode, group)),
       capture:

@@ -45,7 +45,7 @@ export class CorrelatorPool {
   private readonly inline: BatchCorrelator<RowFormat> | undefined;
   private readonly shardStats: BatchStats[] = [];
   readonly shards: number;
-  /** how the rows come back: JSONEachRow (default) or RowBinary */
+  /** how the rows come back: JSONEachRow (default), Native or RowBinary */
   readonly format: RowFormat;
 
   constructor(options: CorrelatorPoolOptions = {}) {
@@ -138,7 +138,7 @@ export class CorrelatorPool {
   private async merge(parts: Promise<CorrelatedBatch>[]): Promise<CorrelatedBatch> {
     const done = await Promise.all(parts);
     if (done.length === 1) return done[0]!;
-    // RowBinary bodies, like JSON lines, concatenate into one valid body
+    // Native and RowBinary bodies, like JSON lines, concatenate into one valid body
     const cat = (k: 'ingest' | 'requests' | 'tlsEvents'): Buffer => (done.length === 0 ? EMPTY : Buffer.concat(done.map((d) => d[k])));
     const sum = (k: 'ingestRows' | 'requestRows' | 'tlsEventRows'): number => done.reduce((n, d) => n + d[k], 0);
     return {

@@ -140,7 +140,7 @@ function tlsVersionOf(r: HttpRecord): string {
   return p === 'SSLv3' ? 's3' : '';
 }
 
-/** The join; rows go to `out`, whose format (JSONEachRow, RowBinary) is its own business. */
+/** The join; rows go to `out`, whose format (JSONEachRow, Native, RowBinary) is its own business. */
 export class Correlator<Tls = unknown> {
   readonly options: CorrelatorOptions;
   private readonly conns = new Map<string, Connection<Tls>[]>();

@@ -68,7 +68,7 @@ export class CorrelationStage implements Stage {
 
   constructor(private readonly options: CorrelationStageOptions) {
     this.log = options.log ?? createLogger({ service: 'ja4-run' });
-    // rows in the sink's format (RowBinary for the database, JSON lines for files), unless told otherwise
+    // rows in the sink's format (Native blocks for the database, JSON lines for files), unless told otherwise
     this.pool = new CorrelatorPool({ format: options.sink.format, ...options.correlator });
     this.writer = new DurableWriter(options.sink, options.spool, { log: this.log.child({ component: 'writer' }), ...options.writer });
     this.batcher = new Batcher(this.writer, options.tables, options.batcher);
