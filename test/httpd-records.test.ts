@@ -141,6 +141,50 @@ if (!install) {
     t.same(b.cookies, []);
   });
 
+  // The module reuses, per connection, what it found in the last request's
+  // header table when the next request sends the same names (record.c,
+  // rl_shape): the values and cookie names must still be each request's,
+  // and a change of names, of case, or a per-directory header set must
+  // not see the last request's shape.
+  t.test('same header names on one keep-alive connection: each request its own values', async (t) => {
+    const names = ['Host', 'User-Agent', 'Accept', 'Cookie', 'Sec-Fetch-Mode', 'X-Other'];
+    const hs = (ua: string, accept: string, cookie: string, mode: string, other: string, list = names): Array<[string, string]> =>
+      list.map((k, i) => [k, [host(), ua, accept, cookie, mode, other][i]!]);
+    const lower = names.map((k) => (k === 'User-Agent' ? 'user-agent' : k));
+    const { responses } = await exchange(apache.port, [
+      req('GET', '/index.html?shape=1', hs('ua-one', 'a/1', 'a=1; b=2', 'navigate', 'o1')),
+      req('GET', '/index.html?shape=2', hs('ua-two/longer value', 'a/2', 'c=3', 'cors', 'o2')),
+      req('GET', '/index.html?shape=3', hs('ua-three', 'a/3', 'd=4; e=5; f', 'no-cors', 'o3', lower)),
+      req('GET', '/custom/x?shape=4', hs('ua-four', 'a/4', 'g=6', 'same-origin', 'o4')),
+      req('GET', '/index.html?shape=5', hs('ua-five', 'a/5', 'h=7', 'websocket', 'o5')),
+      req('GET', '/index.html?shape=6', hs('ua-six', 'a/6', 'i=8; j', 'navigate', 'o6')),
+      req('GET', '/index.html?shape=7', hs('ua-seven', 'a/7', 'k=9', 'cors', 'o7', ['Host', 'User-Agent', 'Accept', 'Cookie', 'Sec-Fetch-Mode'])),
+    ]);
+    t.same(responses.map((r) => r.status), [200, 200, 200, 404, 200, 200, 200]);
+    const rec = await Promise.all([1, 2, 3, 4, 5, 6, 7].map((i) => receiver.recordFor(i === 4 ? `/custom/x?shape=4` : `/index.html?shape=${i}`)));
+    const [r1, r2, r3, r4, r5, r6, r7] = rec as [RecordJson, RecordJson, RecordJson, RecordJson, RecordJson, RecordJson, RecordJson];
+    t.same(rec.map((r) => r.req_n), [1, 2, 3, 4, 5, 6, 7], 'one connection');
+    t.same(r1.headers, { 'user-agent': 'ua-one', accept: 'a/1', 'sec-fetch-mode': 'navigate' });
+    t.same(r1.cookies, ['a', 'b']);
+    t.same(r2.headers, { 'user-agent': 'ua-two/longer value', accept: 'a/2', 'sec-fetch-mode': 'cors' }, 'same names: this request\'s values');
+    t.same(r2.cookies, ['c']);
+    t.equal(r2.host, host());
+    t.same(r2.header_order, names);
+    t.same(r3.header_order, lower, 'a name in another case is written as sent');
+    t.same(r3.headers, { 'user-agent': 'ua-three', accept: 'a/3', 'sec-fetch-mode': 'no-cors' });
+    t.same(r3.cookies, ['d', 'e', 'f']);
+    t.same(r4.headers, { 'sec-fetch-mode': 'same-origin' }, 'a <Location> with its own ReqinLogHeaders selects by its rules');
+    t.same(r4.header_order, names);
+    t.same(r5.headers, { 'user-agent': 'ua-five', accept: 'a/5', 'sec-fetch-mode': 'websocket' });
+    t.same(r5.header_order, names);
+    t.same(r6.headers, { 'user-agent': 'ua-six', accept: 'a/6', 'sec-fetch-mode': 'navigate' });
+    t.same(r6.cookies, ['i', 'j']);
+    t.same(r6.header_order, names);
+    t.same(r7.header_order, names.slice(0, 5), 'one name fewer');
+    t.same(r7.headers, { 'user-agent': 'ua-seven', accept: 'a/7', 'sec-fetch-mode': 'cors' });
+    for (const [i, r] of rec.entries()) t.same(r.truncated, [], `request ${i + 1}: nothing cut`);
+  });
+
   t.test('HEAD', async (t) => {
     const r = req('HEAD', '/index.html?step=head', [['Host', host()]]);
     const { responses } = await exchange(apache.port, [r], { head: [true] });

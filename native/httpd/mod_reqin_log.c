@@ -550,8 +550,11 @@ static void rl_names_line(rl_req *rq, apr_bucket_brigade *bb)
     last = APR_BRIGADE_LAST(bb);
     /* The core hands a line over in buckets already in memory (so
      * apr_bucket_read does not block), usually one. With more, the first
-     * one does when it holds the whole field name (the line's end is in
-     * the last one); else the line is flattened (a copy). */
+     * one does when the line's name is not needed (a piece that does not
+     * start a line, the request line, past the blank line: only its first
+     * byte is looked at) or when it holds the whole field name; the
+     * line's end is in the last one. Else the line is flattened (a
+     * copy). */
     if (!APR_BUCKET_IS_METADATA(b) && !APR_BUCKET_IS_METADATA(last)
         && apr_bucket_read(b, &data, &len, APR_BLOCK_READ) == APR_SUCCESS
         && len > 0) {
@@ -559,7 +562,8 @@ static void rl_names_line(rl_req *rq, apr_bucket_brigade *bb)
             rl_names_piece(rq, rq->pool, data, len, data[len - 1] == '\n');
             goto done;
         }
-        if (rl_name_len(data, len) < len
+        if ((!rq->at_line_start || rq->hdr_state != RL_HDR_FIELDS
+             || rl_name_len(data, len) < len)
             && apr_bucket_read(last, &ldata, &llen, APR_BLOCK_READ) == APR_SUCCESS
             && llen > 0) {
             rl_names_piece(rq, rq->pool, data, len, ldata[llen - 1] == '\n');

@@ -89,6 +89,10 @@ typedef struct rl_conn {
     apr_off_t mark_out;
     const char *endpoints;        /* HTTP/1: `,"conn":..,"local_port":N` */
     apr_size_t endpoints_len;
+    /* HTTP/1.x: the last logged request's header shape (record.c),
+     * reused by the next request whose names are the same; NULL until
+     * then. Allocated once per connection, from c->pool. */
+    struct rl_shape *shape;
     /* HTTP/1.x: the request whose header lines are being read (from
      * pre_read_request until the blank line, or until its pool goes),
      * whose names the connection's input filter collects; else NULL. */
