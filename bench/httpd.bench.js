@@ -540,6 +540,15 @@ function profileRun(a, receiver, seconds) {
   });
 }
 
+/** Two profileRun results as one (samples added; wrk's figures summed). */
+function mergeProfiles(a, b) {
+  if (a === null) return b;
+  const charges = new Map(a.charges);
+  for (const [k, n] of b.charges) charges.set(k, (charges.get(k) ?? 0) + n);
+  const requests = a.w.requests + b.w.requests;
+  return { charges, total: a.total + b.total, w: { ...b.w, requests, rps: (a.w.rps + b.w.rps) / 2 } };
+}
+
 async function deliveryRun(target, receiver, seconds, extra) {
   const before = await settledCount(receiver);
   const w = wrk(target.port, seconds, extra);
@@ -643,10 +652,20 @@ async function main() {
       wrkCpus = null;
     }
     let profile = null;
+    let profileB = null;
     if (opt.profile) {
       need('perf', 'install perf (linux-perf), or leave out --profile');
-      log('profiling reqin (perf record)...');
-      profile = await profileRun(reqin, receiver, duration);
+      // with --module-b, B is profiled too, the two alternated twice, so
+      // that the A/B of the module's share comes from the same minutes
+      const reqinB = servers.find((s) => s.name === 'reqin_b');
+      for (let i = 0; i < (reqinB ? 2 : 1); i++) {
+        log(`profiling reqin (perf record)${reqinB ? `, round ${i + 1} of 2` : ''}...`);
+        profile = mergeProfiles(profile, await profileRun(reqin, receiver, duration));
+        if (reqinB) {
+          log(`profiling reqin_b (perf record), round ${i + 1} of 2...`);
+          profileB = mergeProfiles(profileB, await profileRun(reqinB, receiverB, duration));
+        }
+      }
     }
     log(`paced delivery check at about ${fmt(rate)} req/s (calibrating the pace)...`);
     const pace = pacedScript(dir, reqin.port, rate);
@@ -750,6 +769,12 @@ async function main() {
       lines.push('', `where reqin's Apache spends its CPU (--profile: ${fmt(total)} perf samples over ${fmt(w.requests)} requests at ${fmt(w.rps)} req/s, each charged to the module's outermost function on its stack):`, '', '| charged to | share of Apache\'s CPU |', '|---|---:|');
       for (const [k, n] of [...charges].sort((x, y) => y[1] - x[1])) lines.push(`| ${k === 'Apache' ? 'Apache (not the module)' : k} | ${((n / total) * 100).toFixed(2)}% |`);
       lines.push(`the module: ${(share * 100).toFixed(2)}% of Apache's CPU (without it Apache would serve ${((1 / (1 - share)) * 100).toFixed(1)}% of these requests/s with the same CPU: reqin / none ${((1 - share) * 100).toFixed(1)}%, target >= ${(TARGET_VS_NONE * 100).toFixed(0)}%: ${1 - share >= TARGET_VS_NONE ? 'met' : 'NOT met'})`);
+      if (profileB) {
+        const totalB = Math.max(1, profileB.total);
+        const shareB = (profileB.total - (profileB.charges.get('Apache') ?? 0)) / totalB;
+        const top = [...profileB.charges].filter(([k]) => k !== 'Apache').sort((x, y) => y[1] - x[1]);
+        lines.push(`A/B: the module B (--module-b): ${(shareB * 100).toFixed(2)}% of its Apache's CPU (${fmt(profileB.total)} samples: ${top.map(([k, n]) => `${k} ${((n / totalB) * 100).toFixed(2)}%`).join(', ')}); A / B share ${((share / Math.max(1e-9, shareB)) * 100).toFixed(1)}%`);
+      }
     }
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {

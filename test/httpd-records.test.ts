@@ -156,9 +156,9 @@ if (!install) {
       req('GET', '/index.html?shape=2', hs('ua-two/longer value', 'a/2', 'c=3', 'cors', 'o2')),
       req('GET', '/index.html?shape=3', hs('ua-three', 'a/3', 'd=4; e=5; f', 'no-cors', 'o3', lower)),
       req('GET', '/custom/x?shape=4', hs('ua-four', 'a/4', 'g=6', 'same-origin', 'o4')),
-      req('GET', '/index.html?shape=5', hs('ua-five', 'a/5', 'h=7', 'websocket', 'o5')),
-      req('GET', '/index.html?shape=6', hs('ua-six', 'a/6', 'i=8; j', 'navigate', 'o6')),
-      req('GET', '/index.html?shape=7', hs('ua-seven', 'a/7', 'k=9', 'cors', 'o7', ['Host', 'User-Agent', 'Accept', 'Cookie', 'Sec-Fetch-Mode'])),
+      req('GET', '/index.html?shape=5', hs('ua-five', 'a/5', 'sid=XYZ; theme=dark', 'websocket', 'o5')),
+      req('GET', '/index.html?shape=6', hs('ua-six', 'a/6', 'sid=XYZ; theme=dark', 'navigate', 'o6')),
+      req('GET', '/index.html?shape=7', hs('ua-seven', 'a/7', 'sod=XYZ; theme=dark', 'cors', 'o7', ['Host', 'User-Agent', 'Accept', 'Cookie', 'Sec-Fetch-Mode'])),
     ]);
     t.same(responses.map((r) => r.status), [200, 200, 200, 404, 200, 200, 200]);
     const rec = await Promise.all([1, 2, 3, 4, 5, 6, 7].map((i) => receiver.recordFor(i === 4 ? `/custom/x?shape=4` : `/index.html?shape=${i}`)));
@@ -177,8 +177,10 @@ if (!install) {
     t.same(r4.header_order, names);
     t.same(r5.headers, { 'user-agent': 'ua-five', accept: 'a/5', 'sec-fetch-mode': 'websocket' });
     t.same(r5.header_order, names);
+    t.same(r5.cookies, ['sid', 'theme']);
     t.same(r6.headers, { 'user-agent': 'ua-six', accept: 'a/6', 'sec-fetch-mode': 'navigate' });
-    t.same(r6.cookies, ['i', 'j']);
+    t.same(r6.cookies, ['sid', 'theme'], 'the same Cookie value: the same names');
+    t.same(r7.cookies, ['sod', 'theme'], 'a Cookie value as long, one byte different: its own names');
     t.same(r6.header_order, names);
     t.same(r7.header_order, names.slice(0, 5), 'one name fewer');
     t.same(r7.headers, { 'user-agent': 'ua-seven', accept: 'a/7', 'sec-fetch-mode': 'cors' });

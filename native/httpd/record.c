@@ -499,6 +499,8 @@ static void rl_scan_headers(rl_hdr_scan *h, const apr_array_header_t *arr,
  * request (`npm run bench:httpd -- --instructions`). */
 #define RL_SHAPE_NAMES_CAP 512      /* rl_req.names bytes (lengths too) */
 #define RL_SHAPE_ORDER_CAP 768      /* header_order's body, JSON */
+#define RL_SHAPE_COOKIE_CAP 256     /* a Cookie value; the "cookies" body */
+#define RL_SHAPE_COOKIES 32
 typedef struct rl_shape {
     int valid;
     int nelts;
@@ -514,6 +516,18 @@ typedef struct rl_shape {
     apr_size_t keys_total, keys_max;
     apr_size_t order_len;           /* 0: not kept (too long, or empty) */
     char order[RL_SHAPE_ORDER_CAP];
+    /* The cookie names of the last request with a single Cookie header
+     * (kept apart from `valid`: a session's cookies outlive a change of
+     * names), reused when the next one's Cookie value is the same: the
+     * value, each name's offset and length in it, and the "cookies"
+     * list's body. ck_len 0: none kept. */
+    apr_size_t ck_len;
+    char ck_val[RL_SHAPE_COOKIE_CAP];
+    int ck_n;
+    apr_uint16_t ck_off[RL_SHAPE_COOKIES], ck_nlen[RL_SHAPE_COOKIES];
+    apr_size_t ck_total, ck_max;    /* the names' bytes, the longest */
+    apr_size_t ck_json_len;
+    char ck_json[RL_SHAPE_COOKIE_CAP];
 } rl_shape;
 
 /* The connection's shape if this request may use or keep one, else NULL
@@ -530,6 +544,7 @@ static rl_shape *rl_shape_for(request_rec *r, rl_conn *cs, const rl_req *rq,
     if (cs->shape == NULL) {
         cs->shape = apr_palloc(r->connection->pool, sizeof(rl_shape));
         cs->shape->valid = 0;
+        cs->shape->ck_len = 0;
     }
     return cs->shape;
 }
@@ -902,8 +917,44 @@ static apr_size_t rl_write_checked(const rl_parts *pt, const rl_limits *lim,
 #define RL_FAST_MAX_COOKIES 64
 typedef struct {
     int n;
+    /* 1: the names are the connection's shape's (rl_cookie_reuse) */
+    int reused;
+    /* the single Cookie value, its length (rl_cookie_keep); NULL: none */
+    const char *val;
+    apr_size_t val_len;
+    apr_size_t max;                 /* the longest name */
     rl_span name[RL_FAST_MAX_COOKIES];
 } rl_cookie_list;
+
+/* The cookie names from the shape when the request's only Cookie value
+ * is the one they were found in; returns 1 (names, *total updated), or 0
+ * (then parsed). Also notes the value for rl_cookie_keep. */
+static int rl_cookie_reuse(rl_cookie_list *l, const rl_hdr_scan *h,
+                           const rl_shape *s, apr_size_t max_field,
+                           apr_size_t *total)
+{
+    const char *v;
+    apr_size_t n;
+    l->reused = 0;
+    l->val = NULL;
+    if (s == NULL || h->ncookie != 1) return 0;
+    v = h->cookie[0];
+    n = strlen(v);
+    l->val = v;
+    l->val_len = n;
+    if (s->ck_len != n || n == 0 || s->ck_max > max_field
+        || memcmp(s->ck_val, v, n) != 0) {
+        return 0;
+    }
+    l->n = s->ck_n;
+    for (int i = 0; i < s->ck_n; i++) {
+        l->name[i].p = v + s->ck_off[i];
+        l->name[i].n = s->ck_nlen[i];
+    }
+    *total += s->ck_total;
+    l->reused = 1;
+    return 1;
+}
 
 /* The cookie names, parsed exactly as rl_cookie_names does; -1 when there
  * are more than RL_FAST_MAX_COOKIES or one is longer than max_field. */
@@ -911,6 +962,7 @@ static int rl_cookie_collect(rl_cookie_list *l, const rl_hdr_scan *h,
                              apr_size_t max_field, apr_size_t *total)
 {
     l->n = 0;
+    l->max = 0;
     for (int i = 0; i < h->ncookie; i++) {
         const unsigned char *p = (const unsigned char *)h->cookie[i];
         const unsigned char *name, *end;
@@ -923,6 +975,9 @@ static int rl_cookie_collect(rl_cookie_list *l, const rl_hdr_scan *h,
             l->name[l->n].p = (const char *)name;
             l->name[l->n++].n = (apr_size_t)(end - name);
             *total += (apr_size_t)(end - name);
+            if ((apr_size_t)(end - name) > l->max) {
+                l->max = (apr_size_t)(end - name);
+            }
         }
     }
     return 0;
@@ -951,7 +1006,7 @@ static inline int rl_fast_add(apr_size_t *total, int *items, rl_span sp,
  * (max_record - RL_TAIL_RESERVE). Then both writers write the same bytes,
  * and the unchecked one needs no check per write. Fills `ck`. */
 static int rl_fast_fits(const rl_parts *pt, const rl_limits *lim,
-                        rl_cookie_list *ck)
+                        const rl_shape *shape, rl_cookie_list *ck)
 {
     const rl_hdr_scan *h = &pt->hs;
     const rl_req *rq = pt->rq;
@@ -996,13 +1051,41 @@ static int rl_fast_fits(const rl_parts *pt, const rl_limits *lim,
     }
     items += 2 * h->nsel;
     /* cookies */
-    if (h->cookie_full || rl_cookie_collect(ck, h, mf, &total) != 0) {
+    if (h->cookie_full
+        || (!rl_cookie_reuse(ck, h, shape, mf, &total)
+            && rl_cookie_collect(ck, h, mf, &total) != 0)) {
         return 0;
     }
     items += ck->n;
     bound = RL_FAST_FIXED + pt->ends_len + RL_JSON_MAX_EXPANSION * total
             + RL_FAST_PER_ITEM * (apr_size_t)items;
     return bound <= lim->max_record - RL_TAIL_RESERVE;
+}
+
+/* Keeps the names of a single Cookie value and their JSON text (from,
+ * end) for the next request (rl_cookie_reuse). */
+static void rl_cookie_keep(rl_shape *s, const rl_cookie_list *ck,
+                           const char *from, const char *end)
+{
+    apr_size_t json_len = (apr_size_t)(end - from);
+    s->ck_len = 0;
+    if (ck->val == NULL || ck->val_len == 0
+        || ck->val_len > RL_SHAPE_COOKIE_CAP || ck->n > RL_SHAPE_COOKIES
+        || json_len > RL_SHAPE_COOKIE_CAP) {
+        return;
+    }
+    for (int i = 0; i < ck->n; i++) {
+        s->ck_off[i] = (apr_uint16_t)(ck->name[i].p - ck->val);
+        s->ck_nlen[i] = (apr_uint16_t)ck->name[i].n;
+    }
+    s->ck_n = ck->n;
+    s->ck_total = 0;
+    for (int i = 0; i < ck->n; i++) s->ck_total += ck->name[i].n;
+    s->ck_max = ck->max;
+    memcpy(s->ck_val, ck->val, ck->val_len);
+    memcpy(s->ck_json, from, json_len);
+    s->ck_json_len = json_len;
+    s->ck_len = ck->val_len;
 }
 
 /* `,"name":` then the string or null. */
@@ -1112,9 +1195,17 @@ static apr_size_t rl_write_fast(const rl_parts *pt, const rl_cookie_list *ck,
         o = rl_put_str(o, h->sel_val[i] ? h->sel_val[i] : "", h->sel_vlen[i], 0);
     }
     o = RL_PUT_LIT(o, "},\"cookies\":[");
-    for (int i = 0; i < ck->n; i++) {
-        if (i > 0) *o++ = ',';
-        o = rl_put_str(o, ck->name[i].p, ck->name[i].n, 0);
+    if (ck->reused) {
+        memcpy(o, shape->ck_json, shape->ck_json_len);
+        o += shape->ck_json_len;
+    }
+    else {
+        char *from = o;
+        for (int i = 0; i < ck->n; i++) {
+            if (i > 0) *o++ = ',';
+            o = rl_put_str(o, ck->name[i].p, ck->name[i].n, 0);
+        }
+        if (shape != NULL) rl_cookie_keep(shape, ck, from, o);
     }
     o = RL_PUT_LIT(o, "],\"truncated\":[]}\n");
     return (apr_size_t)(o - buf);
@@ -1138,7 +1229,7 @@ apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
         if (shape != NULL) rl_shape_keep(shape, &pt.hs, rq, pt.harr);
     }
     pt.host = rl_span_of(pt.hs.host ? pt.hs.host : r->hostname);
-    if (rl_fast_fits(&pt, lim, &ck)) {
+    if (rl_fast_fits(&pt, lim, shape, &ck)) {
         return rl_write_fast(&pt, &ck, shape, hit, buf);
     }
     return rl_write_checked(&pt, lim, r->pool, buf);
