@@ -114,7 +114,7 @@ t.test('ja4 run: sockets, correlator, writer, detector and dashboard on one /met
   const c = io();
   const running = main(
     ['run', '--db-dir', db, '--http-socket', join(dir, 'http.socket'), '--network-socket', join(dir, 'net.socket'), '--no-simulate', '--no-reference-load',
-      '--tls-wait-ms', '200', '--correlator-threads', '0', '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--spool-dir', join(dir, 'spool')],
+      '--tls-wait-ms', '200', '--correlator-threads', '0', '--raw-tables', '--listen', '127.0.0.1:0', '--metrics-listen', '127.0.0.1:0', '--spool-dir', join(dir, 'spool')],
     c.io,
   );
   const port = Number((await waitFor(c.err, /"msg":"up".*"metrics_port":(\d+)/))[1]);
