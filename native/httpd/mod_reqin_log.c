@@ -548,6 +548,11 @@ static void rl_names_line(rl_req *rq, apr_bucket_brigade *bb)
     }
     b = APR_BRIGADE_FIRST(bb);
     last = APR_BRIGADE_LAST(bb);
+    /* empty data buckets before the line's bytes (what splitting a
+     * brigade at a line end can leave) say nothing */
+    while (b != last && !APR_BUCKET_IS_METADATA(b) && b->length == 0) {
+        b = APR_BUCKET_NEXT(b);
+    }
     /* The core hands a line over in buckets already in memory (so
      * apr_bucket_read does not block), usually one. With more, the first
      * one does when the line's name is not needed (a piece that does not
