@@ -3,22 +3,21 @@
 // request ids the tests count), and a storage wrapper that simulates an
 // outage in front of the real embedded engine.
 import { BatchCorrelator } from '../../src/correlator/batch-correlator.js';
-import { INGEST_COLUMNS } from '../../src/correlator/rows-binary.js';
 import type { Storage } from '../../src/storage/index.js';
 import { TABLES } from '../../src/storage/index.js';
 import type { BatchPart } from '../../src/pipeline/spool.js';
 import { httpRecord, lines } from './correlator-records.js';
 
-/** Batch i's rows as `ja4 run` writes them (RowBinary): request ids b<i>-<j>, timestamps an hour ago (inside every TTL). */
+/** Batch i's rows as `ja4 run` writes them (a Native block): request ids b<i>-<j>, timestamps an hour ago (inside every TTL). */
 export function batchParts(i: number, rowsPerBatch: number): BatchPart[] {
-  const bc = new BatchCorrelator({ rawTables: false, format: 'RowBinary' });
+  const bc = new BatchCorrelator({ rawTables: false, format: 'Native' });
   const t0 = (Date.now() - 3_600_000) * 1000;
   const recs = [];
   for (let j = 0; j < rowsPerBatch; j++) {
     recs.push(httpRecord({ ts: t0 + i * 1000 + j, port: 1024 + j, scheme: 'http', extra: { unique_id: `b${i}-${j}` } }));
   }
   const out = bc.process(lines(...recs), undefined, Date.now() * 1000);
-  return [{ table: TABLES.httpLogsIngest, body: out.ingest, rows: out.ingestRows, format: 'RowBinary', columns: INGEST_COLUMNS }];
+  return [{ table: TABLES.httpLogsIngest, body: out.ingest, rows: out.ingestRows, format: 'Native' }];
 }
 
 /**
