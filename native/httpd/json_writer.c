@@ -59,41 +59,6 @@ static inline size_t rl_digits32(uint32_t v)
                      : (v < 1000000 ? 5 + (v >= 100000) : 7 + (v >= 10000000));
 }
 
-int rl_json_u64(rl_json *w, uint64_t v)
-{
-    /* 64-bit divisions are the slow part: split into parts below 10^8
-     * (a microsecond timestamp, 16 digits, is two), each written as 8
-     * digits; the leading part without its leading zeros */
-    uint32_t part[3];
-    size_t nparts = 0, lead, n;
-    char tmp[8], *out;
-    while (v >= 100000000) {
-        part[nparts++] = (uint32_t)(v % 100000000);
-        v /= 100000000;
-    }
-    lead = rl_digits32((uint32_t)v);
-    n = lead + 8 * nparts;
-    if (n > w->limit - w->len) {
-        return -1;
-    }
-    out = w->buf + w->len;
-    if (lead <= 2) {
-        if (lead == 2) memcpy(out, RL_DIGIT_PAIRS + v * 2, 2);
-        else out[0] = (char)('0' + v);
-    }
-    else {
-        rl_put8(tmp, (uint32_t)v);
-        rl_json_copy(out, tmp + 8 - lead, lead);
-    }
-    out += lead;
-    while (nparts > 0) {
-        rl_put8(out, part[--nparts]);
-        out += 8;
-    }
-    w->len += n;
-    return 0;
-}
-
 /* v < 10^8 without leading zeros: most numbers of a record (status,
  * bytes, durations, request numbers) are a few digits, written by one or
  * two digit pairs without the 8-digit path's divisions. */
@@ -130,8 +95,9 @@ static char *rl_put_u27(char *o, uint32_t v)
 
 char *rl_put_u64(char *o, uint64_t v)
 {
-    /* as rl_json_u64, without the room check: parts below 10^8, the
-     * leading one without its leading zeros */
+    /* 64-bit divisions are the slow part: split into parts below 10^8
+     * (a microsecond timestamp, 16 digits, is two), each written as 8
+     * digits; the leading part without its leading zeros */
     uint32_t part[3];
     size_t nparts = 0, lead;
     char tmp[8];
@@ -157,6 +123,20 @@ char *rl_put_u64(char *o, uint64_t v)
         o += 8;
     }
     return o;
+}
+
+/* The checked writer: the digits (at most 20) as rl_put_u64 writes them,
+ * then the room check; nothing is written when they do not fit. */
+int rl_json_u64(rl_json *w, uint64_t v)
+{
+    char digits[20];
+    size_t n = (size_t)(rl_put_u64(digits, v) - digits);
+    if (n > w->limit - w->len) {
+        return -1;
+    }
+    memcpy(w->buf + w->len, digits, n);
+    w->len += n;
+    return 0;
 }
 
 int rl_json_i64(rl_json *w, int64_t v)
