@@ -1074,13 +1074,13 @@ static void rl_cookie_keep(rl_shape *s, const rl_cookie_list *ck,
         || json_len > RL_SHAPE_COOKIE_CAP) {
         return;
     }
+    s->ck_total = 0;
     for (int i = 0; i < ck->n; i++) {
         s->ck_off[i] = (apr_uint16_t)(ck->name[i].p - ck->val);
         s->ck_nlen[i] = (apr_uint16_t)ck->name[i].n;
+        s->ck_total += ck->name[i].n;
     }
     s->ck_n = ck->n;
-    s->ck_total = 0;
-    for (int i = 0; i < ck->n; i++) s->ck_total += ck->name[i].n;
     s->ck_max = ck->max;
     memcpy(s->ck_val, ck->val, ck->val_len);
     memcpy(s->ck_json, from, json_len);
