@@ -69,12 +69,15 @@ function skipStrings(b: Buffer, at: number, n: number): number {
   return at;
 }
 
+/** The UInt64 at `p` (offsets stay far below 2^53). */
+const uint64At = (b: Buffer, p: number): number => b.readUInt32LE(p) + b.readUInt32LE(p + 4) * TWO_32;
+
 /** The last of `rows` UInt64 offsets starting at `at` (an array column's element count). */
 function lastOffset(b: Buffer, at: number, rows: number): number {
   if (rows === 0) return 0;
   const p = at + (rows - 1) * 8;
   if (p + 8 > b.length) throw new Malformed('truncated');
-  return b.readUInt32LE(p) + b.readUInt32LE(p + 4) * TWO_32;
+  return uint64At(b, p);
 }
 
 function readString(b: Buffer, at: number): [string, number] {
@@ -168,7 +171,7 @@ export function mergeNativeBlocks(bodies: readonly Buffer[]): Buffer {
         if (run === 0 && isArray) {
           // offsets are cumulative over the block: shifted by the elements of the blocks before
           if (base === 0) out.bytes(b.subarray(start, end));
-          else for (let p = start; p < end; p += 8) out.uint64(b.readUInt32LE(p) + b.readUInt32LE(p + 4) * TWO_32 + base);
+          else for (let p = start; p < end; p += 8) out.uint64(uint64At(b, p) + base);
           base += lastOffset(b, start, blocks[k]!.rows);
         } else {
           out.bytes(b.subarray(start, end));
