@@ -343,5 +343,5 @@ t.test('RowBinary and Native batches spooled and replayed keep their format and 
   t.equal(first.length, 6, 'the RowBinary segment: its six rows, once');
   t.same(await rowsAt(T1_US), first, 'the Native segment: the same rows, once');
   const [e] = await storage.query<{ n: number }>(`SELECT count() AS n FROM ${TABLES.tlsEvents}`);
-  t.equal(e!.n, 2 * 4 * 2, 'tls_events has no deduplication window (docs/correlator.md): each replay is there twice');
+  t.equal(e!.n, 2 * 4, 'tls_events: each segment once, the replay deduplicated (its window: sql/0021)');
 });
