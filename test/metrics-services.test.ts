@@ -158,6 +158,7 @@ t.test('ja4 run: sockets, correlator, writer, detector and dashboard on one /met
   t.equal(s.value('ja4_writer_spooling'), 0);
   t.equal(s.value('ja4_spool_bytes'), 0);
   t.equal(s.value('ja4_spool_dropped_batches_total'), 0);
+  t.equal(s.value('ja4_spool_write_errors_total'), 0);
   t.same(s.labelsOf('ja4_detector_model_info').length, 1, 'the model in use');
   t.ok(s.value('ja4_detector_last_run_seconds')! > 0, 'last pass duration');
   t.ok(Math.abs(s.value('ja4_detector_last_run_timestamp_seconds')! - Date.now() / 1000) < 120);

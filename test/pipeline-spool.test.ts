@@ -9,7 +9,7 @@
 // timeout), the case deduplication tokens exist for. A server-mode client on
 // a dead port checks that a real connection error is treated as an outage.
 import t from 'tap';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Spool, type Batch } from '../src/pipeline/spool.js';
 import { DurableWriter, isDataError } from '../src/pipeline/durable-writer.js';
@@ -138,4 +138,53 @@ t.test('the database refusing the data itself: the batch is set aside, the queue
   t.same(await countRequests(real), { rows: 5, distinct: 5 });
   t.equal(spool.stats().rejected_segments, 1);
   t.equal(readdirSync(join(dir, 'rejected')).length, 1);
+});
+
+t.test("the spool's disk refusing writes during an outage: the batch waits unacknowledged, nothing crashes, nothing is lost", async (t) => {
+  const real = await openTestStorage(t);
+  const storage = flakyStorage(real);
+  const dir = scratchDir(t);
+  const spool = new Spool(dir, 1 << 20, silentLogger());
+  const mem = memoryLogger();
+  const writer = new DurableWriter(clickhouseSink(storage), spool, { retryMinMs: 20, retryMaxMs: 50, log: mem.log });
+  // a disk that refuses: the spool directory replaced by a file (ENOTDIR on every open)
+  const breakDisk = (): void => {
+    rmSync(dir, { recursive: true, force: true });
+    writeFileSync(dir, 'not a directory');
+  };
+  const repairDisk = (): void => {
+    rmSync(dir, { force: true });
+    mkdirSync(dir);
+  };
+  const acked = (p: Promise<void>): Promise<boolean> => Promise.race([p.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 300))]);
+
+  breakDisk();
+  storage.down = true;
+  const first = writer.submit(batchParts(0, 4));
+  t.equal(await acked(first), false, 'neither the database nor the spool took it: not acknowledged (the batcher waits)');
+  const st = writer.stats();
+  t.ok(st.spool_write_errors >= 2, `the refused appends are counted and retried (${st.spool_write_errors})`);
+  t.match(st.last_spool_error, /ENOTDIR/);
+  const logged = mem.records().filter((r) => r.msg === 'the spool cannot write: holding the batch in memory and retrying; input waits meanwhile');
+  t.equal(logged.length, 1, 'logged once, not once per retry');
+  t.match(logged[0], { level: 'error', spool_dir: dir, error: /ENOTDIR/, rows: 4 });
+
+  // the database is back, the disk still refuses: with nothing older in the spool, the sink takes the batch
+  storage.down = false;
+  await first;
+  t.same(await countRequests(real), { rows: 4, distinct: 4 }, 'written directly once the database answered');
+
+  // down again: the next batch waits until the disk is repaired, then is spooled and replayed
+  storage.down = true;
+  const second = writer.submit(batchParts(1, 4)); // the direct write fails, the spool refuses
+  const third = writer.submit(batchParts(2, 4)); // spooling: queued behind it, in order
+  t.same([await acked(second), await acked(third)], [false, false], 'both wait');
+  repairDisk();
+  await Promise.all([second, third]);
+  t.ok(spool.depth.segments >= 1, `acknowledged by the repaired spool (${spool.depth.segments} segments)`);
+  storage.down = false;
+  t.ok(await writer.drain(20_000), 'the spool drained');
+  await writer.close();
+  t.same(await countRequests(real), { rows: 12, distinct: 12 }, 'every batch once');
+  t.same(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no partial segment left');
 });

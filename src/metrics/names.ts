@@ -56,6 +56,7 @@ export const METRIC_NAMES: readonly MetricName[] = [
   { name: 'ja4_spool_appended_batches_total', type: 'counter', labels: [], service: 'correlator', help: 'Batches written to the spool (spooled).' },
   { name: 'ja4_spool_replayed_batches_total', type: 'counter', labels: [], service: 'correlator', help: 'Spooled batches inserted later.' },
   { name: 'ja4_spool_dropped_batches_total', type: 'counter', labels: [], service: 'correlator', help: 'Batches dropped because the spool was full.' },
+  { name: 'ja4_spool_write_errors_total', type: 'counter', labels: [], service: 'correlator', help: 'Spool writes (or reads) the disk refused; the batch is held in memory and retried, and input waits meanwhile.' },
   // detector (ja4 detector run; ja4 run)
   { name: 'ja4_detector_runs_total', type: 'counter', labels: ['result'], service: 'detector', help: 'Scoring passes: result="ok" or "error".' },
   { name: 'ja4_detector_last_run_seconds', type: 'gauge', labels: [], service: 'detector', help: 'Duration of the last scoring pass.' },

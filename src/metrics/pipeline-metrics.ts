@@ -77,6 +77,7 @@ export function registerPipelineMetrics(registry: MetricsRegistry, stages: () =>
   collected(registry, 'ja4_spool_appended_batches_total', () => c('spool_appended'));
   collected(registry, 'ja4_spool_replayed_batches_total', () => c('spool_replayed'));
   collected(registry, 'ja4_spool_dropped_batches_total', () => c('spool_dropped_segments'));
+  collected(registry, 'ja4_spool_write_errors_total', () => c('writer_spool_write_errors'));
 
   if (opts.iface !== undefined) {
     // the capture stage's stats are flat: ps_* from pcap_stats, engine_<counter>

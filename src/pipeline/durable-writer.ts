@@ -14,6 +14,13 @@
 //   the queue forever.
 // * mode 'always': every batch goes through the spool (a write-ahead log),
 //   for a stronger guarantee at the cost of an fsync per batch.
+// * the spool's disk refuses a write (full, read-only, the directory gone):
+//   the batch stays in memory, unacknowledged, and the append is retried
+//   with backoff (counted, logged at most every 10 s). The batcher waits for
+//   the acknowledgement, and behind it the correlator and the receivers: the
+//   sockets fill and the senders count their drops, memory stays bounded,
+//   and nothing acknowledged is lost. Once the spool is empty (replayed to a
+//   database that came back) the waiting batch may go to the sink instead.
 import { randomBytes } from 'node:crypto';
 import type { Sink } from './sinks.js';
 import type { Batch, BatchPart, Spool } from './spool.js';
@@ -38,6 +45,9 @@ export interface WriterStats {
   written_rows: number;
   sink_errors: number;
   last_error: string;
+  /** spool appends the disk refused (each retried) */
+  spool_write_errors: number;
+  last_spool_error: string;
   /** insert latency of the last batch, ms */
   last_write_ms: number;
   write_ms_total: number;
@@ -64,8 +74,11 @@ export class DurableWriter {
   private wakeReplay: (() => void) | undefined;
   private readonly writerId = randomBytes(6).toString('hex');
   private seq = 0;
+  /** spool appends, one after the other: a retried append keeps its place */
+  private appendChain: Promise<void> = Promise.resolve();
+  private lastSpoolErrorLog = -Infinity;
   private readonly counters: WriterStats = {
-    mode: 'direct', batches: 0, rows: 0, written_batches: 0, written_rows: 0, sink_errors: 0, last_error: '', last_write_ms: 0, write_ms_total: 0,
+    mode: 'direct', batches: 0, rows: 0, written_batches: 0, written_rows: 0, sink_errors: 0, last_error: '', spool_write_errors: 0, last_spool_error: '', last_write_ms: 0, write_ms_total: 0,
   };
 
   constructor(
@@ -107,7 +120,7 @@ export class DurableWriter {
       this.spooling = true;
       this.options.log.warn('the writer is behind: spooling', { sink: this.sink.name, in_flight: this.inFlight, spool_dir: this.spool.dir });
     }
-    await this.spool.append(batch);
+    await this.toSpool(batch);
     this.startReplay();
     this.wakeReplay?.();
   }
@@ -165,13 +178,13 @@ export class DurableWriter {
           // them aside (spool/rejected/) instead of blocking what follows
           this.options.log.error("the database refused a batch's data: set aside through the spool", { sink: this.sink.name, error: errText(err), rows: rowsOf(item.batch.parts) });
           this.spooling = true;
-          await this.spool.append(item.batch);
+          await this.toSpool(item.batch, false);
         } else {
           if (!this.spooling) this.options.log.warn('writing failed: spooling until the database is back', { sink: this.sink.name, error: errText(err), spool_dir: this.spool.dir });
           this.spooling = true;
-          // this batch and everything queued behind it go to the spool, in order
-          // appends take their sequence numbers synchronously, in queue order
-          await Promise.all(this.queue.map((q) => this.spool!.append(q.batch)));
+          // this batch and everything queued behind it go to the spool, in
+          // order (toSpool chains the appends in call order)
+          await Promise.all(this.queue.map((q) => this.toSpool(q.batch)));
           for (const q of this.queue) q.ack();
           this.inFlight -= this.queue.length;
           this.queue.length = 0;
@@ -185,6 +198,51 @@ export class DurableWriter {
     this.releaseIdle?.();
     this.releaseIdle = undefined;
     if (this.spooling) this.startReplay();
+  }
+
+  /**
+   * Appends the batch to the spool once the appends before it are done,
+   * retrying while the disk refuses (see the top of the file). `sinkFallback`:
+   * with the spool empty the sink may take the batch instead (order holds:
+   * nothing older waits); not for data the database refused. Rejects only
+   * when the writer is closed meanwhile: the batch was never acknowledged.
+   */
+  private toSpool(batch: Batch, sinkFallback = true): Promise<void> {
+    const p = this.appendChain.then(() => this.appendRetrying(batch, sinkFallback));
+    this.appendChain = p.catch(() => undefined);
+    return p;
+  }
+
+  private async appendRetrying(batch: Batch, sinkFallback: boolean): Promise<void> {
+    const spool = this.spool!;
+    let delay = this.options.retryMinMs;
+    for (;;) {
+      try {
+        await spool.append(batch);
+        return;
+      } catch (err) {
+        this.counters.spool_write_errors++;
+        this.counters.last_spool_error = errText(err);
+        const now = Date.now();
+        if (now - this.lastSpoolErrorLog >= 10_000) {
+          this.lastSpoolErrorLog = now;
+          this.options.log.error('the spool cannot write: holding the batch in memory and retrying; input waits meanwhile', {
+            spool_dir: spool.dir, error: errText(err), rows: rowsOf(batch.parts), spool_write_errors: this.counters.spool_write_errors,
+          });
+        }
+      }
+      if (sinkFallback && spool.depth.segments === 0 && !this.closed) {
+        try {
+          await this.writeToSink(batch);
+          return;
+        } catch {
+          // still down: back to the spool
+        }
+      }
+      if (this.closed) throw new Error(`the writer closed while the spool refused a batch of ${rowsOf(batch.parts)} rows (${this.counters.last_spool_error}): not acknowledged`);
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(this.options.retryMaxMs, delay * 2);
+    }
   }
 
   private async writeToSink(batch: Batch): Promise<void> {
@@ -219,7 +277,18 @@ export class DurableWriter {
     // batches sent directly before the spool took over go first
     await this.directIdle;
     while (!this.closed) {
-      const seg = await spool.oldest();
+      let seg: Awaited<ReturnType<Spool['oldest']>>;
+      try {
+        seg = await spool.oldest();
+      } catch (err) {
+        // a segment the disk cannot read now (EIO, permissions): retried, never a crash
+        this.counters.spool_write_errors++;
+        this.counters.last_spool_error = errText(err);
+        this.options.log.error('the spool cannot read its oldest segment: retrying', { spool_dir: spool.dir, error: errText(err) });
+        await this.sleep(delay);
+        delay = Math.min(this.options.retryMaxMs, delay * 2);
+        continue;
+      }
       if (!seg) {
         if (this.options.spoolMode === 'always') {
           await this.sleep(50);
@@ -231,8 +300,6 @@ export class DurableWriter {
       }
       try {
         await this.writeToSink(seg.batch);
-        await spool.remove(seg.seq);
-        delay = this.options.retryMinMs;
       } catch (err) {
         if (isDataError(err)) {
           await spool.reject(seg.seq, errText(err));
@@ -240,7 +307,10 @@ export class DurableWriter {
         }
         await this.sleep(delay);
         delay = Math.min(this.options.retryMaxMs, delay * 2);
+        continue;
       }
+      await spool.remove(seg.seq);
+      delay = this.options.retryMinMs;
     }
   }
 

@@ -145,15 +145,22 @@ export class Spool {
     const name = `${String(seq).padStart(16, '0')}.${rows}`;
     const tmp = join(this.dir, `${name}.tmp`);
     const file = join(this.dir, `${name}.seg`);
-    const fh = await open(tmp, 'w');
     try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
+      const fh = await open(tmp, 'w');
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, file);
+      await this.syncDir();
+    } catch (err) {
+      // not acknowledged: a partial file must not take the disk the retry needs
+      await unlink(tmp).catch(() => undefined);
+      await unlink(file).catch(() => undefined);
+      throw err;
     }
-    await rename(tmp, file);
-    await this.syncDir();
     // keep seq order even if appends overlap
     const seg = { seq, file, bytes: data.length, rows };
     let i = this.segments.length;
@@ -209,7 +216,8 @@ export class Spool {
 
   private async setAside(seg: Segment): Promise<void> {
     this.forget(seg.seq);
-    await mkdir(join(this.dir, 'rejected'), { recursive: true });
+    // a disk that refuses: the file stays, is replayed after a restart and refused again
+    await mkdir(join(this.dir, 'rejected'), { recursive: true }).catch(() => undefined);
     await rename(seg.file, join(this.dir, 'rejected', basename(seg.file))).catch(() => undefined);
   }
 
