@@ -900,8 +900,6 @@ static int rl_log_transaction(request_rec *r)
     rl_transport *t;
     rl_limits lim;
     apr_off_t in_now = 0, out_now = 0;
-    char *rec;
-    apr_size_t len;
 
     /* The byte counts between two log_transaction calls belong to this
      * request, logged or not. */
@@ -937,19 +935,11 @@ static int rl_log_transaction(request_rec *r)
                                     : RL_DEFAULT_MAX_RECORD;
     /* one clock read for the duration and the transport */
     lim.now = apr_time_now();
-    /* the thread's own buffer, usually the free end of its batch (no
-     * copy): a 16 KiB allocation from r->pool would take a fresh
-     * allocator block for every request */
-    rec = rl_transport_record_buffer(t, lim.max_record);
-    if (rec == NULL) {
-        rec = apr_palloc(r->pool, lim.max_record);
-    }
-    len = rl_build_record(r, &lim, cs, rq, rec);
+    rl_log_record(r, &lim, cs, rq, t);
     if (cs) {
         cs->mark_in = in_now;
         cs->mark_out = out_now;
     }
-    (void)rl_transport_send(t, rec, len, lim.now);
     return OK;
 }
 

@@ -158,11 +158,12 @@ void rl_header_rule_prepare(rl_header_rule *rule, char *json);
 /* Once per process, before any request: prepares the built-in names. */
 void rl_record_init(void);
 
-/* Builds the record for r (the original request of the transaction) into
- * buf (max_record bytes): one JSON object and '\n'; returns its length,
- * never more than max_record. */
-apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
-                           rl_conn *cs, rl_req *rq, char *buf);
+/* Builds the record for r (the original request of the transaction), one
+ * JSON object and '\n' of at most max_record bytes, and hands it to t:
+ * written in place at the end of the child's message when it certainly
+ * fits unchecked, else built in the thread's buffer and sent. */
+void rl_log_record(request_rec *r, const rl_limits *lim, rl_conn *cs,
+                   rl_req *rq, rl_transport *t);
 
 /* Optional functions of mod_ssl and mod_http2, NULL when not loaded. */
 typedef char *(rl_var_lookup_fn)(apr_pool_t *, server_rec *, conn_rec *,

@@ -1006,7 +1006,8 @@ static inline int rl_fast_add(apr_size_t *total, int *items, rl_span sp,
  * (max_record - RL_TAIL_RESERVE). Then both writers write the same bytes,
  * and the unchecked one needs no check per write. Fills `ck`. */
 static int rl_fast_fits(const rl_parts *pt, const rl_limits *lim,
-                        const rl_shape *shape, rl_cookie_list *ck)
+                        const rl_shape *shape, rl_cookie_list *ck,
+                        apr_size_t *bound_out)
 {
     const rl_hdr_scan *h = &pt->hs;
     const rl_req *rq = pt->rq;
@@ -1059,6 +1060,7 @@ static int rl_fast_fits(const rl_parts *pt, const rl_limits *lim,
     items += ck->n;
     bound = RL_FAST_FIXED + pt->ends_len + RL_JSON_MAX_EXPANSION * total
             + RL_FAST_PER_ITEM * (apr_size_t)items;
+    *bound_out = bound;
     return bound <= lim->max_record - RL_TAIL_RESERVE;
 }
 
@@ -1211,14 +1213,18 @@ static apr_size_t rl_write_fast(const rl_parts *pt, const rl_cookie_list *ck,
     return (apr_size_t)(o - buf);
 }
 
-apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
-                           rl_conn *cs, rl_req *rq, char *buf)
+void rl_log_record(request_rec *r, const rl_limits *lim, rl_conn *cs,
+                   rl_req *rq, rl_transport *t)
 {
     rl_parts pt;
     rl_cookie_list ck;
     rl_shape *shape;
-    int hit = 0;
+    apr_size_t bound = 0, len;
+    char *buf;
+    int hit = 0, fast;
+    rl_append a;
 
+    rl_transport_prefetch(t, &a);
     rl_gather(&pt, r, cs, rq, lim->now);
     shape = rl_shape_for(r, cs, rq, lim->dir);
     if (shape != NULL) {
@@ -1229,8 +1235,27 @@ apr_size_t rl_build_record(request_rec *r, const rl_limits *lim,
         if (shape != NULL) rl_shape_keep(shape, &pt.hs, rq, pt.harr);
     }
     pt.host = rl_span_of(pt.hs.host ? pt.hs.host : r->hostname);
-    if (rl_fast_fits(&pt, lim, shape, &ck)) {
-        return rl_write_fast(&pt, &ck, shape, hit, buf);
+    fast = rl_fast_fits(&pt, lim, shape, &ck, &bound);
+    if (fast) {
+        /* Nearly always: written in place at the end of the child's
+         * message, under its append lock: everything is looked up
+         * already, so the lock covers only the writes (the same slack
+         * past the bound as the checked writer's buffer has). */
+        char *at = rl_transport_reserve(t, bound + RL_TAIL_RESERVE, &a);
+        if (at != NULL) {
+            len = rl_write_fast(&pt, &ck, shape, hit, at);
+            rl_transport_commit(t, &a, len, lim->now);
+            return;
+        }
     }
-    return rl_write_checked(&pt, lim, r->pool, buf);
+    /* The thread's own buffer (a max_record allocation from r->pool
+     * would take a fresh allocator block for every request), then a copy
+     * into the message or a message of its own. */
+    buf = rl_transport_record_buffer(t, lim->max_record);
+    if (buf == NULL) {
+        buf = apr_palloc(r->pool, lim->max_record);
+    }
+    len = fast ? rl_write_fast(&pt, &ck, shape, hit, buf)
+               : rl_write_checked(&pt, lim, r->pool, buf);
+    (void)rl_transport_send(t, buf, len, lim->now);
 }

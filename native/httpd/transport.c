@@ -6,14 +6,22 @@
  *    sends use MSG_DONTWAIT | MSG_NOSIGNAL, and connect() on a non-blocking
  *    UNIX socket completes or fails at once (EAGAIN when the listener's
  *    backlog is full, which counts as a failure).
- *  - A request never waits on another request either: no lock is shared by
- *    request threads on the hot path. Each thread has its own batch (its
- *    own mutex, which only the flusher thread and child exit ever contend
- *    for); the connection state, counters and warning times are atomics;
- *    the only shared lock (conn_mutex) guards reconnecting and is taken
- *    with trylock, at most once per backoff period. Under a CPU-starved
- *    server a shared lock turns into convoys (its holder preempted, every
- *    other worker sleeping on it): measured, hence this design.
+ *  - Request threads share one lock, the append lock, and only for writing
+ *    one record at the end of the child's message (a few hundred
+ *    nanoseconds of stores, never a system call nor an allocation but for
+ *    a new message buffer): a send happens after it is released. A
+ *    message is detached under the lock (by the thread whose record does
+ *    not fit, or by the flusher when its oldest record is due) and sent
+ *    by that thread outside it; its buffer then goes back to a free list.
+ *    The connection state, counters and warning times are atomics; the
+ *    only other shared lock (conn_mutex) guards reconnecting and is taken
+ *    with trylock, at most once per backoff period. (Session 6 moved from
+ *    one batch per worker thread, lock-free between request threads, to
+ *    this: the per-thread batches cost a cold batch, its mutex and the
+ *    thread key per request, and the flusher copied every record once
+ *    more to gather them; docs/mod_reqin_log.md has the measurements. A
+ *    first version with one batch per child sent under its lock, and
+ *    convoys formed behind a preempted holder: sends stay outside.)
  *  - The socket's descriptor number never changes: reconnecting dup2()s a
  *    freshly connected socket onto it. Threads may send concurrently (each
  *    send is one whole message) and never race a close(): a send goes to
@@ -25,21 +33,22 @@
  *    with exponential backoff (RL_BACKOFF_MIN .. RL_BACKOFF_MAX). While
  *    backing off, records are dropped before any copy or syscall (and,
  *    through rl_transport_drop_early, before they are built).
- *  - Batching (flush_interval > 0): a thread appends records to its batch
- *    of RL_BATCH_CAP bytes and sends it as one message when the next record
- *    would not fit; when some batch's oldest record has waited
- *    flush_interval, the flusher thread gathers every non-empty batch into
- *    messages of up to RL_MESSAGE_CAP bytes (a send per ~100 records
- *    rather than per thread's batch), and it sleeps on a condition
- *    variable while every batch is empty. Records end in '\n', so a
- *    message is a run of JSON lines whichever way it was sent. A record
- *    larger than a batch goes out alone. A thread builds its record in
- *    place at the free end of its batch (rl_transport_record_buffer).
- *  - Bounded per-thread memory: a thread finds its batch (and the buffer it
- *    builds records in) through a pthread key whose destructor hands the
- *    batch back when the thread exits; the next new thread takes it over.
- *    Threads come and go (mod_http2's idle workers stop), so a child holds
- *    as many batches as it had threads logging at once, not ever.
+ *  - Batching (flush_interval > 0): records are written in place at the end
+ *    of the child's message (rl_transport_reserve / rl_transport_commit),
+ *    up to RL_MESSAGE_CAP bytes; the thread whose record does not fit
+ *    sends the message, and the flusher thread sends it once its oldest
+ *    record has waited flush_interval; it sleeps on a condition variable
+ *    while the message is empty. Records end in '\n', so a message is a
+ *    run of JSON lines. A record larger than a message goes out alone.
+ *    Message buffers: the one being filled, one per thread sending, and
+ *    the free ones (reused last freed first, so the next one is still in
+ *    cache): bounded by the threads.
+ *  - Bounded per-thread memory: the records not written in place (no
+ *    batching, or the checked writer) are built in a per-thread buffer
+ *    found through a pthread key whose destructor hands it back when the
+ *    thread exits; the next new thread takes it over. Threads come and go
+ *    (mod_http2's idle workers stop), so a child holds as many of these as
+ *    it had threads building such records at once, not ever.
  *  - SOCK_SEQPACKET (default): each send is one message. The kernel checks
  *    the receiving queue length (net.unix.max_dgram_qlen) only for senders
  *    the receiver is not connected back to; an accepted SEQPACKET socket
@@ -47,9 +56,10 @@
  *    the flow control, and EAGAIN means the receiver is a full buffer behind.
  *  - Sockets are close-on-exec so that CGI children do not inherit them.
  *
- * Threads: rl_transport_send runs on request threads (MPM workers, and
- * mod_http2's workers); rl_flusher on its own thread; create/open/close on
- * the child's main thread, in child_init and at child exit.
+ * Threads: rl_transport_reserve/commit/send run on request threads (MPM
+ * workers, and mod_http2's workers); rl_flusher on its own thread;
+ * create/open/close on the child's main thread, in child_init and at
+ * child exit.
  */
 #include "transport.h"
 
@@ -61,6 +71,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
@@ -78,36 +89,43 @@ APLOG_USE_MODULE(reqin_log);
 #define RL_BACKOFF_MIN   apr_time_from_msec(100)
 #define RL_BACKOFF_MAX   apr_time_from_sec(2)
 #define RL_KINDS         (RL_DROP_ERROR + 1)
+#define RL_MAX_SLOTS     256
+/* rl_transport_prefetch: about a record's worth of the message's lines */
+#define RL_PREFETCH_BYTES 768
+/* A message of whole records: the one being filled (a slot's cur), one being
+ * sent, or a free one. */
+struct rl_msg {
+    struct rl_msg *next;         /* free list */
+    struct rl_slot *slot;        /* whose free list it goes back to */
+    apr_size_t len;
+    apr_uint32_t records;
+    apr_time_t since;            /* when its oldest record came */
+    char buf[RL_MESSAGE_CAP];
+};
 
-/* One thread's batch. Owned by its thread; the flusher and child exit take
- * its mutex to send it. */
+/* One CPU's message: the threads running on that CPU append to it, so
+ * that its lock and its lines stay in that CPU's cache (one message for
+ * the whole child bounced its lock's line between CPUs on every record).
+ * A thread that moves to another CPU meanwhile only takes a lock another
+ * CPU uses: correct, and rare. */
+typedef struct rl_slot {
+    /* guards cur, free_msgs and the messages' len, records and since
+     * while they are cur */
+    pthread_mutex_t lock;
+    rl_msg *cur;                 /* being filled; NULL: none yet */
+    rl_msg *free_msgs;
+    /* where cur's next record goes (NULL: no cur), for
+     * rl_transport_prefetch, which reads it without the lock */
+    char *tail;
+} __attribute__((aligned(64))) rl_slot;
+
+/* One thread's record buffer (records not written in place). Owned by
+ * its thread; handed back when the thread exits. */
 typedef struct rl_batch {
     struct rl_batch *next;       /* registry: append-only, never freed */
-    /* 1 while a thread owns the batch; 0 once its thread has exited (the
-     * thread key's destructor), when the next new thread takes it over,
-     * records still queued in it included. */
+    /* 1 while a thread owns the buffer; 0 once its thread has exited (the
+     * thread key's destructor), when the next new thread takes it over. */
     atomic_int owned;
-    apr_thread_mutex_t *mutex;
-    /* RL_BATCH_CAP bytes of records, then room for one more record in the
-     * making (buf_cap in all): the thread builds its next record at
-     * buf + len and rl_transport_send leaves it there (see
-     * rl_transport_record_buffer). Only the owning thread appends; the
-     * flusher only empties. len is atomic so that the owner may read it
-     * without the mutex: it then reads its own last value, or 0 if the
-     * flusher emptied the batch meanwhile, and builds past what the
-     * flusher copies either way. */
-    char *buf;
-    apr_size_t buf_cap;
-    _Atomic apr_size_t len;
-    /* Written under the mutex; atomic so that the flusher may read them
-     * without it, to pass over the batches that are empty or not due
-     * (most of them, with one batch per worker thread) without locking. */
-    atomic_uint records;
-    _Atomic apr_time_t since;    /* when its oldest record came */
-    /* Unbatched (flush_interval 0): the thread's record buffer
-     * (rl_transport_record_buffer): records are built here rather than in
-     * 16 KiB taken from each request's pool, which costs a fresh allocator
-     * block per request. Only its thread touches it. */
     char *rec;
     apr_size_t rec_cap;
 } rl_batch;
@@ -117,7 +135,7 @@ struct rl_transport {
     rl_sock_type type;
     int sndbuf;
     server_rec *s;
-    apr_pool_t *pool;            /* our own subpool of pchild, for batches */
+    apr_pool_t *pool;            /* our own subpool of pchild, for buffers */
     apr_interval_time_t flush_interval;   /* 0: a message per record */
     int fd;                      /* stable: see the invariants */
 
@@ -131,18 +149,24 @@ struct rl_transport {
     atomic_uint_least64_t n_batches, n_batch_reuses;
     atomic_uint_least64_t n_dropped[RL_KINDS];
     _Atomic(rl_batch *) batches; /* registry head */
-    atomic_int nonempty;         /* batches holding records */
+    atomic_int nonempty;         /* slots whose cur holds records */
     atomic_int flusher_idle;     /* the flusher sleeps until signalled */
     atomic_int last_err;         /* errno of the last failed connect */
+    atomic_int sending;          /* detached messages being sent */
+
+    /* the messages being filled, one per CPU (nslots; 0 when not
+     * batching) */
+    rl_slot *slots;
+    int nslots;
 
     /* conn_mutex guards: */
-    apr_thread_mutex_t *conn_mutex;
+    _Alignas(64) apr_thread_mutex_t *conn_mutex;
     apr_interval_time_t backoff;
 
-    /* reg_mutex guards batch allocation from `pool` */
+    /* reg_mutex guards allocation from `pool` */
     apr_thread_mutex_t *reg_mutex;
-    /* Its value in a thread is the thread's batch; its destructor hands
-     * the batch back when the thread exits (see rl_batch_release). */
+    /* Its value in a thread is the thread's record buffer; its destructor
+     * hands the buffer back when the thread exits (rl_batch_release). */
     pthread_key_t batch_key;
     atomic_int has_batch_key;    /* 0 before it exists and once deleted */
 
@@ -151,10 +175,6 @@ struct rl_transport {
     apr_thread_cond_t *cond;
     int stopping;
     apr_thread_t *flusher;
-    /* the flusher's message: records gathered from the batches */
-    char *fmsg;                  /* RL_MESSAGE_CAP bytes */
-    apr_size_t fmsg_len;
-    apr_uint32_t fmsg_records;
 
     struct sockaddr_un addr;
     socklen_t addr_len;
@@ -162,6 +182,27 @@ struct rl_transport {
 
 static apr_status_t rl_transport_cleanup(void *data);
 static void rl_batch_release(void *data);
+
+/* child_init: one message slot per CPU the child may run on. */
+static int rl_slots_create(rl_transport *t)
+{
+    long n = sysconf(_SC_NPROCESSORS_CONF);
+    t->nslots = (int)(n < 1 ? 1 : n > RL_MAX_SLOTS ? RL_MAX_SLOTS : n);
+    /* aligned: each slot on its own cache lines */
+    t->slots = apr_palloc(t->pool, sizeof(rl_slot) * (apr_size_t)t->nslots
+                                   + 64);
+    t->slots = (rl_slot *)(((apr_uintptr_t)t->slots + 63) & ~(apr_uintptr_t)63);
+    for (int i = 0; i < t->nslots; i++) {
+        t->slots[i].cur = NULL;
+        t->slots[i].free_msgs = NULL;
+        t->slots[i].tail = NULL;
+        if (pthread_mutex_init(&t->slots[i].lock, NULL) != 0) {
+            t->nslots = i;
+            return 0;
+        }
+    }
+    return 1;
+}
 
 rl_transport *rl_transport_create(apr_pool_t *pchild, server_rec *s,
                                   const char *path, rl_sock_type type,
@@ -211,14 +252,14 @@ rl_transport *rl_transport_create(apr_pool_t *pchild, server_rec *s,
                                     pchild) == APR_SUCCESS
          && apr_thread_mutex_create(&t->flush_mutex, APR_THREAD_MUTEX_DEFAULT,
                                     pchild) == APR_SUCCESS
-         && apr_thread_cond_create(&t->cond, pchild) == APR_SUCCESS;
-    /* the key finds each thread's batch: without one (keys exhausted),
-     * no batching */
+         && apr_thread_cond_create(&t->cond, pchild) == APR_SUCCESS
+         && rl_slots_create(t);
+    atomic_init(&t->sending, 0);
+    /* the key finds each thread's record buffer: without one (keys
+     * exhausted), records not written in place come from the request
+     * pool */
     atomic_init(&t->has_batch_key,
                 ok && pthread_key_create(&t->batch_key, rl_batch_release) == 0);
-    if (ok && !atomic_load(&t->has_batch_key)) {
-        t->flush_interval = 0;
-    }
     if (!ok) {
         ap_log_error(APLOG_MARK, APLOG_ERR, APR_FROM_OS_ERROR(errno), s,
                      RQLOGNO(00013) "cannot set up the socket for %s: no "
@@ -227,7 +268,7 @@ rl_transport *rl_transport_create(apr_pool_t *pchild, server_rec *s,
         t->flush_interval = 0;
     }
     /* A pre-cleanup: apr_pool_destroy runs pre-cleanups, then destroys
-     * subpools (the flusher thread's pool, our batches), then runs cleanups
+     * subpools (the flusher thread's pool, our buffers), then runs cleanups
      * (the mutexes' and cond's). The flusher must be joined before either. */
     apr_pool_pre_cleanup_register(pchild, t, rl_transport_cleanup);
     return t;
@@ -370,27 +411,23 @@ static rl_send_result rl_send_message(rl_transport *t, const char *buf,
         return RL_DROP_DOWN;
     }
 }
-
 /* ------------------------------------------------------------------ */
-/* Batches                                                             */
+/* Per-thread record buffers                                           */
 
-/* Thread exit (the batch key's destructor, on the exiting thread): the
- * batch goes back to the registry for the next new thread. Threads come
- * and go (mod_http2 stops idle workers after H2MaxWorkerIdleSeconds and
- * starts new ones on demand): without this, each new thread would add a
- * batch (32 KiB, its record being built included) that nothing frees
- * until the child exits. Records still queued in the batch stay there:
- * the flusher sends them when they are due, as it would have. Only an
- * atomic store: the batch's memory lives as long as the transport's pool,
- * and the key is deleted when the transport closes, before that pool
- * goes. */
+/* Thread exit (the key's destructor, on the exiting thread): the buffer
+ * goes back to the registry for the next new thread. Threads come and go
+ * (mod_http2 stops idle workers after H2MaxWorkerIdleSeconds and starts
+ * new ones on demand): without this, each new thread would add a buffer
+ * that nothing frees until the child exits. Only an atomic store: the
+ * buffer lives as long as the transport's pool, and the key is deleted
+ * when the transport closes, before that pool goes. */
 static void rl_batch_release(void *data)
 {
     rl_batch *b = data;
     atomic_store(&b->owned, 0);
 }
 
-/* Request thread: a batch no thread owns, taken over, or NULL. */
+/* Request thread: a buffer no thread owns, taken over, or NULL. */
 static rl_batch *rl_reuse_batch(rl_transport *t)
 {
     for (rl_batch *b = atomic_load(&t->batches); b; b = b->next) {
@@ -405,10 +442,8 @@ static rl_batch *rl_reuse_batch(rl_transport *t)
     return NULL;
 }
 
-/* Request thread: this thread's batch, taken over from an exited thread
- * or registered, on first use. Found through the thread key: glibc's
- * pthread_getspecific is a few loads, where a _Thread_local variable of a
- * module loaded with dlopen costs a __tls_get_addr call per access. */
+/* Request thread: this thread's record buffer, taken over from an exited
+ * thread or registered, on first use. */
 static rl_batch *rl_my_batch(rl_transport *t)
 {
     rl_batch *b;
@@ -422,35 +457,22 @@ static rl_batch *rl_my_batch(rl_transport *t)
         apr_thread_mutex_lock(t->reg_mutex);
         b = apr_pcalloc(t->pool, sizeof(*b));
         atomic_init(&b->owned, 1);
-        atomic_init(&b->records, 0);
-        atomic_init(&b->since, 0);
-        atomic_init(&b->len, 0);
-        if (apr_thread_mutex_create(&b->mutex, APR_THREAD_MUTEX_DEFAULT,
-                                    t->pool) != APR_SUCCESS) {
-            apr_thread_mutex_unlock(t->reg_mutex);
-            return NULL;
-        }
         b->next = atomic_load(&t->batches);
-        atomic_store(&t->batches, b); /* publish: the flusher may walk it */
+        atomic_store(&t->batches, b); /* publish */
         apr_thread_mutex_unlock(t->reg_mutex);
         atomic_fetch_add_explicit(&t->n_batches, 1, memory_order_relaxed);
     }
     if (pthread_setspecific(t->batch_key, b) != 0) {
-        atomic_store(&b->owned, 0);       /* out of memory: unbatched */
+        atomic_store(&b->owned, 0);       /* out of memory: the pool */
         return NULL;
     }
     return b;
 }
 
-/* Request thread: where this thread builds its next record, `size`
- * bytes at least. Batching: the free end of its batch (buf + len), so
- * that rl_transport_send appends the record without copying it, and the
- * record is written next to the records before it rather than into a
- * buffer of its own (one cold region less per request with one batch per
- * worker thread). Unbatched: the thread's record buffer. Either grows when
- * a server with a larger ReqinLogMaxRecordSize shares the socket (the old
- * one stays in the pool: at most a few per thread, as sizes only grow, up
- * to RL_MAX_MAX_RECORD). */
+/* Request thread: where this thread builds a record that is not written
+ * in place, `size` bytes at least. Grows when a server with a larger
+ * ReqinLogMaxRecordSize shares the socket (the old one stays in the pool:
+ * at most a few per thread, as sizes only grow, up to RL_MAX_MAX_RECORD). */
 char *rl_transport_record_buffer(rl_transport *t, apr_size_t size)
 {
     rl_batch *b;
@@ -461,107 +483,159 @@ char *rl_transport_record_buffer(rl_transport *t, apr_size_t size)
     if (b == NULL) {
         return NULL;
     }
-    if (t->flush_interval == 0) {
-        if (b->rec_cap < size) {
-            apr_thread_mutex_lock(t->reg_mutex);
-            b->rec = apr_palloc(t->pool, size);
-            apr_thread_mutex_unlock(t->reg_mutex);
-            b->rec_cap = size;
-        }
-        return b->rec;
-    }
-    if (b->buf_cap < RL_BATCH_CAP + size) {
-        /* the flusher may be reading the queued records: swap under the
-         * batch's mutex (never held with reg_mutex) */
-        char *grown;
+    if (b->rec_cap < size) {
         apr_thread_mutex_lock(t->reg_mutex);
-        grown = apr_palloc(t->pool, RL_BATCH_CAP + size);
+        b->rec = apr_palloc(t->pool, size);
         apr_thread_mutex_unlock(t->reg_mutex);
-        apr_thread_mutex_lock(b->mutex);
-        if (b->buf != NULL) {
-            memcpy(grown, b->buf,
-                   atomic_load_explicit(&b->len, memory_order_relaxed));
-        }
-        b->buf = grown;
-        b->buf_cap = RL_BATCH_CAP + size;
-        apr_thread_mutex_unlock(b->mutex);
+        b->rec_cap = size;
     }
-    /* len <= RL_BATCH_CAP: a record that would take the batch past it
-     * is sent first, and a larger record is never queued */
-    return b->buf + atomic_load_explicit(&b->len, memory_order_relaxed);
+    return b->rec;
 }
 
-/* Under b->mutex: sends the batch, if any. */
-static void rl_flush_batch(rl_transport *t, rl_batch *b, apr_time_t now,
-                           rl_note *note)
+/* ------------------------------------------------------------------ */
+/* The child's message                                                 */
+
+/* Under sl->lock: a free message buffer (the last one freed: still in
+ * cache, its bytes just read by the kernel's copy), or a new one. */
+static rl_msg *rl_msg_take(rl_transport *t, rl_slot *sl)
 {
-    apr_uint32_t records = atomic_load_explicit(&b->records,
-                                                memory_order_relaxed);
-    if (records == 0) return;
-    (void)rl_send_message(t, b->buf,
-                          atomic_load_explicit(&b->len, memory_order_relaxed),
-                          records, now, note);
-    atomic_store_explicit(&b->len, 0, memory_order_relaxed);
-    atomic_store_explicit(&b->records, 0, memory_order_relaxed);
-    atomic_fetch_sub(&t->nonempty, 1);
+    rl_msg *m = sl->free_msgs;
+    if (m != NULL) {
+        sl->free_msgs = m->next;
+    }
+    else {
+        apr_thread_mutex_lock(t->reg_mutex);
+        m = apr_palloc(t->pool, sizeof(*m));
+        apr_thread_mutex_unlock(t->reg_mutex);
+        m->slot = sl;
+    }
+    m->len = 0;
+    m->records = 0;
+    return m;
 }
 
-/* Flusher thread: sends its message (records gathered from the batches),
- * if any. */
-static void rl_flusher_send(rl_transport *t, apr_time_t now)
+/* Any thread: sends a detached message, then frees its buffer. */
+static void rl_msg_send(rl_transport *t, rl_msg *m, apr_time_t now)
 {
     rl_note note = { 0 };
-    if (t->fmsg_records == 0) return;
-    (void)rl_send_message(t, t->fmsg, t->fmsg_len, t->fmsg_records, now,
-                          &note);
-    t->fmsg_len = 0;
-    t->fmsg_records = 0;
+    rl_slot *sl = m->slot;
+    if (m->records > 0) {
+        (void)rl_send_message(t, m->buf, m->len, m->records, now, &note);
+    }
+    pthread_mutex_lock(&sl->lock);
+    m->next = sl->free_msgs;
+    sl->free_msgs = m;
+    pthread_mutex_unlock(&sl->lock);
+    atomic_fetch_sub(&t->sending, 1);
     rl_log_note(t, &note);
 }
 
-/* Flusher thread, once some batch is due: moves every non-empty batch
- * (due or not: sending early costs nothing, and spares the next wakeup)
- * into its own message buffer and sends it whenever the next batch might
- * not fit, so one send carries the records of many threads. With one
- * batch per worker thread, each thread's batch holds only the few records
- * of one interval; sent one batch per message that was a send per ~8
- * records, now one per ~100. The batch's lock is held for the copy only,
- * never during a send. */
-static void rl_flush_all(rl_transport *t, apr_time_t now)
+/* Under sl->lock: detaches its message (to be sent by the caller). */
+static rl_msg *rl_slot_detach(rl_transport *t, rl_slot *sl)
 {
-    for (rl_batch *b = atomic_load(&t->batches); b; b = b->next) {
-        apr_uint32_t records;
-        if (atomic_load_explicit(&b->records, memory_order_relaxed) == 0) {
-            continue;
-        }
-        /* b may grow to RL_BATCH_CAP until we hold its lock */
-        if (t->fmsg_len + RL_BATCH_CAP > RL_MESSAGE_CAP) {
-            rl_flusher_send(t, now);
-        }
-        apr_thread_mutex_lock(b->mutex);
-        records = atomic_load_explicit(&b->records, memory_order_relaxed);
-        if (records > 0) {
-            apr_size_t n = atomic_load_explicit(&b->len, memory_order_relaxed);
-            memcpy(t->fmsg + t->fmsg_len, b->buf, n);
-            t->fmsg_len += n;
-            t->fmsg_records += records;
-            atomic_store_explicit(&b->len, 0, memory_order_relaxed);
-            atomic_store_explicit(&b->records, 0, memory_order_relaxed);
-            atomic_fetch_sub(&t->nonempty, 1);
-        }
-        apr_thread_mutex_unlock(b->mutex);
+    rl_msg *m = sl->cur;
+    sl->cur = NULL;
+    __atomic_store_n(&sl->tail, NULL, __ATOMIC_RELAXED);
+    if (m != NULL) {
+        atomic_fetch_add(&t->sending, 1);
+        if (m->records > 0) atomic_fetch_sub(&t->nonempty, 1);
     }
-    rl_flusher_send(t, now);
+    return m;
 }
 
-/* The flusher thread: every flush_interval, when some batch's oldest
- * record is due, sends every queued record (rl_flush_all); sleeps without
- * a timeout while all batches are empty. */
+/* The slot of the CPU this thread runs on. */
+static inline rl_slot *rl_my_slot(rl_transport *t)
+{
+    /* glibc reads it from the thread's rseq area: a load, no syscall */
+    int cpu = sched_getcpu();
+    return &t->slots[cpu > 0 ? cpu % t->nslots : 0];
+}
+
+char *rl_transport_reserve(rl_transport *t, apr_size_t size, rl_append *a)
+{
+    rl_slot *sl;
+    rl_msg *m;
+    if (t->flush_interval == 0 || size > RL_MESSAGE_CAP) {
+        return NULL;
+    }
+    sl = a->slot != NULL ? a->slot : rl_my_slot(t);
+    pthread_mutex_lock(&sl->lock);
+    /* under the lock: rl_transport_close takes the last messages under it */
+    if (atomic_load_explicit(&t->closed, memory_order_relaxed)) {
+        pthread_mutex_unlock(&sl->lock);
+        return NULL;
+    }
+    a->full = NULL;
+    m = sl->cur;
+    if (m != NULL && m->len + size > RL_MESSAGE_CAP) {
+        /* sent by rl_transport_commit, once the lock is released */
+        a->full = rl_slot_detach(t, sl);
+        m = NULL;
+    }
+    if (m == NULL) {
+        m = sl->cur = rl_msg_take(t, sl);
+    }
+    a->msg = m;
+    return m->buf + m->len;
+}
+
+void rl_transport_prefetch(rl_transport *t, rl_append *a)
+{
+    const char *at;
+    a->slot = NULL;
+    if (t->flush_interval == 0 || t->nslots == 0) return;
+    a->slot = rl_my_slot(t);
+    /* unlocked: a hint. A message's memory is never freed, and a
+     * prefetch never faults, so a stale pointer costs only the lines. */
+    at = __atomic_load_n(&a->slot->tail, __ATOMIC_RELAXED);
+    if (at != NULL) {
+        for (int i = 0; i < RL_PREFETCH_BYTES; i += 64) {
+            __builtin_prefetch(at + i, 1, 3);
+        }
+    }
+}
+
+/* Request thread: wakes the flusher if it sleeps without a timeout. */
+static void rl_wake_flusher(rl_transport *t)
+{
+    if (atomic_load(&t->flusher_idle)
+        && atomic_exchange(&t->flusher_idle, 0)) {
+        apr_thread_mutex_lock(t->flush_mutex);
+        apr_thread_cond_signal(t->cond);
+        apr_thread_mutex_unlock(t->flush_mutex);
+    }
+}
+
+void rl_transport_commit(rl_transport *t, rl_append *a, apr_size_t len,
+                         apr_time_t now)
+{
+    rl_msg *m = a->msg;
+    int first = m->records == 0;
+    m->len += len;
+    m->records++;
+    __atomic_store_n(&m->slot->tail, m->buf + m->len, __ATOMIC_RELAXED);
+    if (first) {
+        m->since = now;
+        /* seq_cst, then flusher_idle is read: see rl_flusher */
+        atomic_fetch_add(&t->nonempty, 1);
+    }
+    pthread_mutex_unlock(&m->slot->lock);
+    if (a->full != NULL) {
+        rl_msg_send(t, a->full, now);
+    }
+    if (first) {
+        rl_wake_flusher(t);
+    }
+}
+
+/* The flusher thread: every flush_interval, sends each CPU's message
+ * once its oldest record is due; sleeps without a timeout while all are
+ * empty. */
 static void *APR_THREAD_FUNC rl_flusher(apr_thread_t *thd, void *data)
 {
     rl_transport *t = data;
     for (;;) {
-        int queued = 0, due = 0;
+        int queued = 0;
         apr_time_t now;
         apr_thread_mutex_lock(t->flush_mutex);
         if (t->stopping) {
@@ -576,28 +650,34 @@ static void *APR_THREAD_FUNC rl_flusher(apr_thread_t *thd, void *data)
         apr_thread_mutex_unlock(t->flush_mutex);
 
         now = apr_time_now();
-        /* unlocked look: a batch filled meanwhile is seen on the next
-         * round (its first record woke us or finds us awake) */
-        for (rl_batch *b = atomic_load(&t->batches); b && !due; b = b->next) {
-            if (atomic_load_explicit(&b->records, memory_order_relaxed) == 0) {
-                continue;
+        for (int i = 0; i < t->nslots && atomic_load(&t->nonempty) > 0; i++) {
+            rl_slot *sl = &t->slots[i];
+            rl_msg *due = NULL;
+            pthread_mutex_lock(&sl->lock);
+            if (sl->cur != NULL && sl->cur->records > 0) {
+                if (now - sl->cur->since >= t->flush_interval) {
+                    /* the next record starts a new message */
+                    due = rl_slot_detach(t, sl);
+                }
+                else {
+                    queued = 1;
+                }
             }
-            queued = 1;
-            due = now - atomic_load_explicit(&b->since, memory_order_relaxed)
-                  >= t->flush_interval;
+            pthread_mutex_unlock(&sl->lock);
+            if (due != NULL) {
+                rl_msg_send(t, due, now);
+            }
         }
-        if (due) {
-            rl_flush_all(t, now);
-            queued = atomic_load(&t->nonempty) > 0;
-        }
+        queued = queued || atomic_load(&t->nonempty) > 0;
         if (!queued) {
-            /* All empty: sleep until a thread queues into an empty batch.
-             * Dekker-style with rl_transport_send: we store flusher_idle
-             * then load nonempty, it increments nonempty then loads
-             * flusher_idle (all seq_cst), so one of us sees the other. */
+            /* All empty: sleep until a thread puts the first record in a
+             * message. Dekker-style with rl_transport_commit: we store
+             * flusher_idle then load nonempty, it increments nonempty
+             * then loads flusher_idle (all seq_cst), so one of us sees
+             * the other. */
             apr_thread_mutex_lock(t->flush_mutex);
             atomic_store(&t->flusher_idle, 1);
-            if (atomic_load(&t->nonempty) > 0) {
+            if (atomic_load(&t->nonempty)) {
                 atomic_store(&t->flusher_idle, 0);
             }
             while (atomic_load(&t->flusher_idle) && !t->stopping) {
@@ -608,17 +688,6 @@ static void *APR_THREAD_FUNC rl_flusher(apr_thread_t *thd, void *data)
     }
     apr_thread_exit(thd, APR_SUCCESS);
     return NULL;
-}
-
-/* Request thread: wakes the flusher if it sleeps without a timeout. */
-static void rl_wake_flusher(rl_transport *t)
-{
-    if (atomic_load(&t->flusher_idle)
-        && atomic_exchange(&t->flusher_idle, 0)) {
-        apr_thread_mutex_lock(t->flush_mutex);
-        apr_thread_cond_signal(t->cond);
-        apr_thread_mutex_unlock(t->flush_mutex);
-    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -637,13 +706,12 @@ void rl_transport_open(rl_transport *t)
     }
     if (t->flush_interval > 0) {
         apr_threadattr_t *attr = NULL;
-        t->fmsg = apr_palloc(t->pool, RL_MESSAGE_CAP);
         if (apr_threadattr_create(&attr, t->pool) != APR_SUCCESS
             /* ap_log_error needs a few 8 KB buffers */
             || apr_threadattr_stacksize_set(attr, 256 * 1024) != APR_SUCCESS
             || apr_thread_create(&t->flusher, attr, rl_flusher, t,
                                  t->pool) != APR_SUCCESS) {
-            /* without a flusher a batch could wait forever: don't batch */
+            /* without a flusher a record could wait forever: don't batch */
             t->flusher = NULL;
             t->flush_interval = 0;
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, t->s, RQLOGNO(00012)
@@ -676,9 +744,10 @@ int rl_transport_drop_early(rl_transport *t)
 rl_send_result rl_transport_send(rl_transport *t, const char *rec,
                                  apr_size_t len, apr_time_t now)
 {
-    rl_send_result res = RL_SENT;
+    rl_send_result res;
     rl_note note = { 0 };
-    rl_batch *b;
+    rl_append a;
+    char *at;
 
     if (atomic_load(&t->closed)) {
         return RL_DROP_DOWN;
@@ -690,46 +759,15 @@ rl_send_result rl_transport_send(rl_transport *t, const char *rec,
         rl_log_note(t, &note);
         return RL_DROP_DOWN;
     }
-    b = t->flush_interval > 0 && len <= RL_BATCH_CAP ? rl_my_batch(t) : NULL;
-    if (b == NULL || b->buf == NULL) {
-        /* alone; a record built in place past the batch's records is
-         * outside what the flusher reads, and is simply not appended */
-        res = rl_send_message(t, rec, len, 1, now, &note);
-        rl_log_note(t, &note);
-        return res;
+    a.slot = NULL;
+    at = rl_transport_reserve(t, len, &a);
+    if (at != NULL) {
+        memcpy(at, rec, len);
+        rl_transport_commit(t, &a, len, now);
+        return RL_SENT;
     }
-    {
-        int first;
-        apr_size_t at;
-        apr_thread_mutex_lock(b->mutex);
-        at = atomic_load_explicit(&b->len, memory_order_relaxed);
-        if (at + len > RL_BATCH_CAP) {
-            /* sends buf[0, at): the record, if built in place, lies past it */
-            rl_flush_batch(t, b, now, &note);
-            at = 0;
-        }
-        first = atomic_load_explicit(&b->records, memory_order_relaxed) == 0;
-        if (first) {
-            atomic_store_explicit(&b->since, now, memory_order_relaxed);
-            atomic_fetch_add(&t->nonempty, 1);
-        }
-        if (rec != b->buf + at) {
-            /* built elsewhere (the request pool), or in place before the
-             * flusher emptied the batch: then rec is past `at` (memmove:
-             * the two may overlap) */
-            memmove(b->buf + at, rec, len);
-        }
-        atomic_store_explicit(&b->len, at + len, memory_order_relaxed);
-        /* under the mutex: no read-modify-write instruction needed */
-        atomic_store_explicit(&b->records,
-                              atomic_load_explicit(&b->records,
-                                                   memory_order_relaxed) + 1,
-                              memory_order_relaxed);
-        apr_thread_mutex_unlock(b->mutex);
-        if (first) {
-            rl_wake_flusher(t);
-        }
-    }
+    /* alone: not batching, or larger than a message */
+    res = rl_send_message(t, rec, len, 1, now, &note);
     rl_log_note(t, &note);
     return res;
 }
@@ -750,12 +788,21 @@ void rl_transport_close(rl_transport *t)
         apr_thread_join(&rv, t->flusher);
         t->flusher = NULL;
     }
-    for (rl_batch *b = atomic_load(&t->batches); b; b = b->next) {
-        rl_note note = { 0 };
-        apr_thread_mutex_lock(b->mutex);
-        rl_flush_batch(t, b, now, &note);
-        apr_thread_mutex_unlock(b->mutex);
-        rl_log_note(t, &note);
+    /* no record joins a message after this (rl_transport_reserve checks
+     * `closed` under the slot's lock) */
+    for (int i = 0; i < t->nslots; i++) {
+        rl_slot *sl = &t->slots[i];
+        rl_msg *m;
+        pthread_mutex_lock(&sl->lock);
+        m = rl_slot_detach(t, sl);
+        pthread_mutex_unlock(&sl->lock);
+        if (m != NULL) rl_msg_send(t, m, now);
+    }
+    /* messages detached by request threads still running (a module's
+     * workers joined later): let their sends finish before the socket
+     * goes, for at most a second */
+    for (int i = 0; i < 1000 && atomic_load(&t->sending) > 0; i++) {
+        apr_sleep(apr_time_from_msec(1));
     }
     if (t->fd >= 0) {
         atomic_store(&t->connected, 0);
@@ -764,7 +811,7 @@ void rl_transport_close(rl_transport *t)
     }
     if (atomic_exchange(&t->has_batch_key, 0)) {
         /* no destructor after this: threads still running (a module's
-         * workers joined later) must not touch batches once the pool that
+         * workers joined later) must not touch buffers once the pool that
          * holds them is gone */
         (void)pthread_key_delete(t->batch_key);
     }

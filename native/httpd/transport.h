@@ -1,6 +1,7 @@
 /*
  * transport: one non-blocking UNIX socket per child process and receiver
- * path, shared by the child's threads, with optional batching. See
+ * path, shared by the child's threads, with optional batching (records
+ * appended to one message per child, sent when full or due). See
  * transport.c for the invariants.
  */
 #ifndef RL_TRANSPORT_H
@@ -22,15 +23,25 @@ typedef enum {
     RL_DROP_ERROR    /* any other send error */
 } rl_send_result;
 
-/* Each thread's batch: a message of whole records, each ending in '\n', of
- * at most this many bytes; a larger record is sent alone. */
-#define RL_BATCH_CAP 16384
-/* The flusher's messages gather several threads' batches, up to this many
- * bytes: the most a receiver reads in one message (the receiver contract;
- * the product's receiver drops larger ones). */
+/* The child's message being filled (batching): whole records, each ending
+ * in '\n', of at most this many bytes, the most a receiver reads in one
+ * message (the receiver contract; the product's receiver drops larger
+ * ones). A larger record is sent alone. */
 #define RL_MESSAGE_CAP 65536
 
 typedef struct rl_transport rl_transport;
+typedef struct rl_msg rl_msg;
+typedef struct rl_slot rl_slot;
+
+/* A record being written in place at the end of the child's message
+ * (rl_transport_reserve .. rl_transport_commit). */
+typedef struct {
+    rl_slot *slot;    /* the CPU's message slot (rl_transport_prefetch), or
+                       * NULL: the current CPU's */
+    rl_msg *msg;      /* the message it goes into */
+    rl_msg *full;     /* the message detached to make room, or NULL: sent
+                       * by rl_transport_commit, after the lock */
+} rl_append;
 
 /* Per-child counters, in records; read with rl_transport_get_stats. */
 typedef struct rl_transport_stats {
@@ -41,14 +52,14 @@ typedef struct rl_transport_stats {
     apr_uint64_t dropped_error;
     apr_uint64_t messages;        /* sends that succeeded */
     apr_uint64_t connects;
-    apr_uint64_t batches;         /* per-thread batches allocated */
+    apr_uint64_t batches;         /* per-thread record buffers allocated */
     apr_uint64_t batch_reuses;    /* taken over from threads that exited */
 } rl_transport_stats;
 
 /* child_init (pchild lives as long as the child). `s`: the server warnings
  * are logged against. `sndbuf` 0 keeps the system default.
  * `flush_interval` 0 sends each record as its own message; otherwise
- * records are batched and a batch waits at most this long. */
+ * records are batched and a record waits at most this long. */
 rl_transport *rl_transport_create(apr_pool_t *pchild, server_rec *s,
                                   const char *path, rl_sock_type type,
                                   int sndbuf,
@@ -58,9 +69,11 @@ rl_transport *rl_transport_create(apr_pool_t *pchild, server_rec *s,
  * and, when batching, the flusher thread. */
 void rl_transport_open(rl_transport *t);
 
-/* Any request thread. rec must end in '\n'. Never blocks on the receiver
- * nor on other request threads: a record that cannot go is dropped and
- * counted, with a rate-limited warning. */
+/* Any request thread: a record built elsewhere (rec must end in '\n'),
+ * appended to the child's message (a copy) or sent alone. Never blocks on
+ * the receiver, and on other request threads only for the append lock's
+ * copy: a record that cannot go is dropped and counted, with a
+ * rate-limited warning. */
 rl_send_result rl_transport_send(rl_transport *t, const char *rec,
                                  apr_size_t len, apr_time_t now);
 
@@ -70,12 +83,33 @@ rl_send_result rl_transport_send(rl_transport *t, const char *rec,
  * be built; else 0. */
 int rl_transport_drop_early(rl_transport *t);
 
+/* Any request thread, when batching: takes the child's append lock and
+ * returns where a record of at most `size` bytes goes, the end of the
+ * message being filled (a full one is detached first, to be sent by
+ * rl_transport_commit; a->slot: from rl_transport_prefetch, or NULL);
+ * NULL, with nothing locked, when not batching,
+ * closed, or `size` is more than RL_MESSAGE_CAP. The caller writes the
+ * record there and calls rl_transport_commit at once: the lock is held in
+ * between, so only straight-line writing belongs there. */
+char *rl_transport_reserve(rl_transport *t, apr_size_t size, rl_append *a);
+
+/* Any request thread, when batching, before looking up what its record
+ * says: prefetches the lines of the message where rl_transport_reserve
+ * will most likely put it, so that their cache misses overlap that work
+ * instead of stalling the writes under the lock. */
+void rl_transport_prefetch(rl_transport *t, rl_append *a);
+
+/* Ends rl_transport_reserve: the record's `len` bytes (ending in '\n')
+ * join the message, the lock is released, then a detached full message is
+ * sent. */
+void rl_transport_commit(rl_transport *t, rl_append *a, apr_size_t len,
+                         apr_time_t now);
+
 /* Any request thread: a buffer of at least `size` bytes that belongs to
  * this thread, to build a record in before rl_transport_send takes it
- * (valid until the thread's next call); NULL when none can be had (the
- * caller then uses its request pool). When batching, it is the free end
- * of the thread's batch, where rl_transport_send leaves the record in
- * place instead of copying it. `now`: see rl_transport_send. */
+ * (valid until the thread's next call): for records not written in place
+ * (rl_transport_reserve returned NULL, or the checked writer); NULL when
+ * none can be had (the caller then uses its request pool). */
 char *rl_transport_record_buffer(rl_transport *t, apr_size_t size);
 
 /* Child exit: stops the flusher, sends what is queued, closes. Idempotent;
