@@ -1,0 +1,141 @@
+// Where the embedded engine's CPU goes when `ja4 run` inserts a batch
+// (`node bench/engine-views.bench.js [--requests N] [--runs N]`; `make build`
+// or `npx tsc -p tsconfig.json` first). Issue 6's throughput target is bound
+// by it: on 2 cores, 100k requests/s leave 20 us of CPU per request for
+// everything, and this is what the insert alone costs.
+//
+// The rows: --requests correlated requests of bench/correlator.bench.js's
+// workload (default 200000), encoded by the correlator as `ja4 run` does (one
+// Native block), loaded with INSERT ... FROM INFILE into http_logs_ingest as
+// the pipeline's sink does. Each configuration is measured --runs times
+// (default 3; the median is printed) on emptied tables, as CPU time of the
+// process per row (the engine's threads: nothing else runs meanwhile):
+//
+//   all views         what `ja4 run` pays: the enrichment view writing
+//                     http_logs and every aggregate view behind it
+//   without <view>    one aggregate view dropped (recreated after): its cost
+//                     is "all views" minus this
+//   enrichment only   every aggregate view dropped
+//   no views          http_logs_ingest (a Null table) alone: parsing the block
+//   enrichment split  the enrichment view's SELECT computed and discarded
+//                     (FORMAT Null), and http_logs written with the columns
+//                     passed through (no dictionaries, no regexes)
+//
+// The baseline of the ratios is "all views" measured in the same run.
+import { rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { availableParallelism } from 'node:os';
+import { openStorage, validateStorageOptions, migrate, loadReferenceData, DEFAULT_REFERENCE_DIR, TABLES } from '../dist/storage/index.js';
+import { BatchCorrelator } from '../dist/correlator/batch-correlator.js';
+import { INGEST_COLUMNS } from '../dist/correlator/rows-binary.js';
+import { mergeNativeBlocks } from '../dist/correlator/native-merge.js';
+import { correlatorWorkload } from './lib/correlator-workload.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dataDir = join(root, 'bench', '.data');
+const dbDir = join(dataDir, 'engine-views-db');
+const rowsFile = join(dataDir, 'engine-views-rows.native');
+const TARGET = 100_000;
+
+const { values: opt } = parseArgs({ options: { requests: { type: 'string', default: '200000' }, runs: { type: 'string', default: '3' } } });
+const N = Number(opt.requests);
+const runs = Math.max(1, Number(opt.runs));
+const cores = availableParallelism();
+const log = (s) => process.stdout.write(`${s}\n`);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main() {
+  rmSync(dbDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const storage = await openStorage(validateStorageOptions({ dataDir: dbDir }));
+  try {
+    await migrate(storage);
+    await loadReferenceData(storage, DEFAULT_REFERENCE_DIR);
+    const work = correlatorWorkload(N, (Date.now() - 3_600_000) * 1000);
+    const bc = new BatchCorrelator({ clock: 'event', rawTables: false, format: 'Native' });
+    const blocks = [];
+    for (const b of work.tls) blocks.push(bc.process(undefined, b, 0).ingest);
+    for (const b of work.http) blocks.push(bc.process(b, undefined, 0).ingest);
+    blocks.push(bc.flush().ingest);
+    writeFileSync(rowsFile, mergeNativeBlocks(blocks));
+
+    const target = `${TABLES.httpLogsIngest} (${INGEST_COLUMNS.join(', ')})`;
+    const emptyTables = async () => {
+      const tables = await storage.query(
+        "SELECT database, name FROM system.tables WHERE database IN ('ja4_logs', 'ja4_processing') AND engine LIKE '%MergeTree' AND name NOT LIKE 'ref_%' AND name != 'schema_migrations'",
+      );
+      for (const t of tables) await storage.command(`TRUNCATE TABLE ${t.database}.${t.name}`);
+    };
+    /** median CPU us per row of `sql` over the runs, on emptied tables */
+    const cpuPerRow = async (sql) => {
+      const xs = [];
+      for (let r = 0; r < runs; r++) {
+        await emptyTables();
+        const c0 = process.cpuUsage();
+        await storage.command(sql);
+        const u = process.cpuUsage(c0);
+        xs.push((u.user + u.system) / N);
+      }
+      return median(xs);
+    };
+    const insert = `INSERT INTO ${target} FROM INFILE '${rowsFile}' FORMAT Native`;
+    // warm-up: dictionaries loaded, regexes compiled
+    await cpuPerRow(insert);
+
+    const rows = [];
+    const all = await cpuPerRow(insert);
+    rows.push(['all views (what ja4 run pays)', all]);
+    const views = await storage.query(
+      "SELECT database, name, create_table_query AS ddl FROM system.tables WHERE engine = 'MaterializedView' AND database = 'ja4_processing' AND name != 'http_logs_mv' ORDER BY name",
+    );
+    // only the views reading http_logs are on the insert's path (the model scores view is not)
+    const onPath = views.filter((v) => /FROM ja4_processing\.http_logs\b/.test(v.ddl));
+    const without = [];
+    for (const v of onPath) {
+      await storage.command(`DROP VIEW ${v.database}.${v.name}`);
+      try {
+        without.push([v.name, await cpuPerRow(insert)]);
+      } finally {
+        await storage.command(v.ddl);
+      }
+    }
+    const allAgain = await cpuPerRow(insert);
+    rows.push(['all views, measured again after them', allAgain]);
+    const ref = (all + allAgain) / 2;
+    for (const [name, us] of without) rows.push([`  without ${name} (its cost: ${(ref - us).toFixed(1)} us)`, us]);
+
+    for (const v of onPath) await storage.command(`DROP VIEW ${v.database}.${v.name}`);
+    const enrichOnly = await cpuPerRow(insert);
+    rows.push(['enrichment only (every aggregate dropped)', enrichOnly]);
+
+    // the enrichment view split: its SELECT alone, and http_logs written without it
+    const [mv] = await storage.query("SELECT as_select AS q FROM system.tables WHERE database = 'ja4_processing' AND name = 'http_logs_mv'");
+    const cols = await storage.query(`SELECT name, type FROM system.columns WHERE database = 'ja4_logs' AND table = 'http_logs_ingest' ORDER BY position`);
+    const structure = cols.filter((c) => INGEST_COLUMNS.includes(c.name)).map((c) => `${c.name} ${c.type}`).join(', ');
+    const source = `file('${rowsFile}', Native, '${structure.replaceAll("'", "\\'")}')`;
+    const passThrough = cols.map((c) => c.name).filter((n) => INGEST_COLUMNS.includes(n) && n !== 'uri');
+    rows.push(['  reading the block (SELECT * FROM file, FORMAT Null)', await cpuPerRow(`SELECT * FROM ${source} FORMAT Null`)]);
+    rows.push(['  the enrichment SELECT computed, FORMAT Null', await cpuPerRow(`${mv.q.replace(/FROM ja4_logs\.http_logs_ingest/, `FROM ${source}`)} FORMAT Null`)]);
+    rows.push(['  http_logs written, columns passed through', await cpuPerRow(`INSERT INTO ${TABLES.httpLogs} (${passThrough.join(', ')}, path) SELECT ${passThrough.join(', ')}, uri FROM ${source}`)]);
+
+    await storage.command('DROP VIEW ja4_processing.http_logs_mv');
+    rows.push(['no views (the Null table alone)', await cpuPerRow(insert)]);
+
+    log(`== engine views: ${N.toLocaleString('en-US')} correlated requests in one Native insert, ${runs} runs each (median), ${cores} cores`);
+    log(`${'configuration'.padEnd(58)} ${'CPU us/row'.padStart(10)} ${'/ all views'.padStart(12)}`);
+    for (const [label, us] of rows) log(`${label.padEnd(58)} ${us.toFixed(1).padStart(10)} ${(us / ref).toFixed(2).padStart(12)}`);
+    const budget = (cores * 1e6) / TARGET;
+    log(`=> the insert alone: ${ref.toFixed(1)} us/row; ${TARGET.toLocaleString('en-US')} req/s on ${cores} cores allows ${budget.toFixed(1)} us per request for everything (receive, correlate, encode, insert): ${(budget - ref).toFixed(1)} us are left for the rest`);
+  } finally {
+    await storage.close();
+    rmSync(dbDir, { recursive: true, force: true });
+    rmSync(rowsFile, { force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
