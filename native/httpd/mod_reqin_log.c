@@ -777,11 +777,12 @@ static rl_conn *rl_conn_state(conn_rec *c)
 }
 
 /* Numbers the request on its root connection (HTTP/2 streams share the
- * root's counter, hence the atomic). */
+ * root's counter, hence the atomic: the compiler's, one locked add in
+ * place, rather than a call into libapr for every request). */
 static apr_uint32_t rl_next_number(rl_conn *cs)
 {
     if (cs == NULL || cs->root == NULL) return 0;
-    return apr_atomic_inc32(&cs->root->requests) + 1;
+    return __atomic_add_fetch(&cs->root->requests, 1, __ATOMIC_SEQ_CST);
 }
 
 /* Connection thread, before ap_read_request reads the request line

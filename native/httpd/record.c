@@ -502,31 +502,37 @@ static void rl_scan_headers(rl_hdr_scan *h, const apr_array_header_t *arr,
 #define RL_SHAPE_COOKIE_CAP 256     /* a Cookie value; the "cookies" body */
 #define RL_SHAPE_COOKIES 32
 typedef struct rl_shape {
+    /* Laid out by when it is read: a hit reads the first line, the names,
+     * and the entries of the selected headers, in that order; the cookie
+     * names' fields come last. The fields used to be in declaration
+     * order, the arrays full size in between: a hit touched ~14 lines of
+     * a connection state that is rarely still in cache. */
     int valid;
     int nelts;
-    apr_size_t names_len;
-    char names[RL_SHAPE_NAMES_CAP];
     int host_idx;
     int nsel;
-    int sel_idx[RL_MAX_SELECTED];
-    apr_size_t sel_len[RL_MAX_SELECTED];
-    const char *sel_json[RL_MAX_SELECTED];
     int ncookie;
-    int cookie_idx[RL_MAX_COOKIE_HEADERS];
-    apr_size_t keys_total, keys_max;
-    apr_size_t order_len;           /* 0: not kept (too long, or empty) */
-    char order[RL_SHAPE_ORDER_CAP];
+    apr_uint32_t names_len;
+    apr_uint32_t keys_total, keys_max;
+    apr_uint32_t order_len;         /* 0: not kept (too long, or empty) */
     /* The cookie names of the last request with a single Cookie header
      * (kept apart from `valid`: a session's cookies outlive a change of
      * names), reused when the next one's Cookie value is the same: the
      * value, each name's offset and length in it, and the "cookies"
      * list's body. ck_len 0: none kept. */
-    apr_size_t ck_len;
-    char ck_val[RL_SHAPE_COOKIE_CAP];
+    apr_uint32_t ck_len;
     int ck_n;
+    apr_uint32_t ck_total, ck_max;  /* the names' bytes, the longest */
+    apr_uint32_t ck_json_len;
+    /* each selected name's entry in the table and its length (both at
+     * most RL_SHAPE_NAMES_CAP), then its rule's key */
+    struct { apr_uint16_t idx, len; } sel[RL_MAX_SELECTED];
+    apr_uint16_t cookie_idx[RL_MAX_COOKIE_HEADERS];
+    const char *sel_json[RL_MAX_SELECTED];
+    char names[RL_SHAPE_NAMES_CAP];
+    char order[RL_SHAPE_ORDER_CAP];
     apr_uint16_t ck_off[RL_SHAPE_COOKIES], ck_nlen[RL_SHAPE_COOKIES];
-    apr_size_t ck_total, ck_max;    /* the names' bytes, the longest */
-    apr_size_t ck_json_len;
+    char ck_val[RL_SHAPE_COOKIE_CAP];
     char ck_json[RL_SHAPE_COOKIE_CAP];
 } rl_shape;
 
@@ -542,7 +548,10 @@ static rl_shape *rl_shape_for(request_rec *r, rl_conn *cs, const rl_req *rq,
         return NULL;
     }
     if (cs->shape == NULL) {
-        cs->shape = apr_palloc(r->connection->pool, sizeof(rl_shape));
+        /* its first line holds what every request reads */
+        char *mem = apr_palloc(r->connection->pool, sizeof(rl_shape) + 63);
+        cs->shape = (rl_shape *)(void *)(((apr_uintptr_t)mem + 63)
+                                         & ~(apr_uintptr_t)63);
         cs->shape->valid = 0;
         cs->shape->ck_len = 0;
     }
@@ -566,10 +575,10 @@ static int rl_shape_apply(rl_hdr_scan *h, const rl_shape *s,
     h->host = s->host_idx >= 0 ? e[s->host_idx].val : NULL;
     h->nsel = s->nsel;
     for (int i = 0; i < s->nsel; i++) {
-        const apr_table_entry_t *x = &e[s->sel_idx[i]];
-        h->sel_idx[i] = s->sel_idx[i];
+        const apr_table_entry_t *x = &e[s->sel[i].idx];
+        h->sel_idx[i] = s->sel[i].idx;
         h->sel[i].name = x->key;
-        h->sel[i].len = s->sel_len[i];
+        h->sel[i].len = s->sel[i].len;
         h->sel_json[i] = s->sel_json[i];
         h->sel_val[i] = x->val;
         h->sel_vlen[i] = x->val ? strlen(x->val) : 0;
@@ -592,19 +601,21 @@ static void rl_shape_keep(rl_shape *s, const rl_hdr_scan *h,
     s->valid = 0;
     if (h->sel_full || h->cookie_full) return;
     s->nelts = arr->nelts;
-    s->names_len = rq->names_len;
+    s->names_len = (apr_uint32_t)rq->names_len;
     memcpy(s->names, rq->names, rq->names_len);
     s->host_idx = h->host_idx;
     s->nsel = h->nsel;
     for (int i = 0; i < h->nsel; i++) {
-        s->sel_idx[i] = h->sel_idx[i];
-        s->sel_len[i] = h->sel[i].len;
+        s->sel[i].idx = (apr_uint16_t)h->sel_idx[i];
+        s->sel[i].len = (apr_uint16_t)h->sel[i].len;
         s->sel_json[i] = h->sel_json[i];
     }
     s->ncookie = h->ncookie;
-    memcpy(s->cookie_idx, h->cookie_idx, sizeof(int) * (size_t)h->ncookie);
-    s->keys_total = h->keys_total;
-    s->keys_max = h->keys_max;
+    for (int i = 0; i < h->ncookie; i++) {
+        s->cookie_idx[i] = (apr_uint16_t)h->cookie_idx[i];
+    }
+    s->keys_total = (apr_uint32_t)h->keys_total;
+    s->keys_max = (apr_uint32_t)h->keys_max;
     s->order_len = 0;
     s->valid = 1;
 }
