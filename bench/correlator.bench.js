@@ -43,15 +43,14 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { openStorage, validateStorageOptions, migrate, loadReferenceData, DEFAULT_REFERENCE_DIR, TABLES } from '../dist/storage/index.js';
+import { TABLES } from '../dist/storage/index.js';
 import { CorrelationStage } from '../dist/pipeline/correlation-stage.js';
 import { clickhouseSink } from '../dist/pipeline/sinks.js';
 import { DEFAULT_BATCHER_OPTIONS } from '../dist/pipeline/batcher.js';
 import { openDatagramReceiver } from '../dist/ingest/datagram-receiver.js';
-import { BatchCorrelator } from '../dist/correlator/batch-correlator.js';
 import { INGEST_COLUMNS } from '../dist/correlator/rows-binary.js';
-import { mergeNativeBlocks } from '../dist/correlator/native-merge.js';
-import { correlatorWorkload as workload } from './lib/correlator-workload.js';
+import { correlatorWorkload as workload, encodeWorkload } from './lib/correlator-workload.js';
+import { openFreshStorage } from './lib/fresh-storage.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = join(root, 'bench', '.data');
@@ -284,12 +283,8 @@ async function baselineRun(storage, file, fmt = 'JSONEachRow') {
 }
 
 async function main() {
-  rmSync(dbDir, { recursive: true, force: true });
-  mkdirSync(dataDir, { recursive: true });
-  const storage = await openStorage(validateStorageOptions({ dataDir: dbDir }));
+  const storage = await openFreshStorage(dbDir);
   try {
-    await migrate(storage);
-    await loadReferenceData(storage, DEFAULT_REFERENCE_DIR);
     const t0Us = (Date.now() - 3_600_000) * 1000;
     const work = workload(N, t0Us);
     const bytes = work.http.reduce((s, b) => s + b.length, 0) + work.tls.reduce((s, b) => s + b.length, 0);
@@ -298,14 +293,8 @@ async function main() {
     // the baseline's rows: the same records through the correlator, once per format
     const files = {};
     for (const f of BASELINE_FORMATS) {
-      const bc = new BatchCorrelator({ clock: 'event', rawTables: false, format: f });
-      const bodies = [];
-      for (const b of work.tls) bodies.push(bc.process(undefined, b, 0).ingest);
-      for (const b of work.http) bodies.push(bc.process(b, undefined, 0).ingest);
-      bodies.push(bc.flush().ingest);
       files[f] = join(dataDir, `correlator-rows.${f.toLowerCase()}`);
-      // Native: one block, as the batcher merges the steps' blocks before an insert
-      writeFileSync(files[f], f === 'JSONEachRow' ? bodies.join('') : f === 'Native' ? mergeNativeBlocks(bodies) : Buffer.concat(bodies));
+      writeFileSync(files[f], encodeWorkload(work, f));
     }
     const jsonRows = readFileSync(files.JSONEachRow, 'utf8');
 

@@ -22,16 +22,15 @@
 //                     passed through (no dictionaries, no regexes)
 //
 // The baseline of the ratios is "all views" measured in the same run.
-import { rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
-import { openStorage, validateStorageOptions, migrate, loadReferenceData, DEFAULT_REFERENCE_DIR, TABLES } from '../dist/storage/index.js';
-import { BatchCorrelator } from '../dist/correlator/batch-correlator.js';
+import { TABLES } from '../dist/storage/index.js';
 import { INGEST_COLUMNS } from '../dist/correlator/rows-binary.js';
-import { mergeNativeBlocks } from '../dist/correlator/native-merge.js';
-import { correlatorWorkload } from './lib/correlator-workload.js';
+import { correlatorWorkload, encodeWorkload } from './lib/correlator-workload.js';
+import { openFreshStorage } from './lib/fresh-storage.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = join(root, 'bench', '.data');
@@ -47,19 +46,9 @@ const log = (s) => process.stdout.write(`${s}\n`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
-  rmSync(dbDir, { recursive: true, force: true });
-  mkdirSync(dataDir, { recursive: true });
-  const storage = await openStorage(validateStorageOptions({ dataDir: dbDir }));
+  const storage = await openFreshStorage(dbDir);
   try {
-    await migrate(storage);
-    await loadReferenceData(storage, DEFAULT_REFERENCE_DIR);
-    const work = correlatorWorkload(N, (Date.now() - 3_600_000) * 1000);
-    const bc = new BatchCorrelator({ clock: 'event', rawTables: false, format: 'Native' });
-    const blocks = [];
-    for (const b of work.tls) blocks.push(bc.process(undefined, b, 0).ingest);
-    for (const b of work.http) blocks.push(bc.process(b, undefined, 0).ingest);
-    blocks.push(bc.flush().ingest);
-    writeFileSync(rowsFile, mergeNativeBlocks(blocks));
+    writeFileSync(rowsFile, encodeWorkload(correlatorWorkload(N, (Date.now() - 3_600_000) * 1000), 'Native'));
 
     const target = `${TABLES.httpLogsIngest} (${INGEST_COLUMNS.join(', ')})`;
     const emptyTables = async () => {

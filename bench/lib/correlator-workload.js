@@ -2,6 +2,8 @@
 // n mod_reqin_log records on keep-alive connections (1-8 requests each, one
 // TLS event each), 20k client IPs, plus 2% plain HTTP and 2% HTTPS whose TLS
 // event is lost.
+import { BatchCorrelator } from '../../dist/correlator/batch-correlator.js';
+import { mergeNativeBlocks } from '../../dist/correlator/native-merge.js';
 const UAS = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
   'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0',
@@ -66,4 +68,18 @@ export function correlatorWorkload(n, t0Us) {
   }
   flushHttp();
   return { tls, http };
+}
+
+/**
+ * The workload's http_logs_ingest rows as the correlator encodes them, in one
+ * body: JSON lines, RowBinary rows, or one Native block (the batcher merges
+ * an insert's blocks into one).
+ */
+export function encodeWorkload(work, format) {
+  const bc = new BatchCorrelator({ clock: 'event', rawTables: false, format });
+  const bodies = [];
+  for (const b of work.tls) bodies.push(bc.process(undefined, b, 0).ingest);
+  for (const b of work.http) bodies.push(bc.process(b, undefined, 0).ingest);
+  bodies.push(bc.flush().ingest);
+  return format === 'JSONEachRow' ? bodies.join('') : format === 'Native' ? mergeNativeBlocks(bodies) : Buffer.concat(bodies);
 }
