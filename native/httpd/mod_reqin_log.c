@@ -9,9 +9,10 @@
  * docs/mod_reqin_log.md describes the record and the directives.
  *
  * Design invariants
- *  1. Logging never slows or fails a request. A record is copied into its
- *     thread's batch, which goes out in one non-blocking send when full or
- *     ReqinLogFlushInterval old (transport.c); when the receiver is absent,
+ *  1. Logging never slows or fails a request. A record is written at the
+ *     end of its CPU's message, which goes out in one non-blocking send
+ *     when full or ReqinLogFlushInterval old (transport.c), never under a
+ *     lock; when the receiver is absent,
  *     refuses, or is behind by a full socket buffer, records are dropped and
  *     counted. Every hook returns OK or DECLINED whatever happens.
  *  2. Failures are visible but quiet: a warning with a stable id (RQL000nn)
@@ -21,12 +22,14 @@
  *     ReqinLogMaxRecordSize, whatever bytes the client sent (record.c,
  *     json_writer.c). Cookie values and credentials are never logged.
  *  4. Memory per request comes from r->pool; per connection from c->pool;
- *     per child (sockets, counters) and per thread (its batch and the
- *     buffer its records are built in, allocated once) from the child
- *     pool. Nothing grows with the number of requests.
- *  5. Works under prefork, worker and event. Request threads share no lock:
- *     each has its own batch; the per-child socket, its state and counters
- *     are atomics (transport.c); the root connection's request counter,
+ *     per child (sockets, counters, the messages) and per thread (the
+ *     buffer the records not written in place are built in, allocated
+ *     once) from the child pool. Nothing grows with the number of
+ *     requests.
+ *  5. Works under prefork, worker and event. Request threads share one
+ *     lock per CPU, held only while a record is written into that CPU's
+ *     message (no system call under it); the per-child socket, its state
+ *     and counters are atomics (transport.c); the root connection's request counter,
  *     which HTTP/2 streams of one connection share, is atomic. mod_http2
  *     has threads even under prefork, so there is no prefork special case.
  *  6. Header names and values are taken as received. HTTP/1.x names come

@@ -160,7 +160,7 @@ void rl_record_init(void);
 
 /* Builds the record for r (the original request of the transaction), one
  * JSON object and '\n' of at most max_record bytes, and hands it to t:
- * written in place at the end of the child's message when it certainly
+ * written in place at the end of its CPU's message when it certainly
  * fits unchecked, else built in the thread's buffer and sent. */
 void rl_log_record(request_rec *r, const rl_limits *lim, rl_conn *cs,
                    rl_req *rq, rl_transport *t);

@@ -1248,8 +1248,8 @@ void rl_log_record(request_rec *r, const rl_limits *lim, rl_conn *cs,
     pt.host = rl_span_of(pt.hs.host ? pt.hs.host : r->hostname);
     fast = rl_fast_fits(&pt, lim, shape, &ck, &bound);
     if (fast) {
-        /* Nearly always: written in place at the end of the child's
-         * message, under its append lock: everything is looked up
+        /* Nearly always: written in place at the end of its CPU's
+         * message, under that message's lock: everything is looked up
          * already, so the lock covers only the writes (the same slack
          * past the bound as the checked writer's buffer has). */
         char *at = rl_transport_reserve(t, bound + RL_TAIL_RESERVE, &a);

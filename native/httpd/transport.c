@@ -6,22 +6,24 @@
  *    sends use MSG_DONTWAIT | MSG_NOSIGNAL, and connect() on a non-blocking
  *    UNIX socket completes or fails at once (EAGAIN when the listener's
  *    backlog is full, which counts as a failure).
- *  - Request threads share one lock, the append lock, and only for writing
- *    one record at the end of the child's message (a few hundred
- *    nanoseconds of stores, never a system call nor an allocation but for
- *    a new message buffer): a send happens after it is released. A
- *    message is detached under the lock (by the thread whose record does
- *    not fit, or by the flusher when its oldest record is due) and sent
- *    by that thread outside it; its buffer then goes back to a free list.
- *    The connection state, counters and warning times are atomics; the
- *    only other shared lock (conn_mutex) guards reconnecting and is taken
- *    with trylock, at most once per backoff period. (Session 6 moved from
- *    one batch per worker thread, lock-free between request threads, to
- *    this: the per-thread batches cost a cold batch, its mutex and the
- *    thread key per request, and the flusher copied every record once
- *    more to gather them; docs/mod_reqin_log.md has the measurements. A
- *    first version with one batch per child sent under its lock, and
- *    convoys formed behind a preempted holder: sends stay outside.)
+ *  - Request threads running on one CPU share one lock, its message's
+ *    append lock, and only for writing one record at the end of that
+ *    message (a few hundred nanoseconds of stores, never a system call nor
+ *    an allocation but for a new message buffer): a send happens after it
+ *    is released. A message is detached under the lock (by the thread
+ *    whose record does not fit, or by the flusher when its oldest record
+ *    is due) and sent by that thread outside it; its buffer then goes back
+ *    to its slot's free list. One message per CPU keeps each lock's line
+ *    in one CPU's cache. The connection state, counters and warning times
+ *    are atomics; the only other shared lock (conn_mutex) guards
+ *    reconnecting and is taken with trylock, at most once per backoff
+ *    period. (Session 6 moved from one batch per worker thread, lock-free
+ *    between request threads, to this: the per-thread batches cost a cold
+ *    batch, its mutex and the thread key per request, and the flusher
+ *    copied every record once more to gather them; docs/mod_reqin_log.md
+ *    has the measurements. A first version with one batch per child sent
+ *    under its lock, and convoys formed behind a preempted holder: sends
+ *    stay outside.)
  *  - The socket's descriptor number never changes: reconnecting dup2()s a
  *    freshly connected socket onto it. Threads may send concurrently (each
  *    send is one whole message) and never race a close(): a send goes to
@@ -34,11 +36,11 @@
  *    backing off, records are dropped before any copy or syscall (and,
  *    through rl_transport_drop_early, before they are built).
  *  - Batching (flush_interval > 0): records are written in place at the end
- *    of the child's message (rl_transport_reserve / rl_transport_commit),
+ *    of their CPU's message (rl_transport_reserve / rl_transport_commit),
  *    up to RL_MESSAGE_CAP bytes; the thread whose record does not fit
  *    sends the message, and the flusher thread sends it once its oldest
  *    record has waited flush_interval; it sleeps on a condition variable
- *    while the message is empty. Records end in '\n', so a message is a
+ *    while every message is empty. Records end in '\n', so a message is a
  *    run of JSON lines. A record larger than a message goes out alone.
  *    Message buffers: the one being filled, one per thread sending, and
  *    the free ones (reused last freed first, so the next one is still in
@@ -493,7 +495,7 @@ char *rl_transport_record_buffer(rl_transport *t, apr_size_t size)
 }
 
 /* ------------------------------------------------------------------ */
-/* The child's message                                                 */
+/* The messages, one per CPU                                           */
 
 /* Under sl->lock: a free message buffer (the last one freed: still in
  * cache, its bytes just read by the kernel's copy), or a new one. */

@@ -1,7 +1,7 @@
 /*
  * transport: one non-blocking UNIX socket per child process and receiver
  * path, shared by the child's threads, with optional batching (records
- * appended to one message per child, sent when full or due). See
+ * appended to one message per CPU, sent when full or due). See
  * transport.c for the invariants.
  */
 #ifndef RL_TRANSPORT_H
@@ -16,14 +16,14 @@ typedef enum {
 } rl_sock_type;
 
 typedef enum {
-    RL_SENT = 0,     /* sent, or queued in the batch */
+    RL_SENT = 0,     /* sent, or queued in a message */
     RL_DROP_DOWN,    /* no receiver: absent, refused, or backing off */
     RL_DROP_FULL,    /* receiver not keeping up: send buffer / queue full */
     RL_DROP_TOOBIG,  /* larger than the socket accepts (EMSGSIZE) */
     RL_DROP_ERROR    /* any other send error */
 } rl_send_result;
 
-/* The child's message being filled (batching): whole records, each ending
+/* A CPU's message being filled (batching): whole records, each ending
  * in '\n', of at most this many bytes, the most a receiver reads in one
  * message (the receiver contract; the product's receiver drops larger
  * ones). A larger record is sent alone. */
@@ -33,7 +33,7 @@ typedef struct rl_transport rl_transport;
 typedef struct rl_msg rl_msg;
 typedef struct rl_slot rl_slot;
 
-/* A record being written in place at the end of the child's message
+/* A record being written in place at the end of its CPU's message
  * (rl_transport_reserve .. rl_transport_commit). */
 typedef struct {
     rl_slot *slot;    /* the CPU's message slot (rl_transport_prefetch), or
@@ -70,7 +70,7 @@ rl_transport *rl_transport_create(apr_pool_t *pchild, server_rec *s,
 void rl_transport_open(rl_transport *t);
 
 /* Any request thread: a record built elsewhere (rec must end in '\n'),
- * appended to the child's message (a copy) or sent alone. Never blocks on
+ * appended to its CPU's message (a copy) or sent alone. Never blocks on
  * the receiver, and on other request threads only for the append lock's
  * copy: a record that cannot go is dropped and counted, with a
  * rate-limited warning. */
@@ -83,9 +83,9 @@ rl_send_result rl_transport_send(rl_transport *t, const char *rec,
  * be built; else 0. */
 int rl_transport_drop_early(rl_transport *t);
 
-/* Any request thread, when batching: takes the child's append lock and
- * returns where a record of at most `size` bytes goes, the end of the
- * message being filled (a full one is detached first, to be sent by
+/* Any request thread, when batching: takes the append lock of its CPU's
+ * message and returns where a record of at most `size` bytes goes, the end
+ * of that message (a full one is detached first, to be sent by
  * rl_transport_commit; a->slot: from rl_transport_prefetch, or NULL);
  * NULL, with nothing locked, when not batching,
  * closed, or `size` is more than RL_MESSAGE_CAP. The caller writes the
