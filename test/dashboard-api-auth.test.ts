@@ -9,6 +9,7 @@ import { startDashboard } from '../src/dashboard/server.js';
 import { INJECTION, JA4_GO } from './helpers/storage-fixture.js';
 import { CAMPAIGN, IP_B, IP_D, PASSWORD, USERS, api, login, startDashboardFixture } from './helpers/dashboard-fixture.js';
 import { silentLogger } from '../src/config/index.js';
+import { UserStore } from '../src/dashboard/auth/user-store.js';
 
 const fx = await startDashboardFixture(t);
 const d = fx.dashboard;
@@ -81,6 +82,22 @@ t.test('failed logins: 401, audited, then rate limited', async (t) => {
   ] as const) {
     t.equal((await api(d, '/api/auth/login', { method: 'POST', body })).body.error.field, field, `${JSON.stringify(body)}: names ${field}`);
   }
+});
+
+t.test('login limit: concurrent guesses are counted before their check', async (t) => {
+  // the default scrypt cost (~100 ms a check): without a reservation every guess of the burst passes the limit check
+  await new UserStore(fx.storage, 2 ** 15).add('racer', 'viewer', PASSWORD);
+  const racy = await startDashboard(fx.storage, { listen: '127.0.0.1:0', rateLimit: { maxPerUser: 5 }, publisher: false, log: silentLogger() });
+  t.teardown(() => racy.stop());
+  const attempt = (password: string) => api(racy, '/api/auth/login', { method: 'POST', body: { username: 'racer', password } }).then((r) => r.status);
+  const wrong = Array.from({ length: 10 }, (_, i) => attempt(`wrong-guess-${i}`));
+  // the right one a little later, while the wrong ones are still being checked
+  const right = new Promise<number>((resolve) => setTimeout(() => resolve(attempt(PASSWORD)), 40));
+  const statuses = await Promise.all([...wrong, right]);
+  const count = (code: number) => statuses.filter((s) => s === code).length;
+  t.same([count(401), count(429), count(200)], [5, 6, 0], 'five checked and refused, the rest (the right one too) never checked');
+  t.equal((await auditRows('login.failed', 'racer')).length, 5, 'only the checked guesses are audited');
+  t.equal(await attempt(PASSWORD), 429, 'still locked out afterwards');
 });
 
 t.test('roles: viewer < analyst < admin', async (t) => {

@@ -79,7 +79,7 @@ t.test('login limiter: windows per IP and per user', async (t) => {
   l.failed('9.9.9.9', 'u2', 0);
   l.failed('9.9.9.9', 'u3', 0);
   t.equal(l.retryAfter('9.9.9.9', 'u4', 500), 1, 'per IP');
-  l.succeeded('u1');
+  l.succeeded('9.9.9.9', 'u1', 500);
   t.equal(l.retryAfter('9.9.9.9', 'u1', 500), 1, 'a success does not reset the IP');
 });
 

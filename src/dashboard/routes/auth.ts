@@ -35,17 +35,25 @@ export function register(router: Router, deps: DashboardDeps): void {
     const body = jsonBody(req.body);
     const username = requiredString(body, 'username', { min: 1, max: 64 });
     const password = requiredString(body, 'password', { min: 1, max: 1024 });
-    const wait = limiter.retryAfter(req.remoteIp, username);
+    // reserved before the ~100 ms password check: concurrent guesses count at once, not after their check
+    const wait = limiter.begin(req.remoteIp, username);
     if (wait > 0) throw new HttpError('rate_limited', `too many failed logins; try again in ${wait} s`, undefined, { 'Retry-After': String(wait) });
-    const user = await users.get(username);
-    const ok = user ? await verifyPassword(password, user.password_hash) : (await burnPasswordCheck(password), false);
+    let user: Awaited<ReturnType<typeof users.get>>;
+    let ok: boolean;
+    try {
+      user = await users.get(username);
+      ok = user ? await verifyPassword(password, user.password_hash) : (await burnPasswordCheck(password), false);
+    } catch (err) {
+      limiter.release(req.remoteIp, username);
+      throw err;
+    }
     const audit = { subject_type: 'user', subject: username, client_ip: req.remoteIp, request_id: req.requestId };
     if (!user || !ok) {
       limiter.failed(req.remoteIp, username);
       await writeAudit(storage, { ...audit, actor: username, role: '', action: 'login.failed', after: { reason: user ? 'bad password' : 'unknown user' } });
       throw new HttpError('unauthorized', 'invalid user name or password');
     }
-    limiter.succeeded(username);
+    limiter.succeeded(req.remoteIp, username);
     const { id, session } = sessions.create(user.name, user.role);
     await writeAudit(storage, { ...audit, actor: user.name, role: user.role, action: 'login', after: { role: user.role } });
     const info: LoginResponse = sessionInfo(deps, { name: user.name, role: user.role, via: 'session', session: session as Session });
