@@ -83,6 +83,24 @@ t.test('login limiter: windows per IP and per user', async (t) => {
   t.equal(l.retryAfter('9.9.9.9', 'u1', 500), 1, 'a success does not reset the IP');
 });
 
+t.test('login limiter: a lockout survives a flood of refused attempts', async (t) => {
+  const l = new LoginRateLimiter({ windowMs: 60_000, maxPerIp: 1_000_000, maxPerUser: 5, maxKeys: 100 });
+  const ip = '198.51.100.7';
+  for (let i = 0; i < 5; i++) l.failed(ip, 'admin', 0);
+  t.equal(l.retryAfter(ip, 'admin', 0), 60);
+  for (let i = 0; i < 1000; i++) l.retryAfter(ip, `x${i}`, 0);
+  t.equal(l.retryAfter(ip, 'admin', 0), 60, 'asking creates no key, so evicts none');
+  for (let i = 0; i < 1000; i++) {
+    if (l.begin(ip, `y${i}`, 0) === 0) l.failed(ip, `y${i}`, 0);
+  }
+  t.equal(l.retryAfter(ip, 'admin', 0), 60, 'new keys evict keys under their limit, never a lockout');
+  t.ok(l.size <= 100, `bounded: ${l.size} keys`);
+  const locked = new LoginRateLimiter({ windowMs: 60_000, maxPerIp: 1_000_000, maxPerUser: 1, maxKeys: 10 });
+  for (let i = 0; i < 20; i++) locked.failed(ip, `z${i}`, 0);
+  t.equal(locked.begin(ip, 'admin', 0), 60, 'full of lockouts: a new name is refused (fails closed)');
+  t.equal(locked.begin(ip, 'admin', 60_000), 0, 'until their window ends');
+});
+
 t.test('scrypt hashes', async (t) => {
   const h = await hashPassword('correct horse battery staple', 1024);
   t.match(h, /^scrypt\$1024\$8\$1\$[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{44}$/);
