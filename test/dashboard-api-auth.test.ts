@@ -45,10 +45,14 @@ t.test('login: session cookie, me, logout', async (t) => {
 t.test('Secure cookies behind a TLS proxy', async (t) => {
   const proxied = await startDashboard(fx.storage, { listen: '127.0.0.1:0', trustProxy: true, publisher: false, log: silentLogger() });
   t.teardown(() => proxied.stop());
-  const r = await api(proxied, '/api/auth/login', { method: 'POST', body: { username: USERS.viewer, password: PASSWORD }, headers: { 'x-forwarded-proto': 'https', 'x-forwarded-for': '192.0.2.44' } });
-  t.match(r.headers.get('set-cookie'), /; Secure$/);
+  // the client sent "203.0.113.99" and "http" itself; the proxy appended what it saw
+  const headers = { 'x-forwarded-proto': 'http, https', 'x-forwarded-for': '203.0.113.99, 192.0.2.44' };
+  const r = await api(proxied, '/api/auth/login', { method: 'POST', body: { username: USERS.viewer, password: PASSWORD }, headers });
+  t.match(r.headers.get('set-cookie'), /; Secure$/, "the scheme the proxy appended");
   const rows = await auditRows('login', USERS.viewer);
-  t.equal(rows.at(-1)!.client_ip, '::ffff:192.0.2.44', 'the client address from X-Forwarded-For');
+  t.equal(rows.at(-1)!.client_ip, '::ffff:192.0.2.44', 'the client address the proxy appended to X-Forwarded-For, not the forged one before it');
+  const spoofed = await api(proxied, '/api/auth/login', { method: 'POST', body: { username: USERS.viewer, password: PASSWORD }, headers: { 'x-forwarded-proto': 'https, http' } });
+  t.notMatch(spoofed.headers.get('set-cookie'), /Secure/, 'a client-sent https before the proxy\'s http is not believed');
   const direct = await api(d, '/api/auth/login', { method: 'POST', body: { username: USERS.viewer, password: PASSWORD }, headers: { 'x-forwarded-for': '192.0.2.45' } });
   t.notMatch(direct.headers.get('set-cookie'), /Secure/);
   t.equal((await auditRows('login', USERS.viewer)).at(-1)!.client_ip, '::ffff:127.0.0.1', 'without --trust-proxy the header is ignored');

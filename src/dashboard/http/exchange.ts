@@ -68,6 +68,12 @@ function normalizeIp(text: string): string {
   return t.startsWith('::ffff:') && t.includes('.') ? t.slice(7) : t;
 }
 
+/** The last non-empty entry of a comma-separated header, or undefined. */
+function lastEntry(header: string | undefined): string | undefined {
+  const entries = header?.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  return entries?.at(-1);
+}
+
 /** Everything synchronous from uWS's request object (valid only now). */
 export function readRequestHead(res: UwsResponse, req: UwsRequest, opts: ExchangeOptions): Request {
   const headers: Record<string, string> = {};
@@ -77,9 +83,11 @@ export function readRequestHead(res: UwsResponse, req: UwsRequest, opts: Exchang
   let remoteIp = normalizeIp(Buffer.from(res.getRemoteAddressAsText()).toString());
   let secure = false;
   if (opts.trustProxy) {
-    const fwd = headers['x-forwarded-for']?.split(',')[0]?.trim();
+    // the last entry: the one our proxy appended (Apache mod_proxy and nginx append to what the
+    // client sent); the ones before it are the client's own words, e.g. a forged address
+    const fwd = lastEntry(headers['x-forwarded-for']);
     if (fwd) remoteIp = normalizeIp(fwd);
-    secure = headers['x-forwarded-proto']?.split(',')[0]?.trim().toLowerCase() === 'https';
+    secure = lastEntry(headers['x-forwarded-proto'])?.toLowerCase() === 'https';
   }
   return {
     method: req.getCaseSensitiveMethod().toUpperCase(),
