@@ -9,7 +9,7 @@ import { WsTestClient } from './helpers/ws-test-client.js';
 import { TABLES } from '../src/storage/index.js';
 import { WS_CLOSE_TOO_SLOW, WS_CLOSE_UNAUTHORIZED, type Detection } from '../src/dashboard/api-types.js';
 import { JA4_CHROME, JA4_GO } from './helpers/storage-fixture.js';
-import { IP_B, USERS, fixtureDetections, login, startDashboardFixture, type Login } from './helpers/dashboard-fixture.js';
+import { IP_B, USERS, api, fixtureDetections, login, startDashboardFixture, type Login } from './helpers/dashboard-fixture.js';
 import { silentLogger } from '../src/config/index.js';
 
 const MAX_BUFFERED = 64 * 1024;
@@ -142,6 +142,38 @@ t.test('a wall token connects by query string', async (t) => {
   const c = await Client.connect(undefined, `?token=${token}`);
   t.teardown(() => c.close());
   t.match(await c.next((m) => m.type === 'hello'), { user: { name: 'token:wall-test', role: 'viewer' } });
+});
+
+/** the close of a connection, or 'open' when it is still open after ms */
+const closedWithin = (c: WsTestClient, ms: number) => Promise.race([c.closed, new Promise<'open'>((r) => setTimeout(() => r('open'), ms))]);
+
+t.test('a logout closes the session\'s sockets with 4001', async (t) => {
+  const session = await login(d, USERS.viewer);
+  const c = await Client.connect(session);
+  t.teardown(() => c.close());
+  await c.next((m) => m.type === 'hello');
+  const other = await Client.connect(viewer);
+  t.teardown(() => other.close());
+  await other.next((m) => m.type === 'hello');
+  t.equal((await api(d, '/api/auth/logout', { method: 'POST', login: session })).status, 200);
+  const t0 = Date.now();
+  t.same(await closedWithin(c, 1500), { code: WS_CLOSE_UNAUTHORIZED, reason: 'session ended' });
+  t.ok(Date.now() - t0 < 1000, `closed within a second (${Date.now() - t0} ms)`);
+  t.equal(await closedWithin(other, 100), 'open', "another session's socket stays open");
+});
+
+t.test('a revoked wall token\'s socket closes at the token cache refresh', async (t) => {
+  const { token, token_id } = await fx.users.createToken('wall-revoked');
+  await new Promise((r) => setTimeout(r, 1100)); // past the cache's once-a-second refresh limit
+  const c = await Client.connect(undefined, `?token=${token}`);
+  t.teardown(() => c.close());
+  await c.next((m) => m.type === 'hello');
+  t.ok(await fx.users.revokeToken(token_id));
+  t.equal(await closedWithin(c, 700), 'open', 'the cache still has it');
+  await new Promise((r) => setTimeout(r, 400));
+  // an unknown token makes the server refresh its cache (at most once a second)
+  t.equal((await api(d, '/api/overview', { headers: { authorization: 'Bearer ja4w_unknown' } })).status, 401);
+  t.same(await closedWithin(c, 1500), { code: WS_CLOSE_UNAUTHORIZED, reason: 'session ended' });
 });
 
 t.test('a slow client is dropped, its buffer bounded; a fast one gets everything', async (t) => {

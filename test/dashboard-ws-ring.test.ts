@@ -65,6 +65,10 @@ t.test('sessions: expiry, bound, CSRF', async (t) => {
   t.equal(s.get(d.id, 1)?.role, 'admin', 'a role change applies to the live session');
   s.updateUser('dora', { remove: true });
   t.equal(s.get(d.id, 1), undefined);
+  const idle = new SessionStore({ idleMs: 100, absoluteMs: 10_000, maxSessions: 10 });
+  const e = idle.create('eve', 'viewer', 0);
+  t.equal(idle.peek(e.id, 90)?.user, 'eve');
+  t.equal(idle.peek(e.id, 101), undefined, 'peek does not touch: an open WebSocket does not keep a session from idling out');
 });
 
 t.test('login limiter: windows per IP and per user', async (t) => {

@@ -13,8 +13,10 @@ export interface Principal {
   role: Role;
   via: 'session' | 'token';
   session?: Session;
-  /** the cookie value, for logout */
+  /** the cookie value, for logout (and the WebSocket hub's re-check) */
   sessionId?: string;
+  /** a wall token's SHA-256 (the WebSocket hub's re-check) */
+  tokenHash?: string;
 }
 
 export interface RouteContext {

@@ -152,7 +152,13 @@ export async function startDashboard(storage: Storage, opts: DashboardOptions = 
     const h = sha256(token);
     if (!tokens.has(h) && Date.now() - tokensAt > 1000) await refreshTokens();
     const t = tokens.get(h);
-    return t ? { name: `token:${t.name}`, role: t.role as Role, via: 'token' } : null;
+    return t ? { name: `token:${t.name}`, role: t.role as Role, via: 'token', tokenHash: h } : null;
+  };
+  // an open WebSocket's principal, re-checked by the hub: a session ended (logout, password change,
+  // removal, expiry) or a token revoked (gone from the cache at its next refresh) closes it
+  const revalidate = (p: Principal): Role | null => {
+    if (p.via === 'token') return (p.tokenHash && (tokens.get(p.tokenHash)?.role as Role | undefined)) || null;
+    return sessions.peek(p.sessionId)?.role ?? null;
   };
 
   const authenticate = async (req: Request): Promise<Principal | null> => {
@@ -224,6 +230,7 @@ export async function startDashboard(storage: Storage, opts: DashboardOptions = 
       return session ? { name: session.user, role: session.role, via: 'session', session, sessionId: id } : null;
     },
     sameOrigin,
+    revalidate,
   );
   app.any('/*', (res, req) => {
     const ex = new Exchange(res, readRequestHead(res, req, exchangeOpts));

@@ -47,6 +47,17 @@ export class SessionStore {
 
   /** The live session of a cookie value (touching it), or undefined. */
   get(id: string | undefined, now = Date.now()): Session | undefined {
+    const s = this.peek(id, now);
+    if (s) s.lastSeen = now;
+    return s;
+  }
+
+  /**
+   * The live session of a cookie value without touching it (an open
+   * WebSocket's re-check: a screen left open must not keep its session
+   * from idling out), or undefined.
+   */
+  peek(id: string | undefined, now = Date.now()): Session | undefined {
     if (!id || id.length > 128) return undefined;
     const key = hashId(id);
     const s = this.sessions.get(key);
@@ -55,7 +66,6 @@ export class SessionStore {
       this.sessions.delete(key);
       return undefined;
     }
-    s.lastSeen = now;
     return s;
   }
 

@@ -43,6 +43,8 @@ export interface HubOptions {
   sweepMs: number;
   /** most events replayed in one resync */
   resyncLimit: number;
+  /** how often open connections' sessions and tokens are re-checked (logout, revocation, expiry) */
+  authCheckMs: number;
 }
 
 export const DEFAULT_HUB_OPTIONS: HubOptions = {
@@ -52,6 +54,7 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = {
   batchMs: 15,
   sweepMs: 250,
   resyncLimit: 5000,
+  authCheckMs: 500,
 };
 
 export interface ClientData {
@@ -65,6 +68,9 @@ export type DetectionsSince = (sinceTs: string, filter: { all: boolean; ja4s: st
 
 /** Authenticates an upgrade (cookie header or ?token=); null: refused. */
 export type UpgradeAuth = (cookieHeader: string, token: string | null) => Promise<Principal | null>;
+
+/** An open connection's principal re-checked: its role now, or null when its session or token is gone. */
+export type Revalidate = (principal: Principal) => Principal['role'] | null;
 
 const STATE_TOPICS = new Set(['kpis', 'health']);
 
@@ -126,8 +132,10 @@ export class Hub {
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly clock: FrameClock;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private revalidate: Revalidate | undefined;
+  private lastAuthCheck = 0;
   private nextClientId = 1;
-  private counters = { published: 0, dropped_slow: 0, frames: 0 };
+  private counters = { published: 0, dropped_slow: 0, frames: 0, closed_unauthorized: 0 };
   /** the most unsent bytes one client had at a sweep (memory bound check) */
   private peakBuffered = 0;
 
@@ -193,8 +201,13 @@ export class Hub {
     this.pending.clear();
   }
 
-  /** Closes the clients that fell too far behind. */
+  /** Closes the clients that fell too far behind, and (every authCheckMs) those whose session or token ended. */
   private sweep(): void {
+    const now = performance.now();
+    if (this.revalidate && now - this.lastAuthCheck >= this.opts.authCheckMs) {
+      this.lastAuthCheck = now;
+      this.recheckAuth(this.revalidate);
+    }
     for (const ws of this.clients) {
       const buffered = ws.getBufferedAmount();
       if (buffered > this.peakBuffered) this.peakBuffered = buffered;
@@ -206,9 +219,34 @@ export class Hub {
     }
   }
 
-  /** The /ws behaviour; `auth` checks the session cookie or wall token. */
-  attach(app: TemplatedApp, auth: UpgradeAuth, allowedOrigin: (origin: string, host: string) => boolean): void {
+  /**
+   * The principal is fixed at the upgrade, and pings keep a socket open
+   * for ever: without this a logout, a removed user, a revoked wall token
+   * or an expired session would keep the feed.
+   */
+  private recheckAuth(revalidate: Revalidate): void {
+    for (const ws of this.clients) {
+      const data = ws.getUserData();
+      if (!data.principal) continue;
+      const role = revalidate(data.principal);
+      if (role) {
+        data.principal.role = role;
+        continue;
+      }
+      this.counters.closed_unauthorized++;
+      this.log.info('websocket client closed: session or token ended', { reason: 'unauthorized', client: data.id, user: data.principal.name });
+      this.clients.delete(ws);
+      ws.end(WS_CLOSE_UNAUTHORIZED, 'session ended');
+    }
+  }
+
+  /**
+   * The /ws behaviour; `auth` checks the session cookie or wall token at
+   * the upgrade, `revalidate` re-checks open connections every authCheckMs.
+   */
+  attach(app: TemplatedApp, auth: UpgradeAuth, allowedOrigin: (origin: string, host: string) => boolean, revalidate?: Revalidate): void {
     this.app = app;
+    this.revalidate = revalidate;
     this.sweepTimer = setInterval(() => this.sweep(), this.opts.sweepMs);
     this.sweepTimer.unref();
     const behavior: WebSocketBehavior<ClientData> = {
