@@ -208,6 +208,25 @@ t.test('garbage lines are counted per reason and per input; the good lines aroun
   t.equal(bc.stats().correlator.flow_events, 1);
 });
 
+t.test('a certificate chain that is not an object (tls_certs: [null]) is schema_invalid, in every format: no throw, and the next rows are those of a fresh correlator', async (t) => {
+  // it used to throw in the middle of a row (ja4xList read null.x509): the
+  // worker's task failed, `ja4 run` died on the rejection, and an encoder that
+  // lived on carried half a row into its next block
+  const bad = [null, 7, 'chain'].map((c, i) => ({ ...flowEvent({ first: T0_US, port: 41000 + i }), tls_certs: [{ x509: [{ ja4x: 'a_b_c' }] }, c] }));
+  const good = flowEvent({ first: T0_US, port: 42000 });
+  const request = httpRecord({ ts: T0_US + 1000, port: 42000 });
+  for (const format of ['JSONEachRow', 'RowBinary', 'Native'] as const) {
+    const hit = new BatchCorrelator({ format, rawTables: true });
+    hit.process(undefined, lines(...bad), T0_US);
+    t.same(hit.stats().drops.tls, { oversized: 0, not_json: 0, schema_invalid: 3 }, `${format}: counted per reason`);
+    const fresh = new BatchCorrelator({ format, rawTables: true });
+    const after = hit.process(lines(request), lines(good), T0_US + 2000);
+    const want = fresh.process(lines(request), lines(good), T0_US + 2000);
+    t.same([after.ingestRows, after.tlsEventRows], [1, 1], `${format}: the next step's rows`);
+    t.ok(Buffer.from(after.ingest).equals(Buffer.from(want.ingest)) && Buffer.from(after.tlsEvents).equals(Buffer.from(want.tlsEvents)), `${format}: byte for byte a fresh correlator's`);
+  }
+});
+
 t.test('a batch with non-ASCII bytes decodes as UTF-8 (U+FFFD for invalid bytes); an ASCII batch the same as before', async (t) => {
   const good = httpRecord({ ts: T0_US, scheme: 'http', port: 80 });
   const uriOf = (batch: Buffer): unknown => {

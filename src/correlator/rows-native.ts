@@ -287,6 +287,8 @@ export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer> {
   }
 
   tlsEvent(e: FlowEvent): void {
+    // what may throw first: a row is written whole or not at all
+    const tls = this.connectionTls(e);
     const c = this.tlsT;
     const v = c.v;
     v.ts.uint64(e.first_ts_us);
@@ -294,7 +296,7 @@ export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer> {
     v.transport.string(e.transport);
     c.endpoints.append(e.src, e.src_port, e.dst, e.dst_port);
     v.sni.string(e.tls_server_name ?? '');
-    c.tls.append(this.connectionTls(e));
+    c.tls.append(tls);
     v.closed.bool(e.closed === true);
     c.t.rows++;
   }

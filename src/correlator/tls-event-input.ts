@@ -37,7 +37,9 @@ export function toTlsInput(o: Record<string, unknown>): TlsInput | undefined {
   }
   for (const f of STRING_FIELDS) if (o[f] !== undefined && typeof o[f] !== 'string') return undefined;
   if (o.client_ttl !== undefined && !isInt(o.client_ttl, 0, 255)) return undefined;
-  if (o.tls_certs !== undefined && !Array.isArray(o.tls_certs)) return undefined;
+  // chains are objects (their x509 list is read leniently by ja4xList): a
+  // null or a number in the list would throw there, in the middle of a row
+  if (o.tls_certs !== undefined && (!Array.isArray(o.tls_certs) || !o.tls_certs.every((c) => typeof c === 'object' && c !== null))) return undefined;
   return { kind, event: o as unknown as FlowEvent };
 }
 
@@ -45,7 +47,7 @@ export function toTlsInput(o: Record<string, unknown>): TlsInput | undefined {
 export function ja4xList(e: FlowEvent): string[] {
   const out: string[] = [];
   for (const chain of e.tls_certs ?? []) {
-    const certs = (chain as { x509?: unknown }).x509;
+    const certs = (chain as { x509?: unknown } | null)?.x509;
     if (!Array.isArray(certs)) continue;
     for (const c of certs) if (c && typeof (c as { ja4x?: unknown }).ja4x === 'string') out.push((c as { ja4x: string }).ja4x);
   }

@@ -8,10 +8,20 @@ import { BatchCorrelator, type BatchCorrelatorOptions } from './batch-correlator
 import { packResult, type WorkerTask } from './worker-protocol.js';
 
 // the result is copied out of the encoder's buffers at once (packResult): no copy per batch before that
-const state = new BatchCorrelator({ ...((workerData ?? {}) as BatchCorrelatorOptions), reuseBuffers: true });
+const fresh = (): BatchCorrelator => new BatchCorrelator({ ...((workerData ?? {}) as BatchCorrelatorOptions), reuseBuffers: true });
+let state = fresh();
 
 export default function correlate(task: WorkerTask): ArrayBuffer {
   const view = (b: ArrayBuffer | undefined): Buffer | undefined => (b === undefined ? undefined : Buffer.from(b));
-  const rows = task.op === 'flush' ? state.flush() : state.process(view(task.http), view(task.tls), task.nowUs);
-  return move(packResult(rows, state.stats())) as ArrayBuffer;
+  try {
+    const rows = task.op === 'flush' ? state.flush() : state.process(view(task.http), view(task.tls), task.nowUs);
+    return move(packResult(rows, state.stats())) as ArrayBuffer;
+  } catch (err) {
+    // A bug, not bad input (that is counted and skipped line by line): the
+    // encoder may hold half a row, which would corrupt every later block.
+    // Start over; the connections this shard knew are forgotten (their later
+    // requests become tls_not_seen), and the caller counts the failed step.
+    state = fresh();
+    throw err;
+  }
 }

@@ -39,6 +39,7 @@ export const METRIC_NAMES: readonly MetricName[] = [
   { name: 'ja4_correlator_requests_total', type: 'counter', labels: ['status'], service: 'correlator', help: 'Requests written, by correlation_status (matched, no_tls, tls_not_seen).' },
   { name: 'ja4_correlator_invalid_lines_total', type: 'counter', labels: ['input', 'reason'], service: 'correlator', help: 'Input lines rejected: input="http" or "tls"; reason="not_json", "schema_invalid", "oversized".' },
   { name: 'ja4_correlator_backlog_dropped_bytes_total', type: 'counter', labels: [], service: 'correlator', help: 'Input bytes dropped because correlation was too far behind.' },
+  { name: 'ja4_correlator_failed_steps_total', type: 'counter', labels: [], service: 'correlator', help: 'Correlation steps that failed (a worker threw or died); their input is dropped and logged.' },
   { name: 'ja4_correlator_connections_forgotten_total', type: 'counter', labels: ['reason'], service: 'correlator', help: 'Connections forgotten: reason="closed", "idle", "window" or "capacity" (max_connections).' },
   { name: 'ja4_correlator_connections', type: 'gauge', labels: [], service: 'correlator', help: 'Connections held for joining now.' },
   { name: 'ja4_correlator_pending_requests', type: 'gauge', labels: [], service: 'correlator', help: 'Requests waiting for the TLS event of their connection.' },

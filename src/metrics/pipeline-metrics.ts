@@ -55,6 +55,7 @@ export function registerPipelineMetrics(registry: MetricsRegistry, stages: () =>
     return out;
   });
   collected(registry, 'ja4_correlator_backlog_dropped_bytes_total', () => c('backlog_dropped_bytes'));
+  collected(registry, 'ja4_correlator_failed_steps_total', () => c('failed_steps'));
   collected(registry, 'ja4_correlator_connections_forgotten_total', () => [
     [{ reason: 'closed' }, c('expired_closed')],
     [{ reason: 'idle' }, c('expired_idle')],

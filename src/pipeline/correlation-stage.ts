@@ -36,6 +36,9 @@ export interface IngestCounters {
   tls_batches: number;
   tls_bytes: number;
   backlog_dropped_bytes: number;
+  /** correlation steps that failed (a worker threw or died) and the input bytes they dropped */
+  failed_steps: number;
+  failed_bytes: number;
   /** time spent waiting for the correlator workers, ms */
   correlate_ms: number;
   rows_out: number;
@@ -64,7 +67,7 @@ export class CorrelationStage implements Stage {
   private stopping = false;
   private loggedBacklog = 0;
   private readonly log: Logger;
-  readonly counters: IngestCounters = { http_batches: 0, http_bytes: 0, tls_batches: 0, tls_bytes: 0, backlog_dropped_bytes: 0, correlate_ms: 0, rows_out: 0 };
+  readonly counters: IngestCounters = { http_batches: 0, http_bytes: 0, tls_batches: 0, tls_bytes: 0, backlog_dropped_bytes: 0, failed_steps: 0, failed_bytes: 0, correlate_ms: 0, rows_out: 0 };
 
   constructor(private readonly options: CorrelationStageOptions) {
     this.log = options.log ?? createLogger({ service: 'ja4-run' });
@@ -182,7 +185,21 @@ export class CorrelationStage implements Stage {
       this.backlog = 0;
       const t0 = performance.now();
       // an empty call still moves the windows (tls_not_seen after the wait, expiry)
-      const rows = await this.pool.process(http, tls, Date.now() * 1000);
+      let rows: Awaited<ReturnType<CorrelatorPool['process']>>;
+      try {
+        rows = await this.pool.process(http, tls, Date.now() * 1000);
+      } catch (err) {
+        // a worker that threw (it starts over) or died (piscina starts
+        // another): this step's input is lost, counted and logged; the
+        // process and the next steps go on
+        this.counters.failed_steps++;
+        this.counters.failed_bytes += (http?.length ?? 0) + (tls?.length ?? 0);
+        this.log.error('a correlation step failed: its input is dropped', {
+          error: err instanceof Error ? err.message : String(err), http_bytes: http?.length ?? 0, tls_bytes: tls?.length ?? 0, failed_steps: this.counters.failed_steps,
+        });
+        this.busy = false;
+        continue;
+      }
       this.counters.correlate_ms += performance.now() - t0;
       this.counters.rows_out += rows.ingestRows;
       const ack = this.batcher.add(rows);
