@@ -11,12 +11,15 @@ import { WS_CLOSE_TOO_SLOW, WS_CLOSE_UNAUTHORIZED, type Detection } from '../src
 import { JA4_CHROME, JA4_GO } from './helpers/storage-fixture.js';
 import { IP_B, USERS, api, fixtureDetections, login, startDashboardFixture, type Login } from './helpers/dashboard-fixture.js';
 import { silentLogger } from '../src/config/index.js';
+import { loadUws } from '../src/dashboard/uws.js';
+import { Hub } from '../src/dashboard/ws/hub.js';
 
 const MAX_BUFFERED = 64 * 1024;
 const fx = await startDashboardFixture(t, {
   // the test triggers the polls itself (pollDetections), so a long interval
   publisher: { detectionsMs: 3_600_000, kpisMs: 0, healthMs: 0 },
-  hub: { maxBufferedBytes: MAX_BUFFERED, sweepMs: 50, ringBytes: 4 * 1024 * 1024 },
+  // resyncIntervalMs 0: tests here resync twice in a row on one connection (the rate has its own test)
+  hub: { maxBufferedBytes: MAX_BUFFERED, sweepMs: 50, ringBytes: 4 * 1024 * 1024, resyncIntervalMs: 0 },
 });
 const d = fx.dashboard;
 const wsUrl = d.url.replace('http:', 'ws:') + '/ws';
@@ -174,6 +177,40 @@ t.test('a revoked wall token\'s socket closes at the token cache refresh', async
   // an unknown token makes the server refresh its cache (at most once a second)
   t.equal((await api(d, '/api/overview', { headers: { authorization: 'Bearer ja4w_unknown' } })).status, 401);
   t.same(await closedWithin(c, 1500), { code: WS_CLOSE_UNAUTHORIZED, reason: 'session ended' });
+});
+
+t.test('resync: one at a time per connection, at most an hour back, not in a loop', async (t) => {
+  // the hub as startDashboard wires it, with the database read observed (each call takes 200 ms)
+  const sinces: string[] = [];
+  const { uws } = loadUws();
+  const hub = new Hub({}, async (since) => {
+    sinces.push(since);
+    await new Promise((r) => setTimeout(r, 200));
+    return [];
+  });
+  const app = uws.App();
+  hub.attach(app, async () => ({ name: 'wall', role: 'viewer', via: 'token' }), () => true);
+  const socket = await new Promise<unknown>((r) => app.listen('127.0.0.1', 0, r));
+  t.teardown(() => {
+    hub.close();
+    uws.us_listen_socket_close(socket as never);
+  });
+  const c = await WsTestClient.connect(`ws://127.0.0.1:${uws.us_socket_local_port(socket as never)}/ws`, {});
+  t.teardown(() => c.close());
+  c.send({ type: 'subscribe', topics: ['detections'] });
+  await c.next((m) => m.type === 'subscribed');
+  const asked = Date.now();
+  for (let i = 0; i < 5; i++) c.send({ type: 'resync', since_seq: 0, boot_id: 'an-earlier-run', since_ts: '1970-01-01T00:00:00Z' });
+  t.same(await c.next((m) => m.type === 'resync_done'), { type: 'resync_done', source: 'database', replayed: 0, seq: 0, truncated: true }, 'clamped: truncated');
+  t.same(
+    c.messages.filter((m) => m.type === 'error').map((m) => m.code),
+    ['resync_in_progress', 'resync_in_progress', 'resync_in_progress', 'resync_in_progress'],
+  );
+  t.equal(sinces.length, 1, 'one database read');
+  t.ok(Date.parse(sinces[0]!) >= asked - 3_600_000, `since ${sinces[0]}: no older than an hour before the request`);
+  c.send({ type: 'resync', since_seq: 0, boot_id: 'an-earlier-run', since_ts: new Date().toISOString() });
+  t.match(await c.next((m) => m.type === 'error' && m.code === 'rate_limited'), { message: 'at most one resync per 1000 ms' });
+  t.equal(sinces.length, 1, 'none more');
 });
 
 t.test('a slow client is dropped, its buffer bounded; a fast one gets everything', async (t) => {

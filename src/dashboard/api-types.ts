@@ -585,7 +585,9 @@ export const SPA_PATHS = ['/', '/login', '/detections', '/ja4/*', '/ip/*', '/cam
 // seq it saw and the boot id of the server that sent it (from `hello`); the server replays the missed events of the
 // client's topics from its ring of recent messages, or, when the boot id
 // differs or the seq is older than the ring, from the database by time
-// (`since_ts`: the last event's ts), then sends `resync_done`.
+// (`since_ts`: the last event's ts, at most an hour back: older is clamped
+// and the answer says `truncated`), then sends `resync_done`. One resync at
+// a time per connection and at most one a second (else an `error`).
 //
 // Backpressure: a client whose send buffer passes the server's limit (1 MiB
 // by default) is closed with code 4008 ("too slow"; 1006 when the close
@@ -660,4 +662,4 @@ export type ServerMessage =
   /** end of a replay; `seq`: continue from here; `truncated`: more was missed than replayed (reload the page's data) */
   | { type: 'resync_done'; source: 'ring' | 'database' | 'none'; replayed: number; seq: number; truncated: boolean }
   | { type: 'pong'; id?: number; seq: number }
-  | { type: 'error'; code: 'bad_request' | 'too_many_topics' | 'forbidden'; message: string };
+  | { type: 'error'; code: 'bad_request' | 'too_many_topics' | 'forbidden' | 'resync_in_progress' | 'rate_limited'; message: string };

@@ -43,6 +43,10 @@ export interface HubOptions {
   sweepMs: number;
   /** most events replayed in one resync */
   resyncLimit: number;
+  /** how far back a database resync reads (an older since_ts is clamped, the answer truncated) */
+  resyncMaxAgeMs: number;
+  /** least time between two resyncs of one connection */
+  resyncIntervalMs: number;
   /** how often open connections' sessions and tokens are re-checked (logout, revocation, expiry) */
   authCheckMs: number;
 }
@@ -54,6 +58,8 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = {
   batchMs: 15,
   sweepMs: 250,
   resyncLimit: 5000,
+  resyncMaxAgeMs: 3_600_000,
+  resyncIntervalMs: 1000,
   authCheckMs: 500,
 };
 
@@ -61,6 +67,10 @@ export interface ClientData {
   id: number;
   principal: Principal | null;
   topics: Set<string>;
+  /** a resync is running (each may be a database query: one at a time) */
+  resyncing: boolean;
+  /** when the last resync began (performance.now()) */
+  lastResyncAt: number;
 }
 
 /** Detections from the database after a time, for topics the ring cannot serve. */
@@ -275,7 +285,7 @@ export class Hub {
               res.writeStatus('403 Forbidden').end('cross-origin WebSocket refused');
               return;
             }
-            res.upgrade<ClientData>({ id: this.nextClientId++, principal, topics: new Set() }, key, protocol, extensions, context);
+            res.upgrade<ClientData>({ id: this.nextClientId++, principal, topics: new Set(), resyncing: false, lastResyncAt: -Infinity }, key, protocol, extensions, context);
           });
         };
         auth(cookie, token).then(done, () => done(null));
@@ -357,9 +367,24 @@ export class Hub {
         }
         return;
       }
-      case 'resync':
-        void this.resync(ws, m);
+      case 'resync': {
+        // each resync may read the database: one at a time per connection, and not in a loop
+        const now = performance.now();
+        if (data.resyncing) {
+          this.send(ws, { type: 'error', code: 'resync_in_progress', message: 'a resync is already running on this connection' });
+          return;
+        }
+        if (now - data.lastResyncAt < this.opts.resyncIntervalMs) {
+          this.send(ws, { type: 'error', code: 'rate_limited', message: `at most one resync per ${this.opts.resyncIntervalMs} ms` });
+          return;
+        }
+        data.resyncing = true;
+        data.lastResyncAt = now;
+        void this.resync(ws, m).finally(() => {
+          data.resyncing = false;
+        });
         return;
+      }
       case 'ping':
         this.send(ws, { type: 'pong', ...(typeof m.id === 'number' ? { id: m.id } : {}), seq: this.seq });
         return;
@@ -372,7 +397,11 @@ export class Hub {
     const data = ws.getUserData();
     const topics = data.topics;
     const sinceSeq = typeof m.since_seq === 'number' && Number.isInteger(m.since_seq) && m.since_seq >= 0 ? m.since_seq : undefined;
-    const sinceTs = typeof m.since_ts === 'string' && !Number.isNaN(Date.parse(m.since_ts)) ? new Date(m.since_ts) : undefined;
+    let sinceTs = typeof m.since_ts === 'string' && !Number.isNaN(Date.parse(m.since_ts)) ? new Date(m.since_ts) : undefined;
+    // an old since_ts would sort the whole retention: read at most resyncMaxAgeMs back and say so
+    const floor = Date.now() - this.opts.resyncMaxAgeMs;
+    const clamped = sinceTs !== undefined && sinceTs.getTime() < floor;
+    if (clamped) sinceTs = new Date(floor);
     const limit = this.opts.resyncLimit;
     let alive = true;
     const safeSend = (text: string): void => {
@@ -416,7 +445,7 @@ export class Hub {
       try {
         const rows = await this.detectionsSince(sinceTs.toISOString(), { all, ja4s, ips }, limit + 1);
         source = 'database';
-        truncated = rows.length > limit;
+        truncated = rows.length > limit || clamped;
         for (const d of rows.slice(0, limit)) {
           const topic = all ? 'detections' : topics.has(`ja4:${d.ja4}`) ? `ja4:${d.ja4}` : `ip:${d.client_ip}`;
           safeSend(eventJson(topic, { seq: seqNow, ts, topics: [topic], data: JSON.stringify(liveDetection(d)) }, true));
