@@ -18,6 +18,9 @@ import { openStorage, validateStorageOptions, TABLES } from '../src/storage/inde
 import { openTestStorage } from './helpers/storage-fixture.js';
 import { scratchDir } from './helpers/scratch-dir.js';
 import { batchParts, countRequests, flakyStorage } from './helpers/pipeline-fixture.js';
+import { Batcher } from '../src/pipeline/batcher.js';
+import { BatchCorrelator } from '../src/correlator/batch-correlator.js';
+import { httpRecord, lines } from './helpers/correlator-records.js';
 import { silentLogger } from '../src/config/index.js';
 import { memoryLogger } from './helpers/memory-logger.js';
 
@@ -187,4 +190,28 @@ t.test("the spool's disk refusing writes during an outage: the batch waits unack
   await writer.close();
   t.same(await countRequests(real), { rows: 12, distinct: 12 }, 'every batch once');
   t.same(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no partial segment left');
+});
+
+t.test('while the spool refuses a batch, the batcher submits no other one: rows wait in it (bounded), not in a growing queue of batches', async (t) => {
+  const dir = scratchDir(t);
+  const spool = new Spool(dir, 1 << 20, silentLogger());
+  const writer = new DurableWriter({ name: 'never', format: 'Native', async write() { throw new Error('connect ECONNREFUSED'); }, async close() {} }, spool, { spoolMode: 'always', retryMinMs: 20, retryMaxMs: 50, log: silentLogger() });
+  const batcher = new Batcher(writer, { ingest: TABLES.httpLogsIngest, requests: TABLES.httpRequests, tlsEvents: TABLES.tlsEvents }, { maxDelayMs: 20 });
+  rmSync(dir, { recursive: true, force: true });
+  writeFileSync(dir, 'not a directory');
+  const bc = new BatchCorrelator({ rawTables: false, format: 'Native' });
+  const t0 = (Date.now() - 3_600_000) * 1000;
+  for (let i = 0; i < 20; i++) {
+    void batcher.add(bc.process(lines(httpRecord({ ts: t0 + i, port: 1024 + i, scheme: 'http' })), undefined, Date.now() * 1000)).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 25)); // the timer's delay passes between adds
+  }
+  t.equal(writer.stats().batches, 1, 'one batch submitted and waiting; the later rows stay in the batcher');
+  t.equal(writer.stats().rows + batcher.buffered, 20, 'every row either in that batch or in the batcher');
+  rmSync(dir, { force: true });
+  mkdirSync(dir);
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(batcher.buffered, 0, 'once the disk took the first, the rest follow');
+  t.equal(spool.stats().appended, 2);
+  await batcher.close();
+  await writer.close();
 });

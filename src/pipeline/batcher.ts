@@ -54,9 +54,12 @@ export class Batcher {
     // Time-based flushes wait for the previous insert to finish: while the
     // database works, rows keep accumulating, so inserts grow with its
     // latency (fewer, larger inserts: each one runs the enrichment view and
-    // the aggregates once) instead of queueing many small ones.
+    // the aggregates once) instead of queueing many small ones. A batch
+    // submitted and not acknowledged yet (`pending`: a spool append the disk
+    // refuses, or a slow one) also holds the timer back: otherwise each tick
+    // would submit another batch to wait in memory, unbounded.
     this.timer = setInterval(() => {
-      if (this.bytes > 0 && Date.now() - this.firstAt >= this.options.maxDelayMs && this.writer.inFlightBatches === 0) {
+      if (this.bytes > 0 && Date.now() - this.firstAt >= this.options.maxDelayMs && this.writer.inFlightBatches === 0 && this.pending.size === 0) {
         this.flush().catch(() => undefined); // kept in this.failure
       }
     }, Math.max(10, Math.min(250, this.options.maxDelayMs / 4)));
