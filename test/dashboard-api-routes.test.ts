@@ -5,8 +5,10 @@
 import t from 'tap';
 import { ROUTES } from '../src/dashboard/api-types.js';
 import { INJECTION, JA4_CHROME, JA4_GO, UA_CHROME, UA_GO } from './helpers/storage-fixture.js';
-import { CAMPAIGN, IP_A, IP_B, IP_C, IP_D, USERS, api, login, startDashboardFixture, type Login } from './helpers/dashboard-fixture.js';
+import { CAMPAIGN, IP_A, IP_B, IP_C, IP_D, TEST_SCRYPT_COST, USERS, api, login, startDashboardFixture, type Login } from './helpers/dashboard-fixture.js';
 import { silentLogger } from '../src/config/index.js';
+import { startDashboard } from '../src/dashboard/server.js';
+import type { ClickHouseSettings } from '@clickhouse/client';
 
 const fx = await startDashboardFixture(t);
 const d = fx.dashboard;
@@ -153,6 +155,32 @@ t.test('detections: list, filters, sort, pages, CSV', async (t) => {
   t.equal(lines.length, 5, 'header, 3 rows, final CRLF');
   t.match(lines[1], new RegExp(`^[^,]+,[^,]+,1h,${IP_D.replace(/:/g, ':')},${JA4_GO},shop\\.example,m1,0\\.97,critical,gbt,Go net/http,${CAMPAIGN},ua_ja4_mismatch_ratio,0\\.8,1,64502,NL,"?Mozilla`));
   t.ok(lines[3]!.endsWith(`,"${INJECTION.replace(/"/g, '""')}"`) || lines[3]!.endsWith(`,${INJECTION}`), 'the injection string is one quoted CSV cell');
+});
+
+t.test('CSV export: one at a time per user, two overall; reads under a time limit', async (t) => {
+  const settings: ClickHouseSettings[] = [];
+  // the real database with every query 200 ms slower, so that concurrent exports overlap
+  const slow = new Proxy(fx.storage, {
+    get(target, prop) {
+      if (prop === 'query') {
+        return async (sql: string, params?: Record<string, unknown>, s?: ClickHouseSettings) => {
+          if (sql.includes('LIMIT {limit:UInt32}') && s) settings.push(s);
+          await new Promise((r) => setTimeout(r, 200));
+          return target.query(sql, params, s);
+        };
+      }
+      const v = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  const s = await startDashboard(slow, { listen: '127.0.0.1:0', scryptCost: TEST_SCRYPT_COST, publisher: false, log: silentLogger() });
+  t.teardown(() => s.stop());
+  const [vic, ann, ada] = [await login(s, USERS.viewer), await login(s, USERS.analyst), await login(s, USERS.admin)];
+  const csv = (who: Login) => api(s, '/api/detections.csv', { login: who }).then((r) => `${r.status} ${r.headers.get('retry-after') ?? '-'}`);
+  t.same((await Promise.all([csv(vic), csv(vic), csv(vic)])).sort(), ['200 -', '429 5', '429 5'], 'one session, three at once: one runs');
+  t.same((await Promise.all([csv(vic), csv(ann), csv(ada)])).sort(), ['200 -', '200 -', '429 5'], 'three users at once: two run');
+  t.equal(await csv(vic), '200 -', 'the slots are given back');
+  t.match(settings[0], { date_time_output_format: 'iso', max_execution_time: 30 }, 'the API reads with a time limit');
 });
 
 t.test('JA4 investigation', async (t) => {

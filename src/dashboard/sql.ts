@@ -2,8 +2,12 @@
 import type { Storage } from '../storage/index.js';
 import { chTime, type Range } from './http/params.js';
 
-/** Times as ISO 8601 (UTC, 'Z'), the API's form. */
-export const API_SETTINGS = { date_time_output_format: 'iso' } as const;
+/**
+ * Times as ISO 8601 (UTC, 'Z'), the API's form; and a time limit, so that
+ * one expensive read (a wide range, an export) cannot hold the database
+ * for ever (the dashboard's database user has readonly = 2: it may set it).
+ */
+export const API_SETTINGS = { date_time_output_format: 'iso', max_execution_time: 30 } as const;
 
 export function select<T>(storage: Storage, sql: string, params: Record<string, unknown> = {}): Promise<T[]> {
   return storage.query<T>(sql, params, API_SETTINGS);

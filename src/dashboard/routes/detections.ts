@@ -4,8 +4,9 @@ import { DETECTION_SORTS, ROUTES, THREAT_LEVELS, type Detection, type Detections
 import type { DashboardDeps } from '../deps.js';
 import { DETECTION_COLUMNS, DETECTION_CSV_FIELDS } from '../detection-rows.js';
 import type { Reply } from '../http/exchange.js';
+import { ExportSlots } from '../http/export-slots.js';
 import { campaignValue, enumListParam, enumParam, ipParam, ja4Param, numberParam, pageParams, rangeParam, textParam } from '../http/params.js';
-import type { Router } from '../router.js';
+import type { Principal, Router } from '../router.js';
 import { DETECTED, rangeParams, select, toPage } from '../sql.js';
 
 export const CSV_MAX_ROWS = 100_000;
@@ -70,7 +71,7 @@ function csvCell(v: unknown): string {
   return /[",\r\n]/.test(safe) || safe !== text ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-export function register(router: Router, { storage }: DashboardDeps): void {
+export function register(router: Router, { storage }: DashboardDeps, exports = new ExportSlots()): void {
   const table = storage.tables.read('mlDetectedAnomalies');
 
   router.add(ROUTES.detections, async ({ req }): Promise<DetectionsResponse> => {
@@ -87,19 +88,24 @@ export function register(router: Router, { storage }: DashboardDeps): void {
     return toPage(rows, limit, offset, total[0]?.n ?? 0);
   });
 
-  router.add(ROUTES.detectionsCsv, async ({ req }): Promise<Reply> => {
+  router.add(ROUTES.detectionsCsv, async ({ req, principal }): Promise<Reply> => {
     const { where, params } = filters(req.query);
-    const rows = await select<Record<string, unknown>>(storage, `SELECT ${DETECTION_COLUMNS} FROM ${table} AS det WHERE ${where} ORDER BY ${orderBy(req.query)} LIMIT {limit:UInt32}`, {
-      ...params,
-      limit: CSV_MAX_ROWS,
-    });
-    const lines = [DETECTION_CSV_FIELDS.join(',')];
-    for (const r of rows) lines.push(DETECTION_CSV_FIELDS.map((f) => csvCell(r[f])).join(','));
-    return {
-      kind: 'reply',
-      body: `${lines.join('\r\n')}\r\n`,
-      contentType: 'text/csv; charset=utf-8',
-      headers: { 'Content-Disposition': 'attachment; filename="detections.csv"', 'Cache-Control': 'no-store' },
-    };
+    const release = exports.acquire((principal as Principal).name);
+    try {
+      const rows = await select<Record<string, unknown>>(storage, `SELECT ${DETECTION_COLUMNS} FROM ${table} AS det WHERE ${where} ORDER BY ${orderBy(req.query)} LIMIT {limit:UInt32}`, {
+        ...params,
+        limit: CSV_MAX_ROWS,
+      });
+      const lines = [DETECTION_CSV_FIELDS.join(',')];
+      for (const r of rows) lines.push(DETECTION_CSV_FIELDS.map((f) => csvCell(r[f])).join(','));
+      return {
+        kind: 'reply',
+        body: `${lines.join('\r\n')}\r\n`,
+        contentType: 'text/csv; charset=utf-8',
+        headers: { 'Content-Disposition': 'attachment; filename="detections.csv"', 'Cache-Control': 'no-store' },
+      };
+    } finally {
+      release();
+    }
   });
 }
