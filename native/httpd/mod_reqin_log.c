@@ -48,6 +48,7 @@
  */
 
 #include "httpd.h"
+#include "ap_mpm.h"
 #include "http_config.h"
 #include "http_connection.h"
 #include "http_core.h"
@@ -996,12 +997,19 @@ static apr_status_t rl_child_exit(void *data)
 static void rl_child_init(apr_pool_t *pchild, server_rec *main_s)
 {
     apr_hash_t *h = apr_hash_make(pchild);
+    int threads = 1;
 
     /* Threads even under prefork: mod_http2 serves streams from its own
      * worker threads, and batching adds a flusher thread, so the lock and
      * the atomics are always used (uncontended: tens of nanoseconds). */
     rl_child_id = apr_psprintf(pchild, "%" APR_PID_T_FMT "-%" APR_UINT64_T_HEX_FMT "-",
                                getpid(), (apr_uint64_t)apr_time_now());
+    /* request threads per child (1 under prefork): bounds the messages
+     * each socket keeps per CPU */
+    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS
+        || threads < 1) {
+        threads = 1;
+    }
     for (server_rec *s = main_s; s; s = s->next) {
         rl_srv_conf *sc = ap_get_module_config(s->module_config, &reqin_log_module);
         const char *path = rl_socket_path(sc);
@@ -1017,7 +1025,8 @@ static void rl_child_init(apr_pool_t *pchild, server_rec *main_s)
                                                        : RL_DEFAULT_SNDBUF,
                                 apr_time_from_msec(sc->flush_ms != RL_UNSET
                                                    ? sc->flush_ms
-                                                   : RL_DEFAULT_FLUSH_MS));
+                                                   : RL_DEFAULT_FLUSH_MS),
+                                threads);
         apr_hash_set(h, rl_transport_path(t), APR_HASH_KEY_STRING, t);
         rl_transport_open(t);
         sc->transport = t;

@@ -92,6 +92,7 @@ APLOG_USE_MODULE(reqin_log);
 #define RL_BACKOFF_MAX   apr_time_from_sec(2)
 #define RL_KINDS         (RL_DROP_ERROR + 1)
 #define RL_MAX_SLOTS     256
+#define RL_THREADS_PER_SLOT 8
 /* rl_transport_prefetch: about a record's worth of the message's lines */
 #define RL_PREFETCH_BYTES 768
 /* A message of whole records: the one being filled (a slot's cur), one being
@@ -185,10 +186,18 @@ struct rl_transport {
 static apr_status_t rl_transport_cleanup(void *data);
 static void rl_batch_release(void *data);
 
-/* child_init: one message slot per CPU the child may run on. */
-static int rl_slots_create(rl_transport *t)
+/* child_init: one message slot per CPU the child may run on, but no more
+ * than one per RL_THREADS_PER_SLOT request threads: every slot's message
+ * fills up to RL_MESSAGE_CAP bytes, so a prefork child (one thread) on a
+ * 64-CPU host keeps one 64 KiB message, not 64 (threads on CPUs beyond
+ * the slots share them: correct, their lock's line then moves between
+ * those CPUs). */
+static int rl_slots_create(rl_transport *t, int threads)
 {
     long n = sysconf(_SC_NPROCESSORS_CONF);
+    long by_threads = threads < 1 ? 1
+                      : (threads + RL_THREADS_PER_SLOT - 1) / RL_THREADS_PER_SLOT;
+    if (n > by_threads) n = by_threads;
     t->nslots = (int)(n < 1 ? 1 : n > RL_MAX_SLOTS ? RL_MAX_SLOTS : n);
     /* aligned: each slot on its own cache lines */
     t->slots = apr_palloc(t->pool, sizeof(rl_slot) * (apr_size_t)t->nslots
@@ -209,7 +218,8 @@ static int rl_slots_create(rl_transport *t)
 rl_transport *rl_transport_create(apr_pool_t *pchild, server_rec *s,
                                   const char *path, rl_sock_type type,
                                   int sndbuf,
-                                  apr_interval_time_t flush_interval)
+                                  apr_interval_time_t flush_interval,
+                                  int threads)
 {
     rl_transport *t = apr_pcalloc(pchild, sizeof(*t));
     int ok;
@@ -255,7 +265,7 @@ rl_transport *rl_transport_create(apr_pool_t *pchild, server_rec *s,
          && apr_thread_mutex_create(&t->flush_mutex, APR_THREAD_MUTEX_DEFAULT,
                                     pchild) == APR_SUCCESS
          && apr_thread_cond_create(&t->cond, pchild) == APR_SUCCESS
-         && rl_slots_create(t);
+         && rl_slots_create(t, threads);
     atomic_init(&t->sending, 0);
     /* the key finds each thread's record buffer: without one (keys
      * exhausted), records not written in place come from the request

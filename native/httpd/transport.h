@@ -59,11 +59,14 @@ typedef struct rl_transport_stats {
 /* child_init (pchild lives as long as the child). `s`: the server warnings
  * are logged against. `sndbuf` 0 keeps the system default.
  * `flush_interval` 0 sends each record as its own message; otherwise
- * records are batched and a record waits at most this long. */
+ * records are batched and a record waits at most this long.
+ * `threads`: the MPM's request threads per child, which bounds the
+ * messages kept per CPU (see rl_slots_create). */
 rl_transport *rl_transport_create(apr_pool_t *pchild, server_rec *s,
                                   const char *path, rl_sock_type type,
                                   int sndbuf,
-                                  apr_interval_time_t flush_interval);
+                                  apr_interval_time_t flush_interval,
+                                  int threads);
 
 /* child_init: first connection attempt (a failure only schedules a retry)
  * and, when batching, the flusher thread. */
