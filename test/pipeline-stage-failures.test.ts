@@ -3,9 +3,11 @@
 // worker that throws or dies). Real worker threads, a real JSON lines sink.
 import t, { type Test } from 'tap';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { CorrelationStage } from '../src/pipeline/correlation-stage.js';
-import { jsonlFileSink } from '../src/pipeline/sinks.js';
+import { jsonlFileSink, type Sink } from '../src/pipeline/sinks.js';
+import { Spool } from '../src/pipeline/spool.js';
+import { silentLogger } from '../src/config/index.js';
 import { TABLES } from '../src/storage/index.js';
 import { scratchDir } from './helpers/scratch-dir.js';
 import { flowEvent, httpRecord, lines } from './helpers/correlator-records.js';
@@ -60,4 +62,22 @@ t.test('a correlation step that fails: its input is counted and logged as droppe
   t.match(mem.records().find((r) => r.msg === 'a correlation step failed: its input is dropped'), { level: 'error', error: 'worker exited with code 1', http_bytes: lost.length, failed_steps: 1 });
   await stage.stop();
   t.same(rows().map((r) => r.client_port), [81], 'the next step written');
+});
+
+t.test('stop() with the database down and the spool refusing writes: bounded by the wait, the lost rows logged, no hang', async (t) => {
+  const dir = scratchDir(t);
+  const spool = new Spool(join(dir, 'spool'), 1 << 20, silentLogger());
+  const mem = memoryLogger();
+  const down: Sink = { name: 'down', format: 'JSONEachRow', async write() { throw new Error('connect ECONNREFUSED 127.0.0.1:8123'); }, async close() {} };
+  const stage = new CorrelationStage({ sink: down, spool, tables: TABLE_NAMES, correlator: { shards: 0, rawTables: false }, writer: { retryMinMs: 20, retryMaxMs: 50 }, tickMs: 20, stopWaitMs: 500, log: mem.log });
+  await stage.start();
+  rmSync(join(dir, 'spool'), { recursive: true, force: true });
+  writeFileSync(join(dir, 'spool'), 'not a directory');
+  const now = Date.now() * 1000;
+  stage.pushHttp(lines(httpRecord({ ts: now, port: 80, scheme: 'http' }), httpRecord({ ts: now, port: 81, scheme: 'http' })));
+  const t0 = Date.now();
+  await stage.stop();
+  const took = Date.now() - t0;
+  t.ok(took < 3000, `stopped in ${took} ms`);
+  t.match(mem.records().find((r) => r.msg.startsWith('stopping: batches were not acknowledged in time')), { level: 'error', unacknowledged_rows: 2, last_spool_error: /ENOTDIR/ });
 });

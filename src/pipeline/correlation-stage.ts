@@ -26,6 +26,8 @@ export interface CorrelationStageOptions {
   maxBacklogBytes?: number;
   /** how often the windows are checked when no input comes, ms */
   tickMs?: number;
+  /** stop(): how long the last batches may take to be acknowledged and written (default 10 s with a spool, 60 s without) */
+  stopWaitMs?: number;
   /** the service's logger (default: JSON lines on stderr) */
   log?: Logger;
 }
@@ -100,11 +102,30 @@ export class CorrelationStage implements Stage {
     await this.loop;
     const last = await this.pool.flush();
     this.counters.rows_out += last.ingestRows;
-    await this.batcher.add(last);
-    await this.batcher.close();
-    const drained = await this.writer.drain(this.options.spool ? 10_000 : 60_000);
-    if (!drained && this.options.spool) this.log.warn('the database did not take everything in time; batches stay in the spool for the next start', { spool_segments: this.options.spool.depth.segments, spool_dir: this.options.spool.dir });
+    const waitMs = this.options.stopWaitMs ?? (this.options.spool ? 10_000 : 60_000);
+    // the last rows submitted; bounded: a spool whose disk refuses (or a
+    // file sink that fails) would hold the acknowledgement forever
+    const submitted = (async () => {
+      await this.batcher.add(last);
+      await this.batcher.close();
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const inTime = await Promise.race([
+      submitted.then(() => true, () => true),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), waitMs))),
+    ]);
+    clearTimeout(timer);
+    if (!inTime) {
+      const w = this.writer.stats();
+      this.log.error('stopping: batches were not acknowledged in time (the spool or the sink refuses writes); they are lost', {
+        unacknowledged_rows: w.unacknowledged_rows, last_spool_error: w.last_spool_error, last_error: w.last_error,
+      });
+    } else {
+      const drained = await this.writer.drain(waitMs);
+      if (!drained && this.options.spool) this.log.warn('the database did not take everything in time; batches stay in the spool for the next start', { spool_segments: this.options.spool.depth.segments, spool_dir: this.options.spool.dir });
+    }
     await this.writer.close();
+    await submitted.catch(() => undefined);
     await this.pool.close();
   }
 

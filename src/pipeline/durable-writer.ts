@@ -45,6 +45,8 @@ export interface WriterStats {
   written_rows: number;
   sink_errors: number;
   last_error: string;
+  /** rows submitted and neither written nor durable in the spool yet */
+  unacknowledged_rows: number;
   /** spool appends the disk refused (each retried) */
   spool_write_errors: number;
   last_spool_error: string;
@@ -64,7 +66,7 @@ const rowsOf = (parts: BatchPart[]): number => parts.reduce((n, p) => n + p.rows
 
 export class DurableWriter {
   private readonly options: DurableWriterOptions;
-  private readonly queue: { batch: Batch; ack: () => void }[] = [];
+  private readonly queue: { batch: Batch; ack: () => void; fail: (err: unknown) => void }[] = [];
   private inFlight = 0;
   private spooling: boolean;
   private replaying: Promise<void> | undefined;
@@ -77,8 +79,9 @@ export class DurableWriter {
   /** spool appends, one after the other: a retried append keeps its place */
   private appendChain: Promise<void> = Promise.resolve();
   private lastSpoolErrorLog = -Infinity;
+  private lastSinkErrorLog = -Infinity;
   private readonly counters: WriterStats = {
-    mode: 'direct', batches: 0, rows: 0, written_batches: 0, written_rows: 0, sink_errors: 0, last_error: '', spool_write_errors: 0, last_spool_error: '', last_write_ms: 0, write_ms_total: 0,
+    mode: 'direct', batches: 0, rows: 0, written_batches: 0, written_rows: 0, sink_errors: 0, last_error: '', unacknowledged_rows: 0, spool_write_errors: 0, last_spool_error: '', last_write_ms: 0, write_ms_total: 0,
   };
 
   constructor(
@@ -104,13 +107,23 @@ export class DurableWriter {
     if (this.closed) throw new Error('DurableWriter: submit() after close()');
     const batch: Batch = { token, parts: parts.filter((p) => p.body.length > 0) };
     if (batch.parts.length === 0) return;
+    const rows = rowsOf(batch.parts);
     this.counters.batches++;
-    this.counters.rows += rowsOf(batch.parts);
+    this.counters.rows += rows;
+    this.counters.unacknowledged_rows += rows;
+    try {
+      await this.deliver(batch);
+    } finally {
+      this.counters.unacknowledged_rows -= rows;
+    }
+  }
+
+  private async deliver(batch: Batch): Promise<void> {
     // straight to the sink below the in-flight limit; with no spool (file or
     // stdout sink) always: waiting for the sink is then the back-pressure
     if (!this.spool || (!this.spooling && this.inFlight < this.options.maxInFlight)) {
-      return new Promise<void>((ack) => {
-        this.queue.push({ batch, ack });
+      return new Promise<void>((ack, fail) => {
+        this.queue.push({ batch, ack, fail });
         this.inFlight++;
         this.holdIdle();
         if (this.inFlight === 1) void this.pumpDirect();
@@ -169,25 +182,41 @@ export class DurableWriter {
         item.ack();
       } catch (err) {
         if (!this.spool) {
-          // nowhere to keep it: retry in place (file/stdout sinks fail only on local problems)
+          // nowhere to keep it: retry in place (file/stdout sinks fail only on
+          // local problems: a full disk, a closed pipe), logged at most every 10 s
+          const now = Date.now();
+          if (now - this.lastSinkErrorLog >= 10_000) {
+            this.lastSinkErrorLog = now;
+            this.options.log.error('writing failed and there is no spool: retrying, input waits meanwhile', { sink: this.sink.name, error: errText(err), sink_errors: this.counters.sink_errors });
+          }
+          if (this.closed) {
+            this.failQueue(err);
+            break;
+          }
           await new Promise((r) => setTimeout(r, this.options.retryMinMs));
           continue;
         }
-        if (isDataError(err)) {
-          // the same rows will fail again: through the spool, whose replay sets
-          // them aside (spool/rejected/) instead of blocking what follows
-          this.options.log.error("the database refused a batch's data: set aside through the spool", { sink: this.sink.name, error: errText(err), rows: rowsOf(item.batch.parts) });
-          this.spooling = true;
-          await this.toSpool(item.batch, false);
-        } else {
-          if (!this.spooling) this.options.log.warn('writing failed: spooling until the database is back', { sink: this.sink.name, error: errText(err), spool_dir: this.spool.dir });
-          this.spooling = true;
-          // this batch and everything queued behind it go to the spool, in
-          // order (toSpool chains the appends in call order)
-          await Promise.all(this.queue.map((q) => this.toSpool(q.batch)));
-          for (const q of this.queue) q.ack();
-          this.inFlight -= this.queue.length;
-          this.queue.length = 0;
+        try {
+          if (isDataError(err)) {
+            // the same rows will fail again: through the spool, whose replay sets
+            // them aside (spool/rejected/) instead of blocking what follows
+            this.options.log.error("the database refused a batch's data: set aside through the spool", { sink: this.sink.name, error: errText(err), rows: rowsOf(item.batch.parts) });
+            this.spooling = true;
+            await this.toSpool(item.batch, false);
+          } else {
+            if (!this.spooling) this.options.log.warn('writing failed: spooling until the database is back', { sink: this.sink.name, error: errText(err), spool_dir: this.spool.dir });
+            this.spooling = true;
+            // this batch and everything queued behind it go to the spool, in
+            // order (toSpool chains the appends in call order)
+            await Promise.all(this.queue.map((q) => this.toSpool(q.batch)));
+            for (const q of this.queue) q.ack();
+            this.inFlight -= this.queue.length;
+            this.queue.length = 0;
+            break;
+          }
+        } catch (closing) {
+          // closed while the spool refused them: never acknowledged
+          this.failQueue(closing);
           break;
         }
         item.ack();
@@ -198,6 +227,13 @@ export class DurableWriter {
     this.releaseIdle?.();
     this.releaseIdle = undefined;
     if (this.spooling) this.startReplay();
+  }
+
+  /** Rejects every queued batch (the writer closed before they could be acknowledged). */
+  private failQueue(err: unknown): void {
+    for (const q of this.queue) q.fail(err);
+    this.inFlight -= this.queue.length;
+    this.queue.length = 0;
   }
 
   /**
