@@ -88,7 +88,7 @@ Detector and dashboard (on the database output only):
   --no-dashboard           do not serve the dashboard
   --listen HOST:PORT       the dashboard's address (default 0.0.0.0:8000; port 0: any free port)
                            With no dashboard user yet, an "admin" account is created and its
-                           password printed once and kept in <db-dir>/../initial-admin-password.
+                           password kept (mode 0600) in <db-dir>/../initial-admin-password.
 
 Run:
   --duration S             stop after S seconds (default: until SIGINT/SIGTERM)
@@ -346,10 +346,10 @@ export async function runRunCommand(argv: string[], io: CliIO): Promise<number> 
         const admin = await ensureFirstAdmin(db, args.adminPasswordFile);
         const url = stage.service()!.url;
         log.info('dashboard up', { url });
-        // The one-time password goes to the operator once, in the message
-        // only (never a field that log shippers index); it is also in the
-        // 0600 file. See docs/operations.md, "Logs".
-        if (admin) log.info(`created the dashboard user "${admin.name}" with the password ${admin.password} (also in ${admin.file}; change it with "ja4 user passwd ${admin.name}")`, { user: admin.name, password_file: admin.file });
+        // The log says where the one-time password is (the 0600 file), never
+        // the password: journals and log shippers keep what they are given.
+        // See docs/operations.md, "Logs".
+        if (admin) log.info(`created the dashboard user "${admin.name}"; its password is in ${admin.file} (mode 0600; change it with "ja4 user passwd ${admin.name}")`, { user: admin.name, password_file: admin.file });
       }
     } catch (err) {
       await pipeline.stop().catch(() => undefined);

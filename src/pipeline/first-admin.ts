@@ -1,11 +1,11 @@
 // The first dashboard account of a fresh `ja4 run`: with no user at all
 // nobody could log in to the dashboard the main job starts, so an `admin`
-// account gets a random password, shown once on the terminal and kept in a
-// 0600 file next to the database (as Grafana and Jenkins do for their
-// initial admin). Any existing user, even a removed one, means the operator
+// account gets a random password, kept in a 0600 file next to the database
+// as Grafana and Jenkins do for their initial admin (the log says where,
+// never the password itself). Any existing user, even a removed one, means the operator
 // has set accounts up: nothing is created then.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Storage } from '../storage/index.js';
 import { UserStore } from '../dashboard/auth/user-store.js';
@@ -38,5 +38,6 @@ export async function ensureFirstAdmin(storage: Storage, passwordFile: string): 
   });
   mkdirSync(dirname(passwordFile), { recursive: true });
   writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+  chmodSync(passwordFile, 0o600); // `mode` applies only to a new file: a file left there keeps its own
   return { name: user.name, password, file: passwordFile };
 }
