@@ -215,3 +215,19 @@ t.test('while the spool refuses a batch, the batcher submits no other one: rows 
   await batcher.close();
   await writer.close();
 });
+
+t.test('--spool-always: one failed insert marks the writer failing (/healthz 503) until the next insert goes through', async (t) => {
+  let failures = 1;
+  const sink = { name: 'flaky', format: 'JSONEachRow' as const, async write() { if (failures-- > 0) throw new Error('connect ECONNREFUSED 127.0.0.1:8123'); }, async close() {} };
+  const spool = new Spool(scratchDir(t), 1 << 20, silentLogger());
+  const writer = new DurableWriter(sink, spool, { spoolMode: 'always', retryMinMs: 10, log: silentLogger() });
+  const seen: boolean[] = [];
+  const watch = setInterval(() => seen.push(writer.stats().failing), 2);
+  await writer.submit([{ table: 't', body: Buffer.from('{}\n'), rows: 1 }]);
+  t.ok(await writer.drain(5000));
+  clearInterval(watch);
+  const s = writer.stats();
+  t.same([s.mode, s.failing, s.sink_errors, s.last_error], ['spooling', false, 1, 'connect ECONNREFUSED 127.0.0.1:8123'], 'always "spooling" by design, but not failing: healthy');
+  t.ok(seen.includes(true), 'failing while the insert was refused');
+  await writer.close();
+});

@@ -45,6 +45,8 @@ export interface WriterStats {
   written_rows: number;
   sink_errors: number;
   last_error: string;
+  /** the latest write to the sink failed (cleared by the next success) */
+  failing: boolean;
   /** rows submitted and neither written nor durable in the spool yet */
   unacknowledged_rows: number;
   /** spool appends the disk refused (each retried) */
@@ -81,7 +83,7 @@ export class DurableWriter {
   private lastSpoolErrorLog = -Infinity;
   private lastSinkErrorLog = -Infinity;
   private readonly counters: WriterStats = {
-    mode: 'direct', batches: 0, rows: 0, written_batches: 0, written_rows: 0, sink_errors: 0, last_error: '', unacknowledged_rows: 0, spool_write_errors: 0, last_spool_error: '', last_write_ms: 0, write_ms_total: 0,
+    mode: 'direct', batches: 0, rows: 0, written_batches: 0, written_rows: 0, sink_errors: 0, last_error: '', failing: false, unacknowledged_rows: 0, spool_write_errors: 0, last_spool_error: '', last_write_ms: 0, write_ms_total: 0,
   };
 
   constructor(
@@ -288,8 +290,10 @@ export class DurableWriter {
     } catch (err) {
       this.counters.sink_errors++;
       this.counters.last_error = errText(err);
+      this.counters.failing = true;
       throw err;
     }
+    this.counters.failing = false;
     const ms = performance.now() - t0;
     this.counters.last_write_ms = ms;
     this.counters.write_ms_total += ms;

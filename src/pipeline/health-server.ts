@@ -23,10 +23,14 @@ export interface HealthSource {
   unhealthy(): string | undefined;
 }
 
-/** Why the pipeline is not healthy: the database refuses the writer's inserts. */
+/**
+ * Why the pipeline is not healthy: the database refuses the writer's inserts
+ * (the latest attempt failed; one success clears it, so a `--spool-always`
+ * writer, always "spooling", is healthy again once an insert goes through).
+ */
 export function writerUnhealthy(correlation: CorrelationStage): string | undefined {
   const s = correlation.detailedStats();
-  if (s.writer.mode === 'spooling' && s.writer.last_error) return `writing to the database fails (${s.writer.last_error}); spooling`;
+  if (s.writer.failing) return `writing to the database fails (${s.writer.last_error})${s.writer.mode === 'spooling' ? '; spooling' : ''}`;
   return undefined;
 }
 

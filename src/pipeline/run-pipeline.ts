@@ -9,7 +9,7 @@ import { TABLES, type Storage } from '../storage/index.js';
 import type { CorrelatorPoolOptions } from '../correlator/correlator-pool.js';
 import type { BatcherOptions } from './batcher.js';
 import { CorrelationStage } from './correlation-stage.js';
-import { startHealthServer, type HealthServer } from './health-server.js';
+import { startHealthServer, writerUnhealthy, type HealthServer } from './health-server.js';
 import { liveCaptureStage, receiverStage, simulatorStage } from './input-stages.js';
 import { clickhouseSink, jsonlFileSink, stdoutSink, type OutputSpec, type Sink } from './sinks.js';
 import { Spool } from './spool.js';
@@ -171,11 +171,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   if (opts.metricsListen) {
     health = await startHealthServer(opts.metricsListen, {
       stages: all,
-      unhealthy: () => {
-        const s = correlation.detailedStats();
-        if (s.writer.mode === 'spooling' && s.writer.last_error) return `writing to the database fails (${s.writer.last_error}); spooling`;
-        return undefined;
-      },
+      unhealthy: () => writerUnhealthy(correlation),
     });
   }
 
