@@ -136,6 +136,19 @@ t.test('port reuse: timestamps and the Apache connection id decide the connectio
   t.same(statusOf(rowsOf(out.ingest)), ['apache-3:1:tls_not_seen:']);
 });
 
+t.test('port reuse is a new SYN on the same 4-tuple: the same client port towards another server port is another live connection', async (t) => {
+  const bc = new BatchCorrelator();
+  // a client behind NAT: source port 40000 to 443 (JA4_A) and, a second later, to 8443 on the same server (JA4_B)
+  bc.process(undefined, lines(flowEvent({ first: T0_US, port: 40000, ja4: JA4_A })), T0_US + MS);
+  bc.process(undefined, lines({ ...flowEvent({ first: T0_US + S, port: 40000, ja4: JA4_B }), dst_port: 8443 }), T0_US + S + MS);
+  t.equal(bc.stats().correlator.port_reuse, 0, 'the 443 connection is still open');
+  const out = bc.process(lines(httpRecord({ ts: T0_US + 2 * S, port: 40000, conn: 'apache-443' })), undefined, T0_US + 2 * S + MS);
+  t.same(statusOf(rowsOf(out.ingest)), [`apache-443:1:matched:${JA4_A}`], 'the request on 443 gets the 443 handshake');
+  // a new SYN to 443 from the same port does end the first one
+  bc.process(undefined, lines(flowEvent({ first: T0_US + 3 * S, port: 40000, ja4: JA4_B })), T0_US + 3 * S + MS);
+  t.equal(bc.stats().correlator.port_reuse, 1);
+});
+
 t.test('close events: late records join during the grace period, then the connection is forgotten', async (t) => {
   const bc = new BatchCorrelator({ closeGraceMs: 5000, tlsWaitMs: 1000 });
   bc.process(undefined, lines(flowEvent({ first: T0_US })), T0_US + S);

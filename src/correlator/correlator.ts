@@ -141,6 +141,12 @@ function tlsVersionOf(r: HttpRecord): string {
 }
 
 /** The join; rows go to `out`, whose format (JSONEachRow, Native, RowBinary) is its own business. */
+/** The connection's server end is the flow's, or either side does not know it. */
+function sameServer(c: { serverIp: string; serverPort: number }, ip: string, port: number): boolean {
+  const unknownIp = (x: string): boolean => x === '' || x === '::';
+  return (c.serverPort === 0 || port === 0 || c.serverPort === port) && (unknownIp(c.serverIp) || unknownIp(ip) || c.serverIp === ip);
+}
+
 export class Correlator<Tls = unknown> {
   readonly options: CorrelatorOptions;
   private readonly conns = new Map<string, Connection<Tls>[]>();
@@ -180,8 +186,11 @@ export class Correlator<Tls = unknown> {
           return;
         }
       }
+      // A new SYN on the same 4-tuple ends the older connection; the same
+      // client port towards another server address or port (NAT, several
+      // listeners) is another live connection. Unknown ends (0, '') match.
       for (const c of list) {
-        if (c.closedAtUs === undefined && c.firstUs <= e.first_ts_us) {
+        if (c.closedAtUs === undefined && c.firstUs <= e.first_ts_us && sameServer(c, e.dst, e.dst_port)) {
           this.counters.port_reuse++;
           c.closedAtUs = e.first_ts_us;
           c.closedNow = nowUs;
