@@ -42,7 +42,7 @@ t.test('topics', async (t) => {
 });
 
 t.test('sessions: expiry, bound, CSRF', async (t) => {
-  const s = new SessionStore({ idleMs: 1000, absoluteMs: 5000, maxSessions: 2 });
+  const s = new SessionStore({ idleMs: 1000, absoluteMs: 5000, maxSessions: 2, maxPerUser: 5 });
   const a = s.create('alice', 'admin', 0);
   t.equal(s.get(a.id, 900)?.user, 'alice');
   t.equal(s.get(a.id, 1800)?.user, 'alice', 'touched at 900: still alive at 1800');
@@ -65,10 +65,25 @@ t.test('sessions: expiry, bound, CSRF', async (t) => {
   t.equal(s.get(d.id, 1)?.role, 'admin', 'a role change applies to the live session');
   s.updateUser('dora', { remove: true });
   t.equal(s.get(d.id, 1), undefined);
-  const idle = new SessionStore({ idleMs: 100, absoluteMs: 10_000, maxSessions: 10 });
+  const idle = new SessionStore({ idleMs: 100, absoluteMs: 10_000, maxSessions: 10, maxPerUser: 5 });
   const e = idle.create('eve', 'viewer', 0);
   t.equal(idle.peek(e.id, 90)?.user, 'eve');
   t.equal(idle.peek(e.id, 101), undefined, 'peek does not touch: an open WebSocket does not keep a session from idling out');
+});
+
+t.test('sessions: one user logging in again and again ends only their own sessions', async (t) => {
+  const s = new SessionStore({ idleMs: 10_000, absoluteMs: 100_000, maxSessions: 10, maxPerUser: 3 });
+  const admin = s.create('ada', 'admin', 0);
+  const others = [s.create('vic', 'viewer', 1), s.create('vic', 'viewer', 2), s.create('vic', 'viewer', 3)];
+  for (let i = 0; i < 50; i++) s.create('mallory', 'viewer', 10 + i);
+  t.equal(s.get(admin.id, 100)?.user, 'ada', "another user's session stays");
+  t.same(others.map((o) => s.get(o.id, 100)?.user), ['vic', 'vic', 'vic']);
+  t.equal(s.size, 7, "ada's, vic's three and mallory's last three");
+  const vic4 = s.create('vic', 'viewer', 200);
+  t.same([...others, vic4].map((o) => s.get(o.id, 201)?.user), [undefined, 'vic', 'vic', 'vic'], "past the cap, the user's oldest goes");
+  const later = s.create('eve', 'viewer', 20_000);
+  t.ok(s.get(later.id, 20_000));
+  t.equal(s.size, 1, 'a login sweeps expired sessions');
 });
 
 t.test('login limiter: windows per IP and per user', async (t) => {

@@ -3,7 +3,10 @@
 // map is keyed by its SHA-256 so that a heap dump does not hand out live
 // cookies. Each session has its own CSRF token (synchronizer pattern: the
 // client echoes it in X-CSRF-Token on every mutation; a cross-site form
-// cannot read it). Bounded: past maxSessions the oldest session goes.
+// cannot read it). Bounded per user (past maxPerUser a login ends that
+// user's oldest session, so one account logging in again and again cannot
+// push everyone else out) and overall (past maxSessions, expired sessions
+// go first, then the oldest).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Role } from '../api-types.js';
 
@@ -21,9 +24,11 @@ export interface SessionOptions {
   /** a session ends this long after login whatever its use */
   absoluteMs: number;
   maxSessions: number;
+  /** sessions one user may hold; a login past it ends that user's oldest */
+  maxPerUser: number;
 }
 
-export const DEFAULT_SESSION_OPTIONS: SessionOptions = { idleMs: 8 * 3_600_000, absoluteMs: 7 * 86_400_000, maxSessions: 10_000 };
+export const DEFAULT_SESSION_OPTIONS: SessionOptions = { idleMs: 8 * 3_600_000, absoluteMs: 7 * 86_400_000, maxSessions: 10_000, maxPerUser: 20 };
 export const SESSION_COOKIE = 'ja4_session';
 
 const hashId = (id: string): string => createHash('sha256').update(id).digest('base64url');
@@ -36,6 +41,14 @@ export class SessionStore {
   create(user: string, role: Role, now = Date.now()): { id: string; session: Session } {
     const id = randomBytes(32).toString('base64url');
     const session: Session = { user, role, csrf: randomBytes(24).toString('base64url'), createdAt: now, lastSeen: now };
+    // one pass (at most maxSessions, per login: logins are rate-limited and cost a scrypt check):
+    // expired sessions go, and the user's own oldest past their cap
+    const mine: string[] = [];
+    for (const [key, s] of this.sessions) {
+      if (this.expired(s, now)) this.sessions.delete(key);
+      else if (s.user === user) mine.push(key);
+    }
+    for (let i = 0; i <= mine.length - this.opts.maxPerUser; i++) this.sessions.delete(mine[i]!);
     while (this.sessions.size >= this.opts.maxSessions) {
       const oldest = this.sessions.keys().next().value;
       if (oldest === undefined) break;
@@ -62,11 +75,15 @@ export class SessionStore {
     const key = hashId(id);
     const s = this.sessions.get(key);
     if (!s) return undefined;
-    if (now - s.lastSeen > this.opts.idleMs || now - s.createdAt > this.opts.absoluteMs) {
+    if (this.expired(s, now)) {
       this.sessions.delete(key);
       return undefined;
     }
     return s;
+  }
+
+  private expired(s: Session, now: number): boolean {
+    return now - s.lastSeen > this.opts.idleMs || now - s.createdAt > this.opts.absoluteMs;
   }
 
   expiresAt(s: Session): Date {
