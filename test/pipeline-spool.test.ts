@@ -129,6 +129,25 @@ t.test('a server-mode client on a dead port: the error is an outage (spooled and
   t.equal(spool.depth.segments, 1, 'kept for the next start');
 });
 
+t.test('what counts as bad data (set aside) and what is an outage or a local fault (retried)', async (t) => {
+  const data = [
+    'Code: 27. DB::Exception: Cannot parse input: expected \'"\' before: \'x\': (at row 1)',
+    'Code: 33. DB::Exception: Cannot read all data. Bytes read: 5. Bytes expected: 8.: (in file/uri /tmp/ja4-insert-1/1.native): While executing Native. (CANNOT_READ_ALL_DATA)',
+    'Code: 53. DB::Exception: Type mismatch in IN or VALUES section. (TYPE_MISMATCH)',
+    'Code: 117. DB::Exception: Unknown field found while parsing JSONEachRow format: foo: (at row 1)',
+  ];
+  const retried = [
+    'Code: 74. DB::Exception: Cannot read from file /tmp/ja4-insert-1/1.native, errno: 5, strerror: Input/output error. (CANNOT_READ_FROM_FILE_DESCRIPTOR)',
+    "TypeError: Cannot read properties of undefined (reading 'length')",
+    'Code: 1001. DB::Exception: std::__1::__fs::filesystem::filesystem_error: filesystem error: in create_directories: No space left on device. (STD_EXCEPTION)',
+    'Code: 158. DB::Exception: Limit for rows (controlled by \'max_rows_to_read\' setting) exceeded. (TOO_MANY_ROWS)',
+    'connect ECONNREFUSED 127.0.0.1:8123',
+    'Timeout error.',
+  ];
+  t.same(data.map((m) => isDataError(new Error(m))), data.map(() => true), 'the data: set aside');
+  t.same(retried.map((m) => isDataError(new Error(m))), retried.map(() => false), 'not the data: retried');
+});
+
 t.test('the database refusing the data itself: the batch is set aside, the queue goes on', async (t) => {
   const real = await openTestStorage(t);
   const dir = scratchDir(t);

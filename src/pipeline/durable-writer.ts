@@ -57,8 +57,16 @@ export interface WriterStats {
   write_ms_total: number;
 }
 
-/** Errors that are the data's fault: retrying will not help. */
-const DATA_ERROR = /Cannot parse|CANNOT_PARSE|INCORRECT_DATA|TYPE_MISMATCH|Code: (?:6|26|27|53|69|70|72|117|131|158|1001)\b|Unknown field|Cannot read |while reading the value of key|\(at row \d+\)/i;
+/**
+ * Errors that are the data's fault: retrying will not help, the batch is set
+ * aside. Narrow on purpose: an outage or a local fault taken for bad data
+ * loses the batch from the queue for good, the other mistake only retries.
+ * Not here: "Cannot read from file" (code 74, an I/O error on the insert's
+ * temporary file), JavaScript's "Cannot read properties", STD_EXCEPTION
+ * (1001, any C++ exception, filesystem ones included), TOO_MANY_ROWS (158,
+ * a limit).
+ */
+const DATA_ERROR = /Cannot parse|CANNOT_PARSE|INCORRECT_DATA|TYPE_MISMATCH|CANNOT_READ_ALL_DATA|Cannot read all data|Code: (?:6|26|27|33|53|69|70|72|117|131)\b|Unknown field|while reading the value of key|\(at row \d+\)/i;
 
 export function isDataError(err: unknown): boolean {
   return DATA_ERROR.test(err instanceof Error ? err.message : String(err));
