@@ -7,7 +7,7 @@ import { TABLES } from '../src/storage/index.js';
 import type { AuditEntry } from '../src/dashboard/api-types.js';
 import { startDashboard } from '../src/dashboard/server.js';
 import { INJECTION, JA4_GO } from './helpers/storage-fixture.js';
-import { CAMPAIGN, IP_B, IP_D, PASSWORD, USERS, api, login, startDashboardFixture } from './helpers/dashboard-fixture.js';
+import { CAMPAIGN, IP_B, IP_D, PASSWORD, TEST_SCRYPT_COST, USERS, api, login, startDashboardFixture } from './helpers/dashboard-fixture.js';
 import { silentLogger } from '../src/config/index.js';
 import { UserStore } from '../src/dashboard/auth/user-store.js';
 
@@ -240,4 +240,28 @@ t.test('users: add, role, password, remove, each audited', async (t) => {
   const names = (await api(d, '/api/users', { login: admin })).body.items.map((u: any) => u.name);
   t.notOk(names.includes('newbie'));
   t.ok(names.includes(USERS.viewer));
+});
+
+t.test('user changes made by another process (ja4 user with a ClickHouse server) reach live sessions', async (t) => {
+  const s = await startDashboard(fx.storage, { listen: '127.0.0.1:0', scryptCost: TEST_SCRYPT_COST, authRefreshMs: 100, publisher: false, log: silentLogger() });
+  t.teardown(() => s.stop());
+  const refreshed = () => new Promise((r) => setTimeout(r, 400));
+  // fx.users writes the users table directly, as `ja4 user` does: this server's updateUser never hears of it
+  await fx.users.add('outsider', 'analyst', PASSWORD);
+  const first = await login(s, 'outsider');
+  const bystander = await login(s, USERS.viewer);
+  t.equal((await api(s, '/api/audit', { login: first })).status, 200);
+  await fx.users.update('outsider', { role: 'viewer' });
+  await refreshed();
+  t.equal((await api(s, '/api/audit', { login: first })).status, 403, 'a role change applies to the live session');
+  await fx.users.update('outsider', { password: 'another long password' });
+  await refreshed();
+  t.equal((await api(s, '/api/auth/me', { login: first })).status, 401, 'a password change ends it');
+  const second = await login(s, 'outsider', 'another long password');
+  await refreshed();
+  t.equal((await api(s, '/api/auth/me', { login: second })).status, 200, 'a session opened with the new password stays');
+  await fx.users.remove('outsider');
+  await refreshed();
+  t.equal((await api(s, '/api/auth/me', { login: second })).status, 401, 'a removal ends it');
+  t.equal((await api(s, '/api/auth/me', { login: bystander })).status, 200, "other users' sessions stay");
 });

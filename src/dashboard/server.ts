@@ -49,6 +49,8 @@ export interface DashboardOptions {
   secureCookies?: 'auto' | boolean;
   /** scrypt cost of hashes made by the API (tests lower it) */
   scryptCost?: number;
+  /** how often wall tokens and users are re-read (revocations and user changes made elsewhere), ms; default 30,000 */
+  authRefreshMs?: number;
   sessions?: Partial<SessionOptions>;
   rateLimit?: Partial<RateLimitOptions>;
   hub?: Partial<HubOptions>;
@@ -146,7 +148,20 @@ export async function startDashboard(storage: Storage, opts: DashboardOptions = 
     tokensAt = Date.now();
     tokens = await users.tokenHashes();
   };
-  const tokenTimer = setInterval(() => void refreshTokens().catch((e: Error) => log.warn('API token refresh failed', { error: e.message })), 30_000);
+  // sessions re-checked against the users table on the same clock: with a ClickHouse server,
+  // `ja4 user remove|passwd|role` runs in another process, whose changes updateUser never sees
+  const reconcileSessions = async (): Promise<void> => {
+    const since = Date.now();
+    const { ended, roles } = sessions.reconcile(await users.sessionStates(), since);
+    if (ended + roles > 0) log.info('sessions re-checked against the users table', { ended, role_changes: roles });
+  };
+  const refreshAuth = async (): Promise<void> => {
+    await Promise.all([
+      refreshTokens().catch((e: Error) => log.warn('API token refresh failed', { error: e.message })),
+      reconcileSessions().catch((e: Error) => log.warn('session re-check failed', { error: e.message })),
+    ]);
+  };
+  const tokenTimer = setInterval(() => void refreshAuth(), opts.authRefreshMs ?? 30_000);
   tokenTimer.unref();
   const tokenPrincipal = async (token: string): Promise<Principal | null> => {
     const h = sha256(token);

@@ -16,6 +16,8 @@ export interface Session {
   csrf: string;
   createdAt: number;
   lastSeen: number;
+  /** the user's credential stamp at login (user-store credentialStamp); '' when not known */
+  credential: string;
 }
 
 export interface SessionOptions {
@@ -38,9 +40,9 @@ export class SessionStore {
 
   constructor(private readonly opts: SessionOptions = DEFAULT_SESSION_OPTIONS) {}
 
-  create(user: string, role: Role, now = Date.now()): { id: string; session: Session } {
+  create(user: string, role: Role, now = Date.now(), credential = ''): { id: string; session: Session } {
     const id = randomBytes(32).toString('base64url');
-    const session: Session = { user, role, csrf: randomBytes(24).toString('base64url'), createdAt: now, lastSeen: now };
+    const session: Session = { user, role, csrf: randomBytes(24).toString('base64url'), createdAt: now, lastSeen: now, credential };
     // one pass (at most maxSessions, per login: logins are rate-limited and cost a scrypt check):
     // expired sessions go, and the user's own oldest past their cap
     const mine: string[] = [];
@@ -101,6 +103,31 @@ export class SessionStore {
       if (change.remove) this.sessions.delete(key);
       else if (change.role) s.role = change.role;
     }
+  }
+
+  /**
+   * Sessions against the users as the database has them now (`since`: when
+   * that read began; sessions opened after it are left alone): a removed
+   * user's or a changed password's sessions end, a role change applies.
+   * Changes made through this server's API are applied at once by
+   * updateUser; this catches those made elsewhere (`ja4 user` against a
+   * ClickHouse server, another dashboard process).
+   */
+  reconcile(users: ReadonlyMap<string, { role: Role; credential: string }>, since: number): { ended: number; roles: number } {
+    let ended = 0;
+    let roles = 0;
+    for (const [key, s] of this.sessions) {
+      if (s.createdAt > since) continue;
+      const u = users.get(s.user);
+      if (!u || (s.credential !== '' && u.credential !== s.credential)) {
+        this.sessions.delete(key);
+        ended++;
+      } else if (u.role !== s.role) {
+        s.role = u.role;
+        roles++;
+      }
+    }
+    return { ended, roles };
   }
 
   get size(): number {

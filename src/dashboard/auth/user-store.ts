@@ -137,6 +137,17 @@ export class UserStore {
     return true;
   }
 
+  /**
+   * Every live user's role and a credential stamp (a digest of the password
+   * hash: it changes with the password, and is not the hash). The server
+   * re-checks its sessions against it: with a ClickHouse server, `ja4 user`
+   * changes users from another process.
+   */
+  async sessionStates(): Promise<Map<string, UserSessionState>> {
+    const rows = await this.storage.query<{ name: string; role: Role; password_hash: string }>(`SELECT name, role, password_hash FROM ${this.users} FINAL WHERE deleted = 0`);
+    return new Map(rows.map((r) => [r.name, { role: r.role, credential: credentialStamp(r.password_hash) }]));
+  }
+
   /** The valid tokens' hashes (the server caches them). */
   async tokenHashes(): Promise<Map<string, { name: string; role: Role }>> {
     const rows = await this.storage.query<{ name: string; role: Role; token_sha256: string }>(
@@ -144,6 +155,16 @@ export class UserStore {
     );
     return new Map(rows.map((r) => [r.token_sha256, { name: r.name, role: r.role }]));
   }
+}
+
+export interface UserSessionState {
+  role: Role;
+  credential: string;
+}
+
+/** What a session remembers of the password it was opened with (see sessionStates). */
+export function credentialStamp(passwordHash: string): string {
+  return sha256(`session-credential:${passwordHash}`).slice(0, 32);
 }
 
 export function sha256(text: string): string {

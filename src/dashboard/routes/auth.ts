@@ -3,6 +3,7 @@ import { ROUTES, type LoginResponse, type MeResponse, type OkResponse, type Sess
 import { writeAudit } from '../audit.js';
 import { burnPasswordCheck, verifyPassword } from '../auth/password.js';
 import { SESSION_COOKIE, type Session } from '../auth/sessions.js';
+import { credentialStamp } from '../auth/user-store.js';
 import type { DashboardDeps } from '../deps.js';
 import { HttpError } from '../http/errors.js';
 import { json, type Reply, type Request } from '../http/exchange.js';
@@ -54,7 +55,7 @@ export function register(router: Router, deps: DashboardDeps): void {
       throw new HttpError('unauthorized', 'invalid user name or password');
     }
     limiter.succeeded(req.remoteIp, username);
-    const { id, session } = sessions.create(user.name, user.role);
+    const { id, session } = sessions.create(user.name, user.role, Date.now(), credentialStamp(user.password_hash));
     await writeAudit(storage, { ...audit, actor: user.name, role: user.role, action: 'login', after: { role: user.role } });
     const info: LoginResponse = sessionInfo(deps, { name: user.name, role: user.role, via: 'session', session: session as Session });
     return json(info, '200 OK', { 'Set-Cookie': sessionCookie(deps, req, id, sessions.maxAgeSeconds()) });
