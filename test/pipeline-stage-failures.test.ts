@@ -3,6 +3,7 @@
 // worker that throws or dies). Real worker threads, a real JSON lines sink.
 import t, { type Test } from 'tap';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { CorrelationStage } from '../src/pipeline/correlation-stage.js';
 import { jsonlFileSink, type Sink } from '../src/pipeline/sinks.js';
@@ -80,4 +81,19 @@ t.test('stop() with the database down and the spool refusing writes: bounded by 
   const took = Date.now() - t0;
   t.ok(took < 3000, `stopped in ${took} ms`);
   t.match(mem.records().find((r) => r.msg.startsWith('stopping: batches were not acknowledged in time')), { level: 'error', unacknowledged_rows: 2, last_spool_error: /ENOTDIR/ });
+});
+
+t.test('--output jsonl: a write the file takes only in part (a size limit) leaves whole lines, and the batch fails for the retry', async (t) => {
+  const file = join(scratchDir(t), 'rows.jsonl');
+  // a child under `ulimit -f 2` (2048 bytes), SIGXFSZ caught: the write
+  // that crosses the limit is short, the next one EFBIG
+  const loader = '@isaacs/ts-node-temp-fork-for-pr-2009/import';
+  const child = spawnSync('bash', ['-c', `ulimit -f 2; exec "${process.execPath}" --no-warnings --import ${loader} test/helpers/jsonl-short-write.mts "${file}"`], {
+    // not tap's environment: its NODE_OPTIONS hooks write files the size limit refuses
+    encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME, TS_NODE_TRANSPILE_ONLY: '1' },
+  });
+  t.same(child.stdout.trim().split('\n'), ['ok 0', 'ok 1', 'ok 2', 'fail 3 EFBIG', 'fail 4 EFBIG'], `status ${child.status} signal ${child.signal} ${child.stderr}`);
+  const text = readFileSync(file, 'utf8');
+  t.equal(text.length, 3 * 618, 'the three accepted batches, and not a byte of the fourth');
+  t.equal(text.split('\n').filter(Boolean).filter((l) => JSON.parse(l).x.length === 300).length, 6, 'every line whole');
 });

@@ -60,7 +60,24 @@ export async function jsonlFileSink(path: string, ingestTable: string): Promise<
     name: `jsonl ${path}`,
     format: 'JSONEachRow',
     async write(batch) {
-      for (const part of batch.parts) if (part.table === ingestTable && part.body.length > 0) await fh.write(jsonBody(part));
+      // A batch is in the file whole or not at all: one write() may take only
+      // part of the bytes (a file size limit, a full disk), and the writer's
+      // retry must not follow half a line.
+      const start = (await fh.stat()).size;
+      try {
+        for (const part of batch.parts) {
+          if (part.table !== ingestTable || part.body.length === 0) continue;
+          const body = jsonBody(part);
+          for (let off = 0; off < body.length; ) {
+            const { bytesWritten } = await fh.write(body, off, body.length - off);
+            if (bytesWritten === 0) throw new Error(`--output jsonl:${path}: the file takes no more bytes`);
+            off += bytesWritten;
+          }
+        }
+      } catch (err) {
+        await fh.truncate(start).catch(() => undefined);
+        throw err;
+      }
     },
     async close() {
       await fh.sync().catch(() => undefined);
