@@ -116,6 +116,10 @@ t.test('ja4 run: options are validated with messages naming them', async (t) => 
     [['--correlator-threads', '65'], '--correlator-threads must be a non-negative integer up to 64, got "65"'],
     [['--metrics-listen', 'nope'], '--metrics-listen must be HOST:PORT (e.g. 127.0.0.1:9470), got "nope"'],
     [['--http-socket-type', 'stream'], '--http-socket-type must be seqpacket or dgram, got "stream"'],
+    // past 2^31-1 ms Node's timers fire at once: a 25-day run stopped immediately
+    [['--duration', '2147484'], '--duration must be a positive integer up to 2147483, got "2147484"'],
+    [['--progress-interval', '9999999'], '--progress-interval must be a positive integer up to 2147483, got "9999999"'],
+    [['--network-socket', `/${'d'.repeat(110)}`], `--network-socket must be at most 107 bytes (a UNIX socket address), got 111: "/${'d'.repeat(110)}"`],
   ] as const) {
     const c = io();
     t.equal(await main(['run', ...args], c.io), 2, args.join(' '));

@@ -141,6 +141,12 @@ const RUN_FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/**
+ * The largest delay Node's timers take, in seconds: past 2^31-1 ms a timer
+ * fires after 1 ms (a 25-day --duration stopped at once).
+ */
+const MAX_TIMER_S = Math.floor(0x7fffffff / 1000);
+
 /** A positive integer option, or its default; the message names the option. */
 export function intOption(values: Record<string, unknown>, name: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   const raw = values[name];
@@ -156,6 +162,8 @@ function socketSpec(values: Record<string, unknown>, flag: string, fallback: str
   const path = (values[flag] as string | undefined) ?? fallback;
   if (path === 'none') return undefined;
   if (!path.startsWith('/')) throw new CliError(`--${flag} must be an absolute path or "none", got "${path}"`);
+  // sockaddr_un.sun_path: 108 bytes with the terminating NUL
+  if (Buffer.byteLength(path) > 107) throw new CliError(`--${flag} must be at most 107 bytes (a UNIX socket address), got ${Buffer.byteLength(path)}: "${path}"`);
   return { path, type, mode, group };
 }
 
@@ -242,9 +250,9 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     help: v.help === true,
     storageInput,
     output,
-    durationS: v.duration === undefined ? undefined : intOption(v, 'duration', 0),
+    durationS: v.duration === undefined ? undefined : intOption(v, 'duration', 0, 1, MAX_TIMER_S),
     referenceLoad: v['no-reference-load'] !== true,
-    detector: v['no-detector'] === true ? undefined : { modelsDir: (v.models as string | undefined) ?? DEFAULT_MODELS_DIR, intervalS: intOption(v, 'detector-interval', 60), ...(detectorWorkers ? { workers: detectorWorkers } : {}) },
+    detector: v['no-detector'] === true ? undefined : { modelsDir: (v.models as string | undefined) ?? DEFAULT_MODELS_DIR, intervalS: intOption(v, 'detector-interval', 60, 1, MAX_TIMER_S), ...(detectorWorkers ? { workers: detectorWorkers } : {}) },
     dashboard: v['no-dashboard'] === true ? undefined : { listen: v.listen as string | undefined, ...dashboardExtra },
     /** where the first admin's password is kept (next to the database) */
     adminPasswordFile: join(storageInput.dataDir && !storageInput.url ? join(storageInput.dataDir, '..') : '/var/lib/ja4', 'initial-admin-password'),
@@ -261,7 +269,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
         rawTables,
         clock: 'wall',
       },
-      batcher: { maxRows: intOption(v, 'batch-rows', DEFAULT_BATCHER_OPTIONS.maxRows), maxDelayMs: intOption(v, 'batch-ms', DEFAULT_BATCHER_OPTIONS.maxDelayMs) },
+      batcher: { maxRows: intOption(v, 'batch-rows', DEFAULT_BATCHER_OPTIONS.maxRows), maxDelayMs: intOption(v, 'batch-ms', DEFAULT_BATCHER_OPTIONS.maxDelayMs, 1, MAX_TIMER_S * 1000) },
       httpSocket: withReceive(socketSpec(v, 'http-socket', DEFAULT_HTTP_SOCKET, httpType, mode, group)),
       networkSocket: withReceive(socketSpec(v, 'network-socket', DEFAULT_NETWORK_SOCKET, cfg?.config.sockets.network_type ?? 'dgram', mode, group)),
       capture:
@@ -270,7 +278,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
           : v['no-simulate'] === true
             ? undefined
             : { kind: 'simulator', options: { rate: intOption(v, 'simulate-rate', 200), seed: intOption(v, 'simulate-seed', 1, 0) } },
-      progressIntervalMs: intOption(v, 'progress-interval', 5) * 1000,
+      progressIntervalMs: intOption(v, 'progress-interval', 5, 1, MAX_TIMER_S) * 1000,
     } satisfies Omit<PipelineOptions, 'log' | 'storage'>,
   };
 }
