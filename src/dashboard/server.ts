@@ -147,7 +147,9 @@ export async function startDashboard(storage: Storage, opts: DashboardOptions = 
   const refreshTokens = async (): Promise<void> => {
     tokensAt = Date.now();
     tokens = await users.tokenHashes();
+    hub.recheckNow(); // a revoked token's WebSockets close now, not at the next sweep
   };
+  sessions.onEnded = () => hub.recheckNow();
   // sessions re-checked against the users table on the same clock: with a ClickHouse server,
   // `ja4 user remove|passwd|role` runs in another process, whose changes updateUser never sees
   const reconcileSessions = async (): Promise<void> => {

@@ -37,6 +37,8 @@ const hashId = (id: string): string => createHash('sha256').update(id).digest('b
 
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
+  /** called after a logout, a removal, a password change or a reconcile ended sessions (the hub closes their WebSockets at once) */
+  onEnded: (() => void) | undefined;
 
   constructor(private readonly opts: SessionOptions = DEFAULT_SESSION_OPTIONS) {}
 
@@ -93,16 +95,18 @@ export class SessionStore {
   }
 
   destroy(id: string | undefined): void {
-    if (id) this.sessions.delete(hashId(id));
+    if (id && this.sessions.delete(hashId(id))) this.onEnded?.();
   }
 
   /** After a role change, a password change or a removal. */
   updateUser(user: string, change: { role?: Role; remove?: boolean }): void {
+    let ended = false;
     for (const [key, s] of this.sessions) {
       if (s.user !== user) continue;
-      if (change.remove) this.sessions.delete(key);
+      if (change.remove) ended = this.sessions.delete(key) || ended;
       else if (change.role) s.role = change.role;
     }
+    if (ended) this.onEnded?.();
   }
 
   /**
@@ -127,6 +131,7 @@ export class SessionStore {
         roles++;
       }
     }
+    if (ended > 0) this.onEnded?.();
     return { ended, roles };
   }
 

@@ -229,6 +229,11 @@ export class Hub {
     }
   }
 
+  /** Re-checks every open connection now (a session ended, the token cache was refreshed). */
+  recheckNow(): void {
+    if (this.revalidate) this.recheckAuth(this.revalidate);
+  }
+
   /**
    * The principal is fixed at the upgrade, and pings keep a socket open
    * for ever: without this a logout, a removed user, a revoked wall token
