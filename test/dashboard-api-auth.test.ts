@@ -99,9 +99,12 @@ t.test('login limit: concurrent guesses are counted before their check', async (
   const right = new Promise<number>((resolve) => setTimeout(() => resolve(attempt(PASSWORD)), 40));
   const statuses = await Promise.all([...wrong, right]);
   const count = (code: number) => statuses.filter((s) => s === code).length;
-  t.same([count(401), count(429), count(200)], [5, 6, 0], 'five checked and refused, the rest (the right one too) never checked');
-  t.equal((await auditRows('login.failed', 'racer')).length, 5, 'only the checked guesses are audited');
-  t.equal(await attempt(PASSWORD), 429, 'still locked out afterwards');
+  // the right one normally arrives sixth or later (refused unchecked); on a loaded machine it may be among
+  // the first five, and then it is one of the five checked: either way no attempt past the limit is checked
+  t.same([count(401) + count(200), count(429)], [5, 6], 'five checked, the other six refused unchecked');
+  t.equal(statuses[10], count(200) === 1 ? 200 : 429, 'the right password: checked only within the limit');
+  t.equal((await auditRows('login.failed', 'racer')).length, count(401), 'only the checked guesses are audited');
+  if (count(200) === 0) t.equal(await attempt(PASSWORD), 429, 'still locked out afterwards');
 });
 
 t.test('roles: viewer < analyst < admin', async (t) => {
