@@ -185,3 +185,24 @@ t.test('ja4 run end to end in-process: up, fed through its socket, SIGTERM flush
   const audit = await storage.query<{ actor: string; action: string; subject: string }>(`SELECT actor, action, subject FROM ${TABLES.auditLogs} WHERE action = 'user.add'`);
   t.same(audit, [{ actor: 'ja4 run', action: 'user.add', subject: 'admin' }]);
 });
+
+t.test('ja4 run: a SIGTERM while the detector and the dashboard start is remembered: they finish starting, the pipeline flushes, the rows stay', async (t) => {
+  const dir = scratchDir(t);
+  const c = io();
+  const running = main(
+    ['run', '--db-dir', join(dir, 'db'), '--http-socket', join(dir, 'http.socket'), '--network-socket', 'none', '--no-simulate', '--no-reference-load', '--tls-wait-ms', '100000', '--correlator-threads', '1', '--listen', '127.0.0.1:0'],
+    c.io,
+  );
+  // "up": the sockets listen; the detector and the dashboard are starting
+  for (let i = 0; i < 1200 && !c.err.join('').includes('"msg":"up"'); i++) await new Promise((r) => setTimeout(r, 10));
+  t.notOk(c.err.join('').includes('"msg":"dashboard up"'), 'the signal comes before the dashboard is up');
+  const apache = openDatagramSender({ path: join(dir, 'http.socket'), type: 'seqpacket' });
+  t.ok(apache.send(lines(httpRecord({ ts: Date.now() * 1000, port: 3, conn: 'early' }))));
+  apache.close();
+  process.emit('SIGTERM');
+  const code = await Promise.race([running, new Promise((r) => setTimeout(() => r('still running after 60 s'), 60_000))]);
+  t.equal(code, 0);
+  const logged = records(c.err);
+  t.match(logged.find((r) => r.msg === 'stopping: flushing'), { why: 'SIGTERM' });
+  t.match(logged.at(-1), { msg: 'stopped', http_records: 1, tls_not_seen: 1, written_rows: 1 });
+});

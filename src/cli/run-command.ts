@@ -317,6 +317,19 @@ export async function runRunCommand(argv: string[], io: CliIO): Promise<number> 
     const e = err as { code?: string; message?: string };
     throw new CliError(`ja4 run: ${e.message ?? String(err)}${e.code ? ` [${e.code}]` : ''}`, 1);
   }
+  // From here on a stop request is remembered: a SIGTERM while the detector
+  // or the dashboard start still flushes what the pipeline holds (Node's
+  // default action would end the process with the rows of its correlator).
+  let requestStop!: (why: string) => void;
+  const stopRequested = new Promise<string>((resolve) => (requestStop = resolve));
+  const onInt = (): void => requestStop('SIGINT');
+  const onTerm = (): void => requestStop('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const releaseSignals = (): void => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  };
   const p = args.pipeline;
   // /metrics and /healthz: the pipeline's stages, the detector's and the dashboard's (added below)
   const registry = serviceRegistry('ja4-run');
@@ -328,6 +341,7 @@ export async function runRunCommand(argv: string[], io: CliIO): Promise<number> 
     const cfg = args.config!;
     metrics = await serveMetrics({ service: 'all', registry, metrics: cfg.config.metrics, isSet: cfg.isSet, listen: args.metricsListen, health: () => writerUnhealthy(started.correlation), log });
   } catch (err) {
+    releaseSignals();
     await pipeline.stop().catch(() => undefined);
     await storage?.close().catch(() => undefined);
     throw new CliError(`ja4 run: ${(err as Error).message}`, 1);
@@ -360,6 +374,7 @@ export async function runRunCommand(argv: string[], io: CliIO): Promise<number> 
         if (admin) log.info(`created the dashboard user "${admin.name}"; its password is in ${admin.file} (mode 0600; change it with "ja4 user passwd ${admin.name}")`, { user: admin.name, password_file: admin.file });
       }
     } catch (err) {
+      releaseSignals();
       await pipeline.stop().catch(() => undefined);
       await metrics?.close();
       await storage.close().catch(() => undefined);
@@ -368,20 +383,12 @@ export async function runRunCommand(argv: string[], io: CliIO): Promise<number> 
     }
   }
 
-  await new Promise<void>((resolve) => {
-    const finish = (why: string): void => {
-      log.info('stopping: flushing', { why });
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      clearTimeout(timer);
-      resolve();
-    };
-    const onInt = (): void => finish('SIGINT');
-    const onTerm = (): void => finish('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-    const timer = args.durationS !== undefined ? setTimeout(() => finish(`${args.durationS} s elapsed`), args.durationS * 1000) : undefined;
-  });
+  const durationS = args.durationS;
+  const timer = durationS !== undefined ? setTimeout(() => requestStop(`${durationS} s elapsed`), durationS * 1000) : undefined;
+  const why = await stopRequested;
+  clearTimeout(timer);
+  releaseSignals();
+  log.info('stopping: flushing', { why });
   await pipeline.stop();
   await metrics?.close();
   const s = pipeline.correlation.detailedStats();
