@@ -169,6 +169,19 @@ t.test('close events: late records join during the grace period, then the connec
   t.equal(bc2.stats().correlator.close_without_flow, 1);
 });
 
+t.test('an idle or evicted close only says the capture stopped tracking the flow: the connection still takes its requests', async (t) => {
+  for (const reason of ['idle', 'evicted']) {
+    const bc = new BatchCorrelator({ closeGraceMs: 5000, tlsWaitMs: 1000 });
+    bc.process(lines(httpRecord({ ts: T0_US + 10 * MS, conn: 'h2' })), lines(flowEvent({ first: T0_US })), T0_US + S);
+    // a quiet HTTP/2 connection past the capture's idle timeout, or a flow-table flood
+    bc.process(undefined, lines(closeEvent({ first: T0_US, last: T0_US + 2 * S, reason })), T0_US + 2 * S);
+    bc.process(undefined, undefined, T0_US + 30 * S); // well past the close grace
+    const out = bc.process(lines(httpRecord({ ts: T0_US + 31 * S, conn: 'h2', n: 2 })), undefined, T0_US + 31 * S);
+    t.same(statusOf(rowsOf(out.ingest)), [`h2:2:matched:${JA4_A}`], `${reason}: the next request still gets the handshake`);
+    t.same([bc.stats().correlator.close_untracked, bc.stats().correlator.expired_closed], [1, 0], `${reason}: counted, nothing closed`);
+  }
+});
+
 t.test('idle timeout and window: connections are forgotten, counted by reason', async (t) => {
   const bc = new BatchCorrelator({ idleTimeoutMs: 10_000, windowMs: 60_000 });
   bc.process(undefined, lines(flowEvent({ first: T0_US, port: 1 }), flowEvent({ first: T0_US, port: 2 })), T0_US);

@@ -11,10 +11,12 @@
 // ClientHello sender), `dst` the server. Timestamps are microseconds since
 // the Unix epoch, in capture time.
 //
-// A "close" event says the TCP connection ended (FIN or RST seen, idle past
-// the engine's timeout, or evicted: table full, port reused by a new SYN, or
-// the capture stopping): the correlator stops attaching later requests from
-// the same client port to it. It always follows the connection's flow event
+// A "close" event says the capture is done with a flow: the TCP connection
+// ended (FIN or RST seen), or the capture stopped tracking it (idle past the
+// engine's timeout, or evicted: table full, port reused by a new SYN, or the
+// capture stopping). The correlator ends the connection on FIN or RST only;
+// after idle or evicted it keeps it until its own idle timeout or window
+// (a new SYN on the same 4-tuple ends it as port reuse). It always follows the connection's flow event
 // (same stream, src, src_port) and is sent only for TCP.
 //
 // The JSON Schema for the same contract is schema/tls-event.schema.json; a

@@ -75,6 +75,8 @@ export interface CorrelatorStats {
   /** duplicate flow events (same key and start) ignored */
   duplicate_flows: number;
   close_without_flow: number;
+  /** close events that end nothing: the capture stopped tracking a flow (idle, evicted) */
+  close_untracked: number;
   /** connections forgotten, by why */
   expired_closed: number;
   expired_idle: number;
@@ -90,7 +92,7 @@ export interface CorrelatorStats {
 
 const STAT_KEYS = [
   'http_records', 'flow_events', 'close_events', 'matched', 'no_tls', 'tls_not_seen', 'matched_late', 'port_reuse', 'duplicate_flows',
-  'close_without_flow', 'expired_closed', 'expired_idle', 'expired_window', 'evicted_connections', 'connections_without_http', 'pending_overflow',
+  'close_without_flow', 'close_untracked', 'expired_closed', 'expired_idle', 'expired_window', 'evicted_connections', 'connections_without_http', 'pending_overflow',
   'connections', 'pending',
 ] as const satisfies readonly (keyof CorrelatorStats)[];
 
@@ -240,6 +242,16 @@ export class Correlator<Tls = unknown> {
   /** A close event: the connection takes late records for closeGraceMs more. */
   close(e: CloseEvent, nowUs: number): void {
     this.counters.close_events++;
+    // Only a FIN or an RST ends the TCP connection. "idle" (no packet for the
+    // capture's timeout) and "evicted" (its flow table full, or the capture
+    // stopping) mean the capture stopped tracking the flow: a browser's quiet
+    // HTTP/2 connection, or every connection during a flow-table flood, may
+    // still carry requests. The correlator's own idle timeout and window
+    // forget it; a new SYN on the same 4-tuple ends it (port reuse).
+    if (e.reason !== 'fin' && e.reason !== 'rst') {
+      this.counters.close_untracked++;
+      return;
+    }
     const list = this.conns.get(keyOf(e.src, e.src_port));
     let target: Connection<Tls> | undefined;
     if (list) {
