@@ -9,7 +9,7 @@
 // timeout), the case deduplication tokens exist for. A server-mode client on
 // a dead port checks that a real connection error is treated as an outage.
 import t from 'tap';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Spool, type Batch } from '../src/pipeline/spool.js';
 import { DurableWriter, isDataError } from '../src/pipeline/durable-writer.js';
@@ -249,4 +249,24 @@ t.test('--spool-always: one failed insert marks the writer failing (/healthz 503
   t.same([s.mode, s.failing, s.sink_errors, s.last_error], ['spooling', false, 1, 'connect ECONNREFUSED 127.0.0.1:8123'], 'always "spooling" by design, but not failing: healthy');
   t.ok(seen.includes(true), 'failing while the insert was refused');
   await writer.close();
+});
+
+t.test('spool: rejected/ is bounded like the spool (a schema refusing every insert would fill the disk): the oldest set-aside segments go, counted and logged', async (t) => {
+  const dir = scratchDir(t);
+  const mem = memoryLogger();
+  const s = new Spool(dir, 300, mem.log);
+  const body = `{"x":"${'y'.repeat(60)}"}\n`; // ~70 bytes of rows, ~150 with the header
+  for (const tok of ['a', 'b', 'c', 'd', 'e']) {
+    await s.append(batch(tok, body));
+    const seg = await s.oldest();
+    await s.reject(seg!.seq, 'Code: 27. DB::Exception: Cannot parse input');
+  }
+  const left = readdirSync(join(dir, 'rejected')).sort();
+  const bytes = left.reduce((n, f) => n + readFileSync(join(dir, 'rejected', f)).length, 0);
+  t.ok(bytes <= 300, `within the bound (${bytes} bytes in ${left.length} files)`);
+  t.equal(left.at(-1), '0000000000000005.1.seg', 'the newest kept');
+  t.same([s.stats().rejected_segments, s.stats().rejected_dropped], [5, 5 - left.length]);
+  const dropped = mem.records().filter((r) => r.msg === 'spool rejected/ full: deleted the oldest segment set aside');
+  t.equal(dropped.length, 5 - left.length);
+  t.match(dropped[0], { level: 'error', reason: 'rejected_full', segment: /rejected\/0000000000000001\.1\.seg$/, max_bytes: 300 });
 });

@@ -10,9 +10,11 @@
 // before the crash is dropped by ClickHouse (docs/correlator.md).
 //
 // Bounded: past maxBytes the oldest segments are deleted, counted, and
-// logged loudly; never silently.
+// logged loudly; never silently. The segments set aside (rejected/: data the
+// database refused, corrupt files) have a bound of their own, the same
+// size: a schema that refuses every insert would otherwise fill the disk.
 import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
-import { open, readFile, rename, unlink, mkdir } from 'node:fs/promises';
+import { open, readFile, readdir, rename, unlink, mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createLogger, type Logger } from '../config/logger.js';
 import { ROW_FORMATS, type RowFormat } from '../correlator/row-encoder.js';
@@ -44,6 +46,8 @@ export interface SpoolStats {
   dropped_rows: number;
   rejected_segments: number;
   corrupt_segments: number;
+  /** set-aside segments deleted to keep rejected/ within maxBytes */
+  rejected_dropped: number;
 }
 
 const MAGIC = 'JA4SPOOL1\n';
@@ -103,7 +107,7 @@ export class Spool {
   private readonly segments: Segment[] = [];
   private nextSeq = 1;
   private bytes = 0;
-  private readonly counters = { appended: 0, replayed: 0, dropped_segments: 0, dropped_rows: 0, rejected_segments: 0, corrupt_segments: 0 };
+  private readonly counters = { appended: 0, replayed: 0, dropped_segments: 0, dropped_rows: 0, rejected_segments: 0, corrupt_segments: 0, rejected_dropped: 0 };
 
   /** Opens (creates) the spool directory: unacknowledged .tmp files are deleted, segments are queued for replay. */
   constructor(
@@ -216,9 +220,31 @@ export class Spool {
 
   private async setAside(seg: Segment): Promise<void> {
     this.forget(seg.seq);
+    const rejected = join(this.dir, 'rejected');
     // a disk that refuses: the file stays, is replayed after a restart and refused again
-    await mkdir(join(this.dir, 'rejected'), { recursive: true }).catch(() => undefined);
-    await rename(seg.file, join(this.dir, 'rejected', basename(seg.file))).catch(() => undefined);
+    await mkdir(rejected, { recursive: true }).catch(() => undefined);
+    await rename(seg.file, join(rejected, basename(seg.file))).catch(() => undefined);
+    await this.boundRejected(rejected);
+  }
+
+  /** rejected/ within maxBytes: the oldest set-aside segments go first, counted and logged. */
+  private async boundRejected(rejected: string): Promise<void> {
+    let files: { name: string; bytes: number }[];
+    try {
+      // names start with the 16-digit sequence: sorted is oldest first
+      files = (await readdir(rejected)).sort().map((name) => ({ name, bytes: statSync(join(rejected, name)).size }));
+    } catch {
+      return;
+    }
+    let total = files.reduce((n, f) => n + f.bytes, 0);
+    // the newest is kept whatever its size, as the spool keeps its newest segment
+    for (const f of files.slice(0, -1)) {
+      if (total <= this.maxBytes) break;
+      await unlink(join(rejected, f.name)).catch(() => undefined);
+      total -= f.bytes;
+      this.counters.rejected_dropped++;
+      this.log.error('spool rejected/ full: deleted the oldest segment set aside', { reason: 'rejected_full', segment: join(rejected, f.name), bytes: f.bytes, max_bytes: this.maxBytes, rejected_dropped: this.counters.rejected_dropped });
+    }
   }
 
   private forget(seq: number): void {
