@@ -270,3 +270,26 @@ t.test('spool: rejected/ is bounded like the spool (a schema refusing every inse
   t.equal(dropped.length, 5 - left.length);
   t.match(dropped[0], { level: 'error', reason: 'rejected_full', segment: /rejected\/0000000000000001\.1\.seg$/, max_bytes: 300 });
 });
+
+t.test('recovery keeps the order: a batch still being spooled when the spool drains is written before the next one', async (t) => {
+  const written: string[] = [];
+  let down = true;
+  const sink = { name: 'order', format: 'JSONEachRow' as const, async write(b: Batch) { if (down) throw new Error('connect ECONNREFUSED'); written.push(b.token); }, async close() {} };
+  const spool = new Spool(scratchDir(t), 1 << 20, silentLogger());
+  // the second batch's append is slow (a busy disk)
+  const append = spool.append.bind(spool);
+  spool.append = async (b: Batch) => {
+    if (b.token === 'b2') await new Promise((r) => setTimeout(r, 150));
+    return append(b);
+  };
+  const writer = new DurableWriter(sink, spool, { retryMinMs: 10, retryMaxMs: 20, log: silentLogger() });
+  await writer.submit([{ table: 't', body: Buffer.from('{}\n'), rows: 1 }], 'b1'); // refused: spooled
+  const b2 = writer.submit([{ table: 't', body: Buffer.from('{}\n'), rows: 1 }], 'b2'); // spooling: its append takes 150 ms
+  down = false; // the replay writes b1 and finds the spool empty while b2 is still being written
+  await new Promise((r) => setTimeout(r, 50));
+  await writer.submit([{ table: 't', body: Buffer.from('{}\n'), rows: 1 }], 'b3');
+  await b2;
+  t.ok(await writer.drain(5000));
+  await writer.close();
+  t.same(written, ['b1', 'b2', 'b3']);
+});

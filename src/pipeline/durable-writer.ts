@@ -7,8 +7,9 @@
 //   the batch, and every later one, goes to the spool instead, acknowledged
 //   once fsync'd. A replay loop then retries the oldest segment (backoff up
 //   to retryMaxMs), deletes it when the sink took it, and returns to direct
-//   mode when the spool is empty. Order is kept: the replay starts only when
-//   the direct batches before it are done.
+//   mode when the spool is empty and no append is still being written.
+//   Order is kept: the replay starts only when the direct batches before it
+//   are done, and direct mode only when every spooled batch was replayed.
 // * a segment whose data the database refuses (a parse error, not an
 //   outage) is moved aside (spool/rejected/) and counted instead of blocking
 //   the queue forever.
@@ -88,6 +89,8 @@ export class DurableWriter {
   private seq = 0;
   /** spool appends, one after the other: a retried append keeps its place */
   private appendChain: Promise<void> = Promise.resolve();
+  /** spool appends not finished: the replay loop must not call the spool drained under them */
+  private appending = 0;
   private lastSpoolErrorLog = -Infinity;
   private lastSinkErrorLog = -Infinity;
   private readonly counters: WriterStats = {
@@ -254,7 +257,8 @@ export class DurableWriter {
    * when the writer is closed meanwhile: the batch was never acknowledged.
    */
   private toSpool(batch: Batch, sinkFallback = true): Promise<void> {
-    const p = this.appendChain.then(() => this.appendRetrying(batch, sinkFallback));
+    this.appending++;
+    const p = this.appendChain.then(() => this.appendRetrying(batch, sinkFallback)).finally(() => this.appending--);
     this.appendChain = p.catch(() => undefined);
     return p;
   }
@@ -338,8 +342,10 @@ export class DurableWriter {
         continue;
       }
       if (!seg) {
-        if (this.options.spoolMode === 'always') {
-          await this.sleep(50);
+        // an append still being written is older than whatever comes next:
+        // going direct now would let the next batch overtake it
+        if (this.options.spoolMode === 'always' || this.appending > 0) {
+          await this.sleep(this.appending > 0 ? 20 : 50);
           continue;
         }
         this.spooling = false;
