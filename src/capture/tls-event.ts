@@ -16,8 +16,9 @@
 // engine's timeout, or evicted: table full, port reused by a new SYN, or the
 // capture stopping). The correlator ends the connection on FIN or RST only;
 // after idle or evicted it keeps it until its own idle timeout or window
-// (a new SYN on the same 4-tuple ends it as port reuse). It always follows the connection's flow event
-// (same stream, src, src_port) and is sent only for TCP.
+// (a new SYN on the same 4-tuple ends it as port reuse). It always follows
+// the connection's flow event (same stream, src, src_port) and is sent only
+// for TCP.
 //
 // The JSON Schema for the same contract is schema/tls-event.schema.json; a
 // test checks that the two agree.

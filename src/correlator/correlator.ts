@@ -142,13 +142,18 @@ function tlsVersionOf(r: HttpRecord): string {
   return p === 'SSLv3' ? 's3' : '';
 }
 
-/** The join; rows go to `out`, whose format (JSONEachRow, Native, RowBinary) is its own business. */
-/** The connection's server end is the flow's, or either side does not know it. */
+const unknownIp = (ip: string): boolean => ip === '' || ip === '::';
+
+/**
+ * The connection's server end is `ip`:`port`, or one side does not know it
+ * (port 0, address '' or '::'): a request's local end (Apache's) or a new
+ * flow's destination must agree with it wherever both are known.
+ */
 function sameServer(c: { serverIp: string; serverPort: number }, ip: string, port: number): boolean {
-  const unknownIp = (x: string): boolean => x === '' || x === '::';
   return (c.serverPort === 0 || port === 0 || c.serverPort === port) && (unknownIp(c.serverIp) || unknownIp(ip) || c.serverIp === ip);
 }
 
+/** The join; rows go to `out`, whose format (JSONEachRow, Native, RowBinary) is its own business. */
 export class Correlator<Tls = unknown> {
   readonly options: CorrelatorOptions;
   private readonly conns = new Map<string, Connection<Tls>[]>();
@@ -371,8 +376,7 @@ export class Correlator<Tls = unknown> {
         if (c.apacheConn === r.conn) return c;
         continue; // bound to another Apache connection: another TCP connection
       }
-      if (r.local_port !== 0 && c.serverPort !== 0 && r.local_port !== c.serverPort) continue;
-      if (r.local_ip !== '' && c.serverIp !== '' && r.local_ip !== c.serverIp && r.local_ip !== '::' && c.serverIp !== '::') continue;
+      if (!sameServer(c, r.local_ip, r.local_port)) continue;
       if (c.firstUs !== 0 && r.ts_us < c.firstUs - skew) continue;
       if (c.closedAtUs !== undefined && r.ts_us > c.closedAtUs + skew) continue;
       if (!best || c.firstUs > best.firstUs) best = c;
