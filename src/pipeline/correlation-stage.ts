@@ -14,6 +14,7 @@ import type { Sink } from './sinks.js';
 import type { Spool, SpoolStats } from './spool.js';
 import type { Stage } from './stage.js';
 import { createLogger, type Logger } from '../config/logger.js';
+import { logThrottle } from './log-throttle.js';
 
 export interface CorrelationStageOptions {
   sink: Sink;
@@ -67,7 +68,7 @@ export class CorrelationStage implements Stage {
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
-  private loggedBacklog = 0;
+  private readonly backlogLog = logThrottle();
   private readonly log: Logger;
   readonly counters: IngestCounters = { http_batches: 0, http_bytes: 0, tls_batches: 0, tls_bytes: 0, backlog_dropped_bytes: 0, failed_steps: 0, failed_bytes: 0, correlate_ms: 0, rows_out: 0 };
 
@@ -164,8 +165,7 @@ export class CorrelationStage implements Stage {
     if (buf.length === 0) return;
     if (this.backlog + buf.length > this.maxBacklog) {
       this.counters.backlog_dropped_bytes += buf.length;
-      if (Date.now() - this.loggedBacklog > 10_000) {
-        this.loggedBacklog = Date.now();
+      if (this.backlogLog()) {
         this.log.warn('correlation is behind: dropping input', { reason: 'backlog', kind, backlog_bytes: this.backlog, backlog_dropped_bytes: this.counters.backlog_dropped_bytes });
       }
       return;

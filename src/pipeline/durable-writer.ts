@@ -26,6 +26,7 @@ import { randomBytes } from 'node:crypto';
 import type { Sink } from './sinks.js';
 import type { Batch, BatchPart, Spool } from './spool.js';
 import { createLogger, type Logger } from '../config/logger.js';
+import { logThrottle } from './log-throttle.js';
 
 export interface DurableWriterOptions {
   /** batches queued to the sink in direct mode before the spool takes over */
@@ -75,9 +76,15 @@ export function isDataError(err: unknown): boolean {
 
 const rowsOf = (parts: BatchPart[]): number => parts.reduce((n, p) => n + p.rows, 0);
 
+interface QueuedBatch {
+  batch: Batch;
+  ack: () => void;
+  fail: (err: unknown) => void;
+}
+
 export class DurableWriter {
   private readonly options: DurableWriterOptions;
-  private readonly queue: { batch: Batch; ack: () => void; fail: (err: unknown) => void }[] = [];
+  private readonly queue: QueuedBatch[] = [];
   private inFlight = 0;
   private spooling: boolean;
   private replaying: Promise<void> | undefined;
@@ -91,8 +98,8 @@ export class DurableWriter {
   private appendChain: Promise<void> = Promise.resolve();
   /** spool appends not finished: the replay loop must not call the spool drained under them */
   private appending = 0;
-  private lastSpoolErrorLog = -Infinity;
-  private lastSinkErrorLog = -Infinity;
+  private readonly spoolErrorLog = logThrottle();
+  private readonly sinkErrorLog = logThrottle();
   private readonly counters: WriterStats = {
     mode: 'direct', batches: 0, rows: 0, written_batches: 0, written_rows: 0, sink_errors: 0, last_error: '', failing: false, unacknowledged_rows: 0, spool_write_errors: 0, last_spool_error: '', last_write_ms: 0, write_ms_total: 0,
   };
@@ -197,9 +204,7 @@ export class DurableWriter {
         if (!this.spool) {
           // nowhere to keep it: retry in place (file/stdout sinks fail only on
           // local problems: a full disk, a closed pipe), logged at most every 10 s
-          const now = Date.now();
-          if (now - this.lastSinkErrorLog >= 10_000) {
-            this.lastSinkErrorLog = now;
+          if (this.sinkErrorLog()) {
             this.options.log.error('writing failed and there is no spool: retrying, input waits meanwhile', { sink: this.sink.name, error: errText(err), sink_errors: this.counters.sink_errors });
           }
           if (this.closed) {
@@ -222,9 +227,7 @@ export class DurableWriter {
             // this batch and everything queued behind it go to the spool, in
             // order (toSpool chains the appends in call order)
             await Promise.all(this.queue.map((q) => this.toSpool(q.batch)));
-            for (const q of this.queue) q.ack();
-            this.inFlight -= this.queue.length;
-            this.queue.length = 0;
+            this.settleQueue((q) => q.ack());
             break;
           }
         } catch (closing) {
@@ -244,7 +247,12 @@ export class DurableWriter {
 
   /** Rejects every queued batch (the writer closed before they could be acknowledged). */
   private failQueue(err: unknown): void {
-    for (const q of this.queue) q.fail(err);
+    this.settleQueue((q) => q.fail(err));
+  }
+
+  /** Settles every queued batch at once (all spooled, or all failed) and empties the queue. */
+  private settleQueue(settle: (q: QueuedBatch) => void): void {
+    for (const q of this.queue) settle(q);
     this.inFlight -= this.queue.length;
     this.queue.length = 0;
   }
@@ -273,9 +281,7 @@ export class DurableWriter {
       } catch (err) {
         this.counters.spool_write_errors++;
         this.counters.last_spool_error = errText(err);
-        const now = Date.now();
-        if (now - this.lastSpoolErrorLog >= 10_000) {
-          this.lastSpoolErrorLog = now;
+        if (this.spoolErrorLog()) {
           this.options.log.error('the spool cannot write: holding the batch in memory and retrying; input waits meanwhile', {
             spool_dir: spool.dir, error: errText(err), rows: rowsOf(batch.parts), spool_write_errors: this.counters.spool_write_errors,
           });
