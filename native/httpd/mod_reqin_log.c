@@ -952,6 +952,7 @@ static void rl_optional_fn_retrieve(void)
 {
     rl_ssl_var_lookup = (rl_var_lookup_fn *)apr_dynamic_fn_retrieve("ssl_var_lookup");
     rl_http2_var_lookup = (rl_var_lookup_fn *)apr_dynamic_fn_retrieve("http2_var_lookup");
+    rl_unique_id_loaded = ap_find_linked_module("mod_unique_id.c") != NULL;
 }
 
 /* Child exit: counters to the error log (warning if anything was lost). */

@@ -170,5 +170,8 @@ typedef char *(rl_var_lookup_fn)(apr_pool_t *, server_rec *, conn_rec *,
                                  request_rec *, char *);
 extern rl_var_lookup_fn *rl_ssl_var_lookup;
 extern rl_var_lookup_fn *rl_http2_var_lookup;
+/* mod_unique_id is loaded: only then is UNIQUE_ID looked up (a table scan
+ * of subprocess_env per request otherwise). */
+extern int rl_unique_id_loaded;
 
 #endif /* MOD_REQIN_LOG_H */

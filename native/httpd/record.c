@@ -41,11 +41,15 @@
 #include "http_protocol.h"
 #include "apr_lib.h"
 #include "apr_strings.h"
+#if AP_MODULE_MAGIC_AT_LEAST(20120211, 102)
+#include "http_ssl.h"
+#endif
 
 #include <string.h>
 
 rl_var_lookup_fn *rl_ssl_var_lookup = NULL;
 rl_var_lookup_fn *rl_http2_var_lookup = NULL;
+int rl_unique_id_loaded = 0;
 
 /* The issue's default set: "User-Agent, Accept, Accept-Language,
  * Accept-Encoding, Referer, Sec-CH-UA and friends, Sec-Fetch-*, Connection". */
@@ -743,6 +747,15 @@ static void rl_tls_lookup(rl_parts *pt, request_rec *r, conn_rec *root)
     char *proto, *cipher, *sni;
     pt->tls = 0;
     if (rl_ssl_var_lookup == NULL) return;
+#if AP_MODULE_MAGIC_AT_LEAST(20120211, 102)
+    /* Since 2.4.49 the core registers ssl_var_lookup itself, so the
+     * pointer is never NULL and a plain connection paid a variable lookup
+     * (~0.08% of Apache's CPU) to learn it is plain. ap_ssl_conn_is_ssl
+     * asks the TLS modules' hooks (and an old-style ssl_is_https) for this
+     * connection, now: a connection upgraded to TLS (RFC 2817, SSLEngine
+     * optional) answers yes from then on. el8's 2.4.37 lacks it. */
+    if (!ap_ssl_conn_is_ssl(root)) return;
+#endif
     proto = rl_ssl_var_lookup(r->pool, r->server, root, NULL, "SSL_PROTOCOL");
     if (proto == NULL || *proto == '\0') return;
     cipher = rl_ssl_var_lookup(r->pool, r->server, root, NULL, "SSL_CIPHER");
@@ -825,7 +838,9 @@ static void rl_gather(rl_parts *pt, request_rec *r, rl_conn *cs, rl_req *rq,
         pt->bytes_out = last->bytes_sent;
     }
     /* "the mod_unique_id id when loaded" */
-    pt->uid = rl_span_of(apr_table_get(r->subprocess_env, "UNIQUE_ID"));
+    pt->uid = rl_span_of(rl_unique_id_loaded
+                         ? apr_table_get(r->subprocess_env, "UNIQUE_ID")
+                         : NULL);
     rl_tls_lookup(pt, r, root);
     pt->h2 = r->proto_num >= 2000 && rl_http2_var_lookup != NULL;
     pt->has_stream = 0;
