@@ -51,10 +51,11 @@
 // in rounds (none, log_config, reqin; then log_config, reqin, none; ...) so
 // that load from elsewhere on the machine hits every configuration alike.
 // The verdicts use paired ratios: reqin / none within each round (the two
-// ran within seconds of each other), their median, and their spread: the
-// middle half of the rounds (interquartile range) and min..max. A middle
-// half that straddles the target says the run could not decide it (the
-// verdict line says so). The receiver's CPU counts only with
+// ran within seconds of each other), their median with its 95% confidence
+// interval (distribution-free: the sign test's order statistics), and their
+// spread: the middle half of the rounds (interquartile range) and min..max.
+// An interval that straddles the target says the run could not decide it
+// (the verdict line says so); more --runs narrow it. The receiver's CPU counts only with
 // --receiver-on-server.
 //
 // Pinning (default with 2 CPUs or more): each Apache runs alone on the
@@ -724,13 +725,33 @@ async function main() {
       return v[lo] + (v[Math.min(lo + 1, v.length - 1)] - v[lo]) * (i - lo);
     };
     const iqr = (xs) => `${(quantile(xs, 0.25) * 100).toFixed(1)}..${(quantile(xs, 0.75) * 100).toFixed(1)}%`;
-    /** PASS/FAIL from the median of per-round ratios, and whether the middle half of the rounds agrees. */
+    // A distribution-free 95% confidence interval for the median of the
+    // per-round ratios: the order statistics x(k)..x(n+1-k) of the sign
+    // test, k the largest with P(Binomial(n, 1/2) <= k - 1) <= 2.5%. It
+    // narrows as rounds are added (the middle half of the rounds, printed
+    // beside it, describes one round's noise and never does); null below 6
+    // rounds, where no such interval exists.
+    const medianCi = (xs) => {
+      const v = [...xs].sort((a, b) => a - b);
+      const n = v.length;
+      let k = 0;
+      let cum = 0;
+      let c = 1; // C(n, j)
+      for (let j = 0; j < n; j++) {
+        cum += c * 0.5 ** n;
+        if (cum > 0.025) break;
+        k = j + 1;
+        c = (c * (n - j)) / (j + 1);
+      }
+      return k === 0 ? null : [v[k - 1], v[n - k]];
+    };
+    /** PASS/FAIL from the median of per-round ratios; decided when its 95% interval is on one side of the target. */
     const verdict = (what, xs, target) => {
       const m = median(xs);
-      const q1 = quantile(xs, 0.25);
-      const q3 = quantile(xs, 0.75);
-      const decided = q1 >= target || q3 < target;
-      return `TARGET ${what}: ${m >= target ? 'PASS' : 'FAIL'}: median ${(m * 100).toFixed(1)}% of ${runs} paired rounds (target >= ${(target * 100).toFixed(0)}%; middle half ${iqr(xs)}, min..max ${spread(xs)})${decided ? '' : `: UNDECIDED, the middle half of the rounds straddles ${(target * 100).toFixed(0)}% (too noisy: rerun on a quieter machine or with more --runs)`}`;
+      const ci = medianCi(xs);
+      const decided = ci !== null && (ci[0] >= target || ci[1] < target);
+      const ciText = ci === null ? 'no interval: too few rounds' : `95% interval of the median ${(ci[0] * 100).toFixed(1)}..${(ci[1] * 100).toFixed(1)}%`;
+      return `TARGET ${what}: ${m >= target ? 'PASS' : 'FAIL'}: median ${(m * 100).toFixed(1)}% of ${runs} paired rounds (target >= ${(target * 100).toFixed(0)}%; ${ciText}; middle half ${iqr(xs)}, min..max ${spread(xs)})${decided ? '' : `: UNDECIDED, the interval of the median straddles ${(target * 100).toFixed(0)}% (too noisy: rerun with more --runs or on a quieter machine)`}`;
     };
     const rpsSpread = (xs) => {
       const v = xs.map((x) => x.rps);
