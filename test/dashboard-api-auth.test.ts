@@ -88,6 +88,19 @@ t.test('failed logins: 401, audited, then rate limited', async (t) => {
   }
 });
 
+t.test('failed login of an unknown name: audited without the typed text (it may be a password)', async (t) => {
+  const typed = 'Hunter2-typed-here';
+  const r = await api(d, '/api/auth/login', { method: 'POST', body: { username: typed, password: 'whatever-was-typed' } });
+  t.same([r.status, r.body.error.message], [401, 'invalid user name or password']);
+  const rows = await fx.storage.query<Record<string, string>>(
+    `SELECT actor, role, action, subject_type, subject, before, after, note, toString(client_ip) AS client_ip, request_id FROM ${TABLES.auditLogs} ORDER BY ts`,
+  );
+  t.match(rows.filter((row) => row.after === '{"reason":"unknown user"}').at(-1), { actor: '', role: '', action: 'login.failed', subject_type: 'user', subject: '(unknown user)', before: '', note: '' }, 'the failure is audited');
+  t.same(rows.filter((row) => Object.values(row).some((v) => v.includes(typed))), [], 'no column of any audit row holds the typed name');
+  const known = await auditRows('login.failed', 'locky');
+  t.ok(known.length > 0 && known.every((row) => row.actor === 'locky'), 'a failed login of an existing account keeps its name');
+});
+
 t.test('login limit: concurrent guesses are counted before their check', async (t) => {
   // the default scrypt cost (~100 ms a check): without a reservation every guess of the burst passes the limit check
   await new UserStore(fx.storage, 2 ** 15).add('racer', 'viewer', PASSWORD);

@@ -12,6 +12,9 @@ import type { Principal, Router } from '../router.js';
 
 export const VERSION = '0.1.0';
 
+/** The audit subject of a failed login under a name no account has. */
+export const UNKNOWN_USER = '(unknown user)';
+
 function sessionInfo(deps: DashboardDeps, p: Principal): SessionInfo {
   const s = p.session;
   return {
@@ -48,15 +51,19 @@ export function register(router: Router, deps: DashboardDeps): void {
       limiter.release(req.remoteIp, username);
       throw err;
     }
-    const audit = { subject_type: 'user', subject: username, client_ip: req.remoteIp, request_id: req.requestId };
+    const audit = { subject_type: 'user', client_ip: req.remoteIp, request_id: req.requestId };
     if (!user || !ok) {
       limiter.failed(req.remoteIp, username);
-      await writeAudit(storage, { ...audit, actor: username, role: '', action: 'login.failed', after: { reason: user ? 'bad password' : 'unknown user' } });
+      // An unknown name is often a password typed into the wrong field: it is
+      // never written (every analyst reads the audit trail). A known account's
+      // name is kept: attacks on a real account are what the SOC looks for.
+      const who = user ? { actor: user.name, subject: user.name } : { actor: '', subject: UNKNOWN_USER };
+      await writeAudit(storage, { ...audit, ...who, role: '', action: 'login.failed', after: { reason: user ? 'bad password' : 'unknown user' } });
       throw new HttpError('unauthorized', 'invalid user name or password');
     }
     limiter.succeeded(req.remoteIp, username);
     const { id, session } = sessions.create(user.name, user.role, Date.now(), credentialStamp(user.password_hash));
-    await writeAudit(storage, { ...audit, actor: user.name, role: user.role, action: 'login', after: { role: user.role } });
+    await writeAudit(storage, { ...audit, actor: user.name, subject: user.name, role: user.role, action: 'login', after: { role: user.role } });
     const info: LoginResponse = sessionInfo(deps, { name: user.name, role: user.role, via: 'session', session: session as Session });
     return json(info, '200 OK', { 'Set-Cookie': sessionCookie(deps, req, id, sessions.maxAgeSeconds()) });
   });
