@@ -99,3 +99,24 @@ t.test('--output jsonl: a write the file takes only in part (a size limit) leave
   t.equal(text.length, 3 * 618, 'the three accepted batches, and not a byte of the fourth');
   t.equal(text.split('\n').filter(Boolean).filter((l) => JSON.parse(l).x.length === 300).length, 6, 'every line whole');
 });
+
+t.test('a spool smaller than the batch limit: batches are cut to a quarter of it, so an outage keeps several within the limit', async (t) => {
+  const dir = scratchDir(t);
+  const spool = new Spool(join(dir, 'spool'), 64 << 10, silentLogger());
+  const down: Sink = { name: 'down', format: 'JSONEachRow', async write() { throw new Error('connect ECONNREFUSED 127.0.0.1:8123'); }, async close() {} };
+  // only size cuts batches here (a minute's delay, 200k rows): 128 MiB by default
+  const stage = new CorrelationStage({ sink: down, spool, tables: TABLE_NAMES, correlator: { shards: 0, rawTables: false }, batcher: { maxDelayMs: 60_000 }, writer: { retryMinMs: 20, retryMaxMs: 50 }, tickMs: 20, stopWaitMs: 500, log: silentLogger() });
+  await stage.start();
+  const now = Date.now() * 1000;
+  for (let i = 0; i < 40; i++) {
+    stage.pushHttp(lines(...Array.from({ length: 10 }, (_, j) => httpRecord({ ts: now + i * 10 + j, port: 20000 + i * 10 + j, scheme: 'http' }))));
+    // correlated one push at a time (settle() would wait for the database)
+    while (stage.detailedStats().ingest.rows_out < (i + 1) * 10) await new Promise((r) => setTimeout(r, 5));
+  }
+  await stage.stop();
+  const st = spool.stats();
+  t.ok(st.bytes <= 64 << 10, `the spool within its limit (${st.bytes} bytes)`);
+  t.ok(st.segments >= 2, `several batches kept (${st.segments})`);
+  t.ok(st.dropped_segments >= 1, `the oldest dropped and counted (${st.dropped_segments})`);
+  t.equal(st.appended, st.segments + st.dropped_segments);
+});

@@ -73,7 +73,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { path: 'correlator.batch_rows', kind: int(1, 1_000_000), default: 200_000, doc: 'most rows per database insert (each runs the enrichment view and the aggregates once)' },
   { path: 'correlator.batch_ms', kind: int(10, 600_000), default: 1000, doc: 'longest a row waits for its insert' },
   { path: 'correlator.spool_dir', kind: { type: 'path' }, default: '/var/lib/ja4/spool', doc: 'batches the database has not acknowledged yet (replayed after a restart or outage)' },
-  { path: 'correlator.spool_max_mb', kind: int(1, 1 << 20), default: 1024, doc: 'spool size limit in MiB; past it the oldest batches are dropped and counted' },
+  { path: 'correlator.spool_max_mb', kind: int(1, 1 << 20), default: 1024, doc: 'spool size limit in MiB; past it the oldest batches are dropped and counted. Batches are cut to a quarter of it (it always holds several)' },
   { path: 'correlator.spool_always', kind: { type: 'boolean' }, default: false, doc: 'every batch through the spool first (write-ahead; an fsync per batch)' },
 
   // --- storage: ClickHouse, embedded or server

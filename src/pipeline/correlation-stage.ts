@@ -8,7 +8,7 @@
 // capture ring absorb bursts before that).
 import { CorrelatorPool, type CorrelatorPoolOptions } from '../correlator/correlator-pool.js';
 import type { BatchStats } from '../correlator/batch-correlator.js';
-import { Batcher, type BatcherOptions, type TableNames } from './batcher.js';
+import { Batcher, DEFAULT_BATCHER_OPTIONS, type BatcherOptions, type TableNames } from './batcher.js';
 import { DurableWriter, type DurableWriterOptions, type WriterStats } from './durable-writer.js';
 import type { Sink } from './sinks.js';
 import type { Spool, SpoolStats } from './spool.js';
@@ -55,6 +55,18 @@ export interface CorrelationStats {
   backlog_bytes: number;
 }
 
+/**
+ * A batch is what the spool keeps or drops whole: one larger than the spool
+ * (`--spool-max-mb` below the batch size) would leave the spool holding just
+ * the newest batch, over its limit, and an outage would lose all the others.
+ * Batches stay within a quarter of the spool, so it always holds several.
+ */
+export function batchLimits(batcher: Partial<BatcherOptions> | undefined, spool: Pick<Spool, 'maxBytes'> | undefined): Partial<BatcherOptions> | undefined {
+  if (!spool) return batcher;
+  const maxBytes = Math.max(1, Math.min(batcher?.maxBytes ?? DEFAULT_BATCHER_OPTIONS.maxBytes, Math.floor(spool.maxBytes / 4)));
+  return { ...batcher, maxBytes };
+}
+
 export class CorrelationStage implements Stage {
   readonly name = 'correlator';
   private readonly pool: CorrelatorPool;
@@ -77,7 +89,7 @@ export class CorrelationStage implements Stage {
     // rows in the sink's format (Native blocks for the database, JSON lines for files), unless told otherwise
     this.pool = new CorrelatorPool({ format: options.sink.format, ...options.correlator });
     this.writer = new DurableWriter(options.sink, options.spool, { log: this.log.child({ component: 'writer' }), ...options.writer });
-    this.batcher = new Batcher(this.writer, options.tables, options.batcher);
+    this.batcher = new Batcher(this.writer, options.tables, batchLimits(options.batcher, options.spool));
     this.maxBacklog = options.maxBacklogBytes ?? 256 << 20;
     this.tickMs = options.tickMs ?? 250;
   }
