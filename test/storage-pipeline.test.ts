@@ -6,9 +6,9 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { ipHistoryQuery, ja4TimelineQuery, loadReferenceData, overviewKpisQuery, runDashboardQuery, TABLES, topJa4sQuery } from '../src/storage/index.js';
+import { INSERT_FILES_DIR, ipHistoryQuery, ja4TimelineQuery, loadReferenceData, overviewKpisQuery, runDashboardQuery, TABLES, topJa4sQuery } from '../src/storage/index.js';
 import {
   INJECTION,
   JA4_CHROME,
@@ -300,14 +300,15 @@ t.test('raw rows flow into http_logs, the aggregates and the feature view', asyn
   });
 });
 
-t.test('embedded inserts of encoded bodies: the engine reads a temporary file, removed after each insert, and a killed process\'s leftovers are cleaned', async (t) => {
-  // a pid that no longer exists: the leftover directory of a process killed mid-insert
+t.test('embedded inserts of encoded bodies: the engine reads a temporary file in the data directory, removed after each insert, and a killed process\'s leftovers are cleaned', async (t) => {
+  const dir = join(storageScratchDir(t), 'db');
+  const files = join(dir, INSERT_FILES_DIR);
+  // a pid that no longer exists: the leftover file of a process killed mid-insert
   const deadPid = spawnSync(process.execPath, ['-e', '0']).pid!;
-  const stale = join(tmpdir(), `ja4-insert-${deadPid}-killed`);
-  mkdirSync(stale, { recursive: true });
-  writeFileSync(join(stale, `${deadPid}-1.jsoneachrow`), '{}\n');
-  const mine = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith(`ja4-insert-${process.pid}-`));
-  const storage = await openTestStorage(t);
+  mkdirSync(files, { recursive: true });
+  writeFileSync(join(files, `${deadPid}-1.jsoneachrow`), '{}\n');
+  const inTmp = (): string[] => readdirSync(tmpdir()).filter((n) => n.startsWith(`ja4-insert-${process.pid}-`));
+  const storage = await openTestStorage(t, { dir });
   const rows = fixtureRows(fixtureHourUs()).slice(0, 5);
   await storage.insertEncoded(TABLES.httpLogsIngest, Buffer.from(rows.map((r) => `${JSON.stringify(r)}\n`).join('')), 'JSONEachRow', {
     insert_deduplication_token: 'tmpfile-1',
@@ -315,9 +316,7 @@ t.test('embedded inserts of encoded bodies: the engine reads a temporary file, r
   });
   const [{ n }] = await storage.query<{ n: number }>(`SELECT count() AS n FROM ${TABLES.httpLogs}`) as [{ n: number }];
   t.equal(n, 5, 'the rows went through the file into http_logs');
-  t.equal(existsSync(stale), false, 'the dead process\'s directory is removed');
-  t.equal(mine().length, 1, 'one directory for this process');
-  t.same(readdirSync(join(tmpdir(), mine()[0]!)), [], 'the insert\'s file is deleted once loaded');
-  await storage.close();
-  t.same(mine(), [], 'close() removes the directory');
+  t.same(readdirSync(files), [], 'the dead process\'s file is removed, and the insert\'s file once loaded');
+  t.equal(statSync(files).mode & 0o777, 0o700, 'the directory is private');
+  t.same(inTmp(), [], 'nothing in the OS temp directory');
 });

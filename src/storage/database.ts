@@ -9,8 +9,7 @@
 // writes them) and refuses a second embedded directory while one is open.
 import { isMainThread } from 'node:worker_threads';
 import { mkdirSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
@@ -109,18 +108,27 @@ function createServerClient(options: StorageOptions): ClickHouseClient {
  * the enrichment view and the four aggregates (CPU of the whole process per
  * row, same run): client 47-50 us, raw insert 37-47 us, file 24-30 us (the
  * engine loading one file of all rows: 23-25 us).
+ *
+ * The files go next to the data they become (`<dataDir>/ja4-insert/`), not
+ * to the OS temp directory: a batch is up to 128 MiB, and /tmp is often a
+ * RAM-backed tmpfs (Debian 13's default) or a small partition, where a
+ * full temp directory would fail every insert while the data disk has room.
  */
+export const INSERT_FILES_DIR = 'ja4-insert';
+
 class InfileInserter {
-  // a promise: concurrent first inserts share one directory
+  // a promise: concurrent first inserts share one preparation
   private dir: Promise<string> | undefined;
   private n = 0;
 
+  constructor(private readonly base: string) {}
+
   async insert(client: ClickHouseClient, target: string, body: Buffer | string, format: string, settings: ClickHouseSettings | undefined): Promise<void> {
-    this.dir ??= InfileInserter.removeStale().then(() => mkdtemp(join(tmpdir(), `ja4-insert-${process.pid}-`)));
+    this.dir ??= this.prepare();
     const file = join(await this.dir, `${process.pid}-${++this.n}.${format.toLowerCase()}`);
     try {
-      await writeFile(file, body);
-      // the path is ours (mkdtemp under the OS temp dir); quoted for the SQL literal
+      await writeFile(file, body, { mode: 0o600 });
+      // the path is ours (the data directory's, from the options); quoted for the SQL literal
       const literal = `'${file.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
       await client.command({ query: `INSERT INTO ${target} FROM INFILE ${literal} FORMAT ${format}`, clickhouse_settings: settings });
     } finally {
@@ -129,25 +137,23 @@ class InfileInserter {
   }
 
   /**
-   * A process killed during an insert (kill -9) leaves its directory behind:
-   * the directories of processes that no longer exist are removed.
+   * The directory, private to the service; the files a process killed
+   * during an insert (kill -9) left behind, named after its pid, are
+   * removed when that process no longer exists.
    */
-  private static async removeStale(): Promise<void> {
-    const names = await readdir(tmpdir()).catch(() => [] as string[]);
-    for (const name of names) {
-      const m = /^ja4-insert-(\d+)-/.exec(name);
+  private async prepare(): Promise<string> {
+    await mkdir(this.base, { recursive: true, mode: 0o700 });
+    await chmod(this.base, 0o700); // also when an older one exists
+    for (const name of await readdir(this.base).catch(() => [] as string[])) {
+      const m = /^(\d+)-/.exec(name);
       if (!m || Number(m[1]) === process.pid) continue;
       try {
         process.kill(Number(m[1]), 0);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ESRCH') await rm(join(tmpdir(), name), { recursive: true, force: true }).catch(() => undefined);
+        if ((err as NodeJS.ErrnoException).code === 'ESRCH') await rm(join(this.base, name), { force: true }).catch(() => undefined);
       }
     }
-  }
-
-  async close(): Promise<void> {
-    if (this.dir) await rm(await this.dir, { recursive: true, force: true });
-    this.dir = undefined;
+    return this.base;
   }
 }
 
@@ -156,7 +162,7 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     throw new StorageError('ERR_STORAGE_THREAD', 'the database is owned by the main thread: workers must hand their rows to it instead of opening it');
   }
   const client = options.mode === 'embedded' ? await createEmbeddedClient(options.dataDir) : createServerClient(options);
-  const infile = options.mode === 'embedded' ? new InfileInserter() : undefined;
+  const infile = options.mode === 'embedded' ? new InfileInserter(join(resolve(options.dataDir), INSERT_FILES_DIR)) : undefined;
   let closed = false;
   const live = (): void => {
     if (closed) throw new StorageError('ERR_STORAGE_CLOSED', 'the storage handle was used after close()');
@@ -214,7 +220,6 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      await infile?.close();
       await client.close();
       if (options.mode === 'embedded') {
         // Wait until the engine really let the directory go, so that this

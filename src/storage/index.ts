@@ -3,7 +3,7 @@
 export * from './errors.js';
 export * from './options.js';
 export * from './tables.js';
-export { openStorage, type Storage, type QueryParams } from './database.js';
+export { INSERT_FILES_DIR, openStorage, type Storage, type QueryParams } from './database.js';
 export * from './sql-template.js';
 export * from './migrations.js';
 export * from './reference-data.js';
