@@ -108,6 +108,7 @@ t.test('bad usage names the option', async (t) => {
   t.equal((await run(['dashboard', '--listen', 'nowhere', ...db])).err.trim(), '--listen must be HOST:PORT, :PORT or PORT (port 0 to 65535), got "nowhere"');
   t.equal((await run(['dashboard', '--secure-cookies', 'maybe', ...db])).err.trim(), '--secure-cookies must be auto, always or never, got "maybe"');
   t.equal((await run(['dashboard', '--poll-ms', '5s', ...db])).err.trim(), '--poll-ms must be an integer from 0 to 3600000, got "5s"');
+  t.equal((await run(['dashboard', '--max-query-memory-mb', '8', ...db])).err.trim(), '--max-query-memory-mb must be an integer from 16 to 1048576, got "8"');
   t.match((await run(['--help'])).out, /dashboard\s+the SOC dashboard server/);
 });
 

@@ -24,6 +24,9 @@ web pages (web/dist). Create a user first: ja4 user add NAME --role admin.
   --secure-cookies MODE  auto (default), always or never
   --model-dir DIR        detector models, for the model page (models/current/manifest.json)
   --poll-ms N            how often new detections are looked for (default 1000; 0: never)
+  --max-query-memory-mb N
+                         memory cap of one dashboard query, MiB (default 2048; 16 to 1048576);
+                         a query past it gets 503 query_too_large
   --metrics-listen H:P   serve /metrics there (default: metrics.host and metrics.port.dashboard
                          of the configuration, 127.0.0.1:9474)
 
@@ -43,6 +46,7 @@ const FLAGS = {
   'secure-cookies': { type: 'string' },
   'model-dir': { type: 'string' },
   'poll-ms': { type: 'string' },
+  'max-query-memory-mb': { type: 'string' },
   'metrics-listen': { type: 'string' },
 } as const;
 
@@ -70,6 +74,8 @@ export async function runDashboardCommand(argv: string[], io: CliIO, stopSignal?
   if (!['auto', 'always', 'never'].includes(mode)) throw new CliError(`--secure-cookies must be auto, always or never, got "${mode}"`);
   const pollText = values['poll-ms'] ?? '1000';
   if (!/^\d+$/.test(pollText) || Number(pollText) > 3_600_000) throw new CliError(`--poll-ms must be an integer from 0 to 3600000, got "${pollText}"`);
+  const memoryText = values['max-query-memory-mb'] ?? '2048';
+  if (!/^\d{1,7}$/.test(memoryText) || Number(memoryText) < 16 || Number(memoryText) > 1_048_576) throw new CliError(`--max-query-memory-mb must be an integer from 16 to 1048576, got "${memoryText}"`);
 
   if (values['metrics-listen'] !== undefined) {
     try {
@@ -92,6 +98,7 @@ export async function runDashboardCommand(argv: string[], io: CliIO, stopSignal?
         secureCookies: mode === 'auto' ? 'auto' : mode === 'always',
         modelDir: values['model-dir'],
         publisher: { detectionsMs: Number(pollText) },
+        maxQueryMemoryBytes: Number(memoryText) * 1024 * 1024,
         sessions: cfg.isSet('dashboard.session_ttl_s') ? { absoluteMs: cfg.config.dashboard.session_ttl_s * 1000 } : undefined,
         log,
         observe: dashboardMetrics.observe,

@@ -238,8 +238,9 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
       secureCookies: secure === undefined ? undefined : secure === 'auto' ? ('auto' as const) : secure === 'always',
       publisher: configured('dashboard.poll_ms', (c) => ({ detectionsMs: c.dashboard.poll_ms })),
       sessions: configured('dashboard.session_ttl_s', (c) => ({ absoluteMs: c.dashboard.session_ttl_s * 1000 })),
+      maxQueryMemoryBytes: configured('dashboard.max_query_memory_mb', (c) => c.dashboard.max_query_memory_mb * 1024 * 1024),
     }).filter(([, x]) => x !== undefined),
-  ) as Pick<DashboardOptions, 'trustProxy' | 'secureCookies' | 'publisher' | 'sessions'>;
+  ) as Pick<DashboardOptions, 'trustProxy' | 'secureCookies' | 'publisher' | 'sessions' | 'maxQueryMemoryBytes'>;
   const detectorWorkers = configured('detector.workers', (c) => (c.detector.workers === 0 ? undefined : c.detector.workers));
   return {
     /** the configuration (undefined with --help) and --metrics-listen, for /metrics */

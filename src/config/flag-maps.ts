@@ -76,6 +76,7 @@ export const DASHBOARD_FLAG_OPTIONS: Readonly<Record<string, FlagTarget>> = {
   'trust-proxy': 'dashboard.trust_proxy',
   'secure-cookies': 'dashboard.secure_cookies',
   'poll-ms': 'dashboard.poll_ms',
+  'max-query-memory-mb': 'dashboard.max_query_memory_mb',
   'model-dir': 'detector.models_dir',
 };
 

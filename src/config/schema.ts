@@ -109,6 +109,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { path: 'dashboard.trust_proxy', kind: { type: 'boolean' }, default: false, doc: 'take the client address from X-Forwarded-For (only behind a reverse proxy you run)' },
   { path: 'dashboard.session_ttl_s', kind: int(60, 30 * 86400), default: 43200, doc: 'session lifetime in seconds' },
   { path: 'dashboard.poll_ms', kind: int(0, 3_600_000), default: 1000, doc: 'how often new detections are looked for (0: never)' },
+  { path: 'dashboard.max_query_memory_mb', kind: int(16, 1 << 20), default: 2048, doc: 'memory cap of one dashboard query in MiB (max_memory_usage; the embedded engine shares the process with the ingest); past it the API answers 503 query_too_large' },
 
   // --- logging
   { path: 'logging.level', kind: { type: 'enum', values: ['debug', 'info', 'warn', 'error'] }, default: 'info', doc: 'lowest level written' },

@@ -77,6 +77,7 @@ export interface DashboardConfig {
   trust_proxy: boolean;
   session_ttl_s: number;
   poll_ms: number;
+  max_query_memory_mb: number;
 }
 
 export interface LoggingConfig {

@@ -46,7 +46,8 @@ export type ApiErrorCode =
   | 'payload_too_large' // 413: body over 64 KiB
   | 'rate_limited' // 429: too many login attempts (Retry-After header)
   | 'internal' // 500: logged on the server with a request id, no details here
-  | 'unavailable'; // 503: the database does not answer
+  | 'unavailable' // 503: the database does not answer
+  | 'query_too_large'; // 503: the query needed more memory than dashboard.max_query_memory_mb allows
 
 export interface ApiError {
   error: { code: ApiErrorCode; message: string; field?: string; request_id?: string };

@@ -14,13 +14,13 @@ import { SessionStore, DEFAULT_SESSION_OPTIONS, SESSION_COOKIE, csrfMatches, typ
 import { UserStore, sha256 } from './auth/user-store.js';
 import type { DashboardDeps, PipelineReport } from './deps.js';
 import { DETECTION_COLUMNS } from './detection-rows.js';
-import { HttpError } from './http/errors.js';
+import { HttpError, statusLine } from './http/errors.js';
 import { Exchange, isReply, json, parseCookies, readRequestHead, type Reply, type Request } from './http/exchange.js';
 import { chTime } from './http/params.js';
 import { StaticFiles, isPagePath } from './http/static-files.js';
 import { startPublisher, type PublisherOptions } from './publisher.js';
 import { Router, roleAtLeast, type Principal } from './router.js';
-import { select } from './sql.js';
+import { DEFAULT_MAX_QUERY_MEMORY_BYTES, isMemoryLimit, scopedReads, select } from './sql.js';
 import { loadUws, type ServerKind } from './uws.js';
 import { Hub, type HubOptions } from './ws/hub.js';
 import * as auditRoutes from './routes/audit.js';
@@ -58,6 +58,8 @@ export interface DashboardOptions {
   publisher?: Partial<PublisherOptions> | false;
   pipelineReport?: () => PipelineReport;
   modelDir?: string;
+  /** max_memory_usage of every dashboard read, bytes (dashboard.max_query_memory_mb); default 2 GiB */
+  maxQueryMemoryBytes?: number;
   /** the service's logger (default: JSON lines on stderr as ja4-dashboard) */
   log?: Logger;
   /** every answered request: route pattern ("static": web bundle, "unmatched": no API route), status code, seconds (the /metrics hook) */
@@ -96,13 +98,18 @@ export function sameOrigin(origin: string, host: string): boolean {
 
 const MUTATIONS = new Set(['POST', 'PATCH', 'DELETE', 'PUT']);
 
-export async function startDashboard(storage: Storage, opts: DashboardOptions = {}): Promise<Dashboard> {
+export async function startDashboard(shared: Storage, opts: DashboardOptions = {}): Promise<Dashboard> {
+  const maxQueryMemory = opts.maxQueryMemoryBytes ?? DEFAULT_MAX_QUERY_MEMORY_BYTES;
+  if (!Number.isSafeInteger(maxQueryMemory) || maxQueryMemory < 1) throw new Error(`maxQueryMemoryBytes must be a positive integer, got ${maxQueryMemory}`);
+  // every read below (routes, live-feed resync, publisher) has the memory cap, and its settings scoped to itself
+  const storage = scopedReads(shared, { max_memory_usage: String(maxQueryMemory) });
   const { uws, kind } = loadUws();
   const log = opts.log ?? createLogger({ service: 'ja4-dashboard' });
   const { host, port } = parseListen(opts.listen ?? DEFAULT_LISTEN);
   if (kind === 'ws-fallback') log.warn('uWebSockets.js has no binary for this platform/Node; running on its pure-JS fallback (ws), slower');
 
-  const users = new UserStore(storage, opts.scryptCost);
+  // logins and token checks are small fixed reads, outside the cap: a low cap must not lock everyone out
+  const users = new UserStore(scopedReads(shared), opts.scryptCost);
   const sessions = new SessionStore({ ...DEFAULT_SESSION_OPTIONS, ...opts.sessions });
   const limiter = new LoginRateLimiter({ ...DEFAULT_RATE_LIMIT, ...opts.rateLimit });
   const anomalies = storage.tables.read('mlDetectedAnomalies');
@@ -302,6 +309,14 @@ function closeConnections(app: TemplatedApp, listenSocket: unknown): void {
 function errorReply(err: unknown, req: Request, log: Logger) {
   if (err instanceof HttpError) {
     return json({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } }, err.status, err.headers);
+  }
+  if (isMemoryLimit(err)) {
+    // the query was refused, nothing broke: a warning, and the client learns why (not a 500)
+    log.warn('query refused for memory (dashboard.max_query_memory_mb)', { method: req.method, path: req.path, request_id: req.requestId, error: err instanceof Error ? err.message : String(err) });
+    return json(
+      { error: { code: 'query_too_large', message: 'the query needed more memory than the dashboard allows (dashboard.max_query_memory_mb); narrow the time range or the filters', request_id: req.requestId } },
+      statusLine('query_too_large'),
+    );
   }
   const unavailable = err instanceof StorageError && err.code !== 'ERR_STORAGE_QUERY';
   log.error('request failed', { method: req.method, path: req.path, request_id: req.requestId, error: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined });

@@ -15,6 +15,7 @@ const STATUS: Record<ApiErrorCode, string> = {
   rate_limited: '429 Too Many Requests',
   internal: '500 Internal Server Error',
   unavailable: '503 Service Unavailable',
+  query_too_large: '503 Service Unavailable',
 };
 
 export class HttpError extends Error {
