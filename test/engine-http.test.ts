@@ -7,6 +7,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import { PcapWriter, TCP_ACK, TCP_PSH, TcpConversation } from '../src/capture/pcap-writer.js';
 import { loadAddon } from '../src/native/addon.js';
+import { openReplay } from '../src/capture/replay.js';
 import { expectedJa4h, httpRequestBytes, type HttpRequestSpec } from './helpers/expected-fingerprints.js';
 import { CLIENT, T0, anomalies, readWithStats, scratchDir } from './helpers/captures.js';
 
@@ -281,4 +282,30 @@ t.test('a request line split before its first space is still recognised as HTTP'
   });
   const { records } = await readWithStats(file);
   t.same(records[0]?.http?.map((h) => h.ja4h), [expectedJa4h(GET).ja4h], 'cut after "GET ": JA4H');
+});
+
+t.test('with close events (live capture, replay): a keep-alive HTTP flow is reported at its first request, with its TCP fingerprints, then its close', async (t) => {
+  const dir = scratchDir(t);
+  const file = capture(dir, 'live-keepalive.pcap', (c) => {
+    c.handshake();
+    c.send(true, httpRequestBytes(GET));
+    c.send(false, RESPONSE);
+    c.send(true, httpRequestBytes(POST));
+    c.send(false, RESPONSE);
+    c.close();
+  });
+  const lines: Record<string, unknown>[] = [];
+  const session = openReplay({ files: [file], max: true }, (b) => {
+    for (const l of b.data.toString('utf8').split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+  });
+  await session.finished;
+  t.same(lines.map((l) => l.event), ['flow', 'close'], 'one flow record, then the close');
+  const [flow, close] = lines as [Record<string, any>, Record<string, any>];
+  t.same(flow.http.map((h: { ja4h: string }) => h.ja4h), [expectedJa4h(GET).ja4h], 'the first request only');
+  t.match(flow, { src: CLIENT.ip, src_port: CLIENT.port, dst_port: WEB.port, ja4t: /^\d+_[\d-]+_\d+_\d+$/, ja4ts: /^\d+_[\d-]+_\d+_\d+$/, ja4l_c: /^\d+_\d+$/ });
+  t.ok(flow.last_ts_us < close.last_ts_us, 'reported before the connection went on');
+  t.equal(close.reason, 'fin');
+  // `ja4 pcap` (no close events) still lists every request at the end
+  const { records } = await readWithStats(file);
+  t.same(records[0]?.http?.map((h) => h.ja4h), [expectedJa4h(GET).ja4h, expectedJa4h(POST).ja4h]);
 });

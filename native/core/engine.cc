@@ -311,11 +311,25 @@ void Engine::finish_side(Flow& f, int side) {
 
 // A TLS flow whose handshakes are both parsed has nothing more to give: emit
 // it now, so memory and latency do not depend on how long the bulk transfer
-// lasts. HTTP and SSH flows wait for the close (more requests, more packets).
+// lasts. SSH flows wait for the close (JA4SSH counts every packet).
+//
+// Cleartext HTTP: for `ja4 pcap` (one record per stream) the record waits
+// for the close and lists every request's JA4H. With close events on (live
+// capture and replay, whose consumer is the correlator), the record goes at
+// the first complete request: its TCP fingerprints (JA4T, JA4TS, JA4L) are
+// known by then, the correlator must hold them before the request's
+// mod_reqin_log record arrives to join them, and a keep-alive connection
+// would otherwise be reported only when it ends, after all its rows were
+// written. Its end still comes as a close record; the later requests' JA4H
+// are the correlator's (computed from mod_reqin_log's header names).
 void Engine::maybe_emit_early(Flow& f) {
-  if (f.inspect[0] || f.inspect[1] || !f.an) return;
-  if (f.an->ssh || f.an->http_side >= 0) return;
-  if (f.an->client_hello_side < 0) return;
+  if (!f.an || f.an->ssh) return;
+  if (f.an->http_side >= 0) {
+    if (!config_.close_events || f.an->rec.http.empty()) return;
+  } else {
+    if (f.inspect[0] || f.inspect[1]) return;
+    if (f.an->client_hello_side < 0) return;
+  }
   if (f.syn_side >= 0 && !f.ja4l.done()) return;
   emit(f);
 }

@@ -29,7 +29,9 @@ struct EngineConfig {
   size_t max_http_per_flow = 1000;           // JA4H records kept per connection
   // Live capture and replay: after a TCP connection's flow record, report
   // its end (FIN, RST, idle, evicted) as a close record (FlowRecord::kind).
-  // Off for `ja4 pcap`, whose output is one record per stream.
+  // Off for `ja4 pcap`, whose output is one record per stream. On, a
+  // cleartext HTTP flow's record goes at its first complete request, with
+  // that request's JA4H only (Engine::maybe_emit_early).
   bool close_events = false;
   // Fingerprint forms records carry besides the sorted hashed ones
   // (tls_fingerprints.h): all by default; `ja4 pcap --jsonl` asks only for
