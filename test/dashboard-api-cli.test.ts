@@ -51,6 +51,7 @@ t.test('users through the CLI', async (t) => {
   const tok = await run(['user', 'token', '--wall', '--name', 'lobby', ...db]);
   t.match(tok.out, /^ja4w_[A-Za-z0-9_-]{32}\n$/);
   t.match(tok.err, /read-only wall token ja4w_\S{7} created; it is shown only now/);
+  t.ok(tok.err.includes(`open the wall at http://HOST:8000/wall#token=${tok.out.trim()}\n`), 'the wall URL carries the token in the fragment');
   const tokens = await run(['user', 'token', '--list', ...db]);
   t.match(tokens.out, new RegExp(`^${tok.out.slice(0, 12)}  lobby  viewer  \\S+\\n1 token\\n$`));
   t.same((await run(['user', 'token', '--revoke', tok.out.slice(0, 12), ...db])).out, `token ${tok.out.slice(0, 12)} revoked\n`);

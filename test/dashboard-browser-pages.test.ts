@@ -196,9 +196,21 @@ t.test('dashboard in a browser', { skip }, async (t) => {
     // the restart below it would (rightly) be sent to the login page.
     await page.close();
     const wall = await tb.newPage();
-    await wall.goto(`/wall?token=${encodeURIComponent(wallToken)}`);
+    // every URL the tab asks for (HTTP and WebSocket): the token must be in none of them
+    const urls: string[] = [];
+    wall.on('request', (r) => urls.push(r.url()));
+    wall.on('websocket', (ws) => urls.push(ws.url()));
+    // in the fragment: never sent to the server, so never in a proxy's or Apache's logs
+    await wall.goto(`/wall#token=${encodeURIComponent(wallToken)}`);
     await wall.getByRole('status').filter({ hasText: 'live' }).waitFor();
+    t.equal(wall.url(), `${base}/wall`, 'the token is gone from the address bar (and the history)');
+    // a wall screen reloads now and then: the tab kept the token
+    await wall.reload();
+    await wall.getByRole('status').filter({ hasText: 'live' }).waitFor();
+    t.equal(wall.url(), `${base}/wall`);
     await settle(wall);
+    t.ok(urls.some((u) => u.endsWith('/ws')) && urls.some((u) => u.includes('/api/')), `the wall used the API and the feed (${urls.length} requests)`);
+    t.same(urls.filter((u) => u.includes(wallToken) || u.includes(encodeURIComponent(wallToken))), [], 'no request URL carried the token');
     // the ticker's first rows come from the API (the fixture's detections)
     await wall.locator('ja4-ticker li').first().waitFor();
     const before = tb.problems.length;

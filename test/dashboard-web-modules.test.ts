@@ -5,6 +5,7 @@ import t from 'tap';
 import { links, matchRoute } from '../web/src/router/routes.js';
 import { fillBuckets } from '../web/src/charts/fill-buckets.js';
 import { fmtBucket, fmtDuration, fmtInt, fmtShare, fmtTime, shortLabel } from '../web/src/format.js';
+import { forgetWallToken, takeWallToken, type WallTokenEnv } from '../web/src/api/wall-token.js';
 
 t.test('routes: every page, decoded parameters, round trips', async (t) => {
   t.same(
@@ -66,4 +67,23 @@ t.test('formats', async (t) => {
   t.same([fmtDuration(250), fmtDuration(59_700), fmtDuration(600_000), fmtDuration(5_400_000)], ['250 ms', '59.7 s', '10 min', '1.5 h']);
   t.equal(shortLabel('t13d190900_9dc949149365_97f8aa674fd9'), 't13d190900_9dc9…');
   t.equal(shortLabel('short'), 'short');
+});
+
+t.test('wall token: from the fragment, then out of the address bar, kept for the tab', async (t) => {
+  const kept = new Map<string, string>();
+  const replaced: string[] = [];
+  const env = (hash: string): WallTokenEnv => ({
+    location: { hash, pathname: '/wall', search: '?theme=dark' },
+    history: { state: { s: 1 }, replaceState: (_state: unknown, _unused: string, url?: string | URL | null) => void replaced.push(String(url)) },
+    storage: { getItem: (k) => kept.get(k) ?? null, setItem: (k, v) => void kept.set(k, v), removeItem: (k) => void kept.delete(k) },
+  });
+  t.equal(takeWallToken(env('#token=ja4w_abc-_1')), 'ja4w_abc-_1');
+  t.same(replaced, ['/wall?theme=dark'], 'the address bar keeps the path and query, not the fragment');
+  t.equal(takeWallToken(env('')), 'ja4w_abc-_1', 'a reload of the tab: the kept token');
+  t.same(replaced, ['/wall?theme=dark'], 'nothing to remove then');
+  t.equal(takeWallToken(env('#token=ja4w_new')), 'ja4w_new', 'a new link wins');
+  forgetWallToken(env(''));
+  t.equal(takeWallToken(env('')), undefined, 'forgotten after a refusal');
+  t.equal(takeWallToken({ ...env('#token=ja4w_x'), storage: undefined }), 'ja4w_x', 'works without storage');
+  t.equal(takeWallToken(env('#other=1')), undefined);
 });

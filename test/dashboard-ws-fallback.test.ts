@@ -11,6 +11,7 @@ import { JA4_CHROME, JA4_GO } from './helpers/storage-fixture.js';
 import { USERS, api, fixtureDetections, login, startDashboardFixture } from './helpers/dashboard-fixture.js';
 import { memoryLogger } from './helpers/memory-logger.js';
 import { liveDetection } from '../src/dashboard/ws/live-detection.js';
+import { checkWallTokenTransport } from './helpers/ws-wall-token.js';
 
 // read by the package when the dashboard first loads it (in startDashboard)
 process.env.UWS_USE_FALLBACK = '1';
@@ -56,6 +57,12 @@ t.test('unauthenticated: 4001; cross-site: 403 at the upgrade', async (t) => {
   const evil = new WebSocket(wsUrl, { headers: { cookie: viewer.cookie, origin: 'https://evil.example' } });
   const status = await new Promise<number>((resolve) => evil.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
   t.equal(status, 403);
+});
+
+t.test('a wall token: as a subprotocol, answered ja4.v1 (not ws\'s default, the first offered), never from the URL', async (t) => {
+  const { token } = await fx.users.createToken('wall-fallback');
+  await new Promise((r) => setTimeout(r, 1100)); // past the token cache's refresh interval
+  await checkWallTokenTransport(t, d, token, 'wall-fallback');
 });
 
 t.test('topics: exact batch frames to the subscribers of each topic only', async (t) => {

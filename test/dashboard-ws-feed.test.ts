@@ -7,7 +7,8 @@ import t from 'tap';
 import WebSocket from 'ws';
 import { WsTestClient } from './helpers/ws-test-client.js';
 import { TABLES } from '../src/storage/index.js';
-import { WS_CLOSE_TOO_SLOW, WS_CLOSE_UNAUTHORIZED, type Detection } from '../src/dashboard/api-types.js';
+import { WS_CLOSE_TOO_SLOW, WS_CLOSE_UNAUTHORIZED, WS_PROTOCOL, WS_TOKEN_PROTOCOL_PREFIX, type Detection } from '../src/dashboard/api-types.js';
+import { checkWallTokenTransport } from './helpers/ws-wall-token.js';
 import { JA4_CHROME, JA4_GO } from './helpers/storage-fixture.js';
 import { IP_B, USERS, api, fixtureDetections, login, startDashboardFixture, type Login } from './helpers/dashboard-fixture.js';
 import { silentLogger } from '../src/config/index.js';
@@ -139,12 +140,10 @@ t.test('state topics: the latest value at once', async (t) => {
   t.match(await c.next((m) => m.type === 'event' && m.data.at === 'k3'), { topic: 'kpis', batched: true });
 });
 
-t.test('a wall token connects by query string', async (t) => {
+t.test('a wall token connects as a subprotocol, never from the URL', async (t) => {
   const { token } = await fx.users.createToken('wall-test');
   await new Promise((r) => setTimeout(r, 1100));
-  const c = await Client.connect(undefined, `?token=${token}`);
-  t.teardown(() => c.close());
-  t.match(await c.next((m) => m.type === 'hello'), { user: { name: 'token:wall-test', role: 'viewer' } });
+  await checkWallTokenTransport(t, d, token, 'wall-test');
 });
 
 /** the close of a connection, or 'open' when it is still open after ms */
@@ -168,7 +167,7 @@ t.test('a logout closes the session\'s sockets with 4001', async (t) => {
 t.test('a revoked wall token\'s socket closes at the token cache refresh', async (t) => {
   const { token, token_id } = await fx.users.createToken('wall-revoked');
   await new Promise((r) => setTimeout(r, 1100)); // past the cache's once-a-second refresh limit
-  const c = await Client.connect(undefined, `?token=${token}`);
+  const c = await WsTestClient.connect(wsUrl, { origin: d.url }, {}, [WS_PROTOCOL, `${WS_TOKEN_PROTOCOL_PREFIX}${token}`]);
   t.teardown(() => c.close());
   await c.next((m) => m.type === 'hello');
   t.ok(await fx.users.revokeToken(token_id));

@@ -28,7 +28,8 @@ export const USER_HELP = `Usage: ja4 user <command> [options]
   remove NAME        remove a user; their sessions end
   token --wall [--name NAME]
                      create a read-only token for a wall screen and print it once:
-                     open http://HOST:8000/wall?token=TOKEN
+                     open http://HOST:8000/wall#token=TOKEN (in the fragment: browsers
+                     never send it, so it stays out of proxy and web server logs)
   token --list       list the tokens (their ids, never the tokens)
   token --revoke ID  revoke a token by the id shown by --list
 
@@ -200,6 +201,7 @@ export async function runUserCommand(argv: string[], io: CliIO, stdin: PasswordS
           await audit('token.add', token_id, null, { token_id, name: values.name ?? 'wall', role: 'viewer' }, 'token');
           io.err(`read-only wall token ${token_id} created; it is shown only now:\n`);
           io.out(`${token}\n`);
+          io.err(`open the wall at http://HOST:8000/wall#token=${token}\n`);
           return 0;
         }
       }

@@ -16,8 +16,11 @@
 // - Errors: HTTP status + ApiError body. 400 names the field at fault.
 // - Auth: a session cookie (`ja4_session`, HttpOnly, SameSite=Strict, Secure
 //   behind TLS) from POST /api/auth/login, or a wall token
-//   (`Authorization: Bearer <token>` on /api, `?token=` on /ws) which is
-//   read-only (viewer). Every mutation (POST/PATCH/DELETE) with a session
+//   (`Authorization: Bearer <token>` on /api; on /ws the subprotocols
+//   `ja4.v1` and `ja4.token.<token>`, see WS_PROTOCOL) which is read-only
+//   (viewer). Never in a URL: `?token=` is refused everywhere (URLs end up in
+//   proxy logs, browser history, and Apache's own logs); the wall page gets
+//   its token in the fragment (`/wall#token=...`), which browsers never send. Every mutation (POST/PATCH/DELETE) with a session
 //   needs the header `X-CSRF-Token: <csrf_token>` (from login or /api/auth/me).
 // - Roles: viewer < analyst < admin. Each route below says the least role.
 
@@ -575,8 +578,8 @@ export const SPA_PATHS = ['/', '/login', '/detections', '/ja4/*', '/ip/*', '/cam
 
 // ---------------------------------------------------------------- WebSocket (/ws)
 //
-// Connect to /ws (same origin; the session cookie authenticates, or ?token=
-// for a wall). The server sends `hello` first. The client subscribes to the
+// Connect to /ws (same origin; the session cookie authenticates, or, for a
+// wall, the subprotocols [WS_PROTOCOL, WS_TOKEN_PROTOCOL_PREFIX + token]). The server sends `hello` first. The client subscribes to the
 // topics its page shows. Every event carries a global sequence number
 // (increasing by one per published item, all topics together; one detection
 // goes to `detections`, `ja4:<fp>` and `ip:<ip>` with the same seq, so a
@@ -604,6 +607,14 @@ export const MAX_TOPICS_PER_CLIENT = 32;
 export const WS_CLOSE_TOO_SLOW = 4008;
 /** close code when the session/token is invalid */
 export const WS_CLOSE_UNAUTHORIZED = 4001;
+/**
+ * The subprotocol the server answers when offered. A browser cannot set
+ * headers on a WebSocket, so a wall token travels as a second offered
+ * subprotocol, `ja4.token.<token>`, next to this one: the server takes it
+ * from Sec-WebSocket-Protocol and answers only `ja4.v1` (never the token).
+ */
+export const WS_PROTOCOL = 'ja4.v1';
+export const WS_TOKEN_PROTOCOL_PREFIX = 'ja4.token.';
 
 export type ClientMessage =
   | { type: 'subscribe'; topics: string[] }

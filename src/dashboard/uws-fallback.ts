@@ -174,6 +174,9 @@ function upgradeRequest(request: IncomingMessage): Pick<Uws.HttpRequest, 'getHea
   };
 }
 
+/** The subprotocol an upgrade handler passed to res.upgrade(), per request, for the ws server's handleProtocols. */
+const chosenProtocol = new WeakMap<IncomingMessage, string>();
+
 /**
  * The uWS module with a complete App for the fallback. `fallback` is what
  * the package returned (its dist/index.js).
@@ -184,7 +187,9 @@ export function completeFallback(fallback: typeof Uws): typeof Uws {
   class FallbackApp extends Base {
     private readonly registry = new TopicRegistry();
     private readonly wsRoutes = new Map<string, Behavior>();
-    private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 });
+    // the subprotocol answered is the one the upgrade handler chose (uWS's res.upgrade argument), not
+    // ws's default (the first offered: that may be the ja4.token.<token> entry)
+    private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024, handleProtocols: (_offered, request) => chosenProtocol.get(request) || false });
 
     override ws<T>(pattern: Text, behavior: Uws.WebSocketBehavior<T>): this {
       // not the package's onWs: its upgrade path throws on a custom `upgrade` handler
@@ -247,8 +252,9 @@ export function completeFallback(fallback: typeof Uws): typeof Uws {
           socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${b.length}\r\nConnection: close\r\n\r\n${b.toString()}`);
           return res;
         },
-        upgrade: (userData: unknown) => {
+        upgrade: (userData: unknown, _key?: Text, protocol?: Text) => {
           answered = true;
+          chosenProtocol.set(request, protocol === undefined ? '' : text(protocol));
           this.wss.handleUpgrade(request, socket, head, (internal) => this.open(internal, userData, behavior));
         },
       };

@@ -34,9 +34,9 @@ export class WsTestClient {
     });
   }
 
-  /** Opens `url` with these headers and waits until the socket is open. */
-  static async connect(url: string, headers: Record<string, string>, opts?: WsTestClientOptions): Promise<WsTestClient> {
-    const c = new WsTestClient(new WebSocket(url, { headers }), opts);
+  /** Opens `url` with these headers (and subprotocols offered) and waits until the socket is open. */
+  static async connect(url: string, headers: Record<string, string>, opts?: WsTestClientOptions, protocols: string[] = []): Promise<WsTestClient> {
+    const c = new WsTestClient(new WebSocket(url, protocols, { headers }), opts);
     await c.opened;
     return c;
   }

@@ -25,7 +25,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { TemplatedApp, WebSocket, WebSocketBehavior } from '@trufflesuite/uws-js-unofficial';
-import { FIXED_TOPICS, MAX_TOPICS_PER_CLIENT, WS_CLOSE_TOO_SLOW, WS_CLOSE_UNAUTHORIZED, type Detection } from '../api-types.js';
+import { FIXED_TOPICS, MAX_TOPICS_PER_CLIENT, WS_CLOSE_TOO_SLOW, WS_CLOSE_UNAUTHORIZED, WS_PROTOCOL, WS_TOKEN_PROTOCOL_PREFIX, type Detection } from '../api-types.js';
 import { JA4_PATTERN, ipValue } from '../http/params.js';
 import type { Principal } from '../router.js';
 import { Ring, type RingItem } from './ring.js';
@@ -76,7 +76,19 @@ export interface ClientData {
 /** Detections from the database after a time, for topics the ring cannot serve. */
 export type DetectionsSince = (sinceTs: string, filter: { all: boolean; ja4s: string[]; ips: string[] }, limit: number) => Promise<Detection[]>;
 
-/** Authenticates an upgrade (cookie header or ?token=); null: refused. */
+/**
+ * Sec-WebSocket-Protocol of an upgrade: the wall token offered as
+ * `ja4.token.<token>`, and what to answer: `ja4.v1` when offered, else
+ * nothing (the offered list is never echoed: it may hold the token).
+ * A `?token=` in the URL is not read: URLs are logged by proxies.
+ */
+export function offeredProtocols(header: string): { token: string | null; answer: string } {
+  const offered = header.split(',').map((p) => p.trim());
+  const entry = offered.find((p) => p.startsWith(WS_TOKEN_PROTOCOL_PREFIX));
+  return { token: entry ? entry.slice(WS_TOKEN_PROTOCOL_PREFIX.length) || null : null, answer: offered.includes(WS_PROTOCOL) ? WS_PROTOCOL : '' };
+}
+
+/** Authenticates an upgrade (cookie header, or the wall token offered as a subprotocol); null: refused. */
 export type UpgradeAuth = (cookieHeader: string, token: string | null) => Promise<Principal | null>;
 
 /** An open connection's principal re-checked: its role now, or null when its session or token is gone. */
@@ -271,12 +283,11 @@ export class Hub {
       maxBackpressure: this.opts.maxBufferedBytes * 2,
       upgrade: (res, req, context) => {
         const key = req.getHeader('sec-websocket-key');
-        const protocol = req.getHeader('sec-websocket-protocol');
+        const { token, answer } = offeredProtocols(req.getHeader('sec-websocket-protocol'));
         const extensions = req.getHeader('sec-websocket-extensions');
         const cookie = req.getHeader('cookie');
         const origin = req.getHeader('origin');
         const host = req.getHeader('host');
-        const token = new URLSearchParams(req.getQuery() ?? '').get('token');
         let aborted = false;
         res.onAborted(() => {
           aborted = true;
@@ -290,7 +301,7 @@ export class Hub {
               res.writeStatus('403 Forbidden').end('cross-origin WebSocket refused');
               return;
             }
-            res.upgrade<ClientData>({ id: this.nextClientId++, principal, topics: new Set(), resyncing: false, lastResyncAt: -Infinity }, key, protocol, extensions, context);
+            res.upgrade<ClientData>({ id: this.nextClientId++, principal, topics: new Set(), resyncing: false, lastResyncAt: -Infinity }, key, answer, extensions, context);
           });
         };
         auth(cookie, token).then(done, () => done(null));

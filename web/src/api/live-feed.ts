@@ -6,7 +6,7 @@
 // resyncs from the last sequence number it saw, so nothing published while
 // it was away is lost (protocol: src/dashboard/api-types.ts, WebSocket).
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { ClientMessage, EventMessage, ServerMessage } from '../../../src/dashboard/api-types.js';
+import { WS_PROTOCOL, WS_TOKEN_PROTOCOL_PREFIX, type ClientMessage, type EventMessage, type ServerMessage } from '../../../src/dashboard/api-types.js';
 
 export type FeedStatus = 'connecting' | 'open' | 'closed';
 export type EventListener = (ev: EventMessage<string>) => void;
@@ -41,7 +41,11 @@ export class LiveFeed extends EventTarget {
     return this.#lastSeq;
   }
 
-  /** Opens the connection (idempotent). A wall token goes in the URL: browsers cannot set headers on WebSockets. */
+  /**
+   * Opens the connection (idempotent). A wall token is offered as a
+   * subprotocol (browsers cannot set headers on WebSockets, and a URL would
+   * put it in logs); the server answers `ja4.v1`.
+   */
   start(token?: string): void {
     this.#token = token;
     if (this.#started) return;
@@ -94,10 +98,9 @@ export class LiveFeed extends EventTarget {
     this.#setStatus('connecting');
     const url = new URL('/ws', location.href);
     url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    if (this.#token !== undefined) url.searchParams.set('token', this.#token);
     let ws: WebSocket;
     try {
-      ws = new WebSocket(url);
+      ws = this.#token === undefined ? new WebSocket(url) : new WebSocket(url, [WS_PROTOCOL, `${WS_TOKEN_PROTOCOL_PREFIX}${this.#token}`]);
     } catch {
       this.#scheduleReconnect();
       return;

@@ -1,12 +1,14 @@
 // <ja4-app>: the shell. It restores the session, sends a visitor without
 // one to /login (keeping where they were going), shows the navigation the
 // user's role allows, and renders the page for the current route. The wall
-// (/wall) gets the whole screen: no navigation, and a ?token= instead of a
+// (/wall) gets the whole screen: no navigation, and a wall token (given in
+// the fragment, /wall#token=..., see api/wall-token.ts) instead of a
 // session, so a screen in a SOC needs no login.
 import { LitElement, css, html, type TemplateResult } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import { api } from '../api/client.js';
 import { feed, type FeedStatus } from '../api/live-feed.js';
+import { forgetWallToken, takeWallToken } from '../api/wall-token.js';
 import { router } from '../router/router.js';
 import { NAV, PAGE_ROLES, type Route } from '../router/routes.js';
 import { applyTheme, currentTheme } from '../theme.js';
@@ -151,7 +153,7 @@ export class Ja4App extends LitElement {
   }
 
   async #boot(): Promise<void> {
-    const token = this.route.page === 'wall' ? (this.route.query.get('token') ?? undefined) : undefined;
+    const token = this.route.page === 'wall' ? takeWallToken() : undefined;
     if (token !== undefined) {
       // A wall screen may be switched on before the server is up: it never
       // goes to the login page for want of an answer; the feed retries until
@@ -189,6 +191,8 @@ export class Ja4App extends LitElement {
 
   #toLogin(): void {
     if (this.route.page === 'login') return;
+    // a refused wall token is not tried again on the next reload of this tab
+    if (api.wallToken !== undefined) forgetWallToken();
     const next = this.route.path + (this.route.query.toString() ? `?${this.route.query.toString()}` : '');
     router.navigate(`/login?next=${encodeURIComponent(next)}`, { replace: true });
   }

@@ -3,8 +3,9 @@
 // the WebSocket (`kpis`, `detections`); when the server or the network goes
 // away the feed reconnects with backoff and resyncs from its last sequence
 // number (api/live-feed.ts), and the wall shows that it is reconnecting
-// instead of showing stale numbers as current. Opened with ?token= (a
-// read-only wall token) it needs no login.
+// instead of showing stale numbers as current. Opened with #token= (a
+// read-only wall token, in the fragment: never sent to a server) it needs
+// no login.
 import { LitElement, css, html } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { api } from '../api/client.js';
