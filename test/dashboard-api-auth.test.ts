@@ -3,6 +3,7 @@
 // limits), roles, CSRF, wall tokens, classifications (rows the detector
 // reads, audit before/after, injection strings as data) and user changes.
 import t from 'tap';
+import WebSocket from 'ws';
 import { TABLES } from '../src/storage/index.js';
 import type { AuditEntry } from '../src/dashboard/api-types.js';
 import { startDashboard } from '../src/dashboard/server.js';
@@ -56,6 +57,33 @@ t.test('Secure cookies behind a TLS proxy', async (t) => {
   const direct = await api(d, '/api/auth/login', { method: 'POST', body: { username: USERS.viewer, password: PASSWORD }, headers: { 'x-forwarded-for': '192.0.2.45' } });
   t.notMatch(direct.headers.get('set-cookie'), /Secure/);
   t.equal((await auditRows('login', USERS.viewer)).at(-1)!.client_ip, '::ffff:127.0.0.1', 'without --trust-proxy the header is ignored');
+});
+
+t.test('over HTTPS the session cookie is __Host-ja4_session (no Domain, Path=/, Secure); over HTTP plain ja4_session', async (t) => {
+  const proxied = await startDashboard(fx.storage, { listen: '127.0.0.1:0', trustProxy: true, scryptCost: TEST_SCRYPT_COST, publisher: false, log: silentLogger() });
+  t.teardown(() => proxied.stop());
+  const https = { 'x-forwarded-proto': 'https' };
+  const r = await api(proxied, '/api/auth/login', { method: 'POST', body: { username: USERS.viewer, password: PASSWORD }, headers: https });
+  const set = r.headers.get('set-cookie')!;
+  t.match(set, /^__Host-ja4_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=604800; Secure$/, 'the __Host- prefix: the browser refuses it from a subdomain or over HTTP');
+  const id = set.split(';')[0]!.split('=')[1]!;
+  t.equal((await api(proxied, '/api/auth/me', { headers: { ...https, cookie: `__Host-ja4_session=${id}` } })).status, 200);
+  t.equal((await api(proxied, '/api/auth/me', { headers: { ...https, cookie: `ja4_session=${id}` } })).status, 401, 'over HTTPS only the __Host- cookie is read (a tossed ja4_session is not)');
+  const ws = new WebSocket(`${proxied.url.replace('http:', 'ws:')}/ws`, { headers: { ...https, cookie: `__Host-ja4_session=${id}`, origin: proxied.url } });
+  const hello = await new Promise<any>((resolve, reject) => {
+    ws.on('message', (m) => resolve(JSON.parse(String(m))));
+    ws.on('close', (code) => reject(new Error(`closed ${code}`)));
+  });
+  ws.close();
+  t.match(hello, { type: 'hello', user: { name: USERS.viewer } }, 'the live feed reads the same cookie behind the TLS proxy');
+  const out = await api(proxied, '/api/auth/logout', { method: 'POST', headers: { ...https, cookie: `__Host-ja4_session=${id}`, 'x-csrf-token': r.body.csrf_token } });
+  t.match(out.headers.get('set-cookie'), /^__Host-ja4_session=; Path=\/; HttpOnly; SameSite=Strict; Max-Age=0; Secure$/, 'logout clears the same cookie');
+  const always = await startDashboard(fx.storage, { listen: '127.0.0.1:0', secureCookies: true, scryptCost: TEST_SCRYPT_COST, publisher: false, log: silentLogger() });
+  t.teardown(() => always.stop());
+  const a = await api(always, '/api/auth/login', { method: 'POST', body: { username: USERS.viewer, password: PASSWORD } });
+  t.match(a.headers.get('set-cookie'), /^__Host-ja4_session=\S+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=604800; Secure$/, '--secure-cookies always: served over HTTPS by a proxy');
+  const plain = await api(proxied, '/api/auth/login', { method: 'POST', body: { username: USERS.viewer, password: PASSWORD }, headers: { 'x-forwarded-proto': 'http' } });
+  t.match(plain.headers.get('set-cookie'), /^ja4_session=\S+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=604800$/, 'over plain HTTP: ja4_session, no Secure (a __Host- cookie would be refused)');
 });
 
 t.test('failed logins: 401, audited, then rate limited', async (t) => {

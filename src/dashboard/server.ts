@@ -10,12 +10,12 @@ import { createLogger, type Logger } from '../config/logger.js';
 import { StorageError } from '../storage/index.js';
 import type { Detection, Role } from './api-types.js';
 import { LoginRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './auth/rate-limit.js';
-import { SessionStore, DEFAULT_SESSION_OPTIONS, SESSION_COOKIE, csrfMatches, type SessionOptions } from './auth/sessions.js';
+import { SessionStore, DEFAULT_SESSION_OPTIONS, csrfMatches, sessionCookieName, type SessionOptions } from './auth/sessions.js';
 import { UserStore, sha256 } from './auth/user-store.js';
 import type { DashboardDeps, PipelineReport } from './deps.js';
 import { DETECTION_COLUMNS } from './detection-rows.js';
 import { HttpError, statusLine } from './http/errors.js';
-import { Exchange, isReply, json, parseCookies, readRequestHead, type Reply, type Request } from './http/exchange.js';
+import { Exchange, forwardedHttps, isReply, json, parseCookies, readRequestHead, type Reply, type Request } from './http/exchange.js';
 import { chTime } from './http/params.js';
 import { StaticFiles, isPagePath } from './http/static-files.js';
 import { startPublisher, type PublisherOptions } from './publisher.js';
@@ -188,7 +188,8 @@ export async function startDashboard(shared: Storage, opts: DashboardOptions = {
   const authenticate = async (req: Request): Promise<Principal | null> => {
     const bearer = /^Bearer\s+(\S{1,200})$/i.exec(req.headers.authorization ?? '');
     if (bearer) return tokenPrincipal(bearer[1]!);
-    const id = req.cookies[SESSION_COOKIE];
+    // over HTTPS only the __Host- cookie: a plain one could have been planted (auth.ts, sessions.ts)
+    const id = req.cookies[sessionCookieName(authRoutes.cookiesSecure(deps, req.secure))];
     const session = sessions.get(id);
     return session ? { name: session.user, role: session.role, via: 'session', session, sessionId: id } : null;
   };
@@ -247,9 +248,9 @@ export async function startDashboard(shared: Storage, opts: DashboardOptions = {
   const app = uws.App();
   hub.attach(
     app,
-    async (cookieHeader, token) => {
+    async (cookieHeader, token, forwardedProto) => {
       if (token) return tokenPrincipal(token);
-      const id = parseCookies(cookieHeader)[SESSION_COOKIE];
+      const id = parseCookies(cookieHeader)[sessionCookieName(authRoutes.cookiesSecure(deps, forwardedHttps(forwardedProto, opts.trustProxy ?? false)))];
       const session = sessions.get(id);
       return session ? { name: session.user, role: session.role, via: 'session', session, sessionId: id } : null;
     },

@@ -32,6 +32,19 @@ export interface SessionOptions {
 
 export const DEFAULT_SESSION_OPTIONS: SessionOptions = { idleMs: 8 * 3_600_000, absoluteMs: 7 * 86_400_000, maxSessions: 10_000, maxPerUser: 20 };
 export const SESSION_COOKIE = 'ja4_session';
+/**
+ * The session cookie's name over HTTPS. A browser keeps a `__Host-` cookie
+ * only when it is Secure, has Path=/ and no Domain, and was set over HTTPS:
+ * a sibling subdomain or a plain-HTTP page cannot plant one (cookie
+ * tossing, session fixation). Over plain HTTP it would be refused, so
+ * there the name stays `ja4_session`.
+ */
+export const SECURE_SESSION_COOKIE = '__Host-ja4_session';
+
+/** The session cookie's name for a request the browser made over HTTPS or not. */
+export function sessionCookieName(secure: boolean): string {
+  return secure ? SECURE_SESSION_COOKIE : SESSION_COOKIE;
+}
 
 const hashId = (id: string): string => createHash('sha256').update(id).digest('base64url');
 

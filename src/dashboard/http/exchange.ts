@@ -68,6 +68,15 @@ function normalizeIp(text: string): string {
   return t.startsWith('::ffff:') && t.includes('.') ? t.slice(7) : t;
 }
 
+/**
+ * Whether the browser's request came over HTTPS, as the trusted proxy says
+ * (the last X-Forwarded-Proto entry: the one it appended). Never without
+ * --trust-proxy: a client could send the header itself.
+ */
+export function forwardedHttps(forwardedProto: string | undefined, trustProxy: boolean): boolean {
+  return trustProxy && lastEntry(forwardedProto)?.toLowerCase() === 'https';
+}
+
 /** The last non-empty entry of a comma-separated header, or undefined. */
 function lastEntry(header: string | undefined): string | undefined {
   const entries = header?.split(',').map((e) => e.trim()).filter((e) => e !== '');
@@ -87,7 +96,7 @@ export function readRequestHead(res: UwsResponse, req: UwsRequest, opts: Exchang
     // client sent); the ones before it are the client's own words, e.g. a forged address
     const fwd = lastEntry(headers['x-forwarded-for']);
     if (fwd) remoteIp = normalizeIp(fwd);
-    secure = lastEntry(headers['x-forwarded-proto'])?.toLowerCase() === 'https';
+    secure = forwardedHttps(headers['x-forwarded-proto'], true);
   }
   return {
     method: req.getCaseSensitiveMethod().toUpperCase(),

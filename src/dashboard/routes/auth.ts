@@ -2,7 +2,7 @@
 import { ROUTES, type LoginResponse, type MeResponse, type OkResponse, type SessionInfo, type StatusResponse } from '../api-types.js';
 import { writeAudit } from '../audit.js';
 import { burnPasswordCheck, verifyPassword } from '../auth/password.js';
-import { SESSION_COOKIE, type Session } from '../auth/sessions.js';
+import { sessionCookieName, type Session } from '../auth/sessions.js';
 import { credentialStamp } from '../auth/user-store.js';
 import type { DashboardDeps } from '../deps.js';
 import { HttpError } from '../http/errors.js';
@@ -25,9 +25,15 @@ function sessionInfo(deps: DashboardDeps, p: Principal): SessionInfo {
   };
 }
 
+/** Secure cookies for this request: over HTTPS (`auto`), or as forced by --secure-cookies. */
+export function cookiesSecure(deps: Pick<DashboardDeps, 'secureCookies'>, requestSecure: boolean): boolean {
+  return deps.secureCookies === 'auto' ? requestSecure : deps.secureCookies;
+}
+
+/** Over HTTPS `__Host-ja4_session` (Secure, Path=/, no Domain), else `ja4_session`. */
 export function sessionCookie(deps: DashboardDeps, req: Request, value: string, maxAge: number): string {
-  const secure = deps.secureCookies === 'auto' ? req.secure : deps.secureCookies;
-  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure ? '; Secure' : ''}`;
+  const secure = cookiesSecure(deps, req.secure);
+  return `${sessionCookieName(secure)}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure ? '; Secure' : ''}`;
 }
 
 export function register(router: Router, deps: DashboardDeps): void {

@@ -89,7 +89,7 @@ export function offeredProtocols(header: string): { token: string | null; answer
 }
 
 /** Authenticates an upgrade (cookie header, or the wall token offered as a subprotocol); null: refused. */
-export type UpgradeAuth = (cookieHeader: string, token: string | null) => Promise<Principal | null>;
+export type UpgradeAuth = (cookieHeader: string, token: string | null, forwardedProto: string) => Promise<Principal | null>;
 
 /** An open connection's principal re-checked: its role now, or null when its session or token is gone. */
 export type Revalidate = (principal: Principal) => Principal['role'] | null;
@@ -286,6 +286,8 @@ export class Hub {
         const { token, answer } = offeredProtocols(req.getHeader('sec-websocket-protocol'));
         const extensions = req.getHeader('sec-websocket-extensions');
         const cookie = req.getHeader('cookie');
+        // which session cookie to read: behind a trusted TLS proxy, the __Host- one
+        const forwardedProto = req.getHeader('x-forwarded-proto');
         const origin = req.getHeader('origin');
         const host = req.getHeader('host');
         let aborted = false;
@@ -304,7 +306,7 @@ export class Hub {
             res.upgrade<ClientData>({ id: this.nextClientId++, principal, topics: new Set(), resyncing: false, lastResyncAt: -Infinity }, key, answer, extensions, context);
           });
         };
-        auth(cookie, token).then(done, () => done(null));
+        auth(cookie, token, forwardedProto).then(done, () => done(null));
       },
       open: (ws) => {
         const data = ws.getUserData();
