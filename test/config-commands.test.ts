@@ -70,6 +70,9 @@ t.test('ja4 run: file < environment < flag, option by option', async (t) => {
   t.equal(parseRunArgs(['--config', write(dir, 'raw2.yaml', 'correlator:\n  raw_tables: true\n'), '--no-raw-tables'], {}).pipeline.correlator.rawTables, false, '--no-raw-tables wins over the file');
   t.equal(parseRunArgs([], {}).pipeline.correlator.rawTables, false, 'off by default (debugging copies)');
   t.throws(() => parseRunArgs(['--raw-tables', '--no-raw-tables'], {}), /--raw-tables and --no-raw-tables contradict each other/);
+  t.equal(parseRunArgs([], {}).pipeline.correlator.plainHttpWait, true, 'plain HTTP waits for its TCP fingerprints by default');
+  t.equal(parseRunArgs(['--no-plain-http-wait'], {}).pipeline.correlator.plainHttpWait, false, '--no-plain-http-wait');
+  t.equal(parseRunArgs(['--config', write(dir, 'plain.yaml', 'correlator:\n  plain_http_wait: false\n')], {}).pipeline.correlator.plainHttpWait, false, 'plain_http_wait: false');
 
   const fromFlag = parseRunArgs(['--config', file, '--tls-wait-ms', '900', '--socket-mode', '0600'], { JA4_CORRELATOR_TLS_WAIT_MS: '800' });
   t.equal(fromFlag.pipeline.correlator.tlsWaitMs, 900, 'a flag overrides the environment');

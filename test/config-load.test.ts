@@ -14,7 +14,7 @@ import { scratchDir } from './helpers/scratch-dir.js';
 const DEFAULTS: Config = {
   capture: { iface: '', bpf: 'tcp or udp port 443', snaplen: 65535, buffer_mb: 64, promisc: false, sensor: '', stats_interval_s: 10, max_flows: 262144, idle_timeout_ms: 120000 },
   sockets: { http_path: '/run/ja4/http.socket', http_type: 'seqpacket', network_path: '/run/ja4/network.socket', network_type: 'dgram', mode: 0o660, group: '', receive_buffer_bytes: 4194304, max_datagram_bytes: 65536 },
-  correlator: { tls_wait_ms: 2000, close_grace_ms: 5000, idle_timeout_ms: 300000, window_ms: 3600000, max_connections: 500000, threads: 'auto', raw_tables: false, batch_rows: 200000, batch_ms: 1000, spool_dir: '/var/lib/ja4/spool', spool_max_mb: 1024, spool_always: false },
+  correlator: { tls_wait_ms: 2000, close_grace_ms: 5000, idle_timeout_ms: 300000, window_ms: 3600000, max_connections: 500000, threads: 'auto', raw_tables: false, plain_http_wait: true, batch_rows: 200000, batch_ms: 1000, spool_dir: '/var/lib/ja4/spool', spool_max_mb: 1024, spool_always: false },
   storage: {
     db_dir: '/var/lib/ja4/db',
     clickhouse_url: '',

@@ -111,6 +111,25 @@ t.test('plain HTTP on a connection the capture reported gets its TCP fingerprint
   t.same([row!.correlation_status, row!.ja4, row!.ja4t, row!.server_port], ['no_tls', '', '65495_2-4-8-1-3_65495_10', 80]);
 });
 
+t.test('plainHttpWait: a plain-HTTP request arriving before its flow event waits for it (TCP fingerprints), else no_tls after the wait', async (t) => {
+  const bc = new BatchCorrelator({ tlsWaitMs: 2000, plainHttpWait: true });
+  const arrive = T0_US + 10 * S;
+  const plain = (port: number) => httpRecord({ ts: T0_US + 5 * MS, port, scheme: 'http', extra: { local_port: 80 } });
+  let out = bc.process(lines(plain(42000), plain(42001)), undefined, arrive);
+  t.equal(out.ingest, '', 'both wait');
+  const flow = { ...flowEvent({ first: T0_US, port: 42000 }), dst_port: 80, ja4: undefined, ja4s: undefined, tls_certs: undefined, tls_server_name: undefined };
+  out = bc.process(undefined, lines(flow), arrive + 500 * MS);
+  let rows = rowsOf(out.ingest);
+  t.same(rows.map((r) => [r.correlation_status, r.ja4t, r.client_port]), [['no_tls', '65495_2-4-8-1-3_65495_10', 42000]], 'its flow event came: the TCP fingerprints, status no_tls');
+  out = bc.process(undefined, undefined, arrive + 1999 * MS);
+  t.equal(out.ingest, '', 'the other still waits 1 ms before the window ends');
+  out = bc.process(undefined, undefined, arrive + 2000 * MS);
+  rows = rowsOf(out.ingest);
+  t.same(rows.map((r) => [r.correlation_status, r.ja4t, r.client_port]), [['no_tls', '', 42001]], 'then written without them, no_tls (not tls_not_seen)');
+  const s = bc.stats().correlator;
+  t.same([s.http_records, s.matched, s.no_tls, s.tls_not_seen, s.matched_late, s.pending], [2, 0, 2, 0, 1, 0]);
+});
+
 t.test('port reuse: timestamps and the Apache connection id decide the connection', async (t) => {
   const bc = new BatchCorrelator();
   // connection 1 from port 50000, its first request joins it

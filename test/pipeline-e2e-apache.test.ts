@@ -5,11 +5,14 @@
 // one connection) talk to it. dumpcap records the same traffic, and the
 // offline engine's JA4 for each client port must be what http_logs holds
 // for every request of that connection: one row per request, all matched.
+// Two plain-HTTP requests on one keep-alive connection get that
+// connection's JA4T from the live capture (status no_tls).
 import t from 'tap';
 import { silentLogger } from '../src/config/index.js';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Agent, request } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { startPipeline } from '../src/pipeline/run-pipeline.js';
 import { TABLES } from '../src/storage/index.js';
@@ -24,6 +27,18 @@ const isRoot = process.getuid?.() === 0;
 function get(agent: Agent, port: number, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, servername: 'test.example', headers: { host: 'test.example', 'accept-language': 'fr-FR' }, agent, rejectUnauthorized: false }, (res) => {
+      const localPort = res.socket.localPort ?? 0;
+      res.resume();
+      res.on('end', () => resolve(localPort));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function plainGet(agent: HttpAgent, port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host: 'test.example' }, agent }, (res) => {
       const localPort = res.socket.localPort ?? 0;
       res.resume();
       res.on('end', () => resolve(localPort));
@@ -54,14 +69,14 @@ t.test('Apache + mod_ssl + mod_reqin_log, live capture on lo: every request carr
   const port = apache.tlsPort;
 
   const pcap = join(dir, 'lo.pcapng');
-  const dumpcap = await startDumpcap(pcap, port);
+  const dumpcap = await startDumpcap(pcap, [port, apache.port]);
   const pipeline = await startPipeline({
     storage,
     output: { kind: 'clickhouse' },
-    correlator: { shards: 1 },
+    correlator: { shards: 1, plainHttpWait: true },
     batcher: { maxDelayMs: 100 },
     httpSocket: { path: socketPath, type: 'seqpacket', mode: 0o666 },
-    capture: { kind: 'live', options: { iface: 'lo', bpf: `tcp port ${port}`, flushMs: 20 } },
+    capture: { kind: 'live', options: { iface: 'lo', bpf: `tcp port ${port} or tcp port ${apache.port}`, flushMs: 20 } },
     log: silentLogger(),
   });
   let stopped = false;
@@ -79,8 +94,17 @@ t.test('Apache + mod_ssl + mod_reqin_log, live capture on lo: every request carr
     0,
     'openssl s_client: two requests on one connection',
   );
+  const plainAgent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
+  const plainPorts = [await plainGet(plainAgent, apache.port, '/index.html?p=1'), await plainGet(plainAgent, apache.port, '/small.txt?p=2')];
+  t.equal(new Set(plainPorts).size, 1, 'plain HTTP: two requests on one keep-alive connection');
   await sleep(500); // the last records and events in flight
   await pipeline.correlation.settle();
+  // the plain connection is still open: its TCP fingerprints came with its
+  // first request (not with its end), and its rows are written already
+  const early = await storage.query<{ path: string; ja4t: string }>(`SELECT path, ja4t FROM ${TABLES.httpLogs} WHERE query LIKE 'p=%' ORDER BY ts`);
+  t.same(early.map((r) => r.path), ['/index.html', '/small.txt'], 'plain rows written while their connection is open');
+  t.ok(early.every((r) => r.ja4t !== ''), 'with their JA4T');
+  plainAgent.destroy();
   dumpcap.kill('SIGTERM');
   await new Promise((r) => dumpcap.once('exit', r));
 
@@ -88,12 +112,17 @@ t.test('Apache + mod_ssl + mod_reqin_log, live capture on lo: every request carr
   const { records } = await readWithStats(pcap);
   const offline = new Map(records.filter((r) => r.ja4).map((r) => [r.src_port, r.ja4!]));
   t.equal(offline.size, 2, 'two TLS handshakes in the capture');
+  const plainFlow = records.find((r) => r.src_port === plainPorts[0]);
+  t.match(plainFlow?.ja4t, /^\d+_[\d-]+_\d+_\d+$/, 'the offline engine\'s JA4T of the plain connection');
 
-  const rows = await storage.query<{ path: string; query: string; client_port: number; ja4: string; status: string; n: number; sni: string; tls_version: string }>(
-    `SELECT path, query, client_port, ja4, correlation_status AS status, sni, tls_version, count() OVER (PARTITION BY request_id) AS n FROM ${TABLES.httpLogs} ORDER BY ts`,
+  const all = await storage.query<{ path: string; query: string; client_port: number; ja4: string; ja4t: string; status: string; n: number; sni: string; tls_version: string }>(
+    `SELECT path, query, client_port, ja4, ja4t, correlation_status AS status, sni, tls_version, count() OVER (PARTITION BY request_id) AS n FROM ${TABLES.httpLogs} ORDER BY ts`,
   );
-  t.same(rows.map((r) => `${r.path}?${r.query}`), ['/index.html?n=1', '/small.txt?n=2', '/nope?n=3', '/index.html?o=1', '/small.txt?o=2'], 'one row per request');
-  t.ok(rows.every((r) => r.n === 1), 'no request twice');
+  t.same(all.map((r) => `${r.path}?${r.query}`), ['/index.html?n=1', '/small.txt?n=2', '/nope?n=3', '/index.html?o=1', '/small.txt?o=2', '/index.html?p=1', '/small.txt?p=2'], 'one row per request');
+  t.ok(all.every((r) => r.n === 1), 'no request twice');
+  const plain = all.slice(5);
+  t.same(plain.map((r) => [r.status, r.client_port, r.ja4t, r.ja4]), plain.map(() => ['no_tls', plainPorts[0], plainFlow?.ja4t, '']), 'plain HTTP: the live capture\'s JA4T of its connection, status no_tls');
+  const rows = all.slice(0, 5);
   for (const r of rows) {
     t.same([r.status, r.ja4, r.sni], ['matched', offline.get(r.client_port), 'test.example'], `${r.path}?${r.query} on port ${r.client_port}: the offline engine's JA4`);
   }
@@ -105,5 +134,5 @@ t.test('Apache + mod_ssl + mod_reqin_log, live capture on lo: every request carr
   await pipeline.stop();
   stopped = true;
   const c = pipeline.correlation.detailedStats().correlator.correlator;
-  t.same([c.matched, c.tls_not_seen, c.no_tls], [5, 0, 0]);
+  t.same([c.matched, c.tls_not_seen, c.no_tls], [5, 0, 2]);
 });

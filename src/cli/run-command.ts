@@ -71,6 +71,9 @@ Correlation:
   --raw-tables             also write the received halves to ja4_logs.http_requests and
                            ja4_logs.tls_events (debugging copies; off by default: they
                            cost about 40% more insert CPU); --no-raw-tables: off
+  --no-plain-http-wait     write plain-HTTP requests at once, instead of letting them wait
+                           up to --tls-wait-ms for their connection's TCP fingerprints
+                           (JA4T, JA4TS, JA4L) from the capture
 
 Output:
   --output OUT             clickhouse (default), jsonl:FILE or stdout (correlated requests)
@@ -123,6 +126,7 @@ const RUN_FLAGS = {
   'correlator-threads': { type: 'string' },
   'raw-tables': { type: 'boolean' },
   'no-raw-tables': { type: 'boolean' },
+  'no-plain-http-wait': { type: 'boolean' },
   output: { type: 'string' },
   'batch-rows': { type: 'string' },
   'batch-ms': { type: 'string' },
@@ -268,6 +272,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
         windowMs: intOption(v, 'window-ms', DEFAULT_CORRELATOR_OPTIONS.windowMs),
         maxConnections: intOption(v, 'max-connections', DEFAULT_CORRELATOR_OPTIONS.maxConnections),
         rawTables,
+        plainHttpWait: v['no-plain-http-wait'] !== true,
         clock: 'wall',
       },
       batcher: { maxRows: intOption(v, 'batch-rows', DEFAULT_BATCHER_OPTIONS.maxRows), maxDelayMs: intOption(v, 'batch-ms', DEFAULT_BATCHER_OPTIONS.maxDelayMs, 1, MAX_TIMER_S * 1000) },

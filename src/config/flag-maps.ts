@@ -42,6 +42,7 @@ export const RUN_FLAG_OPTIONS: Readonly<Record<string, FlagTarget>> = {
   'correlator-threads': 'correlator.threads',
   'raw-tables': 'correlator.raw_tables',
   'no-raw-tables': { path: 'correlator.raw_tables', negate: true },
+  'no-plain-http-wait': { path: 'correlator.plain_http_wait', negate: true },
   'batch-rows': 'correlator.batch_rows',
   'batch-ms': 'correlator.batch_ms',
   'spool-dir': 'correlator.spool_dir',

@@ -70,6 +70,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { path: 'correlator.max_connections', kind: int(1000, 100_000_000), default: 500_000, doc: 'connections kept at once; past it the oldest is dropped (counted)' },
   { path: 'correlator.threads', kind: { type: 'string', pattern: /^(auto|\d{1,2})$/, patternHint: '"auto" or a number of threads from 0 (main thread) to 64' }, default: 'auto', doc: 'correlator worker threads (state shards); auto: by CPU cores' },
   { path: 'correlator.raw_tables', kind: { type: 'boolean' }, default: false, doc: 'also write the received halves to ja4_logs.http_requests and ja4_logs.tls_events (debugging copies; about 40% more insert CPU)' },
+  { path: 'correlator.plain_http_wait', kind: { type: 'boolean' }, default: true, doc: "plain-HTTP requests also wait up to tls_wait_ms for their connection's flow event from a capture (JA4T, JA4TS, JA4L); false: written at once, with them only when the event came first" },
   { path: 'correlator.batch_rows', kind: int(1, 1_000_000), default: 200_000, doc: 'most rows per database insert (each runs the enrichment view and the aggregates once)' },
   { path: 'correlator.batch_ms', kind: int(10, 600_000), default: 1000, doc: 'longest a row waits for its insert' },
   { path: 'correlator.spool_dir', kind: { type: 'path' }, default: '/var/lib/ja4/spool', doc: 'batches the database has not acknowledged yet (replayed after a restart or outage)' },

@@ -38,6 +38,7 @@ export interface CorrelatorConfig {
   /** "auto" or a number of threads as text ("0": the main thread) */
   threads: string;
   raw_tables: boolean;
+  plain_http_wait: boolean;
   batch_rows: number;
   batch_ms: number;
   spool_dir: string;

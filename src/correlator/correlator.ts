@@ -47,6 +47,14 @@ export interface CorrelatorOptions {
   maxPending: number;
   /** write the raw halves to ja4_logs.http_requests and ja4_logs.tls_events too */
   rawTables: boolean;
+  /**
+   * Plain-HTTP requests with no known connection wait tlsWaitMs too, for
+   * the flow event of a capture that sees cleartext traffic (reported at
+   * the connection's first request: its JA4T/JA4TS/JA4L), then are written
+   * no_tls. Off: written at once, with TCP fingerprints only when the flow
+   * event came first.
+   */
+  plainHttpWait: boolean;
 }
 
 export const DEFAULT_CORRELATOR_OPTIONS: Readonly<CorrelatorOptions> = Object.freeze({
@@ -58,6 +66,7 @@ export const DEFAULT_CORRELATOR_OPTIONS: Readonly<CorrelatorOptions> = Object.fr
   maxConnections: 500_000,
   maxPending: 200_000,
   rawTables: true,
+  plainHttpWait: false,
 });
 
 export interface CorrelatorStats {
@@ -68,7 +77,7 @@ export interface CorrelatorStats {
   matched: number;
   no_tls: number;
   tls_not_seen: number;
-  /** HTTPS requests that had to wait for their TLS event, and then got it */
+  /** requests that had to wait for their connection's flow event, and then got it */
   matched_late: number;
   /** a flow event on a key that already had an open connection */
   port_reuse: number;
@@ -281,7 +290,7 @@ export class Correlator<Tls = unknown> {
     const c = list ? this.find(list, r) : undefined;
     if (c) {
       this.emitMatched(r, c, nowUs);
-    } else if (!isTlsRequest(r)) {
+    } else if (!isTlsRequest(r) && !this.options.plainHttpWait) {
       this.emitUnmatched(r, 'no_tls');
     } else {
       const p: Pending = { key, rec: r, arrivedNow: nowUs, done: false };
@@ -318,7 +327,7 @@ export class Correlator<Tls = unknown> {
     }
   }
 
-  /** At shutdown: every waiting request is written (tls_not_seen). Connections stay. */
+  /** At shutdown: every waiting request is written (tls_not_seen, plain HTTP no_tls). Connections stay. */
   flushPending(): void {
     this.expirePending(Infinity, Infinity);
   }
@@ -339,7 +348,7 @@ export class Correlator<Tls = unknown> {
     }
   }
 
-  /** Pending requests that arrived before `beforeUs` (at most `limit`) become tls_not_seen. */
+  /** Pending requests that arrived before `beforeUs` (at most `limit`) are written: tls_not_seen, or no_tls for plain HTTP. */
   private expirePending(beforeUs: number, limit: number): void {
     const q = this.pendingQueue;
     let n = 0;
@@ -356,7 +365,7 @@ export class Correlator<Tls = unknown> {
           if (rest.length === 0) this.pendingByKey.delete(p.key);
           else this.pendingByKey.set(p.key, rest);
         }
-        this.emitUnmatched(p.rec, 'tls_not_seen');
+        this.emitUnmatched(p.rec, isTlsRequest(p.rec) ? 'tls_not_seen' : 'no_tls');
       }
       this.pendingHead++;
     }

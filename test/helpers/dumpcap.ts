@@ -1,10 +1,11 @@
-// dumpcap recording loopback traffic of one TCP port to a pcap, the
+// dumpcap recording loopback traffic of TCP ports to a pcap, the
 // reference the live-capture tests compare against: resolves once dumpcap
 // reports "Capturing on", so no packet of the test's traffic is missed.
 import { spawn, type ChildProcess } from 'node:child_process';
 
-export async function startDumpcap(file: string, port: number): Promise<ChildProcess> {
-  const d = spawn('dumpcap', ['-i', 'lo', '-f', `tcp port ${port}`, '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+export async function startDumpcap(file: string, port: number | number[]): Promise<ChildProcess> {
+  const filter = (Array.isArray(port) ? port : [port]).map((p) => `tcp port ${p}`).join(' or ');
+  const d = spawn('dumpcap', ['-i', 'lo', '-f', filter, '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`dumpcap did not start: ${err}`)), 10_000);
