@@ -158,13 +158,13 @@ t.test('detections: list, filters, sort, pages, CSV', async (t) => {
 });
 
 t.test('CSV export: one at a time per user, two overall; reads under a time limit', async (t) => {
-  const settings: string[] = [];
+  const settings: (ClickHouseSettings | undefined)[] = [];
   // the real database with every query 200 ms slower, so that concurrent exports overlap
   const slow = new Proxy(fx.storage, {
     get(target, prop) {
       if (prop === 'query') {
         return async (sql: string, params?: Record<string, unknown>, s?: ClickHouseSettings) => {
-          if (sql.includes('LIMIT {limit:UInt32}')) settings.push(sql.slice(sql.lastIndexOf('\n') + 1));
+          if (sql.includes('LIMIT {limit:UInt32}')) settings.push(s);
           await new Promise((r) => setTimeout(r, 200));
           return target.query(sql, params, s);
         };
@@ -180,8 +180,8 @@ t.test('CSV export: one at a time per user, two overall; reads under a time limi
   t.same((await Promise.all([csv(vic), csv(vic), csv(vic)])).sort(), ['200 -', '429 5', '429 5'], 'one session, three at once: one runs');
   t.same((await Promise.all([csv(vic), csv(ann), csv(ada)])).sort(), ['200 -', '200 -', '429 5'], 'three users at once: two run');
   t.equal(await csv(vic), '200 -', 'the slots are given back');
-  // in the query's own SETTINGS clause: the embedded client would make per-request settings session-wide
-  t.equal(settings[0], "SETTINGS date_time_output_format = 'iso', max_execution_time = 30, max_memory_usage = '2147483648'", 'the API reads with a time limit and the memory cap');
+  // the Storage scopes them to the query (test/storage-settings-scope.test.ts)
+  t.same(settings[0], { date_time_output_format: 'iso', max_execution_time: 30, max_memory_usage: '2147483648' }, 'the API reads with a time limit and the memory cap');
 });
 
 t.test('JA4 investigation', async (t) => {

@@ -7,7 +7,7 @@
 import t from 'tap';
 import { silentLogger } from '../src/config/index.js';
 import { startDashboard } from '../src/dashboard/server.js';
-import { settingsClause } from '../src/dashboard/sql.js';
+import { settingsClause } from '../src/storage/settings-clause.js';
 import { TEST_SCRYPT_COST, USERS, api, login, startDashboardFixture } from './helpers/dashboard-fixture.js';
 
 const fx = await startDashboardFixture(t);

@@ -7,8 +7,7 @@ import { chTime, type Range } from './http/params.js';
  * Times as ISO 8601 (UTC, 'Z'), the API's form; and a time limit, so that
  * one expensive read (a wide range, an export) cannot hold the database
  * for ever (the dashboard's database user has readonly = 2: it may set it).
- * The memory cap is added by scopedReads(), which keeps all of them on the
- * query itself.
+ * The memory cap is added by scopedReads().
  */
 export const API_SETTINGS = { date_time_output_format: 'iso', max_execution_time: 30 } as const;
 
@@ -19,29 +18,12 @@ export function select<T>(storage: Storage, sql: string, params: Record<string, 
 /** dashboard.max_query_memory_mb's default: 2 GiB. */
 export const DEFAULT_MAX_QUERY_MEMORY_BYTES = 2048 * 1024 * 1024;
 
-const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** `SETTINGS a = 1, b = 'x'`: names checked, strings quoted (the values are ours, never input). */
-export function settingsClause(settings: ClickHouseSettings): string {
-  const items = Object.entries(settings)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => {
-      if (!SETTING_NAME.test(k)) throw new Error(`invalid setting name ${JSON.stringify(k)}`);
-      const value = typeof v === 'number' ? String(v) : typeof v === 'boolean' ? (v ? '1' : '0') : `'${String(v).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-      return `${k} = ${value}`;
-    });
-  return items.length === 0 ? '' : `SETTINGS ${items.join(', ')}`;
-}
 
 /**
- * The Storage the dashboard reads through. Each query's settings (the
- * caller's, plus `extra`: the memory cap) go into that query's own SETTINGS
- * clause: the embedded engine's client turns `clickhouse_settings` into
- * session-wide `SET` statements, which stay for every later query of the
- * process, the ingest's included (a dashboard memory cap would cap it, and
- * `date_time_output_format = 'iso'` would change what it reads). With a
- * ClickHouse server the clause means the same as the request's settings.
- * The cap matters because the embedded engine runs in this process, next to
+ * The Storage the dashboard reads through: each query's settings are the
+ * caller's plus `extra` (the memory cap), scoped to that query by the
+ * Storage (storage/settings-clause.ts: a dashboard memory cap must not cap
+ * the ingest). The cap matters because the embedded engine runs in this process, next to
  * the ingest under `ja4 run`: one heavy investigation query could otherwise
  * take the machine's memory. Writes pass through unchanged.
  */
@@ -51,8 +33,8 @@ export function scopedReads(storage: Storage, extra: ClickHouseSettings = {}): S
     options: storage.options,
     tables: storage.tables,
     client: storage.client,
-    // a new line: a query's last line may be a -- comment
-    query: (sql, params, settings) => storage.query(`${sql}\n${settingsClause({ ...settings, ...extra })}`, params),
+    // the Storage puts them in the query's SETTINGS clause (storage/settings-clause.ts)
+    query: (sql, params, settings) => storage.query(sql, params, { ...settings, ...extra }),
     command: (sql, params, settings) => storage.command(sql, params, settings),
     insertRows: (table, rows, settings) => storage.insertRows(table, rows, settings),
     insertEncoded: (table, body, format, settings, columns) => storage.insertEncoded(table, body, format, settings, columns),

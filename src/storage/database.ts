@@ -16,6 +16,7 @@ import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@c
 import { StorageError, queryError } from './errors.js';
 import type { StorageOptions } from './options.js';
 import { tableResolver, type TableResolver } from './tables.js';
+import { settingsClause, withSettings } from './settings-clause.js';
 
 export type QueryParams = Record<string, unknown>;
 
@@ -124,13 +125,15 @@ class InfileInserter {
   constructor(private readonly base: string) {}
 
   async insert(client: ClickHouseClient, target: string, body: Buffer | string, format: string, settings: ClickHouseSettings | undefined): Promise<void> {
+    // "INSERT INTO t FROM INFILE file [COMPRESSION type] [SETTINGS ...] [FORMAT format]" (ClickHouse's INSERT INTO)
     this.dir ??= this.prepare();
     const file = join(await this.dir, `${process.pid}-${++this.n}.${format.toLowerCase()}`);
     try {
       await writeFile(file, body, { mode: 0o600 });
       // the path is ours (the data directory's, from the options); quoted for the SQL literal
       const literal = `'${file.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-      await client.command({ query: `INSERT INTO ${target} FROM INFILE ${literal} FORMAT ${format}`, clickhouse_settings: settings });
+      const clause = settingsClause(settings);
+      await client.command({ query: `INSERT INTO ${target} FROM INFILE ${literal}${clause ? ` ${clause}` : ''} FORMAT ${format}` });
     } finally {
       await rm(file, { force: true });
     }
@@ -162,7 +165,8 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     throw new StorageError('ERR_STORAGE_THREAD', 'the database is owned by the main thread: workers must hand their rows to it instead of opening it');
   }
   const client = options.mode === 'embedded' ? await createEmbeddedClient(options.dataDir) : createServerClient(options);
-  const infile = options.mode === 'embedded' ? new InfileInserter(join(resolve(options.dataDir), INSERT_FILES_DIR)) : undefined;
+  const embedded = options.mode === 'embedded';
+  const infile = embedded ? new InfileInserter(join(resolve(options.dataDir), INSERT_FILES_DIR)) : undefined;
   let closed = false;
   const live = (): void => {
     if (closed) throw new StorageError('ERR_STORAGE_CLOSED', 'the storage handle was used after close()');
@@ -176,7 +180,11 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     async query<T>(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<T[]> {
       live();
       try {
-        const rs = await client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: { ...READ_SETTINGS, ...settings } });
+        // embedded: the settings in the statement (settings-clause.ts says why)
+        const all = { ...READ_SETTINGS, ...settings };
+        const rs = embedded
+          ? await client.query({ query: withSettings(sql, all), query_params: params, format: 'JSONEachRow' })
+          : await client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: all });
         return await rs.json<T>();
       } catch (err) {
         throw queryError('query failed', err);
@@ -185,7 +193,9 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     async command(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<void> {
       live();
       try {
-        await client.command({ query: sql, query_params: params, clickhouse_settings: settings });
+        // embedded: a command's settings end it as a SETTINGS clause (the
+        // statements given settings take one: INSERT ... SELECT, SELECT)
+        await (embedded ? client.command({ query: withSettings(sql, settings), query_params: params }) : client.command({ query: sql, query_params: params, clickhouse_settings: settings }));
       } catch (err) {
         throw queryError('statement failed', err);
       }
@@ -194,7 +204,15 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
       live();
       if (rows.length === 0) return;
       try {
-        await client.insert({ table, values: rows as Record<string, unknown>[], format: 'JSONEachRow', clickhouse_settings: settings });
+        const clause = embedded ? settingsClause(settings) : '';
+        if (clause === '') {
+          await client.insert({ table, values: rows as Record<string, unknown>[], format: 'JSONEachRow', clickhouse_settings: settings });
+        } else {
+          // "INSERT INTO t [(c1, ...)] [SETTINGS ...] FORMAT format data" (ClickHouse's INSERT INTO)
+          const body = rows.map((r) => JSON.stringify(r)).join('\n');
+          const res = await client.exec({ query: `INSERT INTO ${table} ${clause} FORMAT JSONEachRow`, values: Readable.from([body]) });
+          for await (const _ of res.stream) void _;
+        }
       } catch (err) {
         throw queryError(`insert into ${table} failed`, err);
       }
