@@ -38,7 +38,7 @@ t.test('embedded: an insert\'s deduplication token, a query\'s and a command\'s 
 
   t.same(await storage.query<{ v: string }>("SELECT toString(getSetting('max_execution_time')) AS v", {}, { max_execution_time: 7 }), [{ v: '7' }], 'a query sees its settings');
   t.equal(await setting('max_execution_time'), '0', 'the next one does not');
-  await storage.command(`INSERT INTO ${T} SELECT 9`, {}, { max_insert_block_size: 12345 });
+  await storage.command(`INSERT INTO ${T} SELECT 9`, {}, { max_insert_block_size: '12345' });
   t.not(await setting('max_insert_block_size'), '12345', 'a command\'s settings end with it');
   t.same(await rows(), [1, 3, 4, 5, 6, 8, 9]);
 });
