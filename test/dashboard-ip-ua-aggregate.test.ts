@@ -5,6 +5,7 @@
 // rows from http_logs (an upgraded installation's past hours), and the
 // route reads it.
 import t from 'tap';
+import { API_SETTINGS } from '../src/dashboard/sql.js';
 import { TABLES } from '../src/storage/index.js';
 import { fixtureRows, UA_CHROME, UA_GO, UA_GOOGLEBOT, INJECTION } from './helpers/storage-fixture.js';
 import { USERS, api, login, startDashboardFixture } from './helpers/dashboard-fixture.js';
@@ -29,7 +30,7 @@ const hour = hourText(hourUs);
 const next = hourText(hourUs + 3_600_000_000);
 
 t.test('the view: one row per IP x hour x user agent', async (t) => {
-  const rows = await fx.storage.query<Record<string, unknown>>(ROWS);
+  const rows = await fx.storage.query<Record<string, unknown>>(ROWS, {}, API_SETTINGS);
   t.same(
     rows.map((r) => [r.ip, r.hour, r.user_agent, r.requests]),
     [

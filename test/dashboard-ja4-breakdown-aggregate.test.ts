@@ -69,7 +69,7 @@ t.test('whole hours of a window', async (t) => {
 t.test('the views: one row per JA4 x hour x network and per JA4 x hour x user agent', async (t) => {
   const hour = iso(fx.hourMs).replace('.000Z', 'Z');
   const next = iso(fx.hourMs + 3_600_000).replace('.000Z', 'Z');
-  const net = await fx.storage.query<Record<string, unknown>>(NETWORK_ROWS);
+  const net = await fx.storage.query<Record<string, unknown>>(NETWORK_ROWS, {}, API_SETTINGS);
   t.same(
     net.filter((r) => r.ja4 === JA4_CHROME).map((r) => [r.hour, r.asn, r.country, r.requests]),
     [
@@ -79,7 +79,7 @@ t.test('the views: one row per JA4 x hour x network and per JA4 x hour x user ag
       [next, 64500, 'FR', 3],
     ],
   );
-  const ua = await fx.storage.query<Record<string, unknown>>(UA_ROWS);
+  const ua = await fx.storage.query<Record<string, unknown>>(UA_ROWS, {}, API_SETTINGS);
   t.same(
     ua.filter((r) => r.ja4 === JA4_GO).map((r) => [r.hour, r.user_agent, r.requests, r.ips]),
     [
@@ -95,7 +95,7 @@ t.test('the views: one row per JA4 x hour x network and per JA4 x hour x user ag
     ],
     'distinct IPs per hour',
   );
-  const ips = await fx.storage.query<Record<string, unknown>>(IP_ROWS);
+  const ips = await fx.storage.query<Record<string, unknown>>(IP_ROWS, {}, API_SETTINGS);
   t.same(
     ips.filter((r) => r.ja4 === JA4_CHROME).map((r) => [r.hour, r.ip, r.requests, r.asn, r.country]),
     [

@@ -44,7 +44,7 @@ const ROWS = `SELECT window_start, toString(model_version) AS v, min(first_score
               FROM ${TABLES.aggModelScores} GROUP BY window_start, model_version ORDER BY window_start, v`;
 
 t.test('the view: one row per window start x model version', async (t) => {
-  const rows = await fx.storage.query<Record<string, unknown>>(ROWS);
+  const rows = await fx.storage.query<Record<string, unknown>>(ROWS, {}, API_SETTINGS);
   const at = (s: number) => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
   const expected: [string, string, number, number, number][] = [
     [at(sec), 'm1', 4, 3, (0.71 + 0.93 + 0.12 + 0.97) / 4],
