@@ -125,13 +125,13 @@ class InfileInserter {
   constructor(private readonly base: string) {}
 
   async insert(client: ClickHouseClient, target: string, body: Buffer | string, format: string, settings: ClickHouseSettings | undefined): Promise<void> {
-    // "INSERT INTO t FROM INFILE file [COMPRESSION type] [SETTINGS ...] [FORMAT format]" (ClickHouse's INSERT INTO)
     this.dir ??= this.prepare();
     const file = join(await this.dir, `${process.pid}-${++this.n}.${format.toLowerCase()}`);
     try {
       await writeFile(file, body, { mode: 0o600 });
       // the path is ours (the data directory's, from the options); quoted for the SQL literal
       const literal = `'${file.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+      // "INSERT INTO t FROM INFILE file [COMPRESSION type] [SETTINGS ...] [FORMAT format]" (ClickHouse's INSERT INTO)
       const clause = settingsClause(settings);
       await client.command({ query: `INSERT INTO ${target} FROM INFILE ${literal}${clause ? ` ${clause}` : ''} FORMAT ${format}` });
     } finally {
