@@ -5,6 +5,7 @@
 // Expected JA4H strings are computed in helpers/expected-fingerprints.ts.
 import t from 'tap';
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { PcapWriter, TCP_ACK, TCP_PSH, TcpConversation } from '../src/capture/pcap-writer.js';
 import { loadAddon } from '../src/native/addon.js';
 import { openReplay } from '../src/capture/replay.js';
@@ -308,4 +309,13 @@ t.test('with close events (live capture, replay): a keep-alive HTTP flow is repo
   // `ja4 pcap` (no close events) still lists every request at the end
   const { records } = await readWithStats(file);
   t.same(records[0]?.http?.map((h) => h.ja4h), [expectedJa4h(GET).ja4h, expectedJa4h(POST).ja4h]);
+});
+
+t.test('replay: a missing file and a file that is not a capture are refused with their reason', async (t) => {
+  const dir = scratchDir(t);
+  const missing = join(dir, 'nope.pcap');
+  t.throws(() => openReplay({ files: [missing] }, () => {}), { code: 'ENOENT', message: `${missing}: No such file or directory` });
+  const text = join(dir, 'notes.txt');
+  writeFileSync(text, 'not a capture at all, just text\n');
+  t.throws(() => openReplay({ files: [text] }, () => {}), { code: 'EFORMAT', message: new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not a pcap or pcapng capture \\(`) });
 });

@@ -1,51 +1,16 @@
 #include "pcap_file_reader.h"
 
-#include <cstdio>
-#if defined(__GLIBC__)
-#include <stdio_ext.h>
-#endif
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "record_json.h"
+#include "savefile.h"
 
 namespace ja4 {
 
 namespace {
-// libpcap reads a savefile with two freads per packet (the record header,
-// then its bytes). Through a default stdio stream that is a read(2) of
-// 4 KiB every few packets and, in a multi-threaded process such as Node,
-// a lock and an unlock per fread. A larger buffer makes the syscalls rare
-// (the kernel's copy out of the page cache is what remains), and the
-// stream is only ever used by the one thread reading it, so the locking
-// is left to us (none needed).
-constexpr size_t kStdioBufferBytes = size_t(256) << 10;
-
-// fopen + pcap_fopen_offline with the buffer above; nullptr with errbuf
-// set on failure.
-pcap_t* open_savefile(const std::string& path, std::unique_ptr<char[]>& buffer, char* errbuf) {
-  FILE* fp = std::fopen(path.c_str(), "rb");
-  if (!fp) {
-    // As libpcap words it when it opens the file itself.
-    std::snprintf(errbuf, PCAP_ERRBUF_SIZE, "%s: %s", path.c_str(), std::strerror(errno));
-    return nullptr;
-  }
-  buffer.reset(new char[kStdioBufferBytes]);
-  setvbuf(fp, buffer.get(), _IOFBF, kStdioBufferBytes);
-#if defined(__GLIBC__)
-  __fsetlocking(fp, FSETLOCKING_BYCALLER);
-#endif
-  // pcap_close() closes the stream; on failure it is still ours.
-  pcap_t* p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
-  if (!p) {
-    std::fclose(fp);
-    buffer.reset();
-  }
-  return p;
-}
-
 // The reference shape prints the raw and original-order forms only when
 // asked (--raw, --original): the engine then skips computing the others.
 EngineConfig with_printed_forms(EngineConfig config, const RecordJsonOptions& json) {

@@ -11,8 +11,10 @@
 #include <cstdio>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "packet_decoder.h"
+#include "savefile.h"
 
 namespace ja4::io {
 
@@ -33,7 +35,8 @@ int64_t mono_us() {
 // Packets per pcap_dispatch call: bounds the time between stop checks and flushes.
 constexpr int kDispatchCount = 4096;
 
-pcap_t* open_offline(const std::string& path, std::string& code, std::string& message) {
+// `buffer` is the FILE's (savefile.h): it must outlive pcap_close.
+pcap_t* open_offline(const std::string& path, std::unique_ptr<char[]>& buffer, std::string& code, std::string& message) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0) {
     int e = errno;
@@ -42,10 +45,16 @@ pcap_t* open_offline(const std::string& path, std::string& code, std::string& me
     return nullptr;
   }
   char errbuf[PCAP_ERRBUF_SIZE] = {0};
-  pcap_t* p = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+  int open_errno = 0;
+  pcap_t* p = open_savefile(path, buffer, errbuf, &open_errno);
   if (!p) {
-    code = "EFORMAT";
-    message = path + ": not a pcap or pcapng capture (" + errbuf + ")";
+    if (open_errno != 0) {
+      code = open_errno == ENOENT ? "ENOENT" : open_errno == EACCES ? "EACCES" : "EOPEN";
+      message = errbuf;
+    } else {
+      code = "EFORMAT";
+      message = path + ": not a pcap or pcapng capture (" + errbuf + ")";
+    }
     return nullptr;
   }
   if (!linktype_supported(pcap_datalink(p))) {
@@ -80,7 +89,8 @@ bool CaptureThread::open() {
   if (wake_fd_ < 0) return fail("EOPEN", std::string("eventfd: ") + std::strerror(errno));
   if (!config_.files.empty()) {
     for (const std::string& f : config_.files) {
-      pcap_t* p = open_offline(f, error_code_, error_message_);
+      std::unique_ptr<char[]> buffer;
+      pcap_t* p = open_offline(f, buffer, error_code_, error_message_);
       if (!p) return false;
       pcap_close(p);
     }
@@ -292,7 +302,8 @@ void CaptureThread::run_replay() {
 }
 
 bool CaptureThread::replay_file(const std::string& path, int64_t& base, int64_t& last_out) {
-  pcap_t* p = open_offline(path, error_code_, error_message_);
+  std::unique_ptr<char[]> buffer;  // outlives p (declared first)
+  pcap_t* p = open_offline(path, buffer, error_code_, error_message_);
   if (!p) return false;
   int linktype = pcap_datalink(p);
   pcap_pkthdr* h;
