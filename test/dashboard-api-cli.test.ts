@@ -113,6 +113,40 @@ t.test('bad usage names the option', async (t) => {
   t.match((await run(['--help'])).out, /dashboard\s+the SOC dashboard server/);
 });
 
+t.test('ja4 user role with an audit table that refuses: exit 1, the role unchanged', async (t) => {
+  const { openStorage, validateStorageOptions } = await import('../src/storage/index.js');
+  // the audit table really gone from the engine (renamed away, put back below), not a mock
+  const onDb = async <T>(fn: (s: Awaited<ReturnType<typeof openStorage>>) => Promise<T>): Promise<T> => {
+    const storage = await openStorage(validateStorageOptions({ dataDir: dir }));
+    try {
+      return await fn(storage);
+    } finally {
+      await storage.close();
+    }
+  };
+  const roleOf = (name: string) =>
+    onDb(async (s) => (await s.query<{ role: string }>('SELECT role FROM ja4_processing.dashboard_users FINAL WHERE name = {name:String} AND deleted = 0', { name }))[0]?.role);
+  const roleRows = () => onDb(async (s) => (await s.query<{ n: number }>("SELECT count() AS n FROM ja4_processing.audit_logs WHERE action LIKE 'user.role%' AND subject = 'bob'"))[0]!.n);
+  t.equal(await roleOf('bob'), 'analyst');
+  t.equal(await roleRows(), 0);
+  await onDb((s) => s.command('RENAME TABLE ja4_processing.audit_logs TO ja4_processing.audit_logs_away'));
+  let restored = false;
+  const restore = async () => {
+    if (!restored) await onDb((s) => s.command('RENAME TABLE ja4_processing.audit_logs_away TO ja4_processing.audit_logs'));
+    restored = true;
+  };
+  t.teardown(restore);
+  const refused = await run(['user', 'role', 'bob', '--role', 'admin', ...db]);
+  t.equal(refused.code, 1);
+  t.equal(refused.out, '');
+  t.match(refused.err, /^ja4 user: user\.role bob not made: the audit trail could not be written \(.*audit_logs/);
+  t.equal(await roleOf('bob'), 'analyst', 'no change without its audit row');
+  await restore();
+  t.same(await run(['user', 'role', 'bob', '--role', 'admin', ...db]), { code: 0, out: 'bob: analyst -> admin\n', err: '' }, 'with the trail back the same command works');
+  t.equal(await roleOf('bob'), 'admin');
+  t.equal(await roleRows(), 1, 'exactly one user.role row (the refused attempt left none)');
+});
+
 t.test('ja4 dashboard serves until told to stop', async (t) => {
   const c = io();
   let stop!: () => void;

@@ -1,13 +1,14 @@
 // `ja4 user add|list|passwd|remove|token`: dashboard accounts and wall
 // tokens. Passwords come from stdin or --password-file, never from argv
 // (argv is visible to every user of the machine in ps). Every change is
-// written to audit_logs as done by cli:<login name>.
+// written to audit_logs as done by cli:<login name>, the row before the
+// change: when it cannot be written the change is not made (exit 1).
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { STORAGE_ARG_HELP, STORAGE_ARG_SPEC, migrationStatus, type Storage } from '../storage/index.js';
-import { writeAudit } from '../dashboard/audit.js';
-import { UserStore, UserStoreError, validateRole } from '../dashboard/auth/user-store.js';
+import { AuditUnavailableError, auditedChange, type AuditLog } from '../dashboard/audit.js';
+import { UserStore, UserStoreError, validateRole, type PlannedChange } from '../dashboard/auth/user-store.js';
 import { MIN_PASSWORD_LENGTH } from '../dashboard/auth/password.js';
 import type { Role } from '../dashboard/api-types.js';
 import { CONFIG_ARG_HELP, CONFIG_ARG_SPEC } from '../config/index.js';
@@ -92,6 +93,7 @@ const cliActor = (): string => {
 
 function storeError(err: unknown): never {
   if (err instanceof UserStoreError) throw new CliError(`ja4 user: ${err.message}`, err.code === 'ERR_USER_INPUT' ? 2 : 1);
+  if (err instanceof AuditUnavailableError) throw new CliError(`ja4 user: ${err.message}`, 1);
   throw err;
 }
 
@@ -148,13 +150,15 @@ export async function runUserCommand(argv: string[], io: CliIO, stdin: PasswordS
     await requireSchema(storage);
     const users = new UserStore(storage);
     const actor = cliActor();
-    const audit = (action: string, subject: string, before: unknown, after: unknown, subjectType = 'user'): Promise<void> =>
-      writeAudit(storage, { actor, role: 'admin', action, subject_type: subjectType, subject, before, after });
+    // a `.failed` row that cannot be written is reported here; the change's own error ends the command
+    const log: AuditLog = { error: (msg, fields) => io.err(`ja4 user ${sub}: ${msg}${fields?.error ? `: ${String(fields.error)}` : ''}\n`) };
+    /** The plan's audit row first, then the change (dashboard/audit.ts). */
+    const audited = <R>(action: string, subject: string, plan: PlannedChange<unknown, unknown, R>, after: unknown = plan.after, subjectType = 'user'): Promise<R> =>
+      auditedChange(storage, { actor, role: 'admin', action, subject_type: subjectType, subject, before: plan.before, after }, () => plan.apply(), log);
     try {
       switch (sub) {
         case 'add': {
-          const u = await users.add(name, role!, secret!);
-          await audit('user.add', u.name, null, { name: u.name, role: u.role });
+          const u = await audited('user.add', name, await users.planAdd(name, role!, secret!));
           io.out(`user ${u.name} added (${u.role})\n`);
           return 0;
         }
@@ -167,20 +171,18 @@ export async function runUserCommand(argv: string[], io: CliIO, stdin: PasswordS
           return 0;
         }
         case 'passwd': {
-          const { before, after } = await users.update(name, { password: secret! });
-          await audit('user.passwd', name, { name, role: before.role }, { name, role: after.role, password_changed: true });
+          const plan = await users.planUpdate(name, { password: secret! });
+          await audited('user.passwd', name, plan, { ...plan.after, password_changed: true });
           io.out(`password of ${name} changed\n`);
           return 0;
         }
         case 'role': {
-          const { before, after } = await users.update(name, { role });
-          await audit('user.role', name, { name, role: before.role }, { name, role: after.role });
+          const { before, after } = await audited('user.role', name, await users.planUpdate(name, { role }));
           io.out(`${name}: ${before.role} -> ${after.role}\n`);
           return 0;
         }
         case 'remove': {
-          const before = await users.remove(name);
-          await audit('user.remove', name, { name, role: before.role }, null);
+          await audited('user.remove', name, await users.planRemove(name));
           io.out(`user ${name} removed\n`);
           return 0;
         }
@@ -192,13 +194,14 @@ export async function runUserCommand(argv: string[], io: CliIO, stdin: PasswordS
             return 0;
           }
           if (values.revoke !== undefined) {
-            if (!(await users.revokeToken(values.revoke))) throw new CliError(`ja4 user token: no token with id "${values.revoke}"`, 1);
-            await audit('token.revoke', values.revoke, { token_id: values.revoke }, null, 'token');
+            const plan = await users.planRevoke(values.revoke);
+            if (!plan) throw new CliError(`ja4 user token: no token with id "${values.revoke}"`, 1);
+            await audited('token.revoke', values.revoke, plan, plan.after, 'token');
             io.out(`token ${values.revoke} revoked\n`);
             return 0;
           }
-          const { token, token_id } = await users.createToken(values.name ?? 'wall');
-          await audit('token.add', token_id, null, { token_id, name: values.name ?? 'wall', role: 'viewer' }, 'token');
+          const plan = await users.planToken(values.name ?? 'wall');
+          const { token, token_id } = await audited('token.add', plan.after.token_id, plan, plan.after, 'token');
           io.err(`read-only wall token ${token_id} created; it is shown only now:\n`);
           io.out(`${token}\n`);
           io.err(`open the wall at http://HOST:8000/wall#token=${token}\n`);

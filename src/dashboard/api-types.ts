@@ -50,7 +50,8 @@ export type ApiErrorCode =
   | 'rate_limited' // 429: too many login attempts (Retry-After header)
   | 'internal' // 500: logged on the server with a request id, no details here
   | 'unavailable' // 503: the database does not answer
-  | 'query_too_large'; // 503: the query needed more memory than dashboard.max_query_memory_mb allows
+  | 'query_too_large' // 503: the query needed more memory than dashboard.max_query_memory_mb allows
+  | 'audit_unavailable'; // 503: the change's audit row could not be written, so the change was not made
 
 export interface ApiError {
   error: { code: ApiErrorCode; message: string; field?: string; request_id?: string };

@@ -1,5 +1,6 @@
 // What route modules and the WebSocket hub share: the database, the user
 // store, sessions, the login limiter, the hub and the server's settings.
+import type { Logger } from '../config/index.js';
 import type { Storage } from '../storage/index.js';
 import type { PipelineHealth } from './api-types.js';
 import type { LoginRateLimiter } from './auth/rate-limit.js';
@@ -20,6 +21,8 @@ export interface DashboardDeps {
   sessions: SessionStore;
   limiter: LoginRateLimiter;
   hub: Hub;
+  /** the server's log (audit rows that could not be written are reported there) */
+  log: Logger;
   kind: ServerKind;
   bootId: string;
   /** Secure on cookies: always, never, or when the request came over TLS (via a trusted proxy) */

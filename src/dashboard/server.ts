@@ -9,6 +9,7 @@ import type { Storage } from '../storage/index.js';
 import { createLogger, type Logger } from '../config/logger.js';
 import { StorageError } from '../storage/index.js';
 import type { Detection, Role } from './api-types.js';
+import { AuditUnavailableError } from './audit.js';
 import { LoginRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './auth/rate-limit.js';
 import { SessionStore, DEFAULT_SESSION_OPTIONS, csrfMatches, sessionCookieName, type SessionOptions } from './auth/sessions.js';
 import { UserStore, sha256 } from './auth/user-store.js';
@@ -134,6 +135,7 @@ export async function startDashboard(shared: Storage, opts: DashboardOptions = {
     sessions,
     limiter,
     hub,
+    log,
     kind,
     bootId: hub.bootId,
     secureCookies: opts.secureCookies ?? 'auto',
@@ -310,6 +312,14 @@ function closeConnections(app: TemplatedApp, listenSocket: unknown): void {
 function errorReply(err: unknown, req: Request, log: Logger) {
   if (err instanceof HttpError) {
     return json({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } }, err.status, err.headers);
+  }
+  if (err instanceof AuditUnavailableError) {
+    // nothing changed: the client is told so, the operator gets the cause
+    log.error('change refused: its audit row could not be written', { method: req.method, path: req.path, request_id: req.requestId, action: err.records[0]?.action, error: err.message });
+    return json(
+      { error: { code: 'audit_unavailable', message: 'the change was not made because the audit trail could not be written; try again later', request_id: req.requestId } },
+      statusLine('audit_unavailable'),
+    );
   }
   if (isMemoryLimit(err)) {
     // the query was refused, nothing broke: a warning, and the client learns why (not a 500)

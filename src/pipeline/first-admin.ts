@@ -9,7 +9,8 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Storage } from '../storage/index.js';
 import { UserStore } from '../dashboard/auth/user-store.js';
-import { writeAudit } from '../dashboard/audit.js';
+import { auditedChange, type AuditLog } from '../dashboard/audit.js';
+import { createLogger } from '../config/index.js';
 
 export const FIRST_ADMIN_NAME = 'admin';
 
@@ -20,22 +21,19 @@ export interface FirstAdmin {
   file: string;
 }
 
-/** Creates `admin` with a random password when the user table is empty; undefined otherwise. */
-export async function ensureFirstAdmin(storage: Storage, passwordFile: string): Promise<FirstAdmin | undefined> {
+/**
+ * Creates `admin` with a random password when the user table is empty; undefined otherwise.
+ * When its audit row cannot be written nothing is created (AuditUnavailableError).
+ */
+export async function ensureFirstAdmin(storage: Storage, passwordFile: string, log: AuditLog = createLogger({ service: 'ja4' })): Promise<FirstAdmin | undefined> {
   const [row] = await storage.query<{ n: number }>(`SELECT count() AS n FROM ${storage.tables.read('dashboardUsers')}`);
   if ((row?.n ?? 0) > 0) return undefined;
   // 18 random bytes: 24 base64url characters, no padding, nothing to escape.
   const password = randomBytes(18).toString('base64url');
-  const user = await new UserStore(storage).add(FIRST_ADMIN_NAME, 'admin', password);
-  await writeAudit(storage, {
-    actor: 'ja4 run',
-    role: 'admin',
-    action: 'user.add',
-    subject_type: 'user',
-    subject: user.name,
-    after: user,
-    note: 'first admin of a fresh installation',
-  });
+  // the audit row first: no account without its row (dashboard/audit.ts)
+  const plan = await new UserStore(storage).planAdd(FIRST_ADMIN_NAME, 'admin', password);
+  const record = { actor: 'ja4 run', role: 'admin', action: 'user.add', subject_type: 'user', subject: FIRST_ADMIN_NAME, after: plan.after, note: 'first admin of a fresh installation' };
+  const user = await auditedChange(storage, record, () => plan.apply(), log);
   mkdirSync(dirname(passwordFile), { recursive: true });
   writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
   chmodSync(passwordFile, 0o600); // `mode` applies only to a new file: a file left there keeps its own

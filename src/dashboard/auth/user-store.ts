@@ -21,6 +21,13 @@ export class UserStoreError extends Error {
   }
 }
 
+/** A change read and validated, not yet written: `before` and `after` are what its audit row says. */
+export interface PlannedChange<B, A, R> {
+  before: B;
+  after: A;
+  apply(): Promise<R>;
+}
+
 export interface StoredUser extends UserInfo {
   password_hash: string;
 }
@@ -76,65 +83,127 @@ export class UserStore {
     await this.storage.insertRows(this.storage.tables.write('dashboardUsers'), [{ ...row, updated_at: Date.now() }], WRITE);
   }
 
-  async add(name: string, role: Role, password: string): Promise<UserInfo> {
+  // Each change comes as a plan: the current state read and the input
+  // validated, nothing written; apply() writes it. Callers write the audit
+  // row between the two (dashboard/audit.ts auditedChange): no change
+  // without its row, and no row for input refused before any change.
+
+  async planAdd(name: string, role: Role, password: string): Promise<PlannedChange<null, { name: string; role: Role }, UserInfo>> {
     validateUserName(name);
     validateRole(role);
     validatePassword(password);
     if (await this.get(name)) throw new UserStoreError('ERR_USER_EXISTS', `user "${name}" already exists`, 'name');
-    const now = new Date().toISOString();
-    await this.write({ name, role, password_hash: await hashPassword(password, this.scryptCost), created_at: now, deleted: 0 });
-    return publicUser((await this.get(name))!);
+    const password_hash = await hashPassword(password, this.scryptCost);
+    return {
+      before: null,
+      after: { name, role },
+      apply: async () => {
+        await this.write({ name, role, password_hash, created_at: new Date().toISOString(), deleted: 0 });
+        return publicUser((await this.get(name))!);
+      },
+    };
   }
 
-  /** Changes the role and/or the password; returns the state before and after. */
-  async update(name: string, change: { role?: Role; password?: string }): Promise<{ before: UserInfo; after: UserInfo }> {
+  async add(name: string, role: Role, password: string): Promise<UserInfo> {
+    return (await this.planAdd(name, role, password)).apply();
+  }
+
+  /** A change of the role and/or the password; apply() returns the state before and after. */
+  async planUpdate(
+    name: string,
+    change: { role?: Role; password?: string },
+  ): Promise<PlannedChange<{ name: string; role: Role }, { name: string; role: Role }, { before: UserInfo; after: UserInfo }>> {
     const current = await this.get(name);
     if (!current) throw new UserStoreError('ERR_USER_NOT_FOUND', `user "${name}" does not exist`, 'name');
     if (change.role !== undefined) validateRole(change.role);
     if (change.password !== undefined) validatePassword(change.password);
     const password_hash = change.password !== undefined ? await hashPassword(change.password, this.scryptCost) : current.password_hash;
-    // the version must grow even within the same millisecond
-    await new Promise((r) => setTimeout(r, 2));
-    await this.write({ name, role: change.role ?? current.role, password_hash, created_at: current.created_at, deleted: 0 });
-    return { before: publicUser(current), after: publicUser((await this.get(name))!) };
+    const role = change.role ?? current.role;
+    return {
+      before: { name, role: current.role },
+      after: { name, role },
+      apply: async () => {
+        // the version must grow even within the same millisecond
+        await new Promise((r) => setTimeout(r, 2));
+        await this.write({ name, role, password_hash, created_at: current.created_at, deleted: 0 });
+        return { before: publicUser(current), after: publicUser((await this.get(name))!) };
+      },
+    };
+  }
+
+  /** Changes the role and/or the password; returns the state before and after. */
+  async update(name: string, change: { role?: Role; password?: string }): Promise<{ before: UserInfo; after: UserInfo }> {
+    return (await this.planUpdate(name, change)).apply();
+  }
+
+  async planRemove(name: string): Promise<PlannedChange<{ name: string; role: Role }, null, UserInfo>> {
+    const current = await this.get(name);
+    if (!current) throw new UserStoreError('ERR_USER_NOT_FOUND', `user "${name}" does not exist`, 'name');
+    return {
+      before: { name, role: current.role },
+      after: null,
+      apply: async () => {
+        await new Promise((r) => setTimeout(r, 2));
+        await this.write({ name, role: current.role, password_hash: '', created_at: current.created_at, deleted: 1 });
+        return publicUser(current);
+      },
+    };
   }
 
   async remove(name: string): Promise<UserInfo> {
-    const current = await this.get(name);
-    if (!current) throw new UserStoreError('ERR_USER_NOT_FOUND', `user "${name}" does not exist`, 'name');
-    await new Promise((r) => setTimeout(r, 2));
-    await this.write({ name, role: current.role, password_hash: '', created_at: current.created_at, deleted: 1 });
-    return publicUser(current);
+    return (await this.planRemove(name)).apply();
   }
 
   // ------------------------------------------------------------ wall tokens
 
-  /** A new read-only token; the token itself is returned once and only its hash stored. */
-  async createToken(name: string): Promise<{ token: string; token_id: string }> {
+  /** A new read-only token; apply() stores its hash and returns the token, shown once. */
+  async planToken(name: string): Promise<PlannedChange<null, { token_id: string; name: string; role: Role }, { token: string; token_id: string }>> {
     validateUserName(name, 'token name');
     const token = `ja4w_${randomBytes(24).toString('base64url')}`;
     const token_id = token.slice(0, 12);
-    const now = Date.now();
-    await this.storage.insertRows(this.storage.tables.write('dashboardTokens'), [
-      { token_id, name, role: 'viewer', token_sha256: sha256(token), created_at: now, updated_at: now, revoked: 0 },
-    ]);
-    return { token, token_id };
+    return {
+      before: null,
+      after: { token_id, name, role: 'viewer' },
+      apply: async () => {
+        const now = Date.now();
+        await this.storage.insertRows(this.storage.tables.write('dashboardTokens'), [
+          { token_id, name, role: 'viewer', token_sha256: sha256(token), created_at: now, updated_at: now, revoked: 0 },
+        ]);
+        return { token, token_id };
+      },
+    };
+  }
+
+  async createToken(name: string): Promise<{ token: string; token_id: string }> {
+    return (await this.planToken(name)).apply();
   }
 
   async listTokens(): Promise<{ token_id: string; name: string; role: Role; created_at: string }[]> {
     return this.storage.query(`SELECT token_id, name, role, created_at FROM ${this.storage.tables.read('dashboardTokens')} FINAL WHERE revoked = 0 ORDER BY created_at`, {}, SETTINGS);
   }
 
-  async revokeToken(tokenId: string): Promise<boolean> {
+  /** The revocation of a valid token; undefined when no valid token has this id. */
+  async planRevoke(tokenId: string): Promise<PlannedChange<{ token_id: string }, null, void> | undefined> {
     const rows = await this.storage.query<{ token_id: string; name: string; role: string; token_sha256: string; created_at: string }>(
       `SELECT token_id, name, role, token_sha256, created_at FROM ${this.storage.tables.read('dashboardTokens')} FINAL WHERE token_id = {id:String} AND revoked = 0`,
       { id: tokenId },
       SETTINGS,
     );
     const t = rows[0];
-    if (!t) return false;
-    await this.storage.insertRows(this.storage.tables.write('dashboardTokens'), [{ ...t, updated_at: Date.now() + 1, revoked: 1 }], WRITE);
-    return true;
+    if (!t) return undefined;
+    return {
+      before: { token_id: t.token_id },
+      after: null,
+      apply: async () => {
+        await this.storage.insertRows(this.storage.tables.write('dashboardTokens'), [{ ...t, updated_at: Date.now() + 1, revoked: 1 }], WRITE);
+      },
+    };
+  }
+
+  async revokeToken(tokenId: string): Promise<boolean> {
+    const plan = await this.planRevoke(tokenId);
+    await plan?.apply();
+    return plan !== undefined;
   }
 
   /**

@@ -16,6 +16,7 @@ const STATUS: Record<ApiErrorCode, string> = {
   internal: '500 Internal Server Error',
   unavailable: '503 Service Unavailable',
   query_too_large: '503 Service Unavailable',
+  audit_unavailable: '503 Service Unavailable',
 };
 
 export class HttpError extends Error {

@@ -1,6 +1,6 @@
 // Login, logout, the current session, and the public status route.
 import { ROUTES, type LoginResponse, type MeResponse, type OkResponse, type SessionInfo, type StatusResponse } from '../api-types.js';
-import { writeAudit } from '../audit.js';
+import { writeAuditBestEffort, writeAuditFirst } from '../audit.js';
 import { burnPasswordCheck, verifyPassword } from '../auth/password.js';
 import { sessionCookieName, type Session } from '../auth/sessions.js';
 import { credentialStamp } from '../auth/user-store.js';
@@ -37,7 +37,7 @@ export function sessionCookie(deps: DashboardDeps, req: Request, value: string, 
 }
 
 export function register(router: Router, deps: DashboardDeps): void {
-  const { storage, users, sessions, limiter, hub } = deps;
+  const { storage, users, sessions, limiter, hub, log } = deps;
 
   router.add(ROUTES.status, async (): Promise<StatusResponse> => ({ ok: true, server: deps.kind, version: VERSION, boot_id: deps.bootId, seq: hub.seq }));
 
@@ -64,20 +64,24 @@ export function register(router: Router, deps: DashboardDeps): void {
       // never written (every analyst reads the audit trail). A known account's
       // name is kept: attacks on a real account are what the SOC looks for.
       const who = user ? { actor: user.name, subject: user.name } : { actor: '', subject: UNKNOWN_USER };
-      await writeAudit(storage, { ...audit, ...who, role: '', action: 'login.failed', after: { reason: user ? 'bad password' : 'unknown user' } });
+      // best effort: a trail that cannot be written must not turn a 401 into something else (logged)
+      await writeAuditBestEffort(storage, { ...audit, ...who, role: '', action: 'login.failed', after: { reason: user ? 'bad password' : 'unknown user' } }, log);
       throw new HttpError('unauthorized', 'invalid user name or password');
     }
     limiter.succeeded(req.remoteIp, username);
+    // no session without its audit row: when it cannot be written, 503 audit_unavailable and no cookie
+    await writeAuditFirst(storage, { ...audit, actor: user.name, subject: user.name, role: user.role, action: 'login', after: { role: user.role } });
     const { id, session } = sessions.create(user.name, user.role, Date.now(), credentialStamp(user.password_hash));
-    await writeAudit(storage, { ...audit, actor: user.name, subject: user.name, role: user.role, action: 'login', after: { role: user.role } });
     const info: LoginResponse = sessionInfo(deps, { name: user.name, role: user.role, via: 'session', session: session as Session });
     return json(info, '200 OK', { 'Set-Cookie': sessionCookie(deps, req, id, sessions.maxAgeSeconds()) });
   });
 
   router.add(ROUTES.logout, async ({ req, principal }): Promise<Reply> => {
     const p = principal as Principal;
+    // Best effort, and the session ends either way: refusing a logout because
+    // the trail is down would keep a session open that its user wants closed.
+    await writeAuditBestEffort(storage, { actor: p.name, role: p.role, action: 'logout', subject_type: 'user', subject: p.name, client_ip: req.remoteIp, request_id: req.requestId }, log);
     sessions.destroy(p.sessionId);
-    await writeAudit(storage, { actor: p.name, role: p.role, action: 'logout', subject_type: 'user', subject: p.name, client_ip: req.remoteIp, request_id: req.requestId });
     const ok: OkResponse = { ok: true };
     return json(ok, '200 OK', { 'Set-Cookie': sessionCookie(deps, req, '', 0) });
   });

@@ -1,7 +1,7 @@
 // Analyst verdicts: classify an IP, a JA4 or a campaign as bot, human or
 // whitelisted, with a note. The row goes into analyst_classifications,
 // which the detector's supervised voice reads; the audit trail gets the
-// verdict before and after.
+// verdict before and after, written before the verdict itself (audit.ts).
 import {
   CLASSIFICATION_LABELS,
   ROUTES,
@@ -12,8 +12,7 @@ import {
   type ClassifyResponse,
   type SubjectType,
 } from '../api-types.js';
-import type { Storage } from '../../storage/index.js';
-import { writeAudit } from '../audit.js';
+import { auditedChange } from '../audit.js';
 import { CLASSIFICATION_COLUMNS, currentClassifications } from '../classification-rows.js';
 import type { DashboardDeps } from '../deps.js';
 import { badField } from '../http/errors.js';
@@ -37,7 +36,7 @@ export function subjectValue(type: SubjectType, field: string, value: unknown): 
 }
 
 async function classify(
-  storage: Storage,
+  { storage, log }: Pick<DashboardDeps, 'storage' | 'log'>,
   ctx: RouteContext,
   type: SubjectType,
   subjects: string[],
@@ -48,27 +47,26 @@ async function classify(
   const before = await currentClassifications(storage, type, subjects);
   const now = Date.now();
   const rows = subjects.map((subject) => ({ subject_type: type, subject, label, note, actor: p.name, updated_at: now }));
-  await storage.insertRows(storage.tables.write('analystClassifications'), rows);
   const after = rows.map((r) => ({ ...r, updated_at: new Date(now).toISOString() }));
-  await writeAudit(
-    storage,
-    after.map((a) => ({
-      actor: p.name,
-      role: p.role,
-      action: label === 'whitelisted' ? 'whitelist' : 'classify',
-      subject_type: type,
-      subject: a.subject,
-      before: before.get(a.subject) ?? null,
-      after: a,
-      note,
-      client_ip: ctx.req.remoteIp,
-      request_id: ctx.req.requestId,
-    })),
-  );
+  const records = after.map((a) => ({
+    actor: p.name,
+    role: p.role,
+    action: label === 'whitelisted' ? 'whitelist' : 'classify',
+    subject_type: type,
+    subject: a.subject,
+    before: before.get(a.subject) ?? null,
+    after: a,
+    note,
+    client_ip: ctx.req.remoteIp,
+    request_id: ctx.req.requestId,
+  }));
+  // the rows the detector reads are written only once the audit trail has the verdicts
+  await auditedChange(storage, records, () => storage.insertRows(storage.tables.write('analystClassifications'), rows), log);
   return { after, before };
 }
 
-export function register(router: Router, { storage }: DashboardDeps): void {
+export function register(router: Router, deps: DashboardDeps): void {
+  const { storage } = deps;
   router.add(ROUTES.classifications, async ({ req }): Promise<ClassificationsResponse> => {
     const { limit, offset } = pageParams(req.query);
     const where: string[] = [];
@@ -103,7 +101,7 @@ export function register(router: Router, { storage }: DashboardDeps): void {
     const subject = subjectValue(type, 'subject', body.subject);
     const label = enumValue('label', body.label, CLASSIFICATION_LABELS);
     const note = stringField(body, 'note', { max: MAX_NOTE, optional: true }) ?? '';
-    const { after, before } = await classify(storage, ctx, type, [subject], label, note);
+    const { after, before } = await classify(deps, ctx, type, [subject], label, note);
     return { classification: after[0]!, before: before.get(subject) ?? null };
   });
 
@@ -116,7 +114,7 @@ export function register(router: Router, { storage }: DashboardDeps): void {
     const subjects = [...new Set(body.subjects.map((s, i) => subjectValue(type, `subjects[${i}]`, s)))];
     const label = enumValue('label', body.label, CLASSIFICATION_LABELS);
     const note = stringField(body, 'note', { max: MAX_NOTE, optional: true }) ?? '';
-    await classify(storage, ctx, type, subjects, label, note);
+    await classify(deps, ctx, type, subjects, label, note);
     return { classified: subjects.length };
   });
 }

@@ -1,9 +1,10 @@
 // Users page (admin): list, create, change role or password, remove. Each
 // change is audited with the user's state before and after (never the
-// password or its hash), and live sessions follow it.
+// password or its hash), its row written before the change (audit.ts),
+// and live sessions follow it once it is made.
 import { ROUTES, type OkResponse, type UserResponse, type UsersResponse } from '../api-types.js';
-import { writeAudit } from '../audit.js';
-import { UserStoreError, validateUserName } from '../auth/user-store.js';
+import { auditedChange } from '../audit.js';
+import { UserStoreError, validateUserName, type PlannedChange } from '../auth/user-store.js';
 import type { DashboardDeps } from '../deps.js';
 import { HttpError } from '../http/errors.js';
 import { jsonBody } from '../http/params.js';
@@ -22,18 +23,20 @@ async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function register(router: Router, { storage, users, sessions }: DashboardDeps): void {
-  const audit = (ctx: RouteContext, action: string, subject: string, before: unknown, after: unknown): Promise<void> => {
+export function register(router: Router, { storage, users, sessions, log }: DashboardDeps): void {
+  /** The plan's audit row first, then the change (audit.ts: no change without its row). */
+  const audited = <R>(ctx: RouteContext, action: string, subject: string, plan: PlannedChange<unknown, unknown, R>, after = plan.after): Promise<R> => {
     const p = ctx.principal as Principal;
-    return writeAudit(storage, { actor: p.name, role: p.role, action, subject_type: 'user', subject, before, after, client_ip: ctx.req.remoteIp, request_id: ctx.req.requestId });
+    const record = { actor: p.name, role: p.role, action, subject_type: 'user', subject, before: plan.before, after, client_ip: ctx.req.remoteIp, request_id: ctx.req.requestId };
+    return storeCall(() => auditedChange(storage, record, () => plan.apply(), log));
   };
 
   router.add(ROUTES.users, async (): Promise<UsersResponse> => ({ items: await users.list() }));
 
   router.add(ROUTES.userCreate, async (ctx): Promise<UserResponse> => {
     const body = jsonBody(ctx.req.body);
-    const user = await storeCall(() => users.add(body.name as string, body.role as never, body.password as string));
-    await audit(ctx, 'user.add', user.name, null, { name: user.name, role: user.role });
+    const plan = await storeCall(() => users.planAdd(body.name as string, body.role as never, body.password as string));
+    const user = await audited(ctx, 'user.add', plan.after.name, plan);
     return { user };
   });
 
@@ -41,20 +44,20 @@ export function register(router: Router, { storage, users, sessions }: Dashboard
     const name = await storeCall(async () => validateUserName(ctx.req.params.name));
     const body = jsonBody(ctx.req.body);
     if (body.role === undefined && body.password === undefined) throw new HttpError('bad_request', 'body must change role or password', 'role');
-    const { before, after } = await storeCall(() => users.update(name, { role: body.role as never, password: body.password as string | undefined }));
+    const plan = await storeCall(() => users.planUpdate(name, { role: body.role as never, password: body.password as string | undefined }));
     const passwordChanged = body.password !== undefined;
+    const { after } = await audited(ctx, passwordChanged ? 'user.passwd' : 'user.role', name, plan, { ...plan.after, ...(passwordChanged ? { password_changed: true } : {}) });
     if (passwordChanged) sessions.updateUser(name, { remove: true });
     else sessions.updateUser(name, { role: after.role });
-    await audit(ctx, passwordChanged ? 'user.passwd' : 'user.role', name, { name, role: before.role }, { name, role: after.role, ...(passwordChanged ? { password_changed: true } : {}) });
     return { user: after };
   });
 
   router.add(ROUTES.userDelete, async (ctx): Promise<OkResponse> => {
     const name = await storeCall(async () => validateUserName(ctx.req.params.name));
     if (name === ctx.principal?.name) throw new HttpError('bad_request', 'an admin cannot remove their own account', 'name');
-    const before = await storeCall(() => users.remove(name));
+    const plan = await storeCall(() => users.planRemove(name));
+    await audited(ctx, 'user.remove', name, plan);
     sessions.updateUser(name, { remove: true });
-    await audit(ctx, 'user.remove', name, { name, role: before.role }, null);
     return { ok: true };
   });
 }
