@@ -3,7 +3,7 @@
 // never taken from argv, the server started and stopped, bad options
 // refused with messages naming them.
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
 import { runUserCommand } from '../src/cli/user-command.js';
@@ -35,6 +35,34 @@ const db = ['--db-dir', dir];
 t.test('before migrations: a clear error', async (t) => {
   const r = await run(['user', 'list', ...db]);
   t.same([r.code, r.err], [1, 'the dashboard tables are missing: run "ja4 db migrate" first']);
+});
+
+t.test('the first admin of ja4 run is not created when its audit row cannot be written', async (t) => {
+  t.equal((await run(['db', 'migrate', ...db])).code, 0);
+  const { openStorage, validateStorageOptions } = await import('../src/storage/index.js');
+  const { ensureFirstAdmin } = await import('../src/pipeline/first-admin.js');
+  const storage = await openStorage(validateStorageOptions({ dataDir: dir }));
+  try {
+    // the real engine, its audit inserts refused (as a full disk would)
+    const refusing = new Proxy(storage, {
+      get(target, prop) {
+        if (prop === 'insertRows') {
+          return async (table: string, rows: Record<string, unknown>[]) => {
+            if (table === 'ja4_processing.audit_logs') throw new Error('No space left on device (test)');
+            return target.insertRows(table, rows);
+          };
+        }
+        const v = Reflect.get(target, prop, target);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const file = join(storageScratchDir(t), 'initial-admin-password');
+    await t.rejects(ensureFirstAdmin(refusing, file), { code: 'ERR_AUDIT_UNAVAILABLE', message: 'user.add admin not made: the audit trail could not be written (No space left on device (test))' });
+    t.same(await storage.query('SELECT name FROM ja4_processing.dashboard_users'), [], 'no account');
+    t.notOk(existsSync(file), 'no password file');
+  } finally {
+    await storage.close();
+  }
 });
 
 t.test('users through the CLI', async (t) => {
