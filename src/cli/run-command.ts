@@ -371,7 +371,7 @@ export async function runRunCommand(argv: string[], io: CliIO): Promise<number> 
         await pipeline.addStage(stage);
         const hub = stage.service()!.hub;
         dashboardMetrics.attachHub(() => hub.stats());
-        const admin = await ensureFirstAdmin(db, args.adminPasswordFile);
+        const admin = await ensureFirstAdmin(db, args.adminPasswordFile, log);
         const url = stage.service()!.url;
         log.info('dashboard up', { url });
         // The log says where the one-time password is (the 0600 file), never
