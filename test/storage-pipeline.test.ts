@@ -298,6 +298,25 @@ t.test('raw rows flow into http_logs, the aggregates and the feature view', asyn
     );
     t.same(r, { scores: 1, detections: 1, audits: 1 });
   });
+
+  t.test("one client's scores and detections can be deleted (tables with projections, sql/0022)", async (t) => {
+    const now = Date.now();
+    const ips = ['198.51.100.40', '198.51.100.41'];
+    for (const ip of ips) {
+      await storage.insertRows(TABLES.mlAllScores, [{ scored_at: now, window_start: Math.floor(now / 1000), window: '1h', client_ip: ip, ja4: JA4_GO, host: 'shop.example', model_version: 'm1', score: 0.9, threat_level: 'high', is_anomaly: true }]);
+      await storage.insertRows(TABLES.mlDetectedAnomalies, [{ detected_at: now, window_start: Math.floor(now / 1000), window: '1h', client_ip: ip, ja4: JA4_GO, score: 0.9, threat_level: 'high', voices: ['gbt'], top_features: [], top_contributions: [], features: {}, campaign_id: 'c-erase' }]);
+    }
+    await storage.command(`DELETE FROM ${TABLES.mlAllScores} WHERE client_ip = toIPv6({ip:String})`, { ip: ips[0] });
+    await storage.command(`DELETE FROM ${TABLES.mlDetectedAnomalies} WHERE client_ip = toIPv6({ip:String})`, { ip: ips[0] });
+    const count = async (ip: string): Promise<Record<string, number>> =>
+      (await storage.query<Record<string, number>>(
+        `SELECT (SELECT count() FROM ${TABLES.mlAllScores} WHERE client_ip = toIPv6({ip:String})) AS scores,
+                (SELECT count() FROM ${TABLES.mlDetectedAnomalies} WHERE client_ip = toIPv6({ip:String}) AND campaign_id = 'c-erase') AS detections`,
+        { ip },
+      ))[0]!;
+    t.same(await count(ips[0]), { scores: 0, detections: 0 }, 'the deleted client is gone, also through the projections (IP, campaign)');
+    t.same(await count(ips[1]), { scores: 1, detections: 1 }, 'the other client stays');
+  });
 });
 
 t.test('embedded inserts of encoded bodies: the engine reads a temporary file in the data directory, removed after each insert, and a killed process\'s leftovers are cleaned', async (t) => {
