@@ -5,10 +5,16 @@
 -- set to THROW"). An operator removing one client's data (an erasure
 -- request, a test address scored by mistake) runs
 --   DELETE FROM ja4_processing.ml_all_scores WHERE client_ip = toIPv6('...')
--- and gets that error. 'rebuild': the projections of the parts a delete
--- touches are rebuilt, so the IP and campaign lookups they serve stay right.
+-- and got that error.
+--
+-- 'drop', not 'rebuild': the parts a delete touches lose their projection
+-- and are read from the table itself (slower, right). 'rebuild' left the
+-- deleted rows in the projection: a query read in the projection's order
+-- (ORDER BY client_ip, window_start) still returned them, in the embedded
+-- engine (26.7) as in ClickHouse issue 111791 (26.8); the test in
+-- test/storage-pipeline.test.ts reads that way.
 ALTER TABLE ja4_processing.ml_all_scores {{ON_CLUSTER}}
-    MODIFY SETTING lightweight_mutation_projection_mode = 'rebuild';
+    MODIFY SETTING lightweight_mutation_projection_mode = 'drop';
 
 ALTER TABLE ja4_processing.ml_detected_anomalies {{ON_CLUSTER}}
-    MODIFY SETTING lightweight_mutation_projection_mode = 'rebuild';
+    MODIFY SETTING lightweight_mutation_projection_mode = 'drop';

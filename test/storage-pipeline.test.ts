@@ -299,7 +299,7 @@ t.test('raw rows flow into http_logs, the aggregates and the feature view', asyn
     t.same(r, { scores: 1, detections: 1, audits: 1 });
   });
 
-  t.test("one client's scores and detections can be deleted (tables with projections, sql/0022)", async (t) => {
+  t.test("one client's scores and detections can be deleted (tables with projections, sql/0022), and stay deleted in every read order", async (t) => {
     const now = Date.now();
     const ips = ['198.51.100.40', '198.51.100.41'];
     for (const ip of ips) {
@@ -315,6 +315,10 @@ t.test('raw rows flow into http_logs, the aggregates and the feature view', asyn
         { ip },
       ))[0]!;
     t.same(await count(ips[0]), { scores: 0, detections: 0 }, 'the deleted client is gone, also through the projections (IP, campaign)');
+    // read in the projections' own order: with 'rebuild' the deleted rows came back this way
+    const inOrder = await storage.query<{ ip: string }>(`SELECT toString(client_ip) AS ip FROM ${TABLES.mlAllScores} WHERE client_ip = toIPv6({ip:String}) ORDER BY client_ip, window_start`, { ip: ips[0] });
+    const byCampaign = await storage.query<{ ip: string }>(`SELECT toString(client_ip) AS ip FROM ${TABLES.mlDetectedAnomalies} WHERE campaign_id = 'c-erase' ORDER BY campaign_id, detected_at`);
+    t.same([inOrder.length, byCampaign.map((r) => r.ip)], [0, ['::ffff:198.51.100.41']], 'nor in the projections\' order');
     t.same(await count(ips[1]), { scores: 1, detections: 1 }, 'the other client stays');
   });
 });
