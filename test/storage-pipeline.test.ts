@@ -301,7 +301,7 @@ t.test('raw rows flow into http_logs, the aggregates and the feature view', asyn
 
   t.test("one client's scores and detections can be deleted (tables with projections, sql/0022), and stay deleted in every read order", async (t) => {
     const now = Date.now();
-    const ips = ['198.51.100.40', '198.51.100.41'];
+    const ips = ['198.51.100.40', '198.51.100.41'] as const;
     for (const ip of ips) {
       await storage.insertRows(TABLES.mlAllScores, [{ scored_at: now, window_start: Math.floor(now / 1000), window: '1h', client_ip: ip, ja4: JA4_GO, host: 'shop.example', model_version: 'm1', score: 0.9, threat_level: 'high', is_anomaly: true }]);
       await storage.insertRows(TABLES.mlDetectedAnomalies, [{ detected_at: now, window_start: Math.floor(now / 1000), window: '1h', client_ip: ip, ja4: JA4_GO, score: 0.9, threat_level: 'high', voices: ['gbt'], top_features: [], top_contributions: [], features: {}, campaign_id: 'c-erase' }]);
