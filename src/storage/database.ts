@@ -204,14 +204,11 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
       live();
       if (rows.length === 0) return;
       try {
-        const clause = embedded ? settingsClause(settings) : '';
-        if (clause === '') {
-          await client.insert({ table, values: rows as Record<string, unknown>[], format: 'JSONEachRow', clickhouse_settings: settings });
+        if (infile && settingsClause(settings) !== '') {
+          // embedded, with settings: the file insert, whose statement carries them (settings-clause.ts)
+          await infile.insert(client, table, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`, 'JSONEachRow', settings);
         } else {
-          // "INSERT INTO t [(c1, ...)] [SETTINGS ...] FORMAT format data" (ClickHouse's INSERT INTO)
-          const body = rows.map((r) => JSON.stringify(r)).join('\n');
-          const res = await client.exec({ query: `INSERT INTO ${table} ${clause} FORMAT JSONEachRow`, values: Readable.from([body]) });
-          for await (const _ of res.stream) void _;
+          await client.insert({ table, values: rows as Record<string, unknown>[], format: 'JSONEachRow', clickhouse_settings: settings });
         }
       } catch (err) {
         throw queryError(`insert into ${table} failed`, err);
