@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { STORAGE_ARG_HELP, STORAGE_ARG_SPEC, migrationStatus, type Storage } from '../storage/index.js';
-import { AuditUnavailableError, auditedChange, type AuditLog } from '../dashboard/audit.js';
+import { AuditUnavailableError, auditedPlan, type AuditLog } from '../dashboard/audit.js';
 import { UserStore, UserStoreError, validateRole, type PlannedChange } from '../dashboard/auth/user-store.js';
 import { MIN_PASSWORD_LENGTH } from '../dashboard/auth/password.js';
 import type { Role } from '../dashboard/api-types.js';
@@ -153,8 +153,8 @@ export async function runUserCommand(argv: string[], io: CliIO, stdin: PasswordS
     // a `.failed` row that cannot be written is reported here; the change's own error ends the command
     const log: AuditLog = { error: (msg, fields) => io.err(`ja4 user ${sub}: ${msg}${fields?.error ? `: ${String(fields.error)}` : ''}\n`) };
     /** The plan's audit row first, then the change (dashboard/audit.ts). */
-    const audited = <R>(action: string, subject: string, plan: PlannedChange<unknown, unknown, R>, after: unknown = plan.after, subjectType = 'user'): Promise<R> =>
-      auditedChange(storage, { actor, role: 'admin', action, subject_type: subjectType, subject, before: plan.before, after }, () => plan.apply(), log);
+    const audited = <R>(action: string, subject: string, plan: PlannedChange<unknown, unknown, R>, after?: unknown, subjectType = 'user'): Promise<R> =>
+      auditedPlan(storage, { actor, role: 'admin', action, subject_type: subjectType, subject, after }, plan, log);
     try {
       switch (sub) {
         case 'add': {

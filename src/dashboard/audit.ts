@@ -10,6 +10,7 @@
 // trail never claims a change that did not happen without saying so.
 import type { Logger } from '../config/index.js';
 import type { Storage } from '../storage/index.js';
+import type { PlannedChange } from './auth/user-store.js';
 
 export interface AuditRecord {
   actor: string;
@@ -93,6 +94,15 @@ export async function auditedChange<T>(storage: Storage, records: AuditRecord | 
     await writeAuditBestEffort(storage, failed, log);
     throw err;
   }
+}
+
+/**
+ * auditedChange for a change planned by the user store: the plan's `before`
+ * and `after` in the row (`record.after`, when given, says more than the
+ * plan's), its apply() as the change.
+ */
+export function auditedPlan<R>(storage: Storage, record: Omit<AuditRecord, 'before'>, plan: PlannedChange<unknown, unknown, R>, log: AuditLog): Promise<R> {
+  return auditedChange(storage, { ...record, before: plan.before, after: record.after === undefined ? plan.after : record.after }, () => plan.apply(), log);
 }
 
 /** For rows that must not change the outcome (a failed login stays a 401): a failure is logged, not thrown. */

@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Storage } from '../storage/index.js';
 import { UserStore } from '../dashboard/auth/user-store.js';
-import { auditedChange, type AuditLog } from '../dashboard/audit.js';
+import { auditedPlan, type AuditLog } from '../dashboard/audit.js';
 import { createLogger } from '../config/index.js';
 
 export const FIRST_ADMIN_NAME = 'admin';
@@ -32,8 +32,8 @@ export async function ensureFirstAdmin(storage: Storage, passwordFile: string, l
   const password = randomBytes(18).toString('base64url');
   // the audit row first: no account without its row (dashboard/audit.ts)
   const plan = await new UserStore(storage).planAdd(FIRST_ADMIN_NAME, 'admin', password);
-  const record = { actor: 'ja4 run', role: 'admin', action: 'user.add', subject_type: 'user', subject: FIRST_ADMIN_NAME, after: plan.after, note: 'first admin of a fresh installation' };
-  const user = await auditedChange(storage, record, () => plan.apply(), log);
+  const record = { actor: 'ja4 run', role: 'admin', action: 'user.add', subject_type: 'user', subject: FIRST_ADMIN_NAME, note: 'first admin of a fresh installation' };
+  const user = await auditedPlan(storage, record, plan, log);
   mkdirSync(dirname(passwordFile), { recursive: true });
   writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
   chmodSync(passwordFile, 0o600); // `mode` applies only to a new file: a file left there keeps its own

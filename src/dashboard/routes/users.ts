@@ -3,7 +3,7 @@
 // password or its hash), its row written before the change (audit.ts),
 // and live sessions follow it once it is made.
 import { ROUTES, type OkResponse, type UserResponse, type UsersResponse } from '../api-types.js';
-import { auditedChange } from '../audit.js';
+import { auditedPlan } from '../audit.js';
 import { UserStoreError, validateUserName, type PlannedChange } from '../auth/user-store.js';
 import type { DashboardDeps } from '../deps.js';
 import { HttpError } from '../http/errors.js';
@@ -25,10 +25,10 @@ async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
 
 export function register(router: Router, { storage, users, sessions, log }: DashboardDeps): void {
   /** The plan's audit row first, then the change (audit.ts: no change without its row). */
-  const audited = <R>(ctx: RouteContext, action: string, subject: string, plan: PlannedChange<unknown, unknown, R>, after = plan.after): Promise<R> => {
+  const audited = <R>(ctx: RouteContext, action: string, subject: string, plan: PlannedChange<unknown, unknown, R>, after?: unknown): Promise<R> => {
     const p = ctx.principal as Principal;
-    const record = { actor: p.name, role: p.role, action, subject_type: 'user', subject, before: plan.before, after, client_ip: ctx.req.remoteIp, request_id: ctx.req.requestId };
-    return storeCall(() => auditedChange(storage, record, () => plan.apply(), log));
+    const record = { actor: p.name, role: p.role, action, subject_type: 'user', subject, after, client_ip: ctx.req.remoteIp, request_id: ctx.req.requestId };
+    return storeCall(() => auditedPlan(storage, record, plan, log));
   };
 
   router.add(ROUTES.users, async (): Promise<UsersResponse> => ({ items: await users.list() }));
