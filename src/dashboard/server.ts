@@ -110,7 +110,7 @@ export async function startDashboard(shared: Storage, opts: DashboardOptions = {
   if (kind === 'ws-fallback') log.warn('uWebSockets.js has no binary for this platform/Node; running on its pure-JS fallback (ws), slower');
 
   // logins and token checks are small fixed reads, outside the cap: a low cap must not lock everyone out
-  const users = new UserStore(scopedReads(shared), opts.scryptCost);
+  const users = new UserStore(shared, opts.scryptCost);
   const sessions = new SessionStore({ ...DEFAULT_SESSION_OPTIONS, ...opts.sessions });
   const limiter = new LoginRateLimiter({ ...DEFAULT_RATE_LIMIT, ...opts.rateLimit });
   const anomalies = storage.tables.read('mlDetectedAnomalies');

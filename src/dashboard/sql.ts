@@ -18,7 +18,6 @@ export function select<T>(storage: Storage, sql: string, params: Record<string, 
 /** dashboard.max_query_memory_mb's default: 2 GiB. */
 export const DEFAULT_MAX_QUERY_MEMORY_BYTES = 2048 * 1024 * 1024;
 
-
 /**
  * The Storage the dashboard reads through: each query's settings are the
  * caller's plus `extra` (the memory cap), scoped to that query by the
@@ -27,7 +26,7 @@ export const DEFAULT_MAX_QUERY_MEMORY_BYTES = 2048 * 1024 * 1024;
  * the ingest under `ja4 run`: one heavy investigation query could otherwise
  * take the machine's memory. Writes pass through unchanged.
  */
-export function scopedReads(storage: Storage, extra: ClickHouseSettings = {}): Storage {
+export function scopedReads(storage: Storage, extra: ClickHouseSettings): Storage {
   return {
     mode: storage.mode,
     options: storage.options,
