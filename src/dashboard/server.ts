@@ -187,13 +187,17 @@ export async function startDashboard(shared: Storage, opts: DashboardOptions = {
     return sessions.peek(p.sessionId)?.role ?? null;
   };
 
+  /** The session of a request's cookies: over HTTPS only the __Host- cookie (a plain one could have been planted: auth.ts, sessions.ts). */
+  const sessionPrincipal = (cookies: Record<string, string>, secure: boolean): Principal | null => {
+    const id = cookies[sessionCookieName(authRoutes.cookiesSecure(deps, secure))];
+    const session = sessions.get(id);
+    return session ? { name: session.user, role: session.role, via: 'session', session, sessionId: id } : null;
+  };
+
   const authenticate = async (req: Request): Promise<Principal | null> => {
     const bearer = /^Bearer\s+(\S{1,200})$/i.exec(req.headers.authorization ?? '');
     if (bearer) return tokenPrincipal(bearer[1]!);
-    // over HTTPS only the __Host- cookie: a plain one could have been planted (auth.ts, sessions.ts)
-    const id = req.cookies[sessionCookieName(authRoutes.cookiesSecure(deps, req.secure))];
-    const session = sessions.get(id);
-    return session ? { name: session.user, role: session.role, via: 'session', session, sessionId: id } : null;
+    return sessionPrincipal(req.cookies, req.secure);
   };
 
   const web = new StaticFiles(opts.webDir ?? DEFAULT_WEB_DIR);
@@ -252,9 +256,7 @@ export async function startDashboard(shared: Storage, opts: DashboardOptions = {
     app,
     async (cookieHeader, token, forwardedProto) => {
       if (token) return tokenPrincipal(token);
-      const id = parseCookies(cookieHeader)[sessionCookieName(authRoutes.cookiesSecure(deps, forwardedHttps(forwardedProto, opts.trustProxy ?? false)))];
-      const session = sessions.get(id);
-      return session ? { name: session.user, role: session.role, via: 'session', session, sessionId: id } : null;
+      return sessionPrincipal(parseCookies(cookieHeader), forwardedHttps(forwardedProto, opts.trustProxy ?? false));
     },
     sameOrigin,
     revalidate,
