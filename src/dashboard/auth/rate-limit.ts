@@ -30,6 +30,11 @@ interface Window {
   pending: number;
 }
 
+/** The two keys an attempt counts against: its client IP and its user name (case-insensitive). */
+function keysOf(ip: string, user: string): [byIp: string, byUser: string] {
+  return [`ip:${ip}`, `user:${user.toLowerCase()}`];
+}
+
 /** how many under-limit keys a new key may look past for one to evict (bounds the work per attempt) */
 const EVICTION_SCAN = 64;
 
@@ -100,7 +105,7 @@ export class LoginRateLimiter {
 
   /** Seconds to wait before another attempt, or 0 when allowed. Creates nothing. */
   retryAfter(ip: string, user: string, now = Date.now()): number {
-    for (const key of [`ip:${ip}`, `user:${user.toLowerCase()}`]) {
+    for (const key of keysOf(ip, user)) {
       const w = this.peek(key, now);
       if (w && w.failures + w.pending >= this.limit(key)) return this.waitSeconds(w, now);
     }
@@ -116,10 +121,11 @@ export class LoginRateLimiter {
     const wait = this.retryAfter(ip, user, now);
     if (wait > 0) return wait;
     const refused = Math.ceil(this.opts.windowMs / 1000); // full of keys that must be kept: fail closed
-    const byIp = this.window(`ip:${ip}`, now);
+    const [ipKey, userKey] = keysOf(ip, user);
+    const byIp = this.window(ipKey, now);
     if (!byIp) return refused;
     byIp.pending++; // before the name's key is made: an eviction for it must not take this one
-    const byUser = this.window(`user:${user.toLowerCase()}`, now);
+    const byUser = this.window(userKey, now);
     if (!byUser) {
       byIp.pending--;
       return refused;
@@ -130,7 +136,7 @@ export class LoginRateLimiter {
 
   /** A failed attempt (begun or not): counted against the IP and the name. */
   failed(ip: string, user: string, now = Date.now()): void {
-    for (const key of [`ip:${ip}`, `user:${user.toLowerCase()}`]) {
+    for (const key of keysOf(ip, user)) {
       const w = this.window(key, now);
       if (!w) continue;
       w.pending = Math.max(0, w.pending - 1);
@@ -142,12 +148,12 @@ export class LoginRateLimiter {
   /** A success clears the user's count (not the IP's: one account must not reset a spray). */
   succeeded(ip: string, user: string, now = Date.now()): void {
     this.release(ip, user, now);
-    this.forget(`user:${user.toLowerCase()}`);
+    this.forget(keysOf(ip, user)[1]);
   }
 
   /** An attempt that ended without a verdict (e.g. the database failed): not counted. */
   release(ip: string, user: string, now = Date.now()): void {
-    for (const key of [`ip:${ip}`, `user:${user.toLowerCase()}`]) {
+    for (const key of keysOf(ip, user)) {
       const w = this.peek(key, now);
       if (w) w.pending = Math.max(0, w.pending - 1);
     }
