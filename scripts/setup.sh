@@ -104,10 +104,14 @@ install_npm_packages() {
     # file"). `npm install` honours the same lockfile and skips them.
     # No install script is needed: chdb's own is a no-op, its binary is a
     # prebuilt file inside @chdb/lib-linux-x64-gnu.
-    if ! npm ci --no-audit --no-fund --ignore-scripts >&2; then
-      log "npm ci refused the lockfile: npm install with the same lockfile"
-      npm install --no-audit --no-fund --ignore-scripts >&2
+    # npm ci's refusal prints its whole usage text: kept in a file, shown
+    # only if the fallback fails too
+    local ci_log; ci_log=$(mktemp)
+    if ! npm ci --no-audit --no-fund --ignore-scripts >"$ci_log" 2>&1; then
+      log "npm ci refused the lockfile ($( (grep -m1 'Missing:' "$ci_log" || grep -m1 'npm error' "$ci_log") | cut -c1-120)): npm install with the same lockfile"
+      npm install --no-audit --no-fund --ignore-scripts >&2 || { cat "$ci_log" >&2; rm -f "$ci_log"; return 1; }
     fi
+    rm -f "$ci_log"
   else
     npm install --no-audit --no-fund --ignore-scripts >&2
   fi
