@@ -306,6 +306,9 @@ void Engine::finish_side(Flow& f, int side) {
     s.mode = Mode::Done;
     std::string().swap(s.buf);
     std::string().swap(s.hs);
+    // out-of-order segments held for a side no longer inspected would stay
+    // until the flow ends (up to the idle timeout)
+    s.tcp.release();
   }
 }
 

@@ -14,6 +14,27 @@ std::string trim(const char* b, const char* e) {
   return std::string(b, e);
 }
 
+// RFC 9110 section 8.6: "Content-Length = 1*DIGIT". Anything else (a sign,
+// spaces inside, a list, an empty value) is not a length; and RFC 9112
+// section 6.3: "If a message is received without Transfer-Encoding and with
+// an invalid Content-Length header field, then the message framing is
+// invalid". Values past kMaxContentLength are refused too: the head plus the
+// body must not wrap a size_t (a wrapped sum of 0 would parse the same bytes
+// forever).
+constexpr uint64_t kMaxContentLength = uint64_t(1) << 53;
+
+bool parse_content_length(const std::string& v, uint64_t& out) {
+  if (v.empty()) return false;
+  uint64_t n = 0;
+  for (char ch : v) {
+    if (ch < '0' || ch > '9') return false;
+    n = n * 10 + static_cast<uint64_t>(ch - '0');
+    if (n > kMaxContentLength) return false;
+  }
+  out = n;
+  return true;
+}
+
 }  // namespace
 
 bool header_name_is(const std::string& name, const char* lower) {
@@ -62,7 +83,8 @@ HttpParse parse_http_request(const uint8_t* data, size_t len, size_t max_head, H
   out.version = trim(sp2 + 1, line_end);
   if (out.version.compare(0, 5, "HTTP/") != 0) return HttpParse::Bad;
 
-  size_t content_length = 0;
+  uint64_t content_length = 0;
+  bool have_length = false;
   chunked = false;
   const char* q = line_end + 1;
   while (q < head_end) {
@@ -73,7 +95,13 @@ HttpParse parse_http_request(const uint8_t* data, size_t len, size_t max_head, H
     if (colon) {
       HttpHeader h{std::string(q, colon), trim(colon + 1, le)};
       if (header_name_is(h.name, "content-length")) {
-        content_length = std::strtoull(h.value.c_str(), nullptr, 10);
+        // Repeated fields must agree (RFC 9110 8.6: a recipient may reject
+        // differing values; a proxy and a server reading different ones is
+        // request smuggling).
+        uint64_t n = 0;
+        if (!parse_content_length(h.value, n) || (have_length && n != content_length)) return HttpParse::Bad;
+        content_length = n;
+        have_length = true;
       } else if (header_name_is(h.name, "transfer-encoding") &&
                  h.value.find("chunked") != std::string::npos) {
         chunked = true;
@@ -82,7 +110,7 @@ HttpParse parse_http_request(const uint8_t* data, size_t len, size_t max_head, H
     }
     q = le + 1;
   }
-  consumed = static_cast<size_t>(head_end - p) + (chunked ? 0 : content_length);
+  consumed = static_cast<size_t>(head_end - p) + (chunked ? 0 : static_cast<size_t>(content_length));
   return HttpParse::Ok;
 }
 

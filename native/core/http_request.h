@@ -36,7 +36,9 @@ bool looks_like_http_request(const uint8_t* data, size_t len);
 
 // Parses one request head from data. On Ok, `consumed` is the head length
 // plus the body length announced by Content-Length (chunked bodies are
-// skipped by the caller scanning for the next request line).
+// skipped by the caller scanning for the next request line): never 0. A
+// Content-Length that is not 1*DIGIT, above 2^53, or repeated with another
+// value makes the head Bad.
 HttpParse parse_http_request(const uint8_t* data, size_t len, size_t max_head, HttpRequest& out,
                              size_t& consumed, bool& chunked);
 

@@ -1,11 +1,16 @@
 #include "ip_defrag.h"
 
 #include <cstring>
+#include <iterator>
 
 namespace ja4 {
 
 namespace {
 constexpr uint32_t kMaxDatagram = 65535;
+// A 64 KiB datagram is ~45 fragments at a 1500-byte MTU, ~120 at 576; each
+// held fragment also costs a map node and a string (~100 bytes), so a cap on
+// their number is what bounds a datagram's memory when they are tiny.
+constexpr size_t kMaxFragments = 256;
 
 std::string make_key(const DecodedPacket& p) {
   std::string k;
@@ -50,29 +55,39 @@ bool IpDefragmenter::add(const DecodedPacket& p, int64_t ts, std::string& out, C
   }
   Datagram& d = it->second;
   ++d.fragments;
+  const uint32_t end = fr.offset + fr.len;
+  // RFC 5722 section 4: "if any of the fragments being reassembled overlap
+  // with any other fragments being reassembled for the same packet,
+  // reassembly of that packet must be abandoned and all the fragments that
+  // have been received for that packet must be discarded". Applied to IPv4
+  // as well, as Linux does: overlaps are an evasion technique, not traffic.
+  // An exact copy of a held fragment is a retransmission and is ignored.
+  auto next = d.parts.lower_bound(fr.offset);
+  if (next != d.parts.end() && next->first == fr.offset && next->second.size() == fr.len) return false;
+  bool overlaps = (next != d.parts.end() && next->first < end) ||
+                  (next != d.parts.begin() && std::prev(next)->first + std::prev(next)->second.size() > fr.offset);
+  // Fragments past the end that the last fragment set, a second last
+  // fragment with another end, or more fragments than a datagram needs.
+  bool inconsistent = (d.have_last && (end > d.total || (!fr.more && end != d.total))) ||
+                      (!fr.more && !d.parts.empty() && std::prev(d.parts.end())->first +
+                                                               std::prev(d.parts.end())->second.size() > end) ||
+                      d.parts.size() >= kMaxFragments;
+  if (overlaps || inconsistent) {
+    drop(it, c);
+    return false;
+  }
   if (!fr.more) {
     d.have_last = true;
-    d.total = fr.offset + fr.len;
+    d.total = end;
   }
-  // Duplicates keep the first copy.
-  if (d.parts.emplace(fr.offset, std::string(reinterpret_cast<const char*>(fr.data), fr.len)).second)
-    d.bytes += fr.len;
-  if (!d.have_last) return false;
-
-  // Whole when the parts cover [0, total) without a hole.
-  uint32_t covered = 0;
-  for (const auto& [off, bytes] : d.parts) {
-    if (off > covered) return false;
-    covered = std::max<uint32_t>(covered, off + static_cast<uint32_t>(bytes.size()));
-  }
-  if (covered < d.total) return false;
+  d.parts.emplace_hint(next, fr.offset, std::string(reinterpret_cast<const char*>(fr.data), fr.len));
+  d.bytes += fr.len;
+  // Parts never overlap and all lie within [0, total): whole exactly when
+  // their bytes add up to total.
+  if (!d.have_last || d.bytes != d.total) return false;
 
   std::string payload(d.total, '\0');
-  for (const auto& [off, bytes] : d.parts) {
-    if (off >= d.total) continue;
-    size_t n = std::min<size_t>(bytes.size(), d.total - off);
-    std::memcpy(&payload[off], bytes.data(), n);
-  }
+  for (const auto& [off, bytes] : d.parts) std::memcpy(&payload[off], bytes.data(), bytes.size());
   out.clear();
   if (p.src.version == 4) {
     uint8_t h[20] = {0x45, 0};

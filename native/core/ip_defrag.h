@@ -4,9 +4,10 @@
 // protocol) until the datagram is whole, then handed back as one raw IP
 // packet without fragmentation (RFC 791 section 3.2; RFC 8200 section 4.5)
 // for the decoder to read like any other. Memory is capped: at most
-// `max_datagrams` partial datagrams of at most 64 KiB each, expired after
-// `timeout_us` of capture time; whatever is given up is counted
-// (ip_fragments_dropped).
+// `max_datagrams` partial datagrams of at most 64 KiB in at most 256
+// fragments each, expired after `timeout_us` of capture time. A datagram
+// whose fragments overlap (RFC 5722) or disagree on its end is abandoned.
+// Whatever is given up is counted (ip_fragments_dropped).
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,7 @@
 // One direction of a TCP stream put back in order.
 //
-// Handles out-of-order segments (buffered up to a byte cap), retransmissions
+// Handles out-of-order segments (buffered up to a byte cap, each charged
+// its payload plus kSegmentOverhead), retransmissions
 // (dropped) and overlaps (trimmed: the first copy of a byte wins, as most
 // stacks do). Positions are kept relative to the first sequence number so
 // that ordering survives sequence wraparound; the engine only inspects the
@@ -43,15 +44,16 @@ class TcpReassembler {
     uint32_t rel = seq - base_;
     int32_t diff = static_cast<int32_t>(rel - next_);
     if (diff > 0) {
-      if (buffered_ + len > max_buffered) {
+      auto it = pending_.find(rel);
+      size_t cost = it == pending_.end() ? len + kSegmentOverhead : (it->second.size() < len ? len - it->second.size() : 0);
+      if (buffered_ + cost > max_buffered) {
         ++c.tcp_buffer_overflow;
         return false;
       }
       ++c.tcp_out_of_order;
-      auto it = pending_.find(rel);
       if (it == pending_.end()) {
         pending_.emplace(rel, std::string(reinterpret_cast<const char*>(data), len));
-        buffered_ += len;
+        buffered_ += cost;
       } else if (it->second.size() < len) {
         buffered_ += len - it->second.size();
         it->second.assign(reinterpret_cast<const char*>(data), len);
@@ -74,7 +76,18 @@ class TcpReassembler {
   }
 
   bool started() const { return started_; }
+  // Bytes charged against the cap: each held segment's payload plus
+  // kSegmentOverhead (its map node and string), so that a flood of 1-byte
+  // segments is bounded by the cap too, not by 80 times it.
   size_t buffered() const { return buffered_; }
+
+  // Forgets the held segments (the caller stopped inspecting this direction).
+  void release() {
+    std::map<uint32_t, std::string>().swap(pending_);
+    buffered_ = 0;
+  }
+
+  static constexpr size_t kSegmentOverhead = 64;
 
  private:
   template <typename Deliver>
@@ -84,7 +97,7 @@ class TcpReassembler {
       int32_t diff = static_cast<int32_t>(it->first - next_);
       if (diff > 0) return;
       std::string seg = std::move(it->second);
-      buffered_ -= seg.size();
+      buffered_ -= seg.size() + kSegmentOverhead;
       pending_.erase(it);
       if (static_cast<int64_t>(diff) + static_cast<int64_t>(seg.size()) <= 0) continue;
       size_t skip = static_cast<size_t>(-diff);

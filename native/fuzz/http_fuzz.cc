@@ -15,7 +15,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto r = ja4::parse_http_request(data + pos, size - pos, 8192, req, consumed, chunked);
     if (r != ja4::HttpParse::Ok) break;
     ja4::ja4h_fingerprint(req);
-    if (consumed == 0) break;
+    // The engine advances by `consumed`: 0 would parse the same bytes forever.
+    if (consumed == 0) __builtin_trap();
+    if (consumed >= size - pos) break;
     pos += consumed;
   }
   return 0;

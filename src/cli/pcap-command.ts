@@ -24,7 +24,8 @@ Output (default: a table sorted by transport and stream):
 Engine limits:
   --max-flows N            flows tracked at once (default 262144)
   --idle-timeout-ms N      a flow idle this long in capture time is reported (default 120000)
-  --max-buffered-bytes N   out-of-order bytes buffered per direction (default 262144)
+  --max-buffered-bytes N   out-of-order bytes buffered per direction, 64 more charged per
+                           held segment (default 262144)
 
 Exit status: 0 on success, 2 when a file is missing, not a capture, or
 truncated (streams read before a truncation are still printed).
