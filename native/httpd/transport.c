@@ -37,7 +37,8 @@
  *    through rl_transport_drop_early, before they are built).
  *  - Batching (flush_interval > 0): records are written in place at the end
  *    of their CPU's message (rl_transport_reserve / rl_transport_commit),
- *    up to RL_MESSAGE_CAP bytes; the thread whose record does not fit
+ *    up to RL_MESSAGE_CAP bytes (less behind a smaller send buffer:
+ *    rl_message_cap); the thread whose record does not fit
  *    sends the message, and the flusher thread sends it once its oldest
  *    record has waited flush_interval; it sleeps on a condition variable
  *    while every message is empty. Records end in '\n', so a message is a
@@ -155,6 +156,9 @@ struct rl_transport {
     atomic_int nonempty;         /* slots whose cur holds records */
     atomic_int flusher_idle;     /* the flusher sleeps until signalled */
     atomic_int last_err;         /* errno of the last failed connect */
+    /* the longest message this socket accepts, at most RL_MESSAGE_CAP
+     * (rl_message_cap); read under a slot's lock, set when (re)connecting */
+    _Atomic apr_size_t msg_cap;
     atomic_int sending;          /* detached messages being sent */
 
     /* the messages being filled, one per CPU (nslots; 0 when not
@@ -185,6 +189,28 @@ struct rl_transport {
 
 static apr_status_t rl_transport_cleanup(void *data);
 static void rl_batch_release(void *data);
+
+/* The longest message the socket fd sends. Linux refuses a datagram or
+ * SEQPACKET message longer than the sender's buffer less 32 bytes
+ * (net/unix/af_unix.c, unix_dgram_sendmsg: "if (len >
+ * READ_ONCE(sk->sk_sndbuf) - 32) goto out;" with err = -EMSGSIZE), and
+ * SO_SNDBUF reads back the doubled, wmem_max-capped size. A message filled
+ * to RL_MESSAGE_CAP behind a smaller buffer (ReqinLogSendBuffer under
+ * 32,784, or a small system default) would be refused whole, its ~150
+ * records dropped as too large: messages are cut to fit instead, to half
+ * the buffer, so that the next message can be sent while one waits for
+ * the receiver (a message larger than that takes the whole buffer and the
+ * next send finds it full). */
+static apr_size_t rl_message_cap(int fd)
+{
+    int v = 0;
+    socklen_t n = sizeof(v);
+    if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &n) != 0 || v < 4096) {
+        return RL_MESSAGE_CAP;
+    }
+    return (apr_size_t)v / 2 - 32 < RL_MESSAGE_CAP ? (apr_size_t)v / 2 - 32
+                                                   : RL_MESSAGE_CAP;
+}
 
 /* child_init: one message slot per CPU the child may run on, but no more
  * than one per RL_THREADS_PER_SLOT request threads: every slot's message
@@ -253,9 +279,15 @@ rl_transport *rl_transport_create(apr_pool_t *pchild, server_rec *s,
     atomic_init(&t->last_err, 0);
 
     /* An unconnected socket holds the descriptor number until the first
-     * connect; sends on it fail (ENOTCONN) like on a lost connection. */
+     * connect; sends on it fail (ENOTCONN) like on a lost connection. It
+     * gets the configured buffer as the connected ones will, so that the
+     * first messages are already cut to fit. */
     t->fd = socket(AF_UNIX, (type == RL_SOCK_DGRAM ? SOCK_DGRAM : SOCK_SEQPACKET)
                             | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (t->fd >= 0 && sndbuf > 0) {
+        (void)setsockopt(t->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+    }
+    atomic_init(&t->msg_cap, t->fd >= 0 ? rl_message_cap(t->fd) : RL_MESSAGE_CAP);
     ok = t->fd >= 0
          && apr_pool_create(&t->pool, pchild) == APR_SUCCESS
          && apr_thread_mutex_create(&t->conn_mutex, APR_THREAD_MUTEX_DEFAULT,
@@ -364,6 +396,7 @@ static int rl_reconnect(rl_transport *t, apr_time_t now)
         close(fd);
     }
     if (err == 0) {
+        atomic_store(&t->msg_cap, rl_message_cap(t->fd));
         t->backoff = RL_BACKOFF_MIN;
         atomic_fetch_add(&t->n_connects, 1);
         atomic_store(&t->connected, 1);
@@ -567,7 +600,8 @@ char *rl_transport_reserve(rl_transport *t, apr_size_t size, rl_append *a)
 {
     rl_slot *sl;
     rl_msg *m;
-    if (t->flush_interval == 0 || size > RL_MESSAGE_CAP) {
+    apr_size_t cap = atomic_load_explicit(&t->msg_cap, memory_order_relaxed);
+    if (t->flush_interval == 0 || size > cap) {
         return NULL;
     }
     sl = a->slot != NULL ? a->slot : rl_my_slot(t);
@@ -579,7 +613,7 @@ char *rl_transport_reserve(rl_transport *t, apr_size_t size, rl_append *a)
     }
     a->full = NULL;
     m = sl->cur;
-    if (m != NULL && m->len + size > RL_MESSAGE_CAP) {
+    if (m != NULL && m->len + size > cap) {
         /* sent by rl_transport_commit, once the lock is released */
         a->full = rl_slot_detach(t, sl);
         m = NULL;

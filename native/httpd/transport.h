@@ -26,7 +26,8 @@ typedef enum {
 /* A CPU's message being filled (batching): whole records, each ending
  * in '\n', of at most this many bytes, the most a receiver reads in one
  * message (the receiver contract; the product's receiver drops larger
- * ones). A larger record is sent alone. */
+ * ones), or fewer when the socket's send buffer is smaller. A larger
+ * record is sent alone. */
 #define RL_MESSAGE_CAP 65536
 
 typedef struct rl_transport rl_transport;
@@ -91,7 +92,8 @@ int rl_transport_drop_early(rl_transport *t);
  * of that message (a full one is detached first, to be sent by
  * rl_transport_commit; a->slot: from rl_transport_prefetch, or NULL);
  * NULL, with nothing locked, when not batching,
- * closed, or `size` is more than RL_MESSAGE_CAP. The caller writes the
+ * closed, or `size` is more than the socket's message cap (RL_MESSAGE_CAP,
+ * less when the send buffer is smaller). The caller writes the
  * record there and calls rl_transport_commit at once: the lock is held in
  * between, so only straight-line writing belongs there. */
 char *rl_transport_reserve(rl_transport *t, apr_size_t size, rl_append *a);
