@@ -159,8 +159,13 @@ if (!install) {
       req('GET', '/index.html?shape=5', hs('ua-five', 'a/5', 'sid=XYZ; theme=dark', 'websocket', 'o5')),
       req('GET', '/index.html?shape=6', hs('ua-six', 'a/6', 'sid=XYZ; theme=dark', 'navigate', 'o6')),
       req('GET', '/index.html?shape=7', hs('ua-seven', 'a/7', 'sod=XYZ; theme=dark', 'cors', 'o7', ['Host', 'User-Agent', 'Accept', 'Cookie', 'Sec-Fetch-Mode'])),
+      // Two Cookie lines: Apache joins them as "a=1; x=2, b=3; c=4, flag, d=5"
+      req('GET', '/index.html?shape=8', [['Host', host()], ['Cookie', 'a=1; x=2'], ['Cookie', 'b=3; c=4'], ['Cookie', 'flag'], ['Cookie', 'd=5,6']]),
     ]);
-    t.same(responses.map((r) => r.status), [200, 200, 200, 404, 200, 200, 200]);
+    t.same(responses.map((r) => r.status), [200, 200, 200, 404, 200, 200, 200, 200]);
+    const r8 = await receiver.recordFor('/index.html?shape=8');
+    t.same(r8.header_order, ['Host', 'Cookie', 'Cookie', 'Cookie', 'Cookie']);
+    t.same(r8.cookies, ['a', 'x', 'b', 'c', 'flag', 'd'], 'the names of every Cookie line (a lone comma inside a value is not a separator)');
     const rec = await Promise.all([1, 2, 3, 4, 5, 6, 7].map((i) => receiver.recordFor(i === 4 ? `/custom/x?shape=4` : `/index.html?shape=${i}`)));
     const [r1, r2, r3, r4, r5, r6, r7] = rec as [RecordJson, RecordJson, RecordJson, RecordJson, RecordJson, RecordJson, RecordJson];
     t.same(rec.map((r) => r.req_n), [1, 2, 3, 4, 5, 6, 7], 'one connection');

@@ -658,14 +658,20 @@ static void rl_header_values(rl_out *o, const rl_hdr_scan *h)
 #define RL_CK_NAME_END 2
 static const unsigned char RL_COOKIE_CLASS[256] = {
     [0] = RL_CK_NAME_END, [' '] = RL_CK_SKIP, ['\t'] = RL_CK_SKIP,
-    [';'] = RL_CK_SKIP | RL_CK_NAME_END, ['='] = RL_CK_NAME_END,
+    [';'] = RL_CK_SKIP | RL_CK_NAME_END, [','] = RL_CK_SKIP, ['='] = RL_CK_NAME_END,
 };
 
 /* The next cookie pair of a Cookie value from p: its name in [*name, *end)
  * (trailing blanks cut; may be empty); returns where the pair after it
  * starts, or NULL at the end of the value. RFC 6265 5.4: "cookie-pair
  * *( ";" SP cookie-pair )", the name before "=". Both record writers parse
- * names with this, so the checked and the unchecked one agree. */
+ * names with this, so the checked and the unchecked one agree.
+ *
+ * Apache joins repeated Cookie lines into one value with ", "
+ * (apr_table_compress, APR_OVERLAP_TABLES_MERGE), so ", " also ends a pair:
+ * RFC 6265 4.1.1's cookie-octet excludes both the comma and the space, so
+ * no conforming value holds them. A lone ',' (seen in nonconforming
+ * values) does not. */
 static const unsigned char *rl_cookie_pair(const unsigned char *p,
                                            const unsigned char **name,
                                            const unsigned char **end)
@@ -674,13 +680,17 @@ static const unsigned char *rl_cookie_pair(const unsigned char *p,
     while (RL_COOKIE_CLASS[*p] & RL_CK_SKIP) p++;
     if (!*p) return NULL;
     *name = p;
-    while (!(RL_COOKIE_CLASS[*p] & RL_CK_NAME_END)) p++;
+    while (!(RL_COOKIE_CLASS[*p] & RL_CK_NAME_END) && !(*p == ',' && p[1] == ' ')) p++;
     e = p;
     while (e > *name && (e[-1] == ' ' || e[-1] == '\t')) e--;
     *end = e;
     /* the value, skipped: it may be kilobytes long, and strcspn is
      * vectorised where it matters */
-    return p + strcspn((const char *)p, ";");
+    for (;;) {
+        p += strcspn((const char *)p, ";,");
+        if (*p != ',' || p[1] == ' ') return p;
+        p++;
+    }
 }
 
 static void rl_cookie_names(rl_out *o, const rl_hdr_scan *h)
