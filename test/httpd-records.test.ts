@@ -192,6 +192,26 @@ if (!install) {
     for (const [i, r] of rec.entries()) t.same(r.truncated, [], `request ${i + 1}: nothing cut`);
   });
 
+  // RFC 9112 3.2.2: with an absolute-form target the server uses the
+  // target's authority and ignores Host, and Apache overwrites headers_in's
+  // Host with it before any hook runs. The record still says what was sent:
+  // a Host that disagrees with the URL is what proxies and scanners send.
+  t.test('absolute-form request target: host as sent, uri as sent', async (t) => {
+    const { responses } = await exchange(apache.port, [
+      req('GET', 'http://other.example/abs?form=1', [['Host', '  sent-host.example '], ['User-Agent', 'abs']]),
+      req('GET', '/index.html?form=2', [['Host', host()], ['User-Agent', 'origin']]),
+      req('GET', 'http://other.example/abs?form=3', [['HOST', 'upper.example'], ['Host', 'second.example']]),
+    ]);
+    const a = await receiver.recordFor('http://other.example/abs?form=1');
+    const b = await receiver.recordFor('/index.html?form=2');
+    t.equal(responses[0]!.status, a.status);
+    t.equal(a.host, 'sent-host.example', 'the Host line, not the URL\'s authority');
+    t.same(a.header_order, ['Host', 'User-Agent']);
+    t.equal(b.host, host(), 'the next request on the connection: its own Host');
+    const c = await receiver.recordFor('http://other.example/abs?form=3');
+    t.equal(c.host, 'upper.example', 'the first Host line, whatever its case');
+  });
+
   t.test('HEAD', async (t) => {
     const r = req('HEAD', '/index.html?step=head', [['Host', host()]]);
     const { responses } = await exchange(apache.port, [r], { head: [true] });

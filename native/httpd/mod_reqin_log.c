@@ -47,6 +47,8 @@
  *     inflater, a fixed ring of streams) goes with c->pool.
  */
 
+#include <strings.h>
+
 #include "httpd.h"
 #include "ap_mpm.h"
 #include "http_config.h"
@@ -497,6 +499,20 @@ static void rl_names_add(rl_req *rq, apr_pool_t *p, const char *name,
     if (n > rq->names_max) rq->names_max = n;
 }
 
+/* The value of a Host line (what follows its ':', in this piece) without
+ * its surrounding whitespace and line end (RFC 9112 5: field-line =
+ * field-name ":" OWS field-value OWS). */
+static void rl_sent_host(rl_req *rq, apr_pool_t *p, const char *v,
+                         apr_size_t n)
+{
+    while (n > 0 && (*v == ' ' || *v == '\t')) v++, n--;
+    while (n > 0 && (v[n - 1] == '\n' || v[n - 1] == '\r'
+                     || v[n - 1] == ' ' || v[n - 1] == '\t')) n--;
+    if (n > RL_MAX_MAX_FIELD) n = RL_MAX_MAX_FIELD;
+    rq->sent_host = apr_pstrmemdup(p, v, n);
+    rq->sent_host_len = n;
+}
+
 /* One GETLINE result (the whole line, or an 8 KB piece of a longer one)
  * through the state machine below: its first len bytes (all of it, or at
  * least up to the end of a field name), ends_line when it ends in LF. */
@@ -511,6 +527,12 @@ static void rl_names_piece(rl_req *rq, apr_pool_t *p, const char *data,
     }
     if (rq->hdr_state == RL_HDR_REQUEST_LINE) {
         if (data[0] != '\r' && data[0] != '\n') {
+            /* RFC 9112 3.2: origin-form starts with "/", asterisk-form is
+             * "*"; anything else after the method is absolute-form (or
+             * authority-form, CONNECT's, which has no Host to replace) */
+            const char *sp = memchr(data, ' ', len);
+            rq->absolute_form = sp != NULL && sp + 1 < data + len
+                                && sp[1] != '/' && sp[1] != '*';
             rq->hdr_state = RL_HDR_FIELDS;   /* blank lines before it skipped */
         }
     }
@@ -526,6 +548,11 @@ static void rl_names_piece(rl_req *rq, apr_pool_t *p, const char *data,
             apr_size_t n = rl_name_len(data, len);
             if (n > RL_MAX_MAX_FIELD) n = RL_MAX_MAX_FIELD;
             rl_names_add(rq, p, data, n);
+            if (rq->absolute_form && n == 4 && rq->sent_host == NULL
+                && n < len && data[n] == ':'
+                && strncasecmp(data, "host", 4) == 0) {
+                rl_sent_host(rq, p, data + n + 1, len - n - 1);
+            }
         }
     }
 }

@@ -131,6 +131,14 @@ typedef struct rl_req {
     apr_size_t names_max;         /* the longest name */
     int hdr_state;                /* RL_HDR_* below */
     int at_line_start;            /* the next GETLINE piece starts a line */
+    /* HTTP/1.x with an absolute-form target ("GET http://a/ HTTP/1.1"):
+     * the first Host line's value as sent. Apache replaces headers_in's
+     * Host with the target's authority before any hook sees it (RFC 9112
+     * 3.2.2: "the origin server MUST ignore the received Host header
+     * field"), but the record logs what the client sent. NULL otherwise. */
+    int absolute_form;
+    const char *sent_host;
+    apr_size_t sent_host_len;
     /* HTTP/2: the stream's pseudo-header order (h2_pseudo.h letters),
      * h2_n of them; 0: unknown. */
     int h2_n;

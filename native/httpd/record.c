@@ -1270,7 +1270,13 @@ void rl_log_record(request_rec *r, const rl_limits *lim, rl_conn *cs,
         rl_scan_headers(&pt.hs, pt.harr, lim->dir);
         if (shape != NULL) rl_shape_keep(shape, &pt.hs, rq, pt.harr);
     }
-    pt.host = rl_span_of(pt.hs.host ? pt.hs.host : r->hostname);
+    if (rq != NULL && rq->sent_host != NULL) {
+        pt.host.p = rq->sent_host;        /* absolute-form: as sent */
+        pt.host.n = rq->sent_host_len;
+    }
+    else {
+        pt.host = rl_span_of(pt.hs.host ? pt.hs.host : r->hostname);
+    }
     fast = rl_fast_fits(&pt, lim, shape, &ck, &bound);
     if (fast) {
         /* Nearly always: written in place at the end of its CPU's
