@@ -27,6 +27,9 @@ ReqinLogSample 1
 <Location /status>
   ReqinLog Off
 </Location>
+<Location /quiet>
+  ReqinLogHeaders  none
+</Location>
 `;
 
 const BAD: Array<[string, string, RegExp]> = [
@@ -42,6 +45,9 @@ const BAD: Array<[string, string, RegExp]> = [
   ['ReqinLogMaxRecordSize in a <Location>', '<Location /x>\n  ReqinLogMaxRecordSize 2048\n</Location>', /ReqinLogMaxRecordSize not allowed in <Location> context/],
   ['Cookie among the logged values', 'ReqinLogHeaders User-Agent Cookie', /ReqinLogHeaders: Cookie values are never logged/],
   ['Authorization among the logged values', 'ReqinLogHeaders Authorization', /ReqinLogHeaders: Authorization holds credentials and is never logged/],
+  ['none beside a name (the name was silently dropped)', 'ReqinLogHeaders X-A none', /ReqinLogHeaders: none turns header values off and stands alone/],
+  ['none after +names (the defaults were silently dropped)', 'ReqinLogHeaders +X-A none', /ReqinLogHeaders: none turns header values off and stands alone/],
+  ['none before a name', 'ReqinLogHeaders none X-A', /ReqinLogHeaders: none turns header values off and stands alone/],
   ['a header name with a space', 'ReqinLogHeaders "X Bad"', /ReqinLogHeaders: "X Bad" is not a header name/],
   ['a * not at the end', 'ReqinLogHeaders X-*-Y', /ReqinLogHeaders: "X-\*-Y" is not a header name/],
   ['names mixed with +names', 'ReqinLogHeaders User-Agent +X-Extra', /ReqinLogHeaders: either list the names to log, or only names with \+/],

@@ -286,6 +286,16 @@ static const char *rl_cmd_headers(cmd_parms *cmd, void *dconf, const char *arg)
     apr_size_t len;
 
     if (strcasecmp(arg, "none") == 0) {
+        /* the directive's whole argument text: "none" with names beside it
+         * would silently drop them (or the defaults of "+Name none") */
+        const char *all = cmd->directive ? cmd->directive->args : arg;
+        all += strspn(all, " \t");        /* the first word, */
+        all += strcspn(all, " \t");       /* past it, */
+        all += strspn(all, " \t");        /* and what follows */
+        if (*all != '\0') {
+            return "ReqinLogHeaders: none turns header values off and stands "
+                   "alone; to log some names, list only them";
+        }
         d->headers = apr_array_make(cmd->pool, 1, sizeof(rl_header_rule));
         d->with_defaults = 0;
         return NULL;
