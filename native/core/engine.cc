@@ -179,8 +179,19 @@ Flow* Engine::lookup(const DecodedPacket& p, bool& from_a, int64_t ts) {
   f->first_ts = ts;
   f->first_side = from_a ? 0 : 1;
   if (p.protocol == 6) {
-    for (uint16_t port : kSshPorts)
-      if (key.port_a == port || key.port_b == port) start_ssh(*f, port);
+    for (uint16_t port : kSshPorts) {
+      if (key.port_a != port && key.port_b != port) continue;
+      if (p.payload_len > 0) {
+        start_ssh(*f, port);
+      } else {
+        f->ssh_port_pending = port;
+        f->first_flags = p.tcp_flags12;
+        f->first_window = p.window;
+        f->first_seq = p.seq;
+        f->first_ack = p.ack;
+      }
+      break;
+    }
   }
   return f;
 }
@@ -235,6 +246,7 @@ void Engine::on_tcp(Flow& f, int side, const DecodedPacket& p, int64_t ts) {
       if (f.an) f.an->side[side].tcp.on_syn(p.seq);
     }
   }
+  if (f.ssh_port_pending && f.packets > 1) start_pending_ssh(f);
   if (!(f.an && f.an->ssh) && p.payload_len >= 4 && std::memcmp(p.payload, "SSH-", 4) == 0) {
     // The SSH port is the server's: the SYN's receiver, else the first packet's.
     int server = f.syn_side >= 0 ? 1 - f.syn_side : 1 - f.first_side;
@@ -276,6 +288,23 @@ void Engine::start_ssh(Flow& f, uint16_t ssh_port) {
   an.ssh = std::make_unique<ssh::SshFingerprinter>(ssh::SshFingerprinter::kDefaultSampleSize,
                                                    ssh::SshFingerprinter::kDefaultMaxWindows, ssh_port);
   f.inspect[0] = f.inspect[1] = false;
+}
+
+// The second packet of a flow to an SSH port whose first had no payload:
+// the fingerprinter starts now and sees that first packet before this one,
+// as if it had been there from the start.
+void Engine::start_pending_ssh(Flow& f) {
+  uint16_t port = f.ssh_port_pending;
+  f.ssh_port_pending = 0;
+  start_ssh(f, port);
+  DecodedPacket first;
+  first.seq = f.first_seq;
+  first.ack = f.first_ack;
+  first.tcp_flags12 = f.first_flags;
+  first.window = f.first_window;
+  first.payload = nullptr;
+  first.payload_len = 0;
+  feed_ssh(f, f.first_side, first, f.first_ts);
 }
 
 void Engine::feed_ssh(Flow& f, int side, const DecodedPacket& p, int64_t ts) {

@@ -69,6 +69,13 @@ struct alignas(64) Flow {
   bool has_isn[2] = {false, false};
   uint8_t ttl[2] = {0, 0};
   std::string ja4t, ja4ts;
+  // A flow to an SSH port whose first packet had no payload (a SYN): the
+  // SSH fingerprinter (~2.4 KB with the flow's analysis) starts at its
+  // second packet, fed this one first, so that a flood of SYNs that are
+  // never answered costs what any other flow costs.
+  uint16_t ssh_port_pending = 0;
+  uint16_t first_flags = 0, first_window = 0;
+  uint32_t first_seq = 0, first_ack = 0;
 
   Flow();
   ~Flow();
@@ -110,6 +117,7 @@ class Engine {
   void finish_side(Flow& f, int side);
   void start_ssh(Flow& f, uint16_t ssh_port);
   void feed_ssh(Flow& f, int side, const DecodedPacket& p, int64_t ts);
+  void start_pending_ssh(Flow& f);
   void maybe_emit_early(Flow& f);
   void emit(Flow& f);
   void report_close(Flow& f, CloseReason reason);
