@@ -42,8 +42,12 @@ interface ReferenceSpec {
 
 function cidr(column: string, value: string): string {
   const [addr, bits, extra] = value.trim().split('/');
-  const family = isIP(addr ?? '');
-  if (family === 0 || extra !== undefined) throw new RowError(column, `"${value}" is not an IP network (a.b.c.d/n or x:y::/n)`);
+  // Node's isIP() also takes an IPv6 zone index ("fe80::1%eth0"), which the
+  // engine refuses: one such row made every later insert through the
+  // enrichment view fail (its dictionaries and isIPAddressInRange read it),
+  // so only hex digits, ':' and '.' pass.
+  const family = /^[0-9a-fA-F:.]+$/.test(addr ?? '') ? isIP(addr!) : 0;
+  if (family === 0 || extra !== undefined) throw new RowError(column, `"${value}" is not an IP network (a.b.c.d/n or x:y::/n; no zone index)`);
   const max = family === 4 ? 32 : 128;
   if (bits === undefined) return `${addr}/${max}`;
   if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) throw new RowError(column, `"${value}" has a bad prefix length (0..${max})`);
