@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
 import { parseRunArgs } from '../src/cli/run-command.js';
 import { loadCommandConfig } from '../src/config/command-config.js';
-import { STORAGE_FLAG_OPTIONS } from '../src/config/index.js';
+import { RUN_FLAG_OPTIONS, STORAGE_FLAG_OPTIONS } from '../src/config/index.js';
+import { CorrelatorPool } from '../src/correlator/correlator-pool.js';
 import { storageInputFromArgs } from '../src/storage/index.js';
 import { repoRoot } from './helpers/paths.js';
 import { scratchDir } from './helpers/scratch-dir.js';
@@ -88,6 +89,12 @@ t.test('ja4 run: file < environment < flag, option by option', async (t) => {
   t.equal((extra.pipeline.httpSocket as { receiveBufferBytes?: number }).receiveBufferBytes, 131072);
 
   t.equal(parseRunArgs(['--set', 'sockets.mode=0007'], {}).pipeline.httpSocket!.mode, 0o7, 'a small mode keeps its octal digits');
+
+  // what `ja4 config check` accepts, the services accept
+  const auto = parseRunArgs(['--config', write(dir, 'auto.yaml', 'correlator:\n  threads: auto\n')], {});
+  t.equal(auto.pipeline.correlator.shards, CorrelatorPool.defaultShards(), 'correlator.threads: auto (its documented default) is by CPU cores');
+  t.throws(() => loadCommandConfig({ set: ['correlator.threads=99'] }, RUN_FLAG_OPTIONS, {}), /correlator\.threads/, 'threads above 64: refused by the check too');
+  t.throws(() => loadCommandConfig({ set: ['detector.workers=100'] }, RUN_FLAG_OPTIONS, {}), /detector\.workers/, 'detector.workers above 64: refused by the check too');
 
   const viaEnvFile = parseRunArgs([], { JA4_CONFIG: file });
   t.equal(viaEnvFile.pipeline.correlator.tlsWaitMs, 700, 'JA4_CONFIG names the file');
@@ -176,6 +183,9 @@ t.test('storage options of every database command: file < environment < flag, pa
   t.same([b.username, b.password], ['env-user', 'old-name'], 'JA4_STORAGE_* and the storage layer\'s own names override the file');
   const c = input({ config: file, 'clickhouse-user': 'flag-user', retention: 'http_logs=5' }, { JA4_STORAGE_CLICKHOUSE_USER: 'env-user' });
   t.same([c.username, c.retention], ['flag-user', 'http_logs=5']);
+  const d = input({ config: file }, { JA4_DB_RETENTION: 'raw=3' });
+  t.equal(d.retention, 'raw=7,http_logs=60,aggregates=180,scores=30,anomalies=180,audit=730,reference=3650,classifications=3650,raw=3',
+    'JA4_DB_RETENTION still counts for the families the file leaves alone (the last entry wins)');
   t.same(loadCommandConfig({ set: ['storage.request_timeout_ms=5000'] }, STORAGE_FLAG_OPTIONS, {}).storageExtra, { requestTimeoutMs: 5000 });
   t.same(loadCommandConfig({}, STORAGE_FLAG_OPTIONS, {}).storageExtra, {}, 'the default: the storage layer\'s own');
   t.equal(parseRunArgs(['--set', 'storage.request_timeout_ms=7000'], {}).storageInput.requestTimeoutMs, 7000, 'ja4 run too');

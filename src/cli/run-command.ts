@@ -196,7 +196,9 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   const group = v['socket-group'] as string | undefined;
   let shards: number;
   try {
-    shards = validateShards(v['correlator-threads'] === undefined ? CorrelatorPool.defaultShards() : intOption(v, 'correlator-threads', 1, 0, 64));
+    // "auto" is correlator.threads' default in the file: by CPU cores
+    const threads = v['correlator-threads'];
+    shards = validateShards(threads === undefined || threads === 'auto' ? CorrelatorPool.defaultShards() : intOption(v, 'correlator-threads', 1, 0, 64));
   } catch (err) {
     throw new CliError((err as Error).message);
   }

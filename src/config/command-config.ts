@@ -71,7 +71,11 @@ export function loadCommandConfig(values: Record<string, unknown>, flags: Readon
   const s = loaded.config.storage;
   if (isSet('storage.clickhouse_password')) storageEnv.CLICKHOUSE_PASSWORD = s.clickhouse_password;
   if (RETENTION_FAMILIES.some((f) => isSet(`storage.retention.${f}`))) {
-    storageEnv.JA4_DB_RETENTION = RETENTION_FAMILIES.map((f) => `${f}=${s.retention[f]}`).join(',');
+    // the file's days, then the environment's own JA4_DB_RETENTION entries
+    // (the last entry of a family wins): setting one family in the file
+    // must not undo the variable's other families
+    const fromFile = RETENTION_FAMILIES.map((f) => `${f}=${s.retention[f]}`).join(',');
+    storageEnv.JA4_DB_RETENTION = env.JA4_DB_RETENTION ? `${fromFile},${env.JA4_DB_RETENTION}` : fromFile;
   }
   const storageExtra = isSet('storage.request_timeout_ms') ? { requestTimeoutMs: s.request_timeout_ms } : {};
   return { config: loaded.config, file: loaded.file, sources: loaded.sources, values: merged, env: storageEnv, isSet, storageExtra };

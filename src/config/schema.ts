@@ -68,7 +68,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { path: 'correlator.idle_timeout_ms', kind: int(1000, 86_400_000), default: 300_000, doc: 'a connection unused for this long is forgotten' },
   { path: 'correlator.window_ms', kind: int(1000, 7 * 86_400_000), default: 3_600_000, doc: 'a connection is forgotten this long after its TLS event (port reuse)' },
   { path: 'correlator.max_connections', kind: int(1000, 100_000_000), default: 500_000, doc: 'connections kept at once; past it the oldest is dropped (counted)' },
-  { path: 'correlator.threads', kind: { type: 'string', pattern: /^(auto|\d{1,2})$/, patternHint: '"auto" or a number of threads from 0 (main thread) to 64' }, default: 'auto', doc: 'correlator worker threads (state shards); auto: by CPU cores' },
+  { path: 'correlator.threads', kind: { type: 'string', pattern: /^(auto|[0-9]|[1-5][0-9]|6[0-4])$/, patternHint: '"auto" or a number of threads from 0 (main thread) to 64' }, default: 'auto', doc: 'correlator worker threads (state shards); auto: by CPU cores' },
   { path: 'correlator.raw_tables', kind: { type: 'boolean' }, default: false, doc: 'also write the received halves to ja4_logs.http_requests and ja4_logs.tls_events (debugging copies; about 40% more insert CPU)' },
   { path: 'correlator.plain_http_wait', kind: { type: 'boolean' }, default: true, doc: "plain-HTTP requests also wait up to tls_wait_ms for their connection's flow event from a capture (JA4T, JA4TS, JA4L); false: written at once, with them only when the event came first" },
   { path: 'correlator.batch_rows', kind: int(1, 1_000_000), default: 200_000, doc: 'most rows per database insert (each runs the enrichment view and the aggregates once)' },
@@ -101,7 +101,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { path: 'detector.interval_s', kind: int(10, 86400), default: 60, doc: 'seconds between scoring runs' },
   { path: 'detector.models_dir', kind: { type: 'path', optional: true }, default: '', doc: 'trained models (models/current); empty: /var/lib/ja4/models, else the models shipped with the package' },
   { path: 'detector.threshold', kind: { type: 'number', min: 0, max: 1 }, default: 0.9, doc: 'ensemble score from which a client is reported as an anomaly' },
-  { path: 'detector.workers', kind: int(0, 256), default: 0, doc: 'scoring threads (0: one per CPU core minus one, at least 1)' },
+  { path: 'detector.workers', kind: int(0, 64), default: 0, doc: 'scoring threads (0: one per CPU core minus one, at least 1)' },
 
   // --- dashboard
   { path: 'dashboard.enabled', kind: { type: 'boolean' }, default: true, doc: 'serve the dashboard (in ja4 run and ja4-dashboard)' },
