@@ -75,6 +75,9 @@ t.test('show: values in effect, their sources, passwords hidden', async (t) => {
   t.ok(lines.includes('    http_logs: 30  # default'), 'nested options');
   const plain = await withEnv({}, () => ja4(['config', 'show', file]));
   t.notMatch(plain.out, '#', 'no comments without --sources');
+  const inUrl = await withEnv({ JA4_STORAGE_CLICKHOUSE_URL: 'https://admin:s3cret@ch.example:8443' }, () => ja4(['config', 'show', file]));
+  t.notMatch(inUrl.out, 's3cret', 'a password inside the URL is hidden too');
+  t.match(inUrl.out, '  clickhouse_url: https://admin:********@ch.example:8443/\n');
   if (!existsSync('/etc/ja4/config.yaml')) {
     const defaults = await withEnv({}, () => ja4(['config', 'show']));
     t.equal(defaults.code, 0, 'without a file, show prints the defaults a service would use');

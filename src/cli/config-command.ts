@@ -87,6 +87,15 @@ function runShow(argv: string[], io: CliIO): number {
     const [section, key] = o.path.split('.') as [string, string];
     if (shown[section]![key] !== '') shown[section]![key] = '********';
   }
+  // a password can also ride in the URL (http://user:pass@host)
+  const url = loaded.config.storage.clickhouse_url;
+  if (url !== '') {
+    const u = new URL(url);
+    if (u.password !== '') {
+      u.password = '********';
+      shown.storage!.clickhouse_url = u.toString();
+    }
+  }
   // The mode back in octal, as it is written in the file.
   shown.sockets!.mode = `0${(loaded.config.sockets.mode).toString(8)}`;
   let text = stringify(shown, { lineWidth: 0 });
