@@ -43,7 +43,17 @@ t.test('migrate on an empty directory, then again', async (t) => {
   t.equal(tables.find((r) => r.name === 'http_logs_ingest')?.engine, 'Null', 'the ingest table stores nothing');
   t.notOk([...names].some((n) => n.endsWith('_dist')), 'no Distributed tables on a single node');
 
+  // nothing pending: not one statement but the status read (services
+  // migrate at start as users without CREATE rights on a server)
+  const statements: string[] = [];
+  const { command, client } = storage;
+  const clientCommand = client.command.bind(client);
+  (storage as { command: typeof command }).command = async (sql, ...rest) => (statements.push(sql), command.call(storage, sql, ...rest));
+  client.command = async (params) => (statements.push(params.query), clientCommand(params));
   const second = await migrate(storage);
+  (storage as { command: typeof command }).command = command;
+  client.command = clientCommand;
+  t.same(statements, [], 'with nothing pending, no DDL (not even CREATE ... IF NOT EXISTS)');
   t.same([second.applied.length, second.alreadyApplied], [0, files.length], 'the second run applies nothing');
   t.same(await storage.query(SCHEMA), tables, 'and changes no table');
   const [rec] = await storage.query<{ n: number }>(`SELECT count() AS n FROM ${TABLES.migrations}`);

@@ -155,6 +155,10 @@ export async function migrate(storage: Storage, opts: MigrateOptions = {}): Prom
     result.applied = plan.map((p) => ({ name: p.file.name, statements: p.statements }));
     return result;
   }
+  // Nothing pending: no statement at all. The services migrate at start, and
+  // on a server they run as users without DDL rights (ja4_writer,
+  // ja4_dashboard): even CREATE ... IF NOT EXISTS needs the CREATE grant.
+  if (plan.length === 0) return result;
   await ensureMigrationsTable(storage);
   const mode = ctx.cluster !== undefined ? `cluster:${ctx.cluster}` : ctx.server ? 'server' : 'embedded';
   for (const { file, statements } of plan) {
