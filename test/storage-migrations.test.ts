@@ -70,6 +70,12 @@ t.test('migrate on an empty directory, then again', async (t) => {
   await t.rejects(migrate(storage, { files: edited }), { code: 'ERR_MIGRATION_CHANGED', message: /0005_create_http_logs\.sql/ });
   t.equal((await migrationStatus(storage, edited)).find((s) => s.name === '0005_create_http_logs.sql')?.state, 'changed');
 
+  // the tables without their ledger (another cluster node's, or lost):
+  // refused, since the backfills would count every request twice
+  await storage.command(`TRUNCATE TABLE ${TABLES.migrations}`);
+  await t.rejects(migrate(storage), { code: 'ERR_MIGRATION_LEDGER', message: /records no migration on this node: re-applying the migrations would double the backfilled aggregates/ });
+  await storage.insertRows(TABLES.migrations, files.map((f) => ({ name: f.name, checksum: f.checksum, applied_at: Date.now(), statements: 0, duration_ms: 0, mode: 'embedded' })));
+
   // a new file is pending, then applied alone
   writeFileSync(join(dir, '0099_create_extra.sql'), 'CREATE TABLE IF NOT EXISTS ja4_processing.extra {{ON_CLUSTER}} (a UInt8) ENGINE = {{ENGINE MergeTree}} ORDER BY a;\n');
   const added = loadMigrationFiles(DEFAULT_SQL_DIR).concat(loadMigrationFiles(dir).filter((f) => f.name.startsWith('0099')));

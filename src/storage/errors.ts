@@ -17,6 +17,8 @@ export type StorageErrorCode =
   | 'ERR_MIGRATION_FILE'
   /** an applied migration's file changed since it was applied */
   | 'ERR_MIGRATION_CHANGED'
+  /** the schema exists but this node's ledger is empty (re-applying would re-run the backfills) */
+  | 'ERR_MIGRATION_LEDGER'
   /** a statement of a migration failed */
   | 'ERR_MIGRATION_FAILED'
   /** a reference CSV file is missing a column or has a bad row */

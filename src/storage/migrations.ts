@@ -155,6 +155,22 @@ export async function migrate(storage: Storage, opts: MigrateOptions = {}): Prom
     result.applied = plan.map((p) => ({ name: p.file.name, statements: p.statements }));
     return result;
   }
+  // A schema without its ledger: another cluster node's ledger (it is local
+  // to the node that ran migrate), or a ledger lost. Re-applying would re-run
+  // the backfills of 0014/0015/0017/0018/0020 (INSERT ... SELECT) and count
+  // every request twice in those aggregates, for good.
+  if (plan.length > 0 && status.every((s) => s.state === 'pending')) {
+    const [existing] = await storage.query<{ n: number }>(
+      "SELECT count() AS n FROM system.tables WHERE database = 'ja4_processing' AND name = 'http_logs'",
+    );
+    if ((existing?.n ?? 0) > 0) {
+      throw new StorageError(
+        'ERR_MIGRATION_LEDGER',
+        `the ja4 tables exist but ${TABLES.migrations} records no migration on this node: re-applying the migrations would ` +
+          'double the backfilled aggregates. Run ja4 db migrate against the node that holds the ledger (the one it ran on first)',
+      );
+    }
+  }
   // Nothing pending: no statement at all. The services migrate at start, and
   // on a server they run as users without DDL rights (ja4_writer,
   // ja4_dashboard): even CREATE ... IF NOT EXISTS needs the CREATE grant.
