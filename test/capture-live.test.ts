@@ -7,7 +7,7 @@
 // interface, a missing CAP_NET_RAW and a bad filter.
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -159,6 +159,8 @@ t.test('a missing interface, a missing CAP_NET_RAW and a bad filter give clear e
   t.throws(() => openLiveCapture({ iface: 'lo', snaplen: 10 }, () => {}), { code: 'EOPTION', message: /options\.snaplen must be an integer between 64/ });
   t.throws(() => openLiveCapture({ iface: 'lo', maxFlows: 0 }, () => {}), { code: 'EOPTION', message: /options\.maxFlows/ });
   t.throws(() => openLiveCapture({ iface: 'lo', sensor: 'a b' }, () => {}), { code: 'EOPTION', message: /options\.sensor/ });
+  // libpcap takes an int of bytes: 2048 MiB overflowed into its 2 MiB default
+  t.throws(() => openLiveCapture({ iface: 'lo', bufferMb: 2048 }, () => {}), { code: 'EOPTION', message: /options\.bufferMb must be an integer between 1 and 2047/ });
   t.ok(new CaptureStartError('X', 'y') instanceof Error);
   // Without CAP_NET_RAW (dropped from the bounding set, so even root loses it).
   const script = `import('${join(repoRoot, 'src/capture/live-capture.ts').replace(/\\/g, '/')}').then((m) => {
@@ -169,6 +171,17 @@ t.test('a missing interface, a missing CAP_NET_RAW and a bad filter give clear e
     t.pass(`setpriv unavailable, not checked: ${r.error.message}`);
   } else {
     t.match(r.stdout, /^EPERM capturing on interface lo needs the CAP_NET_RAW capability/, 'names the interface and the capability');
+  }
+});
+
+t.test('close() gives back the capture socket, its ring and the eventfd at once (not at garbage collection)', async (t) => {
+  const fds = () => readdirSync('/proc/self/fd').length;
+  const before = fds();
+  for (let i = 0; i < 5; i++) {
+    const live = openLiveCapture({ iface: 'lo', bufferMb: 8 }, () => {});
+    t.equal(fds(), before + 2, 'open: the packet socket and the eventfd');
+    await live.close();
+    t.equal(fds(), before, `closed ${i + 1}: both gone`);
   }
 });
 

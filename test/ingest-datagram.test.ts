@@ -119,6 +119,27 @@ t.test('SOCK_SEQPACKET: several senders, runs of lines per message, order kept p
   t.equal(c.rx.stats().errors, 0);
 });
 
+t.test('SOCK_SEQPACKET: an empty record is not the peer leaving (the records around it are kept)', async (t) => {
+  // recv() returns 0 both for an empty SEQPACKET record and for the peer's
+  // shutdown: the receiver took the first for the second and dropped the
+  // rest of the batch, uncounted, and the peer's next send got EPIPE.
+  const path = join(scratchDir(t), 'http.socket');
+  const c = collect(t, { path, type: 'seqpacket' });
+  const py = [
+    'import socket, time',
+    's = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)',
+    `s.connect(${JSON.stringify(path)})`,
+    'for m in [b\'{"a":1}\\n\', b\'\', b\'{"b":2}\\n\', b\'{"c":3}\\n\', b\'\']: s.send(m)',
+    'time.sleep(0.3)',
+    's.send(b\'{"d":4}\\n\')',
+    'time.sleep(0.3)',
+  ].join('\n');
+  const r = spawnSync('python3', ['-c', py], { encoding: 'utf8' });
+  t.equal(r.status, 0, r.stderr);
+  await until('4 records', () => c.text().split('\n').length - 1 >= 4);
+  t.same(c.text().split('\n').slice(0, -1), ['{"a":1}', '{"b":2}', '{"c":3}', '{"d":4}'], 'every record, the peer still connected after the empty ones');
+});
+
 t.test('oversized datagrams are counted and dropped; garbage passes through as bytes', async (t) => {
   for (const type of ['dgram', 'seqpacket'] as const) {
     const path = join(scratchDir(t), `${type}.socket`);

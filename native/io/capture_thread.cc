@@ -70,11 +70,7 @@ pcap_t* open_offline(const std::string& path, std::unique_ptr<char[]>& buffer, s
 
 CaptureThread::CaptureThread(CaptureConfig config) : config_(std::move(config)), engine_(config_.engine) {}
 
-CaptureThread::~CaptureThread() {
-  stop();
-  if (live_) pcap_close(live_);
-  if (wake_fd_ >= 0) ::close(wake_fd_);
-}
+CaptureThread::~CaptureThread() { stop(); }
 
 bool CaptureThread::fail(const char* code, std::string message) {
   error_code_ = code;
@@ -89,6 +85,14 @@ bool CaptureThread::open() {
   if (wake_fd_ < 0) return fail("EOPEN", std::string("eventfd: ") + std::strerror(errno));
   if (!config_.files.empty()) {
     for (const std::string& f : config_.files) {
+      // A pipe (ja4 replay <(zcat x.pcap.gz)) can be read once: checking it
+      // here would consume its header, so it is checked when replayed.
+      struct stat st;
+      if (stat(f.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (config_.loops > 1)
+          return fail("EOPEN", f + ": not a regular file, and --loop reads each file again (write the stream to a file first)");
+        continue;
+      }
       std::unique_ptr<char[]> buffer;
       pcap_t* p = open_offline(f, buffer, error_code_, error_message_);
       if (!p) return false;
@@ -102,7 +106,9 @@ bool CaptureThread::open() {
   if (!live_) return fail("EOPEN", "interface " + ifc + ": " + errbuf);
   pcap_set_snaplen(live_, config_.snaplen);
   pcap_set_promisc(live_, config_.promisc ? 1 : 0);
-  pcap_set_buffer_size(live_, config_.buffer_mb * 1024 * 1024);
+  // an int of bytes: the options cap buffer_mb at 2047; beyond, the product
+  // overflowed and libpcap silently fell back to its 2 MiB default
+  pcap_set_buffer_size(live_, static_cast<int>(std::min<int64_t>(int64_t(config_.buffer_mb) << 20, INT32_MAX)));
   // The read timeout is how long the kernel may hold a partly filled block
   // (TPACKET_V3) before waking us: the latency bound of a quiet link.
   pcap_set_timeout(live_, config_.flush_ms);
@@ -160,6 +166,13 @@ void CaptureThread::stop() {
     request_stop();
     thread_.join();
   }
+  // The thread is gone: its AF_PACKET socket and ring (up to buffer_mb of
+  // kernel memory, still receiving) and the eventfd go now, not when the
+  // garbage collector gets to the JS wrapper.
+  if (live_) pcap_close(live_);
+  live_ = nullptr;
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+  wake_fd_ = -1;
 }
 
 CaptureStats CaptureThread::stats() {
@@ -286,44 +299,65 @@ bool CaptureThread::wait_until(int64_t target) {
 
 // Capture thread.
 void CaptureThread::run_replay() {
-  // Event timestamps: each pass starts at the wall clock (or after the last
-  // event of the previous pass, whichever is later) and keeps the recorded
-  // intervals unscaled, so JA4L latencies are the capture's own.
-  int64_t base = wall_us(), last_out = 0;
+  ReplayClock clock;
+  clock.pps_start_mono = mono_us();
   for (uint32_t loop = 0; loop < config_.loops && !stop_requested(); ++loop) {
     work_.loop = loop;
+    clock.new_segment = true;  // each pass: new connections, 1 s after the last
     for (size_t i = 0; i < config_.files.size() && !stop_requested(); ++i) {
       work_.file_index = i;
       work_.file_offset = 0;
-      if (!replay_file(config_.files[i], base, last_out)) return;
-      base = std::max(wall_us(), last_out + 1000000);
+      if (!replay_file(config_.files[i], clock)) return;
     }
   }
 }
 
-bool CaptureThread::replay_file(const std::string& path, int64_t& base, int64_t& last_out) {
+// A file whose first packet follows the previous file's last one by no more
+// than this continues its timeline (a capture rotated into files by tcpdump
+// -C/-G): a flow crossing the boundary keeps its intervals, so its JA4L.
+// Anything else (an unrelated capture, a later pass) starts a new segment.
+constexpr int64_t kContinuousFilesGapUs = 60 * 1000000LL;
+
+bool CaptureThread::replay_file(const std::string& path, ReplayClock& clock) {
   std::unique_ptr<char[]> buffer;  // outlives p (declared first)
   pcap_t* p = open_offline(path, buffer, error_code_, error_message_);
   if (!p) return false;
   int linktype = pcap_datalink(p);
   pcap_pkthdr* h;
   const u_char* data;
-  int64_t first_ts = -1, start_mono = mono_us();
   uint64_t count = 0;
+  bool first_of_file = true;
   int rc = 0;
   while (!stop_requested() && (rc = pcap_next_ex(p, &h, &data)) == 1) {
     int64_t ts = int64_t(h->ts.tv_sec) * 1000000 + h->ts.tv_usec;
-    if (first_ts < 0) first_ts = ts;
-    int64_t offset = ts - first_ts;
+    if (first_of_file) {
+      first_of_file = false;
+      bool continues = !clock.new_segment && clock.first_ts >= 0 && ts >= clock.last_ts &&
+                       ts - clock.last_ts <= kContinuousFilesGapUs;
+      if (!continues) {
+        // Event timestamps: a segment starts at the wall clock, or 1 s after
+        // the previous segment's last event, whichever is later, and keeps
+        // the recorded intervals unscaled, so JA4L latencies are the
+        // capture's own.
+        clock.base = clock.first_ts < 0 ? wall_us() : std::max(wall_us(), clock.last_out + 1000000);
+        clock.first_ts = ts;
+        clock.start_mono = mono_us();
+        clock.new_segment = false;
+      }
+    }
+    int64_t offset = ts - clock.first_ts;
     if (offset < 0) offset = 0;  // out-of-order capture timestamps
     if (!config_.max) {
-      int64_t due = config_.pps ? start_mono + int64_t(double(count) * 1e6 / double(config_.pps))
-                                : start_mono + int64_t(double(offset) / config_.speed);
+      // --pps: one clock for the whole replay, every file and pass
+      int64_t due = config_.pps ? clock.pps_start_mono + int64_t(double(clock.packets) * 1e6 / double(config_.pps))
+                                : clock.start_mono + int64_t(double(offset) / config_.speed);
       if (!wait_until(due)) break;
     }
-    last_out = base + offset;
-    engine_.process(linktype, data, h->caplen, last_out);
+    clock.last_out = clock.base + offset;
+    clock.last_ts = std::max(clock.last_ts, ts);
+    engine_.process(linktype, data, h->caplen, clock.last_out);
     ++count;
+    ++clock.packets;
     ++work_.replay_packets;
     work_.replay_bytes += h->caplen;
     // Progress: ftell may cost a syscall, so only every 256 packets at full

@@ -91,7 +91,18 @@ class CaptureThread {
   void run();
   void run_live();
   void run_replay();
-  bool replay_file(const std::string& path, int64_t& base_us, int64_t& last_out_us);
+  // Where a replay stands in time, across its files and passes.
+  struct ReplayClock {
+    int64_t base = 0;           // event time of the segment's first packet
+    int64_t first_ts = -1;      // capture time of the segment's first packet
+    int64_t start_mono = 0;     // when the segment's first packet was replayed
+    int64_t last_ts = -1;       // latest capture time replayed
+    int64_t last_out = 0;       // event time of the last packet
+    bool new_segment = true;    // the next file starts a segment (a new pass)
+    uint64_t packets = 0;       // replayed so far (--pps pacing)
+    int64_t pps_start_mono = 0;
+  };
+  bool replay_file(const std::string& path, ReplayClock& clock);
   void maybe_flush(bool force, bool end = false);
   void snapshot();
   bool stop_requested() const { return stop_.load(std::memory_order_relaxed); }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -17,6 +18,12 @@
 namespace ja4::io {
 
 namespace {
+
+std::string octal(unsigned mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", mode);
+  return buf;
+}
 
 // A batch is handed over once it holds this much, so one JS call carries
 // many datagrams without letting a burst build an unbounded buffer.
@@ -63,6 +70,10 @@ bool DatagramReceiver::open() {
     int rc = probe >= 0 ? connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) : -1;
     int err = errno;
     if (probe >= 0) ::close(probe);
+    if (rc != 0 && (err == EACCES || err == EPERM))
+      return fail("EACCES", path + ": a socket file this user may not connect to (owner uid " +
+                                std::to_string(st.st_uid) + ", mode " + octal(st.st_mode & 07777) +
+                                "): left by a run as another user? remove it, or run as its owner");
     if (rc == 0 || (err != ECONNREFUSED && err != ENOENT))
       return fail("EADDRINUSE", path + ": another receiver is listening on this socket");
     ::unlink(path.c_str());
@@ -156,8 +167,14 @@ bool DatagramReceiver::drain(int fd, std::string& batch, uint64_t& count) {
     if (got == 0) return !config_.seqpacket;
     for (int k = 0; k < got; ++k) {
       size_t len = msgs[k].msg_len;
-      // recv() of 0 bytes on a SEQPACKET socket is the peer's shutdown.
-      if (len == 0 && config_.seqpacket) return false;
+      // recv() of 0 bytes on a SEQPACKET socket is the peer's shutdown, or an
+      // empty record: only the last message of a batch can be the shutdown,
+      // and then the socket says so (POLLHUP / POLLRDHUP). An empty record
+      // carries nothing; the records after it are kept.
+      if (len == 0 && config_.seqpacket && k == got - 1) {
+        pollfd pf{fd, POLLRDHUP, 0};
+        if (poll(&pf, 1, 0) == 1 && (pf.revents & (POLLHUP | POLLRDHUP))) return false;
+      }
       if (msgs[k].msg_hdr.msg_flags & MSG_TRUNC) {
         ++stats_.oversized;  // the kernel cut it to our buffer: drop it whole
         continue;

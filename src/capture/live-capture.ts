@@ -47,7 +47,8 @@ export function validateLiveCaptureOptions(opts: LiveCaptureOptions, prefix = 'o
     }
   };
   int(snaplen, 'snaplen', 64, 262144);
-  int(bufferMb, 'bufferMb', 1, 4096);
+  // libpcap takes the size as an int of bytes: 2 GiB - 1 at most
+  int(bufferMb, 'bufferMb', 1, 2047);
   if (promisc !== undefined && typeof promisc !== 'boolean') {
     throw new OptionError(`${prefix}.promisc must be a boolean, got ${JSON.stringify(promisc)}`);
   }

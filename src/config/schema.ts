@@ -45,7 +45,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { path: 'capture.iface', kind: { type: 'string', pattern: /^$|^[A-Za-z0-9_.:@-]{1,15}$/, patternHint: 'an interface name (at most 15 characters: letters, digits, _ . : @ -)' }, default: '', doc: 'network interface to capture on; empty: no live capture (events then come only from the sockets)' },
   { path: 'capture.bpf', kind: { type: 'string' }, default: 'tcp or udp port 443', doc: 'libpcap filter (pcap-filter(7)); the TLS, QUIC and SSH handshakes must pass it' },
   { path: 'capture.snaplen', kind: int(64, 262144), default: 65535, doc: 'bytes kept of each packet' },
-  { path: 'capture.buffer_mb', kind: int(1, 4096), default: 64, doc: 'kernel capture buffer in MiB (raise it when ps_drop grows)' },
+  { path: 'capture.buffer_mb', kind: int(1, 2047), default: 64, doc: 'kernel capture buffer in MiB (raise it when ps_drop grows)' },
   { path: 'capture.promisc', kind: { type: 'boolean' }, default: false, doc: 'put the interface in promiscuous mode (for a SPAN/mirror port)' },
   { path: 'capture.sensor', kind: { type: 'string', pattern: /^[A-Za-z0-9_.-]{0,64}$/, patternHint: 'at most 64 letters, digits, _ . -' }, default: '', doc: 'name of this sensor in the events (empty: none)' },
   { path: 'capture.stats_interval_s', kind: int(0, 86400), default: 10, doc: 'seconds between counter lines in the log (0: only at exit)' },
