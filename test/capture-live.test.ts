@@ -14,6 +14,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openLiveCapture, CaptureStartError } from '../src/capture/live-capture.js';
+import { liveCaptureStage } from '../src/pipeline/input-stages.js';
+import { memoryLogger } from './helpers/memory-logger.js';
 import { readPcap } from '../src/capture/pcap-reader.js';
 import { checkTlsEvent } from '../src/capture/tls-event-schema.js';
 import type { CloseEvent, FlowEvent, TlsEvent } from '../src/capture/tls-event.js';
@@ -204,4 +206,19 @@ t.test('an interface that disappears ends the capture with the reason, no busy l
   t.ok(end, 'the last batch says end');
   t.same(live.stats().error, { code: 'EREAD', message: `interface ${name}: The interface disappeared` });
   await live.close();
+
+  // ja4 run's capture stage: said in the log and by /healthz, not only in
+  // counters that stop moving (every request would go without its TLS half)
+  spawnSync('ip', ['link', 'add', name, 'type', 'veth', 'peer', 'name', `${name}p`]);
+  spawnSync('ip', ['link', 'set', name, 'up']);
+  const m = memoryLogger();
+  const stage = liveCaptureStage({ iface: name }, () => {}, m.log);
+  await stage.start();
+  t.equal(stage.unhealthy!(), undefined, 'healthy while capturing');
+  spawnSync('ip', ['link', 'del', name]);
+  const until = Date.now() + 3000;
+  while (stage.unhealthy!() === undefined && Date.now() < until) await sleep(20);
+  t.equal(stage.unhealthy!(), `the live capture on ${name} ended: EREAD interface ${name}: The interface disappeared`);
+  t.match(m.records().find((r) => r.level === 'error'), { msg: /the live capture on .* ended: EREAD .*; requests are written without their TLS fingerprints until ja4 run restarts/, iface: name, code: 'EREAD' });
+  await stage.stop();
 });

@@ -14,7 +14,7 @@ import {
 } from '../storage/index.js';
 import { DEFAULT_CORRELATOR_OPTIONS } from '../correlator/correlator.js';
 import { CorrelatorPool, validateShards } from '../correlator/correlator-pool.js';
-import { registerRunMetrics, writerUnhealthy } from '../pipeline/health-server.js';
+import { registerRunMetrics } from '../pipeline/health-server.js';
 import { CONFIG_ARG_HELP, CONFIG_ARG_SPEC, RUN_FLAG_OPTIONS } from '../config/index.js';
 import { loadCommandConfig, type CommandConfig } from '../config/command-config.js';
 import { registerDashboardMetrics } from '../metrics/dashboard-metrics.js';
@@ -347,7 +347,7 @@ export async function runRunCommand(argv: string[], io: CliIO): Promise<number> 
   let metrics;
   try {
     const cfg = args.config!;
-    metrics = await serveMetrics({ service: 'all', registry, metrics: cfg.config.metrics, isSet: cfg.isSet, listen: args.metricsListen, health: () => writerUnhealthy(started.correlation), log });
+    metrics = await serveMetrics({ service: 'all', registry, metrics: cfg.config.metrics, isSet: cfg.isSet, listen: args.metricsListen, health: () => started.unhealthy(), log });
   } catch (err) {
     releaseSignals();
     await pipeline.stop().catch(() => undefined);

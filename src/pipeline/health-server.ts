@@ -34,6 +34,11 @@ export function writerUnhealthy(correlation: CorrelationStage): string | undefin
   return undefined;
 }
 
+/** The writer first, then any input that cannot do its work any more (a live capture whose interface went). */
+export function pipelineUnhealthy(correlation: CorrelationStage, inputs: readonly Stage[]): string | undefined {
+  return writerUnhealthy(correlation) ?? inputs.map((s) => s.unhealthy?.()).find((why) => why !== undefined);
+}
+
 /**
  * The pipeline's metrics on a registry: receivers, correlator, writer,
  * spool, the capture (with iface), and the detector stage's when it runs.

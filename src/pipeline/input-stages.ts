@@ -26,16 +26,32 @@ export function receiverStage(name: string, options: DatagramReceiverOptions, on
   };
 }
 
-export function liveCaptureStage(options: LiveCaptureOptions, onData: (buf: Buffer) => void): Stage {
+export function liveCaptureStage(options: LiveCaptureOptions, onData: (buf: Buffer) => void, log: Logger): Stage {
   let capture: LiveCapture | undefined;
+  let stopping = false;
+  let ended: string | undefined;
   return {
     name: 'capture',
     async start() {
-      capture = openLiveCapture(options, (b) => {
+      const c = openLiveCapture(options, (b) => {
         if (b.data.length > 0) onData(b.data);
       });
+      capture = c;
+      // A capture ends by itself only when its interface goes (removed,
+      // unplugged): every request would then be written without its TLS
+      // half, so it is said loudly, and /healthz says it until a restart.
+      void c.finished.then(() => {
+        if (stopping) return;
+        const e = c.stats().error;
+        ended = `the live capture on ${options.iface} ended${e ? `: ${e.code} ${e.message}` : ''}`;
+        log.error(`${ended}; requests are written without their TLS fingerprints until ja4 run restarts`, { iface: options.iface, code: e?.code });
+      });
+    },
+    unhealthy() {
+      return ended;
     },
     async stop() {
+      stopping = true;
       // flushes the engine: open connections are reported (close events) before the thread ends
       await capture?.close();
       await capture?.finished;

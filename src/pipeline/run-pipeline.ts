@@ -9,7 +9,7 @@ import { TABLES, type Storage } from '../storage/index.js';
 import type { CorrelatorPoolOptions } from '../correlator/correlator-pool.js';
 import type { BatcherOptions } from './batcher.js';
 import { CorrelationStage } from './correlation-stage.js';
-import { startHealthServer, writerUnhealthy, type HealthServer } from './health-server.js';
+import { pipelineUnhealthy, startHealthServer, type HealthServer } from './health-server.js';
 import { liveCaptureStage, receiverStage, simulatorStage } from './input-stages.js';
 import { clickhouseSink, jsonlFileSink, stdoutSink, type OutputSpec, type Sink } from './sinks.js';
 import { Spool } from './spool.js';
@@ -54,6 +54,8 @@ export interface Pipeline {
   addStage(stage: Stage): Promise<void>;
   /** Stops everything in reverse order; resolves when the data is written (or spooled). */
   stop(): Promise<void>;
+  /** why /healthz should answer 503 (the writer failing, an input gone); undefined: healthy */
+  unhealthy(): string | undefined;
 }
 
 function tableNames(storage: Storage | undefined) {
@@ -145,7 +147,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   const inputs: Stage[] = [];
   if (opts.httpSocket) inputs.push(receiverStage('http_socket', opts.httpSocket, (b) => correlation.pushHttp(b)));
   if (opts.networkSocket) inputs.push(receiverStage('network_socket', opts.networkSocket, (b) => correlation.pushTls(b)));
-  if (opts.capture?.kind === 'live') inputs.push(liveCaptureStage(opts.capture.options, (b) => correlation.pushTls(b)));
+  if (opts.capture?.kind === 'live') inputs.push(liveCaptureStage(opts.capture.options, (b) => correlation.pushTls(b), log));
   if (opts.capture?.kind === 'simulator') {
     inputs.push(simulatorStage(opts.capture.options, (b) => correlation.pushHttp(b), (b) => correlation.pushTls(b), log));
   }
@@ -171,7 +173,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   if (opts.metricsListen) {
     health = await startHealthServer(opts.metricsListen, {
       stages: all,
-      unhealthy: () => writerUnhealthy(correlation),
+      unhealthy: () => pipelineUnhealthy(correlation, inputs),
     });
   }
 
@@ -197,6 +199,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
       return all();
     },
     metricsPort: health?.port,
+    unhealthy: () => pipelineUnhealthy(correlation, inputs),
     async addStage(stage) {
       await stage.start();
       extra.push(stage);

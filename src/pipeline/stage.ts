@@ -11,6 +11,8 @@ export interface Stage {
   stop(): Promise<void>;
   /** counters and gauges for the progress line and /metrics (flat: name -> number) */
   stats(): Record<string, number>;
+  /** why the stage cannot do its work any more (/healthz answers 503 with it); undefined: fine */
+  unhealthy?(): string | undefined;
 }
 
 /** Anything with stop() (and optionally stats()) started by a function: a Stage. */
