@@ -42,7 +42,7 @@ t.test('ja4 capture: bad usage and a missing interface', async (t) => {
   t.match(r.err, /--iface is required/);
   r = await ja4(['capture', '--iface', 'lo', '--output', 'tcp:1.2.3.4']);
   t.equal(r.code, 2);
-  t.match(r.err, /--output must be unix:PATH, jsonl:FILE or stdout, got "tcp:1.2.3.4"/);
+  t.match(r.err, /--output must be unix:PATH, unix\+seqpacket:PATH, jsonl:FILE or stdout, got "tcp:1.2.3.4"/);
   r = await ja4(['capture', '--iface', 'lo', '--snaplen', 'x', '--output', 'stdout']);
   t.equal(r.code, 2);
   t.match(r.err, /--snaplen must be a positive integer, got "x"/);
@@ -208,6 +208,21 @@ t.test('ja4 replay --loop to a UNIX datagram socket', async (t) => {
   const ts = ev.map((e) => e.first_ts_us);
   t.ok(ts[ts.length - 1]! - ts[0]! >= 2_000_000, 'each loop starts after the previous one (>= 1 s apart)');
   t.match(logLines(r.err).find((l) => l.msg === 'done'), { level: 'info', output: `unix:${path}`, written: Number, output_dropped: 0 });
+});
+
+t.test('ja4 replay to a SOCK_SEQPACKET receiver (sockets.network_type: seqpacket)', async (t) => {
+  // a datagram sender's connect to it fails (EPROTOTYPE): every event was
+  // dropped while the sensor ran on, exit 0
+  const path = join(scratchDir(t), 'network.socket');
+  const lines: string[] = [];
+  const rx = openDatagramReceiver({ path, type: 'seqpacket' }, (b) => lines.push(...b.data.toString().split('\n').filter(Boolean)));
+  t.teardown(() => rx.close());
+  const r = await ja4(['replay', SAMPLE, '--max', '--output', `unix+seqpacket:${path}`]);
+  t.equal(r.code, 0, r.err);
+  const end = Date.now() + 5000;
+  while (lines.length < 10 && Date.now() < end) await sleep(10);
+  t.equal(lines.length, 10, '5 flow and 5 close events');
+  t.match(logLines(r.err).find((l) => l.msg === 'done'), { output: `unix+seqpacket:${path}`, written: Number, output_dropped: 0 });
 });
 
 t.test('ja4 replay to a socket nobody listens on: events dropped and counted, exit 0', async (t) => {

@@ -20,7 +20,8 @@ const MAX_DATAGRAM = 32 * 1024;
 const MAX_PENDING_BYTES = 64 << 20;
 const RETRY_MS = 5;
 
-export type OutputSpec = { kind: 'unix'; path: string } | { kind: 'jsonl'; file: string } | { kind: 'stdout' };
+/** unix: the receiver's socket type must match (ja4 run binds sockets.network_type: dgram by default) */
+export type OutputSpec = { kind: 'unix'; path: string; type: 'dgram' | 'seqpacket' } | { kind: 'jsonl'; file: string } | { kind: 'stdout' };
 
 export interface OutputStats {
   events: number;
@@ -47,9 +48,9 @@ export function defaultOutputSpec(): string {
 
 export function parseOutputSpec(spec: string, flag = '--output'): OutputSpec {
   if (spec === 'stdout' || spec === '-') return { kind: 'stdout' };
-  const m = /^(unix|jsonl):(.+)$/.exec(spec);
-  if (!m) throw new OptionError(`${flag} must be unix:PATH, jsonl:FILE or stdout, got "${spec}"`);
-  if (m[1] === 'unix') return { kind: 'unix', path: validateSocketPath(m[2], flag) };
+  const m = /^(unix|unix\+seqpacket|jsonl):(.+)$/.exec(spec);
+  if (!m) throw new OptionError(`${flag} must be unix:PATH, unix+seqpacket:PATH, jsonl:FILE or stdout, got "${spec}"`);
+  if (m[1] !== 'jsonl') return { kind: 'unix', path: validateSocketPath(m[2], flag), type: m[1] === 'unix' ? 'dgram' : 'seqpacket' };
   return { kind: 'jsonl', file: m[2]! };
 }
 
@@ -72,8 +73,8 @@ function* datagrams(data: Buffer): Generator<[Buffer, number]> {
   }
 }
 
-function unixOutput(path: string): EventOutput {
-  const sender: DatagramSender = openDatagramSender({ path, type: 'dgram' });
+function unixOutput(path: string, type: 'dgram' | 'seqpacket'): EventOutput {
+  const sender: DatagramSender = openDatagramSender({ path, type });
   const queue: [Buffer, number][] = [];
   let queuedBytes = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -97,7 +98,7 @@ function unixOutput(path: string): EventOutput {
     }, RETRY_MS);
   };
   return {
-    description: `unix:${path}`,
+    description: `${type === 'dgram' ? 'unix' : 'unix+seqpacket'}:${path}`,
     write(batch) {
       st.events += batch.events;
       for (const [d, n] of datagrams(batch.data)) {
@@ -171,7 +172,7 @@ function textOutput(out: (text: string) => void): EventOutput {
 export function openEventOutput(spec: OutputSpec, out: (text: string) => void = (t) => void process.stdout.write(t)): EventOutput {
   switch (spec.kind) {
     case 'unix':
-      return unixOutput(spec.path);
+      return unixOutput(spec.path, spec.type);
     case 'jsonl':
       return fileOutput(spec.file);
     case 'stdout':

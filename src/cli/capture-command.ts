@@ -26,7 +26,7 @@ handshake is seen, and a close event when a reported TCP connection ends
   --snaplen N            bytes kept per packet (default 65535)
   --buffer-mb N          kernel capture buffer in MiB (default 64)
   --promisc              promiscuous mode
-  --output SPEC          unix:PATH (datagrams), jsonl:FILE or stdout
+  --output SPEC          unix:PATH (datagrams), unix+seqpacket:PATH, jsonl:FILE or stdout
                          (default unix:<sockets.network_path of the configuration>,
                          else env JA4_NETWORK_SOCKET, else unix:/run/ja4/network.socket)
   --stats-interval S     engine and pcap counters on stderr every S seconds (default 10; 0: only at exit)
@@ -159,7 +159,10 @@ export async function runCaptureCommand(argv: string[], io: CliIO): Promise<numb
   }
   const cfg = loadCommandConfig(parsed.values, CAPTURE_FLAG_OPTIONS);
   const v = cfg.values as typeof parsed.values;
-  if (v.output === undefined && cfg.isSet('sockets.network_path')) v.output = `unix:${cfg.config.sockets.network_path}`;
+  // the socket ja4 run listens on, of the type it binds (sockets.network_type)
+  if (v.output === undefined && (cfg.isSet('sockets.network_path') || cfg.isSet('sockets.network_type'))) {
+    v.output = `${cfg.config.sockets.network_type === 'seqpacket' ? 'unix+seqpacket' : 'unix'}:${cfg.config.sockets.network_path}`;
+  }
   if (v['metrics-listen'] !== undefined) {
     try {
       parseMetricsListen(v['metrics-listen']);

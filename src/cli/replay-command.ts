@@ -24,7 +24,7 @@ Pacing (one of):
   --max             as fast as possible
   --loop N          replay the files N times (default 1)
 
-  --output SPEC     unix:PATH (datagrams), jsonl:FILE or stdout
+  --output SPEC     unix:PATH (datagrams), unix+seqpacket:PATH, jsonl:FILE or stdout
                     (default unix:/run/ja4/network.socket, env JA4_NETWORK_SOCKET)
   --sensor NAME     sensor name added to every event
   --progress-interval S   progress line every S seconds (default 1; 0: only at the end)
