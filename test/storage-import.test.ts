@@ -2,7 +2,7 @@
 // optionally shifted to now, and feeds the aggregates; plus the storage
 // options and the one-thread rule of the embedded engine.
 import t from 'tap';
-import { writeFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { main } from '../src/cli/main.js';
@@ -68,6 +68,35 @@ t.test('export, then import with and without --shift-to-now', async (t) => {
   const bad = await ja4(['db', 'import', join(scratch, 'bad.jsonl'), '--db-dir', dir]);
   t.equal(bad.code, 2);
   t.match(bad.err, /bad\.jsonl: not a JSONEachRow export of http_logs/);
+  // JSON lines that are not an http_logs export: refused whole (they loaded
+  // as rows of defaults, client ::, which the aggregates keep for good)
+  writeFileSync(join(scratch, 'other.jsonl'), '{"foo":1}\n{"foo":2}\n');
+  const other = await ja4(['db', 'import', join(scratch, 'other.jsonl'), '--db-dir', dir]);
+  t.equal(other.code, 2);
+  t.match(other.err, /other\.jsonl: not an export of http_logs: 2 of 2 rows lack ts, request_id or client_ip; nothing imported/);
+  // a name with glob characters is read as it is (file() expanded it)
+  const literal = join(scratch, 'lit-{a,b}.jsonl');
+  writeFileSync(literal, readFileSync(jsonl, 'utf8').split('\n').slice(0, 2).join('\n') + '\n');
+  writeFileSync(join(scratch, 'lit-a.jsonl'), readFileSync(jsonl, 'utf8'));
+  const lit = await ja4(['db', 'import', literal, '--db-dir', dir]);
+  t.equal(lit.code, 0, lit.err);
+  t.match(lit.out, /^2 rows imported from .*lit-\{a,b\}\.jsonl/, 'the file named, not lit-a.jsonl');
+  t.equal(lit.err, '', 'two days old: within the retention, nothing to say');
+  // rows older than the http_logs retention: imported (the aggregates count
+  // them) but dropped from http_logs by its TTL, so the command says so
+  const aged = join(scratch, 'aged.jsonl');
+  const back = (ts: string) => new Date(Date.parse(`${ts.replace(' ', 'T')}Z`) - 40 * 86_400_000).toISOString().replace('T', ' ').replace('Z', '000');
+  writeFileSync(aged, readFileSync(jsonl, 'utf8').split('\n').filter(Boolean).slice(0, 3).map((l) => {
+    const o = JSON.parse(l) as { ts: string };
+    return JSON.stringify({ ...o, ts: back(o.ts) });
+  }).join('\n') + '\n');
+  const old = await ja4(['db', 'import', aged, '--db-dir', dir]);
+  t.equal(old.code, 0, old.err);
+  t.equal(old.err, 'ja4 db import: 3 of them are older than the http_logs retention (30 days): the hourly aggregates count them, http_logs drops them (--shift-to-now moves them to now)\n');
+  const check = await openTestStorage(t, { dir, migrate: false });
+  const [after] = await check.query<{ n: number; defaults: number }>(`SELECT count() AS n, countIf(client_ip = toIPv6('::')) AS defaults FROM ${TABLES.httpLogs}`);
+  t.same([after!.n >= rows.length * 2 + 2, after!.defaults], [true, 0], 'nothing from the refused file, the rows of the literal one');
+  await check.close();
   t.throws(() => importFormatOf('x.csv'), { code: 'ERR_IMPORT', message: /give --format/ });
   t.equal(importFormatOf('x.csv', 'native'), 'Native');
 });

@@ -124,6 +124,9 @@ async function runImport(argv: string[], io: CliIO): Promise<number> {
   return withStorage('ja4 db import', values, async (storage) => {
     const r = await importHttpLogs(storage, file, { format: values.format as 'JSONEachRow' | 'Native' | undefined, shiftToNow: values['shift-to-now'] ?? false });
     io.out(`${r.rows} rows imported from ${file} (${r.format})${r.shiftSeconds ? `, timestamps shifted by ${r.shiftSeconds} s` : ''}\n`);
+    if (r.expired > 0) {
+      io.err(`ja4 db import: ${r.expired} of them are older than the http_logs retention (${storage.options.retention.http_logs} days): the hourly aggregates count them, http_logs drops them (--shift-to-now moves them to now)\n`);
+    }
     return 0;
   });
 }

@@ -96,7 +96,8 @@ function parseRetention(value: string | Partial<RetentionDays> | undefined): Ret
         })
       : Object.entries(value);
   for (const [key, raw] of entries) {
-    if (!(key in out)) {
+    // own keys only: `in` also saw Object.prototype's (toString=5 passed)
+    if (!Object.hasOwn(out, key)) {
       throw optionError('retention', `has unknown table family "${key}" (known: ${Object.keys(out).join(', ')})`);
     }
     const days = typeof raw === 'number' ? raw : /^\d+$/.test(String(raw)) ? Number(raw) : NaN;
