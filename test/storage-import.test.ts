@@ -93,6 +93,18 @@ t.test('export, then import with and without --shift-to-now', async (t) => {
   const old = await ja4(['db', 'import', aged, '--db-dir', dir]);
   t.equal(old.code, 0, old.err);
   t.equal(old.err, 'ja4 db import: 3 of them are older than the http_logs retention (30 days): the hourly aggregates count them, http_logs drops them (--shift-to-now moves them to now)\n');
+  // an export spanning 120 days (one daily partition each): one insert of
+  // 120 partitions, above the engine's default of 100 per block
+  const first = JSON.parse(readFileSync(jsonl, 'utf8').split('\n')[0]!) as { ts: string; request_id: string };
+  const spread = join(scratch, 'spread.jsonl');
+  writeFileSync(spread, Array.from({ length: 120 }, (_, d) => JSON.stringify({
+    ...first,
+    request_id: `${first.request_id}-d${d}`,
+    ts: new Date(Date.parse(`${first.ts.replace(' ', 'T')}Z`) - d * 86_400_000).toISOString().replace('T', ' ').replace('Z', '000'),
+  })).join('\n') + '\n');
+  const wide = await ja4(['db', 'import', spread, '--shift-to-now', '--db-dir', dir]);
+  t.equal(wide.code, 0, wide.err);
+  t.match(wide.out, /^120 rows imported/);
   const check = await openTestStorage(t, { dir, migrate: false });
   const [after] = await check.query<{ n: number; defaults: number }>(`SELECT count() AS n, countIf(client_ip = toIPv6('::')) AS defaults FROM ${TABLES.httpLogs}`);
   t.same([after!.n >= rows.length * 2 + 2, after!.defaults], [true, 0], 'nothing from the refused file, the rows of the literal one');
@@ -115,6 +127,7 @@ t.test('storage options are validated with the option named', async (t) => {
     [{ url: 'https://h:8443', certPath: '/c.pem' }, /a client certificate needs its key/],
     [{ url: 'https://h:8443', caCertPath: '/nonexistent/ca.pem' }, /^tls\.caCert \(--clickhouse-ca\) cannot read/],
     [{ retention: 'logs=3' }, /^retention has unknown table family "logs"/],
+    [{ retention: 'toString=5' }, /^retention has unknown table family "toString"/],
     [{ retention: 'raw=abc' }, /^retention\.raw must be a whole number of days/],
     // past 2106 a DateTime TTL wraps around and would drop every part
     [{ retention: 'audit=25001' }, /^retention\.audit must be a whole number of days between 1 and 25000, got "25001"/],

@@ -62,8 +62,9 @@ export async function importHttpLogs(storage: Storage, file: string, opts: Impor
   const staging = `ja4_processing.import_staging_${randomBytes(6).toString('hex')}`;
   // Unknown fields (columns of a newer version) are skipped, missing ones
   // take their defaults.
-  const settings = { input_format_skip_unknown_fields: 1 } as const;
-  await storage.command(`CREATE TABLE ${staging} AS ${TABLES.httpLogs} ENGINE = MergeTree ORDER BY tuple()`);
+  const settings = { input_format_skip_unknown_fields: 1, max_partitions_per_insert_block: '0' } as const;
+  // one partition: an export of months would otherwise make one per day
+  await storage.command(`CREATE TABLE ${staging} AS ${TABLES.httpLogs} ENGINE = MergeTree PARTITION BY tuple() ORDER BY tuple()`);
   try {
     try {
       if (storage.mode === 'embedded') {
