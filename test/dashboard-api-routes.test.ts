@@ -8,6 +8,7 @@ import { INJECTION, JA4_CHROME, JA4_GO, UA_CHROME, UA_GO } from './helpers/stora
 import { CAMPAIGN, IP_A, IP_B, IP_C, IP_D, TEST_SCRYPT_COST, USERS, api, login, startDashboardFixture, type Login } from './helpers/dashboard-fixture.js';
 import { silentLogger } from '../src/config/index.js';
 import { startDashboard } from '../src/dashboard/server.js';
+import { ipValue } from '../src/dashboard/http/params.js';
 import type { ClickHouseSettings } from '@clickhouse/client';
 
 const fx = await startDashboardFixture(t);
@@ -243,6 +244,9 @@ t.test('IP investigation', async (t) => {
   t.match((await get(`/api/ip/${IP_C}`)).body, { network: { asn: 15169, bot_network: 'Googlebot' }, kpis: { total_requests: 2 } });
   t.match((await get(`/api/ip/${encodeURIComponent(IP_D)}`)).body, { ip: IP_D, network: { country: 'NL', asn_name: 'DOC-V6-AS' } });
   t.match((await get('/api/ip/%3A%3Affff%3A203.0.113.10')).body, { ip: IP_A }, 'an IPv4-mapped address is the IPv4 one');
+  t.match((await get('/api/ip/%3A%3AFFFF%3ACB00%3A710A')).body, { ip: IP_A }, 'also written in hex, in capitals');
+  t.same(['2001:DB8:0:0:0:0:0:1', '2001:db8::0:1', '::FFFF:1.2.3.4'].map((v) => ipValue('ip', v)), ['2001:db8::1', '2001:db8::1', '1.2.3.4'], 'the canonical text, whatever the spelling');
+  t.throws(() => ipValue('ip', 'fe80::1%eth0'), /ip must be an IPv4 or IPv6 address, got "fe80::1%eth0"/, 'a zone index: refused (400, not a 500 from the engine)');
   const h = await get(`/api/ip/${IP_A}/history`);
   t.same(
     h.body.hours.map((x: any) => [x.total_requests, x.ja4s, x.hosts, x.distinct_paths, x.error_count]),

@@ -110,11 +110,23 @@ export function ja4Param(q: URLSearchParams, field: string): string | undefined 
   return text === null || text === '' ? undefined : ja4Value(field, text);
 }
 
-/** An IPv4 or IPv6 address, returned in its canonical text (IPv4-mapped IPv6 as IPv4). */
+/**
+ * An IPv4 or IPv6 address, returned in its canonical text: IPv6 compressed
+ * as RFC 5952 section 4 says (the WHATWG URL serializer does it: "2001:DB8:0:0:0:0:0:1"
+ * is "2001:db8::1"), IPv4-mapped IPv6 as IPv4 (also when written in hex).
+ * That is the form verdicts are keyed by and the detector reports: any
+ * other spelling would be stored under a key nothing ever matches. A zone
+ * index (fe80::1%eth0), which isIP() takes, is refused: the engine does not.
+ */
 export function ipValue(field: string, value: unknown): string {
-  if (typeof value !== 'string' || isIP(value) === 0) throw badField(field, 'must be an IPv4 or IPv6 address', value);
-  const v = value.toLowerCase();
-  return v.startsWith('::ffff:') && isIP(v.slice(7)) === 4 ? v.slice(7) : v;
+  if (typeof value !== 'string' || value.includes('%') || isIP(value) === 0) throw badField(field, 'must be an IPv4 or IPv6 address', value);
+  if (isIP(value) === 4) return value;
+  const v = new URL(`http://[${value}]`).hostname.slice(1, -1);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(v);
+  if (!mapped) return v;
+  const hi = parseInt(mapped[1]!, 16);
+  const lo = parseInt(mapped[2]!, 16);
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
 export function ipParam(q: URLSearchParams, field: string): string | undefined {
