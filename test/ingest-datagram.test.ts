@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openDatagramReceiver, type DatagramBatch, type DatagramReceiver } from '../src/ingest/datagram-receiver.js';
 import { openDatagramSender, type DatagramSender } from '../src/ingest/datagram-sender.js';
+import { repoRoot } from './helpers/paths.js';
 import { scratchDir } from './helpers/scratch-dir.js';
 
 interface Collected {
@@ -207,6 +208,25 @@ t.test('stale socket files are replaced; live sockets and other files are not', 
   writeFileSync(regular, 'keep me');
   t.throws(() => openDatagramReceiver({ path: regular }, () => {}), { code: 'ENOTSOCK' });
   t.equal(readFileSync(regular, 'utf8'), 'keep me', 'the regular file is untouched');
+});
+
+t.test("a stale socket another user owns: named as such, not as a live receiver", async (t) => {
+  // left by a run as root, opened by the service user: connect() says
+  // EACCES, which was reported as "another receiver is listening"
+  const dir = scratchDir(t);
+  spawnSync('chmod', ['0777', dir]);
+  const path = join(dir, 'stale.socket');
+  const mk = spawnSync('python3', ['-c', `import socket, os\ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\ns.bind(${JSON.stringify(path)})\nos.chmod(${JSON.stringify(path)}, 0o660)`]);
+  t.equal(mk.status, 0);
+  const script = `import(${JSON.stringify(join(repoRoot, 'dist', 'ingest', 'datagram-receiver.js'))}).then((m) => {
+    try { m.openDatagramReceiver({ path: ${JSON.stringify(path)}, type: 'dgram' }, () => {}); console.log('opened'); } catch (e) { console.log(e.code + ' ' + e.message); }
+  })`;
+  const r = spawnSync('setpriv', ['--reuid', 'nobody', '--regid', 'nogroup', '--clear-groups', process.execPath, '-e', script], { encoding: 'utf8', env: { ...process.env, DISABLE_V8_COMPILE_CACHE: '1' } });
+  if (r.error || (r.status !== 0 && /setpriv/.test(r.stderr))) {
+    t.pass(`setpriv unavailable, not checked: ${r.error?.message ?? r.stderr}`);
+    return;
+  }
+  t.equal(r.stdout, `EACCES ${path}: a socket file this user may not connect to (owner uid 0, mode 0660): left by a run as another user? remove it, or run as its owner\n`, r.stderr);
 });
 
 t.test('the sender drops and counts while no receiver listens, then reconnects', async (t) => {
