@@ -59,7 +59,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { path: 'sockets.network_type', kind: { type: 'enum', values: ['dgram', 'seqpacket'] }, default: 'dgram', doc: 'socket type of network_path' },
   { path: 'sockets.mode', kind: { type: 'mode' }, default: '0660', doc: 'file mode of the sockets (octal); 0660: their owner and group only, so Apache reaches http_path through the group' },
   { path: 'sockets.group', kind: { type: 'string', pattern: /^$|^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/, patternHint: 'a group name, or empty' }, default: '', doc: "group of the sockets; empty: the service's own group (ja4 under systemd; the mod_reqin_log package adds apache to it). Apache's group gives them to Apache directly: www-data (Debian), apache (EL), once Apache may enter /run/ja4 (0750 ja4:ja4 under the packaged units: RuntimeDirectoryMode=0751 in a drop-in)" },
-  { path: 'sockets.receive_buffer_bytes', kind: int(65536, 1 << 30), default: 4 << 20, doc: 'SO_RCVBUF of the receiving sockets (net.core.rmem_max caps it)' },
+  { path: 'sockets.receive_buffer_bytes', kind: int(65536, 1 << 30), default: 4 << 20, doc: 'SO_RCVBUF of the receiving sockets (net.core.rmem_max caps it). Linux bounds a UNIX socket by other means: a datagram queue by count (net.unix.max_dgram_qlen), SOCK_SEQPACKET by each sender\'s SO_SNDBUF (ReqinLogSendBuffer); the receiver thread drains both in batches' },
   { path: 'sockets.max_datagram_bytes', kind: int(1024, 1 << 20), default: 65536, doc: 'longer datagrams are dropped and counted' },
 
   // --- correlator: joins requests with fingerprints (ja4 run's flags of the same names)
