@@ -113,7 +113,10 @@ class CaptureWrap : public Napi::ObjectWrap<CaptureWrap> {
     o.Set("events", double(st.events));
     o.Set("batches", double(st.batches));
     o.Set("finished", st.finished);
-    if (!state_->cap->error_code().empty() && st.finished) {
+    // finished first: the thread writes its error before the last snapshot,
+    // which publishes it through the stats mutex; read earlier, the string
+    // could be mid-write (a replay error is set while the thread runs)
+    if (st.finished && !state_->cap->error_code().empty()) {
       Napi::Object err = Napi::Object::New(env);
       err.Set("code", state_->cap->error_code());
       err.Set("message", state_->cap->error_message());
