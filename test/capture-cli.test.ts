@@ -108,6 +108,24 @@ runCaptureCommand(process.argv.slice(2), processIO).then((c) => { process.exitCo
   t.same(flows.map((f) => f.tls_server_name).sort(), ['a.cli.test', 'b.cli.test']);
   t.ok(flows.every((f) => f.event === 'flow' && f.sensor === 'cli-test' && /^t13d\d{4}/.test(f.ja4 ?? '')), 'JA4 of Node\'s client');
   t.equal(ev.filter((e) => e.event === 'close').length, 2, 'two close events');
+
+  // without --output: ja4 run's network socket of the configuration, of its
+  // type (a datagram sender to a seqpacket socket lost every event)
+  const sock = join(dir, 'network.socket');
+  const conf = join(dir, 'seqpacket.yaml');
+  writeFileSync(conf, `sockets:\n  network_path: ${sock}\n  network_type: seqpacket\n`);
+  const second = spawn(process.execPath, [join(dir, 'capture.mjs'), '--iface', 'lo', '--bpf', `tcp port ${port}`, '--config', conf], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, JA4_ADDON_PATH: join(repoRoot, 'build', 'Release', 'ja4.node'), NODE_PATH: join(repoRoot, 'node_modules') },
+  });
+  let err2 = '';
+  second.stderr.on('data', (b: Buffer) => (err2 += b.toString()));
+  const exited2 = new Promise<number>((r) => second.on('exit', (code) => r(code ?? -1)));
+  const end2 = Date.now() + 30_000;
+  while (!err2.includes('"msg":"capturing"') && Date.now() < end2) await sleep(50);
+  second.kill('SIGINT');
+  await exited2;
+  t.match(err2.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r.msg === 'capturing'), { output: `unix+seqpacket:${sock}` });
 });
 
 t.test('ja4 replay --max to a jsonl file: the offline engine\'s records as events', async (t) => {
