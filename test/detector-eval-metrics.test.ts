@@ -67,6 +67,18 @@ t.test('normalization and pruning', async (t) => {
   t.ok(Math.abs(req.center - Math.log1p(50.5)) < 1e-12 || Math.abs(req.center - (Math.log1p(50) + Math.log1p(51)) / 2) < 1e-12, 'requests: median of log1p');
 });
 
+t.test('normalization of a site-sized training set (a spread of ~125k values overflowed the stack)', async (t) => {
+  const cols = FEATURE_SPECS.length;
+  const iat = FEATURE_NAMES.indexOf('iat_cv');
+  const rows = Array.from({ length: 200_000 }, (_, i) => {
+    const v = new Float64Array(cols).fill(0);
+    v[iat] = i / 200_000; // one distinct value per row: 200k counts
+    return v;
+  });
+  const norm = fitNormalization(rows, FEATURE_SPECS);
+  t.same(norm.features.map((f) => f.name), ['iat_cv']);
+});
+
 t.test('drift', async (t) => {
   const features = [{ name: 'iat_cv', log: false, center: 0.5, scale: 0.2 }];
   const q = QUANTILE_LEVELS.map((p) => p); // uniform(0,1) quantiles

@@ -235,7 +235,8 @@ async function train(io: CliIO, values: Record<string, unknown>, modelsDir: stri
   return withStorage(prefix, values, async (storage) => {
     await migrate(storage);
     const rows = [];
-    for (const w of windows) rows.push(...(await readFeatureRows(storage, w, fromS, toS)));
+    // a loop, not push(...rows): a spread of ~125k rows overflows V8's stack
+    for (const w of windows) for (const r of await readFeatureRows(storage, w, fromS, toS)) rows.push(r);
     const labels = labelRows(rows, await readAnalystVerdicts(storage));
     const r = trainModelSet({ rows, labels, seed, modelsDir, trainingWindow: { fromS, toS, windows }, source: 'database', force });
     return printTrainResult(io, r);

@@ -126,7 +126,8 @@ export class DetectorRunner {
     this.totals.anomalies += r.anomalies;
     this.totals.campaigns += r.campaigns;
     if (r.scored.length > 0) {
-      const newest = Math.max(...r.scored.map((s) => s.row.windowStart));
+      let newest = -Infinity; // a loop, not Math.max(...): a catch-up pass scores more rows than a spread may hold
+      for (const s of r.scored) if (s.row.windowStart > newest) newest = s.row.windowStart;
       this.totals.lastWindow[kind] = new Date(newest * 1000).toISOString();
       if (kind === '1h') {
         const rows = r.scored.filter((s) => s.row.windowStart === newest).map((s) => s.row);

@@ -213,7 +213,7 @@ export function hdbscan(X: Matrix, opts: HdbscanOptions = {}): HdbscanResult {
       while (stack.length) {
         const x = stack.pop()!;
         selected[x] = 0;
-        stack.push(...children[x]!);
+        for (const c of children[x]!) stack.push(c);
       }
     }
   }

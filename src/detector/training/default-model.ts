@@ -62,7 +62,8 @@ export async function simulatedFeatureRows(
     const fromS = Math.floor(loaded.fromS / 3600) * 3600;
     const toS = (Math.floor(loaded.toS / 3600) + 1) * 3600;
     const rows: FeatureRow[] = [];
-    for (const w of windows) rows.push(...(await readFeatureRows(storage, w, fromS, toS)));
+    // a loop, not push(...rows): a spread of ~125k rows overflows V8's stack
+    for (const w of windows) for (const r of await readFeatureRows(storage, w, fromS, toS)) rows.push(r);
     return { rows, fromS, toS };
   } finally {
     await storage.close();

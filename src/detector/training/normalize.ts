@@ -69,7 +69,8 @@ export function fitNormalization(rows: readonly Float64Array[], specs: readonly 
     const counts = new Map<number, number>();
     for (const v of vals) counts.set(v, (counts.get(v) ?? 0) + 1);
     const missing = rows.length - vals.length;
-    const top = Math.max(missing, ...counts.values());
+    let top = missing; // a loop, not Math.max(...): one value per row would overflow the stack past ~125k
+    for (const c of counts.values()) if (c > top) top = c;
     const share = top / rows.length;
     if (share >= NEAR_CONSTANT_SHARE) {
       const [mode] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0] ?? [Number.NaN];
