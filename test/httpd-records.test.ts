@@ -210,6 +210,25 @@ if (!install) {
     t.equal(b.host, host(), 'the next request on the connection: its own Host');
     const c = await receiver.recordFor('http://other.example/abs?form=3');
     t.equal(c.host, 'upper.example', 'the first Host line, whatever its case');
+
+    // The same when a line reaches Apache in two reads (the core then hands
+    // it over in two buckets): split right after the method's space, and
+    // inside the Host value. Only the first bucket was read of such lines.
+    const pieces = ['GET ', 'http://other.example/abs?form=5 HTTP/1.1\r\nHost: sen', 't-host.example\r\nConnection: close\r\n\r\n'];
+    await new Promise<void>((resolve, reject) => {
+      const sock = net.connect(apache.port, '127.0.0.1', async () => {
+        for (const p of pieces) {
+          sock.write(p);
+          await new Promise((r) => setTimeout(r, 60));
+        }
+      });
+      sock.on('data', () => {});
+      sock.on('end', () => resolve());
+      sock.on('error', reject);
+    });
+    const d = await receiver.recordFor('http://other.example/abs?form=5');
+    t.equal(d.host, 'sent-host.example', 'lines split between reads: still the Host as sent');
+    t.same(d.header_order, ['Host', 'Connection']);
   });
 
   t.test('HEAD', async (t) => {

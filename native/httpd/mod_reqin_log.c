@@ -567,6 +567,26 @@ static void rl_names_piece(rl_req *rq, apr_pool_t *p, const char *data,
     }
 }
 
+/* Whether a line's first bucket holds all rl_names_piece reads of it: the
+ * first byte of a piece that does not start a line, or past the blank line;
+ * of the request line, the target's first byte (absolute-form or not); of
+ * a field line, its name, and for the Host line of an absolute-form
+ * request its whole value. Else the line is flattened (a copy; a line
+ * split between buckets is rare). */
+static int rl_piece_suffices(const rl_req *rq, const char *data, apr_size_t len)
+{
+    apr_size_t n;
+    const char *sp;
+    if (!rq->at_line_start || rq->hdr_state == RL_HDR_DONE) return 1;
+    if (rq->hdr_state == RL_HDR_REQUEST_LINE) {
+        sp = memchr(data, ' ', len);
+        return data[0] == '\r' || data[0] == '\n' || (sp != NULL && sp + 1 < data + len);
+    }
+    n = rl_name_len(data, len);
+    if (n >= len) return 0;
+    return !(rq->absolute_form && n == 4 && strncasecmp(data, "host", 4) == 0);
+}
+
 /* Connection thread, while ap_read_request reads the request line and the
  * header lines with AP_MODE_GETLINE (through r->proto_input_filters, then
  * the connection's filters, ours first among them): one GETLINE result.
@@ -596,10 +616,8 @@ static void rl_names_line(rl_req *rq, apr_bucket_brigade *bb)
     }
     /* The core hands a line over in buckets already in memory (so
      * apr_bucket_read does not block), usually one. With more, the first
-     * one does when the line's name is not needed (a piece that does not
-     * start a line, the request line, past the blank line: only its first
-     * byte is looked at) or when it holds the whole field name; the
-     * line's end is in the last one. Else the line is flattened (a
+     * one does when it holds what is read of the line (rl_piece_suffices);
+     * the line's end is in the last one. Else the line is flattened (a
      * copy). */
     if (!APR_BUCKET_IS_METADATA(b) && !APR_BUCKET_IS_METADATA(last)
         && apr_bucket_read(b, &data, &len, APR_BLOCK_READ) == APR_SUCCESS
@@ -608,8 +626,7 @@ static void rl_names_line(rl_req *rq, apr_bucket_brigade *bb)
             rl_names_piece(rq, rq->pool, data, len, data[len - 1] == '\n');
             goto done;
         }
-        if ((!rq->at_line_start || rq->hdr_state != RL_HDR_FIELDS
-             || rl_name_len(data, len) < len)
+        if (rl_piece_suffices(rq, data, len)
             && apr_bucket_read(last, &ldata, &llen, APR_BLOCK_READ) == APR_SUCCESS
             && llen > 0) {
             rl_names_piece(rq, rq->pool, data, len, ldata[llen - 1] == '\n');
