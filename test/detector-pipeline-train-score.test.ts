@@ -4,7 +4,7 @@
 // scored windows through the onnxruntime pool -> rows in ml_all_scores,
 // ml_detected_anomalies (explanations, campaign ids) and ml_campaigns.
 import t from 'tap';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadReferenceData, TABLES } from '../src/storage/index.js';
 import { readFeatureRows, type FeatureRow } from '../src/detector/features/index.js';
@@ -75,6 +75,17 @@ t.test('train, gate, score, detect', async (t) => {
     t.ok(existsSync(join(modelsDir, 'v2-bad', MODEL_FILES.manifest)), 'the rejected candidate stays on disk for inspection');
     const manifest = JSON.parse(readFileSync(join(modelsDir, 'v2-bad', MODEL_FILES.manifest), 'utf8'));
     t.match(manifest.gate, { accepted: false, reason: bad.reason, previous: { version: 'v1' } }, 'its manifest records the verdict');
+
+    // a rejected candidate with the current model's own version name (train
+    // --default names it default-s<seed>, as the shipped model is named):
+    // the current files stay byte for byte, the candidate goes beside them
+    const before = Object.values(MODEL_FILES).map((f) => readFileSync(join(modelsDir, 'v1', f)));
+    const same = trainModelSet({ ...input, labels: { y, sources: labels.sources } });
+    t.equal(same.accepted, false, 'rejected');
+    t.equal(same.dir, join(modelsDir, 'v1.rejected'));
+    t.ok(Object.values(MODEL_FILES).every((f, i) => readFileSync(join(modelsDir, 'v1', f)).equals(before[i]!)), 'v1 untouched');
+    t.equal(readCurrentVersion(modelsDir), 'v1');
+    t.same(readdirSync(modelsDir).filter((n) => n.startsWith('.')), [], 'no staging folder left');
   });
 
   // one pool for the two parts below (a worker's start is the slow part of a test run)

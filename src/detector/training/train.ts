@@ -12,7 +12,8 @@
 //     fresh site with only reference-list labels still trains;
 //   * the stacker and the operating threshold (best F1) on calibration;
 //   * the metrics and the gate on validation.
-import { mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
   AutoencoderModel,
@@ -361,19 +362,37 @@ export function trainModelSet(input: TrainInput): TrainResult {
     files: MODEL_FILES,
   };
 
-  const dir = modelDir(input.modelsDir, version);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, MODEL_FILES.eifOnnx), exportEif(eif));
-  writeFileSync(join(dir, MODEL_FILES.autoencoderOnnx), exportAutoencoder(autoencoder));
-  writeFileSync(join(dir, MODEL_FILES.gbtOnnx), exportGbt(gbt));
-  writeFileSync(join(dir, MODEL_FILES.eifJson), JSON.stringify(eif.toJSON()));
-  writeFileSync(join(dir, MODEL_FILES.autoencoderJson), JSON.stringify(autoencoder.toJSON()));
-  writeFileSync(join(dir, MODEL_FILES.gbtJson), JSON.stringify(gbt.toJSON()));
   const accepted = reason === undefined || input.force === true;
+  // The files go to a staging folder first and are moved in whole, so that a
+  // rejected candidate never writes into a model set of the same version
+  // (`train --default` is named default-s<seed>, the shipped model's name):
+  // the current model's files used to be overwritten by the candidate the
+  // gate had just refused, and served after the next restart.
+  mkdirSync(input.modelsDir, { recursive: true });
+  const staging = join(input.modelsDir, `.staging-${version}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(staging);
+  writeFileSync(join(staging, MODEL_FILES.eifOnnx), exportEif(eif));
+  writeFileSync(join(staging, MODEL_FILES.autoencoderOnnx), exportAutoencoder(autoencoder));
+  writeFileSync(join(staging, MODEL_FILES.gbtOnnx), exportGbt(gbt));
+  writeFileSync(join(staging, MODEL_FILES.eifJson), JSON.stringify(eif.toJSON()));
+  writeFileSync(join(staging, MODEL_FILES.autoencoderJson), JSON.stringify(autoencoder.toJSON()));
+  writeFileSync(join(staging, MODEL_FILES.gbtJson), JSON.stringify(gbt.toJSON()));
   writeFileSync(
-    join(dir, MODEL_FILES.manifest),
+    join(staging, MODEL_FILES.manifest),
     `${JSON.stringify({ ...manifest, gate: { accepted, reason: reason ?? null, previous: previous ?? null } }, null, 2)}\n`,
   );
+  const target = modelDir(input.modelsDir, version);
+  // accepted: in place of any set of that version; rejected: beside it, as
+  // <version>.rejected, when that version exists (kept for inspection)
+  const dir = accepted || !existsSync(target) ? target : `${target}.rejected`;
+  if (existsSync(dir)) {
+    const old = join(input.modelsDir, `.replaced-${version}-${randomBytes(4).toString('hex')}`);
+    renameSync(dir, old);
+    renameSync(staging, dir);
+    rmSync(old, { recursive: true, force: true });
+  } else {
+    renameSync(staging, dir);
+  }
   if (accepted) writeCurrentVersion(input.modelsDir, version);
   return { accepted, ...(reason !== undefined ? { reason } : {}), version, dir, manifest, ...(previous ? { previous } : {}) };
 }
