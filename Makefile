@@ -81,7 +81,8 @@ fuzz:
 # Binary RPMs for this machine and a source RPM that `rpmbuild --rebuild`
 # turns into binaries on el8/el9/el10, in build/rpm (docs/operations.md).
 .PHONY: rpm
-rpm:
+# the dashboard's bundle goes into the sources (make-sources.sh takes web/dist)
+rpm: build-web
 	@bash packaging/rpm/build-rpm.sh $(CURDIR)/build/rpm
 
 clean:

@@ -79,7 +79,7 @@ if (!hasRpmbuild) {
       '/var/lib/ja4',
     ].sort());
     const has = new Set(files);
-    for (const f of ['bin/ja4.js', 'build/Release/ja4.node', 'dist/cli/main.js', 'dist/config/load.js', 'dist/storage/migrations.js', 'package.json', 'sql/0001_create_databases.sql', 'data/reference/ja4plus-mapping.csv', 'node_modules/chdb/package.json', 'node_modules/@chdb/lib-linux-x64-gnu/libchdb.so', 'node_modules/yaml/package.json', 'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1', 'models']) {
+    for (const f of ['bin/ja4.js', 'build/Release/ja4.node', 'dist/cli/main.js', 'dist/config/load.js', 'dist/storage/migrations.js', 'package.json', 'sql/0001_create_databases.sql', 'data/reference/ja4plus-mapping.csv', 'data/simulator/client-hellos.json', 'node_modules/chdb/package.json', 'node_modules/@chdb/lib-linux-x64-gnu/libchdb.so', 'node_modules/yaml/package.json', 'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1', 'models']) {
       t.ok(has.has(`${APPDIR}/${f}`), `${f} is packaged`);
     }
     t.ok(has.has('/usr/share/doc/ja4-platform/README.md') || has.has('/usr/share/doc/ja4-platform-' + VERSION + '/README.md'), 'README as documentation');
@@ -136,13 +136,13 @@ if (!hasRpmbuild) {
 
   t.test('dependencies', async (t) => {
     const req = q(main, '-R');
-    t.ok(req.includes('nodejs >= 20'), 'nodejs >= 20');
+    t.ok(req.includes('nodejs >= 1:20'), 'nodejs >= 1:20 (EL\'s nodejs has Epoch 1: ">= 20" took its Node 10 and 16)');
     t.ok(req.includes('libpcap'), 'libpcap');
     t.same(req.filter((r) => /onnxruntime|chdb|uws/.test(r)), [], 'none names a bundled module');
     t.same(q(main, '--provides').filter((p) => /\.so/.test(p)), [], 'offers none of the bundled libraries to other packages');
     t.ok(q(mod, '-R').includes('httpd'), 'mod_reqin_log requires httpd');
     const buildReq = q(srpm, '-R');
-    for (const r of ['gcc-c++', 'make', 'cmake >= 3.16', 'nodejs >= 20', 'libpcap-devel', 'httpd-devel', 'openssl-devel >= 3']) t.ok(buildReq.includes(r), `BuildRequires ${r}`);
+    for (const r of ['gcc-c++', 'make', 'cmake >= 3.16', 'nodejs >= 1:20', 'libpcap-devel', 'httpd-devel', 'openssl-devel >= 3']) t.ok(buildReq.includes(r), `BuildRequires ${r}`);
     t.same(q(srpm, '-l').sort(), ['ja4-platform-' + VERSION + '-node-modules.tar.gz', 'ja4-platform-' + VERSION + '.tar.gz', 'ja4-platform.spec'].sort(), 'the source RPM carries the sources and node_modules: no registry needed to rebuild');
   });
 

@@ -48,7 +48,8 @@ Inputs:
   --iface IF               capture live on this interface (needs CAP_NET_RAW); default:
                            no capture, the simulator feeds the pipeline instead
   --bpf EXPR               capture filter (default: tcp or udp port 443)
-  --no-simulate            neither capture nor simulator: sockets only
+  --no-simulate            no simulator (with no --iface and no capture.iface: sockets only)
+  --no-capture             no live capture, even with capture.iface in the configuration
   --simulate-rate N        simulated requests/s (default 200)
   --simulate-seed N        simulator seed (default 1)
   --http-socket PATH       mod_reqin_log's socket (default ${DEFAULT_HTTP_SOCKET}; "none": off)
@@ -111,6 +112,7 @@ const RUN_FLAGS = {
   iface: { type: 'string' },
   bpf: { type: 'string' },
   'no-simulate': { type: 'boolean' },
+  'no-capture': { type: 'boolean' },
   'simulate-rate': { type: 'string' },
   'simulate-seed': { type: 'string' },
   'http-socket': { type: 'string' },
@@ -207,10 +209,11 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   const cli = parsed.values as Record<string, unknown>;
   if (cli['raw-tables'] === true && cli['no-raw-tables'] === true) throw new CliError('--raw-tables and --no-raw-tables contradict each other');
   const rawTables = cli['raw-tables'] === true || (cli['no-raw-tables'] !== true && v['raw-tables'] === true && v['no-raw-tables'] !== true);
-  const iface = v.iface as string | undefined;
-  if (iface !== undefined && v['no-simulate'] === true) {
-    // fine: capture live, no simulator either way
-  }
+  // --no-capture: no live capture even where capture.iface is set (the
+  // split deployment's correlator shares ja4.env and config.yaml with
+  // ja4-capture, whose interface it must leave alone: it has no CAP_NET_RAW)
+  if (cli['no-capture'] === true && cli.iface !== undefined) throw new CliError('--iface and --no-capture contradict each other');
+  const iface = cli['no-capture'] === true ? undefined : (v.iface as string | undefined);
   const storageInput = { ...storageInputFromArgs(v, cfg?.env ?? env), ...cfg?.storageExtra };
   const spoolDir = (v['spool-dir'] as string | undefined) ?? (storageInput.dataDir && !storageInput.url ? join(storageInput.dataDir, '..', 'spool') : DEFAULT_SPOOL_DIR);
   if (v['metrics-listen'] !== undefined) {
