@@ -157,4 +157,35 @@ t.test('train, gate, score, detect', async (t) => {
     t.equal(runner.totals.modelVersion, 'v1');
     t.ok(runner.totals.drift.length > 0 && runner.totals.drift.every((d) => Number.isFinite(d.psi)), 'drift of the last hourly window is reported per feature');
   });
+
+  t.test('a pass that fails half way: no window scored twice, none left without its detections', async (t) => {
+    // the last hour of the population, in 5-minute windows (the catch-up span)
+    for (const table of [TABLES.mlAllScores, TABLES.mlDetectedAnomalies]) await storage.command(`TRUNCATE TABLE ${table}`);
+    const runner = new DetectorRunner(storage, model);
+    const nowMs = (toS + 60) * 1000;
+    const insertRows = storage.insertRows.bind(storage);
+    let detectionInserts = 0;
+    (storage as { insertRows: typeof insertRows }).insertRows = async (table, rows, settings) => {
+      if (table.includes('ml_detected_anomalies') && rows[0]?.window === '5m' && ++detectionInserts === 3) throw new Error('simulated insert failure');
+      return insertRows(table, rows, settings);
+    };
+    try {
+      await t.rejects(runner.pass(nowMs), /simulated insert failure/, 'the third window\'s detections fail');
+      await runner.pass(nowMs + 60_000);
+    } finally {
+      (storage as { insertRows: typeof insertRows }).insertRows = insertRows;
+    }
+    const scores = await storage.query<{ w: number; n: number; u: number; anomalies: number }>(
+      `SELECT toUnixTimestamp(window_start) AS w, count() AS n, uniqExact(client_ip, ja4, host) AS u, countIf(is_anomaly) AS anomalies
+       FROM ${TABLES.mlAllScores} WHERE window = '5m' GROUP BY w ORDER BY w`,
+    );
+    t.equal(scores.length, 12, 'the hour\'s twelve windows scored');
+    t.ok(scores.every((s) => s.n === s.u), `each window scored once: ${JSON.stringify(scores.map((s) => [s.n, s.u]))}`);
+    const det = await storage.query<{ w: number; n: number; u: number }>(
+      `SELECT toUnixTimestamp(window_start) AS w, count() AS n, uniqExact(client_ip, ja4, host) AS u
+       FROM ${TABLES.mlDetectedAnomalies} WHERE window = '5m' GROUP BY w ORDER BY w`,
+    );
+    t.same(det.map((d) => [d.w, d.n]), scores.filter((s) => s.anomalies > 0).map((s) => [s.w, s.anomalies]), 'every window\'s anomalies have their detections');
+    t.ok(det.every((d) => d.n === d.u), 'each once');
+  });
 });

@@ -6,7 +6,10 @@
 // (late records of mod_reqin_log batches and the correlator's window land
 // first). After a restart it resumes from the newest window_start already
 // in ml_all_scores, so nothing is scored twice and a gap is caught up
-// (bounded by CATCH_UP_S). When models/current names a new version, the
+// (bounded by CATCH_UP_S); a window's scores are written after its
+// detections, and a failed pass resumes the same way, so a window is either
+// done whole or done again (its detections twice only if the failure falls
+// between the two inserts of that one window). When models/current names a new version, the
 // next pass loads it (the gate accepted it) and closes the old pool.
 //
 // Thread: main (it owns the database); the ONNX scoring runs in the pool.
@@ -146,7 +149,15 @@ export class DetectorRunner {
       const end = Math.floor((nowS - LAG_S) / span) * span; // exclusive: windows that ended LAG_S ago
       const from = this.next[kind] ?? (await resumePoint(this.storage, kind, nowS));
       if (from < end) {
-        out.push(await this.scoreRange(kind, from, end, nowMs));
+        try {
+          out.push(await this.scoreRange(kind, from, end, nowMs));
+        } catch (err) {
+          // the next pass resumes after the newest window written whole
+          // (scoreWindows writes a window's scores last), not at `from`:
+          // the windows done before the failure are not scored twice
+          this.next[kind] = undefined;
+          throw err;
+        }
         this.next[kind] = end;
       } else this.next[kind] = from;
     }

@@ -65,40 +65,48 @@ export async function scoreWindows(storage: Storage, model: ActiveModel, window:
   const { scored, normalized, cols } = await scoreFeatureRows(model, rows);
   const result: ScorePassResult = { window, windows: 0, rows: scored.length, anomalies: 0, campaigns: 0, scored };
   if (scored.length === 0) return result;
+  // Window by window, oldest first: its detections and campaigns, then its
+  // scores. A window's rows in ml_all_scores mean it is done (the runner
+  // resumes after the newest one): written first, a failure before the
+  // detections (a query, a worker) lost them for good, and a retry of the
+  // range inserted the scores again.
   const version = model.version;
   const scoredAt = dateTime64Text(nowMs);
-  await storage.insertRows(
-    storage.tables.write('mlAllScores'),
-    scored.map((s) => ({
-      scored_at: scoredAt,
-      window_start: s.row.windowStart,
-      window,
-      client_ip: s.row.clientIp,
-      ja4: s.row.ja4,
-      host: s.row.host,
-      model_version: version,
-      score: s.score,
-      score_iforest: s.iforest,
-      score_autoencoder: s.autoencoder,
-      score_gbt: s.gbt,
-      threat_level: s.threatLevel,
-      is_anomaly: s.isAnomaly,
-      bot_name: s.botName,
-    })),
-  );
-
-  // detections, window by window (campaigns are per window)
   const names = model.set.normalization.features.map((f) => f.name);
-  const byWindow = new Map<number, number[]>();
+  const rowsOf = new Map<number, number[]>();
   scored.forEach((s, i) => {
-    if (!s.isAnomaly) return;
-    const l = byWindow.get(s.row.windowStart);
+    const l = rowsOf.get(s.row.windowStart);
     if (l) l.push(i);
-    else byWindow.set(s.row.windowStart, [i]);
+    else rowsOf.set(s.row.windowStart, [i]);
   });
-  result.windows = new Set(scored.map((s) => s.row.windowStart)).size;
+  result.windows = rowsOf.size;
   const span = WINDOW_SECONDS[window];
-  for (const [start, idx] of [...byWindow.entries()].sort((a, b) => a[0] - b[0])) {
+  for (const [start, all] of [...rowsOf.entries()].sort((a, b) => a[0] - b[0])) {
+    const idx = all.filter((i) => scored[i]!.isAnomaly);
+    if (idx.length > 0) await writeDetections(start, idx);
+    await storage.insertRows(
+      storage.tables.write('mlAllScores'),
+      all.map((i) => scored[i]!).map((s) => ({
+        scored_at: scoredAt,
+        window_start: s.row.windowStart,
+        window,
+        client_ip: s.row.clientIp,
+        ja4: s.row.ja4,
+        host: s.row.host,
+        model_version: version,
+        score: s.score,
+        score_iforest: s.iforest,
+        score_autoencoder: s.autoencoder,
+        score_gbt: s.gbt,
+        threat_level: s.threatLevel,
+        is_anomaly: s.isAnomaly,
+        bot_name: s.botName,
+      })),
+    );
+  }
+  return result;
+
+  async function writeDetections(start: number, idx: number[]): Promise<void> {
     const vec = (i: number): Float64Array => normalized.subarray(i * cols, (i + 1) * cols);
     const explanations = idx.map((i) => explainRow(model.set, vec(i), scored[i]!.voices.includes('iforest')));
     const members = idx.map((i, k) => ({
@@ -149,5 +157,4 @@ export async function scoreWindows(storage: Storage, model: ActiveModel, window:
     result.anomalies += idx.length;
     result.campaigns += campaigns.length;
   }
-  return result;
 }
