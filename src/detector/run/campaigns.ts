@@ -94,20 +94,32 @@ export async function findCampaigns(
     { since: Math.max(0, window.startS - CAMPAIGN_MEMORY_S) },
   );
 
-  const campaigns: Campaign[] = [];
-  for (const members of clusters.values()) {
+  // Clusters that continue the same stored campaign are that one campaign:
+  // written as two rows with one id in an insert, the ReplacingMergeTree
+  // kept one of them, and the other's detections were lost from its counts.
+  const groups = new Map<string, { prior: StoredCampaign | undefined; members: string[] }>();
+  for (const [c, members] of clusters) {
     const memberSet = new Set(members);
-    const memberRows = rows.filter((r) => memberSet.has(r.clientIp));
     let prior: StoredCampaign | undefined;
     let bestOverlap = 0;
-    for (const c of recent) {
-      const shared = c.members.filter((m) => memberSet.has(m)).length;
+    for (const s of recent) {
+      const shared = s.members.filter((m) => memberSet.has(m)).length;
       const overlap = shared / members.length;
       if (overlap >= CAMPAIGN_OVERLAP && overlap > bestOverlap) {
         bestOverlap = overlap;
-        prior = c;
+        prior = s;
       }
     }
+    const key = prior ? `prior:${prior.campaign_id}` : `new:${c}`;
+    const g = groups.get(key);
+    if (g) g.members = [...g.members, ...members].sort();
+    else groups.set(key, { prior, members });
+  }
+
+  const campaigns: Campaign[] = [];
+  for (const { prior, members } of groups.values()) {
+    const memberSet = new Set(members);
+    const memberRows = rows.filter((r) => memberSet.has(r.clientIp));
     const id =
       prior?.campaign_id ??
       `c-${createHash('sha256').update(`${window.kind}|${window.startS}|${members.join(',')}`).digest('hex').slice(0, 16)}`;
