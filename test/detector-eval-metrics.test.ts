@@ -96,3 +96,22 @@ t.test('drift', async (t) => {
   t.equal(shifted[0]!.level, 'significant', `everything above the 75th percentile: PSI ${shifted[0]!.psi}`);
   t.ok(Math.abs(shifted[0]!.medianShift - (0.9 - 0.5) / 0.2) < 1e-9, 'median shift in training-scale units');
 });
+
+t.test('default models folders: trained ones in the state directory once there, else the shipped ones', async (t) => {
+  const { mkdirSync, mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { DEFAULT_MODELS_DIR, defaultModelsDir, defaultTrainingModelsDir } = await import('../src/detector/training/manifest.js');
+  const root = mkdtempSync(join(tmpdir(), 'ja4-state-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const missing = join(root, 'nowhere', 'ja4', 'models');
+  t.equal(defaultModelsDir(missing), DEFAULT_MODELS_DIR, 'a checkout: the shipped models');
+  t.equal(defaultTrainingModelsDir(missing), DEFAULT_MODELS_DIR, 'a checkout trains into them (scripts/train-default-model.sh)');
+  const state = join(root, 'ja4', 'models');
+  mkdirSync(join(root, 'ja4'));
+  t.equal(defaultTrainingModelsDir(state), state, 'an installed system trains into its state directory (the package folder is read-only to the service)');
+  t.equal(defaultModelsDir(state), DEFAULT_MODELS_DIR, 'and scores with the shipped models until a model is trained there');
+  mkdirSync(state);
+  writeFileSync(join(state, 'current'), 'v1\n');
+  t.equal(defaultModelsDir(state), state, 'then with the trained ones');
+});

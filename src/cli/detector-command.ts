@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { STORAGE_ARG_HELP, STORAGE_ARG_SPEC, migrate } from '../storage/index.js';
 import { readFeatureRows, type WindowKind } from '../detector/features/index.js';
-import { DEFAULT_MODELS_DIR, modelDir, readCurrentVersion, readManifest } from '../detector/training/manifest.js';
+import { DEFAULT_MODELS_DIR, STATE_MODELS_DIR, defaultModelsDir, defaultTrainingModelsDir, modelDir, readCurrentVersion, readManifest } from '../detector/training/manifest.js';
 import { labelRows, readAnalystVerdicts } from '../detector/training/labels.js';
 import { TrainingError, trainModelSet, type TrainResult } from '../detector/training/train.js';
 import { DEFAULT_MODEL_DURATION_S, DEFAULT_MODEL_RATE, DEFAULT_MODEL_SEED, simulatedFeatureRows, trainOnSimulator } from '../detector/training/default-model.js';
@@ -57,7 +57,9 @@ export const DETECTOR_HELP = `Usage: ja4 detector <train|run|eval|drift|status> 
         the current model: version, training window, rows, metrics, dropped features.
 
 Times T: ISO 8601 (2026-01-05T10:00:00Z), "now", or relative "-24h", "-30m".
---models DIR: model sets (default ${DEFAULT_MODELS_DIR}; JA4_MODELS_DIR).
+--models DIR: model sets (JA4_MODELS_DIR; default ${STATE_MODELS_DIR} once a model
+was trained there, else the shipped ${DEFAULT_MODELS_DIR}; train writes to
+${STATE_MODELS_DIR} where /var/lib/ja4 exists).
 --models, --interval and --workers are also read from /etc/ja4/config.yaml
 (detector.*) and JA4_DETECTOR_* variables; a flag given here wins.
 
@@ -129,9 +131,10 @@ function parseWindows(option: string, value: string | undefined, fallback: Windo
   return [...new Set(parts)] as WindowKind[];
 }
 
-function modelsDirOf(values: Record<string, unknown>): string {
+function modelsDirOf(values: Record<string, unknown>, training: boolean): string {
   const v = (values.models as string | undefined) ?? process.env.JA4_MODELS_DIR;
-  return v !== undefined && v !== '' ? resolve(v) : DEFAULT_MODELS_DIR;
+  if (v !== undefined && v !== '') return resolve(v);
+  return training ? defaultTrainingModelsDir() : defaultModelsDir();
 }
 
 function timeRange(values: Record<string, unknown>, defaultFrom: number, defaultTo: number): { fromS: number; toS: number } {
@@ -193,7 +196,7 @@ export async function runDetectorCommand(argv: string[], io: CliIO): Promise<num
   const cfg = loadCommandConfig(parsed.values, flagOptions);
   const values = cfg.values;
   const prefix = `ja4 detector ${sub}`;
-  const modelsDir = modelsDirOf(values);
+  const modelsDir = modelsDirOf(values, sub === 'train');
   try {
     switch (sub) {
       case 'train':

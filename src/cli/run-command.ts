@@ -23,7 +23,7 @@ import { parseOutputSpec } from '../pipeline/sinks.js';
 import { DEFAULT_BATCHER_OPTIONS } from '../pipeline/batcher.js';
 import { startPipeline, type PipelineOptions, type SocketSpec } from '../pipeline/run-pipeline.js';
 import { startDetectorService } from '../detector/service.js';
-import { DEFAULT_MODELS_DIR } from '../detector/training/manifest.js';
+import { DEFAULT_MODELS_DIR, STATE_MODELS_DIR, defaultModelsDir } from '../detector/training/manifest.js';
 import { startDashboard, type DashboardOptions } from '../dashboard/server.js';
 import { serviceStage } from '../pipeline/stage.js';
 import { ensureFirstAdmin } from '../pipeline/first-admin.js';
@@ -87,7 +87,8 @@ Output:
 
 Detector and dashboard (on the database output only):
   --no-detector            do not score (default: the detector scores every --detector-interval)
-  --models DIR             model sets (default ${DEFAULT_MODELS_DIR}: the shipped default model)
+  --models DIR             model sets (default ${STATE_MODELS_DIR} once a model was trained
+                           there, else ${DEFAULT_MODELS_DIR}: the shipped default model)
   --detector-interval S    seconds between scoring passes (default 60)
   --no-dashboard           do not serve the dashboard
   --listen HOST:PORT       the dashboard's address (default 0.0.0.0:8000; port 0: any free port)
@@ -262,7 +263,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     output,
     durationS: v.duration === undefined ? undefined : intOption(v, 'duration', 0, 1, MAX_TIMER_S),
     referenceLoad: v['no-reference-load'] !== true,
-    detector: v['no-detector'] === true ? undefined : { modelsDir: (v.models as string | undefined) ?? DEFAULT_MODELS_DIR, intervalS: intOption(v, 'detector-interval', 60, 1, MAX_TIMER_S), ...(detectorWorkers ? { workers: detectorWorkers } : {}) },
+    detector: v['no-detector'] === true ? undefined : { modelsDir: (v.models as string | undefined) ?? defaultModelsDir(), intervalS: intOption(v, 'detector-interval', 60, 1, MAX_TIMER_S), ...(detectorWorkers ? { workers: detectorWorkers } : {}) },
     dashboard: v['no-dashboard'] === true ? undefined : { listen: v.listen as string | undefined, ...dashboardExtra },
     /** where the first admin's password is kept (next to the database) */
     adminPasswordFile: join(storageInput.dataDir && !storageInput.url ? join(storageInput.dataDir, '..') : '/var/lib/ja4', 'initial-admin-password'),

@@ -17,7 +17,7 @@ import type { Storage } from '../storage/index.js';
 import { silentLogger, type Logger } from '../config/logger.js';
 import { WINDOW_SECONDS, readFeatureRows, type WindowKind } from './features/index.js';
 import { computeDrift, type FeatureDrift } from './training/drift.js';
-import { DEFAULT_MODELS_DIR, readCurrentVersion } from './training/manifest.js';
+import { defaultModelsDir, readCurrentVersion } from './training/manifest.js';
 import { openActiveModel, type ActiveModel } from './run/detector-models.js';
 import { scoreWindows, type ScorePassResult } from './run/score-windows.js';
 
@@ -85,7 +85,7 @@ export function validateDetectorOptions(opts: DetectorServiceOptions): Required<
   const intervalS = opts.intervalS ?? DEFAULT_INTERVAL_S;
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new RangeError(`workers (--workers) must be an integer from 1 to 64, got ${String(opts.workers)}`);
   if (!(intervalS > 0) || !Number.isFinite(intervalS)) throw new RangeError(`intervalS (--interval) must be a positive number of seconds, got ${String(opts.intervalS)}`);
-  return { modelsDir: opts.modelsDir ?? DEFAULT_MODELS_DIR, workers, intervalS };
+  return { modelsDir: opts.modelsDir ?? defaultModelsDir(), workers, intervalS };
 }
 
 /** Where a pass starts: after the newest window already scored, or CATCH_UP_S back. */

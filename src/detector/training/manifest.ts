@@ -26,6 +26,23 @@ export const MODEL_FILES = {
 /** The shipped model sets: <package>/models (this file is dist/detector/training/ or src/detector/training/). */
 export const DEFAULT_MODELS_DIR = resolve(fileURLToPath(new URL('../../../models', import.meta.url)));
 
+/**
+ * Trained model sets on an installed system, in the services' state
+ * directory: the package's folder is read-only to them (ProtectSystem,
+ * owned by root), and an upgrade would replace it.
+ */
+export const STATE_MODELS_DIR = '/var/lib/ja4/models';
+
+/** The model sets to score with by default: the trained ones once there are any, else the shipped ones. */
+export function defaultModelsDir(stateDir = STATE_MODELS_DIR): string {
+  return existsSync(join(stateDir, CURRENT_FILE)) ? stateDir : DEFAULT_MODELS_DIR;
+}
+
+/** Where training writes by default: the state directory where there is one (/var/lib/ja4), else (a checkout) the shipped folder. */
+export function defaultTrainingModelsDir(stateDir = STATE_MODELS_DIR): string {
+  return existsSync(join(stateDir, '..')) ? stateDir : DEFAULT_MODELS_DIR;
+}
+
 export interface EnsembleParams {
   /** logistic stacking: sigmoid(bias + gbt * logit(p_gbt) + iforest * s_if + autoencoder * s_ae) */
   weights: { bias: number; gbt: number; iforest: number; autoencoder: number };
