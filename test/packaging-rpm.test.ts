@@ -132,6 +132,8 @@ if (!hasRpmbuild) {
       t.match(section('postinstall'), u.split('/').pop()!, `preset covers ${u.split('/').pop()}`);
     }
     t.match(run('rpm', ['-qp', '--scripts', mod]).stdout, 'usermod -a -G ja4 apache', 'Apache joins the ja4 group');
+    // also when ja4-platform (and its group) comes in a later transaction
+    t.match(run('rpm', ['-qp', '--triggers', mod]).stdout, /triggerin scriptlet \(using \/bin\/sh\) -- ja4-platform\n[\s\S]*usermod -a -G ja4 apache/, 'a trigger on ja4-platform adds Apache to ja4');
   });
 
   t.test('dependencies', async (t) => {
