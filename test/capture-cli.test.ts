@@ -73,11 +73,12 @@ runCaptureCommand(process.argv.slice(2), processIO).then((c) => { process.exitCo
   await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: join(dir, 'capture.mjs'), logLevel: 'error' });
   // the packages it imports (yaml, for the configuration) resolve from the bundle's directory up
   symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
-  const child = spawn(process.execPath, [join(dir, 'capture.mjs'), '--iface', 'lo', '--bpf', `tcp port ${port}`,
-    '--output', `jsonl:${out}`, '--stats-interval', '1', '--sensor', 'cli-test'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, JA4_ADDON_PATH: join(repoRoot, 'build', 'Release', 'ja4.node'), NODE_PATH: join(repoRoot, 'node_modules') },
-  });
+  const startCapture = (args: string[]) =>
+    spawn(process.execPath, [join(dir, 'capture.mjs'), '--iface', 'lo', '--bpf', `tcp port ${port}`, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, JA4_ADDON_PATH: join(repoRoot, 'build', 'Release', 'ja4.node'), NODE_PATH: join(repoRoot, 'node_modules') },
+    });
+  const child = startCapture(['--output', `jsonl:${out}`, '--stats-interval', '1', '--sensor', 'cli-test']);
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
   const exited = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
@@ -114,10 +115,7 @@ runCaptureCommand(process.argv.slice(2), processIO).then((c) => { process.exitCo
   const sock = join(dir, 'network.socket');
   const conf = join(dir, 'seqpacket.yaml');
   writeFileSync(conf, `sockets:\n  network_path: ${sock}\n  network_type: seqpacket\n`);
-  const second = spawn(process.execPath, [join(dir, 'capture.mjs'), '--iface', 'lo', '--bpf', `tcp port ${port}`, '--config', conf], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, JA4_ADDON_PATH: join(repoRoot, 'build', 'Release', 'ja4.node'), NODE_PATH: join(repoRoot, 'node_modules') },
-  });
+  const second = startCapture(['--config', conf]);
   let err2 = '';
   second.stderr.on('data', (b: Buffer) => (err2 += b.toString()));
   const exited2 = new Promise<number>((r) => second.on('exit', (code) => r(code ?? -1)));

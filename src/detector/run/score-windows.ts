@@ -72,6 +72,16 @@ export async function scoreWindows(storage: Storage, model: ActiveModel, window:
   // range inserted the scores again.
   const version = model.version;
   const scoredAt = dateTime64Text(nowMs);
+  // the columns a score row and a detection row share
+  const keyAndScore = (s: ScoredRow) => ({
+    window_start: s.row.windowStart,
+    window,
+    client_ip: s.row.clientIp,
+    ja4: s.row.ja4,
+    host: s.row.host,
+    model_version: version,
+    score: s.score,
+  });
   const names = model.set.normalization.features.map((f) => f.name);
   const rowsOf = new Map<number, number[]>();
   scored.forEach((s, i) => {
@@ -88,13 +98,7 @@ export async function scoreWindows(storage: Storage, model: ActiveModel, window:
       storage.tables.write('mlAllScores'),
       all.map((i) => scored[i]!).map((s) => ({
         scored_at: scoredAt,
-        window_start: s.row.windowStart,
-        window,
-        client_ip: s.row.clientIp,
-        ja4: s.row.ja4,
-        host: s.row.host,
-        model_version: version,
-        score: s.score,
+        ...keyAndScore(s),
         score_iforest: s.iforest,
         score_autoencoder: s.autoencoder,
         score_gbt: s.gbt,
@@ -132,13 +136,7 @@ export async function scoreWindows(storage: Storage, model: ActiveModel, window:
         });
         return {
           detected_at: scoredAt,
-          window_start: start,
-          window,
-          client_ip: s.row.clientIp,
-          ja4: s.row.ja4,
-          host: s.row.host,
-          model_version: version,
-          score: s.score,
+          ...keyAndScore(s),
           threat_level: s.threatLevel,
           voices: s.voices,
           bot_name: s.botName,
