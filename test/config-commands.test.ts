@@ -90,6 +90,11 @@ t.test('ja4 run: file < environment < flag, option by option', async (t) => {
 
   t.equal(parseRunArgs(['--set', 'sockets.mode=0007'], {}).pipeline.httpSocket!.mode, 0o7, 'a small mode keeps its octal digits');
 
+  // the split correlator unit: its own metrics.port.correlator, not an address in the unit
+  t.equal(parseRunArgs([], {}).metricsService, 'all');
+  t.equal(parseRunArgs(['--metrics-service', 'correlator'], {}).metricsService, 'correlator');
+  t.throws(() => parseRunArgs(['--metrics-service', 'capture'], {}), /--metrics-service must be all or correlator, got "capture"/);
+
   // what `ja4 config check` accepts, the services accept
   const auto = parseRunArgs(['--config', write(dir, 'auto.yaml', 'correlator:\n  threads: auto\n')], {});
   t.equal(auto.pipeline.correlator.shards, CorrelatorPool.defaultShards(), 'correlator.threads: auto (its documented default) is by CPU cores');

@@ -14,10 +14,10 @@ const unitDir = join(repoRoot, 'packaging/systemd');
 const SERVICES = ['ja4-capture', 'ja4-correlator', 'ja4-detector', 'ja4-dashboard', 'ja4-all', 'ja4-detector-train'];
 const EXEC: Record<string, string> = {
   'ja4-capture': '/usr/bin/ja4 capture',
-  'ja4-correlator': '/usr/bin/ja4 run --no-simulate --no-capture --no-detector --no-dashboard --metrics-listen 127.0.0.1:9472',
+  'ja4-correlator': '/usr/bin/ja4 run --no-simulate --no-capture --no-detector --no-dashboard --metrics-service correlator',
   'ja4-detector': '/usr/bin/ja4 detector run',
   'ja4-dashboard': '/usr/bin/ja4 dashboard',
-  'ja4-all': '/usr/bin/ja4 run ${JA4_RUN_INPUT} --metrics-listen 127.0.0.1:9470',
+  'ja4-all': '/usr/bin/ja4 run ${JA4_RUN_INPUT}',
   'ja4-detector-train': '/usr/bin/ja4 detector train',
 };
 const CAPTURING = new Set(['ja4-capture', 'ja4-all']);

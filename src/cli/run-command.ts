@@ -100,6 +100,8 @@ Run:
   --progress-interval S    seconds between progress lines (default 5)
   --metrics-listen H:P     serve /healthz and /metrics (Prometheus) there (default:
                            metrics.host and metrics.port.all of the configuration, 127.0.0.1:9470)
+  --metrics-service S      all (default) or correlator: which metrics.port.* applies
+                           (the split deployment's ja4-correlator unit says correlator)
   --no-reference-load      do not load data/reference/ into empty reference tables
 
 Every option above with a configuration key (docs/configuration.md) is also
@@ -139,6 +141,7 @@ const RUN_FLAGS = {
   duration: { type: 'string' },
   'progress-interval': { type: 'string' },
   'metrics-listen': { type: 'string' },
+  'metrics-service': { type: 'string' },
   'no-reference-load': { type: 'boolean' },
   'no-detector': { type: 'boolean' },
   models: { type: 'string' },
@@ -224,6 +227,11 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
       throw new CliError((err as Error).message);
     }
   }
+  // which metrics.port.* applies: ja4-all's, or the split correlator's (its
+  // unit runs ja4 run too); a unit naming an address instead would hide
+  // metrics.enabled, metrics.host and the port of the configuration
+  const metricsService = (v['metrics-service'] as string | undefined) ?? 'all';
+  if (metricsService !== 'all' && metricsService !== 'correlator') throw new CliError(`--metrics-service must be all or correlator, got "${metricsService}"`);
   // receive buffer and datagram bound: configuration only (no flags)
   const receive = cfg
     ? { ...(cfg.isSet('sockets.receive_buffer_bytes') ? { receiveBufferBytes: cfg.config.sockets.receive_buffer_bytes } : {}), ...(cfg.isSet('sockets.max_datagram_bytes') ? { maxDatagramBytes: cfg.config.sockets.max_datagram_bytes } : {}) }
@@ -258,6 +266,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     /** --log-level/--log-format, or logging.* of the configuration (validated by serviceLogger) */
     logFlags: { 'log-level': v['log-level'], 'log-format': v['log-format'] } as Record<string, unknown>,
     metricsListen: v['metrics-listen'] as string | undefined,
+    metricsService: metricsService as 'all' | 'correlator',
     help: v.help === true,
     storageInput,
     output,
@@ -351,7 +360,7 @@ export async function runRunCommand(argv: string[], io: CliIO): Promise<number> 
   let metrics;
   try {
     const cfg = args.config!;
-    metrics = await serveMetrics({ service: 'all', registry, metrics: cfg.config.metrics, isSet: cfg.isSet, listen: args.metricsListen, health: () => started.unhealthy(), log });
+    metrics = await serveMetrics({ service: args.metricsService, registry, metrics: cfg.config.metrics, isSet: cfg.isSet, listen: args.metricsListen, health: () => started.unhealthy(), log });
   } catch (err) {
     releaseSignals();
     await pipeline.stop().catch(() => undefined);
