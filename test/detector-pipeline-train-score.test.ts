@@ -164,13 +164,15 @@ t.test('train, gate, score, detect', async (t) => {
     const runner = new DetectorRunner(storage, model);
     const nowMs = (toS + 60) * 1000;
     const insertRows = storage.insertRows.bind(storage);
-    let detectionInserts = 0;
+    // the third window's scores fail, after its detections landed: done
+    // again, its detections must not land twice (sql/0024, by token)
+    let scoreInserts = 0;
     (storage as { insertRows: typeof insertRows }).insertRows = async (table, rows, settings) => {
-      if (table.includes('ml_detected_anomalies') && rows[0]?.window === '5m' && ++detectionInserts === 3) throw new Error('simulated insert failure');
+      if (table.includes('ml_all_scores') && rows[0]?.window === '5m' && ++scoreInserts === 3) throw new Error('simulated insert failure');
       return insertRows(table, rows, settings);
     };
     try {
-      await t.rejects(runner.pass(nowMs), /simulated insert failure/, 'the third window\'s detections fail');
+      await t.rejects(runner.pass(nowMs), /simulated insert failure/, 'the third window\'s scores fail');
       await runner.pass(nowMs + 60_000);
     } finally {
       (storage as { insertRows: typeof insertRows }).insertRows = insertRows;

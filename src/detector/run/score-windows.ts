@@ -106,9 +106,17 @@ export async function scoreWindows(storage: Storage, model: ActiveModel, window:
         is_anomaly: s.isAnomaly,
         bot_name: s.botName,
       })),
+      onceSettings(start, 'scores'),
     );
   }
   return result;
+
+  // A window done again after a failed pass (sql/0024): its rows are not
+  // stored twice. The model scores aggregate (0017) reads ml_all_scores, so
+  // the token also holds for the views' blocks.
+  function onceSettings(start: number, table: string) {
+    return { insert_deduplication_token: `detector:${window}:${start}:${version}:${table}`, deduplicate_blocks_in_dependent_materialized_views: 1 as const };
+  }
 
   async function writeDetections(start: number, idx: number[]): Promise<void> {
     const vec = (i: number): Float64Array => normalized.subarray(i * cols, (i + 1) * cols);
@@ -150,6 +158,7 @@ export async function scoreWindows(storage: Storage, model: ActiveModel, window:
           user_agent: uas.get(featureKey(s.row.clientIp, s.row.ja4, s.row.host)) ?? '',
         };
       }),
+      onceSettings(start, 'detections'),
     );
     if (campaigns.length > 0) await writeCampaigns(storage, campaigns, window, version, nowMs);
     result.anomalies += idx.length;
