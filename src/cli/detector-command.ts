@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { STORAGE_ARG_HELP, STORAGE_ARG_SPEC, migrate } from '../storage/index.js';
-import { readFeatureRows, type WindowKind } from '../detector/features/index.js';
+import { readTrainingRows, type WindowKind } from '../detector/features/index.js';
 import { DEFAULT_MODELS_DIR, STATE_MODELS_DIR, defaultModelsDir, defaultTrainingModelsDir, modelDir, readCurrentVersion, readManifest } from '../detector/training/manifest.js';
 import { labelRows, readAnalystVerdicts } from '../detector/training/labels.js';
 import { TrainingError, trainModelSet, type TrainResult } from '../detector/training/train.js';
@@ -237,9 +237,7 @@ async function train(io: CliIO, values: Record<string, unknown>, modelsDir: stri
   const windows = parseWindows('windows', values.windows as string | undefined, ['1h', '5m']);
   return withStorage(prefix, values, async (storage) => {
     await migrate(storage);
-    const rows = [];
-    // a loop, not push(...rows): a spread of ~125k rows overflows V8's stack
-    for (const w of windows) for (const r of await readFeatureRows(storage, w, fromS, toS)) rows.push(r);
+    const rows = await readTrainingRows(storage, windows, fromS, toS);
     const labels = labelRows(rows, await readAnalystVerdicts(storage));
     const r = trainModelSet({ rows, labels, seed, modelsDir, trainingWindow: { fromS, toS, windows }, source: 'database', force });
     return printTrainResult(io, r);

@@ -8,8 +8,9 @@
 // in ml_all_scores, so nothing is scored twice and a gap is caught up
 // (bounded by CATCH_UP_S); a window's scores are written after its
 // detections, and a failed pass resumes the same way, so a window is either
-// done whole or done again, its inserts deduplicated by token (sql/0024). When models/current names a new version, the
-// next pass loads it (the gate accepted it) and closes the old pool.
+// done whole or done again, its inserts deduplicated by token (sql/0024).
+// When models/current names a new version, the next pass loads it (the gate
+// accepted it) and closes the old pool.
 //
 // Thread: main (it owns the database); the ONNX scoring runs in the pool.
 import type { Storage } from '../storage/index.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate, openStorage, validateStorageOptions } from '../../storage/index.js';
 import { simulate } from '../../simulator/index.js';
-import { readFeatureRows, type FeatureRow, type WindowKind } from '../features/index.js';
+import { readTrainingRows, type FeatureRow, type WindowKind } from '../features/index.js';
 import { loadReferenceLists, loadTraffic, type TrafficBatch } from '../eval/simulated-data.js';
 import { labelRows, type GroundTruth } from './labels.js';
 import { trainModelSet, type TrainResult, type VoiceOptions } from './train.js';
@@ -61,10 +61,7 @@ export async function simulatedFeatureRows(
     log(`loaded ${loaded.requests} requests (${loaded.ingestRows} correlated rows), ${truth.size} labeled clients`);
     const fromS = Math.floor(loaded.fromS / 3600) * 3600;
     const toS = (Math.floor(loaded.toS / 3600) + 1) * 3600;
-    const rows: FeatureRow[] = [];
-    // a loop, not push(...rows): a spread of ~125k rows overflows V8's stack
-    for (const w of windows) for (const r of await readFeatureRows(storage, w, fromS, toS)) rows.push(r);
-    return { rows, fromS, toS };
+    return { rows: await readTrainingRows(storage, windows, fromS, toS), fromS, toS };
   } finally {
     await storage.close();
     rmSync(scratch, { recursive: true, force: true });
