@@ -7,5 +7,6 @@ export { INSERT_FILES_DIR, openStorage, type Storage, type QueryParams } from '.
 export * from './sql-template.js';
 export * from './migrations.js';
 export * from './reference-data.js';
+export * from './ip-text.js';
 export * from './http-log-import.js';
 export * from './dashboard-queries.js';

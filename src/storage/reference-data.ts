@@ -3,10 +3,10 @@
 // row names its file, line and column, and nothing is changed), then
 // replaces each table's content and reloads the dictionaries.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CsvSyntaxError, parseCsv } from './csv.js';
+import { engineIpFamily } from './ip-text.js';
 import { StorageError, engineMessage } from './errors.js';
 import type { Storage } from './database.js';
 
@@ -42,11 +42,7 @@ interface ReferenceSpec {
 
 function cidr(column: string, value: string): string {
   const [addr, bits, extra] = value.trim().split('/');
-  // Node's isIP() also takes an IPv6 zone index ("fe80::1%eth0"), which the
-  // engine refuses: one such row made every later insert through the
-  // enrichment view fail (its dictionaries and isIPAddressInRange read it),
-  // so only hex digits, ':' and '.' pass.
-  const family = /^[0-9a-fA-F:.]+$/.test(addr ?? '') ? isIP(addr!) : 0;
+  const family = engineIpFamily(addr ?? '');
   if (family === 0 || extra !== undefined) throw new RowError(column, `"${value}" is not an IP network (a.b.c.d/n or x:y::/n; no zone index)`);
   const max = family === 4 ? 32 : 128;
   if (bits === undefined) return `${addr}/${max}`;

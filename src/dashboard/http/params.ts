@@ -1,6 +1,6 @@
 // Validation of query parameters and JSON bodies. Every check names the
 // field in its message; values reach SQL only as typed query parameters.
-import { isIP } from 'node:net';
+import { engineIpFamily } from '../../storage/ip-text.js';
 import { badField } from './errors.js';
 
 export const MAX_LIMIT = 500;
@@ -119,8 +119,9 @@ export function ja4Param(q: URLSearchParams, field: string): string | undefined 
  * index (fe80::1%eth0), which isIP() takes, is refused: the engine does not.
  */
 export function ipValue(field: string, value: unknown): string {
-  if (typeof value !== 'string' || value.includes('%') || isIP(value) === 0) throw badField(field, 'must be an IPv4 or IPv6 address', value);
-  if (isIP(value) === 4) return value;
+  const family = typeof value === 'string' ? engineIpFamily(value) : 0;
+  if (family === 0) throw badField(field, 'must be an IPv4 or IPv6 address', value);
+  if (family === 4) return value as string;
   const v = new URL(`http://[${value}]`).hostname.slice(1, -1);
   const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(v);
   if (!mapped) return v;
