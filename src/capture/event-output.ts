@@ -46,6 +46,11 @@ export function defaultOutputSpec(): string {
   return `unix:${process.env.JA4_NETWORK_SOCKET || DEFAULT_NETWORK_SOCKET}`;
 }
 
+/** The spec of a UNIX socket output: unix:PATH (datagrams) or unix+seqpacket:PATH. */
+export function unixOutputSpec(path: string, type: 'dgram' | 'seqpacket'): string {
+  return `${type === 'dgram' ? 'unix' : 'unix+seqpacket'}:${path}`;
+}
+
 export function parseOutputSpec(spec: string, flag = '--output'): OutputSpec {
   if (spec === 'stdout' || spec === '-') return { kind: 'stdout' };
   const m = /^(unix|unix\+seqpacket|jsonl):(.+)$/.exec(spec);
@@ -98,7 +103,7 @@ function unixOutput(path: string, type: 'dgram' | 'seqpacket'): EventOutput {
     }, RETRY_MS);
   };
   return {
-    description: `${type === 'dgram' ? 'unix' : 'unix+seqpacket'}:${path}`,
+    description: unixOutputSpec(path, type),
     write(batch) {
       st.events += batch.events;
       for (const [d, n] of datagrams(batch.data)) {

@@ -4,7 +4,7 @@
 import { OptionError } from '../capture/engine-options.js';
 import { CaptureStartError, type CaptureSession, type CaptureStats } from '../capture/capture-session.js';
 import { openLiveCapture } from '../capture/live-capture.js';
-import { defaultOutputSpec, openEventOutput, parseOutputSpec, type EventOutput, type OutputSpec } from '../capture/event-output.js';
+import { defaultOutputSpec, openEventOutput, parseOutputSpec, unixOutputSpec, type EventOutput, type OutputSpec } from '../capture/event-output.js';
 import { CAPTURE_FLAG_OPTIONS, CONFIG_ARG_HELP, CONFIG_ARG_SPEC } from '../config/index.js';
 import { loadCommandConfig } from '../config/command-config.js';
 import { registerCaptureMetrics } from '../metrics/capture-metrics.js';
@@ -161,7 +161,7 @@ export async function runCaptureCommand(argv: string[], io: CliIO): Promise<numb
   const v = cfg.values as typeof parsed.values;
   // the socket ja4 run listens on, of the type it binds (sockets.network_type)
   if (v.output === undefined && (cfg.isSet('sockets.network_path') || cfg.isSet('sockets.network_type'))) {
-    v.output = `${cfg.config.sockets.network_type === 'seqpacket' ? 'unix+seqpacket' : 'unix'}:${cfg.config.sockets.network_path}`;
+    v.output = unixOutputSpec(cfg.config.sockets.network_path, cfg.config.sockets.network_type);
   }
   if (v['metrics-listen'] !== undefined) {
     try {
