@@ -523,6 +523,22 @@ static void rl_sent_host(rl_req *rq, apr_pool_t *p, const char *v,
     rq->sent_host_len = n;
 }
 
+/* Where the request target starts in the first len bytes of a request
+ * line: after the method's space; NULL when those bytes end before it. */
+static const char *rl_target_start(const char *data, apr_size_t len)
+{
+    const char *sp = memchr(data, ' ', len);
+    return sp != NULL && sp + 1 < data + len ? sp + 1 : NULL;
+}
+
+/* Whether a field line whose name is data[0..n) is the Host line whose
+ * value the record logs: the first one of an absolute-form request. */
+static int rl_sent_host_line(const rl_req *rq, const char *data, apr_size_t n)
+{
+    return rq->absolute_form && rq->sent_host == NULL && n == 4
+           && strncasecmp(data, "host", 4) == 0;
+}
+
 /* One GETLINE result (the whole line, or an 8 KB piece of a longer one)
  * through the state machine below: its first len bytes (all of it, or at
  * least up to the end of a field name), ends_line when it ends in LF. */
@@ -540,9 +556,8 @@ static void rl_names_piece(rl_req *rq, apr_pool_t *p, const char *data,
             /* RFC 9112 3.2: origin-form starts with "/", asterisk-form is
              * "*"; anything else after the method is absolute-form (or
              * authority-form, CONNECT's, which has no Host to replace) */
-            const char *sp = memchr(data, ' ', len);
-            rq->absolute_form = sp != NULL && sp + 1 < data + len
-                                && sp[1] != '/' && sp[1] != '*';
+            const char *target = rl_target_start(data, len);
+            rq->absolute_form = target != NULL && *target != '/' && *target != '*';
             rq->hdr_state = RL_HDR_FIELDS;   /* blank lines before it skipped */
         }
     }
@@ -558,9 +573,7 @@ static void rl_names_piece(rl_req *rq, apr_pool_t *p, const char *data,
             apr_size_t n = rl_name_len(data, len);
             if (n > RL_MAX_MAX_FIELD) n = RL_MAX_MAX_FIELD;
             rl_names_add(rq, p, data, n);
-            if (rq->absolute_form && n == 4 && rq->sent_host == NULL
-                && n < len && data[n] == ':'
-                && strncasecmp(data, "host", 4) == 0) {
+            if (rl_sent_host_line(rq, data, n) && n < len && data[n] == ':') {
                 rl_sent_host(rq, p, data + n + 1, len - n - 1);
             }
         }
@@ -576,15 +589,12 @@ static void rl_names_piece(rl_req *rq, apr_pool_t *p, const char *data,
 static int rl_piece_suffices(const rl_req *rq, const char *data, apr_size_t len)
 {
     apr_size_t n;
-    const char *sp;
     if (!rq->at_line_start || rq->hdr_state == RL_HDR_DONE) return 1;
     if (rq->hdr_state == RL_HDR_REQUEST_LINE) {
-        sp = memchr(data, ' ', len);
-        return data[0] == '\r' || data[0] == '\n' || (sp != NULL && sp + 1 < data + len);
+        return data[0] == '\r' || data[0] == '\n' || rl_target_start(data, len) != NULL;
     }
     n = rl_name_len(data, len);
-    if (n >= len) return 0;
-    return !(rq->absolute_form && n == 4 && strncasecmp(data, "host", 4) == 0);
+    return n < len && !rl_sent_host_line(rq, data, n);
 }
 
 /* Connection thread, while ap_read_request reads the request line and the

@@ -661,6 +661,12 @@ static const unsigned char RL_COOKIE_CLASS[256] = {
     [';'] = RL_CK_SKIP | RL_CK_NAME_END, [','] = RL_CK_SKIP, ['='] = RL_CK_NAME_END,
 };
 
+/* ", ": where Apache joined two Cookie lines (see rl_cookie_pair). */
+static inline int rl_cookie_join(const unsigned char *p)
+{
+    return p[0] == ',' && p[1] == ' ';
+}
+
 /* The next cookie pair of a Cookie value from p: its name in [*name, *end)
  * (trailing blanks cut; may be empty); returns where the pair after it
  * starts, or NULL at the end of the value. RFC 6265 5.4: "cookie-pair
@@ -680,7 +686,7 @@ static const unsigned char *rl_cookie_pair(const unsigned char *p,
     while (RL_COOKIE_CLASS[*p] & RL_CK_SKIP) p++;
     if (!*p) return NULL;
     *name = p;
-    while (!(RL_COOKIE_CLASS[*p] & RL_CK_NAME_END) && !(*p == ',' && p[1] == ' ')) p++;
+    while (!(RL_COOKIE_CLASS[*p] & RL_CK_NAME_END) && !rl_cookie_join(p)) p++;
     e = p;
     while (e > *name && (e[-1] == ' ' || e[-1] == '\t')) e--;
     *end = e;
@@ -688,7 +694,7 @@ static const unsigned char *rl_cookie_pair(const unsigned char *p,
      * vectorised where it matters */
     for (;;) {
         p += strcspn((const char *)p, ";,");
-        if (*p != ',' || p[1] == ' ') return p;
+        if (*p != ',' || rl_cookie_join(p)) return p;
         p++;
     }
 }

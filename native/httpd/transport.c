@@ -190,6 +190,19 @@ struct rl_transport {
 static apr_status_t rl_transport_cleanup(void *data);
 static void rl_batch_release(void *data);
 
+/* A socket of the transport's type with the configured send buffer
+ * (doubled by the kernel, capped by net.core.wmem_max); -1 and errno when
+ * it cannot be made. */
+static int rl_socket_new(const rl_transport *t)
+{
+    int fd = socket(AF_UNIX, (t->type == RL_SOCK_DGRAM ? SOCK_DGRAM : SOCK_SEQPACKET)
+                             | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && t->sndbuf > 0) {
+        (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &t->sndbuf, sizeof(t->sndbuf));
+    }
+    return fd;
+}
+
 /* The longest message the socket fd sends. Linux refuses a datagram or
  * SEQPACKET message longer than the sender's buffer less 32 bytes
  * (net/unix/af_unix.c, unix_dgram_sendmsg: "if (len >
@@ -282,11 +295,7 @@ rl_transport *rl_transport_create(apr_pool_t *pchild, server_rec *s,
      * connect; sends on it fail (ENOTCONN) like on a lost connection. It
      * gets the configured buffer as the connected ones will, so that the
      * first messages are already cut to fit. */
-    t->fd = socket(AF_UNIX, (type == RL_SOCK_DGRAM ? SOCK_DGRAM : SOCK_SEQPACKET)
-                            | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (t->fd >= 0 && sndbuf > 0) {
-        (void)setsockopt(t->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-    }
+    t->fd = rl_socket_new(t);
     atomic_init(&t->msg_cap, t->fd >= 0 ? rl_message_cap(t->fd) : RL_MESSAGE_CAP);
     ok = t->fd >= 0
          && apr_pool_create(&t->pool, pchild) == APR_SUCCESS
@@ -368,7 +377,7 @@ static void rl_log_note(rl_transport *t, const rl_note *note)
  * a time (trylock: the others drop their record rather than wait). */
 static int rl_reconnect(rl_transport *t, apr_time_t now)
 {
-    int fd, err = 0, type;
+    int fd, err = 0;
     if (apr_thread_mutex_trylock(t->conn_mutex) != APR_SUCCESS) {
         return atomic_load(&t->connected);
     }
@@ -378,17 +387,11 @@ static int rl_reconnect(rl_transport *t, apr_time_t now)
         apr_thread_mutex_unlock(t->conn_mutex);
         return c;
     }
-    type = t->type == RL_SOCK_DGRAM ? SOCK_DGRAM : SOCK_SEQPACKET;
-    fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fd = rl_socket_new(t);
     if (fd < 0) {
         err = errno;
     }
     else {
-        if (t->sndbuf > 0) {
-            /* doubled by the kernel, capped by net.core.wmem_max */
-            (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &t->sndbuf,
-                             sizeof(t->sndbuf));
-        }
         if (connect(fd, (struct sockaddr *)&t->addr, t->addr_len) != 0
             || dup2(fd, t->fd) < 0) {
             err = errno;
