@@ -64,13 +64,12 @@ bool IpDefragmenter::add(const DecodedPacket& p, int64_t ts, std::string& out, C
   // An exact copy of a held fragment is a retransmission and is ignored.
   auto next = d.parts.lower_bound(fr.offset);
   if (next != d.parts.end() && next->first == fr.offset && next->second.size() == fr.len) return false;
-  bool overlaps = (next != d.parts.end() && next->first < end) ||
-                  (next != d.parts.begin() && std::prev(next)->first + std::prev(next)->second.size() > fr.offset);
+  auto end_of = [](auto part) { return part->first + part->second.size(); };
+  bool overlaps = (next != d.parts.end() && next->first < end) || (next != d.parts.begin() && end_of(std::prev(next)) > fr.offset);
   // Fragments past the end that the last fragment set, a second last
   // fragment with another end, or more fragments than a datagram needs.
   bool inconsistent = (d.have_last && (end > d.total || (!fr.more && end != d.total))) ||
-                      (!fr.more && !d.parts.empty() && std::prev(d.parts.end())->first +
-                                                               std::prev(d.parts.end())->second.size() > end) ||
+                      (!fr.more && !d.parts.empty() && end_of(std::prev(d.parts.end())) > end) ||
                       d.parts.size() >= kMaxFragments;
   if (overlaps || inconsistent) {
     drop(it, c);
