@@ -36,7 +36,7 @@ function mix(host: string, tag = 'mix'): { requests: Buffer[]; head: boolean[]; 
   const expected: number[] = [];
   for (let i = 0; i < 10; i++) {
     requests.push(req('GET', `/index.html?${tag}=${i}`, [['Host', host]])); head.push(false); expected.push(200);
-    requests.push(req('GET', `/missing-${i}`, [['Host', host]])); head.push(false); expected.push(404);
+    requests.push(req('GET', `/missing-${tag}-${i}`, [['Host', host]])); head.push(false); expected.push(404);
     requests.push(req('HEAD', `/index.html?${tag}h=${i}`, [['Host', host]])); head.push(true); expected.push(200);
     requests.push(req('POST', `/cgi/echo?${tag}=${i}`, [['Host', host], ['Content-Length', '5']], Buffer.from('hello'))); head.push(false); expected.push(200);
   }
@@ -98,6 +98,9 @@ if (!install) {
     const liveRecords = () => receiver.records().filter((r) => /[?&]live/.test(r.uri ?? '')).length;
     await waitUntil('the mix records', () => liveRecords() >= 30).catch(() => undefined);
     t.equal(liveRecords(), 30, `every record of the mix arrived, once (${apache.errorLog.split('\n').filter((l) => l.includes('RQL')).slice(-2).join(' | ')})`);
+    // records of the absent mix built before a reconnect attempt and still in
+    // a message when the receiver appeared arrive now, not as drops
+    const absentDelivered = receiver.records().filter((r) => /[?&]mixh?=|missing-mix-/.test(r.uri ?? '')).length;
 
     // The receiver restarts: the next record reconnects at once (EPIPE).
     await receiver.stop();
@@ -134,7 +137,9 @@ if (!install) {
     const stalledDelivered = () => receiver.records().filter((r) => /stalled=/.test(r.uri ?? '')).length;
     const behind = Number(counts?.[4] ?? -1);
     await waitUntil('every sent stalled record to arrive', () => stalledDelivered() === 1500 - behind, 3000).catch(() => undefined);
-    t.ok(counts && Number(counts[3]) >= 40 && behind === 1500 - stalledDelivered(), `counters: ${counts?.[0]}; delivered ${stalledDelivered()}`);
+    // the 40 records of the mix sent while the socket was absent: each one
+    // dropped as "no receiver", or delivered to the first receiver
+    t.ok(counts && Number(counts[3]) + absentDelivered >= 40 && behind === 1500 - stalledDelivered(), `counters: ${counts?.[0]}; delivered ${stalledDelivered()}; absent mix delivered ${absentDelivered}`);
     t.match(summary, /\[reqin_log:warn\]/, 'as a warning, since records were lost');
     t.notMatch(apache.errorLog, /exit signal|AH00052/, 'no child died on a signal');
   });
