@@ -46,6 +46,9 @@
 //                    cancels out). Deterministic: unaffected by other load on
 //                    the machine, which makes it the way to compare costs on
 //                    a shared machine. Kernel time is not included.
+//   --keep           keep the work directory (each run's error.log; with
+//                    --instructions each callgrind.out, for
+//                    callgrind_annotate) and print its path
 //
 // Figures are medians over the runs; runs are many and short, interleaved
 // in rounds (none, log_config, reqin; then log_config, reqin, none; ...) so
@@ -116,6 +119,7 @@ const { values: opt } = parseArgs({
     instructions: { type: 'boolean', default: false },
     'module-b': { type: 'string' },
     profile: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
   },
 });
 const duration = Math.max(1, Number(opt.duration));
@@ -602,7 +606,7 @@ async function main() {
     try {
       await instructionsMain(apache, dir);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      removeWorkDir(dir);
     }
     return;
   }
@@ -828,8 +832,14 @@ async function main() {
     for (const s of servers) await stopApache(s);
     await receiver.stop();
     if (receiverB) await receiverB.stop();
-    rmSync(dir, { recursive: true, force: true });
+    removeWorkDir(dir);
   }
+}
+
+/** The work directory goes, unless --keep asked for it. */
+function removeWorkDir(dir) {
+  if (opt.keep) log(`work directory kept: ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
 }
 
 function readSysctl(path) {
