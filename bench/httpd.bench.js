@@ -48,7 +48,8 @@
 //                    a shared machine. Kernel time is not included.
 //   --keep           keep the work directory (each run's error.log; with
 //                    --instructions each callgrind.out, for
-//                    callgrind_annotate) and print its path
+//                    callgrind_annotate; with --profile reqin/perf.data, for
+//                    perf report / perf annotate) and print its path
 //
 // Figures are medians over the runs; runs are many and short, interleaved
 // in rounds (none, log_config, reqin; then log_config, reqin, none; ...) so
@@ -526,7 +527,7 @@ function profileRun(a, receiver, seconds) {
   return new Promise((resolve) => {
     rec.once('exit', () => {
       const script = spawnSync('perf', ['script', '-i', out, '-F', 'ip,sym,dso'], { encoding: 'utf8', maxBuffer: 1 << 30 });
-      rmSync(out, { force: true });
+      if (!opt.keep) rmSync(out, { force: true }); // --keep: for perf report / perf annotate
       const charges = new Map();
       let total = 0;
       let belowOurs = 0;
