@@ -3,7 +3,7 @@
 // normalization and pruning, drift.
 import t from 'tap';
 import { atRecall, bestF1, metricsAt, prAuc, rocAuc } from '../src/detector/eval/metrics.js';
-import { ensembleScore, firedVoices, fitStacker, referenceBotName, threatLevel } from '../src/detector/ensemble.js';
+import { ensembleScore, ensembleScores, firedVoices, fitStacker, referenceBotName, threatLevel } from '../src/detector/ensemble.js';
 import { fitNormalization, normalizeRows } from '../src/detector/training/normalize.js';
 import { computeDrift } from '../src/detector/training/drift.js';
 import { FEATURE_NAMES, FEATURE_SPECS, type FeatureRow } from '../src/detector/features/index.js';
@@ -42,7 +42,37 @@ t.test('ensemble', async (t) => {
   const yy = Float64Array.from({ length: n }, (_, i) => i % 2);
   const w = fitStacker({ iforest, autoencoder, gbt }, yy);
   t.ok(w.iforest > 5 && Math.abs(w.autoencoder) < 1, `weights follow the isolation forest: ${JSON.stringify(w)}`);
+
+  // a voice that runs against the labels gets weight 0, never a negative
+  // one (its firing would lower the score it is named as a reason for);
+  // the others are refitted without it
+  const against = Float64Array.from({ length: n }, (_, i) => (i % 2 ? 0.2 : 0.8) + (i % 5) * 0.01);
+  const unconstrainedSign = fitStackerSign(iforest, against, gbt, yy);
+  t.ok(unconstrainedSign < 0, 'without the bound, the fit would give the contrary voice a negative weight');
+  const w2 = fitStacker({ iforest, autoencoder: against, gbt }, yy);
+  t.equal(w2.autoencoder, 0, `the contrary voice is held at 0: ${JSON.stringify(w2)}`);
+  t.ok(w2.iforest > 5 && w2.gbt >= 0, 'the informative voice still carries the score');
+  const s2 = ensembleScores({ weights: w2, threshold: 0.5, voiceThresholds: params.voiceThresholds }, { iforest, autoencoder: against, gbt });
+  const minBot = Math.min(...Array.from(s2).filter((_, i) => i % 2 === 1));
+  const maxHuman = Math.max(...Array.from(s2).filter((_, i) => i % 2 === 0));
+  t.ok(minBot > maxHuman, `and ranks every bot row above every human row (${minBot} > ${maxHuman})`);
 });
+
+/** The sign of the autoencoder's weight in an unbounded logistic fit on the same columns (a plain gradient descent, for the test only). */
+function fitStackerSign(iforest: Float64Array, ae: Float64Array, gbt: Float64Array, y: Float64Array): number {
+  let w = [0, 0, 0, 0];
+  const lg = (p: number): number => Math.log(p / (1 - p));
+  for (let it = 0; it < 3000; it++) {
+    const g = [0, 0, 0, 0];
+    for (let i = 0; i < y.length; i++) {
+      const x = [1, lg(gbt[i]!), iforest[i]!, ae[i]!];
+      const p = 1 / (1 + Math.exp(-x.reduce((s, xi, a) => s + xi * w[a]!, 0)));
+      for (let a = 0; a < 4; a++) g[a]! += (p - y[i]!) * x[a]!;
+    }
+    w = w.map((wi, a) => wi - (0.5 * g[a]!) / y.length - (a > 0 ? 0.5 * wi / y.length : 0));
+  }
+  return Math.sign(w[3]!);
+}
 
 t.test('normalization and pruning', async (t) => {
   const cols = FEATURE_SPECS.length;

@@ -98,8 +98,25 @@ t.test('feature rows of the hourly and 5-minute windows', async (t) => {
     const f = five.find((r) => r.clientIp === h.clientIp && r.ja4 === h.ja4 && r.host === h.host)!;
     t.equal(f.windowStart, bucket, `${h.clientIp}: bucket start`);
     t.equal(at(f, 'requests_per_minute'), h.requests / 5, `${h.clientIp}: rate over 5 minutes`);
-    const differ = FEATURE_NAMES.filter((n, i) => n !== 'requests_per_minute' && !(Object.is(f.values[i], h.values[i]) || near(f.values[i]!, h.values[i]!, 1e-12)));
-    t.same(differ, [], `${h.clientIp}: every other feature equals the hourly view's`);
+    const ownHour = FEATURE_NAMES.filter((n) => n !== 'requests_per_minute' && !n.startsWith('ja4_'));
+    const differ = ownHour.filter((n) => !(Object.is(at(f, n), at(h, n)) || near(at(f, n), at(h, n), 1e-12)));
+    t.same(differ, [], `${h.clientIp}: every feature of its own requests equals the hourly view's`);
+    // the JA4 signals of the previous complete hour: none before the first
+    t.same(FEATURE_NAMES.filter((n) => n.startsWith('ja4_') && at(f, n) !== 0), [], `${h.clientIp}: no JA4 signals without a previous hour`);
   }
   t.same(await readFeatureRows(storage, '5m', hourS + 1200, hourS + 3600), [], 'an empty range gives no rows');
+
+  // client A in the second hour: its 5-minute window carries the JA4's
+  // signals of the first hour (complete, as when scored live), not of the
+  // hour it is in (running: a fraction of the hour's volume live)
+  const second = await readFeatureRows(storage, '5m', hourS + 3600, hourS + 7200);
+  const a2 = second.find((r) => r.clientIp === '203.0.113.10')!;
+  const a2h = byIp(hourly, '203.0.113.10', hourS + 3600);
+  t.ok(a2 && a2h, 'client A has a 5-minute and an hourly window in the second hour');
+  t.same(
+    ['ja4_requests', 'ja4_distinct_ips', 'ja4_volume_quantile', 'ja4_distinct_uas', 'ja4_h2_ratio'].map((n) => at(a2, n)),
+    ['ja4_requests', 'ja4_distinct_ips', 'ja4_volume_quantile', 'ja4_distinct_uas', 'ja4_h2_ratio'].map((n) => at(a, n)),
+    'the second hour\'s 5-minute window: the JA4 signals of the first hour',
+  );
+  t.not(at(a2, 'ja4_requests'), at(a2h, 'ja4_requests'), 'not those of its own hour (the hourly window\'s)');
 });

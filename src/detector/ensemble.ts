@@ -63,7 +63,12 @@ export function referenceBotName(row: { botIpName: string; botJa4Name: string })
 /**
  * Logistic regression on the three voices by Newton's method (IRLS) with a
  * small L2 penalty on the weights (not the bias), so perfectly separated
- * calibration data still gives finite weights.
+ * calibration data still gives finite weights. The voices' weights are kept
+ * >= 0 (active set: a voice whose weight comes out negative is held at 0 and
+ * the rest refitted): each voice is an anomaly or bot score, and one that
+ * lowered the ensemble as it rose would contradict the explanations, which
+ * name the voices that fired as reasons. A negative weight only fits noise
+ * of the calibration rows (the other voices already carry the signal).
  */
 export function fitStacker(
   v: { iforest: ArrayLike<number>; autoencoder: ArrayLike<number>; gbt: ArrayLike<number> },
@@ -73,7 +78,22 @@ export function fitStacker(
   const n = y.length;
   const X: number[][] = [];
   for (let i = 0; i < n; i++) X.push([1, logit(v.gbt[i]!), v.iforest[i]!, v.autoencoder[i]!]);
-  let w = [0, 1, 0, 0];
+  const free = [true, true, true, true];
+  let w = newtonLogistic(X, y, l2, free);
+  for (;;) {
+    let worst = -1;
+    for (let a = 1; a < 4; a++) if (free[a] && w[a]! < 0 && (worst < 0 || w[a]! < w[worst]!)) worst = a;
+    if (worst < 0) break;
+    free[worst] = false;
+    w = newtonLogistic(X, y, l2, free);
+  }
+  return { bias: w[0]!, gbt: w[1]!, iforest: w[2]!, autoencoder: w[3]! };
+}
+
+/** The penalized logistic fit over the columns marked free (the others held at 0). */
+function newtonLogistic(X: number[][], y: ArrayLike<number>, l2: number, free: boolean[]): number[] {
+  const n = y.length;
+  let w = [0, free[1] ? 1 : 0, 0, 0];
   for (let iter = 0; iter < 50; iter++) {
     const g = [0, 0, 0, 0];
     const H = [0, 1, 2, 3].map(() => [0, 0, 0, 0]);
@@ -83,20 +103,21 @@ export function fitStacker(
       const r = p - y[i]!;
       const s = Math.max(p * (1 - p), 1e-9);
       for (let a = 0; a < 4; a++) {
+        if (!free[a]) continue;
         g[a]! += r * x[a]!;
-        for (let b = 0; b < 4; b++) H[a]![b]! += s * x[a]! * x[b]!;
+        for (let b = 0; b < 4; b++) if (free[b]) H[a]![b]! += s * x[a]! * x[b]!;
       }
     }
     for (let a = 1; a < 4; a++) {
       g[a]! += l2 * w[a]!;
-      H[a]![a]! += l2;
+      H[a]![a]! += free[a] ? l2 : 1; // a held column: H 1, g 0, no step
     }
     H[0]![0]! += 1e-9;
     const step = solve4(H, g);
     w = w.map((wi, a) => wi - step[a]!);
     if (Math.max(...step.map(Math.abs)) < 1e-8) break;
   }
-  return { bias: w[0]!, gbt: w[1]!, iforest: w[2]!, autoencoder: w[3]! };
+  return w;
 }
 
 /** Gaussian elimination with partial pivoting for the 4x4 Newton step. */

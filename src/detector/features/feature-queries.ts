@@ -82,7 +82,13 @@ ORDER BY window_start, client_ip, ja4, host`;
 
 // The same formulas as view_ai_features_1h, over 5-minute buckets of
 // http_logs: keep the two in step (test/detector-features-windows.test.ts
-// compares them over a full hour).
+// compares them over a full hour). Except the per-JA4 signals: a 5-minute
+// window takes those of the previous complete hour. Its own hour is still
+// running when the window is scored live, while training reads past
+// windows whose hour is complete: the same join would give the model
+// hour-to-date volumes live (a twelfth of the hour's at its first window)
+// and whole-hour volumes in training. The previous hour is complete in
+// both. A JA4 it did not see reads as zeros (no traffic), as anywhere else.
 function fiveMinuteSql(storage: Storage): string {
   return `WITH
     arrayMap(x -> toFloat64(x), arrayPopFront(arrayDifference(arrayMap(x -> toInt64(x), f.ts_us)))) AS iat_us,
@@ -138,6 +144,7 @@ FROM
 (
     SELECT
         toStartOfInterval(toDateTime(ts, 'UTC'), INTERVAL 5 MINUTE) AS bucket,
+        toStartOfHour(bucket) - INTERVAL 1 HOUR AS signals_hour,
         client_ip, ja4, host,
         count() AS requests,
         countIf(status >= 200 AND status < 300) AS status_2xx,
@@ -172,8 +179,8 @@ FROM
 LEFT JOIN
 (
     SELECT * FROM ${storage.tables.read('ja4Signals')}
-    WHERE hour >= toStartOfHour(toDateTime({from:UInt32}, 'UTC')) AND hour < toDateTime({to:UInt32}, 'UTC')
-) AS s ON s.hour = toStartOfHour(f.bucket) AND s.ja4 = f.ja4
+    WHERE hour >= toStartOfHour(toDateTime({from:UInt32}, 'UTC')) - INTERVAL 1 HOUR AND hour < toDateTime({to:UInt32}, 'UTC') - INTERVAL 1 HOUR
+) AS s ON s.hour = f.signals_hour AND s.ja4 = f.ja4
 ORDER BY window_start, client_ip, ja4, host`;
 }
 
