@@ -5,7 +5,7 @@
 // publishDetection() directly and turn the detections poll off.
 import type { Storage } from '../storage/index.js';
 import type { Detection, KpisEvent, PipelineHealth, ThreatLevel } from './api-types.js';
-import { DETECTION_COLUMNS } from './detection-rows.js';
+import { DETECTION_COLUMNS, DETECTION_KEY_COLUMNS } from './detection-rows.js';
 import { chTime } from './http/params.js';
 import { select } from './sql.js';
 import type { Hub } from './ws/hub.js';
@@ -18,12 +18,16 @@ export interface PublisherOptions {
   healthMs: number;
   /** how far back each poll looks, for detections inserted after later ones */
   lookbackMs: number;
-  /** most detections sent per poll */
+  /** rows per query of a poll */
   batchLimit: number;
+  /** queries per poll at most (a poll that stops there goes on at the next) */
+  maxPagesPerPoll: number;
 }
 
-export const DEFAULT_PUBLISHER_OPTIONS: PublisherOptions = { detectionsMs: 1000, kpisMs: 10_000, healthMs: 5000, lookbackMs: 120_000, batchLimit: 5000 };
+export const DEFAULT_PUBLISHER_OPTIONS: PublisherOptions = { detectionsMs: 1000, kpisMs: 10_000, healthMs: 5000, lookbackMs: 120_000, batchLimit: 5000, maxPagesPerPoll: 20 };
 
+/** A detection's key (unique in the table), in the order polls page through it. */
+const KEY_ORDER = 'detected_at, window_start, window, client_ip, ja4, host';
 const key = (d: Detection): string => `${d.detected_at}|${d.window_start}|${d.window}|${d.client_ip}|${d.ja4}|${d.host}`;
 
 export interface Publisher {
@@ -41,23 +45,81 @@ export function startPublisher(storage: Storage, hub: Hub, health: () => Promise
   const timers = new Set<NodeJS.Timeout>();
   const running = new Set<Promise<unknown>>();
 
+  // Polls page through the table in the order of the detection key: one
+  // scoring pass writes all its detections with one detected_at, so a page
+  // limited by detected_at alone could be all rows already seen and the
+  // feed would stop for good after a pass larger than a page. A poll reads
+  // what follows the last key it read; only when the table holds more rows
+  // up to that key than were read (rows written late, behind newer ones)
+  // does it read the whole look-back again (the seen keys keep those
+  // published once).
+  let last: Detection | undefined; // the greatest key read
+  let resumeAfter: Detection | undefined; // where a poll stopped at its page limit
+  let lastCapWarning = 0;
+
+  const keyParams = (d: Detection): Record<string, string> => ({
+    at: chTime(new Date(d.detected_at)),
+    ws: chTime(new Date(d.window_start)).slice(0, 19),
+    w: d.window,
+    ip: d.client_ip,
+    ja4: d.ja4,
+    host: d.host,
+  });
+  const KEY_PARAMS = `({at:DateTime64(3, 'UTC')}, {ws:DateTime('UTC')}, {w:String}, {ip:String}, {ja4:String}, {host:String})`;
+
+  /** Whether rows up to `last` were written that no poll read. */
+  async function lateRows(since: string, sinceMs: number): Promise<boolean> {
+    const [r] = await select<{ n: number }>(
+      storage,
+      `SELECT count() AS n FROM (SELECT ${DETECTION_KEY_COLUMNS} FROM ${table} WHERE detected_at >= {since:DateTime64(3, 'UTC')}) WHERE (${KEY_ORDER}) <= ${KEY_PARAMS}`,
+      { since, ...keyParams(last!) },
+    );
+    let read = 0;
+    for (const at of seen.values()) if (at >= sinceMs) read++;
+    return Number(r?.n ?? 0) > read;
+  }
+
   /** One look at the table; `publish` false: only learn what is already there (at start). */
   async function poll(publish: boolean): Promise<number> {
-    const since = new Date(watermark - o.lookbackMs);
-    const rows = await select<Detection>(storage, `SELECT ${DETECTION_COLUMNS} FROM ${table} WHERE detected_at >= {since:DateTime64(3, 'UTC')} ORDER BY detected_at LIMIT {limit:UInt32}`, {
-      since: chTime(since),
-      limit: o.batchLimit,
-    });
+    const sinceMs = watermark - o.lookbackMs;
+    const since = chTime(new Date(sinceMs));
+    let after = resumeAfter;
+    resumeAfter = undefined;
+    if (after === undefined && last !== undefined && !(await lateRows(since, sinceMs))) after = last;
+    let lastRead: Detection | undefined;
     let sent = 0;
-    for (const d of rows) {
-      const k = key(d);
-      if (seen.has(k)) continue;
-      const at = Date.parse(d.detected_at);
-      seen.set(k, at);
-      if (at > watermark) watermark = at;
-      if (publish) {
-        hub.publishDetection(d);
-        sent++;
+    for (let page = 1; ; page++) {
+      const rows = await select<Detection>(
+        storage,
+        `SELECT ${DETECTION_COLUMNS} FROM ${table} WHERE detected_at >= {since:DateTime64(3, 'UTC')}${after ? ` AND (${KEY_ORDER}) > ${KEY_PARAMS}` : ''} ORDER BY ${KEY_ORDER} LIMIT {limit:UInt32}`,
+        { since, limit: o.batchLimit, ...(after ? keyParams(after) : {}) },
+      );
+      for (const d of rows) {
+        const k = key(d);
+        if (seen.has(k)) continue;
+        const at = Date.parse(d.detected_at);
+        seen.set(k, at);
+        if (at > watermark) watermark = at;
+        if (publish) {
+          hub.publishDetection(d);
+          sent++;
+        }
+      }
+      if (rows.length > 0) lastRead = rows[rows.length - 1];
+      if (rows.length < o.batchLimit) {
+        // read to the end: lastRead is the greatest key there is
+        if (lastRead) last = lastRead;
+        break;
+      }
+      after = lastRead;
+      if (page >= o.maxPagesPerPoll) {
+        // more than one poll reads: the next one goes on from here
+        resumeAfter = after;
+        if (Date.now() - lastCapWarning > 60_000) {
+          lastCapWarning = Date.now();
+          log.warn('more new detections than one poll publishes: the live feed lags behind the table', { rowsPerPoll: o.batchLimit * o.maxPagesPerPoll });
+        }
+        break;
       }
     }
     const horizon = watermark - o.lookbackMs;

@@ -30,7 +30,10 @@ export function chTime(d: Date): string {
 }
 
 function parseTime(field: string, text: string): Date {
-  const ms = /^\d{10,14}$/.test(text) ? Number(text) : /^\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d{1,6})?)?(Z|[+-]\d\d:?\d\d)?)?$/.test(text) ? Date.parse(text.replace(' ', 'T')) : NaN;
+  const iso = /^\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d{1,6})?)?(Z|[+-]\d\d:?\d\d)?)?$/.exec(text);
+  // times are UTC (the API's form): a date-time without a zone would be
+  // read by Date.parse in the server's local time
+  const ms = /^\d{10,14}$/.test(text) ? Number(text) : iso ? Date.parse(text.replace(' ', 'T') + (iso[1] !== undefined && iso[4] === undefined ? 'Z' : '')) : NaN;
   if (!Number.isFinite(ms)) throw badField(field, 'must be an ISO 8601 time or epoch milliseconds', text);
   return new Date(ms);
 }

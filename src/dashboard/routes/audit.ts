@@ -23,7 +23,7 @@ export function register(router: Router, { storage }: DashboardDeps): void {
       `SELECT ts, toString(actor) AS actor, toString(role) AS role, toString(action) AS action, toString(subject_type) AS subject_type, subject,
               before, after, note, ${ipText('client_ip')} AS client_ip, request_id
        FROM ${storage.tables.read('auditLogs')} WHERE ${where.join(' AND ')}
-       ORDER BY ts DESC, action, subject LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
+       ORDER BY ts DESC, action, subject, request_id LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
       params,
     );
     return toPage(rows, limit, offset);

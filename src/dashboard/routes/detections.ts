@@ -60,15 +60,21 @@ function filters(q: URLSearchParams): { where: string; params: Record<string, un
 function orderBy(q: URLSearchParams): string {
   const sort = enumParam(q, 'sort', DETECTION_SORTS, 'detected_at');
   const order = enumParam(q, 'order', ['asc', 'desc'] as const, 'desc');
-  // a stable second key so that pages do not overlap
-  return `${SORT_SQL[sort]} ${order.toUpperCase()}, detected_at DESC, client_ip, ja4`;
+  // then the row's whole key (one pass writes its detections with one
+  // detected_at): ties ordered differently from one query to the next would
+  // repeat rows on one page and skip others
+  return `${SORT_SQL[sort]} ${order.toUpperCase()}, detected_at DESC, client_ip, ja4, host, window_start, window, model_version`;
 }
 
 function csvCell(v: unknown): string {
   const text = Array.isArray(v) ? v.join(' ') : String(v ?? '');
-  // RFC 4180 quoting, and a leading ' against formula injection in spreadsheets
+  // RFC 4180 quoting, and a leading ' against formula injection in
+  // spreadsheets (OWASP, CSV injection). Cells holding ';' or a tab are
+  // quoted too: a spreadsheet whose list separator is ';' (much of Europe)
+  // splits unquoted text there, and the piece after it, a cell of its own,
+  // may start with '='
   const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-  return /[",\r\n]/.test(safe) || safe !== text ? `"${safe.replace(/"/g, '""')}"` : safe;
+  return /[",;\t\r\n]/.test(safe) || safe !== text ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
 export function register(router: Router, { storage }: DashboardDeps, exports = new ExportSlots()): void {

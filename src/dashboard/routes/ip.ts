@@ -109,7 +109,7 @@ export function register(router: Router, { storage }: DashboardDeps): void {
                   FROM ${t.read('mlDetectedAnomalies')} WHERE ${IP} AND window_start >= toStartOfHour({from:DateTime('UTC')}) AND window_start < {to:DateTime('UTC')}
                   GROUP BY window_start, window, ja4, host) AS d
          ON d.window_start = s.window_start AND d.window = s.window AND d.ja4 = s.ja4 AND d.host = s.host
-       ORDER BY scored_at DESC, ja4, host LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
+       ORDER BY scored_at DESC, ja4, host, window_start DESC, window, model_version LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
       { ...hourRangeParams(range), ip, limit: limit + 1, offset },
     );
     return toPage(rows, limit, offset);
