@@ -45,6 +45,7 @@
   X(quic_initials)        /* QUIC Initial packets decrypted */              \
   X(quic_decrypt_failures)                                                  \
   X(malformed_quic)                                                         \
+  X(quic_short_datagrams) /* client datagrams with an Initial under 1,200 bytes, ignored */ \
   X(http_requests)                                                          \
   X(malformed_http)                                                         \
   X(proxy_handshakes)     /* SOCKS4/SOCKS5/HTTP CONNECT exchanges skipped before TLS */ \

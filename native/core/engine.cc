@@ -328,6 +328,20 @@ void Engine::feed_ssh(Flow& f, int side, const DecodedPacket& p, int64_t ts) {
   f.an->ssh->on_segment(seg);
 }
 
+// The server side's reassembler, made once the client side knows the
+// original DCID (RFC 9001 5.2: both directions' Initial keys derive from
+// it); null until then.
+static quic::InitialReassembler* server_reassembler(FlowAnalysis& an, int client_side) {
+  auto& sq = an.quic[1 - client_side];
+  if (!sq) {
+    auto& cq = an.quic[client_side];
+    if (!cq || cq->original_dcid().empty()) return nullptr;  // keys unknown yet
+    sq = std::make_unique<quic::InitialReassembler>(quic::InitialReassembler::Side::Server);
+    sq->set_original_dcid(cq->original_dcid().data(), cq->original_dcid().size());
+  }
+  return sq.get();
+}
+
 void Engine::finish_side(Flow& f, int side) {
   f.inspect[side] = false;
   if (f.an) {
@@ -338,8 +352,15 @@ void Engine::finish_side(Flow& f, int side) {
     // out-of-order segments held for a side no longer inspected would stay
     // until the flow ends (up to the idle timeout)
     s.tcp.release();
+    // and a QUIC side's CRYPTO stream and keys: the client's DCID, which
+    // keys the server's Initials too, goes to the server side first
+    if (auto& q = f.an->quic[side]) {
+      if (side == f.first_side) server_reassembler(*f.an, side);
+      q.reset();
+    }
   }
 }
+
 
 // A TLS flow whose handshakes are both parsed has nothing more to give: emit
 // it now, so memory and latency do not depend on how long the bulk transfer
@@ -677,6 +698,13 @@ void Engine::on_udp(Flow& f, int side, const DecodedPacket& p, int64_t ts) {
     // The first datagram decides: a QUIC Initial or a DTLS handshake record;
     // anything else (DNS, NTP, ...) is not inspected at all.
     bool quic = quic::looks_like_initial(p.payload, p.payload_len);
+    if (quic && p.payload_len < quic::kMinClientDatagram) {
+      // a client's first datagram is at least 1,200 bytes (RFC 9000 14.1,
+      // below): a shorter one is not a connection a server would take, and
+      // costs no analysis here
+      ++counters_.quic_short_datagrams;
+      quic = false;
+    }
     bool dtls = !quic && p.payload_len >= 13 && p.payload[0] == kTlsHandshake && p.payload[1] == 0xfe;
     if (!quic && !dtls) {
       f.inspect[0] = f.inspect[1] = false;
@@ -718,15 +746,19 @@ void Engine::inspect_datagram(Flow& f, int side, const DecodedPacket& p) {
     if (an.rec.has_client_hello && an.client_hello_side == side) finish_side(f, side);
   } else {
     bool is_client = side == f.first_side;
+    if (is_client && p.payload_len < quic::kMinClientDatagram) {
+      // RFC 9000 14.1: "A server MUST discard an Initial packet that is
+      // carried in a UDP datagram with a payload that is smaller than the
+      // smallest allowed maximum datagram size of 1200 bytes."
+      ++counters_.quic_short_datagrams;
+      return;
+    }
     auto& q = an.quic[side];
     if (!q) {
       if (is_client) {
         q = std::make_unique<quic::InitialReassembler>(quic::InitialReassembler::Side::Client);
-      } else {
-        auto& cq = an.quic[f.first_side];
-        if (!cq || cq->original_dcid().empty()) return;  // keys unknown yet
-        q = std::make_unique<quic::InitialReassembler>(quic::InitialReassembler::Side::Server);
-        q->set_original_dcid(cq->original_dcid().data(), cq->original_dcid().size());
+      } else if (!server_reassembler(an, f.first_side)) {
+        return;
       }
     }
     quic::FeedResult r = q->feed(p.payload, p.payload_len);

@@ -735,10 +735,21 @@ void InitialReassembler::add_crypto(uint64_t offset, const uint8_t* data, size_t
     t.overflow = true;
     return;
   }
+  // Bytes are stored at their offsets, so memory follows the highest offset,
+  // not what arrived: a 1-byte frame at offset 65,000 would hold 64 KiB.
+  // Only bytes up to kMaxCryptoAhead past the gap-free prefix are taken.
+  const size_t limit = std::min(max_bytes_, contiguous_ + kMaxCryptoAhead);
   size_t start = static_cast<size_t>(offset);
-  size_t take = std::min(len, max_bytes_ - start);
+  if (start >= limit) {
+    counters_.bytes_dropped_ahead += len;
+    t.overflow = true;
+    return;
+  }
+  size_t take = std::min(len, limit - start);
   if (take < len) {
-    counters_.bytes_dropped_over_cap += len - take;
+    size_t over_cap = start + len > max_bytes_ ? start + len - max_bytes_ : 0;
+    counters_.bytes_dropped_over_cap += over_cap;
+    counters_.bytes_dropped_ahead += len - take - over_cap;
     t.overflow = true;
   }
   size_t end = start + take;

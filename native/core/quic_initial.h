@@ -24,6 +24,10 @@ namespace ja4::quic {
 
 constexpr uint32_t kVersion1 = 0x00000001;  // RFC 9000
 constexpr uint32_t kVersion2 = 0x6b3343cf;  // RFC 9369
+// RFC 9000 14.1: "A client MUST expand the payload of all UDP datagrams
+// carrying Initial packets to at least the smallest allowed maximum datagram
+// size of 1200 bytes"
+constexpr size_t kMinClientDatagram = 1200;
 
 enum class FeedResult {
   NotQuic,             // empty, a short header, or too short to hold a version
@@ -64,7 +68,8 @@ bool derive_initial_keys(uint32_t version, const uint8_t* dcid, size_t dcid_len,
 // flow direction. Movable, not copyable.
 //
 // Memory: the stream buffer holds at most max_bytes (plus a 1/8 bitmap of
-// which bytes arrived). Initial packets that arrive before any key can be
+// which bytes arrived), and reaches at most kMaxCryptoAhead past the bytes
+// received without a gap. Initial packets that arrive before any key can be
 // known (server side: before set_original_dcid or a Retry; client side:
 // before its first decryptable Initial) are parked, within another
 // max_bytes, and retried once keys appear. Two scratch buffers are as large
@@ -83,10 +88,18 @@ class InitialReassembler {
     uint64_t crypto_frames = 0;
     uint64_t duplicate_bytes = 0;         // CRYPTO bytes already held (retransmits, overlaps)
     uint64_t bytes_dropped_over_cap = 0;  // CRYPTO bytes at offsets >= max_bytes
+    uint64_t bytes_dropped_ahead = 0;     // more than kMaxCryptoAhead past the gap-free prefix
     uint64_t packets_parked = 0;          // waited for keys (see set_original_dcid)
     uint64_t parked_dropped = 0;          // packets not parked: the parking budget was full
     uint64_t key_derivations = 0;
   };
+
+  // How far past the gap-free prefix CRYPTO bytes are kept. A ClientHello's
+  // pieces arrive at most a few packets out of order (Chrome's largest,
+  // with post-quantum key shares, spans two Initials): 8 KiB takes one of up
+  // to seven packets in any order, and bounds what one small datagram makes
+  // the reassembler hold (memory follows the highest offset stored).
+  static constexpr size_t kMaxCryptoAhead = 8 * 1024;
 
   explicit InitialReassembler(Side side, size_t max_bytes = 64 * 1024);
   ~InitialReassembler();
