@@ -807,6 +807,39 @@ void test_far_offset() {
 #endif
 }
 
+// Coalesced Initials that no key opens: one key derivation per datagram at
+// most (each is HKDF plus two cipher contexts; 37 such packets fit in one
+// datagram), and a later datagram may still derive.
+void test_derivations_per_datagram() {
+  const Bytes dcid = unhex("2122232425262728");
+  auto junk_initial = [&dcid] {
+    Bytes p{0xc0, 0, 0, 0, 1, uint8_t(dcid.size())};
+    p.insert(p.end(), dcid.begin(), dcid.end());
+    p.push_back(0);  // SCID length
+    p.push_back(0);  // Token Length
+    put_varint(p, 20);
+    Bytes body = random_bytes(20);
+    p.insert(p.end(), body.begin(), body.end());
+    return p;
+  };
+  Bytes d;
+  for (int i = 0; i < 37; ++i) {
+    Bytes p = junk_initial();
+    d.insert(d.end(), p.begin(), p.end());
+  }
+  InitialReassembler r(Side::Client);
+  CHECK(feed(r, d) != FeedResult::Decrypted);
+  CHECK_EQ(r.counters().key_derivations, 1u);
+  feed(r, d);
+  CHECK_EQ(r.counters().key_derivations, 2u);
+  // a real Initial after them still opens (the parked junk, retried with
+  // the keys it revealed, still fails: the result says DecryptFailed)
+  const Bytes good = load_datagrams("chrome-google-client.hex").at(0);
+  feed(r, good);
+  CHECK_EQ(r.counters().packets_decrypted, 1u);
+  CHECK(!r.crypto_stream().empty());
+}
+
 }  // namespace
 
 int main() {
@@ -825,5 +858,6 @@ int main() {
   test_garbage();
   test_overflow();
   test_far_offset();
+  test_derivations_per_datagram();
   return ja4test::finish("quic_initial_test");
 }
