@@ -73,8 +73,8 @@ runCaptureCommand(process.argv.slice(2), processIO).then((c) => { process.exitCo
   await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: join(dir, 'capture.mjs'), logLevel: 'error' });
   // the packages it imports (yaml, for the configuration) resolve from the bundle's directory up
   symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
-  const startCapture = (args: string[]) =>
-    spawn(process.execPath, [join(dir, 'capture.mjs'), '--iface', 'lo', '--bpf', `tcp port ${port}`, ...args], {
+  const startCapture = (args: string[], bpf = ['--bpf', `tcp port ${port}`]) =>
+    spawn(process.execPath, [join(dir, 'capture.mjs'), '--iface', 'lo', ...bpf, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, JA4_ADDON_PATH: join(repoRoot, 'build', 'Release', 'ja4.node'), NODE_PATH: join(repoRoot, 'node_modules') },
     });
@@ -124,6 +124,18 @@ runCaptureCommand(process.argv.slice(2), processIO).then((c) => { process.exitCo
   second.kill('SIGINT');
   await exited2;
   t.match(err2.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r.msg === 'capturing'), { output: `unix+seqpacket:${sock}` });
+
+  // without --bpf: capture.bpf's documented default, as ja4 run installs it
+  // (ja4 capture installed no filter at all: every packet went through)
+  const third = startCapture(['--output', 'stdout'], []);
+  let err3 = '';
+  third.stderr.on('data', (b: Buffer) => (err3 += b.toString()));
+  const exited3 = new Promise<number>((r) => third.on('exit', (code) => r(code ?? -1)));
+  const end3 = Date.now() + 30_000;
+  while (!err3.includes('"msg":"capturing"') && Date.now() < end3) await sleep(50);
+  third.kill('SIGINT');
+  await exited3;
+  t.match(err3.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r.msg === 'capturing'), { bpf: 'tcp or udp port 443' });
 });
 
 t.test('ja4 replay --max to a jsonl file: the offline engine\'s records as events', async (t) => {

@@ -10,6 +10,7 @@ import { main } from '../src/cli/main.js';
 import { parseRunArgs } from '../src/cli/run-command.js';
 import { loadCommandConfig } from '../src/config/command-config.js';
 import { RUN_FLAG_OPTIONS, STORAGE_FLAG_OPTIONS } from '../src/config/index.js';
+import { OPTIONS_BY_PATH } from '../src/config/schema.js';
 import { CorrelatorPool } from '../src/correlator/correlator-pool.js';
 import { storageInputFromArgs } from '../src/storage/index.js';
 import { repoRoot } from './helpers/paths.js';
@@ -57,7 +58,7 @@ t.test('ja4 run: file < environment < flag, option by option', async (t) => {
   t.equal(fromFile.pipeline.correlator.tlsWaitMs, 700, 'the file sets correlator.tls_wait_ms');
   t.equal(fromFile.pipeline.correlator.rawTables, false, 'a false boolean is --no-raw-tables');
   t.equal(fromFile.pipeline.spool.dir, '/srv/spool');
-  t.same(fromFile.pipeline.httpSocket, { path: '/srv/run/http.socket', type: 'seqpacket', mode: 0o640, group: 'www-data' });
+  t.same(fromFile.pipeline.httpSocket, { path: '/srv/run/http.socket', type: 'seqpacket', mode: 0o640, group: 'www-data', receiveBufferBytes: 4 << 20 });
   t.equal(fromFile.detector, undefined, 'detector.enabled: false is --no-detector');
   t.same(fromFile.dashboard, { listen: '127.0.0.1:8100' });
   t.equal(fromFile.pipeline.correlator.windowMs, 3_600_000, 'an option the file leaves out keeps the command default');
@@ -88,6 +89,17 @@ t.test('ja4 run: file < environment < flag, option by option', async (t) => {
   t.equal(extra.detector!.workers, 3);
   t.equal((extra.pipeline.httpSocket as { receiveBufferBytes?: number }).receiveBufferBytes, 131072);
 
+  // the documented defaults are what the command does when nothing is set
+  // (docs/configuration.md is generated from the schema): a receive buffer
+  // of sockets.receive_buffer_bytes, not the kernel's; the model's own
+  // threshold unless detector.threshold names one
+  const none = parseRunArgs([], {});
+  t.equal((none.pipeline.httpSocket as { receiveBufferBytes?: number }).receiveBufferBytes, OPTIONS_BY_PATH.get('sockets.receive_buffer_bytes')!.default, 'sockets.receive_buffer_bytes: its default is applied');
+  t.equal((none.pipeline.networkSocket as { receiveBufferBytes?: number }).receiveBufferBytes, 4 << 20, 'on both sockets');
+  t.equal(none.detector!.threshold, undefined, 'detector.threshold 0: the model\'s own');
+  t.equal(parseRunArgs(['--set', 'detector.threshold=0.75'], {}).detector!.threshold, 0.75, 'detector.threshold set: the detector takes it');
+  t.equal((parseRunArgs(['--iface', 'lo'], {}).pipeline.capture as { options: { bpf: string } }).options.bpf, OPTIONS_BY_PATH.get('capture.bpf')!.default, 'capture.bpf: its default');
+
   t.equal(parseRunArgs(['--set', 'sockets.mode=0007'], {}).pipeline.httpSocket!.mode, 0o7, 'a small mode keeps its octal digits');
 
   // the split correlator unit: its own metrics.port.correlator, not an address in the unit
@@ -108,8 +120,8 @@ t.test('ja4 run: file < environment < flag, option by option', async (t) => {
 t.test('ja4 run without a configuration file: the defaults, sockets 0660 of the process group', async (t) => {
   // no --config, no JA4_CONFIG and no /etc/ja4/config.yaml here: defaults, not an error
   const r = parseRunArgs(['--db-dir', '/srv/ja4/db'], {});
-  t.same(r.pipeline.httpSocket, { path: '/run/ja4/http.socket', type: 'seqpacket', mode: 0o660, group: undefined }, 'owner and group only; the group is the process\'s');
-  t.same(r.pipeline.networkSocket, { path: '/run/ja4/network.socket', type: 'dgram', mode: 0o660, group: undefined });
+  t.same(r.pipeline.httpSocket, { path: '/run/ja4/http.socket', type: 'seqpacket', mode: 0o660, group: undefined, receiveBufferBytes: 4 << 20 }, 'owner and group only; the group is the process\'s');
+  t.same(r.pipeline.networkSocket, { path: '/run/ja4/network.socket', type: 'dgram', mode: 0o660, group: undefined, receiveBufferBytes: 4 << 20 });
   t.equal(r.pipeline.spool.dir, '/srv/ja4/spool', 'the spool default still follows --db-dir');
   t.equal(r.pipeline.correlator.tlsWaitMs, 2000);
   t.ok(r.detector && r.dashboard);

@@ -27,7 +27,7 @@ const DEFAULTS: Config = {
     request_timeout_ms: 300000,
     retention: { raw: 7, http_logs: 30, aggregates: 180, scores: 30, anomalies: 180, audit: 730, reference: 3650, classifications: 3650 },
   },
-  detector: { enabled: true, interval_s: 60, models_dir: '', threshold: 0.9, workers: 0 },
+  detector: { enabled: true, interval_s: 60, models_dir: '', threshold: 0, workers: 0 },
   dashboard: { enabled: true, listen: ':8000', secure_cookies: 'auto', trust_proxy: false, session_ttl_s: 43200, poll_ms: 1000, max_query_memory_mb: 2048 },
   logging: { level: 'info', format: 'json' },
   metrics: { enabled: true, host: '127.0.0.1', port: { all: 9470, capture: 9471, correlator: 9472, detector: 9473, dashboard: 9474 } },

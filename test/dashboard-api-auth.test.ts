@@ -29,7 +29,7 @@ t.test('login: session cookie, me, logout', async (t) => {
   const r = await api(d, '/api/auth/login', { method: 'POST', body: { username: USERS.analyst, password: PASSWORD } });
   t.equal(r.status, 200);
   const cookie = r.headers.get('set-cookie')!;
-  t.match(cookie, /^ja4_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=604800$/, 'HttpOnly, SameSite=Strict, no Secure over plain HTTP');
+  t.match(cookie, /^ja4_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200$/, 'HttpOnly, SameSite=Strict, no Secure over plain HTTP');
   t.match(r.body, { user: { name: USERS.analyst, role: 'analyst' }, via: 'session', csrf_token: /^[A-Za-z0-9_-]{32}$/ });
   const session = { cookie: cookie.split(';')[0]!, csrf: r.body.csrf_token };
   t.match((await api(d, '/api/auth/me', { login: session })).body, { user: { name: USERS.analyst }, csrf_token: session.csrf });
@@ -65,7 +65,7 @@ t.test('over HTTPS the session cookie is __Host-ja4_session (no Domain, Path=/, 
   const https = { 'x-forwarded-proto': 'https' };
   const r = await api(proxied, '/api/auth/login', { method: 'POST', body: { username: USERS.viewer, password: PASSWORD }, headers: https });
   const set = r.headers.get('set-cookie')!;
-  t.match(set, /^__Host-ja4_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=604800; Secure$/, 'the __Host- prefix: the browser refuses it from a subdomain or over HTTP');
+  t.match(set, /^__Host-ja4_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200; Secure$/, 'the __Host- prefix: the browser refuses it from a subdomain or over HTTP');
   const id = set.split(';')[0]!.split('=')[1]!;
   t.equal((await api(proxied, '/api/auth/me', { headers: { ...https, cookie: `__Host-ja4_session=${id}` } })).status, 200);
   t.equal((await api(proxied, '/api/auth/me', { headers: { ...https, cookie: `ja4_session=${id}` } })).status, 401, 'over HTTPS only the __Host- cookie is read (a tossed ja4_session is not)');
@@ -81,9 +81,9 @@ t.test('over HTTPS the session cookie is __Host-ja4_session (no Domain, Path=/, 
   const always = await startDashboard(fx.storage, { listen: '127.0.0.1:0', secureCookies: true, scryptCost: TEST_SCRYPT_COST, publisher: false, log: silentLogger() });
   t.teardown(() => always.stop());
   const a = await api(always, '/api/auth/login', { method: 'POST', body: { username: USERS.viewer, password: PASSWORD } });
-  t.match(a.headers.get('set-cookie'), /^__Host-ja4_session=\S+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=604800; Secure$/, '--secure-cookies always: served over HTTPS by a proxy');
+  t.match(a.headers.get('set-cookie'), /^__Host-ja4_session=\S+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200; Secure$/, '--secure-cookies always: served over HTTPS by a proxy');
   const plain = await api(proxied, '/api/auth/login', { method: 'POST', body: { username: USERS.viewer, password: PASSWORD }, headers: { 'x-forwarded-proto': 'http' } });
-  t.match(plain.headers.get('set-cookie'), /^ja4_session=\S+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=604800$/, 'over plain HTTP: ja4_session, no Secure (a __Host- cookie would be refused)');
+  t.match(plain.headers.get('set-cookie'), /^ja4_session=\S+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200$/, 'over plain HTTP: ja4_session, no Secure (a __Host- cookie would be refused)');
 });
 
 t.test('failed logins: 401, audited, then rate limited', async (t) => {

@@ -13,7 +13,8 @@ import { trainModelSet, loadModelSet, scoreVoices } from '../src/detector/traini
 import { MODEL_FILES, readCurrentVersion } from '../src/detector/training/manifest.js';
 import { normalizeRows } from '../src/detector/training/normalize.js';
 import { openActiveModel } from '../src/detector/run/detector-models.js';
-import { DetectorRunner } from '../src/detector/service.js';
+import { DetectorRunner, defaultScoringWorkers, validateDetectorOptions } from '../src/detector/service.js';
+import { scoreFeatureRows } from '../src/detector/run/score-windows.js';
 import { fixtureHourUs, openTestStorage, storageScratchDir, writeTestReferenceDir } from './helpers/storage-fixture.js';
 import { makePopulation } from './helpers/detector-population.js';
 
@@ -108,6 +109,21 @@ t.test('train, gate, score, detect', async (t) => {
     // Repeated identical rows (a bot's 5-minute windows) end in a leaf, not on
     // a hyperplane: the forest agrees with its ONNX form too.
     t.ok(worst('iforest') < 1e-6, `isolation forest: largest difference ${worst('iforest')}`);
+  });
+
+  t.test('detector.threshold replaces the model\'s own when set', async (t) => {
+    const strict = await openActiveModel(modelsDir, 1, undefined, 0.999999);
+    t.teardown(() => strict.close());
+    t.equal(strict.set.manifest.ensemble.threshold, 0.999999);
+    t.not(model.set.manifest.ensemble.threshold, 0.999999, 'the model\'s own otherwise');
+    const rows = hourly.slice(0, 200);
+    const own = await scoreFeatureRows(model, rows);
+    const high = await scoreFeatureRows(strict, rows);
+    t.ok(own.scored.some((s) => s.isAnomaly), 'the calibrated threshold reports some rows');
+    t.same(high.scored.filter((s) => s.isAnomaly && s.score < 0.999999), [], 'above it, only scores past the threshold set');
+    t.ok(high.scored.filter((s) => s.isAnomaly).length < own.scored.filter((s) => s.isAnomaly).length, 'fewer detections');
+    t.throws(() => validateDetectorOptions({ threshold: 0 }), /threshold \(detector\.threshold\) must be a number in \(0, 1\]/);
+    t.equal(validateDetectorOptions({}).workers, defaultScoringWorkers(), 'workers: one per core minus one by default (detector.workers 0)');
   });
 
   t.test('a scoring pass writes scores, detections and campaigns', async (t) => {

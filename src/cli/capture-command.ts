@@ -5,7 +5,7 @@ import { OptionError } from '../capture/engine-options.js';
 import { CaptureStartError, type CaptureSession, type CaptureStats } from '../capture/capture-session.js';
 import { openLiveCapture } from '../capture/live-capture.js';
 import { defaultOutputSpec, openEventOutput, parseOutputSpec, unixOutputSpec, type EventOutput, type OutputSpec } from '../capture/event-output.js';
-import { CAPTURE_FLAG_OPTIONS, CONFIG_ARG_HELP, CONFIG_ARG_SPEC } from '../config/index.js';
+import { CAPTURE_FLAG_OPTIONS, CONFIG_ARG_HELP, CONFIG_ARG_SPEC, DEFAULT_BPF } from '../config/index.js';
 import { loadCommandConfig } from '../config/command-config.js';
 import { registerCaptureMetrics } from '../metrics/capture-metrics.js';
 import { parseMetricsListen, serveMetrics, serviceRegistry } from '../metrics/serve.js';
@@ -176,7 +176,9 @@ export async function runCaptureCommand(argv: string[], io: CliIO): Promise<numb
   const spec = parseOutputFlag(v.output);
   const options = {
     iface: v.iface,
-    bpf: v.bpf,
+    // capture.bpf's default, as ja4 run takes it: without a filter every
+    // packet of the interface would go through the engine
+    bpf: v.bpf ?? DEFAULT_BPF,
     snaplen: intFlag('snaplen', v.snaplen, 1),
     bufferMb: intFlag('buffer-mb', v['buffer-mb'], 1),
     promisc: v.promisc,
@@ -208,7 +210,7 @@ export async function runCaptureCommand(argv: string[], io: CliIO): Promise<numb
     await output.close(0);
     throw new CliError(`ja4 capture ${v.iface}: ${(err as Error).message}`, 1);
   }
-  log.info('capturing', { ...(v.bpf ? { bpf: v.bpf } : {}), output: output.description, ...(metrics ? { metrics_port: metrics.port } : {}) });
+  log.info('capturing', { bpf: opts.bpf, output: output.description, ...(metrics ? { metrics_port: metrics.port } : {}) });
   let prev = captureStatsFields(session.stats(), output);
   const timer =
     statsInterval > 0

@@ -21,7 +21,19 @@ export function sampleCaptures(): string[] {
   return files;
 }
 
+const DEMO_USAGE = `Usage: ja4 demo [pcap options]
+
+Fingerprints the sample captures bundled in samples/ (and FoxIO's
+conformance captures when ../shared/ is next to the checkout) and prints the
+table: \`ja4 pcap\` over those files. Its options (--jsonl, --stats, ...)
+apply: see \`ja4 pcap --help\`.
+`;
+
 export async function runDemoCommand(argv: string[], io: CliIO): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.out(DEMO_USAGE);
+    return 0;
+  }
   const files = sampleCaptures();
   if (files.length === 0) {
     io.err('ja4 demo: no sample captures found in samples/\n');

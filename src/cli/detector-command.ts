@@ -9,11 +9,10 @@ import { TrainingError, trainModelSet, type TrainResult } from '../detector/trai
 import { DEFAULT_MODEL_DURATION_S, DEFAULT_MODEL_RATE, DEFAULT_MODEL_SEED, simulatedFeatureRows, trainOnSimulator } from '../detector/training/default-model.js';
 import { openActiveModel, NoModelError } from '../detector/run/detector-models.js';
 import { scoreFeatureRows } from '../detector/run/score-windows.js';
-import { DetectorRunner, driftOfWindow, startDetectorService, validateDetectorOptions } from '../detector/service.js';
+import { DetectorRunner, defaultScoringWorkers, driftOfWindow, startDetectorService, validateDetectorOptions } from '../detector/service.js';
 import { batchesFromDir, readLabelsFile, SimulatedDataError } from '../detector/eval/simulated-data.js';
 import { evaluateScored, formatEvaluation } from '../detector/eval/evaluate.js';
 import type { GroundTruth } from '../detector/training/labels.js';
-import { availableParallelism } from 'node:os';
 import { CONFIG_ARG_HELP, CONFIG_ARG_SPEC, DETECTOR_RUN_FLAG_OPTIONS } from '../config/index.js';
 import { loadCommandConfig, type CommandConfig } from '../config/command-config.js';
 import { registerDetectorMetrics } from '../metrics/detector-metrics.js';
@@ -116,6 +115,11 @@ function positiveInt(option: string, value: string | undefined, fallback: number
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) throw new CliError(`--${option} must be a positive integer${max < 1e9 ? ` up to ${max}` : ''}, got "${value}"`);
   return Number(value);
+}
+
+/** --workers (detector.workers): 0 or unset, one per CPU core minus one (defaultScoringWorkers). */
+function scoringWorkers(value: string | undefined): number {
+  return value === undefined || value === '0' ? defaultScoringWorkers() : positiveInt('workers', value, 1, 64);
 }
 
 function nonNegativeInt(option: string, value: string | undefined, fallback: number): number {
@@ -245,8 +249,9 @@ async function train(io: CliIO, values: Record<string, unknown>, modelsDir: stri
 }
 
 async function run(io: CliIO, values: Record<string, unknown>, modelsDir: string, prefix: string, cfg: CommandConfig): Promise<number> {
-  // 0 (detector.workers' default meaning): one per CPU core minus one
-  const workers = values.workers === '0' ? Math.min(64, Math.max(1, availableParallelism() - 1)) : positiveInt('workers', values.workers as string | undefined, 2, 64);
+  const workers = scoringWorkers(values.workers as string | undefined);
+  // detector.threshold: 0 (its default) keeps the model's own
+  const threshold = cfg.config.detector.threshold > 0 ? cfg.config.detector.threshold : undefined;
   if (values['metrics-listen'] !== undefined) {
     try {
       parseMetricsListen(values['metrics-listen'] as string);
@@ -256,7 +261,7 @@ async function run(io: CliIO, values: Record<string, unknown>, modelsDir: string
   }
   const interval = values.interval !== undefined ? Number(values.interval) : 60;
   if (!(interval > 0) || !Number.isFinite(interval)) throw new CliError(`--interval must be a positive number of seconds, got "${String(values.interval)}"`);
-  validateDetectorOptions({ modelsDir, workers, intervalS: interval });
+  validateDetectorOptions({ modelsDir, workers, intervalS: interval, threshold });
   const ranged = values.from !== undefined || values.to !== undefined;
   if (ranged && (values.from === undefined || values.to === undefined)) throw new CliError('--from and --to go together');
   // parsed before the database opens: a bad time is a usage error, nothing else happens
@@ -265,7 +270,7 @@ async function run(io: CliIO, values: Record<string, unknown>, modelsDir: string
   return withStorage(prefix, values, async (storage) => {
     await migrate(storage);
     if (values.once || range) {
-      const model = await openActiveModel(modelsDir, workers);
+      const model = await openActiveModel(modelsDir, workers, undefined, threshold);
       try {
         const runner = new DetectorRunner(storage, model);
         const nowMs = Date.now();
@@ -279,7 +284,7 @@ async function run(io: CliIO, values: Record<string, unknown>, modelsDir: string
         await model.close();
       }
     }
-    const service = startDetectorService(storage, { modelsDir, workers, intervalS: interval, log });
+    const service = startDetectorService(storage, { modelsDir, workers, intervalS: interval, threshold, log });
     const registry = serviceRegistry('ja4-detector');
     registerDetectorMetrics(registry, () => service.stats());
     let metrics;
@@ -307,7 +312,7 @@ async function run(io: CliIO, values: Record<string, unknown>, modelsDir: string
 async function evaluate(io: CliIO, values: Record<string, unknown>, modelsDir: string): Promise<number> {
   if (values.data === undefined) throw new CliError('--data DIR is required (as written by "ja4 simulate --out DIR")');
   if (values.labels === undefined) throw new CliError('--labels FILE is required (the labels.csv of "ja4 simulate --out")');
-  const workers = positiveInt('workers', values.workers as string | undefined, 2, 64);
+  const workers = scoringWorkers(values.workers as string | undefined);
   const windows = parseWindows('windows', values.windows as string | undefined, ['1h', '5m']);
   const truth: Map<string, GroundTruth> = readLabelsFile(values.labels as string);
   const model = await openActiveModel(modelsDir, workers);

@@ -15,7 +15,7 @@ import {
 import { DEFAULT_CORRELATOR_OPTIONS } from '../correlator/correlator.js';
 import { CorrelatorPool, validateShards } from '../correlator/correlator-pool.js';
 import { registerRunMetrics } from '../pipeline/health-server.js';
-import { CONFIG_ARG_HELP, CONFIG_ARG_SPEC, RUN_FLAG_OPTIONS } from '../config/index.js';
+import { CONFIG_ARG_HELP, CONFIG_ARG_SPEC, DEFAULT_BPF, RUN_FLAG_OPTIONS } from '../config/index.js';
 import { loadCommandConfig, type CommandConfig } from '../config/command-config.js';
 import { registerDashboardMetrics } from '../metrics/dashboard-metrics.js';
 import { parseMetricsListen, serveMetrics, serviceRegistry } from '../metrics/serve.js';
@@ -232,9 +232,10 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   // metrics.enabled, metrics.host and the port of the configuration
   const metricsService = (v['metrics-service'] as string | undefined) ?? 'all';
   if (metricsService !== 'all' && metricsService !== 'correlator') throw new CliError(`--metrics-service must be all or correlator, got "${metricsService}"`);
-  // receive buffer and datagram bound: configuration only (no flags)
+  // receive buffer and datagram bound: configuration only (no flags); the
+  // buffer always (its documented default is not the kernel's)
   const receive = cfg
-    ? { ...(cfg.isSet('sockets.receive_buffer_bytes') ? { receiveBufferBytes: cfg.config.sockets.receive_buffer_bytes } : {}), ...(cfg.isSet('sockets.max_datagram_bytes') ? { maxDatagramBytes: cfg.config.sockets.max_datagram_bytes } : {}) }
+    ? { receiveBufferBytes: cfg.config.sockets.receive_buffer_bytes, ...(cfg.isSet('sockets.max_datagram_bytes') ? { maxDatagramBytes: cfg.config.sockets.max_datagram_bytes } : {}) }
     : {};
   const withReceive = (spec: SocketSpec | undefined): SocketSpec | undefined => (spec ? Object.assign(spec, receive) : undefined);
   // options without a flag of their own, taken from the configuration when set there
@@ -260,6 +261,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     }).filter(([, x]) => x !== undefined),
   ) as Pick<DashboardOptions, 'trustProxy' | 'secureCookies' | 'publisher' | 'sessions' | 'maxQueryMemoryBytes'>;
   const detectorWorkers = configured('detector.workers', (c) => (c.detector.workers === 0 ? undefined : c.detector.workers));
+  const detectorThreshold = configured('detector.threshold', (c) => (c.detector.threshold > 0 ? c.detector.threshold : undefined));
   return {
     /** the configuration (undefined with --help) and --metrics-listen, for /metrics */
     config: cfg,
@@ -272,7 +274,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     output,
     durationS: v.duration === undefined ? undefined : intOption(v, 'duration', 0, 1, MAX_TIMER_S),
     referenceLoad: v['no-reference-load'] !== true,
-    detector: v['no-detector'] === true ? undefined : { modelsDir: (v.models as string | undefined) ?? defaultModelsDir(), intervalS: intOption(v, 'detector-interval', 60, 1, MAX_TIMER_S), ...(detectorWorkers ? { workers: detectorWorkers } : {}) },
+    detector: v['no-detector'] === true ? undefined : { modelsDir: (v.models as string | undefined) ?? defaultModelsDir(), intervalS: intOption(v, 'detector-interval', 60, 1, MAX_TIMER_S), ...(detectorWorkers ? { workers: detectorWorkers } : {}), ...(detectorThreshold ? { threshold: detectorThreshold } : {}) },
     dashboard: v['no-dashboard'] === true ? undefined : { listen: v.listen as string | undefined, ...dashboardExtra },
     /** where the first admin's password is kept (next to the database) */
     adminPasswordFile: join(storageInput.dataDir && !storageInput.url ? join(storageInput.dataDir, '..') : '/var/lib/ja4', 'initial-admin-password'),
@@ -295,7 +297,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
       networkSocket: withReceive(socketSpec(v, 'network-socket', DEFAULT_NETWORK_SOCKET, cfg?.config.sockets.network_type ?? 'dgram', mode, group)),
       capture:
         iface !== undefined
-          ? { kind: 'live', options: { iface, bpf: (v.bpf as string | undefined) ?? 'tcp or udp port 443', ...captureExtra } }
+          ? { kind: 'live', options: { iface, bpf: (v.bpf as string | undefined) ?? DEFAULT_BPF, ...captureExtra } }
           : v['no-simulate'] === true
             ? undefined
             : { kind: 'simulator', options: { rate: intOption(v, 'simulate-rate', 200), seed: intOption(v, 'simulate-seed', 1, 0) } },

@@ -4,6 +4,9 @@
 // packaging/config/config.yaml and docs/configuration.md all follow this
 // table; test/config-load.test.ts checks that they agree.
 
+/** capture.bpf's default: what ja4 run and ja4 capture install without one. */
+export const DEFAULT_BPF = 'tcp or udp port 443';
+
 /** How a value is parsed and checked. Raw values are YAML scalars or, from
  * the environment and flags, strings. */
 export type OptionKind =
@@ -43,7 +46,7 @@ const RETENTION_DAYS = int(1, 25000);
 export const OPTIONS: readonly OptionSpec[] = [
   // --- capture: live capture (ja4 capture, ja4-capture.service, ja4 run --iface)
   { path: 'capture.iface', kind: { type: 'string', pattern: /^$|^[A-Za-z0-9_.:@-]{1,15}$/, patternHint: 'an interface name (at most 15 characters: letters, digits, _ . : @ -)' }, default: '', doc: 'network interface to capture on; empty: no live capture (events then come only from the sockets)' },
-  { path: 'capture.bpf', kind: { type: 'string' }, default: 'tcp or udp port 443', doc: 'libpcap filter (pcap-filter(7)); the TLS, QUIC and SSH handshakes must pass it' },
+  { path: 'capture.bpf', kind: { type: 'string' }, default: DEFAULT_BPF, doc: 'libpcap filter (pcap-filter(7)); the TLS, QUIC and SSH handshakes must pass it' },
   { path: 'capture.snaplen', kind: int(64, 262144), default: 65535, doc: 'bytes kept of each packet' },
   { path: 'capture.buffer_mb', kind: int(1, 2047), default: 64, doc: 'kernel capture buffer in MiB (raise it when ps_drop grows)' },
   { path: 'capture.promisc', kind: { type: 'boolean' }, default: false, doc: 'put the interface in promiscuous mode (for a SPAN/mirror port)' },
@@ -97,14 +100,14 @@ export const OPTIONS: readonly OptionSpec[] = [
   { path: 'storage.retention.classifications', kind: RETENTION_DAYS, default: 3650, doc: 'days an analyst verdict lives without an update' },
 
   // --- detector
-  { path: 'detector.enabled', kind: { type: 'boolean' }, default: true, doc: 'score clients (in ja4 run and ja4-detector)' },
+  { path: 'detector.enabled', kind: { type: 'boolean' }, default: true, doc: 'score clients in ja4 run (ja4-detector.service is turned on or off as a unit)' },
   { path: 'detector.interval_s', kind: int(10, 86400), default: 60, doc: 'seconds between scoring runs' },
   { path: 'detector.models_dir', kind: { type: 'path', optional: true }, default: '', doc: 'trained models (models/current); empty: /var/lib/ja4/models, else the models shipped with the package' },
-  { path: 'detector.threshold', kind: { type: 'number', min: 0, max: 1 }, default: 0.9, doc: 'ensemble score from which a client is reported as an anomaly' },
+  { path: 'detector.threshold', kind: { type: 'number', min: 0, max: 1 }, default: 0, doc: 'ensemble score from which a scored client is a detection; 0: the model\'s own threshold (calibrated in training, in its manifest)' },
   { path: 'detector.workers', kind: int(0, 64), default: 0, doc: 'scoring threads (0: one per CPU core minus one, at least 1)' },
 
   // --- dashboard
-  { path: 'dashboard.enabled', kind: { type: 'boolean' }, default: true, doc: 'serve the dashboard (in ja4 run and ja4-dashboard)' },
+  { path: 'dashboard.enabled', kind: { type: 'boolean' }, default: true, doc: 'serve the dashboard in ja4 run (ja4-dashboard.service is turned on or off as a unit)' },
   { path: 'dashboard.listen', kind: { type: 'listen' }, default: ':8000', doc: 'HOST:PORT of the API, WebSocket and web UI (empty host: all addresses)' },
   { path: 'dashboard.secure_cookies', kind: { type: 'enum', values: ['auto', 'always', 'never'] }, default: 'auto', doc: 'Secure flag of session cookies: auto (when the request came over HTTPS), always (behind a TLS proxy), never' },
   { path: 'dashboard.trust_proxy', kind: { type: 'boolean' }, default: false, doc: 'take the client address from X-Forwarded-For (only behind a reverse proxy you run)' },

@@ -13,6 +13,7 @@
 // accepted it) and closes the old pool.
 //
 // Thread: main (it owns the database); the ONNX scoring runs in the pool.
+import { availableParallelism } from 'node:os';
 import type { Storage } from '../storage/index.js';
 import { silentLogger, type Logger } from '../config/logger.js';
 import { WINDOW_SECONDS, readFeatureRows, type WindowKind } from './features/index.js';
@@ -28,8 +29,10 @@ export const WINDOW_KINDS: readonly WindowKind[] = ['5m', '1h'];
 
 export interface DetectorServiceOptions {
   modelsDir?: string;
-  /** scoring pool workers (default 2) */
+  /** scoring pool workers (default: one per CPU core minus one, at least 1) */
   workers?: number;
+  /** the score from which a row is a detection (default: the model's own, calibrated in training) */
+  threshold?: number;
   /** seconds between passes (default 60) */
   intervalS?: number;
   /** the service's logger: passes at info, failures at error */
@@ -80,12 +83,18 @@ function emptyStats(modelVersion: string | null, errors = 0, lastError: string |
 }
 
 /** Validates the options, naming the option in the message. */
-export function validateDetectorOptions(opts: DetectorServiceOptions): Required<Omit<DetectorServiceOptions, 'log' | 'now'>> {
-  const workers = opts.workers ?? 2;
+export function validateDetectorOptions(opts: DetectorServiceOptions): Required<Omit<DetectorServiceOptions, 'log' | 'now' | 'threshold'>> & Pick<DetectorServiceOptions, 'threshold'> {
+  const workers = opts.workers ?? defaultScoringWorkers();
   const intervalS = opts.intervalS ?? DEFAULT_INTERVAL_S;
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new RangeError(`workers (--workers) must be an integer from 1 to 64, got ${String(opts.workers)}`);
   if (!(intervalS > 0) || !Number.isFinite(intervalS)) throw new RangeError(`intervalS (--interval) must be a positive number of seconds, got ${String(opts.intervalS)}`);
-  return { modelsDir: opts.modelsDir ?? defaultModelsDir(), workers, intervalS };
+  if (opts.threshold !== undefined && !(opts.threshold > 0 && opts.threshold <= 1)) throw new RangeError(`threshold (detector.threshold) must be a number in (0, 1], got ${String(opts.threshold)}`);
+  return { modelsDir: opts.modelsDir ?? defaultModelsDir(), workers, intervalS, threshold: opts.threshold };
+}
+
+/** detector.workers' 0: one scoring thread per CPU core minus one (the ingest keeps a core), at least 1. */
+export function defaultScoringWorkers(): number {
+  return Math.min(64, Math.max(1, availableParallelism() - 1));
 }
 
 /** Where a pass starts: after the newest window already scored, or CATCH_UP_S back. */
@@ -195,11 +204,11 @@ export function startDetectorService(storage: Storage, opts: DetectorServiceOpti
 
   const pass = async (): Promise<void> => {
     try {
-      if (!runner) runner = new DetectorRunner(storage, await openActiveModel(o.modelsDir, o.workers));
+      if (!runner) runner = new DetectorRunner(storage, await openActiveModel(o.modelsDir, o.workers, undefined, o.threshold));
       else {
         const current = readCurrentVersion(o.modelsDir);
         if (current !== undefined && current !== runner.activeModel.version) {
-          await runner.swapModel(await openActiveModel(o.modelsDir, o.workers, current));
+          await runner.swapModel(await openActiveModel(o.modelsDir, o.workers, current, o.threshold));
           log.info('now scoring with another model', { model: current });
         }
       }

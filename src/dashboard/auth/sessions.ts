@@ -30,7 +30,9 @@ export interface SessionOptions {
   maxPerUser: number;
 }
 
-export const DEFAULT_SESSION_OPTIONS: SessionOptions = { idleMs: 8 * 3_600_000, absoluteMs: 7 * 86_400_000, maxSessions: 10_000, maxPerUser: 20 };
+// absoluteMs: dashboard.session_ttl_s's default (12 h: an analyst's shift,
+// then a new login)
+export const DEFAULT_SESSION_OPTIONS: SessionOptions = { idleMs: 8 * 3_600_000, absoluteMs: 12 * 3_600_000, maxSessions: 10_000, maxPerUser: 20 };
 export const SESSION_COOKIE = 'ja4_session';
 /**
  * The session cookie's name over HTTPS. A browser keeps a `__Host-` cookie

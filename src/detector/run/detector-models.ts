@@ -21,13 +21,18 @@ export class NoModelError extends Error {
 /** batches sent to the pool: large enough to amortize a message, small enough to spread over workers */
 export const SCORE_BATCH_ROWS = 4096;
 
-export async function openActiveModel(modelsDir: string, workers: number, version?: string): Promise<ActiveModel> {
+/**
+ * @param threshold the score from which a row is a detection, instead of the
+ *   model's own (calibrated in training): detector.threshold when set
+ */
+export async function openActiveModel(modelsDir: string, workers: number, version?: string, threshold?: number): Promise<ActiveModel> {
   const v = version ?? readCurrentVersion(modelsDir);
   if (v === undefined) {
     throw new NoModelError(`no accepted model in ${modelsDir} (no "current" file): train one with "ja4 detector train" or use the shipped models/`);
   }
   const dir = modelDir(modelsDir, v);
-  const set = loadModelSet(dir);
+  const loaded = loadModelSet(dir);
+  const set = threshold === undefined ? loaded : { ...loaded, manifest: { ...loaded.manifest, ensemble: { ...loaded.manifest.ensemble, threshold } } };
   const pool: ScoringPool = await openScoringPool({ modelDir: dir, workers });
   return {
     version: v,
