@@ -146,6 +146,25 @@ void Engine::process(int linktype, const uint8_t* data, size_t caplen, int64_t t
     on_udp(*f, side, p, ts);
 }
 
+// A hash of a connection ID, for Flow::quic_dcid (FNV-1a; never 0).
+static uint64_t dcid_hash(const std::vector<uint8_t>& dcid) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (uint8_t b : dcid) h = (h ^ b) * 0x100000001b3ull;
+  return h | 1;
+}
+
+// Whether a client datagram opens a new QUIC connection: an Initial (in a
+// datagram of at least 1,200 bytes) whose CRYPTO data starts a ClientHello,
+// under a DCID other than `old`. Decrypting it costs a key derivation: only
+// client Initials on a flow already reported come here, a few at most.
+static bool new_quic_connection(const DecodedPacket& p, uint64_t old) {
+  if (p.payload_len < quic::kMinClientDatagram || !quic::looks_like_initial(p.payload, p.payload_len)) return false;
+  quic::InitialReassembler r(quic::InitialReassembler::Side::Client);
+  r.feed(p.payload, p.payload_len);
+  std::string_view cs = r.crypto_stream();
+  return !cs.empty() && static_cast<uint8_t>(cs[0]) == kClientHello && dcid_hash(r.original_dcid()) != old;
+}
+
 Flow* Engine::lookup(const DecodedPacket& p, bool& from_a, int64_t ts) {
   int64_t oldest;
   if (table_.oldest_seen(oldest) && oldest + config_.idle_timeout_us < ts) expire_idle(ts);
@@ -156,7 +175,13 @@ Flow* Engine::lookup(const DecodedPacket& p, bool& from_a, int64_t ts) {
   if (f) {
     // Port reuse: a new SYN on a finished connection starts a new stream.
     bool new_syn = p.protocol == 6 && (p.tcp_flags & (kSyn | kAck)) == kSyn;
-    if (new_syn && (f->emitted || f->rst || f->fin_mask == 3)) {
+    // QUIC has no SYN: a ClientHello from the flow's client under another
+    // DCID, on a flow already reported, is a new connection (a UDP socket
+    // reused for the next connection, a NAT that reuses a port fast); it
+    // was never fingerprinted. (A retransmitted ClientHello keeps its DCID.)
+    bool new_quic = p.protocol == 17 && f->emitted && f->quic_dcid != 0 && (from_a ? 0 : 1) == f->first_side &&
+                    new_quic_connection(p, f->quic_dcid);
+    if ((new_syn && (f->emitted || f->rst || f->fin_mask == 3)) || new_quic) {
       if (!f->emitted) emit(*f);
       report_close(*f, CloseReason::Evicted);
       table_.erase(*f);
@@ -762,6 +787,7 @@ void Engine::inspect_datagram(Flow& f, int side, const DecodedPacket& p) {
       }
     }
     quic::FeedResult r = q->feed(p.payload, p.payload_len);
+    if (is_client && f.quic_dcid == 0 && !q->original_dcid().empty()) f.quic_dcid = dcid_hash(q->original_dcid());
     if (r == quic::FeedResult::Decrypted) ++counters_.quic_initials;
     else if (r == quic::FeedResult::DecryptFailed) ++counters_.quic_decrypt_failures;
     else if (r == quic::FeedResult::Malformed) ++counters_.malformed_quic;

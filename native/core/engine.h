@@ -76,6 +76,9 @@ struct alignas(64) Flow {
   uint16_t ssh_port_pending = 0;
   uint16_t first_flags = 0, first_window = 0;
   uint32_t first_seq = 0, first_ack = 0;
+  // QUIC: a hash of the client's original DCID (0 until known), which tells
+  // a new connection on the same 5-tuple from the finished one (see lookup)
+  uint64_t quic_dcid = 0;
 
   Flow();
   ~Flow();

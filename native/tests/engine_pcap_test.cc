@@ -111,9 +111,26 @@ void test_random_frames() {
   for (const FlowRecord& r : engine.ready()) CHECK(!r.src.empty());
 }
 
+// Two QUIC connections on one 5-tuple (client port 50002 to 443), each a
+// ClientHello under its own DCID, the second after the first was reported:
+// QUIC has no SYN, so the new DCID's ClientHello starts a new stream (the
+// second connection was never fingerprinted). A synthetic capture (Python,
+// sealed with the RFC 9001 keys): first.example with ALPN h3, then
+// second.example with hq-interop.
+void test_quic_port_reuse() {
+  ReadResult r = read_all(std::string(JA4_SOURCE_DIR) + "/native/tests/fixtures/quic/two-connections-one-port.pcap");
+  CHECK(r.status == ReadStatus::End);
+  CHECK_EQ(r.records, size_t(2));
+  CHECK(r.json.find("\"tls_server_name\":\"first.example\"") != std::string::npos);
+  CHECK(r.json.find("\"tls_server_name\":\"second.example\"") != std::string::npos);
+  CHECK(r.json.find("\"ja4\":\"q13d0308h3_") != std::string::npos);
+  CHECK(r.json.find("\"ja4\":\"q13d0308hp_") != std::string::npos);
+}
+
 }  // namespace
 
 int main() {
+  test_quic_port_reuse();
   test_conformance_record_counts();
   test_truncated_copies();
   test_random_frames();
