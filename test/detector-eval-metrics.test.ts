@@ -5,7 +5,7 @@ import t from 'tap';
 import { atRecall, bestF1, metricsAt, prAuc, rocAuc } from '../src/detector/eval/metrics.js';
 import { ensembleScore, ensembleScores, firedVoices, fitStacker, referenceBotName, threatLevel } from '../src/detector/ensemble.js';
 import { fitNormalization, normalizeRows } from '../src/detector/training/normalize.js';
-import { computeDrift } from '../src/detector/training/drift.js';
+import { PSI_MODERATE, binCounts, computeDrift, driftBins } from '../src/detector/training/drift.js';
 import { FEATURE_NAMES, FEATURE_SPECS, type FeatureRow } from '../src/detector/features/index.js';
 import { QUANTILE_LEVELS, type ModelManifest } from '../src/detector/training/manifest.js';
 
@@ -125,6 +125,19 @@ t.test('drift', async (t) => {
   const shifted = computeDrift(manifest, rowsOf(Array.from({ length: 1000 }, (_, i) => 0.8 + (i + 0.5) / 5000)));
   t.equal(shifted[0]!.level, 'significant', `everything above the 75th percentile: PSI ${shifted[0]!.psi}`);
   t.ok(Math.abs(shifted[0]!.medianShift - (0.9 - 0.5) / 0.2) < 1e-9, 'median shift in training-scale units');
+
+  // a 0/1 feature, 70% zero in training: its quantile edges are 0 up to the
+  // median and 1 above, so the levels alone give the zero bin 50% and the
+  // same data again read as drift; the shares counted in training do not
+  const binary = (ones: number): number[] => Array.from({ length: 1000 }, (_, i) => (i < ones ? 1 : 0));
+  const bq = QUANTILE_LEVELS.map((p) => (p < 0.7 ? 0 : 1));
+  const levelsOnly = { features, quantiles: { iat_cv: bq } } as unknown as ModelManifest;
+  const counted = { ...levelsOnly, binShares: { iat_cv: binCounts(driftBins(bq).edges, binary(300)).map((c) => c / 1000) } } as ModelManifest;
+  t.ok(computeDrift(levelsOnly, rowsOf(binary(300)))[0]!.psi > PSI_MODERATE, 'from the levels alone, unchanged binary data reads as drift');
+  const again = computeDrift(counted, rowsOf(binary(300)))[0]!;
+  t.equal(again.level, 'stable', `with the counted shares it is stable: PSI ${again.psi}`);
+  t.ok(again.psi < 1e-9);
+  t.equal(computeDrift(counted, rowsOf(binary(800)))[0]!.level, 'significant', 'and 80% ones instead of 30% is a shift');
 });
 
 t.test('default models folders: trained ones in the state directory once there, else the shipped ones', async (t) => {

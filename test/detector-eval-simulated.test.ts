@@ -38,8 +38,8 @@ t.test('usage errors name the option', async (t) => {
   t.equal(await main(['detector', 'eval', '--labels', 'x.csv'], c.io), 2);
   t.match(c.err(), /--data DIR is required/);
   const d = capture();
-  t.equal(await main(['detector', 'eval', '--data', 'x', '--labels', 'x.csv', '--workers', '0'], d.io), 2);
-  t.match(d.err(), /--workers must be a positive integer up to 64, got "0"/);
+  t.equal(await main(['detector', 'eval', '--data', 'x', '--labels', 'x.csv', '--workers', '65'], d.io), 2);
+  t.match(d.err(), /--workers must be a positive integer up to 64, got "65"/);
   const e = capture();
   t.equal(await main(['detector', 'run', '--from', 'yesterday', '--to', 'now'], e.io), 2);
   t.match(e.err(), /--from must be an ISO 8601 time, "now" or a relative "-24h", got "yesterday"/);

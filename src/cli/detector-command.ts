@@ -41,7 +41,9 @@ export const DETECTOR_HELP = `Usage: ja4 detector <train|run|eval|drift|status> 
         score the hourly and 5-minute windows as they complete (every --interval
         seconds, default 60; --once: one pass and exit; --from/--to: exactly
         that range); writes ml_all_scores, ml_detected_anomalies, ml_campaigns.
-        --workers 0: one per CPU core minus one. Serves /metrics on
+        --workers: scoring threads (default and 0: one per CPU core minus one);
+        detector.threshold of the configuration replaces the model's threshold
+        when set. Serves /metrics on
         --metrics-listen (default: metrics.host and metrics.port.detector of
         the configuration, 127.0.0.1:9473) while it runs. As a service (no
         --once/--from) it logs JSON lines on stderr (see Logs below).

@@ -6,7 +6,9 @@
 // a = current share, e = training share of the bin. The usual reading:
 // below 0.1 stable, 0.1 to 0.25 moderate, above 0.25 a significant shift.
 // Edges that coincide (a discrete feature) merge their bins, so a constant
-// value does not count as drift. The median shift is in training-scale units.
+// value does not count as drift; each bin's training share is counted at
+// training time (manifest.binShares). The median shift is in training-scale
+// units.
 import { FEATURE_NAMES, type FeatureRow } from '../features/index.js';
 import { QUANTILE_LEVELS, type ModelManifest } from './manifest.js';
 
@@ -24,6 +26,35 @@ export interface FeatureDrift {
 
 const transform = (v: number, log: boolean): number => (log ? Math.sign(v) * Math.log1p(Math.abs(v)) : v);
 
+/** The bins (edge[k-1], edge[k]] cut by the training quantiles, equal edges merged, with the share the quantile levels give each. */
+export function driftBins(q: readonly number[]): { edges: number[]; levelShares: number[] } {
+  const edges: number[] = [];
+  const levelShares: number[] = [];
+  let prevLevel = 0;
+  q.forEach((edge, k) => {
+    const share = QUANTILE_LEVELS[k]! - prevLevel;
+    prevLevel = QUANTILE_LEVELS[k]!;
+    if (edges.length > 0 && edge <= edges[edges.length - 1]!) levelShares[levelShares.length - 1]! += share;
+    else {
+      edges.push(edge);
+      levelShares.push(share);
+    }
+  });
+  levelShares.push(1 - prevLevel); // above the last edge
+  return { edges, levelShares };
+}
+
+/** How many of `vals` fall in each bin of driftBins' edges (the last: above the last edge). */
+export function binCounts(edges: readonly number[], vals: readonly number[]): number[] {
+  const counts = new Array<number>(edges.length + 1).fill(0);
+  for (const v of vals) {
+    let k = 0;
+    while (k < edges.length && v > edges[k]!) k++;
+    counts[k]!++;
+  }
+  return counts;
+}
+
 export function computeDrift(manifest: ModelManifest, rows: readonly FeatureRow[]): FeatureDrift[] {
   const out: FeatureDrift[] = [];
   for (const fn of manifest.features) {
@@ -35,26 +66,14 @@ export function computeDrift(manifest: ModelManifest, rows: readonly FeatureRow[
       out.push({ feature: fn.name, psi: 0, medianShift: 0, level: 'stable', rows: 0 });
       continue;
     }
-    // bins (edge[k-1], edge[k]] with their training share; equal edges merge
-    const edges: number[] = [];
-    const expected: number[] = [];
-    let prevLevel = 0;
-    q.forEach((edge, k) => {
-      const share = QUANTILE_LEVELS[k]! - prevLevel;
-      prevLevel = QUANTILE_LEVELS[k]!;
-      if (edges.length > 0 && edge <= edges[edges.length - 1]!) expected[expected.length - 1]! += share;
-      else {
-        edges.push(edge);
-        expected.push(share);
-      }
-    });
-    expected.push(1 - prevLevel); // above the last edge
-    const counts = new Array<number>(expected.length).fill(0);
-    for (const v of vals) {
-      let k = 0;
-      while (k < edges.length && v > edges[k]!) k++;
-      counts[k]!++;
-    }
+    const { edges, levelShares } = driftBins(q);
+    // the training share of each bin as counted at training time; else
+    // (older manifests) what the quantile levels say, which is wrong for a
+    // discrete feature: a 0/1 feature 70% zero has its median edge at 0, so
+    // its levels give the zero bin 50%, and unchanged data read as drift
+    const stored = manifest.binShares?.[fn.name];
+    const expected = stored && stored.length === levelShares.length ? stored : levelShares;
+    const counts = binCounts(edges, vals);
     let psi = 0;
     counts.forEach((c, k) => {
       const a = Math.max(c / vals.length, 1e-4);

@@ -79,6 +79,8 @@ export interface ModelManifest {
   dropped: DroppedFeature[];
   /** per kept feature, the training quantiles (QUANTILE_LEVELS) of its transformed value: drift reference */
   quantiles: Record<string, number[]>;
+  /** per kept feature, the share of the training rows in each drift bin (drift.ts driftBins); absent in older manifests */
+  binShares?: Record<string, number[]>;
   ensemble: EnsembleParams;
   metrics: ValidationMetrics;
   options: Record<string, unknown>;

@@ -42,6 +42,7 @@ import {
   type ValidationMetrics,
 } from './manifest.js';
 import type { RowLabels } from './labels.js';
+import { binCounts, driftBins } from './drift.js';
 
 export const MIN_TRAINING_ROWS = 50;
 export const MIN_PER_CLASS = 10;
@@ -330,10 +331,13 @@ export function trainModelSet(input: TrainInput): TrainResult {
 
   // ---- drift reference: training quantiles of each kept feature (after log1p, before scaling)
   const quantiles: Record<string, number[]> = {};
+  const binShares: Record<string, number[]> = {};
   normalization.features.forEach((fn, k) => {
     const j = normalization.sourceIndex[k]!;
     const vals = train.map((i) => rows[i]!.values[j]!).filter((v) => Number.isFinite(v)).map((v) => (fn.log ? Math.sign(v) * Math.log1p(Math.abs(v)) : v));
-    quantiles[fn.name] = QUANTILE_LEVELS.map((q) => quantile(vals, q));
+    const q = QUANTILE_LEVELS.map((level) => quantile(vals, level));
+    quantiles[fn.name] = q;
+    if (vals.length > 0) binShares[fn.name] = binCounts(driftBins(q).edges, vals).map((c) => c / vals.length);
   });
 
   const createdAt = input.createdAt ?? new Date();
@@ -356,6 +360,7 @@ export function trainModelSet(input: TrainInput): TrainResult {
     features: normalization.features,
     dropped: normalization.dropped,
     quantiles,
+    binShares,
     ensemble,
     metrics,
     options: { ...opts, supervisedCalibration },
