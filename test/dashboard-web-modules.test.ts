@@ -6,6 +6,26 @@ import { links, matchRoute } from '../web/src/router/routes.js';
 import { fillBuckets } from '../web/src/charts/fill-buckets.js';
 import { fmtBucket, fmtDuration, fmtInt, fmtShare, fmtTime, shortLabel } from '../web/src/format.js';
 import { forgetWallToken, takeWallToken, type WallTokenEnv } from '../web/src/api/wall-token.js';
+import { pagePatch, windowRange } from '../web/src/router/time-window.js';
+
+t.test('time window: still while paging, live on the first page', async (t) => {
+  const now = Date.parse('2026-11-22T12:00:00Z');
+  const q = (s: string): URLSearchParams => new URLSearchParams(s);
+  t.same(windowRange(q(''), 24, now), { from: '2026-11-21T12:00:00.000Z', to: '2026-11-22T12:00:00.000Z' }, 'the last 24 h');
+  // turning to page 2 pins the end; the next page keeps it
+  const p2 = pagePatch(q(''), 'offset', 50, now);
+  t.same(p2, { offset: '50', until: String(now) });
+  const at2 = q(`offset=50&until=${now}`);
+  t.same(pagePatch(at2, 'offset', 100, now + 60_000), { offset: '100' }, 'page 3: the same end');
+  t.equal(windowRange(at2, 24, now + 60_000).to, '2026-11-22T12:00:00.000Z', 'a minute later the window has not moved');
+  // back to the first page: live again
+  t.same(pagePatch(at2, 'offset', 0, now + 60_000), { offset: undefined, until: undefined });
+  t.equal(windowRange(q(`until=${now}`), 24, now + 60_000).to, '2026-11-22T12:01:00.000Z', 'an until without paging is ignored');
+  // another list of the page still paged: the end stays
+  t.same(pagePatch(q(`offset=50&scores_offset=20&until=${now}`), 'offset', 0, now + 1), { offset: undefined }, 'scores_offset still pages');
+  t.equal(windowRange(q('offset=50&until=abc'), 1, now).to, '2026-11-22T12:00:00.000Z', 'a bad until: now');
+  t.equal(windowRange(q(`offset=50&until=${now + 5000}`), 1, now).to, '2026-11-22T12:00:00.000Z', 'an until in the future: now');
+});
 
 t.test('routes: every page, decoded parameters, round trips', async (t) => {
   t.same(

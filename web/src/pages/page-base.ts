@@ -8,6 +8,7 @@ import { property, state } from 'lit/decorators.js';
 import { ApiRequestError, api, enc } from '../api/client.js';
 import { RANGES } from '../format.js';
 import type { Route } from '../router/routes.js';
+import { pagePatch, windowRange } from '../router/time-window.js';
 import { router } from '../router/router.js';
 import { pageStyles } from '../components/shared-styles.js';
 import type { Classification, Page, Role } from '../../../src/dashboard/api-types.js';
@@ -88,10 +89,9 @@ export abstract class PageElement extends LitElement {
     return RANGES.some((r) => r.hours === h) ? h : 24;
   }
 
-  /** from/to for the API, ending now */
+  /** from/to for the API, ending now (at ?until= while a list is past its first page: time-window.ts) */
   protected range(): { from: string; to: string } {
-    const to = Date.now();
-    return { from: new Date(to - this.hours * 3_600_000).toISOString(), to: new Date(to).toISOString() };
+    return windowRange(this.route.query, this.hours, Date.now());
   }
 
   protected param(name: string): string {
@@ -122,7 +122,7 @@ export abstract class PageElement extends LitElement {
       page-size=${pageSize}
       .total=${page?.total ?? undefined}
       ?has-more=${page?.has_more ?? false}
-      @ja4-page=${(e: CustomEvent<number>) => this.setQuery({ [name]: e.detail * pageSize || undefined })}
+      @ja4-page=${(e: CustomEvent<number>) => this.setQuery(pagePatch(this.route.query, name, e.detail * pageSize, Date.now()))}
     ></ja4-pager>`;
   }
 
