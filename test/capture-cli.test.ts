@@ -3,7 +3,7 @@
 // SIGINT (events flushed to a jsonl file, counters on stderr, exit 0), and
 // replays to a jsonl file and to a real UNIX datagram socket.
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { createServer, request } from 'node:https';
@@ -115,28 +115,24 @@ runCaptureCommand(process.argv.slice(2), processIO).then((c) => { process.exitCo
   const sock = join(dir, 'network.socket');
   const conf = join(dir, 'seqpacket.yaml');
   writeFileSync(conf, `sockets:\n  network_path: ${sock}\n  network_type: seqpacket\n`);
-  const second = startCapture(['--config', conf]);
-  let err2 = '';
-  second.stderr.on('data', (b: Buffer) => (err2 += b.toString()));
-  const exited2 = new Promise<number>((r) => second.on('exit', (code) => r(code ?? -1)));
-  const end2 = Date.now() + 30_000;
-  while (!err2.includes('"msg":"capturing"') && Date.now() < end2) await sleep(50);
-  second.kill('SIGINT');
-  await exited2;
-  t.match(err2.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r.msg === 'capturing'), { output: `unix+seqpacket:${sock}` });
+  t.match(await capturingLine(startCapture(['--config', conf])), { output: `unix+seqpacket:${sock}` });
 
   // without --bpf: capture.bpf's documented default, as ja4 run installs it
   // (ja4 capture installed no filter at all: every packet went through)
-  const third = startCapture(['--output', 'stdout'], []);
-  let err3 = '';
-  third.stderr.on('data', (b: Buffer) => (err3 += b.toString()));
-  const exited3 = new Promise<number>((r) => third.on('exit', (code) => r(code ?? -1)));
-  const end3 = Date.now() + 30_000;
-  while (!err3.includes('"msg":"capturing"') && Date.now() < end3) await sleep(50);
-  third.kill('SIGINT');
-  await exited3;
-  t.match(err3.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r.msg === 'capturing'), { bpf: 'tcp or udp port 443' });
+  t.match(await capturingLine(startCapture(['--output', 'stdout'], [])), { bpf: 'tcp or udp port 443' });
 });
+
+/** The "capturing" log record of a started ja4 capture, which is then stopped (SIGINT). */
+async function capturingLine(child: ChildProcess): Promise<Record<string, unknown> | undefined> {
+  let err = '';
+  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
+  const end = Date.now() + 30_000;
+  while (!err.includes('"msg":"capturing"') && Date.now() < end) await sleep(50);
+  child.kill('SIGINT');
+  await exited;
+  return err.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r.msg === 'capturing');
+}
 
 t.test('ja4 replay --max to a jsonl file: the offline engine\'s records as events', async (t) => {
   const out = join(scratchDir(t), 'replay.jsonl');

@@ -7,6 +7,16 @@
 #include <string>
 
 namespace ja4test {
+/** Resident memory of this process in KiB (/proc/self/statm; 0 when unreadable). */
+inline long rss_kb() {
+  long pages = 0, resident = 0;
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+  std::fclose(f);
+  return resident * 4;  // 4 KiB pages
+}
+
 inline int& failures() {
   static int n = 0;
   return n;

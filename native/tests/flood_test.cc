@@ -33,13 +33,19 @@ constexpr uint64_t kFlows = 1000000;
 constexpr bool kCheckRss = true;
 #endif
 
-long rss_kb() {
-  long pages = 0, resident = 0;
-  FILE* f = std::fopen("/proc/self/statm", "r");
-  if (!f) return 0;
-  if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
-  std::fclose(f);
-  return resident * 4;  // 4 KiB pages
+using ja4test::rss_kb;
+
+// Bytes of resident memory per flow after `n` packets, one new flow each,
+// made by packet(i), through an engine of n flows (its flow count checked).
+template <typename Packet>
+long bytes_per_flow(ja4::Engine& e, uint32_t n, Packet packet) {
+  long before = rss_kb();
+  for (uint32_t i = 0; i < n; ++i) {
+    const std::vector<uint8_t>& p = packet(i);
+    e.process(ja4::kLinkRaw, p.data(), p.size(), int64_t(1700000000000000) + int64_t(i));
+  }
+  CHECK_EQ(e.active_flows(), size_t(n));
+  return (rss_kb() - before) * 1024 / long(n);
 }
 
 // Raw IPv4 + TCP SYN with an MSS option (RFC 793/9293 header layout),
@@ -149,14 +155,10 @@ void test_ssh_port_syn_flood() {
   ja4::EngineConfig cfg;
   cfg.max_flows = kHalfOpen;
   ja4::Engine e(cfg);
-  long before = rss_kb();
-  for (uint32_t i = 0; i < kHalfOpen; ++i) {
-    const std::vector<uint8_t>& p = syn(0x0c000000u | (i / 50000), static_cast<uint16_t>(1024 + i % 50000), 0xc0000203u, 22);
-    e.process(ja4::kLinkRaw, p.data(), p.size(), int64_t(1700000000000000) + int64_t(i));
-  }
-  long per_flow = (rss_kb() - before) * 1024 / kHalfOpen;
+  long per_flow = bytes_per_flow(e, kHalfOpen, [](uint32_t i) -> const std::vector<uint8_t>& {
+    return syn(0x0c000000u | (i / 50000), static_cast<uint16_t>(1024 + i % 50000), 0xc0000203u, 22);
+  });
   std::printf("half-open flows to port 22: %ld bytes each\n", per_flow);
-  CHECK_EQ(e.active_flows(), size_t(kHalfOpen));
   if (kCheckRss) CHECK(per_flow < 1024);
 }
 
@@ -194,12 +196,9 @@ void test_short_quic_flood() {
   ja4::EngineConfig cfg;
   cfg.max_flows = kShort;
   ja4::Engine e(cfg);
-  long before = rss_kb();
-  for (uint32_t i = 0; i < kShort; ++i) {
-    const std::vector<uint8_t>& p = quic_initial(0x0d000000u | (i / 50000), static_cast<uint16_t>(1024 + i % 50000), 41);
-    e.process(ja4::kLinkRaw, p.data(), p.size(), int64_t(1700000000000000) + int64_t(i));
-  }
-  long per_flow = (rss_kb() - before) * 1024 / kShort;
+  long per_flow = bytes_per_flow(e, kShort, [](uint32_t i) -> const std::vector<uint8_t>& {
+    return quic_initial(0x0d000000u | (i / 50000), static_cast<uint16_t>(1024 + i % 50000), 41);
+  });
   std::printf("41-byte QUIC Initials, one flow each: %ld bytes each\n", per_flow);
   CHECK_EQ(e.counters().quic_short_datagrams, uint64_t(kShort));
   CHECK_EQ(e.counters().quic_decrypt_failures, uint64_t(0));

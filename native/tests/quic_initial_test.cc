@@ -748,15 +748,6 @@ void test_overflow() {
 // reassembler hold 64 KiB (75 KB with its bitmap) for a 41-byte datagram.
 // Bytes up to kMaxCryptoAhead past the gap-free prefix are still taken, and
 // the window moves with the prefix.
-long rss_kb() {
-  long pages = 0, resident = 0;
-  FILE* f = std::fopen("/proc/self/statm", "r");
-  if (!f) return 0;
-  if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
-  std::fclose(f);
-  return resident * 4;
-}
-
 Bytes crypto_frame(uint64_t offset, const Bytes& data) {
   Bytes f{0x06};
   put_varint(f, offset);
@@ -793,12 +784,12 @@ void test_far_offset() {
   const Bytes far = seal(1, 0, true, k, dcid, {}, 0, 2, crypto_frame(65000, {0x42}));
   std::vector<std::unique_ptr<InitialReassembler>> rs;
   rs.reserve(kN);
-  const long before = rss_kb();
+  const long before = ja4test::rss_kb();
   for (int i = 0; i < kN; ++i) {
     rs.push_back(std::make_unique<InitialReassembler>(Side::Client));
     feed(*rs.back(), far);
   }
-  const long per = (rss_kb() - before) * 1024 / kN;
+  const long per = (ja4test::rss_kb() - before) * 1024 / kN;
   std::printf("a reassembler fed one far CRYPTO frame: %ld bytes\n", per);
 #if defined(__SANITIZE_ADDRESS__)
   (void)per;  // ASan's redzones and quarantine: no resident-memory bound
