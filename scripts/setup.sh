@@ -18,6 +18,11 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 # drives the live-capture load test (scripts/tcpreplay-veth.sh).
 DEB_PACKAGES=(build-essential cmake pkg-config python3 libpcap-dev libssl-dev tshark clang libclang-rt-dev curl ca-certificates openssl apache2 apache2-dev libnghttp2-dev wrk chromium tcpreplay rpm)
 RPM_PACKAGES=(gcc-c++ make cmake pkgconf-pkg-config python3 libpcap-devel openssl-devel wireshark-cli clang compiler-rt curl ca-certificates openssl httpd httpd-devel libnghttp2-devel mod_ssl wrk chromium tcpreplay rpm-build)
+# EL8's OpenSSL is 1.1.1; the engine needs 3.x: EPEL 8's openssl3-devel,
+# beside it (CMakeLists.txt finds it there)
+if [ -r /etc/os-release ] && (. /etc/os-release; [ "${VERSION_ID%%.*}" = 8 ] && [[ " ${ID} ${ID_LIKE:-} " == *" rhel "* ]]); then
+  RPM_PACKAGES+=(openssl3-devel)
+fi
 
 install_system_packages() {
   if [ "${JA4_SETUP_SKIP_SYSTEM:-0}" = 1 ]; then return; fi
