@@ -154,15 +154,21 @@ static uint64_t dcid_hash(const std::vector<uint8_t>& dcid) {
 }
 
 // Whether a client datagram opens a new QUIC connection: an Initial (in a
-// datagram of at least 1,200 bytes) whose CRYPTO data starts a ClientHello,
-// under a DCID other than `old`. Decrypting it costs a key derivation: only
-// client Initials on a flow already reported come here, a few at most.
-static bool new_quic_connection(const DecodedPacket& p, uint64_t old) {
+// datagram of at least 1,200 bytes) that opens with keys from its own DCID
+// and carries CRYPTO data, the DCID being neither of the flow's (`known`).
+// A client's later Initials of the same connection either use those DCIDs
+// (retransmissions, after a Retry its DCID) or open only with their keys
+// (after the server's first Initial the DCID changes, the keys do not).
+// Any CRYPTO piece counts, not only offset 0: the pieces of a new
+// connection's ClientHello may come in either order. Decrypting costs a key
+// derivation: only client Initials on a flow already reported come here.
+static bool new_quic_connection(const DecodedPacket& p, const uint64_t known[2]) {
   if (p.payload_len < quic::kMinClientDatagram || !quic::looks_like_initial(p.payload, p.payload_len)) return false;
   quic::InitialReassembler r(quic::InitialReassembler::Side::Client);
   r.feed(p.payload, p.payload_len);
-  std::string_view cs = r.crypto_stream();
-  return !cs.empty() && static_cast<uint8_t>(cs[0]) == kClientHello && dcid_hash(r.original_dcid()) != old;
+  if (r.counters().crypto_frames == 0 || r.original_dcid().empty()) return false;
+  const uint64_t h = dcid_hash(r.original_dcid());
+  return h != known[0] && h != known[1];
 }
 
 Flow* Engine::lookup(const DecodedPacket& p, bool& from_a, int64_t ts) {
@@ -175,11 +181,11 @@ Flow* Engine::lookup(const DecodedPacket& p, bool& from_a, int64_t ts) {
   if (f) {
     // Port reuse: a new SYN on a finished connection starts a new stream.
     bool new_syn = p.protocol == 6 && (p.tcp_flags & (kSyn | kAck)) == kSyn;
-    // QUIC has no SYN: a ClientHello from the flow's client under another
-    // DCID, on a flow already reported, is a new connection (a UDP socket
-    // reused for the next connection, a NAT that reuses a port fast); it
-    // was never fingerprinted. (A retransmitted ClientHello keeps its DCID.)
-    bool new_quic = p.protocol == 17 && f->emitted && f->quic_dcid != 0 && (from_a ? 0 : 1) == f->first_side &&
+    // QUIC has no SYN: a ClientHello from the flow's client under a DCID
+    // the connection never used, on a flow already reported, is a new
+    // connection (a UDP socket reused for the next connection, a NAT that
+    // reuses a port fast); it was never fingerprinted.
+    bool new_quic = p.protocol == 17 && f->emitted && f->quic_dcid[0] != 0 && (from_a ? 0 : 1) == f->first_side &&
                     new_quic_connection(p, f->quic_dcid);
     if ((new_syn && (f->emitted || f->rst || f->fin_mask == 3)) || new_quic) {
       if (!f->emitted) emit(*f);
@@ -771,7 +777,7 @@ void Engine::inspect_datagram(Flow& f, int side, const DecodedPacket& p) {
     if (an.rec.has_client_hello && an.client_hello_side == side) finish_side(f, side);
   } else {
     bool is_client = side == f.first_side;
-    if (is_client && p.payload_len < quic::kMinClientDatagram) {
+    if (is_client && p.payload_len < quic::kMinClientDatagram && quic::looks_like_initial(p.payload, p.payload_len)) {
       // RFC 9000 14.1: "A server MUST discard an Initial packet that is
       // carried in a UDP datagram with a payload that is smaller than the
       // smallest allowed maximum datagram size of 1200 bytes."
@@ -787,7 +793,8 @@ void Engine::inspect_datagram(Flow& f, int side, const DecodedPacket& p) {
       }
     }
     quic::FeedResult r = q->feed(p.payload, p.payload_len);
-    if (is_client && f.quic_dcid == 0 && !q->original_dcid().empty()) f.quic_dcid = dcid_hash(q->original_dcid());
+    if (is_client && f.quic_dcid[0] == 0 && !q->original_dcid().empty()) f.quic_dcid[0] = dcid_hash(q->original_dcid());
+    if (f.quic_dcid[1] == 0 && !q->retry_dcid().empty()) f.quic_dcid[1] = dcid_hash(q->retry_dcid());
     if (r == quic::FeedResult::Decrypted) ++counters_.quic_initials;
     else if (r == quic::FeedResult::DecryptFailed) ++counters_.quic_decrypt_failures;
     else if (r == quic::FeedResult::Malformed) ++counters_.malformed_quic;

@@ -76,9 +76,10 @@ struct alignas(64) Flow {
   uint16_t ssh_port_pending = 0;
   uint16_t first_flags = 0, first_window = 0;
   uint32_t first_seq = 0, first_ack = 0;
-  // QUIC: a hash of the client's original DCID (0 until known), which tells
-  // a new connection on the same 5-tuple from the finished one (see lookup)
-  uint64_t quic_dcid = 0;
+  // QUIC: hashes of the DCIDs the connection's Initial keys derive from
+  // (the client's original one, and the one a Retry gave; 0 until known),
+  // which tell a new connection on the same 5-tuple from this one (lookup)
+  uint64_t quic_dcid[2] = {0, 0};
 
   Flow();
   ~Flow();

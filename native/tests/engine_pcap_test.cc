@@ -116,7 +116,8 @@ void test_random_frames() {
 // QUIC has no SYN, so the new DCID's ClientHello starts a new stream (the
 // second connection was never fingerprinted). A synthetic capture (Python,
 // sealed with the RFC 9001 keys): first.example with ALPN h3, then
-// second.example with hq-interop.
+// second.example with hq-interop. The two other captures come from the
+// review of that rule (Python, the same sealing).
 void test_quic_port_reuse() {
   ReadResult r = read_all(std::string(JA4_SOURCE_DIR) + "/native/tests/fixtures/quic/two-connections-one-port.pcap");
   CHECK(r.status == ReadStatus::End);
@@ -125,6 +126,19 @@ void test_quic_port_reuse() {
   CHECK(r.json.find("\"tls_server_name\":\"second.example\"") != std::string::npos);
   CHECK(r.json.find("\"ja4\":\"q13d0308h3_") != std::string::npos);
   CHECK(r.json.find("\"ja4\":\"q13d0308hp_") != std::string::npos);
+
+  // The second connection's ClientHello in two Initials, the later piece
+  // first: any CRYPTO piece under a new DCID starts the new stream, so the
+  // piece at offset 0 completes it there.
+  ReadResult reversed = read_all(std::string(JA4_SOURCE_DIR) + "/native/tests/fixtures/quic/second-connection-pieces-reversed.pcap");
+  CHECK_EQ(reversed.records, size_t(2));
+
+  // After a Retry the client's ClientHello goes under the Retry's DCID; a
+  // retransmission of it after the flow was reported is the same
+  // connection, not a second one (the flow keeps both DCIDs).
+  ReadResult retry = read_all(std::string(JA4_SOURCE_DIR) + "/native/tests/fixtures/quic/retry-then-late-retransmission.pcap");
+  CHECK_EQ(retry.records, size_t(1));
+  CHECK(retry.json.find("\"ja4s\":\"q130100_1301_") != std::string::npos);
 }
 
 }  // namespace
