@@ -392,7 +392,6 @@ void Engine::finish_side(Flow& f, int side) {
   }
 }
 
-
 // A TLS flow whose handshakes are both parsed has nothing more to give: emit
 // it now, so memory and latency do not depend on how long the bulk transfer
 // lasts. SSH flows wait for the close (JA4SSH counts every packet).
