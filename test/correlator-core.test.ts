@@ -332,3 +332,41 @@ t.test('JA4H memo per Apache connection: a layout that changes on the connection
   t.same(variants.map((v) => memo.of(v)), variants.map((v) => ja4hOf(v)));
   t.not(memo.of({ ...r, header_order: ['Host'] }), memo.of(r));
 });
+
+t.test('many requests waiting on one connection expire in linear time', async (t) => {
+  // a busy keep-alive connection whose flow event never came (opened before
+  // the capture started): its requests wait on one key. Each expiry filtered
+  // the key's whole list: 40k requests took 25 s, 80k 150 s.
+  const bc = new BatchCorrelator({ format: 'Native' });
+  const n = 60_000;
+  bc.process(lines(...Array.from({ length: n }, (_, i) => httpRecord({ ts: T0_US + i + 1, n: i + 1 }))), undefined, T0_US + 1 * S);
+  const started = performance.now();
+  const out = bc.process(undefined, undefined, T0_US + 10 * S);
+  const ms = performance.now() - started;
+  t.equal(out.ingestRows, n, 'every waiting request written');
+  t.equal(bc.stats().correlator.tls_not_seen, n, 'as tls_not_seen');
+  t.ok(ms < 5000, `in ${ms.toFixed(0)} ms`);
+});
+
+t.test('live: a request time days away from now is refused, counted as schema_invalid', async (t) => {
+  // anything that may write to the socket could spread a batch over more
+  // than 100 days' partitions, and the engine refuses such an insert whole
+  const bc = new BatchCorrelator();
+  const now = T0_US + 10 * S;
+  const out = bc.process(
+    lines(
+      httpRecord({ ts: T0_US, n: 1 }),
+      httpRecord({ ts: now + 2 * 86_400 * S, n: 2 }),
+      httpRecord({ ts: now - 8 * 86_400 * S, n: 3 }),
+      httpRecord({ ts: now - 6 * 86_400 * S, n: 4 }),
+    ),
+    undefined,
+    now,
+  );
+  t.equal(bc.stats().drops.http.schema_invalid, 2, 'two days ahead and eight days back: refused');
+  t.equal(out.ingestRows + bc.stats().correlator.pending, 2, 'the others go on (waiting for their TLS event)');
+  // the event clock (replays, the simulator unpaced, the detector's loader) takes any time
+  const ev = new BatchCorrelator({ clock: 'event' });
+  ev.process(lines(httpRecord({ ts: T0_US - 400 * 86_400 * S, n: 1 })), undefined, 0);
+  t.equal(ev.stats().drops.http.schema_invalid, 0);
+});

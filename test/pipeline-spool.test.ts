@@ -135,6 +135,8 @@ t.test('what counts as bad data (set aside) and what is an outage or a local fau
     'Code: 33. DB::Exception: Cannot read all data. Bytes read: 5. Bytes expected: 8.: (in file/uri /tmp/ja4-insert-1/1.native): While executing Native. (CANNOT_READ_ALL_DATA)',
     'Code: 53. DB::Exception: Type mismatch in IN or VALUES section. (TYPE_MISMATCH)',
     'Code: 117. DB::Exception: Unknown field found while parsing JSONEachRow format: foo: (at row 1)',
+    // rows over more than 100 days' partitions: refused whole, every time
+    'Code: 252. DB::Exception: Too many partitions for single INSERT block (more than 100). The limit is controlled by \'max_partitions_per_insert_block\' setting. (TOO_MANY_PARTS)',
   ];
   const retried = [
     'Code: 74. DB::Exception: Cannot read from file /tmp/ja4-insert-1/1.native, errno: 5, strerror: Input/output error. (CANNOT_READ_FROM_FILE_DESCRIPTOR)',
@@ -143,6 +145,8 @@ t.test('what counts as bad data (set aside) and what is an outage or a local fau
     'Code: 158. DB::Exception: Limit for rows (controlled by \'max_rows_to_read\' setting) exceeded. (TOO_MANY_ROWS)',
     'connect ECONNREFUSED 127.0.0.1:8123',
     'Timeout error.',
+    // merges behind inserts, the same code: it passes
+    'Code: 252. DB::Exception: Too many parts (3001 with average size of 1.00 KiB) in table \'ja4_processing.http_logs\'. Merges are processing significantly slower than inserts. (TOO_MANY_PARTS)',
   ];
   t.same(data.map((m) => isDataError(new Error(m))), data.map(() => true), 'the data: set aside');
   t.same(retried.map((m) => isDataError(new Error(m))), retried.map(() => false), 'not the data: retried');

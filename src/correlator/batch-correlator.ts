@@ -22,6 +22,11 @@ export type { EncodedRows, RowFormat } from './row-encoder.js';
  */
 export type CorrelatorClock = 'wall' | 'event';
 
+/** Live: how far ahead of now a request may start (clocks a little off). */
+const MAX_AHEAD_US = 86_400_000_000;
+/** Live: how far back (a request as long as a week, a receiver that was stopped). */
+const MAX_BEHIND_US = 7 * 86_400_000_000;
+
 export interface BatchCorrelatorOptions<F extends RowFormat = RowFormat> extends Partial<CorrelatorOptions> {
   clock?: CorrelatorClock;
   maxLineBytes?: number;
@@ -99,7 +104,12 @@ export class BatchCorrelator<F extends RowFormat = 'JSONEachRow'> {
     if (http && http.length > 0) {
       forEachJsonLine(http, this.maxLineBytes, this.drops.http, (o) => {
         const r = toHttpRecord(o);
-        if (!r) {
+        // live (wall clock): a request time far from now is no request of
+        // this Apache (its records are written as requests end). Such times
+        // from anything that can write to the socket spread one batch over
+        // many days' partitions, and the engine refuses a whole insert past
+        // 100 of them (the batch, the good rows with it, then held in the spool)
+        if (!r || (!event && (r.ts_us > nowUs + MAX_AHEAD_US || r.ts_us < nowUs - MAX_BEHIND_US))) {
           this.drops.http.schema_invalid++;
           return;
         }

@@ -140,6 +140,19 @@ interface Pending {
   done: boolean;
 }
 
+/**
+ * The requests waiting on one client ip:port, in arrival order: the ones
+ * before `head` are done. Requests expire oldest first, so an expiry only
+ * moves `head`: filtering the list at each one was quadratic in the
+ * requests a key holds (a busy keep-alive connection whose flow event never
+ * came: 80k requests took 150 s to expire).
+ */
+interface PendingList {
+  items: Pending[];
+  head: number;
+  live: number;
+}
+
 const keyOf = (ip: string, port: number): string => `${ip}|${port}`;
 
 // mod_ssl's SSL_PROTOCOL in the engine's two-digit form ("TLSv1.3" -> "13"),
@@ -167,7 +180,7 @@ export class Correlator<Tls = unknown> {
   readonly options: CorrelatorOptions;
   private readonly conns = new Map<string, Connection<Tls>[]>();
   private connCount = 0;
-  private readonly pendingByKey = new Map<string, Pending[]>();
+  private readonly pendingByKey = new Map<string, PendingList>();
   /** arrival order; entries already matched are skipped lazily */
   private pendingQueue: Pending[] = [];
   private pendingHead = 0;
@@ -236,7 +249,8 @@ export class Correlator<Tls = unknown> {
     const waiting = this.pendingByKey.get(key);
     if (waiting) {
       const rest: Pending[] = [];
-      for (const p of waiting) {
+      for (let i = waiting.head; i < waiting.items.length; i++) {
+        const p = waiting.items[i]!;
         if (p.done) continue;
         const c = this.find(list, p.rec);
         if (c) {
@@ -249,7 +263,7 @@ export class Correlator<Tls = unknown> {
         }
       }
       if (rest.length === 0) this.pendingByKey.delete(key);
-      else this.pendingByKey.set(key, rest);
+      else this.pendingByKey.set(key, { items: rest, head: 0, live: rest.length });
     }
   }
 
@@ -295,8 +309,12 @@ export class Correlator<Tls = unknown> {
     } else {
       const p: Pending = { key, rec: r, arrivedNow: nowUs, done: false };
       const waiting = this.pendingByKey.get(key);
-      if (waiting) waiting.push(p);
-      else this.pendingByKey.set(key, [p]);
+      if (waiting) {
+        waiting.items.push(p);
+        waiting.live++;
+      } else {
+        this.pendingByKey.set(key, { items: [p], head: 0, live: 1 });
+      }
       this.pendingQueue.push(p);
       this.pendingLive++;
       if (this.pendingLive > this.options.maxPending) {
@@ -360,10 +378,16 @@ export class Correlator<Tls = unknown> {
         this.pendingLive--;
         n++;
         const waiting = this.pendingByKey.get(p.key);
-        if (waiting) {
-          const rest = waiting.filter((w) => !w.done);
-          if (rest.length === 0) this.pendingByKey.delete(p.key);
-          else this.pendingByKey.set(p.key, rest);
+        if (waiting && --waiting.live === 0) {
+          this.pendingByKey.delete(p.key);
+        } else if (waiting) {
+          const items = waiting.items;
+          while (waiting.head < items.length && items[waiting.head]!.done) waiting.head++;
+          // let the done ones go now and then (not on every expiry)
+          if (waiting.head > 1024 && waiting.head * 2 > items.length) {
+            waiting.items = items.slice(waiting.head);
+            waiting.head = 0;
+          }
         }
         this.emitUnmatched(p.rec, isTlsRequest(p.rec) ? 'tls_not_seen' : 'no_tls');
       }

@@ -66,9 +66,11 @@ export interface WriterStats {
  * Not here: "Cannot read from file" (code 74, an I/O error on the insert's
  * temporary file), JavaScript's "Cannot read properties", STD_EXCEPTION
  * (1001, any C++ exception, filesystem ones included), TOO_MANY_ROWS (158,
- * a limit).
+ * a limit). "Too many partitions for single INSERT block" (rows over more
+ * than 100 days of a day-partitioned table) is the data's; "Too many parts"
+ * (merges behind inserts), with the same code 252, is not.
  */
-const DATA_ERROR = /Cannot parse|CANNOT_PARSE|INCORRECT_DATA|TYPE_MISMATCH|CANNOT_READ_ALL_DATA|Cannot read all data|Code: (?:6|26|27|33|53|69|70|72|117|131)\b|Unknown field|while reading the value of key|\(at row \d+\)/i;
+const DATA_ERROR = /Cannot parse|CANNOT_PARSE|INCORRECT_DATA|TYPE_MISMATCH|CANNOT_READ_ALL_DATA|Cannot read all data|Code: (?:6|26|27|33|53|69|70|72|117|131)\b|Unknown field|while reading the value of key|\(at row \d+\)|Too many partitions for single INSERT block/i;
 
 export function isDataError(err: unknown): boolean {
   return DATA_ERROR.test(err instanceof Error ? err.message : String(err));
