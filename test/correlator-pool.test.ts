@@ -61,4 +61,12 @@ t.test('the router sends both spellings of a client to the same shard', async (t
   t.equal(parts.filter((p) => p.length > 0).length, 1);
   const tls = splitByShard(lines(flowEvent({ first: 1, port: 1234 })), 4, 'tls');
   t.equal(parts.findIndex((p) => p.length > 0), tls.findIndex((p) => p.length > 0), 'the TLS event goes there too');
+  // a sensor whose JSON has spaces after the colons (Python's json.dumps):
+  // valid, parsed by the correlator, and routed like the compact spelling
+  const spaced = Buffer.from(JSON.stringify(flowEvent({ first: 1, port: 1234 }), null, 0).replace(/":/g, '": ') + '\n');
+  t.match(spaced.toString(), /"src": "/);
+  const viaSpaced = splitByShard(spaced, 4, 'tls');
+  t.equal(viaSpaced.findIndex((p) => p.length > 0), tls.findIndex((p) => p.length > 0), 'spaces after the colons: the same shard');
+  const others = Array.from({ length: 16 }, (_, i) => Buffer.from(JSON.stringify(flowEvent({ first: 1, port: 2000 + i })).replace(/":/g, '": ') + '\n'));
+  t.ok(new Set(others.map((b) => splitByShard(b, 4, 'tls').findIndex((p) => p.length > 0))).size > 1, 'and spread over the shards, not all on shard 0');
 });

@@ -54,6 +54,33 @@ t.test('spool: a corrupt segment is set aside and counted; the next one is serve
   t.equal(seg!.batch.token, 'b');
   t.equal(s.stats().corrupt_segments, 1);
   t.same(readdirSync(join(dir, 'rejected')), ['0000000000000001.1.seg']);
+
+  // a header that is valid JSON but no header (a flipped bit in "parts"):
+  // corrupt too, not an exception that blocked the replay for good
+  const s2 = new Spool(dir, 1 << 20, silentLogger());
+  await s2.append(batch('c', '{"x":3}\n'));
+  const names = readdirSync(dir).filter((n) => n.endsWith('.seg')).sort();
+  writeFileSync(join(dir, names.at(-1)!), 'JA4SPOOL1\n{"token":"c","partz":[]}\n{"x":3}\n');
+  await s2.append(batch('d', '{"x":4}\n'));
+  let next = await s2.oldest();
+  while (next && next.batch.token !== 'd') {
+    await s2.remove(next.seq);
+    next = await s2.oldest();
+  }
+  t.equal(next?.batch.token, 'd', 'the batch behind it is served');
+  t.equal(s2.stats().corrupt_segments, 1);
+});
+
+t.test('spool: set-aside segments keep their names unique across restarts (an empty spool numbered from 1 again)', async (t) => {
+  const dir = scratchDir(t);
+  const s1 = new Spool(dir, 1 << 20, silentLogger());
+  await s1.append(batch('run1', '{"x":1}\n'));
+  await s1.reject((await s1.oldest())!.seq, 'refused');
+  const s2 = new Spool(dir, 1 << 20, silentLogger()); // restarted, spool empty
+  await s2.append(batch('run2', '{"x":2}\n'));
+  await s2.reject((await s2.oldest())!.seq, 'refused');
+  const kept = readdirSync(join(dir, 'rejected')).sort();
+  t.same(kept, ['0000000000000001.1.seg', '0000000000000002.1.seg'], 'both set-aside batches are there, oldest first by name');
 });
 
 t.test('spool full: the oldest segments are dropped, counted in segments and rows, and logged loudly', async (t) => {

@@ -3,9 +3,13 @@
 // fields and hashes them, so every event of a connection reaches the worker
 // holding its state. Used only with more than one shard.
 
-const HTTP_IP = Buffer.from('"client_ip":"');
+// the field names with their colon; the value may follow after spaces
+// (a sensor writing `"src": "1.2.3.4"`, as Python's json.dumps does, is
+// valid JSON the correlator parses: keyed apart from its requests, it
+// would reach another shard than theirs)
+const HTTP_IP = Buffer.from('"client_ip":');
 const HTTP_PORT = Buffer.from('"client_port":');
-const TLS_IP = Buffer.from('"src":"');
+const TLS_IP = Buffer.from('"src":');
 const TLS_PORT = Buffer.from('"src_port":');
 const MAPPED = '::ffff:';
 
@@ -13,6 +17,9 @@ function keyHash(line: Buffer, ipField: Buffer, portField: Buffer): number {
   let i = line.indexOf(ipField);
   if (i < 0) return 0;
   i += ipField.length;
+  while (i < line.length && (line[i] === 32 || line[i] === 9)) i++;
+  if (line[i] !== 34) return 0; // not a string
+  i++;
   const end = line.indexOf(34, i); // closing quote
   if (end < 0) return 0;
   // "::ffff:1.2.3.4" and "1.2.3.4" are the same client (http-record.ts normalizeIp)
@@ -22,7 +29,7 @@ function keyHash(line: Buffer, ipField: Buffer, portField: Buffer): number {
   let p = line.indexOf(portField);
   if (p >= 0) {
     p += portField.length;
-    while (p < line.length && line[p] === 32) p++;
+    while (p < line.length && (line[p] === 32 || line[p] === 9)) p++;
     for (; p < line.length && line[p]! >= 48 && line[p]! <= 57; p++) h = Math.imul(h ^ line[p]!, 0x01000193);
   }
   return h >>> 0;

@@ -85,9 +85,13 @@ function decode(buf: Buffer): Batch | undefined {
   } catch {
     return undefined;
   }
+  // valid JSON is not yet a header (a flipped bit in a key's name): a
+  // segment that is not one is corrupt, set aside like a truncated one
+  if (header === null || typeof header !== 'object' || typeof header.token !== 'string' || !Array.isArray(header.parts)) return undefined;
   let at = nl + 1;
   const parts: BatchPart[] = [];
   for (const p of header.parts) {
+    if (p === null || typeof p !== 'object' || typeof p.table !== 'string' || !Number.isSafeInteger(p.bytes) || p.bytes < 0 || !Number.isSafeInteger(p.rows) || p.rows < 0) return undefined;
     if (at + p.bytes > buf.length) return undefined;
     if (p.format !== undefined && !ROW_FORMATS.includes(p.format)) return undefined;
     if (p.columns !== undefined && (!Array.isArray(p.columns) || p.columns.some((c) => typeof c !== 'string'))) return undefined;
@@ -130,6 +134,19 @@ export class Spool {
       this.bytes += bytes;
     }
     if (this.segments.length > 0) this.nextSeq = this.segments[this.segments.length - 1]!.seq + 1;
+    // and past the set-aside ones: an empty spool started again at 1, and a
+    // segment set aside after a restart replaced an older one of the same
+    // name in rejected/ (its rows gone, uncounted)
+    let rejected: string[] = [];
+    try {
+      rejected = readdirSync(join(dir, 'rejected'));
+    } catch {
+      // none yet
+    }
+    for (const name of rejected) {
+      const m = SEG.exec(name);
+      if (m && Number(m[1]) >= this.nextSeq) this.nextSeq = Number(m[1]) + 1;
+    }
   }
 
   get depth(): { segments: number; bytes: number } {
