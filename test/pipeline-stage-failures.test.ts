@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { CorrelationStage } from '../src/pipeline/correlation-stage.js';
+import { writerUnhealthy } from '../src/pipeline/health-server.js';
 import { jsonlFileSink, type Sink } from '../src/pipeline/sinks.js';
 import { Spool } from '../src/pipeline/spool.js';
 import { silentLogger } from '../src/config/index.js';
@@ -61,8 +62,27 @@ t.test('a correlation step that fails: its input is counted and logged as droppe
   const s = stage.stats();
   t.same([s.failed_steps, s.failed_bytes], [1, lost.length], 'the step and its bytes counted');
   t.match(mem.records().find((r) => r.msg === 'a correlation step failed: its input is dropped'), { level: 'error', error: 'worker exited with code 1', http_bytes: lost.length, failed_steps: 1 });
+  t.match(writerUnhealthy(stage), /^input lost in the last 60 s \(backlog_dropped_bytes 0, failed_steps 1\)/, '/healthz: unhealthy for a minute after input was lost');
   await stage.stop();
   t.same(rows().map((r) => r.client_port), [81], 'the next step written');
+});
+
+t.test('a slow database: input dropped behind the full backlog makes /healthz unhealthy, though every insert succeeds', async (t) => {
+  // every insert acknowledged after 400 ms: the loop waits on it while
+  // input piles up past the (small) backlog bound
+  const slow: Sink = { name: 'slow', format: 'JSONEachRow', async write() { await new Promise((r) => setTimeout(r, 400)); }, async close() {} };
+  // batches of 50 rows: each correlation step fills one, and its flush holds the loop for the insert
+  const stage = new CorrelationStage({ sink: slow, tables: TABLE_NAMES, correlator: { shards: 0, rawTables: false }, batcher: { maxDelayMs: 20, maxRows: 50 }, tickMs: 20, maxBacklogBytes: 64 << 10, log: silentLogger() });
+  await stage.start();
+  t.equal(writerUnhealthy(stage), undefined, 'healthy at first');
+  const now = Date.now() * 1000;
+  for (let i = 0; i < 100 && stage.stats().backlog_dropped_bytes === 0; i++) {
+    stage.pushHttp(lines(...Array.from({ length: 100 }, (_, k) => httpRecord({ ts: now + k, port: 1000 + k, scheme: 'http' }))));
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  t.ok(stage.stats().backlog_dropped_bytes! > 0, 'input was dropped');
+  t.match(writerUnhealthy(stage), /^input lost in the last 60 s \(backlog_dropped_bytes [1-9]/, 'and /healthz says so');
+  await stage.stop();
 });
 
 t.test('stop() with the database down and the spool refusing writes: bounded by the wait, the lost rows logged, no hang', async (t) => {

@@ -67,6 +67,9 @@ export function batchLimits(batcher: Partial<BatcherOptions> | undefined, spool:
   return { ...batcher, maxBytes };
 }
 
+/** How long /healthz says unhealthy after input was lost. */
+const LOSS_WINDOW_MS = 60_000;
+
 export class CorrelationStage implements Stage {
   readonly name = 'correlator';
   private readonly pool: CorrelatorPool;
@@ -172,11 +175,25 @@ export class CorrelationStage implements Stage {
   }
 
   private busy = false;
+  /** when input was last lost (dropped behind a full backlog, or a failed step); 0: never */
+  private lastLossAt = 0;
+
+  /**
+   * Why the stage is not healthy: input lost in the last LOSS_WINDOW_MS
+   * (every insert may succeed while the backlog behind a slow database
+   * drops input; /healthz must not say ok then). Undefined when healthy.
+   */
+  lossUnhealthy(now = Date.now()): string | undefined {
+    if (this.lastLossAt === 0 || now - this.lastLossAt > LOSS_WINDOW_MS) return undefined;
+    const c = this.counters;
+    return `input lost in the last ${LOSS_WINDOW_MS / 1000} s (backlog_dropped_bytes ${c.backlog_dropped_bytes}, failed_steps ${c.failed_steps})`;
+  }
 
   private push(buf: Buffer, queue: Buffer[], kind: 'http' | 'tls'): void {
     if (buf.length === 0) return;
     if (this.backlog + buf.length > this.maxBacklog) {
       this.counters.backlog_dropped_bytes += buf.length;
+      this.lastLossAt = Date.now();
       if (this.backlogLog()) {
         this.log.warn('correlation is behind: dropping input', { reason: 'backlog', kind, backlog_bytes: this.backlog, backlog_dropped_bytes: this.counters.backlog_dropped_bytes });
       }
@@ -226,6 +243,7 @@ export class CorrelationStage implements Stage {
         // another): this step's input is lost, counted and logged; the
         // process and the next steps go on
         this.counters.failed_steps++;
+        this.lastLossAt = Date.now();
         this.counters.failed_bytes += (http?.length ?? 0) + (tls?.length ?? 0);
         this.log.error('a correlation step failed: its input is dropped', {
           error: err instanceof Error ? err.message : String(err), http_bytes: http?.length ?? 0, tls_bytes: tls?.length ?? 0, failed_steps: this.counters.failed_steps,

@@ -26,12 +26,14 @@ export interface HealthSource {
 /**
  * Why the pipeline is not healthy: the database refuses the writer's inserts
  * (the latest attempt failed; one success clears it, so a `--spool-always`
- * writer, always "spooling", is healthy again once an insert goes through).
+ * writer, always "spooling", is healthy again once an insert goes through),
+ * or input was lost in the last minute (correlation behind: the backlog
+ * full, a slow database holding the loop; a failed correlation step).
  */
 export function writerUnhealthy(correlation: CorrelationStage): string | undefined {
   const s = correlation.detailedStats();
   if (s.writer.failing) return `writing to the database fails (${s.writer.last_error})${s.writer.mode === 'spooling' ? '; spooling' : ''}`;
-  return undefined;
+  return correlation.lossUnhealthy();
 }
 
 /** The writer first, then any input that cannot do its work any more (a live capture whose interface went). */
