@@ -85,6 +85,27 @@ t.test('a slow database: input dropped behind the full backlog makes /healthz un
   await stage.stop();
 });
 
+t.test('stop() while the loop itself waits on a batch the spool refuses: bounded too', async (t) => {
+  // a full batch (maxRows) holds the correlation loop until it is
+  // acknowledged; the spool's disk refuses it and the database is down: the
+  // loop never ended, so stop() never returned
+  const dir = scratchDir(t);
+  const spool = new Spool(join(dir, 'spool'), 1 << 20, silentLogger());
+  const mem = memoryLogger();
+  const down: Sink = { name: 'down', format: 'JSONEachRow', async write() { throw new Error('connect ECONNREFUSED 127.0.0.1:8123'); }, async close() {} };
+  const stage = new CorrelationStage({ sink: down, spool, tables: TABLE_NAMES, correlator: { shards: 0, rawTables: false }, batcher: { maxRows: 100, maxDelayMs: 50 }, writer: { retryMinMs: 20, retryMaxMs: 50 }, tickMs: 20, stopWaitMs: 500, log: mem.log });
+  await stage.start();
+  rmSync(join(dir, 'spool'), { recursive: true, force: true });
+  writeFileSync(join(dir, 'spool'), 'not a directory');
+  const now = Date.now() * 1000;
+  stage.pushHttp(lines(...Array.from({ length: 150 }, (_, i) => httpRecord({ ts: now + i, port: 2000 + i, scheme: 'http' }))));
+  await new Promise((r) => setTimeout(r, 300));
+  const t0 = Date.now();
+  await stage.stop();
+  t.ok(Date.now() - t0 < 3000, `stop() returned in ${Date.now() - t0} ms`);
+  t.ok(mem.records().some((r) => r.level === 'error' && String(r.msg).startsWith('stopping: a batch was not acknowledged in time')), 'the loss logged');
+});
+
 t.test('stop() with the database down and the spool refusing writes: bounded by the wait, the lost rows logged, no hang', async (t) => {
   const dir = scratchDir(t);
   const spool = new Spool(join(dir, 'spool'), 1 << 20, silentLogger());

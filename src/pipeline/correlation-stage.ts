@@ -115,10 +115,28 @@ export class CorrelationStage implements Stage {
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
-    await this.loop;
+    const waitMs = this.options.stopWaitMs ?? (this.options.spool ? 10_000 : 60_000);
+    // the loop may wait on a flush the spool or the sink never acknowledges
+    // (a disk that refuses, a sink that fails): bounded too, or SIGTERM
+    // would never finish and the unit be killed without a word
+    let loopTimer: NodeJS.Timeout | undefined;
+    const loopInTime = await Promise.race([
+      (this.loop ?? Promise.resolve()).then(() => true, () => true),
+      new Promise<boolean>((r) => (loopTimer = setTimeout(() => r(false), waitMs))),
+    ]);
+    clearTimeout(loopTimer);
+    if (!loopInTime) {
+      const w = this.writer.stats();
+      this.log.error('stopping: a batch was not acknowledged in time (the spool or the sink refuses writes); it and the input queued behind it are lost', {
+        unacknowledged_rows: w.unacknowledged_rows, backlog_bytes: this.backlog, last_spool_error: w.last_spool_error, last_error: w.last_error,
+      });
+      await this.writer.close(); // the held append gives up: the loop ends
+      await this.loop?.catch(() => undefined);
+      await this.pool.close();
+      return;
+    }
     const last = await this.pool.flush();
     this.counters.rows_out += last.ingestRows;
-    const waitMs = this.options.stopWaitMs ?? (this.options.spool ? 10_000 : 60_000);
     // the last rows submitted; bounded: a spool whose disk refuses (or a
     // file sink that fails) would hold the acknowledgement forever
     const submitted = (async () => {
