@@ -207,10 +207,31 @@ t.test('idle timeout and window: connections are forgotten, counted by reason', 
   // port 2 stays active: a request every 5 s
   for (let s = 5; s <= 55; s += 5) bc.process(lines(httpRecord({ ts: T0_US + s * S, port: 2, n: s })), undefined, T0_US + s * S);
   let st = bc.stats().correlator;
-  t.same([st.expired_idle, st.connections_without_http, st.connections], [1, 1, 1], 'port 1 idle for 10 s: forgotten, never had a request');
+  t.same([st.expired_idle, st.connections_without_http, st.connections], [1, 0, 1], 'port 1 idle for 10 s: out of the join, kept dormant until its window ends');
   bc.process(undefined, undefined, T0_US + 60 * S);
   st = bc.stats().correlator;
   t.same([st.expired_window, st.connections, st.matched], [1, 0, 11], 'port 2 reached the 60 s window while active');
+  t.equal(st.connections_without_http, 1, 'port 1 left at its window end without a request: counted then');
+});
+
+t.test('a request longer than the idle timeout still gets its connection (mod_reqin_log writes it when it ends)', async (t) => {
+  const bc = new BatchCorrelator({ idleTimeoutMs: 300_000, windowMs: 3_600_000 });
+  bc.process(undefined, lines(flowEvent({ first: T0_US, port: 7 })), T0_US);
+  // nothing for 400 s: the connection goes dormant at 300 s
+  bc.process(undefined, undefined, T0_US + 350 * S);
+  t.same([bc.stats().correlator.connections, bc.stats().correlator.expired_idle], [0, 1]);
+  // a 400 s download, logged as it ends
+  const out = bc.process(lines(httpRecord({ ts: T0_US + 1 * S, port: 7 })), undefined, T0_US + 401 * S);
+  t.same(statusOf(rowsOf(out.ingest)), [`c-7:1:matched:${JA4_A}`], 'matched, with its fingerprints');
+  const st = bc.stats().correlator;
+  t.same([st.matched, st.tls_not_seen, st.connections, st.connections_without_http], [1, 0, 1, 0], 'back in the join, not a connection without HTTP');
+  // past its window a dormant connection is gone
+  const late = new BatchCorrelator({ idleTimeoutMs: 10_000, windowMs: 60_000 });
+  late.process(undefined, lines(flowEvent({ first: T0_US, port: 8 })), T0_US);
+  late.process(undefined, undefined, T0_US + 61 * S);
+  late.process(lines(httpRecord({ ts: T0_US + 1 * S, port: 8 })), undefined, T0_US + 62 * S);
+  const gone = late.process(undefined, undefined, T0_US + 70 * S);
+  t.same(statusOf(rowsOf(gone.ingest)), ['c-8:1:tls_not_seen:'], 'after the window: tls_not_seen');
 });
 
 t.test('memory limits: oldest connection evicted, oldest waiting request written early, both counted', async (t) => {

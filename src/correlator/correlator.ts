@@ -180,6 +180,16 @@ export class Correlator<Tls = unknown> {
   readonly options: CorrelatorOptions;
   private readonly conns = new Map<string, Connection<Tls>[]>();
   private connCount = 0;
+  /**
+   * Connections gone quiet past the idle timeout without a close: kept
+   * until their window ends (at most maxConnections of them, the oldest
+   * dropped first) and matched on a miss. mod_reqin_log writes a request
+   * when it ends, so a download or a long poll longer than the idle timeout
+   * came after its connection was forgotten: written tls_not_seen, and the
+   * connection counted as one without HTTP.
+   */
+  private readonly dormant = new Map<string, Connection<Tls>[]>();
+  private dormantCount = 0;
   private readonly pendingByKey = new Map<string, PendingList>();
   /** arrival order; entries already matched are skipped lazily */
   private pendingQueue: Pending[] = [];
@@ -301,7 +311,7 @@ export class Correlator<Tls = unknown> {
     if (this.options.rawTables) this.out.request(r);
     const key = keyOf(r.client_ip, r.client_port);
     const list = this.conns.get(key);
-    const c = list ? this.find(list, r) : undefined;
+    const c = (list ? this.find(list, r) : undefined) ?? this.wake(key, r);
     if (c) {
       this.emitMatched(r, c, nowUs);
     } else if (!isTlsRequest(r) && !this.options.plainHttpWait) {
@@ -337,12 +347,64 @@ export class Correlator<Tls = unknown> {
         if (c.closedNow !== undefined && nowUs - c.closedNow >= closeGraceMs * 1000) why = 'expired_closed';
         else if (nowUs - c.activeNow >= idleTimeoutMs * 1000) why = 'expired_idle';
         else if (nowUs - c.createdNow >= windowMs * 1000) why = 'expired_window';
-        if (why) this.forget(c, why);
+        if (why === 'expired_idle' && c.closedNow === undefined) this.rest(c);
+        else if (why) this.forget(c, why);
         else list[kept++] = c;
       }
       if (kept === 0) this.conns.delete(key);
       else list.length = kept;
     }
+    for (const [key, list] of this.dormant) {
+      let kept = 0;
+      for (const c of list) {
+        if (nowUs - c.createdNow >= windowMs * 1000) {
+          this.dormantCount--;
+          this.retire(c);
+        } else {
+          list[kept++] = c;
+        }
+      }
+      if (kept === 0) this.dormant.delete(key);
+      else list.length = kept;
+    }
+  }
+
+  /**
+   * An idle connection (no close seen) goes dormant: out of the join (counted
+   * expired_idle), kept for a late request; counted without HTTP only when
+   * it leaves for good without one.
+   */
+  private rest(c: Connection<Tls>): void {
+    this.counters.expired_idle++;
+    this.connCount--;
+    const list = this.dormant.get(c.key);
+    if (list) list.push(c);
+    else this.dormant.set(c.key, [c]);
+    if (++this.dormantCount > this.options.maxConnections) {
+      // Map order is insertion order: the first key's first is the oldest
+      for (const [key, l] of this.dormant) {
+        this.dormantCount--;
+        this.retire(l.shift()!);
+        if (l.length === 0) this.dormant.delete(key);
+        break;
+      }
+    }
+  }
+
+  /** The dormant connection of `r`, back in the join; undefined when none. */
+  private wake(key: string, r: HttpRecord): Connection<Tls> | undefined {
+    const list = this.dormant.get(key);
+    const c = list ? this.find(list, r) : undefined;
+    if (!c) return undefined;
+    list!.splice(list!.indexOf(c), 1);
+    if (list!.length === 0) this.dormant.delete(key);
+    this.dormantCount--;
+    const live = this.conns.get(key);
+    if (live) live.push(c);
+    else this.conns.set(key, [c]);
+    this.connCount++;
+    if (this.connCount > this.options.maxConnections) this.evictOldest();
+    return c;
   }
 
   /** At shutdown: every waiting request is written (tls_not_seen, plain HTTP no_tls). Connections stay. */
@@ -351,9 +413,14 @@ export class Correlator<Tls = unknown> {
   }
 
   private forget(c: Connection<Tls>, why: 'expired_closed' | 'expired_idle' | 'expired_window' | 'evicted_connections'): void {
-    this.counters[why]++;
-    if (c.requests === 0) this.counters.connections_without_http++;
+    this.retire(c, why);
     this.connCount--;
+  }
+
+  /** A connection leaves for good, counted (a dormant one was counted when it went dormant). */
+  private retire(c: Connection<Tls>, why?: 'expired_closed' | 'expired_idle' | 'expired_window' | 'evicted_connections'): void {
+    if (why) this.counters[why]++;
+    if (c.requests === 0) this.counters.connections_without_http++;
   }
 
   private evictOldest(): void {
