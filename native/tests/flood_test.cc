@@ -6,6 +6,7 @@
 // the table is full.
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,17 +36,27 @@ constexpr bool kCheckRss = true;
 
 using ja4test::rss_kb;
 
-// Bytes of resident memory per flow after `n` packets, one new flow each,
-// made by packet(i), through an engine of n flows (its flow count checked).
+// `n` packets, one new flow each, made by packet(i), through an engine of
+// n flows (its flow count checked): the engine, and the bytes of resident
+// memory each flow took.
+struct Flood {
+  std::unique_ptr<ja4::Engine> engine;
+  long bytes_per_flow;
+};
+
 template <typename Packet>
-long bytes_per_flow(ja4::Engine& e, uint32_t n, Packet packet) {
+Flood flood(uint32_t n, Packet packet) {
+  ja4::EngineConfig cfg;
+  cfg.max_flows = n;
+  Flood f{std::make_unique<ja4::Engine>(cfg), 0};
   long before = rss_kb();
   for (uint32_t i = 0; i < n; ++i) {
     const std::vector<uint8_t>& p = packet(i);
-    e.process(ja4::kLinkRaw, p.data(), p.size(), int64_t(1700000000000000) + int64_t(i));
+    f.engine->process(ja4::kLinkRaw, p.data(), p.size(), int64_t(1700000000000000) + int64_t(i));
   }
-  CHECK_EQ(e.active_flows(), size_t(n));
-  return (rss_kb() - before) * 1024 / long(n);
+  CHECK_EQ(f.engine->active_flows(), size_t(n));
+  f.bytes_per_flow = (rss_kb() - before) * 1024 / long(n);
+  return f;
 }
 
 // Raw IPv4 + TCP SYN with an MSS option (RFC 793/9293 header layout),
@@ -151,13 +162,10 @@ void test_syn_flood_idle() {
 // (~2.4 KB together) wait for a flow's second packet. They were made at the
 // first: 2.7 KB per half-open flow. Run first, on a fresh heap.
 void test_ssh_port_syn_flood() {
-  constexpr uint32_t kHalfOpen = 100000;
-  ja4::EngineConfig cfg;
-  cfg.max_flows = kHalfOpen;
-  ja4::Engine e(cfg);
-  long per_flow = bytes_per_flow(e, kHalfOpen, [](uint32_t i) -> const std::vector<uint8_t>& {
+  Flood f = flood(100000, [](uint32_t i) -> const std::vector<uint8_t>& {
     return syn(0x0c000000u | (i / 50000), static_cast<uint16_t>(1024 + i % 50000), 0xc0000203u, 22);
   });
+  long per_flow = f.bytes_per_flow;
   std::printf("half-open flows to port 22: %ld bytes each\n", per_flow);
   if (kCheckRss) CHECK(per_flow < 1024);
 }
@@ -193,12 +201,11 @@ const std::vector<uint8_t>& quic_initial(uint32_t src, uint16_t sport, size_t pa
 // a fresh heap.
 void test_short_quic_flood() {
   constexpr uint32_t kShort = 50000;
-  ja4::EngineConfig cfg;
-  cfg.max_flows = kShort;
-  ja4::Engine e(cfg);
-  long per_flow = bytes_per_flow(e, kShort, [](uint32_t i) -> const std::vector<uint8_t>& {
+  Flood f = flood(kShort, [](uint32_t i) -> const std::vector<uint8_t>& {
     return quic_initial(0x0d000000u | (i / 50000), static_cast<uint16_t>(1024 + i % 50000), 41);
   });
+  ja4::Engine& e = *f.engine;
+  long per_flow = f.bytes_per_flow;
   std::printf("41-byte QUIC Initials, one flow each: %ld bytes each\n", per_flow);
   CHECK_EQ(e.counters().quic_short_datagrams, uint64_t(kShort));
   CHECK_EQ(e.counters().quic_decrypt_failures, uint64_t(0));
