@@ -67,6 +67,13 @@ export function batchLimits(batcher: Partial<BatcherOptions> | undefined, spool:
   return { ...batcher, maxBytes };
 }
 
+/**
+ * Flushes the correlation loop may leave unacknowledged before it waits:
+ * past the writer's in-flight limit (4), so that a slow database sends
+ * batches to the spool rather than holding the loop.
+ */
+const MAX_UNACKED_FLUSHES = 6;
+
 /** How long /healthz says unhealthy after input was lost. */
 const LOSS_WINDOW_MS = 60_000;
 
@@ -230,7 +237,16 @@ export class CorrelationStage implements Stage {
   }
 
   private async run(): Promise<void> {
-    let flushing: Promise<void> | undefined;
+    // Flushes not acknowledged yet. The loop goes on while there are few:
+    // waiting for each one in turn held it for a whole slow insert, input
+    // piled up behind it and was dropped past the backlog bound, while the
+    // writer never saw enough batches in flight to spool (its lag path).
+    // Now batches keep coming to the writer, which spools past its
+    // in-flight limit and acknowledges them once durable; only when that
+    // stalls too (a spool that refuses, a sink without one) does the loop
+    // wait: the back-pressure that bounds memory.
+    const unacked = new Set<Promise<void>>();
+    let failure: unknown;
     for (;;) {
       if (this.http.length === 0 && this.tls.length === 0) {
         if (this.stopping) break;
@@ -272,11 +288,19 @@ export class CorrelationStage implements Stage {
       this.counters.correlate_ms += performance.now() - t0;
       this.counters.rows_out += rows.ingestRows;
       const ack = this.batcher.add(rows);
-      // one flush may be acknowledged while the next buffers are correlated
-      if (flushing) await flushing;
-      flushing = ack;
+      const tracked: Promise<void> = ack.then(
+        () => void unacked.delete(tracked),
+        (err: unknown) => {
+          unacked.delete(tracked);
+          failure ??= err;
+        },
+      );
+      unacked.add(tracked);
+      while (unacked.size > MAX_UNACKED_FLUSHES && failure === undefined) await Promise.race(unacked);
+      if (failure !== undefined) throw failure;
       this.busy = false;
     }
-    if (flushing) await flushing;
+    await Promise.all(unacked);
+    if (failure !== undefined) throw failure;
   }
 }
