@@ -225,6 +225,14 @@ t.test('a request longer than the idle timeout still gets its connection (mod_re
   t.same(statusOf(rowsOf(out.ingest)), [`c-7:1:matched:${JA4_A}`], 'matched, with its fingerprints');
   const st = bc.stats().correlator;
   t.same([st.matched, st.tls_not_seen, st.connections, st.connections_without_http], [1, 0, 1, 0], 'back in the join, not a connection without HTTP');
+  // a dormant connection's close (FIN) is its own, not a close without a flow
+  const closing = new BatchCorrelator({ idleTimeoutMs: 10_000, windowMs: 60_000 });
+  closing.process(undefined, lines(flowEvent({ first: T0_US, port: 9 })), T0_US);
+  closing.process(undefined, undefined, T0_US + 20 * S);
+  closing.process(undefined, lines(closeEvent({ first: T0_US, last: T0_US + 20 * S, port: 9 })), T0_US + 21 * S);
+  t.equal(closing.stats().correlator.close_without_flow, 0, 'the close found its dormant connection');
+  closing.process(undefined, undefined, T0_US + 30 * S);
+  t.equal(closing.stats().correlator.connections_without_http, 1, 'and it leaves after the close grace, not at its window end');
   // past its window a dormant connection is gone
   const late = new BatchCorrelator({ idleTimeoutMs: 10_000, windowMs: 60_000 });
   late.process(undefined, lines(flowEvent({ first: T0_US, port: 8 })), T0_US);

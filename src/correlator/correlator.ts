@@ -290,13 +290,16 @@ export class Correlator<Tls = unknown> {
       this.counters.close_untracked++;
       return;
     }
-    const list = this.conns.get(keyOf(e.src, e.src_port));
+    const key = keyOf(e.src, e.src_port);
+    const list = this.conns.get(key);
     let target: Connection<Tls> | undefined;
     if (list) {
       for (const c of list) if (c.firstUs === e.first_ts_us) target = c;
       // a close for a start we never saw: the newest connection that began before it
       if (!target) for (const c of list) if (c.firstUs <= e.last_ts_us && (!target || c.firstUs > target.firstUs)) target = c;
     }
+    // a dormant one (idle past the timeout): its close bounds what it may still take
+    if (!target) for (const c of this.dormant.get(key) ?? []) if (c.firstUs === e.first_ts_us) target = c;
     if (!target) {
       this.counters.close_without_flow++;
       return;
@@ -357,7 +360,8 @@ export class Correlator<Tls = unknown> {
     for (const [key, list] of this.dormant) {
       let kept = 0;
       for (const c of list) {
-        if (nowUs - c.createdNow >= windowMs * 1000) {
+        const closed = c.closedNow !== undefined && nowUs - c.closedNow >= closeGraceMs * 1000;
+        if (closed || nowUs - c.createdNow >= windowMs * 1000) {
           this.dormantCount--;
           this.retire(c);
         } else {
