@@ -3,13 +3,13 @@
 // WebSocket resync so that a detection looks the same everywhere.
 import { ipText } from './sql.js';
 
-export const DETECTION_COLUMNS = `detected_at, window_start, window, ${ipText('client_ip')} AS client_ip, toString(ja4) AS ja4, toString(host) AS host,
+/** A detection's key columns (the order the publisher's polls page in): the first of DETECTION_COLUMNS. */
+export const DETECTION_KEY_COLUMNS = `detected_at, window_start, window, ${ipText('client_ip')} AS client_ip, toString(ja4) AS ja4, toString(host) AS host`;
+
+export const DETECTION_COLUMNS = `${DETECTION_KEY_COLUMNS},
   toString(model_version) AS model_version, score, toString(threat_level) AS threat_level, arrayMap(x -> toString(x), voices) AS voices,
   toString(bot_name) AS bot_name, campaign_id, arrayMap(x -> toString(x), top_features) AS top_features, top_contributions, requests, asn,
   toString(country) AS country, user_agent`;
-
-/** A detection's key columns, spelled as DETECTION_COLUMNS spells them (the order polls page in). */
-export const DETECTION_KEY_COLUMNS = `detected_at, window_start, window, ${ipText('client_ip')} AS client_ip, toString(ja4) AS ja4, toString(host) AS host`;
 
 export const DETECTION_CSV_FIELDS = [
   'detected_at',
