@@ -67,6 +67,16 @@ export function batchLimits(batcher: Partial<BatcherOptions> | undefined, spool:
   return { ...batcher, maxBytes };
 }
 
+/** Whether `p` settles (either way) within `ms`; the timer is cleared when it does. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p.then(() => true, () => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Flushes the correlation loop may leave unacknowledged before it waits:
  * past the writer's in-flight limit (4), so that a slow database sends
@@ -126,13 +136,7 @@ export class CorrelationStage implements Stage {
     // the loop may wait on a flush the spool or the sink never acknowledges
     // (a disk that refuses, a sink that fails): bounded too, or SIGTERM
     // would never finish and the unit be killed without a word
-    let loopTimer: NodeJS.Timeout | undefined;
-    const loopInTime = await Promise.race([
-      (this.loop ?? Promise.resolve()).then(() => true, () => true),
-      new Promise<boolean>((r) => (loopTimer = setTimeout(() => r(false), waitMs))),
-    ]);
-    clearTimeout(loopTimer);
-    if (!loopInTime) {
+    if (!(await settlesWithin(this.loop ?? Promise.resolve(), waitMs))) {
       const w = this.writer.stats();
       this.log.error('stopping: a batch was not acknowledged in time (the spool or the sink refuses writes); it and the input queued behind it are lost', {
         unacknowledged_rows: w.unacknowledged_rows, backlog_bytes: this.backlog, last_spool_error: w.last_spool_error, last_error: w.last_error,
@@ -150,13 +154,7 @@ export class CorrelationStage implements Stage {
       await this.batcher.add(last);
       await this.batcher.close();
     })();
-    let timer: NodeJS.Timeout | undefined;
-    const inTime = await Promise.race([
-      submitted.then(() => true, () => true),
-      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), waitMs))),
-    ]);
-    clearTimeout(timer);
-    if (!inTime) {
+    if (!(await settlesWithin(submitted, waitMs))) {
       const w = this.writer.stats();
       this.log.error('stopping: batches were not acknowledged in time (the spool or the sink refuses writes); they are lost', {
         unacknowledged_rows: w.unacknowledged_rows, last_spool_error: w.last_spool_error, last_error: w.last_error,
