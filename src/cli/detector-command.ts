@@ -9,7 +9,7 @@ import { TrainingError, trainModelSet, type TrainResult } from '../detector/trai
 import { DEFAULT_MODEL_DURATION_S, DEFAULT_MODEL_RATE, DEFAULT_MODEL_SEED, simulatedFeatureRows, trainOnSimulator } from '../detector/training/default-model.js';
 import { openActiveModel, NoModelError } from '../detector/run/detector-models.js';
 import { scoreFeatureRows } from '../detector/run/score-windows.js';
-import { DetectorRunner, defaultScoringWorkers, driftOfWindow, startDetectorService, validateDetectorOptions } from '../detector/service.js';
+import { DetectorRunner, configuredThreshold, defaultScoringWorkers, driftOfWindow, startDetectorService, validateDetectorOptions } from '../detector/service.js';
 import { batchesFromDir, readLabelsFile, SimulatedDataError } from '../detector/eval/simulated-data.js';
 import { evaluateScored, formatEvaluation } from '../detector/eval/evaluate.js';
 import type { GroundTruth } from '../detector/training/labels.js';
@@ -252,8 +252,7 @@ async function train(io: CliIO, values: Record<string, unknown>, modelsDir: stri
 
 async function run(io: CliIO, values: Record<string, unknown>, modelsDir: string, prefix: string, cfg: CommandConfig): Promise<number> {
   const workers = scoringWorkers(values.workers as string | undefined);
-  // detector.threshold: 0 (its default) keeps the model's own
-  const threshold = cfg.config.detector.threshold > 0 ? cfg.config.detector.threshold : undefined;
+  const threshold = configuredThreshold(cfg.config.detector.threshold);
   if (values['metrics-listen'] !== undefined) {
     try {
       parseMetricsListen(values['metrics-listen'] as string);

@@ -22,7 +22,7 @@ import { parseMetricsListen, serveMetrics, serviceRegistry } from '../metrics/se
 import { parseOutputSpec } from '../pipeline/sinks.js';
 import { DEFAULT_BATCHER_OPTIONS } from '../pipeline/batcher.js';
 import { startPipeline, type PipelineOptions, type SocketSpec } from '../pipeline/run-pipeline.js';
-import { startDetectorService } from '../detector/service.js';
+import { configuredThreshold, startDetectorService } from '../detector/service.js';
 import { DEFAULT_MODELS_DIR, STATE_MODELS_DIR, defaultModelsDir } from '../detector/training/manifest.js';
 import { startDashboard, type DashboardOptions } from '../dashboard/server.js';
 import { serviceStage } from '../pipeline/stage.js';
@@ -261,7 +261,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     }).filter(([, x]) => x !== undefined),
   ) as Pick<DashboardOptions, 'trustProxy' | 'secureCookies' | 'publisher' | 'sessions' | 'maxQueryMemoryBytes'>;
   const detectorWorkers = configured('detector.workers', (c) => (c.detector.workers === 0 ? undefined : c.detector.workers));
-  const detectorThreshold = configured('detector.threshold', (c) => (c.detector.threshold > 0 ? c.detector.threshold : undefined));
+  const detectorThreshold = configured('detector.threshold', (c) => configuredThreshold(c.detector.threshold));
   return {
     /** the configuration (undefined with --help) and --metrics-listen, for /metrics */
     config: cfg,

@@ -92,6 +92,11 @@ export function validateDetectorOptions(opts: DetectorServiceOptions): Required<
   return { modelsDir: opts.modelsDir ?? defaultModelsDir(), workers, intervalS, threshold: opts.threshold };
 }
 
+/** detector.threshold as a scoring option: its 0 (the default) keeps the model's own threshold. */
+export function configuredThreshold(value: number): number | undefined {
+  return value > 0 ? value : undefined;
+}
+
 /** detector.workers' 0: one scoring thread per CPU core minus one (the ingest keeps a core), at least 1. */
 export function defaultScoringWorkers(): number {
   return Math.min(64, Math.max(1, availableParallelism() - 1));
