@@ -11,6 +11,7 @@
 // units.
 import { FEATURE_NAMES, type FeatureRow } from '../features/index.js';
 import { QUANTILE_LEVELS, type ModelManifest } from './manifest.js';
+import { transform } from './normalize.js';
 
 export const PSI_MODERATE = 0.1;
 export const PSI_SIGNIFICANT = 0.25;
@@ -24,7 +25,6 @@ export interface FeatureDrift {
   rows: number;
 }
 
-const transform = (v: number, log: boolean): number => (log ? Math.sign(v) * Math.log1p(Math.abs(v)) : v);
 
 /** The bins (edge[k-1], edge[k]] cut by the training quantiles, equal edges merged, with the share the quantile levels give each. */
 export function driftBins(q: readonly number[]): { edges: number[]; levelShares: number[] } {

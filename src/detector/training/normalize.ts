@@ -37,7 +37,8 @@ export interface Normalization {
   dropped: DroppedFeature[];
 }
 
-function transform(v: number, log: boolean): number {
+/** A feature's value as normalization and drift see it: signed log1p for a `log` feature; NaN when not finite. */
+export function transform(v: number, log: boolean): number {
   if (!Number.isFinite(v)) return Number.NaN;
   return log ? Math.sign(v) * Math.log1p(Math.abs(v)) : v;
 }

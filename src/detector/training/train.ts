@@ -28,7 +28,7 @@ import { exportAutoencoder, exportEif, exportGbt } from '../onnx/index.js';
 import { FEATURE_NAMES, FEATURE_SPECS, type FeatureRow, type WindowKind } from '../features/index.js';
 import { FALLBACK_WEIGHTS, ensembleScores, fitStacker } from '../ensemble.js';
 import { atRecall, bestF1, metricsAt, prAuc, rocAuc } from '../eval/metrics.js';
-import { fitNormalization, normalizationFromManifest, normalizeRows, type Normalization } from './normalize.js';
+import { fitNormalization, normalizationFromManifest, normalizeRows, transform, type Normalization } from './normalize.js';
 import {
   MANIFEST_FORMAT,
   MODEL_FILES,
@@ -334,7 +334,7 @@ export function trainModelSet(input: TrainInput): TrainResult {
   const binShares: Record<string, number[]> = {};
   normalization.features.forEach((fn, k) => {
     const j = normalization.sourceIndex[k]!;
-    const vals = train.map((i) => rows[i]!.values[j]!).filter((v) => Number.isFinite(v)).map((v) => (fn.log ? Math.sign(v) * Math.log1p(Math.abs(v)) : v));
+    const vals = train.map((i) => rows[i]!.values[j]!).filter((v) => Number.isFinite(v)).map((v) => transform(v, fn.log));
     const q = QUANTILE_LEVELS.map((level) => quantile(vals, level));
     quantiles[fn.name] = q;
     if (vals.length > 0) binShares[fn.name] = binCounts(driftBins(q).edges, vals).map((c) => c / vals.length);
