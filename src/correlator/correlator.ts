@@ -155,6 +155,16 @@ interface PendingList {
 
 const keyOf = (ip: string, port: number): string => `${ip}|${port}`;
 
+/** Removes and returns the oldest connection of a key -> connections map (Map order is insertion order: the first key is the longest-known one). */
+function takeOldest<C>(map: Map<string, C[]>): C | undefined {
+  for (const [key, list] of map) {
+    const c = list.shift();
+    if (list.length === 0) map.delete(key);
+    return c;
+  }
+  return undefined;
+}
+
 // mod_ssl's SSL_PROTOCOL in the engine's two-digit form ("TLSv1.3" -> "13"),
 // for requests whose handshake the capture did not see.
 function tlsVersionOf(r: HttpRecord): string {
@@ -385,13 +395,8 @@ export class Correlator<Tls = unknown> {
     if (list) list.push(c);
     else this.dormant.set(c.key, [c]);
     if (++this.dormantCount > this.options.maxConnections) {
-      // Map order is insertion order: the first key's first is the oldest
-      for (const [key, l] of this.dormant) {
-        this.dormantCount--;
-        this.retire(l.shift()!);
-        if (l.length === 0) this.dormant.delete(key);
-        break;
-      }
+      this.dormantCount--;
+      this.retire(takeOldest(this.dormant)!);
     }
   }
 
@@ -428,13 +433,8 @@ export class Correlator<Tls = unknown> {
   }
 
   private evictOldest(): void {
-    // Map order is insertion order: the first key is the longest-known one.
-    for (const [key, list] of this.conns) {
-      const c = list.shift()!;
-      this.forget(c, 'evicted_connections');
-      if (list.length === 0) this.conns.delete(key);
-      return;
-    }
+    const c = takeOldest(this.conns);
+    if (c) this.forget(c, 'evicted_connections');
   }
 
   /** Pending requests that arrived before `beforeUs` (at most `limit`) are written: tls_not_seen, or no_tls for plain HTTP. */
