@@ -5,6 +5,7 @@
 #include "capture_binding.h"
 #include "datagram_binding.h"
 #include "pcap_reader_binding.h"
+#include "request_store_binding.h"
 
 namespace {
 
@@ -12,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ja4::binding::InitPcapReader(env, exports);
   ja4::binding::InitDatagram(env, exports);
   ja4::binding::InitCapture(env, exports);
+  ja4::binding::InitRequestStore(env, exports);
   return exports;
 }
 

@@ -4,8 +4,9 @@
 // Native or RowBinary bytes for the database). Runs in a worker thread
 // (src/correlator/worker.ts) or inline; it never touches the database.
 import { Correlator, type CorrelatorOptions, type CorrelatorStats } from './correlator.js';
-import { toHttpRecord } from './http-record.js';
+import { toHttpRecord, type JoinRecord } from './http-record.js';
 import { DEFAULT_MAX_LINE_BYTES, emptyDropCounters, forEachJsonLine, type DropCounters } from './input-lines.js';
+import { NativeRequests, type NativeHttpRecord } from './native-requests.js';
 import { ROW_FORMATS, type EncodedRows, type RowBody, type RowEncoder, type RowFormat } from './row-encoder.js';
 import { JsonRowEncoder } from './rows.js';
 import { BinaryRowEncoder } from './rows-binary.js';
@@ -49,10 +50,14 @@ export function validateRowFormat(value: unknown): RowFormat {
   return value as RowFormat;
 }
 
-function encoderFor(format: RowFormat, reuseBuffers: boolean): RowEncoder<unknown, RowBody> {
-  if (format === 'Native') return new NativeRowEncoder(reuseBuffers) as RowEncoder<unknown, RowBody>;
-  if (format === 'RowBinary') return new BinaryRowEncoder(reuseBuffers) as RowEncoder<unknown, RowBody>;
-  return new JsonRowEncoder() as RowEncoder<unknown, RowBody>;
+// Each encoder takes the records its input path makes: HttpRecords from
+// the JavaScript reader, NativeHttpRecords from the native one (Native).
+type AnyEncoder = RowEncoder<unknown, RowBody, JoinRecord>;
+
+function encoderFor(format: RowFormat, reuseBuffers: boolean, native: NativeRequests | undefined): AnyEncoder {
+  if (format === 'Native') return new NativeRowEncoder(native!, reuseBuffers) as unknown as AnyEncoder;
+  if (format === 'RowBinary') return new BinaryRowEncoder(reuseBuffers) as unknown as AnyEncoder;
+  return new JsonRowEncoder() as unknown as AnyEncoder;
 }
 
 export interface BatchStats {
@@ -61,8 +66,10 @@ export interface BatchStats {
 }
 
 export class BatchCorrelator<F extends RowFormat = 'JSONEachRow'> {
-  private readonly correlator: Correlator;
-  private readonly encoder: RowEncoder<unknown, BodyOf<F>>;
+  private readonly correlator: Correlator<unknown, JoinRecord>;
+  private readonly encoder: AnyEncoder;
+  /** the native request path (Native format): records parsed in C++ */
+  private readonly native: NativeRequests | undefined;
   private readonly clock: CorrelatorClock;
   private readonly maxLineBytes: number;
   private readonly drops = { http: emptyDropCounters(), tls: emptyDropCounters() };
@@ -72,7 +79,9 @@ export class BatchCorrelator<F extends RowFormat = 'JSONEachRow'> {
     const { clock, maxLineBytes, format, reuseBuffers, ...rest } = options;
     this.clock = clock ?? 'wall';
     this.maxLineBytes = maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    this.encoder = encoderFor(validateRowFormat(format), reuseBuffers === true) as unknown as RowEncoder<unknown, BodyOf<F>>;
+    const rowFormat = validateRowFormat(format);
+    this.native = rowFormat === 'Native' ? new NativeRequests() : undefined;
+    this.encoder = encoderFor(rowFormat, reuseBuffers === true, this.native);
     this.correlator = new Correlator(this.encoder, rest);
   }
 
@@ -102,29 +111,39 @@ export class BatchCorrelator<F extends RowFormat = 'JSONEachRow'> {
       });
     }
     if (http && http.length > 0) {
-      forEachJsonLine(http, this.maxLineBytes, this.drops.http, (o) => {
-        const r = toHttpRecord(o);
+      const native = this.native;
+      const onRecord = (r: JoinRecord): void => {
         // live (wall clock): a request time far from now is no request of
         // this Apache (its records are written as requests end). Such times
         // from anything that can write to the socket spread one batch over
         // many days' partitions, and the engine refuses a whole insert past
         // 100 of them (the batch, the good rows with it, then held in the spool)
-        if (!r || (!event && (r.ts_us > nowUs + MAX_AHEAD_US || r.ts_us < nowUs - MAX_BEHIND_US))) {
+        if (!event && (r.ts_us > nowUs + MAX_AHEAD_US || r.ts_us < nowUs - MAX_BEHIND_US)) {
           this.drops.http.schema_invalid++;
+          if (native) native.release(r as NativeHttpRecord);
           return;
         }
         if (event && r.ts_us > this.watermarkUs) this.watermarkUs = r.ts_us;
         c.http(r, now());
-      });
+      };
+      if (native) {
+        native.forEach(http, this.maxLineBytes, this.drops.http, onRecord);
+      } else {
+        forEachJsonLine(http, this.maxLineBytes, this.drops.http, (o) => {
+          const r = toHttpRecord(o);
+          if (r) onRecord(r);
+          else this.drops.http.schema_invalid++;
+        });
+      }
     }
     c.sweep(now());
-    return this.encoder.take();
+    return this.encoder.take() as EncodedRows<BodyOf<F>>;
   }
 
   /** Shutdown: waiting requests are written (tls_not_seen). */
   flush(): EncodedRows<BodyOf<F>> {
     this.correlator.flushPending();
-    return this.encoder.take();
+    return this.encoder.take() as EncodedRows<BodyOf<F>>;
   }
 
   stats(): BatchStats {

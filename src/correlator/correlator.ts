@@ -26,8 +26,7 @@
 //   such. A new flow event on a key marks older open connections closed at
 //   its start (a new SYN on the same 4-tuple ends the old connection).
 import type { CloseEvent, FlowEvent } from '../capture/tls-event.js';
-import { isTlsRequest, type HttpRecord } from './http-record.js';
-import { ConnectionJa4h } from './ja4h.js';
+import type { HttpRecord, JoinRecord } from './http-record.js';
 import { CORRELATION_STATUSES, type CorrelationStatus, type RowBody, type RowEncoder } from './row-encoder.js';
 
 export interface CorrelatorOptions {
@@ -133,9 +132,9 @@ interface Connection<Tls> {
   requests: number;
 }
 
-interface Pending {
+interface Pending<R> {
   key: string;
-  rec: HttpRecord;
+  rec: R;
   arrivedNow: number;
   done: boolean;
 }
@@ -147,8 +146,8 @@ interface Pending {
  * requests a key holds (a busy keep-alive connection whose flow event never
  * came: 80k requests took 150 s to expire).
  */
-interface PendingList {
-  items: Pending[];
+interface PendingList<R> {
+  items: Pending<R>[];
   head: number;
   live: number;
 }
@@ -165,15 +164,6 @@ function takeOldest<C>(map: Map<string, C[]>): C | undefined {
   return undefined;
 }
 
-// mod_ssl's SSL_PROTOCOL in the engine's two-digit form ("TLSv1.3" -> "13"),
-// for requests whose handshake the capture did not see.
-function tlsVersionOf(r: HttpRecord): string {
-  const p = r.tls?.protocol ?? '';
-  const m = /^TLSv1(?:\.(\d))?$/.exec(p);
-  if (m) return `1${m[1] ?? '0'}`;
-  return p === 'SSLv3' ? 's3' : '';
-}
-
 const unknownIp = (ip: string): boolean => ip === '' || ip === '::';
 
 /**
@@ -186,7 +176,7 @@ function sameServer(c: { serverIp: string; serverPort: number }, ip: string, por
 }
 
 /** The join; rows go to `out`, whose format (JSONEachRow, Native, RowBinary) is its own business. */
-export class Correlator<Tls = unknown> {
+export class Correlator<Tls = unknown, R extends JoinRecord = HttpRecord> {
   readonly options: CorrelatorOptions;
   private readonly conns = new Map<string, Connection<Tls>[]>();
   private connCount = 0;
@@ -200,17 +190,16 @@ export class Correlator<Tls = unknown> {
    */
   private readonly dormant = new Map<string, Connection<Tls>[]>();
   private dormantCount = 0;
-  private readonly pendingByKey = new Map<string, PendingList>();
+  private readonly pendingByKey = new Map<string, PendingList<R>>();
   /** arrival order; entries already matched are skipped lazily */
-  private pendingQueue: Pending[] = [];
+  private pendingQueue: Pending<R>[] = [];
   private pendingHead = 0;
   private pendingLive = 0;
   private lastConnSweep = -Infinity;
   private readonly counters = emptyCorrelatorStats();
-  private readonly ja4h = new ConnectionJa4h();
 
   constructor(
-    private readonly out: RowEncoder<Tls, RowBody>,
+    private readonly out: RowEncoder<Tls, RowBody, R>,
     options: Partial<CorrelatorOptions> = {},
   ) {
     this.options = { ...DEFAULT_CORRELATOR_OPTIONS, ...options };
@@ -268,7 +257,7 @@ export class Correlator<Tls = unknown> {
 
     const waiting = this.pendingByKey.get(key);
     if (waiting) {
-      const rest: Pending[] = [];
+      const rest: Pending<R>[] = [];
       for (let i = waiting.head; i < waiting.items.length; i++) {
         const p = waiting.items[i]!;
         if (p.done) continue;
@@ -319,7 +308,7 @@ export class Correlator<Tls = unknown> {
   }
 
   /** An HTTP record from mod_reqin_log. */
-  http(r: HttpRecord, nowUs: number): void {
+  http(r: R, nowUs: number): void {
     this.counters.http_records++;
     if (this.options.rawTables) this.out.request(r);
     const key = keyOf(r.client_ip, r.client_port);
@@ -327,10 +316,10 @@ export class Correlator<Tls = unknown> {
     const c = (list ? this.find(list, r) : undefined) ?? this.wake(key, r);
     if (c) {
       this.emitMatched(r, c, nowUs);
-    } else if (!isTlsRequest(r) && !this.options.plainHttpWait) {
+    } else if (!r.tls_request && !this.options.plainHttpWait) {
       this.emitUnmatched(r, 'no_tls');
     } else {
-      const p: Pending = { key, rec: r, arrivedNow: nowUs, done: false };
+      const p: Pending<R> = { key, rec: r, arrivedNow: nowUs, done: false };
       const waiting = this.pendingByKey.get(key);
       if (waiting) {
         waiting.items.push(p);
@@ -401,7 +390,7 @@ export class Correlator<Tls = unknown> {
   }
 
   /** The dormant connection of `r`, back in the join; undefined when none. */
-  private wake(key: string, r: HttpRecord): Connection<Tls> | undefined {
+  private wake(key: string, r: R): Connection<Tls> | undefined {
     const list = this.dormant.get(key);
     const c = list ? this.find(list, r) : undefined;
     if (!c) return undefined;
@@ -429,6 +418,7 @@ export class Correlator<Tls = unknown> {
   /** A connection leaves for good, counted (a dormant one was counted when it went dormant). */
   private retire(c: Connection<Tls>, why?: 'expired_closed' | 'expired_idle' | 'expired_window' | 'evicted_connections'): void {
     if (why) this.counters[why]++;
+    this.out.releaseTls(c.tls);
     if (c.requests === 0) this.counters.connections_without_http++;
   }
 
@@ -460,7 +450,7 @@ export class Correlator<Tls = unknown> {
             waiting.head = 0;
           }
         }
-        this.emitUnmatched(p.rec, isTlsRequest(p.rec) ? 'tls_not_seen' : 'no_tls');
+        this.emitUnmatched(p.rec, p.rec.tls_request ? 'tls_not_seen' : 'no_tls');
       }
       this.pendingHead++;
     }
@@ -472,7 +462,7 @@ export class Correlator<Tls = unknown> {
   }
 
   /** The connection of `r` among those of its key, if any. */
-  private find(list: Connection<Tls>[], r: HttpRecord): Connection<Tls> | undefined {
+  private find(list: Connection<Tls>[], r: R): Connection<Tls> | undefined {
     const skew = this.options.skewMs * 1000;
     let best: Connection<Tls> | undefined;
     for (const c of list) {
@@ -488,20 +478,18 @@ export class Correlator<Tls = unknown> {
     return best;
   }
 
-  private emitMatched(r: HttpRecord, c: Connection<Tls>, nowUs: number): void {
+  private emitMatched(r: R, c: Connection<Tls>, nowUs: number): void {
     c.apacheConn = r.conn;
     c.activeNow = nowUs;
     c.requests++;
-    this.count(isTlsRequest(r) ? 'matched' : 'no_tls');
-    const sni = c.sni !== '' ? c.sni : (r.tls?.sni ?? '');
-    const serverIp = r.local_ip !== '' ? r.local_ip : c.serverIp;
-    const serverPort = r.local_port !== 0 ? r.local_port : c.serverPort;
-    this.out.ingest(r, this.ja4h.of(r), c.tls, sni, serverIp, serverPort, isTlsRequest(r) ? 'matched' : 'no_tls');
+    const status = r.tls_request ? 'matched' : 'no_tls';
+    this.count(status);
+    this.out.ingest(r, c.tls, c, status);
   }
 
-  private emitUnmatched(r: HttpRecord, status: CorrelationStatus): void {
+  private emitUnmatched(r: R, status: CorrelationStatus): void {
     this.count(status);
-    this.out.ingest(r, this.ja4h.of(r), this.out.unseenTls(tlsVersionOf(r)), r.tls?.sni ?? '', r.local_ip, r.local_port, status);
+    this.out.ingest(r, this.out.unseenTls(r), undefined, status);
   }
 
   private count(status: CorrelationStatus): void {

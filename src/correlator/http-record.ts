@@ -6,7 +6,24 @@
 // the whole batch it travels in.
 import { isIP } from 'node:net';
 
-export interface HttpRecord {
+/**
+ * What the join (correlator.ts) reads of a request: a whole HttpRecord, or
+ * the native path's handle on a record whose columns stay in C++
+ * (native-requests.ts).
+ */
+export interface JoinRecord {
+  ts_us: number;
+  conn: string;
+  client_ip: string;
+  client_port: number;
+  /** '' when not logged */
+  local_ip: string;
+  local_port: number;
+  /** made over TLS (a tls object, or scheme https): a TLS event should exist for its connection */
+  tls_request: boolean;
+}
+
+export interface HttpRecord extends JoinRecord {
   ts_us: number;
   dur_us: number;
   conn: string;
@@ -131,10 +148,16 @@ export function toHttpRecord(o: Record<string, unknown>): HttpRecord | undefined
     headers,
     cookies,
     truncated: truncatedList.length > 0,
+    tls_request: tls !== undefined || scheme === 'https',
   };
 }
 
-/** Was the request made over TLS (so a TLS event should exist for its connection)? */
-export function isTlsRequest(r: HttpRecord): boolean {
-  return r.tls !== undefined || r.scheme === 'https';
+// mod_ssl's SSL_PROTOCOL in the engine's two-digit form ("TLSv1.3" -> "13"),
+// for requests whose handshake the capture did not see (native/core/reqin_record.cc
+// tls_version_of does the same for the native path).
+export function tlsVersionOf(r: HttpRecord): string {
+  const p = r.tls?.protocol ?? '';
+  const m = /^TLSv1(?:\.(\d))?$/.exec(p);
+  if (m) return `1${m[1] ?? '0'}`;
+  return p === 'SSLv3' ? 's3' : '';
 }

@@ -5,7 +5,7 @@
 // (rows-native.ts: what `ja4 run` inserts into ClickHouse) and RowBinary
 // (rows-binary.ts: what it inserted before; spooled segments may hold it).
 import type { FlowEvent } from '../capture/tls-event.js';
-import type { HttpRecord } from './http-record.js';
+import type { HttpRecord, JoinRecord } from './http-record.js';
 
 /** The insert formats the correlator writes. */
 export type RowFormat = 'JSONEachRow' | 'RowBinary' | 'Native';
@@ -43,25 +43,56 @@ export interface EncodedRows<B extends RowBody = RowBody> {
   tlsEventRows: number;
 }
 
+/** The ends of the connection a request joined, as its flow event gave them. */
+export interface ConnectionEnds {
+  /** '' when the handshake carried none */
+  sni: string;
+  serverIp: string;
+  serverPort: number;
+}
+
 /**
  * Encodes rows as the correlator emits them. `Tls` is the encoder's form of
  * a connection's TLS columns, made once per connection and reused for each
- * of its requests (keep-alive: many requests, one handshake).
+ * of its requests (keep-alive: many requests, one handshake). `R` is the
+ * request as the encoder takes it: a whole HttpRecord for the JavaScript
+ * encoders, a handle on a natively parsed one for Native (rows-native.ts).
  */
-export interface RowEncoder<Tls, B extends RowBody> {
+export interface RowEncoder<Tls, B extends RowBody, R extends JoinRecord = HttpRecord> {
   readonly format: RowFormat;
   /** the TLS columns of a connection from its flow event */
   connectionTls(e: FlowEvent): Tls;
-  /** the TLS columns of a request whose handshake was not seen: mod_ssl's version ('13'), or '' */
-  unseenTls(version: string): Tls;
-  /** one ja4_logs.http_logs_ingest row */
-  ingest(r: HttpRecord, ja4h: string, tls: Tls, sni: string, serverIp: string, serverPort: number, status: CorrelationStatus): void;
+  /** the TLS columns of a request whose handshake was not seen: only mod_ssl's version ('13'), or '' */
+  unseenTls(r: R): Tls;
+  /**
+   * One ja4_logs.http_logs_ingest row: the request, the TLS columns of its
+   * connection (or unseenTls), the connection's ends when it joined one.
+   * The row's sni, server_ip and server_port follow rowSni and rowServer.
+   */
+  ingest(r: R, tls: Tls, conn: ConnectionEnds | undefined, status: CorrelationStatus): void;
   /** one ja4_logs.http_requests row (the HTTP half as received) */
-  request(r: HttpRecord): void;
+  request(r: R): void;
   /** one ja4_logs.tls_events row (the TLS half as received) */
   tlsEvent(e: FlowEvent): void;
+  /** the connection of `tls` is gone: no row will use it again */
+  releaseTls(tls: Tls): void;
   /** the rows encoded since the last take() */
   take(): EncodedRows<B>;
+}
+
+/** A row's sni: the handshake's, else mod_ssl's. */
+export function rowSni(r: HttpRecord, conn: ConnectionEnds | undefined): string {
+  return conn !== undefined && conn.sni !== '' ? conn.sni : (r.tls?.sni ?? '');
+}
+
+/** A row's server address: Apache's local one, else the connection's ('' when neither knows). */
+export function rowServerIp(r: HttpRecord, conn: ConnectionEnds | undefined): string {
+  return r.local_ip !== '' || conn === undefined ? r.local_ip : conn.serverIp;
+}
+
+/** A row's server port: Apache's local one, else the connection's (0 when neither knows). */
+export function rowServerPort(r: HttpRecord, conn: ConnectionEnds | undefined): number {
+  return r.local_port !== 0 || conn === undefined ? r.local_port : conn.serverPort;
 }
 
 /** mod_unique_id's id when Apache has it, else one built from the connection id and the request's number on it. */

@@ -10,9 +10,10 @@
 // migration adds with a DEFAULT takes its default instead of shifting the
 // bytes; raw tables' received_at is filled by the engine that way.
 import type { FlowEvent } from '../capture/tls-event.js';
-import type { HttpRecord } from './http-record.js';
+import { tlsVersionOf, type HttpRecord } from './http-record.js';
+import { ConnectionJa4h } from './ja4h.js';
 import { RowBinaryWriter } from './row-binary-writer.js';
-import { requestId, type CorrelationStatus, type EncodedRows, type RowEncoder } from './row-encoder.js';
+import { requestId, rowServerIp, rowServerPort, rowSni, type ConnectionEnds, type CorrelationStatus, type EncodedRows, type RowEncoder } from './row-encoder.js';
 import { ja4xList } from './tls-event-input.js';
 
 export const INGEST_COLUMNS: readonly string[] = [
@@ -78,6 +79,7 @@ export class BinaryRowEncoder implements RowEncoder<BinaryTls, Buffer> {
   private ingestRows = 0;
   private requestRows = 0;
   private tlsEventRows = 0;
+  private readonly ja4h = new ConnectionJa4h();
 
   /**
    * `reuseBuffers`: take() returns views of the encoder's buffers, valid
@@ -95,7 +97,8 @@ export class BinaryRowEncoder implements RowEncoder<BinaryTls, Buffer> {
     return { version, rest: w.take() };
   }
 
-  unseenTls(version: string): BinaryTls {
+  unseenTls(r: HttpRecord): BinaryTls {
+    const version = tlsVersionOf(r);
     let t = this.unseen.get(version);
     if (!t) {
       const w = this.scratch;
@@ -110,7 +113,7 @@ export class BinaryRowEncoder implements RowEncoder<BinaryTls, Buffer> {
     return t;
   }
 
-  ingest(r: HttpRecord, ja4h: string, tls: BinaryTls, sni: string, serverIp: string, serverPort: number, status: CorrelationStatus): void {
+  ingest(r: HttpRecord, tls: BinaryTls, conn: ConnectionEnds | undefined, status: CorrelationStatus): void {
     const w = this.ingestOut;
     w.uint64(r.ts_us);
     w.string(requestId(r));
@@ -118,19 +121,21 @@ export class BinaryRowEncoder implements RowEncoder<BinaryTls, Buffer> {
     w.uint32(r.req_n);
     w.ipv6(r.client_ip);
     w.uint16(r.client_port);
-    w.ipv6(serverIp);
-    w.uint16(serverPort);
+    w.ipv6(rowServerIp(r, conn));
+    w.uint16(rowServerPort(r, conn));
     w.uint32(r.dur_us);
     w.bytes(this.requestFields(r));
-    w.string(ja4h);
+    w.string(this.ja4h.of(r));
     w.bytes(tls.version);
     w.string(r.tls?.cipher ?? '');
-    w.string(sni);
+    w.string(rowSni(r, conn));
     w.bytes(tls.rest);
     w.bytes(this.status(status));
     w.bool(r.truncated);
     this.ingestRows++;
   }
+
+  releaseTls(): void {}
 
   request(r: HttpRecord): void {
     const w = this.requestOut;

@@ -1,19 +1,25 @@
 // Native-block encoding of the three tables the correlator writes: what
 // `ja4 run` inserts into ClickHouse (native-columns.ts says why). The same
 // values as the JSONEachRow (rows.ts) and RowBinary (rows-binary.ts)
-// encoders (test/correlator-rowbinary.test.ts loads all three into the engine
-// and compares the stored rows). Each row appends to every column of its
-// table; take() emits one block per table with the rows since the last one.
+// encoders (test/correlator-rowbinary.test.ts loads all three into the
+// engine and compares the stored rows).
+//
+// http_logs_ingest and http_requests are written in C++ from the records'
+// columns kept there (native-requests.ts, native/core/request_blocks.h):
+// this encoder only lists, per row, which record, which connection's TLS
+// columns (handed over once per connection) and which status. tls_events
+// (one row per connection) is written here, column by column.
 //
 // A block names its columns, so their order is free; the insert still lists
 // them (the *_COLUMNS lists, shared with RowBinary) so that a column a later
 // migration adds takes its DEFAULT. Each table's block holds exactly the
 // columns of its list: a mismatch throws at the first take() (and in tests).
 import type { FlowEvent } from '../capture/tls-event.js';
-import type { HttpRecord } from './http-record.js';
-import { NativeColumn, StringArrayColumn, StringMapColumn, ValueColumn, writeNativeBlock } from './native-columns.js';
+import { loadAddon } from '../native/addon.js';
+import { NativeColumn, StringArrayColumn, ValueColumn, writeNativeBlock } from './native-columns.js';
+import type { NativeHttpRecord, NativeRequests } from './native-requests.js';
 import { RowBinaryWriter } from './row-binary-writer.js';
-import { requestId, type CorrelationStatus, type EncodedRows, type RowEncoder } from './row-encoder.js';
+import type { ConnectionEnds, CorrelationStatus, EncodedRows, RowEncoder } from './row-encoder.js';
 import { INGEST_COLUMNS, REQUEST_COLUMNS, TLS_EVENT_COLUMNS } from './rows-binary.js';
 import { ja4xList } from './tls-event-input.js';
 
@@ -35,6 +41,58 @@ export interface NativeTls {
   ends: number[];
   ja4xCount: number;
   ttl: number;
+  /** the flow's sni, server address and port, TTL and `bytes`, as the native store takes them (request_blocks.h TlsEntry) */
+  blob: Uint8Array;
+  /** the native store's id of these columns: NOT_STORED until the first row uses them, UNSEEN for unseenTls */
+  entry: number;
+}
+
+const NOT_STORED = -2;
+const UNSEEN = -1;
+const RELEASED = -3;
+
+/** A request whose handshake was not seen: the native store takes its tls_version from the record. */
+const UNSEEN_TLS: NativeTls = Object.freeze({ bytes: new Uint8Array(0), ends: [], ja4xCount: 0, ttl: 0, blob: new Uint8Array(0), entry: UNSEEN });
+
+const STATUS_CODES: Record<CorrelationStatus, number> = { matched: 0, no_tls: 1, tls_not_seen: 2 };
+
+/** Growable typed columns of the ingest rows: record id, TLS entry, status. */
+class IngestRows {
+  n = 0;
+  records = new Int32Array(4096);
+  tls = new Int32Array(4096);
+  status = new Uint8Array(4096);
+
+  push(record: number, tls: number, status: number): void {
+    if (this.n === this.records.length) this.grow();
+    this.records[this.n] = record;
+    this.tls[this.n] = tls;
+    this.status[this.n++] = status;
+  }
+
+  private grow(): void {
+    const size = this.records.length * 2;
+    const records = new Int32Array(size);
+    records.set(this.records);
+    const tls = new Int32Array(size);
+    tls.set(this.tls);
+    const status = new Uint8Array(size);
+    status.set(this.status);
+    this.records = records;
+    this.tls = tls;
+    this.status = status;
+  }
+}
+
+/** The native store's block columns must be the inserts' lists: checked once per process. */
+let columnsChecked = false;
+function checkStoreColumns(): void {
+  if (columnsChecked) return;
+  const { ingest, requests } = loadAddon().RequestStore.columns();
+  const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((n, i) => n === b[i]);
+  if (!same(ingest, INGEST_COLUMNS)) throw new Error(`native http_logs_ingest block columns ${ingest.join(',')} are not the insert's ${INGEST_COLUMNS.join(',')}`);
+  if (!same(requests, REQUEST_COLUMNS)) throw new Error(`native http_requests block columns ${requests.join(',')} are not the insert's ${REQUEST_COLUMNS.join(',')}`);
+  columnsChecked = true;
 }
 
 /** tls_version, alpn and FINGERPRINTS: the string columns of a NativeTls. */
@@ -58,10 +116,6 @@ class NativeTable {
 
   array(name: string): StringArrayColumn {
     return this.add(new StringArrayColumn(name));
-  }
-
-  map(name: string): StringMapColumn {
-    return this.add(new StringMapColumn(name));
   }
 
   /** The block of the rows since the last take (empty when none): a view of the table's memory when `reuse`, else a copy. */
@@ -90,36 +144,6 @@ function valueColumns<K extends string>(t: NativeTable, spec: Record<K, string>)
   const out = {} as Record<K, ValueColumn>;
   for (const name of Object.keys(spec) as K[]) out[name] = t.value(name, spec[name]);
   return out;
-}
-
-/** method .. cookie_names: the columns both http_logs_ingest and http_requests carry. */
-class RequestFieldColumns {
-  private readonly v: Record<'method' | 'scheme' | 'host' | 'uri' | 'protocol' | 'status' | 'bytes_in' | 'bytes_out', ValueColumn>;
-  private readonly headerNames: StringArrayColumn;
-  private readonly headers: StringMapColumn;
-  private readonly cookieNames: StringArrayColumn;
-
-  constructor(t: NativeTable) {
-    this.v = valueColumns(t, { method: 'String', scheme: 'String', host: 'String', uri: 'String', protocol: 'String', status: 'UInt16', bytes_in: 'UInt64', bytes_out: 'UInt64' });
-    this.headerNames = t.array('header_names');
-    this.headers = t.map('headers');
-    this.cookieNames = t.array('cookie_names');
-  }
-
-  append(r: HttpRecord): void {
-    const v = this.v;
-    v.method.string(r.method);
-    v.scheme.string(r.scheme);
-    v.host.string(r.host);
-    v.uri.string(r.uri);
-    v.protocol.string(r.proto);
-    v.status.uint16(r.status);
-    v.bytes_in.uint64(r.bytes_in);
-    v.bytes_out.uint64(r.bytes_out);
-    this.headerNames.strings(r.header_order);
-    this.headers.map(r.headers);
-    this.cookieNames.strings(r.cookies);
-  }
 }
 
 /** tls_version, alpn, ja4 .. ja4l_s, ja4x, client_ttl: a connection's columns in http_logs_ingest and tls_events. */
@@ -170,25 +194,6 @@ class EndpointColumns {
   }
 }
 
-class IngestTable {
-  readonly t = new NativeTable('http_logs_ingest', INGEST_COLUMNS);
-  readonly v = valueColumns(this.t, {
-    ts: DATETIME64, request_id: 'String', conn_id: 'String', request_seq: 'UInt32', duration_us: 'UInt32', ja4h: 'String', tls_cipher: 'String', sni: 'String', correlation_status: 'String', truncated: 'Bool',
-  });
-  readonly endpoints = new EndpointColumns(this.t, 'server');
-  readonly fields = new RequestFieldColumns(this.t);
-  readonly tls = new TlsColumns(this.t);
-}
-
-class RequestTable {
-  readonly t = new NativeTable('http_requests', REQUEST_COLUMNS);
-  readonly v = valueColumns(this.t, {
-    ts: DATETIME64, duration_us: 'UInt32', conn_id: 'String', request_seq: 'UInt32', unique_id: 'String', tls_protocol: 'String', tls_cipher: 'String', tls_sni: 'String', truncated: 'Bool',
-  });
-  readonly endpoints = new EndpointColumns(this.t, 'local');
-  readonly fields = new RequestFieldColumns(this.t);
-}
-
 class TlsEventTable {
   readonly t = new NativeTable('tls_events', TLS_EVENT_COLUMNS);
   readonly v = valueColumns(this.t, { ts: DATETIME64, last_ts: DATETIME64, transport: 'String', sni: 'String', closed: 'Bool' });
@@ -196,23 +201,29 @@ class TlsEventTable {
   readonly tls = new TlsColumns(this.t);
 }
 
-export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer> {
+export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer, NativeHttpRecord> {
   readonly format = 'Native' as const;
-  private readonly ingestT = new IngestTable();
-  private readonly requestT = new RequestTable();
   private readonly tlsT = new TlsEventTable();
   private readonly scratch = new RowBinaryWriter(4096);
-  private readonly unseen = new Map<string, NativeTls>();
+  private readonly rows = new IngestRows();
+  private requestIds = new Int32Array(4096);
+  private requestCount = 0;
   /** the correlator asks for a flow's tls_events row, then for its connection's columns: encoded once for both */
   private lastEvent: FlowEvent | undefined;
   private lastTls: NativeTls | undefined;
 
   /**
-   * `reuseBuffers`: take() returns views of the encoder's buffers, valid
-   * until the next take() (the worker copies them into its result at once);
-   * otherwise copies.
+   * `requests`: the store the batch's records were parsed into.
+   * `reuseBuffers`: the tls_events block is a view of the encoder's buffer,
+   * valid until the next take() (the worker copies it into its result at
+   * once); otherwise a copy.
    */
-  constructor(private readonly reuseBuffers = false) {}
+  constructor(
+    private readonly requests: NativeRequests,
+    private readonly reuseBuffers = false,
+  ) {
+    checkStoreColumns();
+  }
 
   connectionTls(e: FlowEvent): NativeTls {
     if (this.lastEvent === e) return this.lastTls!;
@@ -228,62 +239,48 @@ export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer> {
     }
     const ja4x = ja4xList(e);
     for (const s of ja4x) w.string(s);
-    const tls: NativeTls = { bytes: w.take(), ends, ja4xCount: ja4x.length, ttl: e.client_ttl ?? 0 };
+    const bytes = w.take();
+    const ttl = e.client_ttl ?? 0;
+    w.string(e.tls_server_name ?? '');
+    w.ipv6(e.dst);
+    w.uint16(e.dst_port);
+    w.uint8(ttl);
+    w.uint32(ja4x.length);
+    w.bytes(bytes);
+    const tls: NativeTls = { bytes, ends, ja4xCount: ja4x.length, ttl, blob: w.take(), entry: NOT_STORED };
     this.lastEvent = e;
     this.lastTls = tls;
     return tls;
   }
 
-  unseenTls(version: string): NativeTls {
-    let t = this.unseen.get(version);
-    if (!t) {
-      const w = this.scratch;
-      w.string(version);
-      const ends = [w.length];
-      for (let i = 1; i < TLS_STRINGS; i++) {
-        w.string('');
-        ends.push(w.length);
-      }
-      t = { bytes: w.take(), ends, ja4xCount: 0, ttl: 0 };
-      this.unseen.set(version, t);
+  unseenTls(): NativeTls {
+    return UNSEEN_TLS;
+  }
+
+  // the row's sni and server end follow rowSni and rowServer* (row-encoder.ts)
+  // in C++, from the record and the connection's stored columns
+  ingest(r: NativeHttpRecord, tls: NativeTls, _conn: ConnectionEnds | undefined, status: CorrelationStatus): void {
+    let entry = tls.entry;
+    if (entry === NOT_STORED) {
+      entry = this.requests.store.addTls(tls.blob);
+      if (entry < 0) throw new Error('native store refused a connection\'s TLS columns');
+      tls.entry = entry;
     }
-    return t;
+    this.rows.push(r.id, entry, STATUS_CODES[status]);
   }
 
-  ingest(r: HttpRecord, ja4h: string, tls: NativeTls, sni: string, serverIp: string, serverPort: number, status: CorrelationStatus): void {
-    const c = this.ingestT;
-    const v = c.v;
-    v.ts.uint64(r.ts_us);
-    v.request_id.string(requestId(r));
-    v.conn_id.string(r.conn);
-    v.request_seq.uint32(r.req_n);
-    c.endpoints.append(r.client_ip, r.client_port, serverIp, serverPort);
-    v.duration_us.uint32(r.dur_us);
-    c.fields.append(r);
-    v.ja4h.string(ja4h);
-    c.tls.append(tls);
-    v.tls_cipher.string(r.tls?.cipher ?? '');
-    v.sni.string(sni);
-    v.correlation_status.string(status);
-    v.truncated.bool(r.truncated);
-    c.t.rows++;
+  request(r: NativeHttpRecord): void {
+    if (this.requestCount === this.requestIds.length) {
+      const next = new Int32Array(this.requestIds.length * 2);
+      next.set(this.requestIds);
+      this.requestIds = next;
+    }
+    this.requestIds[this.requestCount++] = r.id;
   }
 
-  request(r: HttpRecord): void {
-    const c = this.requestT;
-    const v = c.v;
-    v.ts.uint64(r.ts_us);
-    v.duration_us.uint32(r.dur_us);
-    c.endpoints.append(r.client_ip, r.client_port, r.local_ip, r.local_port);
-    v.conn_id.string(r.conn);
-    v.request_seq.uint32(r.req_n);
-    v.unique_id.string(r.unique_id);
-    c.fields.append(r);
-    v.tls_protocol.string(r.tls?.protocol ?? '');
-    v.tls_cipher.string(r.tls?.cipher ?? '');
-    v.tls_sni.string(r.tls?.sni ?? '');
-    v.truncated.bool(r.truncated);
-    c.t.rows++;
+  releaseTls(tls: NativeTls): void {
+    if (tls.entry >= 0) this.requests.store.releaseTls(tls.entry);
+    if (tls.entry !== UNSEEN) tls.entry = RELEASED;
   }
 
   tlsEvent(e: FlowEvent): void {
@@ -302,15 +299,21 @@ export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer> {
   }
 
   take(): EncodedRows<Buffer> {
+    const store = this.requests.store;
+    const rows = this.rows;
+    // http_requests first: the ingest block releases its records
+    const requests = this.requestCount > 0 ? store.requestsBlock(this.requestIds, this.requestCount) : EMPTY;
     const out: EncodedRows<Buffer> = {
       format: this.format,
-      ingestRows: this.ingestT.t.rows,
-      requestRows: this.requestT.t.rows,
+      ingestRows: rows.n,
+      requestRows: this.requestCount,
       tlsEventRows: this.tlsT.t.rows,
-      ingest: this.ingestT.t.take(this.reuseBuffers),
-      requests: this.requestT.t.take(this.reuseBuffers),
+      ingest: store.ingestBlock(rows.records, rows.tls, rows.status, rows.n),
+      requests,
       tlsEvents: this.tlsT.t.take(this.reuseBuffers),
     };
+    rows.n = 0;
+    this.requestCount = 0;
     // the last flow's columns are not kept referenced past its batch
     this.lastEvent = undefined;
     this.lastTls = undefined;

@@ -5,8 +5,9 @@
 // go as integer microseconds (DateTime64(6) accepts them); unknown IPv6
 // columns as '::'.
 import type { FlowEvent } from '../capture/tls-event.js';
-import type { HttpRecord } from './http-record.js';
-import { requestId, type CorrelationStatus, type EncodedRows, type RowEncoder } from './row-encoder.js';
+import { tlsVersionOf, type HttpRecord } from './http-record.js';
+import { ConnectionJa4h } from './ja4h.js';
+import { requestId, rowServerIp, rowServerPort, rowSni, type ConnectionEnds, type CorrelationStatus, type EncodedRows, type RowEncoder } from './row-encoder.js';
 import { ja4xList } from './tls-event-input.js';
 
 export { CORRELATION_STATUSES, requestId, type CorrelationStatus } from './row-encoder.js';
@@ -118,18 +119,22 @@ export class JsonRowEncoder implements RowEncoder<string, string> {
   private ingestLines: string[] = [];
   private requestLines: string[] = [];
   private tlsLines: string[] = [];
+  private readonly ja4h = new ConnectionJa4h();
 
   connectionTls(e: FlowEvent): string {
     return tlsColumns(e);
   }
 
-  unseenTls(version: string): string {
+  unseenTls(r: HttpRecord): string {
+    const version = tlsVersionOf(r);
     return version === '' ? NO_TLS_COLUMNS : NO_TLS_COLUMNS.replace('"tls_version":""', `"tls_version":${q(version)}`);
   }
 
-  ingest(r: HttpRecord, ja4h: string, tls: string, sni: string, serverIp: string, serverPort: number, status: CorrelationStatus): void {
-    this.ingestLines.push(ingestRow(r, ja4h, tls, sni, serverIp, serverPort, status));
+  ingest(r: HttpRecord, tls: string, conn: ConnectionEnds | undefined, status: CorrelationStatus): void {
+    this.ingestLines.push(ingestRow(r, this.ja4h.of(r), tls, rowSni(r, conn), rowServerIp(r, conn), rowServerPort(r, conn), status));
   }
+
+  releaseTls(): void {}
 
   request(r: HttpRecord): void {
     this.requestLines.push(httpRequestRow(r));

@@ -108,6 +108,23 @@ export interface NativeRecordShape {
   original?: boolean;
 }
 
+/**
+ * The correlator's native request path (native/core/request_blocks.h;
+ * src/correlator/native-requests.ts is its only user and checks its
+ * arguments).
+ */
+export interface NativeRequestStore {
+  /** [lines (7 numbers per non-blank line), join strings, their ends]: see native-requests.ts */
+  parse(batch: Uint8Array, maxLineBytes: number): [Float64Array, string, Uint32Array];
+  parseCanonical(line: Uint8Array, ja4h: string): number;
+  release(id: number): void;
+  addTls(blob: Uint8Array): number;
+  releaseTls(id: number): void;
+  ingestBlock(records: Int32Array, tls: Int32Array, status: Uint8Array, rows: number): Buffer;
+  requestsBlock(records: Int32Array, rows: number): Buffer;
+  stats(): { records: number; tls: number };
+}
+
 export interface NativeAddon {
   PcapReader: new (path: string, options: NativeEngineOptions, shape?: NativeRecordShape) => NativePcapReader;
   scanPcap(path: string): Promise<{ packets: number; bytes: number }>;
@@ -117,6 +134,7 @@ export interface NativeAddon {
   ) => NativeDatagramReceiver;
   DatagramSender: new (path: string, seqpacket: boolean) => NativeDatagramSender;
   Capture: new (options: NativeCaptureOptions, onBatch: (batch: NativeCaptureBatch) => void) => NativeCapture;
+  RequestStore: (new () => NativeRequestStore) & { columns(): { ingest: string[]; requests: string[] } };
 }
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -1,0 +1,858 @@
+#include "reqin_record.h"
+
+#include <arpa/inet.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "hash.h"
+
+namespace ja4::reqin {
+
+namespace {
+
+// toHttpRecord's bounds (src/correlator/http-record.ts)
+constexpr uint64_t kMaxTsUs = 4102444800000000ULL;  // 2100-01-01
+constexpr uint64_t kMaxU32 = 0xffffffffULL;
+constexpr uint64_t kMaxSafeInteger = 9007199254740991ULL;  // Number.MAX_SAFE_INTEGER
+constexpr int kMaxDepth = 64;
+
+// A decoded string: a piece of the line itself when it had no escape (the
+// common case: no copy), else of Scratch::text, which is reserved to the
+// line's size first (decoding never grows a string) so pieces stay valid.
+using Span = std::string_view;
+
+}  // namespace
+
+struct Scratch {
+  std::string text;   // the decoded strings that had escapes, back to back
+  std::string cells;  // room for a record's cells while they are written
+  std::vector<Span> header_order, header_keys, header_values, cookies;
+  std::string key;   // the JA4H memo's key
+  std::string last_key, last_ja4h;  // the last layout's
+  std::vector<std::string_view> names, sorted_cookies;
+  std::string joined;
+};
+
+namespace {
+
+bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void put_utf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xc0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xe0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  } else {
+    out.push_back(static_cast<char>(0xf0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+  }
+}
+
+// The length of the well-formed UTF-8 sequence at p (RFC 3629 section 4:
+// no overlongs, no surrogates, nothing past U+10FFFF), 0 when it is not
+// one: Node's decoder would put U+FFFD there, which the caller leaves to it.
+size_t utf8_sequence(const unsigned char* p, const unsigned char* end) {
+  auto cont = [&](size_t i, unsigned char lo = 0x80, unsigned char hi = 0xbf) {
+    return p + i < end && p[i] >= lo && p[i] <= hi;
+  };
+  unsigned char c = p[0];
+  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
+  if (c == 0xe0) return cont(1, 0xa0) && cont(2) ? 3 : 0;
+  if ((c >= 0xe1 && c <= 0xec) || c == 0xee || c == 0xef) return cont(1) && cont(2) ? 3 : 0;
+  if (c == 0xed) return cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;
+  if (c == 0xf0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (c >= 0xf1 && c <= 0xf3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (c == 0xf4) return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+// The bytes a string run takes as they are: "any Unicode characters except
+// those that must be escaped: quotation mark, reverse solidus, and the
+// control characters" (RFC 8259 section 7), ASCII only (the rest is checked
+// as UTF-8 on the slow path).
+struct PlainBytes {
+  bool on[256] = {};
+  constexpr PlainBytes() {
+    for (int c = 0x20; c < 0x80; ++c) on[c] = c != '"' && c != '\\';
+  }
+  constexpr bool operator[](unsigned char c) const { return on[c]; }
+};
+constexpr PlainBytes kPlain;
+
+// The first byte at or after p that is not plain (or end): sixteen bytes at
+// a time with SSE2 (every x86-64), else eight where the machine is
+// little-endian. A byte is flagged when it is
+// '"', '\\', below 0x20 or at or above 0x80; the classic zero-byte test
+// (x - 0x01..) & ~x & 0x80.. flags the first such byte exactly (a borrow
+// only reaches bytes above it), and the first is all that is read.
+const char* skip_plain(const char* p, const char* end) {
+#if defined(__SSE2__)
+  // sixteen at a time: signed compares, so bytes >= 0x80 (negative) count as below 0x20
+  const __m128i quote = _mm_set1_epi8('"'), slash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, slash)), _mm_cmplt_epi8(v, space));
+    int mask = _mm_movemask_epi8(hit);
+    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
+  while (end - p >= 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    uint64_t quote = v ^ (kOnes * '"'), slash = v ^ (kOnes * '\\');
+    uint64_t hit = ((quote - kOnes) & ~quote) | ((slash - kOnes) & ~slash) | ((v - kOnes * 0x20) & ~v) | v;
+    hit &= kHighs;
+    if (hit != 0) return p + (__builtin_ctzll(hit) >> 3);
+    p += 8;
+  }
+#endif
+  while (p < end && kPlain[static_cast<unsigned char>(*p)]) ++p;
+  return p;
+}
+
+// A cursor over one line of JSON (RFC 8259). Every method returns false on
+// anything it does not take exactly as JSON.parse would.
+struct Reader {
+  const char* p;
+  const char* end;
+  std::string* scratch;  // where escaped strings are decoded
+
+  void ws() {
+    // the module writes none: one test for the usual case
+    if (p < end && static_cast<unsigned char>(*p) > ' ') return;
+    while (p < end && is_ws(*p)) ++p;
+  }
+  bool take(char c) {
+    ws();
+    if (p < end && *p == c) {
+      ++p;
+      return true;
+    }
+    return false;
+  }
+  bool peek(char c) {
+    ws();
+    return p < end && *p == c;
+  }
+  bool literal(const char* word) {
+    size_t n = std::strlen(word);
+    if (static_cast<size_t>(end - p) < n || std::memcmp(p, word, n) != 0) return false;
+    p += n;
+    return true;
+  }
+  bool null() {
+    ws();
+    return p < end && *p == 'n' && literal("null");
+  }
+
+  // A string, decoded: `out` is a piece of the line when it holds no
+  // escape, else of `scratch`. `ascii`: every decoded byte is below 0x80
+  // (then it is the same text in latin1 and UTF-8).
+  bool string(std::string& scratch, Span& out, bool& ascii) {
+    ws();
+    if (p >= end || *p != '"') return false;
+    const char* start = ++p;
+    ascii = true;
+    p = skip_plain(p, end);
+    if (p < end && *p == '"') {
+      out = Span(start, static_cast<size_t>(p - start));
+      ++p;
+      return true;
+    }
+    size_t at = scratch.size();
+    scratch.append(start, static_cast<size_t>(p - start));
+    if (!decode(scratch, ascii)) return false;
+    out = Span(scratch.data() + at, scratch.size() - at);
+    return true;
+  }
+
+  // The rest of a string from an escape, a control byte or a non-ASCII
+  // byte on, appended to `out`; p ends past the closing quote.
+  bool decode(std::string& out, bool& ascii_out) {
+    bool ascii = true;
+    for (;;) {
+      const char* run = p;
+      p = skip_plain(p, end);
+      out.append(run, static_cast<size_t>(p - run));
+      if (p >= end) return false;
+      unsigned char c = static_cast<unsigned char>(*p);
+      if (c == '"') {
+        ++p;
+        ascii_out = ascii;
+        return true;
+      }
+      if (c < 0x20) return false;  // "All code points may be placed within the quotation marks except ... the control characters"
+      if (c >= 0x80) {
+        size_t n = utf8_sequence(reinterpret_cast<const unsigned char*>(p), reinterpret_cast<const unsigned char*>(end));
+        if (n == 0) return false;
+        out.append(p, n);
+        p += n;
+        ascii = false;
+        continue;
+      }
+      // "\" escape
+      if (++p >= end) return false;
+      char e = *p++;
+      switch (e) {
+        case '"': out.push_back('"'); break;
+        case '\\': out.push_back('\\'); break;
+        case '/': out.push_back('/'); break;
+        case 'b': out.push_back('\b'); break;
+        case 'f': out.push_back('\f'); break;
+        case 'n': out.push_back('\n'); break;
+        case 'r': out.push_back('\r'); break;
+        case 't': out.push_back('\t'); break;
+        case 'u': {
+          uint32_t u = 0;
+          if (!hex4(u)) return false;
+          if (u >= 0xdc00 && u <= 0xdfff) return false;  // a lone low surrogate
+          if (u >= 0xd800 && u <= 0xdbff) {
+            // "represented as a twelve-character sequence, encoding the UTF-16 surrogate pair"
+            uint32_t lo = 0;
+            if (end - p < 2 || p[0] != '\\' || p[1] != 'u') return false;
+            p += 2;
+            if (!hex4(lo) || lo < 0xdc00 || lo > 0xdfff) return false;
+            u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+          }
+          if (u >= 0x80) ascii = false;
+          put_utf8(out, u);
+          break;
+        }
+        default:
+          return false;
+      }
+    }
+  }
+  bool hex4(uint32_t& u) {
+    if (end - p < 4) return false;
+    for (int i = 0; i < 4; ++i) {
+      int v = hex_value(p[i]);
+      if (v < 0) return false;
+      u = (u << 4) | static_cast<uint32_t>(v);
+    }
+    p += 4;
+    return true;
+  }
+
+  // A non-negative integer written as plain digits, at most `max`. A
+  // fraction, an exponent, a sign or a leading zero is refused (JSON.parse
+  // reads 1.0 and 1e3 as integers: the JavaScript reader decides those).
+  bool uint(uint64_t max, uint64_t& v) {
+    ws();
+    const char* start = p;
+    v = 0;
+    while (p < end && *p >= '0' && *p <= '9') {
+      if (p - start >= 16) return false;
+      v = v * 10 + static_cast<uint64_t>(*p - '0');
+      ++p;
+    }
+    size_t digits = static_cast<size_t>(p - start);
+    if (digits == 0 || (digits > 1 && *start == '0')) return false;
+    if (p < end && (*p == '.' || *p == 'e' || *p == 'E')) return false;
+    return v <= max;
+  }
+
+  // Any JSON value, checked and skipped (the fields the reader ignores).
+  bool skip(int depth) {
+    if (depth > kMaxDepth) return false;
+    ws();
+    if (p >= end) return false;
+    char c = *p;
+    Span sink;
+    bool ascii;
+    if (c == '"') return string(*scratch, sink, ascii);
+    if (c == '{') {
+      ++p;
+      if (take('}')) return true;
+      do {
+        if (!string(*scratch, sink, ascii) || !take(':') || !skip(depth + 1)) return false;
+      } while (take(','));
+      return take('}');
+    }
+    if (c == '[') {
+      ++p;
+      if (take(']')) return true;
+      do {
+        if (!skip(depth + 1)) return false;
+      } while (take(','));
+      return take(']');
+    }
+    if (c == 't') return literal("true");
+    if (c == 'f') return literal("false");
+    if (c == 'n') return literal("null");
+    // number = [ minus ] int [ frac ] [ exp ]
+    if (c == '-') ++p;
+    if (p >= end || *p < '0' || *p > '9') return false;
+    if (*p == '0') ++p;
+    else while (p < end && *p >= '0' && *p <= '9') ++p;
+    if (p < end && *p == '.') {
+      ++p;
+      if (p >= end || *p < '0' || *p > '9') return false;
+      while (p < end && *p >= '0' && *p <= '9') ++p;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+      ++p;
+      if (p < end && (*p == '+' || *p == '-')) ++p;
+      if (p >= end || *p < '0' || *p > '9') return false;
+      while (p < end && *p >= '0' && *p <= '9') ++p;
+    }
+    return true;
+  }
+};
+
+// Little-endian values and Strings ("the length in bytes as an unsigned
+// LEB128, then the bytes") written at a cursor; the caller sized the room.
+struct Cursor {
+  char* p;
+
+  void bytes(std::string_view s) {
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+  }
+  void varint(size_t n) {
+    while (n >= 0x80) {
+      *p++ = static_cast<char>((n & 0x7f) | 0x80);
+      n >>= 7;
+    }
+    *p++ = static_cast<char>(n);
+  }
+  void string(std::string_view s) {
+    varint(s.size());
+    bytes(s);
+  }
+  void u16(uint32_t v) {
+    p[0] = static_cast<char>(v);
+    p[1] = static_cast<char>(v >> 8);
+    p += 2;
+  }
+  void u32(uint32_t v) {
+    for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * i));
+    p += 4;
+  }
+  void u64(uint64_t v) {
+    for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (8 * i));
+    p += 8;
+  }
+};
+
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool equals_lower(std::string_view s, const char* word) {
+  size_t n = std::strlen(word);
+  if (s.size() != n) return false;
+  for (size_t i = 0; i < n; ++i) {
+    if (lower(s[i]) != word[i]) return false;
+  }
+  return true;
+}
+
+bool all_ascii(std::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
+// A dotted quad as node:net isIPv4 takes it: four decimal numbers 0-255
+// without leading zeros (its pattern: 25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d).
+bool parse_ipv4(std::string_view t, uint8_t out[4]) {
+  size_t i = 0;
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (i >= t.size() || t[i] != '.') return false;
+      ++i;
+    }
+    size_t start = i;
+    uint32_t v = 0;
+    while (i < t.size() && i - start < 3 && t[i] >= '0' && t[i] <= '9') v = v * 10 + static_cast<uint32_t>(t[i++] - '0');
+    size_t digits = i - start;
+    if (digits == 0 || v > 255 || (digits > 1 && t[start] == '0')) return false;
+    out[part] = static_cast<uint8_t>(v);
+  }
+  return i == t.size();
+}
+
+// An IP as node:net isIP takes it, as 16 bytes of an IPv6 column (IPv4
+// mapped), and the join key's spelling (normalizeIp: "::ffff:a.b.c.d" ->
+// "a.b.c.d", anything else lowercased). A zone ("%eth0") is refused.
+bool parse_ip(std::string_view text, uint8_t out[16], std::string& key, bool trusted) {
+  // a zone, from the JavaScript reader only: the column has no place for it
+  if (trusted) text = text.substr(0, text.find('%'));
+  char buf[INET6_ADDRSTRLEN];
+  if (text.empty() || text.size() >= sizeof buf) return false;
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  if (text.find(':') == std::string_view::npos) {
+    std::memset(out, 0, 10);
+    out[10] = out[11] = 0xff;
+    if (!parse_ipv4(text, out + 12)) return false;
+    key.assign(text);
+    return true;
+  }
+  if (inet_pton(AF_INET6, buf, out) != 1) return false;
+  if (text.size() > 7 && text.substr(0, 7) == "::ffff:" && text.find('.') != std::string_view::npos) {
+    key.assign(text.substr(7));
+  } else {
+    key.clear();
+    for (char c : text) key.push_back(lower(c));
+  }
+  return true;
+}
+
+// "HTTP version: 10, 11, 20, 30." (native/core/ja4h.cc, src/correlator/ja4h.ts)
+const char* version_code(std::string_view v) {
+  if (v == "HTTP/1.0") return "10";
+  if (v == "HTTP/1.1") return "11";
+  if (v == "HTTP/2" || v == "HTTP/2.0") return "20";
+  if (v == "HTTP/3" || v == "HTTP/3.0") return "30";
+  return "00";
+}
+
+// "The first 4 characters of the Accept-Language header's primary language,
+// lowercase, dashes removed, padded with 0s."
+void language_code(std::string_view value, std::string& out) {
+  size_t i = 0;
+  while (i < value.size() && (value[i] == ' ' || value[i] == '\t')) ++i;
+  size_t before = out.size();
+  for (; i < value.size() && out.size() - before < 4; ++i) {
+    char c = value[i];
+    if (c == ',') break;
+    if (c == '-') continue;
+    out.push_back(lower(c));
+  }
+  while (out.size() - before < 4) out.push_back('0');
+}
+
+// mod_ssl's SSL_PROTOCOL in the engine's two-digit form, as tlsVersionOf():
+// /^TLSv1(?:\.(\d))?$/ -> "1" + digit (or "10"), "SSLv3" -> "s3", else "".
+std::string_view tls_version_of(std::string_view p) {
+  static const char* const kDigits[] = {"10", "11", "12", "13", "14", "15", "16", "17", "18", "19"};
+  if (p == "TLSv1") return "10";
+  if (p.size() == 7 && p.substr(0, 6) == "TLSv1." && p[6] >= '0' && p[6] <= '9') return kDigits[p[6] - '0'];
+  if (p == "SSLv3") return "s3";
+  return "";
+}
+
+
+// The record's JA4H, memoised on its inputs; nullptr when an input is not
+// ASCII (the JavaScript reader decides those).
+const std::string* ja4h_of(Scratch& s, Ja4hCache& cache, Span method, Span proto) {
+  std::string_view language;
+  bool has_language_value = false;
+  for (size_t i = 0; i < s.header_keys.size(); ++i) {
+    if (s.header_keys[i] == "accept-language") {
+      language = s.header_values[i];
+      has_language_value = true;
+    }
+  }
+  // the memo's key: every input, each with its length (a name may hold any byte)
+  size_t size = 32 + method.size() + proto.size() + language.size();
+  for (Span sp : s.header_order) size += 4 + sp.size();
+  for (Span sp : s.cookies) size += 4 + sp.size();
+  std::string& memo = s.key;
+  memo.resize(size);
+  Cursor o{memo.data()};
+  auto piece = [&](Span sp) {
+    o.u32(static_cast<uint32_t>(sp.size()));
+    o.bytes(sp);
+  };
+  piece(method);
+  piece(proto);
+  o.u32(static_cast<uint32_t>(s.header_order.size()));
+  for (Span sp : s.header_order) piece(sp);
+  if (has_language_value) piece(language);
+  else *o.p++ = '\xff';
+  o.u32(static_cast<uint32_t>(s.cookies.size()));
+  for (Span sp : s.cookies) piece(sp);
+  memo.resize(static_cast<size_t>(o.p - memo.data()));
+  // requests come in runs from one client (keep-alive): the last layout first
+  if (memo == s.last_key) return &s.last_ja4h;  // whose inputs passed the checks below
+  if (!all_ascii(method) || !all_ascii(language)) return nullptr;
+  for (Span sp : s.header_order) {
+    if (!all_ascii(sp)) return nullptr;
+  }
+  for (Span sp : s.cookies) {
+    if (!all_ascii(sp)) return nullptr;
+  }
+  const std::string* made = &cache.get(memo, [&] {
+    bool cookie = !s.cookies.empty(), referer = false, lang = false;
+    s.names.clear();
+    for (Span sp : s.header_order) {
+      std::string_view name = sp;
+      // "Cookie and Referer headers are not counted and not in the header list."
+      if (equals_lower(name, "cookie")) {
+        cookie = true;
+      } else if (equals_lower(name, "referer")) {
+        referer = true;
+      } else {
+        if (equals_lower(name, "accept-language")) lang = true;
+        s.names.push_back(name);
+      }
+    }
+    size_t count = std::min<size_t>(s.names.size(), 99);
+    std::string a;
+    std::string_view m = method;
+    for (size_t i = 0; i < 2; ++i) a.push_back(i < m.size() ? lower(m[i]) : '0');
+    a += version_code(proto);
+    a.push_back(cookie ? 'c' : 'n');
+    a.push_back(referer ? 'r' : 'n');
+    a.push_back(static_cast<char>('0' + count / 10));
+    a.push_back(static_cast<char>('0' + count % 10));
+    if (lang && has_language_value) language_code(language, a);
+    else a += "0000";
+    s.joined.clear();
+    for (size_t i = 0; i < s.names.size(); ++i) {
+      if (i) s.joined.push_back(',');
+      s.joined.append(s.names[i]);
+    }
+    std::string b = ja4_hash12(s.joined);
+    s.sorted_cookies.clear();
+    for (Span sp : s.cookies) s.sorted_cookies.push_back(sp);
+    std::sort(s.sorted_cookies.begin(), s.sorted_cookies.end());
+    s.joined.clear();
+    for (size_t i = 0; i < s.sorted_cookies.size(); ++i) {
+      if (i) s.joined.push_back(',');
+      s.joined.append(s.sorted_cookies[i]);
+    }
+    std::string c = ja4_hash12(s.joined);
+    return a + "_" + b + "_" + c + "_" + c;
+  });
+  s.last_key = memo;
+  s.last_ja4h = *made;
+  return &s.last_ja4h;
+}
+
+// The record's keys (docs/mod_reqin_log.md); anything else is skipped.
+enum class Key : uint8_t {
+  kTs, kDur, kConn, kReqN, kClientIp, kClientPort, kLocalIp, kLocalPort, kVhost, kMethod, kScheme, kHost, kUri,
+  kProto, kStatus, kBytesIn, kBytesOut, kUniqueId, kTls, kHeaderOrder, kHeaders, kCookies, kTruncated, kUnknown
+};
+
+// By length first: one or two comparisons per key, not a chain of them.
+Key key_of(std::string_view k) {
+  switch (k.size()) {
+    case 3:
+      if (k == "uri") return Key::kUri;
+      if (k == "tls") return Key::kTls;
+      break;
+    case 4:
+      if (k == "conn") return Key::kConn;
+      if (k == "host") return Key::kHost;
+      break;
+    case 5:
+      if (k == "ts_us") return Key::kTs;
+      if (k == "req_n") return Key::kReqN;
+      if (k == "vhost") return Key::kVhost;
+      if (k == "proto") return Key::kProto;
+      break;
+    case 6:
+      if (k == "dur_us") return Key::kDur;
+      if (k == "method") return Key::kMethod;
+      if (k == "scheme") return Key::kScheme;
+      if (k == "status") return Key::kStatus;
+      break;
+    case 7:
+      if (k == "headers") return Key::kHeaders;
+      if (k == "cookies") return Key::kCookies;
+      break;
+    case 8:
+      if (k == "local_ip") return Key::kLocalIp;
+      if (k == "bytes_in") return Key::kBytesIn;
+      break;
+    case 9:
+      if (k == "client_ip") return Key::kClientIp;
+      if (k == "bytes_out") return Key::kBytesOut;
+      if (k == "unique_id") return Key::kUniqueId;
+      if (k == "truncated") return Key::kTruncated;
+      break;
+    case 10:
+      if (k == "local_port") return Key::kLocalPort;
+      break;
+    case 11:
+      if (k == "client_port") return Key::kClientPort;
+      break;
+    case 12:
+      if (k == "header_order") return Key::kHeaderOrder;
+      break;
+    default:
+      break;
+  }
+  return Key::kUnknown;
+}
+
+}  // namespace
+
+RecordParser::RecordParser() : s_(new Scratch) {}
+RecordParser::~RecordParser() { delete s_; }
+
+bool RecordParser::read(const char* line, size_t n, Record& out, const std::string_view* given_ja4h) {
+  const bool trusted = given_ja4h != nullptr;
+  Scratch& s = *s_;
+  s.text.clear();
+  s.text.reserve(n);  // decoding never grows a string: pieces of it stay put
+  s.header_order.clear();
+  s.header_keys.clear();
+  s.header_values.clear();
+  s.cookies.clear();
+  Reader r{line, line + n, &s.text};
+
+  uint32_t seen = 0;
+  uint64_t ts = 0, dur = 0, req_n = 0, client_port = 0, local_port = 0, status = 0, bytes_in = 0, bytes_out = 0;
+  Span conn, client_ip, local_ip, method, scheme, host, uri, proto, unique_id, tls_protocol, tls_cipher, tls_sni, vhost;
+  bool has_tls = false;
+  size_t truncated = 0;
+  bool ascii = true;
+
+  // a string (null -> '')
+  auto str = [&](Span& sp, bool nullable) -> bool {
+    if (r.null()) {
+      sp = Span();
+      return nullable;
+    }
+    return r.string(s.text, sp, ascii);
+  };
+  auto num = [&](uint64_t& v, uint64_t max, bool nullable) -> bool {
+    if (r.null()) return nullable;
+    return r.uint(max, v);
+  };
+  auto list = [&](std::vector<Span>* out) -> bool {
+    if (r.null()) return true;
+    if (!r.take('[')) return false;
+    if (r.take(']')) return true;
+    do {
+      Span sp;
+      if (!str(sp, false)) return false;
+      if (out) out->push_back(sp);
+      else ++truncated;
+    } while (r.take(','));
+    return r.take(']');
+  };
+
+  if (!r.take('{')) return false;
+  if (r.take('}')) return false;
+  do {
+    Span key;
+    bool key_ascii;
+    if (!r.string(s.text, key, key_ascii) || !r.take(':')) return false;
+    Key k = key_of(key);
+    if (k != Key::kUnknown) {
+      // a duplicate key: JSON.parse keeps the last value, the reader decides
+      uint32_t bit = 1u << static_cast<unsigned>(k);
+      if (seen & bit) return false;
+      seen |= bit;
+    }
+    bool ok;
+    switch (k) {
+      case Key::kTs: ok = num(ts, kMaxTsUs, false) && ts >= 1; break;
+      case Key::kDur: ok = num(dur, kMaxU32, true); break;
+      case Key::kConn: ok = str(conn, false) && (ascii || trusted) && !conn.empty(); break;
+      case Key::kReqN: ok = num(req_n, kMaxU32, true); break;
+      case Key::kClientIp: ok = str(client_ip, false); break;
+      case Key::kClientPort: ok = num(client_port, 65535, false); break;
+      case Key::kLocalIp: ok = str(local_ip, true); break;
+      case Key::kLocalPort: ok = num(local_port, 65535, true); break;
+      case Key::kVhost: ok = str(vhost, true); break;
+      case Key::kMethod: ok = str(method, true); break;
+      case Key::kScheme: ok = str(scheme, true); break;
+      case Key::kHost: ok = str(host, true); break;
+      case Key::kUri: ok = str(uri, true); break;
+      case Key::kProto: ok = str(proto, true); break;
+      case Key::kStatus: ok = num(status, 65535, true); break;
+      case Key::kBytesIn: ok = num(bytes_in, kMaxSafeInteger, true); break;
+      case Key::kBytesOut: ok = num(bytes_out, kMaxSafeInteger, true); break;
+      case Key::kUniqueId: ok = str(unique_id, true); break;
+      case Key::kHeaderOrder: ok = list(&s.header_order); break;
+      case Key::kCookies: ok = list(&s.cookies); break;
+      case Key::kTruncated: ok = list(nullptr); break;
+      case Key::kTls:
+        ok = true;
+        if (!r.null()) {
+          has_tls = true;
+          uint32_t tseen = 0;
+          ok = r.take('{');
+          if (ok && !r.take('}')) {
+            do {
+              Span tk;
+              bool tk_ascii;
+              if (!r.string(s.text, tk, tk_ascii) || !r.take(':')) return false;
+              uint32_t bit = tk == "protocol" ? 1 : tk == "cipher" ? 2 : tk == "sni" ? 4 : 0;
+              if (bit & tseen) return false;
+              tseen |= bit;
+              bool good = bit == 1 ? str(tls_protocol, true) : bit == 2 ? str(tls_cipher, true) : bit == 4 ? str(tls_sni, true) : r.skip(1);
+              if (!good) return false;
+            } while (r.take(','));
+            ok = r.take('}');
+          }
+        }
+        break;
+      case Key::kHeaders:
+        ok = true;
+        if (!r.null()) {
+          ok = r.take('{');
+          if (ok && !r.take('}')) {
+            do {
+              Span hk, hv;
+              if (!str(hk, false) || !r.take(':') || !str(hv, false)) return false;
+              // an integer-like key comes first in JavaScript's key order
+              if (!trusted && !hk.empty() && std::all_of(hk.begin(), hk.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
+              for (Span prev : s.header_keys) {
+                if (prev == hk) return false;
+              }
+              s.header_keys.push_back(hk);
+              s.header_values.push_back(hv);
+            } while (r.take(','));
+            ok = r.take('}');
+          }
+        }
+        break;
+      case Key::kUnknown:
+        ok = r.skip(1);
+        break;
+    }
+    if (!ok) return false;
+  } while (r.take(','));
+  if (!r.take('}')) return false;
+  r.ws();
+  if (r.p != r.end) return false;
+  constexpr uint32_t kRequired = (1u << static_cast<unsigned>(Key::kTs)) | (1u << static_cast<unsigned>(Key::kConn)) |
+                                 (1u << static_cast<unsigned>(Key::kClientIp)) | (1u << static_cast<unsigned>(Key::kClientPort));
+  if ((seen & kRequired) != kRequired) return false;
+
+  // addresses (node:net isIP, then normalizeIp)
+  uint8_t client_bytes[16], local_bytes[16] = {};
+  if (!parse_ip(client_ip, client_bytes, out.client_ip, trusted)) return false;
+  if (!local_ip.empty()) {
+    if (!parse_ip(local_ip, local_bytes, out.local_ip, trusted)) return false;
+  } else {
+    out.local_ip.clear();
+  }
+
+  // JA4H (src/correlator/ja4h.ts sectionAB): its inputs are compared and
+  // hashed as UTF-16 text there, as bytes here: the same only for ASCII
+  std::string_view ja4h;
+  if (trusted) {
+    ja4h = *given_ja4h;
+  } else {
+    const std::string* made = ja4h_of(s, ja4h_, method, proto);
+    if (made == nullptr) return false;
+    ja4h = *made;
+  }
+
+  // the cells, in Cell order, written through a cursor into scratch space
+  // that holds the worst case (every string a cell, with a 3-byte length;
+  // the request id repeats the connection id), then copied once
+  size_t bound = 4 * n + 256;
+  if (s.cells.size() < bound) s.cells.resize(bound);
+  Cursor o{s.cells.data()};
+  char* const base = o.p;
+  uint32_t* ends = out.ends;
+  auto end_cell = [&](Cell c) { ends[c] = static_cast<uint32_t>(o.p - base); };
+  auto put_list = [&](const std::vector<Span>& items) {
+    o.u32(static_cast<uint32_t>(items.size()));
+    for (Span sp : items) o.string(sp);
+  };
+  o.u64(ts);
+  end_cell(kTs);
+  if (!unique_id.empty()) {
+    o.string(unique_id);
+  } else {
+    // requestId(): `${conn}:${req_n}`
+    char digits[12];
+    size_t k = sizeof digits;
+    uint64_t v = req_n;
+    do {
+      digits[--k] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v != 0);
+    size_t len = sizeof digits - k;
+    o.varint(conn.size() + 1 + len);
+    o.bytes(conn);
+    *o.p++ = ':';
+    o.bytes(Span(digits + k, len));
+  }
+  end_cell(kRequestId);
+  o.string(conn);
+  end_cell(kConn);
+  o.u32(static_cast<uint32_t>(req_n));
+  end_cell(kReqN);
+  o.bytes(Span(reinterpret_cast<const char*>(client_bytes), 16));
+  end_cell(kClientIp);
+  o.u16(static_cast<uint32_t>(client_port));
+  end_cell(kClientPort);
+  o.bytes(Span(reinterpret_cast<const char*>(local_bytes), 16));
+  end_cell(kLocalIp);
+  o.u16(static_cast<uint32_t>(local_port));
+  end_cell(kLocalPort);
+  o.u32(static_cast<uint32_t>(dur));
+  end_cell(kDuration);
+  o.string(method);
+  end_cell(kMethod);
+  o.string(scheme);
+  end_cell(kScheme);
+  o.string(host);
+  end_cell(kHost);
+  o.string(uri);
+  end_cell(kUri);
+  o.string(proto);
+  end_cell(kProto);
+  o.u16(static_cast<uint32_t>(status));
+  end_cell(kStatus);
+  o.u64(bytes_in);
+  end_cell(kBytesIn);
+  o.u64(bytes_out);
+  end_cell(kBytesOut);
+  put_list(s.header_order);
+  end_cell(kHeaderNames);
+  put_list(s.header_keys);
+  end_cell(kHeaderKeys);
+  put_list(s.header_values);
+  end_cell(kHeaderValues);
+  put_list(s.cookies);
+  end_cell(kCookies);
+  o.string(ja4h);
+  end_cell(kJa4h);
+  o.string(unique_id);
+  end_cell(kUniqueId);
+  o.string(tls_protocol);
+  end_cell(kTlsProtocol);
+  o.string(tls_cipher);
+  end_cell(kTlsCipher);
+  o.string(tls_sni);
+  end_cell(kTlsSni);
+  o.string(tls_version_of(tls_protocol));
+  end_cell(kTlsVersion);
+  *o.p++ = truncated > 0 ? 1 : 0;
+  end_cell(kTruncated);
+  out.cells.assign(base, static_cast<size_t>(o.p - base));
+
+  out.ts_us = ts;
+  out.client_port = static_cast<uint32_t>(client_port);
+  out.local_port = static_cast<uint32_t>(local_port);
+  out.tls_request = has_tls || scheme == "https";
+  out.conn.assign(conn);
+  return true;
+}
+
+}  // namespace ja4::reqin
