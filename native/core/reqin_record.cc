@@ -327,6 +327,7 @@ struct Cursor {
   char* p;
 
   void bytes(std::string_view s) {
+    if (s.empty()) return;  // an empty view's data() may be null: no memcpy from it
     std::memcpy(p, s.data(), s.size());
     p += s.size();
   }

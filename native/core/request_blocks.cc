@@ -6,25 +6,6 @@ namespace ja4::reqin {
 
 namespace {
 
-void put_varint(std::string& o, uint64_t n) {
-  while (n >= 0x80) {
-    o.push_back(static_cast<char>((n & 0x7f) | 0x80));
-    n >>= 7;
-  }
-  o.push_back(static_cast<char>(n));
-}
-
-void put_string(std::string& o, std::string_view s) {
-  put_varint(o, s.size());
-  o.append(s.data(), s.size());
-}
-
-void put_u64(std::string& o, uint64_t v) {
-  char b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (8 * i));
-  o.append(b, 8);
-}
-
 uint32_t get_u32(std::string_view s) {
   const auto* b = reinterpret_cast<const unsigned char*>(s.data());
   return static_cast<uint32_t>(b[0]) | (static_cast<uint32_t>(b[1]) << 8) | (static_cast<uint32_t>(b[2]) << 16) |
@@ -144,29 +125,71 @@ std::vector<std::string> names_of(const Column (&cols)[N]) {
   return out;
 }
 
-// One block: the header, then each column's data for the rows. `entry(i)`
-// is row i's TlsEntry or nullptr, `status(i)` its status.
+// A write position in room the caller sized.
+struct Out {
+  char* p;
+
+  void bytes(std::string_view s) {
+    // cells are mostly a few bytes: a loop beats a call to memcpy
+    if (s.size() <= 16) {
+      for (char c : s) *p++ = c;
+    } else {
+      std::memcpy(p, s.data(), s.size());
+      p += s.size();
+    }
+  }
+  void byte(char c) { *p++ = c; }
+  void varint(uint64_t n) {
+    while (n >= 0x80) {
+      *p++ = static_cast<char>((n & 0x7f) | 0x80);
+      n >>= 7;
+    }
+    *p++ = static_cast<char>(n);
+  }
+  void string(std::string_view s) {
+    varint(s.size());
+    bytes(s);
+  }
+  void u64(uint64_t v) {
+    for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (8 * i));
+    p += 8;
+  }
+};
+
+// One block appended to o: the header, then each column's data for the
+// rows. `entry(i)` is row i's TlsEntry or nullptr, `status(i)` its status.
 template <size_t N, class Rec, class Entry, class St>
-void write_block(std::string& o, const Column (&cols)[N], size_t n, Rec rec, Entry entry, St status) {
-  put_varint(o, N);
-  put_varint(o, n);
+void write_block(std::string& block, const Column (&cols)[N], size_t n, Rec rec, Entry entry, St status) {
+  // room for everything at once: every cell of every record (a superset of
+  // the columns), its connection's columns, the offsets and the statuses
+  size_t room = 64;
+  for (const Column& col : cols) room += std::strlen(col.name) + std::strlen(col.type) + 4;
+  for (size_t i = 0; i < n; ++i) {
+    const TlsEntry* e = entry(i);
+    room += rec(i).cells.size() + (e != nullptr ? e->blob.size() : 0) + 128;
+  }
+  size_t start = block.size();
+  block.resize(start + room);
+  Out o{block.data() + start};
+  o.varint(N);
+  o.varint(n);
   for (const Column& col : cols) {
-    put_string(o, col.name);
-    put_string(o, col.type);
+    o.string(col.name);
+    o.string(col.type);
     switch (col.source) {
       case Source::kCell:
-        for (size_t i = 0; i < n; ++i) o.append(rec(i).cell(static_cast<Cell>(col.index)));
+        for (size_t i = 0; i < n; ++i) o.bytes(rec(i).cell(static_cast<Cell>(col.index)));
         break;
       case Source::kList:
       case Source::kMap: {
         uint64_t total = 0;
         for (size_t i = 0; i < n; ++i) {
           total += get_u32(rec(i).cell(static_cast<Cell>(col.index)));
-          put_u64(o, total);
+          o.u64(total);
         }
         int last = col.source == Source::kMap ? col.index + 1 : col.index;  // kHeaderKeys, then kHeaderValues
         for (int c = col.index; c <= last; ++c) {
-          for (size_t i = 0; i < n; ++i) o.append(rec(i).cell(static_cast<Cell>(c)).substr(4));
+          for (size_t i = 0; i < n; ++i) o.bytes(rec(i).cell(static_cast<Cell>(c)).substr(4));
         }
         break;
       }
@@ -174,8 +197,8 @@ void write_block(std::string& o, const Column (&cols)[N], size_t n, Rec rec, Ent
         for (size_t i = 0; i < n; ++i) {
           const Record& r = rec(i);
           const TlsEntry* e = entry(i);
-          if (r.local_ip_known() || e == nullptr) o.append(r.cell(kLocalIp));
-          else o.append(reinterpret_cast<const char*>(e->server_ip), 16);
+          if (r.local_ip_known() || e == nullptr) o.bytes(r.cell(kLocalIp));
+          else o.bytes(std::string_view(reinterpret_cast<const char*>(e->server_ip), 16));
         }
         break;
       case Source::kServerPort:
@@ -183,23 +206,23 @@ void write_block(std::string& o, const Column (&cols)[N], size_t n, Rec rec, Ent
           const Record& r = rec(i);
           const TlsEntry* e = entry(i);
           uint16_t port = r.local_port != 0 || e == nullptr ? static_cast<uint16_t>(r.local_port) : e->server_port;
-          char b[2] = {static_cast<char>(port), static_cast<char>(port >> 8)};
-          o.append(b, 2);
+          o.byte(static_cast<char>(port));
+          o.byte(static_cast<char>(port >> 8));
         }
         break;
       case Source::kTlsString:
         for (size_t i = 0; i < n; ++i) {
           const TlsEntry* e = entry(i);
-          if (e != nullptr) o.append(e->string(col.index));
-          else if (col.index == 0) o.append(rec(i).cell(kTlsVersion));
-          else o.push_back('\0');
+          if (e != nullptr) o.bytes(e->string(col.index));
+          else if (col.index == 0) o.bytes(rec(i).cell(kTlsVersion));
+          else o.byte('\0');
         }
         break;
       case Source::kSni:
         for (size_t i = 0; i < n; ++i) {
           const TlsEntry* e = entry(i);
-          if (e != nullptr && !e->sni_empty()) o.append(e->blob, 0, e->sni_end);
-          else o.append(rec(i).cell(kTlsSni));
+          if (e != nullptr && !e->sni_empty()) o.bytes(std::string_view(e->blob).substr(0, e->sni_end));
+          else o.bytes(rec(i).cell(kTlsSni));
         }
         break;
       case Source::kJa4x: {
@@ -207,25 +230,26 @@ void write_block(std::string& o, const Column (&cols)[N], size_t n, Rec rec, Ent
         for (size_t i = 0; i < n; ++i) {
           const TlsEntry* e = entry(i);
           if (e != nullptr) total += e->ja4x_count;
-          put_u64(o, total);
+          o.u64(total);
         }
         for (size_t i = 0; i < n; ++i) {
           const TlsEntry* e = entry(i);
-          if (e != nullptr) o.append(e->ja4x_items());
+          if (e != nullptr) o.bytes(e->ja4x_items());
         }
         break;
       }
       case Source::kTtl:
         for (size_t i = 0; i < n; ++i) {
           const TlsEntry* e = entry(i);
-          o.push_back(static_cast<char>(e != nullptr ? e->ttl : 0));
+          o.byte(static_cast<char>(e != nullptr ? e->ttl : 0));
         }
         break;
       case Source::kStatus:
-        for (size_t i = 0; i < n; ++i) put_string(o, kStatusNames[status(i)]);
+        for (size_t i = 0; i < n; ++i) o.string(kStatusNames[status(i)]);
         break;
     }
   }
+  block.resize(static_cast<size_t>(o.p - block.data()));
 }
 
 }  // namespace

@@ -3,7 +3,9 @@
 // loop (and a String column without per-row dispatch), measured at 0.7-0.9
 // us of CPU per http_logs_ingest row against 4.6-6.6 us for RowBinary (same
 // rows, INSERT ... FROM INFILE into the Null table: docs/correlator.md).
-// Thread: whichever owns the correlator (the worker).
+// Thread: whichever owns the correlator (the worker). Here: the tls_events
+// table; http_logs_ingest and http_requests are written in C++ from the
+// parsed records (native/core/request_blocks.h, the same layout).
 //
 // A block (https://clickhouse.com/docs/interfaces/formats/Native, and what
 // chDB writes for SELECT ... FORMAT Native): LEB128 column count, LEB128 row
@@ -15,7 +17,7 @@
 // then all keys, then all values. Blocks concatenate into a valid Native
 // stream (the pool and the batcher join bodies as they are).
 //
-// LowCardinality(String) columns are declared here as String and
+// LowCardinality(String) columns are declared as String and
 // Map(LowCardinality(String), String) as Map(String, String): the engine
 // converts on insert for ~0.1-0.3 us per row (the same block into a Null
 // table with and without LowCardinality), and the correlator keeps no
@@ -65,12 +67,6 @@ export class StringArrayColumn implements NativeColumn {
     return this.offsets.length + this.items.length;
   }
 
-  strings(a: readonly string[]): void {
-    for (const s of a) this.items.string(s);
-    this.count += a.length;
-    this.offsets.uint64(this.count);
-  }
-
   /** A row of `n` strings encoded earlier (String bytes back to back in bytes[start..end)). */
   encoded(n: number, bytes: Uint8Array, start: number, end: number): void {
     if (n > 0) this.items.bytes(bytes, start, end);
@@ -81,38 +77,6 @@ export class StringArrayColumn implements NativeColumn {
   writeTo(out: RowBinaryWriter): void {
     out.bytes(this.offsets.view());
     out.bytes(this.items.view());
-    this.count = 0;
-  }
-}
-
-/** Map(String, String) from an object's own enumerable keys, in their order. */
-export class StringMapColumn implements NativeColumn {
-  readonly type = 'Map(String, String)';
-  private readonly offsets = new RowBinaryWriter(INITIAL_COLUMN_BYTES);
-  private readonly keys = new RowBinaryWriter(INITIAL_COLUMN_BYTES);
-  private readonly values = new RowBinaryWriter(INITIAL_COLUMN_BYTES);
-  private count = 0;
-
-  constructor(readonly name: string) {}
-
-  get byteLength(): number {
-    return this.offsets.length + this.keys.length + this.values.length;
-  }
-
-  map(o: Readonly<Record<string, string>>): void {
-    const keys = Object.keys(o);
-    for (const k of keys) {
-      this.keys.string(k);
-      this.values.string(o[k]!);
-    }
-    this.count += keys.length;
-    this.offsets.uint64(this.count);
-  }
-
-  writeTo(out: RowBinaryWriter): void {
-    out.bytes(this.offsets.view());
-    out.bytes(this.keys.view());
-    out.bytes(this.values.view());
     this.count = 0;
   }
 }
