@@ -225,6 +225,9 @@ t.test('a request longer than the idle timeout still gets its connection (mod_re
   t.same(statusOf(rowsOf(out.ingest)), [`c-7:1:matched:${JA4_A}`], 'matched, with its fingerprints');
   const st = bc.stats().correlator;
   t.same([st.matched, st.tls_not_seen, st.connections, st.connections_without_http], [1, 0, 1, 0], 'back in the join, not a connection without HTTP');
+  // quiet again past the idle timeout: dormant again, but one connection counted once
+  bc.process(undefined, undefined, T0_US + 800 * S);
+  t.same([bc.stats().correlator.connections, bc.stats().correlator.expired_idle], [0, 1], 'dormant again, expired_idle still 1');
   // a dormant connection's close (FIN) is its own, not a close without a flow
   const closing = new BatchCorrelator({ idleTimeoutMs: 10_000, windowMs: 60_000 });
   closing.process(undefined, lines(flowEvent({ first: T0_US, port: 9 })), T0_US);

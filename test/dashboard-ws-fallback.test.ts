@@ -55,7 +55,11 @@ t.test('unauthenticated: 4001; cross-site: 403 at the upgrade', async (t) => {
   const anon = new WsTestClient(new WebSocket(wsUrl), { flattenBatches: false });
   t.same(await anon.closed, { code: WS_CLOSE_UNAUTHORIZED, reason: 'unauthorized' });
   const evil = new WebSocket(wsUrl, { headers: { cookie: viewer.cookie, origin: 'https://evil.example' } });
-  const status = await new Promise<number>((resolve) => evil.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+  const refused = await new Promise<{ status: number; nosniff: unknown; frames: unknown }>((resolve) =>
+    evil.on('unexpected-response', (_req, res) => resolve({ status: res.statusCode ?? 0, nosniff: res.headers['x-content-type-options'], frames: res.headers['x-frame-options'] })),
+  );
+  const status = refused.status;
+  t.same([refused.nosniff, refused.frames], ['nosniff', 'DENY'], 'the refusal carries the security headers');
   t.equal(status, 403);
 });
 

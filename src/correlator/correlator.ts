@@ -130,6 +130,8 @@ interface Connection<Tls> {
   /** the TLS columns, encoded once by the row encoder */
   tls: Tls;
   requests: number;
+  /** went dormant once already (counted expired_idle then: a connection is counted once per reason) */
+  wasDormant: boolean;
 }
 
 interface Pending<R> {
@@ -251,6 +253,7 @@ export class Correlator<Tls = unknown, R extends JoinRecord = HttpRecord> {
       sni: e.tls_server_name ?? '',
       tls: this.out.connectionTls(e),
       requests: 0,
+      wasDormant: false,
     });
     this.connCount++;
     if (this.connCount > this.options.maxConnections) this.evictOldest();
@@ -374,11 +377,13 @@ export class Correlator<Tls = unknown, R extends JoinRecord = HttpRecord> {
 
   /**
    * An idle connection (no close seen) goes dormant: out of the join (counted
-   * expired_idle), kept for a late request; counted without HTTP only when
+   * expired_idle, the first time only: a request may wake it and it may go
+   * quiet again), kept for a late request; counted without HTTP only when
    * it leaves for good without one.
    */
   private rest(c: Connection<Tls>): void {
-    this.counters.expired_idle++;
+    if (!c.wasDormant) this.counters.expired_idle++;
+    c.wasDormant = true;
     this.connCount--;
     const list = this.dormant.get(c.key);
     if (list) list.push(c);

@@ -236,6 +236,7 @@ export function completeFallback(fallback: typeof Uws): typeof Uws {
         return;
       }
       let status = '200 OK';
+      let headers = '';
       let answered = false;
       const onAborted: (() => void)[] = [];
       socket.once('close', () => {
@@ -246,10 +247,11 @@ export function completeFallback(fallback: typeof Uws): typeof Uws {
         onAborted: (f: () => void) => (onAborted.push(f), res),
         cork: (f: () => void) => (f(), res),
         writeStatus: (s: Text) => ((status = text(s)), res),
+        writeHeader: (k: Text, v: Text) => ((headers += `${text(k)}: ${text(v)}\r\n`), res),
         end: (body: Text = '') => {
           answered = true;
           const b = Buffer.from(text(body));
-          socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${b.length}\r\nConnection: close\r\n\r\n${b.toString()}`);
+          socket.end(`HTTP/1.1 ${status}\r\n${headers}Content-Type: text/plain\r\nContent-Length: ${b.length}\r\nConnection: close\r\n\r\n${b.toString()}`);
           return res;
         },
         upgrade: (userData: unknown, _key?: Text, protocol?: Text) => {

@@ -40,8 +40,8 @@ export interface Reply {
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** Security headers on every answer. */
-const COMMON_HEADERS: Record<string, string> = {
+/** Security headers on every answer (the WebSocket hub's refusals included). */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'X-Frame-Options': 'DENY',
@@ -155,7 +155,7 @@ export class Exchange {
     if (this.done) return;
     const contentType = reply.contentType ?? 'application/json; charset=utf-8';
     let body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
-    const headers: Record<string, string> = { ...COMMON_HEADERS, 'Content-Type': contentType, ...reply.headers };
+    const headers: Record<string, string> = { ...SECURITY_HEADERS, 'Content-Type': contentType, ...reply.headers };
     const wantsCompression = reply.compress ?? (isCompressible(contentType) && body.length >= MIN_COMPRESS_BYTES);
     if (wantsCompression && this.request.method !== 'HEAD') {
       const encoding = pickEncoding(this.request.headers['accept-encoding'] ?? '');

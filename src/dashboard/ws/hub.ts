@@ -27,6 +27,7 @@ import { performance } from 'node:perf_hooks';
 import type { TemplatedApp, WebSocket, WebSocketBehavior } from '@trufflesuite/uws-js-unofficial';
 import { FIXED_TOPICS, MAX_TOPICS_PER_CLIENT, WS_CLOSE_TOO_SLOW, WS_CLOSE_UNAUTHORIZED, WS_PROTOCOL, WS_TOKEN_PROTOCOL_PREFIX, type Detection } from '../api-types.js';
 import { JA4_PATTERN, ipValue } from '../http/params.js';
+import { SECURITY_HEADERS } from '../http/exchange.js';
 import type { Principal } from '../router.js';
 import { Ring, type RingItem } from './ring.js';
 import { liveDetection } from './live-detection.js';
@@ -300,7 +301,9 @@ export class Hub {
           if (aborted) return;
           res.cork(() => {
             if (!originOk) {
-              res.writeStatus('403 Forbidden').end('cross-origin WebSocket refused');
+              res.writeStatus('403 Forbidden');
+              for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.writeHeader(k, v);
+              res.end('cross-origin WebSocket refused');
               return;
             }
             res.upgrade<ClientData>({ id: this.nextClientId++, principal, topics: new Set(), resyncing: false, lastResyncAt: -Infinity }, key, answer, extensions, context);
