@@ -15,7 +15,7 @@ import { main } from '../src/cli/main.js';
 import { readPcap } from '../src/capture/pcap-reader.js';
 import { openDatagramReceiver } from '../src/ingest/datagram-receiver.js';
 import type { FlowEvent, TlsEvent } from '../src/capture/tls-event.js';
-import { repoRoot } from './helpers/paths.js';
+import { conformanceDir, hasConformance, repoRoot } from './helpers/paths.js';
 import { scratchDir } from './helpers/scratch-dir.js';
 
 const SAMPLE = join(repoRoot, 'samples', 'loopback-clients.pcapng');
@@ -232,6 +232,22 @@ t.test('ja4 replay --loop to a UNIX datagram socket', async (t) => {
   const ts = ev.map((e) => e.first_ts_us);
   t.ok(ts[ts.length - 1]! - ts[0]! >= 2_000_000, 'each loop starts after the previous one (>= 1 s apart)');
   t.match(logLines(r.err).find((l) => l.msg === 'done'), { level: 'info', output: `unix:${path}`, written: Number, output_dropped: 0 });
+});
+
+t.test('ja4 replay --loop of a QUIC capture: a record per connection and pass', { skip: hasConformance ? false : 'no conformance pcaps' }, async (t) => {
+  // each pass replays the same Destination Connection IDs; the engine used
+  // to take the second pass's Initials as the first connection's (one record
+  // in all): a pass now ends its flows as the end of input does
+  const quic = join(conformanceDir, 'pcap', 'quic-tls-handshake.pcapng');
+  const out = join(scratchDir(t), 'quic.jsonl');
+  t.equal((await ja4(['replay', quic, '--max', '--output', `jsonl:${out}`])).code, 0);
+  const once = events(out).filter((e) => e.event === 'flow') as FlowEvent[];
+  t.ok(once.length >= 1 && once.every((e) => e.transport === 'udp' && e.ja4?.startsWith('q') === true), `one pass: ${once.length} QUIC flow(s) with a JA4`);
+  const looped = join(scratchDir(t), 'quic3.jsonl');
+  t.equal((await ja4(['replay', quic, '--max', '--loop', '3', '--output', `jsonl:${looped}`])).code, 0);
+  const thrice = events(looped).filter((e) => e.event === 'flow') as FlowEvent[];
+  t.equal(thrice.length, 3 * once.length, 'three passes: three times the records');
+  t.same(thrice.map((e) => e.ja4), [...once, ...once, ...once].map((e) => e.ja4), 'the same fingerprints each pass');
 });
 
 t.test('ja4 replay to a SOCK_SEQPACKET receiver (sockets.network_type: seqpacket)', async (t) => {

@@ -907,6 +907,11 @@ void Engine::finish() {
   });
 }
 
+void Engine::end_segment() {
+  finish();
+  while (Flow* f = table_.oldest()) table_.erase(*f);
+}
+
 void Engine::advance(int64_t ts) { expire_idle(ts); }
 
 }  // namespace ja4

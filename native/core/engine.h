@@ -97,6 +97,10 @@ class Engine {
   // End of input: every flow still open produces its record (and, with
   // close_events, a close record with reason "evicted").
   void finish();
+  // End of a replay pass: as finish(), then every flow is forgotten, so the
+  // next pass's packets start new connections (TCP would by its SYNs; a QUIC
+  // connection replayed under the same DCID would not: one record in all).
+  void end_segment();
   // Live input: capture time moves on without packets (a quiet link);
   // flows idle past the timeout are reported and dropped.
   void advance(int64_t ts_us);

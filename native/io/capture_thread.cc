@@ -304,6 +304,7 @@ void CaptureThread::run_replay() {
   for (uint32_t loop = 0; loop < config_.loops && !stop_requested(); ++loop) {
     work_.loop = loop;
     clock.new_segment = true;  // each pass: new connections, 1 s after the last
+    if (loop > 0) engine_.end_segment();
     for (size_t i = 0; i < config_.files.size() && !stop_requested(); ++i) {
       work_.file_index = i;
       work_.file_offset = 0;
