@@ -20,6 +20,7 @@ constexpr uint64_t kMaxTsUs = 4102444800000000ULL;  // 2100-01-01
 constexpr uint64_t kMaxU32 = 0xffffffffULL;
 constexpr uint64_t kMaxSafeInteger = 9007199254740991ULL;  // Number.MAX_SAFE_INTEGER
 constexpr int kMaxDepth = 64;
+constexpr size_t kMaxMemoKey = 4096;  // JA4H memo: longer layouts are not kept
 
 // A decoded string: a piece of the line itself when it had no escape (the
 // common case: no copy), else of Scratch::text, which is reserved to the
@@ -497,7 +498,7 @@ const std::string* ja4h_of(Scratch& s, Ja4hCache& cache, Span method, Span proto
   for (Span sp : s.cookies) {
     if (!all_ascii(sp)) return nullptr;
   }
-  const std::string* made = &cache.get(memo, [&] {
+  auto compute = [&] {
     bool cookie = !s.cookies.empty(), referer = false, lang = false;
     s.names.clear();
     for (Span sp : s.header_order) {
@@ -539,9 +540,11 @@ const std::string* ja4h_of(Scratch& s, Ja4hCache& cache, Span method, Span proto
     }
     std::string c = ja4_hash12(s.joined);
     return a + "_" + b + "_" + c + "_" + c;
-  });
+  };
+  // a layout is a few hundred bytes; a huge one (a record of 100 long header
+  // names) is computed, not kept: the memo's memory stays bounded by its count
+  s.last_ja4h = memo.size() <= kMaxMemoKey ? cache.get(memo, compute) : compute();
   s.last_key = memo;
-  s.last_ja4h = *made;
   return &s.last_ja4h;
 }
 
