@@ -35,14 +35,18 @@ const FINGERPRINTS = ['ja4', 'ja4_r', 'ja4_o', 'ja3', 'ja4s', 'ja4t', 'ja4ts', '
  * requests, one handshake) and for its tls_events row.
  */
 export interface NativeTls {
-  /** tls_version, alpn, FINGERPRINTS' values, then the ja4x strings, back to back */
+  /**
+   * As the native store takes them (request_blocks.h TlsEntry): the flow's
+   * sni, server address and port, TTL and ja4x count, then from `start`
+   * tls_version, alpn, FINGERPRINTS' values and the ja4x strings, back to back
+   */
   bytes: Uint8Array;
-  /** where each string column's value ends in `bytes` (tls_version, alpn, FINGERPRINTS) */
+  /** where tls_version, alpn, FINGERPRINTS' values start in `bytes` */
+  start: number;
+  /** where each of them ends */
   ends: number[];
   ja4xCount: number;
   ttl: number;
-  /** the flow's sni, server address and port, TTL and `bytes`, as the native store takes them (request_blocks.h TlsEntry) */
-  blob: Uint8Array;
   /** the native store's id of these columns: NOT_STORED until the first row uses them, UNSEEN for unseenTls */
   entry: number;
 }
@@ -52,7 +56,7 @@ const UNSEEN = -1;
 const RELEASED = -3;
 
 /** A request whose handshake was not seen: the native store takes its tls_version from the record. */
-const UNSEEN_TLS: NativeTls = Object.freeze({ bytes: new Uint8Array(0), ends: [], ja4xCount: 0, ttl: 0, blob: new Uint8Array(0), entry: UNSEEN });
+const UNSEEN_TLS: NativeTls = Object.freeze({ bytes: new Uint8Array(0), start: 0, ends: [], ja4xCount: 0, ttl: 0, entry: UNSEEN });
 
 const STATUS_CODES: Record<CorrelationStatus, number> = { matched: 0, no_tls: 1, tls_not_seen: 2 };
 
@@ -161,7 +165,7 @@ class TlsColumns {
 
   append(tls: NativeTls): void {
     const { bytes, ends } = tls;
-    let at = 0;
+    let at = tls.start;
     for (let i = 0; i < TLS_STRINGS; i++) {
       const end = ends[i]!;
       this.strings[i]!.bytes(bytes, at, end);
@@ -228,6 +232,14 @@ export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer, NativeHtt
   connectionTls(e: FlowEvent): NativeTls {
     if (this.lastEvent === e) return this.lastTls!;
     const w = this.scratch;
+    const ja4x = ja4xList(e);
+    const ttl = e.client_ttl ?? 0;
+    w.string(e.tls_server_name ?? '');
+    w.ipv6(e.dst);
+    w.uint16(e.dst_port);
+    w.uint8(ttl);
+    w.uint32(ja4x.length);
+    const start = w.length;
     const ends: number[] = [];
     w.string(e.tls_version ?? '');
     ends.push(w.length);
@@ -237,17 +249,8 @@ export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer, NativeHtt
       w.string(e[k] ?? '');
       ends.push(w.length);
     }
-    const ja4x = ja4xList(e);
     for (const s of ja4x) w.string(s);
-    const bytes = w.take();
-    const ttl = e.client_ttl ?? 0;
-    w.string(e.tls_server_name ?? '');
-    w.ipv6(e.dst);
-    w.uint16(e.dst_port);
-    w.uint8(ttl);
-    w.uint32(ja4x.length);
-    w.bytes(bytes);
-    const tls: NativeTls = { bytes, ends, ja4xCount: ja4x.length, ttl, blob: w.take(), entry: NOT_STORED };
+    const tls: NativeTls = { bytes: w.take(), start, ends, ja4xCount: ja4x.length, ttl, entry: NOT_STORED };
     this.lastEvent = e;
     this.lastTls = tls;
     return tls;
@@ -262,7 +265,7 @@ export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer, NativeHtt
   ingest(r: NativeHttpRecord, tls: NativeTls, _conn: ConnectionEnds | undefined, status: CorrelationStatus): void {
     let entry = tls.entry;
     if (entry === NOT_STORED) {
-      entry = this.requests.store.addTls(tls.blob);
+      entry = this.requests.store.addTls(tls.bytes);
       if (entry < 0) throw new Error('native store refused a connection\'s TLS columns');
       tls.entry = entry;
     }
