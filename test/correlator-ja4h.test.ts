@@ -8,7 +8,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { PcapWriter, TCP_ACK, TCP_PSH, TcpConversation } from '../src/capture/pcap-writer.js';
-import { ja4hForms } from '../src/correlator/ja4h.js';
+import { ja4hCached, ja4hForms, ja4hOf, type Ja4hInput } from '../src/correlator/ja4h.js';
 import { httpRequestBytes, type HttpRequestSpec } from './helpers/expected-fingerprints.js';
 import { CLIENT, T0, readWithStats, scratchDir } from './helpers/captures.js';
 import { repoRoot } from './helpers/paths.js';
@@ -102,5 +102,18 @@ t.test('the sample capture\'s cleartext requests (curl on loopback): sections a,
     };
     const ours = ja4hForms(record);
     t.equal(ours.ja4h.split('_').slice(0, 3).join('_'), h.ja4h.split('_').slice(0, 3).join('_'), `${h.method} ${h.path}: ${h.ja4h}`);
+  }
+});
+
+t.test('the JA4H memo tells apart layouts a separator join confused', async (t) => {
+  const base = { method: 'GET', proto: 'HTTP/1.1', cookies: [] as string[], headers: {} as Record<string, string> };
+  const pairs: [Ja4hInput, Ja4hInput][] = [
+    [{ ...base, header_order: ['a\u0001b'] }, { ...base, header_order: ['a', 'b'] }],
+    [{ ...base, header_order: [''] }, { ...base, header_order: [] }],
+    [{ ...base, header_order: ['Accept-Language'], headers: { 'accept-language': '\u0002' } }, { ...base, header_order: ['Accept-Language'] }],
+  ];
+  for (const [first, second] of pairs) {
+    ja4hCached(first); // memoised first
+    t.equal(ja4hCached(second), ja4hOf(second), `${JSON.stringify(second.header_order)} after ${JSON.stringify(first.header_order)}`);
   }
 });

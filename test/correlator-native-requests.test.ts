@@ -148,6 +148,17 @@ t.test('hostile edits: the native path decides every line as the JavaScript path
     edited.push(line.replace(from, to));
   });
   edited.push('', '\r', '[1]', '{}', '{"ts_us":1', 'not json', `\ufeff${base[0]}`, `${base[1]} \r`, `${base[2]}x`);
+  // found by review: each once on the native parser's path, once left to the
+  // JavaScript reader (a 200.0 status) and re-written canonically
+  const both = (line: string): string[] => [line, line.replace('"status":200', '"status":200.0')];
+  edited.push(
+    // not IPv4-mapped: "::ffff:" then an IPv6 tail (cut at 7 it was no address)
+    ...both(base[3]!.replace('"client_ip":"203.0.113.7"', '"client_ip":"::ffff:0:1.2.3.4"')),
+    // a header named __proto__ (through an object it set the prototype)
+    ...both(base[4]!.replace('"accept":"text/html"', '"__proto__":"p","accept":"text/html"')),
+    // two names that differ only in a lone surrogate (made well-formed, they were one)
+    ...both(base[5]!.replace('"accept":"text/html"', '"x\\ud800":"1","x\\ud801":"2","accept":"text/html"')),
+  );
   const http = [Buffer.from(edited.map((l) => `${l}\n`).join('')), lines(...baseRecords())];
   const js = run('JSONEachRow', tlsBatch(), http);
   const native = run('Native', tlsBatch(), http);

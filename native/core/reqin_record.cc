@@ -9,7 +9,9 @@
 #include <cstring>
 #include <vector>
 
+#include "byte_cursor.h"
 #include "hash.h"
+#include "utf8.h"
 
 namespace ja4::reqin {
 
@@ -48,42 +50,6 @@ int hex_value(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-void put_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xc0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xe0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else {
-    out.push_back(static_cast<char>(0xf0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  }
-}
-
-// The length of the well-formed UTF-8 sequence at p (RFC 3629 section 4:
-// no overlongs, no surrogates, nothing past U+10FFFF), 0 when it is not
-// one: Node's decoder would put U+FFFD there, which the caller leaves to it.
-size_t utf8_sequence(const unsigned char* p, const unsigned char* end) {
-  auto cont = [&](size_t i, unsigned char lo = 0x80, unsigned char hi = 0xbf) {
-    return p + i < end && p[i] >= lo && p[i] <= hi;
-  };
-  unsigned char c = p[0];
-  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
-  if (c == 0xe0) return cont(1, 0xa0) && cont(2) ? 3 : 0;
-  if ((c >= 0xe1 && c <= 0xec) || c == 0xee || c == 0xef) return cont(1) && cont(2) ? 3 : 0;
-  if (c == 0xed) return cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;
-  if (c == 0xf0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
-  if (c >= 0xf1 && c <= 0xf3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
-  if (c == 0xf4) return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
-  return 0;
 }
 
 // The bytes a string run takes as they are: "any Unicode characters except
@@ -237,7 +203,7 @@ struct Reader {
             u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
           }
           if (u >= 0x80) ascii = false;
-          put_utf8(out, u);
+          append_utf8(out, u);
           break;
         }
         default:
@@ -322,41 +288,6 @@ struct Reader {
   }
 };
 
-// Little-endian values and Strings ("the length in bytes as an unsigned
-// LEB128, then the bytes") written at a cursor; the caller sized the room.
-struct Cursor {
-  char* p;
-
-  void bytes(std::string_view s) {
-    if (s.empty()) return;  // an empty view's data() may be null: no memcpy from it
-    std::memcpy(p, s.data(), s.size());
-    p += s.size();
-  }
-  void varint(size_t n) {
-    while (n >= 0x80) {
-      *p++ = static_cast<char>((n & 0x7f) | 0x80);
-      n >>= 7;
-    }
-    *p++ = static_cast<char>(n);
-  }
-  void string(std::string_view s) {
-    varint(s.size());
-    bytes(s);
-  }
-  void u16(uint32_t v) {
-    p[0] = static_cast<char>(v);
-    p[1] = static_cast<char>(v >> 8);
-    p += 2;
-  }
-  void u32(uint32_t v) {
-    for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * i));
-    p += 4;
-  }
-  void u64(uint64_t v) {
-    for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (8 * i));
-    p += 8;
-  }
-};
 
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -397,8 +328,8 @@ bool parse_ipv4(std::string_view t, uint8_t out[4]) {
 }
 
 // An IP as node:net isIP takes it, as 16 bytes of an IPv6 column (IPv4
-// mapped), and the join key's spelling (normalizeIp: "::ffff:a.b.c.d" ->
-// "a.b.c.d", anything else lowercased). A zone ("%eth0") is refused.
+// mapped), and the join key's spelling (normalizeIp: "::ffff:" and a dotted
+// quad -> the quad, anything else lowercased). A zone ("%eth0") is refused.
 bool parse_ip(std::string_view text, uint8_t out[16], std::string& key, bool trusted) {
   // a zone, from the JavaScript reader only: the column has no place for it
   if (trusted) text = text.substr(0, text.find('%'));
@@ -414,7 +345,8 @@ bool parse_ip(std::string_view text, uint8_t out[16], std::string& key, bool tru
     return true;
   }
   if (inet_pton(AF_INET6, buf, out) != 1) return false;
-  if (text.size() > 7 && text.substr(0, 7) == "::ffff:" && text.find('.') != std::string_view::npos) {
+  uint8_t v4[4];
+  if (text.size() > 7 && text.substr(0, 7) == "::ffff:" && parse_ipv4(text.substr(7), v4)) {
     key.assign(text.substr(7));
   } else {
     key.clear();
@@ -475,7 +407,7 @@ const std::string* ja4h_of(Scratch& s, Ja4hCache& cache, Span method, Span proto
   for (Span sp : s.cookies) size += 4 + sp.size();
   std::string& memo = s.key;
   memo.resize(size);
-  Cursor o{memo.data()};
+  ByteCursor o{memo.data()};
   auto piece = [&](Span sp) {
     o.u32(static_cast<uint32_t>(sp.size()));
     o.bytes(sp);
@@ -485,7 +417,7 @@ const std::string* ja4h_of(Scratch& s, Ja4hCache& cache, Span method, Span proto
   o.u32(static_cast<uint32_t>(s.header_order.size()));
   for (Span sp : s.header_order) piece(sp);
   if (has_language_value) piece(language);
-  else *o.p++ = '\xff';
+  else o.byte('\xff');
   o.u32(static_cast<uint32_t>(s.cookies.size()));
   for (Span sp : s.cookies) piece(sp);
   memo.resize(static_cast<size_t>(o.p - memo.data()));
@@ -721,8 +653,12 @@ bool RecordParser::read(const char* line, size_t n, Record& out, const std::stri
               if (!str(hk, false) || !r.take(':') || !str(hv, false)) return false;
               // an integer-like key comes first in JavaScript's key order
               if (!trusted && !hk.empty() && std::all_of(hk.begin(), hk.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
-              for (Span prev : s.header_keys) {
-                if (prev == hk) return false;
+              // a duplicate: JSON.parse keeps the last value at the first place; the
+              // JavaScript reader's canonical line lists what its map held
+              if (!trusted) {
+                for (Span prev : s.header_keys) {
+                  if (prev == hk) return false;
+                }
               }
               s.header_keys.push_back(hk);
               s.header_values.push_back(hv);
@@ -769,7 +705,7 @@ bool RecordParser::read(const char* line, size_t n, Record& out, const std::stri
   // the request id repeats the connection id), then copied once
   size_t bound = 4 * n + 256;
   if (s.cells.size() < bound) s.cells.resize(bound);
-  Cursor o{s.cells.data()};
+  ByteCursor o{s.cells.data()};
   char* const base = o.p;
   uint32_t* ends = out.ends;
   auto end_cell = [&](Cell c) { ends[c] = static_cast<uint32_t>(o.p - base); };
@@ -793,7 +729,7 @@ bool RecordParser::read(const char* line, size_t n, Record& out, const std::stri
     size_t len = sizeof digits - k;
     o.varint(conn.size() + 1 + len);
     o.bytes(conn);
-    *o.p++ = ':';
+    o.byte(':');
     o.bytes(Span(digits + k, len));
   }
   end_cell(kRequestId);
@@ -847,7 +783,7 @@ bool RecordParser::read(const char* line, size_t n, Record& out, const std::stri
   end_cell(kTlsSni);
   o.string(tls_version_of(tls_protocol));
   end_cell(kTlsVersion);
-  *o.p++ = truncated > 0 ? 1 : 0;
+  o.byte(truncated > 0 ? 1 : 0);
   end_cell(kTruncated);
   out.cells.assign(base, static_cast<size_t>(o.p - base));
 

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "byte_cursor.h"
+
 namespace ja4::reqin {
 
 namespace {
@@ -46,6 +48,20 @@ struct Column {
   int index;  // the Cell, or the TlsEntry string
 };
 
+// method .. cookie_names: the request's own columns, in both tables
+#define REQUEST_FIELD_COLUMNS                                                 \
+  {"method", "String", Source::kCell, kMethod},                               \
+      {"scheme", "String", Source::kCell, kScheme},                           \
+      {"host", "String", Source::kCell, kHost},                               \
+      {"uri", "String", Source::kCell, kUri},                                 \
+      {"protocol", "String", Source::kCell, kProto},                          \
+      {"status", "UInt16", Source::kCell, kStatus},                           \
+      {"bytes_in", "UInt64", Source::kCell, kBytesIn},                        \
+      {"bytes_out", "UInt64", Source::kCell, kBytesOut},                      \
+      {"header_names", "Array(String)", Source::kList, kHeaderNames},         \
+      {"headers", "Map(String, String)", Source::kMap, kHeaderKeys},          \
+      {"cookie_names", "Array(String)", Source::kList, kCookies},
+
 // src/correlator/rows-binary.ts INGEST_COLUMNS, in that order
 const Column kIngest[] = {
     {"ts", "DateTime64(6, 'UTC')", Source::kCell, kTs},
@@ -57,17 +73,7 @@ const Column kIngest[] = {
     {"server_ip", "IPv6", Source::kServerIp, 0},
     {"server_port", "UInt16", Source::kServerPort, 0},
     {"duration_us", "UInt32", Source::kCell, kDuration},
-    {"method", "String", Source::kCell, kMethod},
-    {"scheme", "String", Source::kCell, kScheme},
-    {"host", "String", Source::kCell, kHost},
-    {"uri", "String", Source::kCell, kUri},
-    {"protocol", "String", Source::kCell, kProto},
-    {"status", "UInt16", Source::kCell, kStatus},
-    {"bytes_in", "UInt64", Source::kCell, kBytesIn},
-    {"bytes_out", "UInt64", Source::kCell, kBytesOut},
-    {"header_names", "Array(String)", Source::kList, kHeaderNames},
-    {"headers", "Map(String, String)", Source::kMap, kHeaderKeys},
-    {"cookie_names", "Array(String)", Source::kList, kCookies},
+    REQUEST_FIELD_COLUMNS
     {"ja4h", "String", Source::kCell, kJa4h},
     {"tls_version", "String", Source::kTlsString, 0},
     {"tls_cipher", "String", Source::kCell, kTlsCipher},
@@ -99,22 +105,14 @@ const Column kRequests[] = {
     {"conn_id", "String", Source::kCell, kConn},
     {"request_seq", "UInt32", Source::kCell, kReqN},
     {"unique_id", "String", Source::kCell, kUniqueId},
-    {"method", "String", Source::kCell, kMethod},
-    {"scheme", "String", Source::kCell, kScheme},
-    {"host", "String", Source::kCell, kHost},
-    {"uri", "String", Source::kCell, kUri},
-    {"protocol", "String", Source::kCell, kProto},
-    {"status", "UInt16", Source::kCell, kStatus},
-    {"bytes_in", "UInt64", Source::kCell, kBytesIn},
-    {"bytes_out", "UInt64", Source::kCell, kBytesOut},
-    {"header_names", "Array(String)", Source::kList, kHeaderNames},
-    {"headers", "Map(String, String)", Source::kMap, kHeaderKeys},
-    {"cookie_names", "Array(String)", Source::kList, kCookies},
+    REQUEST_FIELD_COLUMNS
     {"tls_protocol", "String", Source::kCell, kTlsProtocol},
     {"tls_cipher", "String", Source::kCell, kTlsCipher},
     {"tls_sni", "String", Source::kCell, kTlsSni},
     {"truncated", "Bool", Source::kCell, kTruncated},
 };
+
+#undef REQUEST_FIELD_COLUMNS
 
 const char* const kStatusNames[] = {"matched", "no_tls", "tls_not_seen"};
 
@@ -125,36 +123,6 @@ std::vector<std::string> names_of(const Column (&cols)[N]) {
   return out;
 }
 
-// A write position in room the caller sized.
-struct Out {
-  char* p;
-
-  void bytes(std::string_view s) {
-    // cells are mostly a few bytes: a loop beats a call to memcpy
-    if (s.size() <= 16) {
-      for (char c : s) *p++ = c;
-    } else {
-      std::memcpy(p, s.data(), s.size());
-      p += s.size();
-    }
-  }
-  void byte(char c) { *p++ = c; }
-  void varint(uint64_t n) {
-    while (n >= 0x80) {
-      *p++ = static_cast<char>((n & 0x7f) | 0x80);
-      n >>= 7;
-    }
-    *p++ = static_cast<char>(n);
-  }
-  void string(std::string_view s) {
-    varint(s.size());
-    bytes(s);
-  }
-  void u64(uint64_t v) {
-    for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (8 * i));
-    p += 8;
-  }
-};
 
 // One block appended to o: the header, then each column's data for the
 // rows. `entry(i)` is row i's TlsEntry or nullptr, `status(i)` its status.
@@ -170,7 +138,7 @@ void write_block(std::string& block, const Column (&cols)[N], size_t n, Rec rec,
   }
   size_t start = block.size();
   block.resize(start + room);
-  Out o{block.data() + start};
+  ByteCursor o{block.data() + start};
   o.varint(N);
   o.varint(n);
   for (const Column& col : cols) {

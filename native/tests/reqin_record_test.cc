@@ -83,6 +83,10 @@ void test_escapes_and_normalizing() {
   line = with(kLine, R"("client_ip":"203.0.113.7")", R"("client_ip":"::ffff:203.0.113.7")");
   CHECK(p.parse(line.data(), line.size(), r));
   CHECK_EQ(r.client_ip, std::string("203.0.113.7"));
+  // "::ffff:" then an IPv6 tail is not IPv4-mapped: the whole address is the key
+  line = with(kLine, R"("client_ip":"203.0.113.7")", R"("client_ip":"::ffff:0:1.2.3.4")");
+  CHECK(p.parse(line.data(), line.size(), r));
+  CHECK_EQ(r.client_ip, std::string("::ffff:0:1.2.3.4"));
   line = with(kLine, R"("client_ip":"203.0.113.7")", R"("client_ip":"2001:DB8::1")");
   CHECK(p.parse(line.data(), line.size(), r));
   CHECK_EQ(r.client_ip, std::string("2001:db8::1"));

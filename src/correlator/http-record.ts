@@ -4,7 +4,7 @@
 // copies; a record failing it is counted as schema_invalid and dropped.
 // Addresses are checked too: one malformed IP would make ClickHouse refuse
 // the whole batch it travels in.
-import { isIP } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
 
 /**
  * What the join (correlator.ts) reads of a request: a whole HttpRecord, or
@@ -71,9 +71,15 @@ function uint(v: unknown, max: number): number | undefined {
 /**
  * IPv4 clients of a dual-stack listener arrive IPv4-mapped ("::ffff:1.2.3.4")
  * from Apache and plain from the capture: one spelling for the join key.
+ * Only a dotted quad after the prefix is one: "::ffff:0:1.2.3.4" is another
+ * IPv6 address (cut at 7 it was "0:1.2.3.4", no address at all).
  */
 export function normalizeIp(ip: string): string {
-  return ip.length > 7 && ip.charCodeAt(0) === 58 && ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip.toLowerCase();
+  if (ip.length > 7 && ip.charCodeAt(0) === 58 && ip.startsWith('::ffff:')) {
+    const v4 = ip.slice(7);
+    if (isIPv4(v4)) return v4;
+  }
+  return ip.toLowerCase();
 }
 
 const MAX_TS_US = 4_102_444_800_000_000; // 2100-01-01: beyond is a unit mistake, not a time

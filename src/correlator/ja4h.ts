@@ -112,7 +112,9 @@ const CACHE_MAX = 50_000;
 
 /** ja4hOf, memoised on its inputs. */
 export function ja4hCached(r: Ja4hInput): string {
-  const key = `${r.method}\u0000${r.proto}\u0000${r.header_order.join('\u0001')}\u0000${r.headers['accept-language'] ?? '\u0002'}\u0000${r.cookies.join('\u0001')}`;
+  // every input, unambiguously: a join with separators let ["a\u0001b"] and
+  // ["a", "b"], [] and [""], or no Accept-Language and "\u0002" share a key
+  const key = JSON.stringify([r.method, r.proto, r.header_order, r.headers['accept-language'] ?? null, r.cookies]);
   let v = cache.get(key);
   if (v === undefined) {
     if (cache.size >= CACHE_MAX) cache.clear();

@@ -41,10 +41,16 @@ function wellFormed(s: string): string {
   return w.isWellFormed() ? s : w.toWellFormed();
 }
 
-/** A record the JavaScript reader accepted, as one canonical mod_reqin_log line (the fields the columns hold). */
+/**
+ * A record the JavaScript reader accepted, as one canonical mod_reqin_log
+ * line (the fields the columns hold). The headers are written pair by pair,
+ * in the order the JavaScript encoders write them: through an object, a
+ * "__proto__" name would set the prototype, and two names that differ only
+ * in a lone surrogate would become one.
+ */
 export function canonicalLine(r: HttpRecord): Buffer {
-  const headers: Record<string, string> = {};
-  for (const k of Object.keys(r.headers)) headers[wellFormed(k)] = wellFormed(r.headers[k]!);
+  let headers = '';
+  for (const k of Object.keys(r.headers)) headers += `${headers === '' ? '' : ','}${JSON.stringify(wellFormed(k))}:${JSON.stringify(wellFormed(r.headers[k]!))}`;
   const text = JSON.stringify({
     ts_us: r.ts_us,
     dur_us: r.dur_us,
@@ -65,11 +71,10 @@ export function canonicalLine(r: HttpRecord): Buffer {
     unique_id: r.unique_id,
     tls: r.tls ?? null,
     header_order: r.header_order,
-    headers,
     cookies: r.cookies,
     truncated: r.truncated ? ['*'] : [],
   }, (_k, v: unknown) => (typeof v === 'string' ? wellFormed(v) : v));
-  return Buffer.from(text, 'utf8');
+  return Buffer.from(`${text.slice(0, -1)},"headers":{${headers}}}`, 'utf8');
 }
 
 export class NativeRequests {
