@@ -1,8 +1,11 @@
 // One correlation step over received batches: split the lines, validate
 // them (drops counted per reason and per input), feed the correlator, and
 // hand back the rows encoded for the three tables (JSONEachRow text, or
-// Native or RowBinary bytes for the database). Runs in a worker thread
-// (src/correlator/worker.ts) or inline; it never touches the database.
+// Native or RowBinary bytes for the database). With Native rows, the
+// mod_reqin_log records go through the native request path
+// (native-requests.ts); otherwise through JSON.parse and toHttpRecord.
+// Runs in a worker thread (src/correlator/worker.ts) or inline; it never
+// touches the database.
 import { Correlator, type CorrelatorOptions, type CorrelatorStats } from './correlator.js';
 import { toHttpRecord, type JoinRecord } from './http-record.js';
 import { DEFAULT_MAX_LINE_BYTES, emptyDropCounters, forEachJsonLine, type DropCounters } from './input-lines.js';
