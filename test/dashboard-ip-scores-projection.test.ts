@@ -16,12 +16,17 @@ const params = {
   to: new Date(fx.hourMs + 2 * 3_600_000).toISOString().slice(0, 19).replace('T', ' '),
 };
 
-// 40,000 more scores, 1,000 clients in turn over the fixture's hours: every
-// granule of the table's order holds every client (as on a busy server)
+// 40,000 more scores, 1,000 clients in turn over the fixture's hours, under
+// 20 JA4s: the table's order (window_start, ja4, client_ip) puts every
+// client in every granule (as on a busy server). With one JA4 a client's
+// rows were contiguous, the primary key alone found them, and when the two
+// hours fell on two days (two partitions, fixture hour 23:00 UTC) the
+// engine rightly skipped the projection: the test failed from 01:00 to
+// 02:00 UTC.
 await fx.storage.command(
   `INSERT INTO ${TABLES.mlAllScores} (scored_at, window_start, window, client_ip, ja4, host, score)
    SELECT toDateTime64({base:UInt32} + intDiv(number, 1000), 3, 'UTC'), toDateTime({base:UInt32} + intDiv(number, 20000) * 3600, 'UTC'), '5m',
-          toIPv6(IPv4NumToString(toUInt32(167772160 + number % 1000))), 'bench_ja4', 'bulk.example', 0.1
+          toIPv6(IPv4NumToString(toUInt32(167772160 + number % 1000))), concat('bench_ja4_', toString(intDiv(number, 1000) % 20)), 'bulk.example', 0.1
    FROM numbers(40000)`,
   { base: fx.hourMs / 1000 },
 );
