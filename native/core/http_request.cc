@@ -37,7 +37,7 @@ bool parse_content_length(const std::string& v, uint64_t& out) {
 
 }  // namespace
 
-bool header_name_is(const std::string& name, const char* lower) {
+bool header_name_is(std::string_view name, const char* lower) {
   size_t n = std::strlen(lower);
   if (name.size() != n) return false;
   for (size_t i = 0; i < n; ++i) {

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ja4 {
@@ -28,7 +29,7 @@ enum class HttpParse { NeedMore, Ok, NotHttp, Bad };
 
 // Header field names are case-insensitive (RFC 9110 5.1); `lower` must be
 // given in lowercase.
-bool header_name_is(const std::string& name, const char* lower);
+bool header_name_is(std::string_view name, const char* lower);
 
 // True when the bytes start like an HTTP/1.x request line (a token of
 // uppercase letters then a space), checked on at most the first 8 bytes.

@@ -11,7 +11,7 @@ namespace {
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // "HTTP version: 10, 11, 20, 30."
-std::string version_code(const std::string& v) {
+const char* version_code(std::string_view v) {
   if (v == "HTTP/1.0") return "10";
   if (v == "HTTP/1.1") return "11";
   if (v == "HTTP/2" || v == "HTTP/2.0") return "20";
@@ -21,17 +21,17 @@ std::string version_code(const std::string& v) {
 
 // "The first 4 characters of the Accept-Language header's primary language,
 // lowercase, dashes removed, padded with 0s."
-std::string language_code(const std::string& value) {
-  size_t b = value.find_first_not_of(" \t");
-  std::string out;
-  for (size_t i = (b == std::string::npos ? value.size() : b); i < value.size() && out.size() < 4; ++i) {
+void language_code(std::string_view value, std::string& out) {
+  size_t i = 0;
+  while (i < value.size() && (value[i] == ' ' || value[i] == '\t')) ++i;
+  size_t before = out.size();
+  for (; i < value.size() && out.size() - before < 4; ++i) {
     char c = value[i];
     if (c == ',') break;
     if (c == '-') continue;
     out.push_back(lower(c));
   }
-  while (out.size() < 4) out.push_back('0');
-  return out;
+  while (out.size() - before < 4) out.push_back('0');
 }
 
 std::string join(const std::vector<std::string>& v) {
@@ -44,6 +44,22 @@ std::string join(const std::vector<std::string>& v) {
 }
 
 }  // namespace
+
+std::string ja4h_section_a(std::string_view method, std::string_view version, bool cookie, bool referer,
+                           size_t header_count, const std::string_view* language) {
+  std::string a;
+  // "2 character request method, lowercase."
+  for (size_t i = 0; i < 2; ++i) a.push_back(i < method.size() ? lower(method[i]) : '0');
+  a += version_code(version);
+  a.push_back(cookie ? 'c' : 'n');
+  a.push_back(referer ? 'r' : 'n');
+  size_t n = std::min<size_t>(header_count, 99);
+  a.push_back(static_cast<char>('0' + n / 10));
+  a.push_back(static_cast<char>('0' + n % 10));
+  if (language) language_code(*language, a);
+  else a += "0000";
+  return a;
+}
 
 Ja4H ja4h_fingerprint(const HttpRequest& req) {
   bool has_cookie = false, has_referer = false;
@@ -63,16 +79,8 @@ Ja4H ja4h_fingerprint(const HttpRequest& req) {
     }
   }
 
-  std::string a;
-  // "2 character request method, lowercase."
-  for (size_t i = 0; i < 2; ++i) a.push_back(i < req.method.size() ? lower(req.method[i]) : '0');
-  a += version_code(req.version);
-  a.push_back(has_cookie ? 'c' : 'n');
-  a.push_back(has_referer ? 'r' : 'n');
-  size_t n = std::min<size_t>(names.size(), 99);
-  a.push_back(static_cast<char>('0' + n / 10));
-  a.push_back(static_cast<char>('0' + n % 10));
-  a += language ? language_code(*language) : "0000";
+  std::string_view language_value = language ? std::string_view(*language) : std::string_view();
+  std::string a = ja4h_section_a(req.method, req.version, has_cookie, has_referer, names.size(), language ? &language_value : nullptr);
 
   std::string headers = join(names);
 

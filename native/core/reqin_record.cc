@@ -11,6 +11,8 @@
 
 #include "byte_cursor.h"
 #include "hash.h"
+#include "http_request.h"
+#include "ja4h.h"
 #include "utf8.h"
 
 namespace ja4::reqin {
@@ -118,10 +120,6 @@ struct Reader {
     }
     return false;
   }
-  bool peek(char c) {
-    ws();
-    return p < end && *p == c;
-  }
   bool literal(const char* word) {
     size_t n = std::strlen(word);
     if (static_cast<size_t>(end - p) < n || std::memcmp(p, word, n) != 0) return false;
@@ -134,9 +132,9 @@ struct Reader {
   }
 
   // A string, decoded: `out` is a piece of the line when it holds no
-  // escape, else of `scratch`. `ascii`: every decoded byte is below 0x80
+  // escape, else of *scratch. `ascii`: every decoded byte is below 0x80
   // (then it is the same text in latin1 and UTF-8).
-  bool string(std::string& scratch, Span& out, bool& ascii) {
+  bool string(Span& out, bool& ascii) {
     ws();
     if (p >= end || *p != '"') return false;
     const char* start = ++p;
@@ -147,10 +145,10 @@ struct Reader {
       ++p;
       return true;
     }
-    size_t at = scratch.size();
-    scratch.append(start, static_cast<size_t>(p - start));
-    if (!decode(scratch, ascii)) return false;
-    out = Span(scratch.data() + at, scratch.size() - at);
+    size_t at = scratch->size();
+    scratch->append(start, static_cast<size_t>(p - start));
+    if (!decode(*scratch, ascii)) return false;
+    out = Span(scratch->data() + at, scratch->size() - at);
     return true;
   }
 
@@ -248,12 +246,12 @@ struct Reader {
     char c = *p;
     Span sink;
     bool ascii;
-    if (c == '"') return string(*scratch, sink, ascii);
+    if (c == '"') return string(sink, ascii);
     if (c == '{') {
       ++p;
       if (take('}')) return true;
       do {
-        if (!string(*scratch, sink, ascii) || !take(':') || !skip(depth + 1)) return false;
+        if (!string(sink, ascii) || !take(':') || !skip(depth + 1)) return false;
       } while (take(','));
       return take('}');
     }
@@ -288,18 +286,7 @@ struct Reader {
   }
 };
 
-
-
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool equals_lower(std::string_view s, const char* word) {
-  size_t n = std::strlen(word);
-  if (s.size() != n) return false;
-  for (size_t i = 0; i < n; ++i) {
-    if (lower(s[i]) != word[i]) return false;
-  }
-  return true;
-}
 
 bool all_ascii(std::string_view s) {
   for (char c : s) {
@@ -355,30 +342,6 @@ bool parse_ip(std::string_view text, uint8_t out[16], std::string& key, bool tru
   return true;
 }
 
-// "HTTP version: 10, 11, 20, 30." (native/core/ja4h.cc, src/correlator/ja4h.ts)
-const char* version_code(std::string_view v) {
-  if (v == "HTTP/1.0") return "10";
-  if (v == "HTTP/1.1") return "11";
-  if (v == "HTTP/2" || v == "HTTP/2.0") return "20";
-  if (v == "HTTP/3" || v == "HTTP/3.0") return "30";
-  return "00";
-}
-
-// "The first 4 characters of the Accept-Language header's primary language,
-// lowercase, dashes removed, padded with 0s."
-void language_code(std::string_view value, std::string& out) {
-  size_t i = 0;
-  while (i < value.size() && (value[i] == ' ' || value[i] == '\t')) ++i;
-  size_t before = out.size();
-  for (; i < value.size() && out.size() - before < 4; ++i) {
-    char c = value[i];
-    if (c == ',') break;
-    if (c == '-') continue;
-    out.push_back(lower(c));
-  }
-  while (out.size() - before < 4) out.push_back('0');
-}
-
 // mod_ssl's SSL_PROTOCOL in the engine's two-digit form, as tlsVersionOf():
 // /^TLSv1(?:\.(\d))?$/ -> "1" + digit (or "10"), "SSLv3" -> "s3", else "".
 std::string_view tls_version_of(std::string_view p) {
@@ -388,7 +351,6 @@ std::string_view tls_version_of(std::string_view p) {
   if (p == "SSLv3") return "s3";
   return "";
 }
-
 
 // The record's JA4H, memoised on its inputs; nullptr when an input is not
 // ASCII (the JavaScript reader decides those).
@@ -436,26 +398,17 @@ const std::string* ja4h_of(Scratch& s, Ja4hCache& cache, Span method, Span proto
     for (Span sp : s.header_order) {
       std::string_view name = sp;
       // "Cookie and Referer headers are not counted and not in the header list."
-      if (equals_lower(name, "cookie")) {
+      if (header_name_is(name, "cookie")) {
         cookie = true;
-      } else if (equals_lower(name, "referer")) {
+      } else if (header_name_is(name, "referer")) {
         referer = true;
       } else {
-        if (equals_lower(name, "accept-language")) lang = true;
+        if (header_name_is(name, "accept-language")) lang = true;
         s.names.push_back(name);
       }
     }
-    size_t count = std::min<size_t>(s.names.size(), 99);
-    std::string a;
-    std::string_view m = method;
-    for (size_t i = 0; i < 2; ++i) a.push_back(i < m.size() ? lower(m[i]) : '0');
-    a += version_code(proto);
-    a.push_back(cookie ? 'c' : 'n');
-    a.push_back(referer ? 'r' : 'n');
-    a.push_back(static_cast<char>('0' + count / 10));
-    a.push_back(static_cast<char>('0' + count % 10));
-    if (lang && has_language_value) language_code(language, a);
-    else a += "0000";
+    // the language from the logged value, when the header was sent and its value logged
+    std::string a = ja4h_section_a(method, proto, cookie, referer, s.names.size(), lang && has_language_value ? &language : nullptr);
     s.joined.clear();
     for (size_t i = 0; i < s.names.size(); ++i) {
       if (i) s.joined.push_back(',');
@@ -567,7 +520,7 @@ bool RecordParser::read(const char* line, size_t n, Record& out, const std::stri
       sp = Span();
       return nullable;
     }
-    return r.string(s.text, sp, ascii);
+    return r.string(sp, ascii);
   };
   auto num = [&](uint64_t& v, uint64_t max, bool nullable) -> bool {
     if (r.null()) return nullable;
@@ -591,7 +544,7 @@ bool RecordParser::read(const char* line, size_t n, Record& out, const std::stri
   do {
     Span key;
     bool key_ascii;
-    if (!r.string(s.text, key, key_ascii) || !r.take(':')) return false;
+    if (!r.string(key, key_ascii) || !r.take(':')) return false;
     Key k = key_of(key);
     if (k != Key::kUnknown) {
       // a duplicate key: JSON.parse keeps the last value, the reader decides
@@ -632,7 +585,7 @@ bool RecordParser::read(const char* line, size_t n, Record& out, const std::stri
             do {
               Span tk;
               bool tk_ascii;
-              if (!r.string(s.text, tk, tk_ascii) || !r.take(':')) return false;
+              if (!r.string(tk, tk_ascii) || !r.take(':')) return false;
               uint32_t bit = tk == "protocol" ? 1 : tk == "cipher" ? 2 : tk == "sni" ? 4 : 0;
               if (bit & tseen) return false;
               tseen |= bit;

@@ -242,18 +242,21 @@ int32_t RequestStore::slot() {
   return static_cast<int32_t>(records_.size() - 1);
 }
 
-int32_t RequestStore::parse(const char* p, size_t n) {
+// A new record from `read` into a free slot; the slot goes back when it refuses.
+template <class Read>
+int32_t RequestStore::keep(Read read) {
   int32_t id = slot();
-  if (parser_.parse(p, n, records_[static_cast<size_t>(id)])) return id;
+  if (read(records_[static_cast<size_t>(id)])) return id;
   free_records_.push_back(id);
   return -1;
 }
 
+int32_t RequestStore::parse(const char* p, size_t n) {
+  return keep([&](Record& r) { return parser_.parse(p, n, r); });
+}
+
 int32_t RequestStore::parse_canonical(const char* p, size_t n, std::string_view ja4h) {
-  int32_t id = slot();
-  if (parser_.parse_canonical(p, n, ja4h, records_[static_cast<size_t>(id)])) return id;
-  free_records_.push_back(id);
-  return -1;
+  return keep([&](Record& r) { return parser_.parse_canonical(p, n, ja4h, r); });
 }
 
 void RequestStore::release(int32_t id) { free_records_.push_back(id); }

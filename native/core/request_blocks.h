@@ -76,6 +76,8 @@ class RequestStore {
 
  private:
   int32_t slot();
+  template <class Read>
+  int32_t keep(Read read);
 
   RecordParser parser_;
   std::vector<Record> records_;
