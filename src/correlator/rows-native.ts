@@ -60,6 +60,13 @@ const UNSEEN_TLS: NativeTls = Object.freeze({ bytes: new Uint8Array(0), start: 0
 
 const STATUS_CODES: Record<CorrelationStatus, number> = { matched: 0, no_tls: 1, tls_not_seen: 2 };
 
+/** `a` in an array twice its size (the rest zero). */
+function doubled<A extends Int32Array | Uint8Array>(a: A): A {
+  const next = new (a.constructor as new (n: number) => A)(a.length * 2);
+  next.set(a);
+  return next;
+}
+
 /** Growable typed columns of the ingest rows: record id, TLS entry, status. */
 class IngestRows {
   n = 0;
@@ -68,23 +75,14 @@ class IngestRows {
   status = new Uint8Array(4096);
 
   push(record: number, tls: number, status: number): void {
-    if (this.n === this.records.length) this.grow();
+    if (this.n === this.records.length) {
+      this.records = doubled(this.records);
+      this.tls = doubled(this.tls);
+      this.status = doubled(this.status);
+    }
     this.records[this.n] = record;
     this.tls[this.n] = tls;
     this.status[this.n++] = status;
-  }
-
-  private grow(): void {
-    const size = this.records.length * 2;
-    const records = new Int32Array(size);
-    records.set(this.records);
-    const tls = new Int32Array(size);
-    tls.set(this.tls);
-    const status = new Uint8Array(size);
-    status.set(this.status);
-    this.records = records;
-    this.tls = tls;
-    this.status = status;
   }
 }
 
@@ -273,11 +271,7 @@ export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer, NativeHtt
   }
 
   request(r: NativeHttpRecord): void {
-    if (this.requestCount === this.requestIds.length) {
-      const next = new Int32Array(this.requestIds.length * 2);
-      next.set(this.requestIds);
-      this.requestIds = next;
-    }
+    if (this.requestCount === this.requestIds.length) this.requestIds = doubled(this.requestIds);
     this.requestIds[this.requestCount++] = r.id;
   }
 
