@@ -24,6 +24,25 @@ if [ -r /etc/os-release ] && (. /etc/os-release; [ "${VERSION_ID%%.*}" = 8 ] && 
   RPM_PACKAGES+=(openssl3-devel)
 fi
 
+# clang's sanitizer and libFuzzer runtime, for the clang on the PATH
+clang_runtime_present() {
+  command -v clang >/dev/null 2>&1 && [ -e "$(clang --print-runtime-dir 2>/dev/null)/libclang_rt.fuzzer-x86_64.a" ]
+}
+
+# The runtime package of the clang version apt installs (the "clang"
+# package's clang-N): the newest libclang-rt-N-dev in the archive may be
+# another LLVM's (Debian 12 has 14 and 22), whose runtime clang 14 does not
+# look for. Else the newest there is.
+clang_runtime_package() {
+  local v
+  v=$(apt-cache depends clang 2>/dev/null | sed -n 's/^ *Depends: clang-\([0-9][0-9]*\)$/\1/p' | head -1)
+  if [ -n "$v" ] && apt-cache show "libclang-rt-$v-dev" >/dev/null 2>&1; then
+    echo "libclang-rt-$v-dev"
+    return
+  fi
+  apt-cache search --names-only '^libclang-rt-[0-9]+-dev$' | awk '{print $1}' | sort -V | tail -1
+}
+
 install_system_packages() {
   if [ "${JA4_SETUP_SKIP_SYSTEM:-0}" = 1 ]; then return; fi
   if [ "$(id -u)" != 0 ]; then
@@ -33,9 +52,10 @@ install_system_packages() {
   if command -v apt-get >/dev/null 2>&1; then
     local missing=()
     for p in "${DEB_PACKAGES[@]}"; do
-      # libclang-rt-dev is versioned on Debian 12 (libclang-rt-14-dev)
+      # libclang-rt-dev is versioned on Debian 12 (libclang-rt-14-dev), and
+      # the fuzzers link the sanitizer runtime of the clang that compiles them
       if [ "$p" = libclang-rt-dev ]; then
-        dpkg -s libclang-rt-dev >/dev/null 2>&1 || ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing+=("$p")
+        clang_runtime_present || missing+=("$p")
         continue
       fi
       # any Chromium on the PATH will do (Ubuntu ships it as a snap)
@@ -52,7 +72,7 @@ install_system_packages() {
       local resolved=()
       for p in "${missing[@]}"; do
         if [ "$p" = libclang-rt-dev ]; then
-          p=$(apt-cache search --names-only '^libclang-rt-[0-9]+-dev$' | awk '{print $1}' | sort -V | tail -1)
+          p=$(clang_runtime_package)
           [ -n "$p" ] || continue
         fi
         if [ "$p" = chromium ] && ! apt-cache show chromium >/dev/null 2>&1; then
