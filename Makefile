@@ -62,18 +62,22 @@ bench-httpd: build-httpd
 	@npm run --silent bench:httpd
 
 # libFuzzer harnesses (native/fuzz/) under ASan+UBSan, each run for
-# FUZZ_SECONDS from seeds made of the conformance captures and fixtures; a
+# FUZZ_SECONDS from seeds made of the conformance captures and fixtures (and
+# native/fuzz/seeds/: TLS events the engine wrote for those captures); a
 # crash stops the target with the reproducer in build-fuzz/.
 FUZZ_SECONDS ?= 60
-FUZZERS := packet_fuzz tls_fuzz quic_fuzz http_fuzz ssh_fuzz reqin_fuzz
+# every harness; FUZZERS="a b" runs some (the seeds are written for all)
+FUZZ_TARGETS := packet_fuzz tls_fuzz quic_fuzz http_fuzz ssh_fuzz reqin_fuzz tls_event_fuzz
+FUZZERS ?= $(FUZZ_TARGETS)
 fuzz:
 	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -DJA4_BUILD_FUZZERS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(FUZZ_DIR) --parallel $(JOBS) >/dev/null
-	@for f in $(FUZZERS); do mkdir -p $(FUZZ_DIR)/corpus/$$f; done
+	@for f in $(FUZZ_TARGETS); do mkdir -p $(FUZZ_DIR)/corpus/$$f; done
 	@$(FUZZ_DIR)/fuzz_seeds $(FUZZ_DIR)/corpus $(wildcard ../shared/conformance/foxio-ja4/pcap/*) $(wildcard samples/*.pcap*) \
 	  -- $(wildcard native/tests/fixtures/quic/*.hex) -- $(wildcard native/tests/fixtures/x509/*.der)
 	@printf 'GET / HTTP/1.1\r\nHost: a\r\nCookie: a=1; b=2\r\nAccept-Language: en-US\r\n\r\n' > $(FUZZ_DIR)/corpus/http_fuzz/seed0
 	@sed -n '/^{"v":1/,/"truncated":\[\]}$$/p' docs/mod_reqin_log.md | tr -d '\n' > $(FUZZ_DIR)/corpus/reqin_fuzz/seed0
+	@cp native/fuzz/seeds/tls_event.jsonl $(FUZZ_DIR)/corpus/tls_event_fuzz/seed0
 	@for f in $(FUZZERS); do \
 	  echo "== $$f ($(FUZZ_SECONDS) s)"; \
 	  (set -o pipefail; cd $(FUZZ_DIR) && ./$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$$f- corpus/$$f 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|crash-' ) || exit 1; \

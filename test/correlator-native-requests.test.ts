@@ -6,63 +6,14 @@
 // written 1.0, duplicate keys, lone surrogates, IPv6 zones, integer-like
 // header names, non-ASCII header names). Both must drop the same lines for
 // the same reasons, join the same way, and write the same rows.
-import t, { type Test } from 'tap';
-import { BatchCorrelator, type BatchCorrelatorOptions } from '../src/correlator/batch-correlator.js';
+import t from 'tap';
+import { BatchCorrelator } from '../src/correlator/batch-correlator.js';
 import type { NativeRequests } from '../src/correlator/native-requests.js';
-import { RowBinaryWriter } from '../src/correlator/row-binary-writer.js';
-import { INGEST_COLUMNS, REQUEST_COLUMNS } from '../src/correlator/rows-binary.js';
-import { flowEvent, httpRecord, lines, rowsOf, T0_US } from './helpers/correlator-records.js';
-import { nativeRows, type Cell } from './helpers/native-block.js';
+import { flowEvent, httpRecord, lines, T0_US } from './helpers/correlator-records.js';
+import { mutations, run as runBoth, same, seeded, withInvalidBytes } from './helpers/correlator-differential.js';
 
-const IP_COLUMNS = new Set(['client_ip', 'server_ip', 'local_ip']);
-
-const wellFormed = (s: string): string => (s as string & { toWellFormed(): string }).toWellFormed();
-
-/** A JSONEachRow row in the forms the Native reader gives (IPv6 as 16 bytes of hex, text as UTF-8 decodes it back). */
-function comparable(row: Record<string, unknown>, columns: readonly string[]): Record<string, Cell> {
-  const out: Record<string, Cell> = {};
-  for (const c of columns) {
-    const v = row[c];
-    if (IP_COLUMNS.has(c)) {
-      const w = new RowBinaryWriter(16);
-      w.ipv6(v === '::' ? '' : (v as string));
-      out[c] = w.take().toString('hex');
-    } else if (typeof v === 'string') out[c] = wellFormed(v);
-    else if (Array.isArray(v)) out[c] = v.map((s: string) => wellFormed(s));
-    else if (v !== null && typeof v === 'object') out[c] = Object.entries(v as Record<string, string>).map(([k, x]): [string, string] => [wellFormed(k), wellFormed(x)]);
-    else out[c] = v as Cell;
-  }
-  return out;
-}
-
-interface Outcome {
-  drops: unknown;
-  correlator: unknown;
-  ingest: Record<string, Cell>[];
-  requests: Record<string, Cell>[];
-  native?: NativeRequests;
-}
-
-/** The same TLS and HTTP batches through one correlator of `format`. */
-function run(format: 'JSONEachRow' | 'Native', tls: Buffer, http: Buffer[], options: BatchCorrelatorOptions = {}): Outcome {
-  const bc = new BatchCorrelator<typeof format>({ clock: 'event', rawTables: true, ...options, format } as BatchCorrelatorOptions<typeof format>);
-  const ingest: Record<string, Cell>[] = [];
-  const requests: Record<string, Cell>[] = [];
-  const collect = (out: { ingest: string | Buffer; requests: string | Buffer }): void => {
-    if (format === 'Native') {
-      ingest.push(...nativeRows(out.ingest as Buffer));
-      requests.push(...nativeRows(out.requests as Buffer));
-    } else {
-      ingest.push(...rowsOf(out.ingest as string).map((r) => comparable(r, INGEST_COLUMNS)));
-      requests.push(...rowsOf(out.requests as string).map((r) => comparable(r, REQUEST_COLUMNS)));
-    }
-  };
-  collect(bc.process(undefined, tls, 0));
-  for (const b of http) collect(bc.process(b, undefined, 0));
-  collect(bc.flush());
-  const s = bc.stats();
-  return { drops: s.drops, correlator: s.correlator, ingest, requests, native: (bc as unknown as { native?: NativeRequests }).native };
-}
+/** The same TLS batch and HTTP batches through one correlator of `format`. */
+const run = (format: 'JSONEachRow' | 'Native', tls: Buffer, http: Buffer[], options = {}) => runBoth(format, [tls], http, options);
 
 const S = 1_000_000;
 
@@ -78,14 +29,6 @@ function baseRecords(): Record<string, unknown>[] {
 
 function tlsBatch(): Buffer {
   return lines(...[0, 1, 2, 3, 4, 5].map((k) => flowEvent({ first: T0_US + k * 100, port: 50000 + k, ja4: k % 2 ? 'ja4_b' : 'ja4_a' })));
-}
-
-function same(t: Test, a: Outcome, b: Outcome, what: string): void {
-  t.same(b.drops, a.drops, `${what}: the same lines dropped, for the same reasons`);
-  t.same(b.correlator, a.correlator, `${what}: the same joins`);
-  t.equal(b.ingest.length, a.ingest.length, `${what}: as many http_logs_ingest rows`);
-  t.same(b.ingest, a.ingest, `${what}: the same http_logs_ingest rows`);
-  t.same(b.requests, a.requests, `${what}: the same http_requests rows`);
 }
 
 t.test('plain records: every one parsed natively, the same rows as the JavaScript path', async (t) => {
@@ -165,34 +108,20 @@ t.test('hostile edits: the native path decides every line as the JavaScript path
   same(t, js, native, 'edits');
   const n = native.native!;
   t.ok(n.slowLines > 10, `lines left to the JavaScript reader (${n.slowLines})`);
-  t.ok((js.drops as { http: { schema_invalid: number } }).http.schema_invalid > 0 && (js.drops as { http: { not_json: number } }).http.not_json > 0, 'both kinds of drop covered');
+  t.ok(js.drops.http.schema_invalid! > 0 && js.drops.http.not_json! > 0, 'both kinds of drop covered');
   t.same(n.store.stats().records, 0, 'no record left behind');
 });
 
 t.test('seeded random mutations of records: the same decisions and rows', async (t) => {
   const base = baseRecords().map((r) => JSON.stringify(r));
-  const alphabet = ['"', '\\', '{', '}', '[', ']', ',', ':', '0', '1', '9', '.', 'e', '-', 'n', 'u', ' ', '\u0000', '\u007f', '\u00e9', '\ud800', '\udc00', '\u212a', 'A'];
-  let seed = 42;
-  const rnd = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
-  const mutated: string[] = [];
-  for (let i = 0; i < 3000; i++) {
-    let s = base[rnd(base.length)]!;
-    const edits = 1 + rnd(3);
-    for (let k = 0; k < edits; k++) {
-      const at = rnd(s.length);
-      const c = alphabet[rnd(alphabet.length)]!;
-      s = rnd(2) === 0 ? s.slice(0, at) + c + s.slice(at + 1) : s.slice(0, at) + c + s.slice(at);
-    }
-    mutated.push(s);
-  }
+  const rnd = seeded(42);
   // raw bytes too: invalid UTF-8 where the text had a character
-  const bytes = Buffer.from(mutated.map((l) => `${l}\n`).join(''));
-  for (let i = 0; i < 200; i++) bytes[rnd(bytes.length)] = [0xff, 0xc0, 0xed, 0xf4, 0x80][rnd(5)]!;
+  const bytes = withInvalidBytes(mutations(base, 3000, rnd), 200, rnd);
   const http = [bytes, lines(...baseRecords())];
   const js = run('JSONEachRow', tlsBatch(), http);
   const native = run('Native', tlsBatch(), http);
   same(t, js, native, 'mutations');
-  const d = js.drops as { http: Record<string, number> };
+  const d = js.drops;
   t.ok(js.ingest.length > 500 && (d.http.not_json ?? 0) > 500, `a mix of accepted (${js.ingest.length} rows) and dropped lines (${JSON.stringify(d.http)})`);
   t.same(native.native!.store.stats().records, 0, 'no record left behind');
 });
@@ -204,7 +133,7 @@ t.test('oversized lines are counted as the JavaScript path counts them', async (
   const js = run('JSONEachRow', tlsBatch(), http, { maxLineBytes: 2048 });
   const native = run('Native', tlsBatch(), http, { maxLineBytes: 2048 });
   same(t, js, native, 'oversized');
-  t.equal((native.drops as { http: { oversized: number } }).http.oversized, 2);
+  t.equal(native.drops.http.oversized, 2);
 });
 
 t.test('live clock: a record far from now is dropped and its native record released', async (t) => {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "request_blocks.h"
+#include "tls_event_line.h"
 
 namespace ja4::binding {
 
@@ -19,6 +20,22 @@ namespace {
 
 // parse(): per line, these Float64 values (src/correlator/native-requests.ts LINE_*)
 constexpr size_t kStride = 7;
+// parseTls(): per line, these (src/correlator/native-tls-events.ts TLS_*)
+constexpr size_t kTlsStride = 9;
+
+// Every non-blank line of `data`, as forEachJsonLine splits them: `line(start, end)`.
+template <class Line>
+void for_each_line(const char* data, size_t size, Line line) {
+  size_t start = 0;
+  while (start < size) {
+    const void* nl = std::memchr(data + start, '\n', size - start);
+    size_t end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - data) : size;
+    size_t len = end - start;
+    // blank lines are skipped silently, as forEachJsonLine does
+    if (len > 0 && !(len == 1 && data[start] == '\r')) line(start, end);
+    start = end + 1;
+  }
+}
 
 class RequestStoreWrap : public Napi::ObjectWrap<RequestStoreWrap> {
  public:
@@ -26,6 +43,7 @@ class RequestStoreWrap : public Napi::ObjectWrap<RequestStoreWrap> {
     return DefineClass(env, "RequestStore",
                        {InstanceMethod("parse", &RequestStoreWrap::Parse),
                         InstanceMethod("parseCanonical", &RequestStoreWrap::ParseCanonical),
+                        InstanceMethod("parseTls", &RequestStoreWrap::ParseTls),
                         InstanceMethod("release", &RequestStoreWrap::Release),
                         InstanceMethod("addTls", &RequestStoreWrap::AddTls),
                         InstanceMethod("releaseTls", &RequestStoreWrap::ReleaseTls),
@@ -52,41 +70,83 @@ class RequestStoreWrap : public Napi::ObjectWrap<RequestStoreWrap> {
     lines_.clear();
     text_.clear();
     text_ends_.clear();
-    size_t start = 0;
-    while (start < size) {
-      const void* nl = std::memchr(data + start, '\n', size - start);
-      size_t end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - data) : size;
-      size_t len = end - start;
-      // blank lines are skipped silently, as forEachJsonLine does
-      if (len > 0 && !(len == 1 && data[start] == '\r')) {
-        int32_t id = len > max_line ? -1 : store_.parse(data + start, len);
-        double ts = 0, client_port = 0, local_port = 0, tls = 0;
-        if (id >= 0) {
-          const reqin::Record& r = store_.record(id);
-          ts = static_cast<double>(r.ts_us);
-          client_port = r.client_port;
-          local_port = r.local_port;
-          tls = r.tls_request ? 1 : 0;
-          text_ += r.client_ip;
-          text_ends_.push_back(static_cast<uint32_t>(text_.size()));
-          text_ += r.local_ip;
-          text_ends_.push_back(static_cast<uint32_t>(text_.size()));
-          text_ += r.conn;
-          text_ends_.push_back(static_cast<uint32_t>(text_.size()));
-        }
-        const double row[kStride] = {static_cast<double>(id), ts, client_port, local_port, tls, static_cast<double>(start),
-                                     static_cast<double>(end)};
-        lines_.insert(lines_.end(), row, row + kStride);
+    for_each_line(data, size, [&](size_t start, size_t end) {
+      int32_t id = end - start > max_line ? -1 : store_.parse(data + start, end - start);
+      double ts = 0, client_port = 0, local_port = 0, tls = 0;
+      if (id >= 0) {
+        const reqin::Record& r = store_.record(id);
+        ts = static_cast<double>(r.ts_us);
+        client_port = r.client_port;
+        local_port = r.local_port;
+        tls = r.tls_request ? 1 : 0;
+        text_ += r.client_ip;
+        text_ends_.push_back(static_cast<uint32_t>(text_.size()));
+        text_ += r.local_ip;
+        text_ends_.push_back(static_cast<uint32_t>(text_.size()));
+        text_ += r.conn;
+        text_ends_.push_back(static_cast<uint32_t>(text_.size()));
       }
-      start = end + 1;
-    }
+      const double row[kStride] = {static_cast<double>(id), ts, client_port, local_port, tls, static_cast<double>(start),
+                                   static_cast<double>(end)};
+      lines_.insert(lines_.end(), row, row + kStride);
+    });
+    return Lines(env, 3);
+  }
+
+  // parseTls(batch, maxLineBytes) -> [lines: Float64Array, text: string, textEnds: Uint32Array, blobs: Buffer]
+  // Every non-blank line of a batch of TLS events (tls_event_line.h), in
+  // order: its kind (-1: refused, for the JavaScript reader; 0 flow, 1
+  // close), src_port, dst_port, first_ts_us, last_ts_us, flags (1: udp, 2:
+  // closed, reason << 2), its byte range in the batch, and where a flow's
+  // TLS columns end in `blobs` (they start where the previous flow's end).
+  // The accepted events' src and dst keys are in `text` (ASCII), their ends in textEnds.
+  Napi::Value ParseTls(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto buf = info[0].As<Napi::Uint8Array>();
+    const size_t max_line = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
+    const char* data = reinterpret_cast<const char*>(buf.Data());
+    lines_.clear();
+    text_.clear();
+    text_ends_.clear();
+    block_.clear();
+    for_each_line(data, buf.ByteLength(), [&](size_t start, size_t end) {
+      bool ok = end - start <= max_line && tls_parser_.parse(data + start, end - start, tls_line_);
+      const tlsevent::Line& e = tls_line_;
+      double kind = -1, flags = 0;
+      if (ok) {
+        kind = static_cast<double>(e.kind);
+        flags = (e.udp ? 1 : 0) | (e.closed ? 2 : 0) | (static_cast<int>(e.reason) << 2);
+        text_ += e.src;
+        text_ends_.push_back(static_cast<uint32_t>(text_.size()));
+        text_ += e.dst;
+        text_ends_.push_back(static_cast<uint32_t>(text_.size()));
+        block_ += e.blob;
+      }
+      const double row[kTlsStride] = {kind,
+                                      ok ? static_cast<double>(e.src_port) : 0,
+                                      ok ? static_cast<double>(e.dst_port) : 0,
+                                      ok ? static_cast<double>(e.first_ts_us) : 0,
+                                      ok ? static_cast<double>(e.last_ts_us) : 0,
+                                      flags,
+                                      static_cast<double>(start),
+                                      static_cast<double>(end),
+                                      static_cast<double>(block_.size())};
+      lines_.insert(lines_.end(), row, row + kTlsStride);
+    });
+    auto out = Lines(env, 4);
+    out.Set(3u, Napi::Buffer<char>::Copy(env, block_.data(), block_.size()));
+    return out;
+  }
+
+  // [lines, text, textEnds] of the last parse, in an array of `size`
+  Napi::Array Lines(Napi::Env env, size_t size) {
     auto lines = Napi::Float64Array::New(env, lines_.size());
     if (!lines_.empty()) std::memcpy(lines.Data(), lines_.data(), lines_.size() * sizeof(double));
     auto ends = Napi::Uint32Array::New(env, text_ends_.size());
     if (!text_ends_.empty()) std::memcpy(ends.Data(), text_ends_.data(), text_ends_.size() * sizeof(uint32_t));
     napi_value text;
     napi_create_string_latin1(env, text_.data(), text_.size(), &text);
-    auto out = Napi::Array::New(env, 3);
+    auto out = Napi::Array::New(env, size);
     out.Set(0u, lines);
     out.Set(1u, Napi::Value(env, text));
     out.Set(2u, ends);
@@ -158,6 +218,8 @@ class RequestStoreWrap : public Napi::ObjectWrap<RequestStoreWrap> {
   }
 
   reqin::RequestStore store_;
+  tlsevent::Parser tls_parser_;
+  tlsevent::Line tls_line_;
   std::vector<double> lines_;
   std::string text_;
   std::vector<uint32_t> text_ends_;

@@ -3,18 +3,21 @@
 // hand back the rows encoded for the three tables (JSONEachRow text, or
 // Native or RowBinary bytes for the database). With Native rows, the
 // mod_reqin_log records go through the native request path
-// (native-requests.ts); otherwise through JSON.parse and toHttpRecord.
+// (native-requests.ts) and the TLS events through the native TLS path
+// (native-tls-events.ts); otherwise through JSON.parse, toHttpRecord and
+// toTlsInput.
 // Runs in a worker thread (src/correlator/worker.ts) or inline; it never
 // touches the database.
 import { Correlator, type CorrelatorOptions, type CorrelatorStats } from './correlator.js';
 import { toHttpRecord, type JoinRecord } from './http-record.js';
 import { DEFAULT_MAX_LINE_BYTES, emptyDropCounters, forEachJsonLine, type DropCounters } from './input-lines.js';
 import { NativeRequests, type NativeHttpRecord } from './native-requests.js';
+import { NativeTlsEvents } from './native-tls-events.js';
 import { ROW_FORMATS, type EncodedRows, type RowBody, type RowEncoder, type RowFormat } from './row-encoder.js';
 import { JsonRowEncoder } from './rows.js';
 import { BinaryRowEncoder } from './rows-binary.js';
 import { NativeRowEncoder } from './rows-native.js';
-import { toTlsInput } from './tls-event-input.js';
+import { toTlsInput, type JoinClose, type JoinFlow } from './tls-event-input.js';
 
 export type { EncodedRows, RowFormat } from './row-encoder.js';
 
@@ -53,9 +56,10 @@ export function validateRowFormat(value: unknown): RowFormat {
   return value as RowFormat;
 }
 
-// Each encoder takes the records its input path makes: HttpRecords from
-// the JavaScript reader, NativeHttpRecords from the native one (Native).
-type AnyEncoder = RowEncoder<unknown, RowBody, JoinRecord>;
+// Each encoder takes the records and flows its input path makes:
+// HttpRecords and FlowEvents from the JavaScript reader, NativeHttpRecords
+// and NativeFlows from the native one (Native).
+type AnyEncoder = RowEncoder<unknown, RowBody, JoinRecord, JoinFlow>;
 
 function encoderFor(format: RowFormat, reuseBuffers: boolean, native: NativeRequests | undefined): AnyEncoder {
   if (format === 'Native') return new NativeRowEncoder(native!, reuseBuffers) as unknown as AnyEncoder;
@@ -69,10 +73,11 @@ export interface BatchStats {
 }
 
 export class BatchCorrelator<F extends RowFormat = 'JSONEachRow'> {
-  private readonly correlator: Correlator<unknown, JoinRecord>;
+  private readonly correlator: Correlator<unknown, JoinRecord, JoinFlow>;
   private readonly encoder: AnyEncoder;
   /** the native request path (Native format): records parsed in C++ */
   private readonly native: NativeRequests | undefined;
+  private readonly nativeTls: NativeTlsEvents | undefined;
   private readonly clock: CorrelatorClock;
   private readonly maxLineBytes: number;
   private readonly drops = { http: emptyDropCounters(), tls: emptyDropCounters() };
@@ -84,6 +89,7 @@ export class BatchCorrelator<F extends RowFormat = 'JSONEachRow'> {
     this.maxLineBytes = maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     const rowFormat = validateRowFormat(format);
     this.native = rowFormat === 'Native' ? new NativeRequests() : undefined;
+    this.nativeTls = this.native ? new NativeTlsEvents(this.native.store) : undefined;
     this.encoder = encoderFor(rowFormat, reuseBuffers === true, this.native);
     this.correlator = new Correlator(this.encoder, rest);
   }
@@ -102,16 +108,24 @@ export class BatchCorrelator<F extends RowFormat = 'JSONEachRow'> {
     const event = this.clock === 'event';
     const now = (): number => (event ? this.watermarkUs : nowUs);
     if (tls && tls.length > 0) {
-      forEachJsonLine(tls, this.maxLineBytes, this.drops.tls, (o) => {
-        const e = toTlsInput(o);
-        if (!e) {
-          this.drops.tls.schema_invalid++;
-          return;
-        }
-        if (event && e.event.last_ts_us > this.watermarkUs) this.watermarkUs = e.event.last_ts_us;
-        if (e.kind === 'flow') c.flow(e.event, now());
-        else c.close(e.event, now());
-      });
+      const onFlow = (e: JoinFlow): void => {
+        if (event && e.last_ts_us > this.watermarkUs) this.watermarkUs = e.last_ts_us;
+        c.flow(e, now());
+      };
+      const onClose = (e: JoinClose): void => {
+        if (event && e.last_ts_us > this.watermarkUs) this.watermarkUs = e.last_ts_us;
+        c.close(e, now());
+      };
+      if (this.nativeTls) {
+        this.nativeTls.forEach(tls, this.maxLineBytes, this.drops.tls, onFlow, onClose);
+      } else {
+        forEachJsonLine(tls, this.maxLineBytes, this.drops.tls, (o) => {
+          const e = toTlsInput(o);
+          if (!e) this.drops.tls.schema_invalid++;
+          else if (e.kind === 'flow') onFlow(e.event);
+          else onClose(e.event);
+        });
+      }
     }
     if (http && http.length > 0) {
       const native = this.native;

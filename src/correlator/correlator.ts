@@ -25,9 +25,10 @@
 //   that was open at its timestamp (first_ts_us <= ts <= close), the newest
 //   such. A new flow event on a key marks older open connections closed at
 //   its start (a new SYN on the same 4-tuple ends the old connection).
-import type { CloseEvent, FlowEvent } from '../capture/tls-event.js';
+import type { FlowEvent } from '../capture/tls-event.js';
 import type { HttpRecord, JoinRecord } from './http-record.js';
 import { CORRELATION_STATUSES, type CorrelationStatus, type RowBody, type RowEncoder } from './row-encoder.js';
+import type { JoinClose, JoinFlow } from './tls-event-input.js';
 
 export interface CorrelatorOptions {
   /** how long an HTTPS request waits for its connection's TLS event (arrival time) */
@@ -178,7 +179,7 @@ function sameServer(c: { serverIp: string; serverPort: number }, ip: string, por
 }
 
 /** The join; rows go to `out`, whose format (JSONEachRow, Native, RowBinary) is its own business. */
-export class Correlator<Tls = unknown, R extends JoinRecord = HttpRecord> {
+export class Correlator<Tls = unknown, R extends JoinRecord = HttpRecord, F extends JoinFlow = FlowEvent> {
   readonly options: CorrelatorOptions;
   private readonly conns = new Map<string, Connection<Tls>[]>();
   private connCount = 0;
@@ -201,7 +202,7 @@ export class Correlator<Tls = unknown, R extends JoinRecord = HttpRecord> {
   private readonly counters = emptyCorrelatorStats();
 
   constructor(
-    private readonly out: RowEncoder<Tls, RowBody, R>,
+    private readonly out: RowEncoder<Tls, RowBody, R, F>,
     options: Partial<CorrelatorOptions> = {},
   ) {
     this.options = { ...DEFAULT_CORRELATOR_OPTIONS, ...options };
@@ -212,7 +213,7 @@ export class Correlator<Tls = unknown, R extends JoinRecord = HttpRecord> {
   }
 
   /** A TLS flow event. */
-  flow(e: FlowEvent, nowUs: number): void {
+  flow(e: F, nowUs: number): void {
     this.counters.flow_events++;
     if (this.options.rawTables) this.out.tlsEvent(e);
     const key = keyOf(e.src, e.src_port);
@@ -280,7 +281,7 @@ export class Correlator<Tls = unknown, R extends JoinRecord = HttpRecord> {
   }
 
   /** A close event: the connection takes late records for closeGraceMs more. */
-  close(e: CloseEvent, nowUs: number): void {
+  close(e: JoinClose, nowUs: number): void {
     this.counters.close_events++;
     // Only a FIN or an RST ends the TCP connection. "idle" (no packet for the
     // capture's timeout) and "evicted" (its flow table full, or the capture

@@ -6,6 +6,7 @@
 // (rows-binary.ts: what it inserted before; spooled segments may hold it).
 import type { FlowEvent } from '../capture/tls-event.js';
 import type { HttpRecord, JoinRecord } from './http-record.js';
+import type { JoinFlow } from './tls-event-input.js';
 
 /** The insert formats the correlator writes. */
 export type RowFormat = 'JSONEachRow' | 'RowBinary' | 'Native';
@@ -57,11 +58,13 @@ export interface ConnectionEnds {
  * of its requests (keep-alive: many requests, one handshake). `R` is the
  * request as the encoder takes it: a whole HttpRecord for the JavaScript
  * encoders, a handle on a natively parsed one for Native (rows-native.ts).
+ * `F` is the flow event as it takes it: a whole FlowEvent, or for Native
+ * one whose TLS columns were encoded when it was read (native-tls-events.ts).
  */
-export interface RowEncoder<Tls, B extends RowBody, R extends JoinRecord = HttpRecord> {
+export interface RowEncoder<Tls, B extends RowBody, R extends JoinRecord = HttpRecord, F extends JoinFlow = FlowEvent> {
   readonly format: RowFormat;
   /** the TLS columns of a connection from its flow event */
-  connectionTls(e: FlowEvent): Tls;
+  connectionTls(e: F): Tls;
   /** the TLS columns of a request whose handshake was not seen: only mod_ssl's version ('13'), or '' */
   unseenTls(r: R): Tls;
   /**
@@ -73,7 +76,7 @@ export interface RowEncoder<Tls, B extends RowBody, R extends JoinRecord = HttpR
   /** one ja4_logs.http_requests row (the HTTP half as received) */
   request(r: R): void;
   /** one ja4_logs.tls_events row (the TLS half as received) */
-  tlsEvent(e: FlowEvent): void;
+  tlsEvent(e: F): void;
   /** the connection of `tls` is gone: no row will use it again */
   releaseTls(tls: Tls): void;
   /** the rows encoded since the last take() */

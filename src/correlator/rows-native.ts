@@ -18,6 +18,7 @@ import type { FlowEvent } from '../capture/tls-event.js';
 import { loadAddon } from '../native/addon.js';
 import { NativeColumn, StringArrayColumn, ValueColumn, writeNativeBlock } from './native-columns.js';
 import type { NativeHttpRecord, NativeRequests } from './native-requests.js';
+import type { NativeFlow } from './native-tls-events.js';
 import { RowBinaryWriter } from './row-binary-writer.js';
 import type { ConnectionEnds, CorrelationStatus, EncodedRows, RowEncoder } from './row-encoder.js';
 import { INGEST_COLUMNS, REQUEST_COLUMNS, TLS_EVENT_COLUMNS } from './rows-binary.js';
@@ -37,16 +38,12 @@ const FINGERPRINTS = ['ja4', 'ja4_r', 'ja4_o', 'ja3', 'ja4s', 'ja4t', 'ja4ts', '
 export interface NativeTls {
   /**
    * As the native store takes them (request_blocks.h TlsEntry): the flow's
-   * sni, server address and port, TTL and ja4x count, then from `start`
-   * tls_version, alpn, FINGERPRINTS' values and the ja4x strings, back to back
+   * sni, server address and port, TTL and ja4x count, then tls_version,
+   * alpn, FINGERPRINTS' values and the ja4x strings, back to back. Written
+   * by the native TLS event parser (tls_event_line.h), or by
+   * encodeNativeTls for an event the JavaScript reader read.
    */
   bytes: Uint8Array;
-  /** where tls_version, alpn, FINGERPRINTS' values start in `bytes` */
-  start: number;
-  /** where each of them ends */
-  ends: number[];
-  ja4xCount: number;
-  ttl: number;
   /** the native store's id of these columns: NOT_STORED until the first row uses them, UNSEEN for unseenTls */
   entry: number;
 }
@@ -56,7 +53,34 @@ const UNSEEN = -1;
 const RELEASED = -3;
 
 /** A request whose handshake was not seen: the native store takes its tls_version from the record. */
-const UNSEEN_TLS: NativeTls = Object.freeze({ bytes: new Uint8Array(0), start: 0, ends: [], ja4xCount: 0, ttl: 0, entry: UNSEEN });
+const UNSEEN_TLS: NativeTls = Object.freeze({ bytes: new Uint8Array(0), entry: UNSEEN });
+
+/** A flow event's TLS columns, as the native parser writes them (tls_event_line.cc), through `w`. */
+export function encodeNativeTls(e: FlowEvent, w: RowBinaryWriter): NativeTls {
+  const ja4x = ja4xList(e);
+  w.string(e.tls_server_name ?? '');
+  w.ipv6(e.dst);
+  w.uint16(e.dst_port);
+  w.uint8(e.client_ttl ?? 0);
+  w.uint32(ja4x.length);
+  w.string(e.tls_version ?? '');
+  w.string(e.alpn ?? '');
+  for (const k of FINGERPRINTS) w.string(e[k] ?? '');
+  for (const s of ja4x) w.string(s);
+  return { bytes: w.take(), entry: NOT_STORED };
+}
+
+/** The end of the String (LEB128 length, then the bytes) at bytes[at]. */
+function stringEnd(bytes: Uint8Array, at: number): number {
+  let len = 0;
+  let shift = 0;
+  for (;;) {
+    const b = bytes[at++]!;
+    len += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return at + len;
+    shift += 7;
+  }
+}
 
 const STATUS_CODES: Record<CorrelationStatus, number> = { matched: 0, no_tls: 1, tls_not_seen: 2 };
 
@@ -161,16 +185,21 @@ class TlsColumns {
     this.ttl = t.value('client_ttl', 'UInt8');
   }
 
-  append(tls: NativeTls): void {
-    const { bytes, ends } = tls;
-    let at = tls.start;
+  /** The connection's columns, read from its bytes (NativeTls); the sni's end, for tls_events. */
+  append(tls: NativeTls): number {
+    const { bytes } = tls;
+    const sniEnd = stringEnd(bytes, 0);
+    const ttl = bytes[sniEnd + 18]!;
+    const ja4xCount = new DataView(bytes.buffer, bytes.byteOffset + sniEnd + 19, 4).getUint32(0, true);
+    let at = sniEnd + 23;
     for (let i = 0; i < TLS_STRINGS; i++) {
-      const end = ends[i]!;
+      const end = stringEnd(bytes, at);
       this.strings[i]!.bytes(bytes, at, end);
       at = end;
     }
-    this.ja4x.encoded(tls.ja4xCount, bytes, at, bytes.length);
-    this.ttl.uint8(tls.ttl);
+    this.ja4x.encoded(ja4xCount, bytes, at, bytes.length);
+    this.ttl.uint8(ttl);
+    return sniEnd;
   }
 }
 
@@ -203,16 +232,12 @@ class TlsEventTable {
   readonly tls = new TlsColumns(this.t);
 }
 
-export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer, NativeHttpRecord> {
+export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer, NativeHttpRecord, NativeFlow> {
   readonly format = 'Native' as const;
   private readonly tlsT = new TlsEventTable();
-  private readonly scratch = new RowBinaryWriter(4096);
   private readonly rows = new IngestRows();
   private requestIds = new Int32Array(4096);
   private requestCount = 0;
-  /** the correlator asks for a flow's tls_events row, then for its connection's columns: encoded once for both */
-  private lastEvent: FlowEvent | undefined;
-  private lastTls: NativeTls | undefined;
 
   /**
    * `requests`: the store the batch's records were parsed into.
@@ -227,31 +252,9 @@ export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer, NativeHtt
     checkStoreColumns();
   }
 
-  connectionTls(e: FlowEvent): NativeTls {
-    if (this.lastEvent === e) return this.lastTls!;
-    const w = this.scratch;
-    const ja4x = ja4xList(e);
-    const ttl = e.client_ttl ?? 0;
-    w.string(e.tls_server_name ?? '');
-    w.ipv6(e.dst);
-    w.uint16(e.dst_port);
-    w.uint8(ttl);
-    w.uint32(ja4x.length);
-    const start = w.length;
-    const ends: number[] = [];
-    w.string(e.tls_version ?? '');
-    ends.push(w.length);
-    w.string(e.alpn ?? '');
-    ends.push(w.length);
-    for (const k of FINGERPRINTS) {
-      w.string(e[k] ?? '');
-      ends.push(w.length);
-    }
-    for (const s of ja4x) w.string(s);
-    const tls: NativeTls = { bytes: w.take(), start, ends, ja4xCount: ja4x.length, ttl, entry: NOT_STORED };
-    this.lastEvent = e;
-    this.lastTls = tls;
-    return tls;
+  /** encoded when the event was read (native-tls-events.ts) */
+  connectionTls(e: NativeFlow): NativeTls {
+    return e.tls;
   }
 
   unseenTls(): NativeTls {
@@ -280,18 +283,16 @@ export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer, NativeHtt
     if (tls.entry !== UNSEEN) tls.entry = RELEASED;
   }
 
-  tlsEvent(e: FlowEvent): void {
-    // what may throw first: a row is written whole or not at all
-    const tls = this.connectionTls(e);
+  tlsEvent(e: NativeFlow): void {
     const c = this.tlsT;
     const v = c.v;
     v.ts.uint64(e.first_ts_us);
     v.last_ts.uint64(e.last_ts_us);
     v.transport.string(e.transport);
     c.endpoints.append(e.src, e.src_port, e.dst, e.dst_port);
-    v.sni.string(e.tls_server_name ?? '');
-    c.tls.append(tls);
-    v.closed.bool(e.closed === true);
+    const sniEnd = c.tls.append(e.tls);
+    v.sni.bytes(e.tls.bytes, 0, sniEnd);
+    v.closed.bool(e.closed);
     c.t.rows++;
   }
 
@@ -311,9 +312,6 @@ export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer, NativeHtt
     };
     rows.n = 0;
     this.requestCount = 0;
-    // the last flow's columns are not kept referenced past its batch
-    this.lastEvent = undefined;
-    this.lastTls = undefined;
     return out;
   }
 }

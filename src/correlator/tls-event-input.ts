@@ -8,6 +8,19 @@ import { normalizeIp } from './http-record.js';
 
 export type TlsInput = { kind: 'flow'; event: FlowEvent } | { kind: 'close'; event: CloseEvent };
 
+/**
+ * What the join (correlator.ts) reads of a flow event: a whole FlowEvent,
+ * or the native path's flow whose TLS columns are already encoded
+ * (native-tls-events.ts). Addresses are normalized (normalizeIp).
+ */
+export type JoinFlow = Pick<FlowEvent, 'src' | 'src_port' | 'dst' | 'dst_port' | 'first_ts_us' | 'last_ts_us' | 'tls_server_name'>;
+
+/** What the join reads of a close event. */
+export type JoinClose = Pick<CloseEvent, 'src' | 'src_port' | 'first_ts_us' | 'last_ts_us' | 'reason'>;
+
+/** toTlsInput's close reasons, in the order the native parser numbers them (tls_event_line.h CloseReason). */
+export const CLOSE_REASON_LIST = ['fin', 'rst', 'idle', 'evicted'] as const;
+
 const isInt = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 
 const STRING_FIELDS = [
@@ -15,7 +28,7 @@ const STRING_FIELDS = [
   'ja4s', 'ja4s_r', 'ja3s', 'ja3s_r', 'ja4t', 'ja4ts', 'ja4l_c', 'ja4l_s', 'sensor',
 ] as const;
 
-const CLOSE_REASONS = new Set(['fin', 'rst', 'idle', 'evicted']);
+const CLOSE_REASONS: ReadonlySet<string> = new Set(CLOSE_REASON_LIST);
 
 /** The event, or undefined when the object is not a TLS event we can use. */
 export function toTlsInput(o: Record<string, unknown>): TlsInput | undefined {
@@ -44,7 +57,7 @@ export function toTlsInput(o: Record<string, unknown>): TlsInput | undefined {
 }
 
 /** The JA4X of every certificate of the chain(s), in order. */
-export function ja4xList(e: FlowEvent): string[] {
+export function ja4xList(e: Pick<FlowEvent, 'tls_certs'>): string[] {
   const out: string[] = [];
   for (const chain of e.tls_certs ?? []) {
     const certs = (chain as { x509?: unknown } | null)?.x509;

@@ -117,6 +117,8 @@ export interface NativeRequestStore {
   /** [lines (7 numbers per non-blank line), join strings, their ends]: see native-requests.ts */
   parse(batch: Uint8Array, maxLineBytes: number): [Float64Array, string, Uint32Array];
   parseCanonical(line: Uint8Array, ja4h: string): number;
+  /** [lines (9 numbers per non-blank line), join strings, their ends, the flows' TLS columns]: see native-tls-events.ts */
+  parseTls(batch: Uint8Array, maxLineBytes: number): [Float64Array, string, Uint32Array, Buffer];
   release(id: number): void;
   addTls(blob: Uint8Array): number;
   releaseTls(id: number): void;
