@@ -4,6 +4,7 @@
 
 #include "capture_binding.h"
 #include "datagram_binding.h"
+#include "native_block_binding.h"
 #include "pcap_reader_binding.h"
 #include "request_store_binding.h"
 
@@ -14,6 +15,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ja4::binding::InitDatagram(env, exports);
   ja4::binding::InitCapture(env, exports);
   ja4::binding::InitRequestStore(env, exports);
+  ja4::binding::InitNativeBlock(env, exports);
   return exports;
 }
 

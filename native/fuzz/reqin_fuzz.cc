@@ -2,14 +2,19 @@
 // from what it accepts (native/core/reqin_record.h, request_blocks.h). The
 // input is split into lines at '\n', as the receiver's batches are; every
 // accepted record is written into an http_logs_ingest and an http_requests
-// block, with and without a connection's columns. Under ASan+UBSan: the
-// cells' room (4n + 256) and the blocks' room must hold whatever comes.
+// block, with and without a connection's columns, and the blocks are
+// merged (native_block_merge.h), with each other and with the input taken
+// as a block. Under ASan+UBSan: the cells' room (4n + 256) and the blocks'
+// room must hold whatever comes, and the merge must refuse what is not a
+// block without reading past it.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "native_block_merge.h"
 #include "request_blocks.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -36,8 +41,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     p = line_end + (nl ? 1 : 0);
   }
-  std::string block;
-  store.write_requests(block, ids.data(), ids.size());
-  store.write_ingest(block, ids.data(), entries.data(), status.data(), ids.size());
+  std::string requests, ingest;
+  store.write_requests(requests, ids.data(), ids.size());
+  store.write_ingest(ingest, ids.data(), entries.data(), status.data(), ids.size());
+  ja4::nativeblock::Merged merged;
+  // our own blocks always merge
+  if (!ids.empty() && (!ja4::nativeblock::merge({ingest, ingest}, merged) || !ja4::nativeblock::merge({requests, requests}, merged))) std::abort();
+  ja4::nativeblock::merge({std::string_view(reinterpret_cast<const char*>(data), size), ingest}, merged);
   return 0;
 }

@@ -137,6 +137,8 @@ export interface NativeAddon {
   DatagramSender: new (path: string, seqpacket: boolean) => NativeDatagramSender;
   Capture: new (options: NativeCaptureOptions, onBatch: (batch: NativeCaptureBatch) => void) => NativeCapture;
   RequestStore: (new () => NativeRequestStore) & { columns(): { ingest: string[]; requests: string[] } };
+  /** the blocks of the bodies as one Native block; null when they are better sent as they are (native/core/native_block_merge.h) */
+  mergeNativeBlocks(bodies: readonly Uint8Array[]): Buffer | null;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -1,0 +1,98 @@
+// The Native block merge (native_block_merge.h): two blocks of every
+// column kind the correlator writes made one, byte for byte as a block of
+// their rows written at once would be; and what it must leave as it is.
+// The engine loading merged blocks is tested from JavaScript
+// (test/correlator-rowbinary.test.ts).
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "check.h"
+#include "native_block_merge.h"
+
+using namespace ja4::nativeblock;
+
+namespace {
+
+std::string str(std::string_view s) { return std::string(1, static_cast<char>(s.size())) + std::string(s); }
+std::string u16(unsigned v) { return std::string{static_cast<char>(v & 0xff), static_cast<char>(v >> 8)}; }
+std::string u64(uint64_t v) {
+  std::string s(8, '\0');
+  std::memcpy(s.data(), &v, 8);
+  return s;
+}
+
+struct Row {
+  unsigned port;
+  std::string sni;
+  std::vector<std::string> names;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// rows as one block: port UInt16, sni String, names Array(String), headers Map(String, String)
+std::string block(const std::vector<Row>& rows) {
+  std::string b{4, static_cast<char>(rows.size())};
+  b += str("port") + str("UInt16");
+  for (const Row& r : rows) b += u16(r.port);
+  b += str("sni") + str("String");
+  for (const Row& r : rows) b += str(r.sni);
+  b += str("names") + str("Array(String)");
+  uint64_t n = 0;
+  for (const Row& r : rows) b += u64(n += r.names.size());
+  for (const Row& r : rows)
+    for (const std::string& s : r.names) b += str(s);
+  b += str("headers") + str("Map(String, String)");
+  n = 0;
+  for (const Row& r : rows) b += u64(n += r.headers.size());
+  for (const Row& r : rows)
+    for (const auto& [k, v] : r.headers) b += str(k);
+  for (const Row& r : rows)
+    for (const auto& [k, v] : r.headers) b += str(v);
+  return b;
+}
+
+std::string merged(const std::vector<std::string_view>& bodies) {
+  Merged m;
+  if (!merge(bodies, m)) return "<not merged>";
+  return std::string(m.data.get(), m.size);
+}
+
+void test_merge() {
+  const Row a{443, "a.example", {"Host", "Accept"}, {{"accept", "*/*"}}};
+  const Row b{80, "", {}, {}};
+  const Row c{8443, "c.example", {"Host"}, {{"user-agent", "x"}, {"accept", "y"}}};
+  const std::string one = block({a, b}), two = block({c});
+  CHECK_EQ(merged({one, two}), block({a, b, c}));
+  CHECK_EQ(merged({one + two}), block({a, b, c}));  // a body of several blocks
+  CHECK_EQ(merged({two, one, two}), block({c, a, b, c}));
+  CHECK_EQ(merged({block({}), two}), block({c}));  // an empty block
+}
+
+void test_left_as_they_are() {
+  const Row a{443, "a.example", {"Host"}, {{"accept", "*/*"}}};
+  const std::string one = block({a});
+  Merged m;
+  CHECK(!merge({one}, m));  // nothing to merge
+  CHECK(!merge({}, m));
+  CHECK(!merge({one, one.substr(0, one.size() - 1)}, m));  // truncated
+  CHECK(!merge({one, one + "\x01"}, m));                    // a block cut after its column count
+  std::string renamed = one;
+  renamed.replace(renamed.find("sni"), 3, "SNI");
+  CHECK(!merge({one, renamed}, m));  // other columns
+  std::string retyped = one;
+  retyped.replace(retyped.find("UInt16"), 6, "Int16X");
+  CHECK(!merge({retyped, retyped}, m));  // a type it does not read
+  std::string huge = one;
+  huge[1] = '\x7f';  // 127 rows claimed, one there
+  CHECK(!merge({huge, one}, m));
+  CHECK(m.data == nullptr);
+}
+
+}  // namespace
+
+int main() {
+  test_merge();
+  test_left_as_they_are();
+  std::printf("%d checks, %d failures\n", ja4test::checks(), ja4test::failures());
+  return ja4test::failures() == 0 ? 0 : 1;
+}
