@@ -20,6 +20,12 @@
 //   enrichment split  the enrichment view's SELECT computed and discarded
 //                     (FORMAT Null), and http_logs written with the columns
 //                     passed through (no dictionaries, no regexes)
+//   insert parts      the same rows as 5 inserts of --requests / 5 (the
+//                     pipeline's inserts are 20-50k rows), CPU per row until
+//                     1.5 s after the last (the merges they start included),
+//                     with http_logs' insert parts Wide (the engine's
+//                     default past 10 MiB: two files per column) and Compact
+//                     (sql/0025), alternated --runs times
 //
 // The baseline of the ratios is "all views" measured in the same run.
 import { rmSync, writeFileSync } from 'node:fs';
@@ -100,7 +106,7 @@ async function main() {
     rows.push(['enrichment only (every aggregate dropped)', enrichOnly]);
 
     // the enrichment view split: its SELECT alone, and http_logs written without it
-    const [mv] = await storage.query("SELECT as_select AS q FROM system.tables WHERE database = 'ja4_processing' AND name = 'http_logs_mv'");
+    const [mv] = await storage.query("SELECT as_select AS q, create_table_query AS ddl FROM system.tables WHERE database = 'ja4_processing' AND name = 'http_logs_mv'");
     const cols = await storage.query(`SELECT name, type FROM system.columns WHERE database = 'ja4_logs' AND table = 'http_logs_ingest' ORDER BY position`);
     const structure = cols.filter((c) => INGEST_COLUMNS.includes(c.name)).map((c) => `${c.name} ${c.type}`).join(', ');
     const source = `file('${rowsFile}', Native, '${structure.replaceAll("'", "\\'")}')`;
@@ -112,10 +118,43 @@ async function main() {
     await storage.command('DROP VIEW ja4_processing.http_logs_mv');
     rows.push(['no views (the Null table alone)', await cpuPerRow(insert)]);
 
+    // insert parts, Wide against Compact: the views back, five distinct slices
+    // (the same rows twice would be deduplicated)
+    await storage.command(mv.ddl);
+    for (const v of onPath) await storage.command(v.ddl);
+    const slices = [];
+    for (let k = 0; k < 5; k++) {
+      const f = join(dataDir, `engine-views-slice-${k}.native`);
+      writeFileSync(f, encodeWorkload(correlatorWorkload(Math.floor(N / 5), (Date.now() - 3_600_000 + k * 60_000) * 1000), 'Native'));
+      slices.push(f);
+    }
+    const slicedRun = async () => {
+      await emptyTables();
+      await new Promise((r) => setTimeout(r, 500));
+      const c0 = process.cpuUsage();
+      for (const f of slices) await storage.command(`INSERT INTO ${target} FROM INFILE '${f}' FORMAT Native`);
+      await new Promise((r) => setTimeout(r, 1500));
+      const u = process.cpuUsage(c0);
+      return (u.user + u.system) / (Math.floor(N / 5) * 5);
+    };
+    const parts = { Wide: [], Compact: [] };
+    const wideAt = { Wide: 10485760, Compact: 268435456 };
+    await slicedRun(); // warm-up
+    for (let r = 0; r < runs; r++) {
+      for (const kind of ['Wide', 'Compact']) {
+        await storage.command(`ALTER TABLE ${TABLES.httpLogs} MODIFY SETTING min_bytes_for_wide_part = ${wideAt[kind]}`);
+        parts[kind].push(await slicedRun());
+      }
+    }
+    for (const f of slices) rmSync(f, { force: true });
+
     log(`== engine views: ${N.toLocaleString('en-US')} correlated requests in one Native insert, ${runs} runs each (median), ${cores} cores`);
     log(`${'configuration'.padEnd(58)} ${'CPU us/row'.padStart(10)} ${'/ all views'.padStart(12)}`);
     for (const [label, us] of rows) log(`${label.padEnd(58)} ${us.toFixed(1).padStart(10)} ${(us / ref).toFixed(2).padStart(12)}`);
     const budget = (cores * 1e6) / TARGET;
+    const pw = median(parts.Wide);
+    const pc = median(parts.Compact);
+    log(`insert parts, 5 inserts of ${Math.floor(N / 5).toLocaleString('en-US')} rows and their merges: Wide ${pw.toFixed(1)} us/row (runs ${parts.Wide.map((x) => x.toFixed(1)).join(', ')}), Compact (sql/0025) ${pc.toFixed(1)} us/row (runs ${parts.Compact.map((x) => x.toFixed(1)).join(', ')}): Compact / Wide = ${(pc / pw).toFixed(2)}`);
     log(`=> the insert alone: ${ref.toFixed(1)} us/row; ${TARGET.toLocaleString('en-US')} req/s on ${cores} cores allows ${budget.toFixed(1)} us per request for everything (receive, correlate, encode, insert): ${(budget - ref).toFixed(1)} us are left for the rest`);
   } finally {
     await storage.close();

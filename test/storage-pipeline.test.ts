@@ -343,3 +343,22 @@ t.test('embedded inserts of encoded bodies: the engine reads a temporary file in
   t.equal(statSync(files).mode & 0o777, 0o700, 'the directory is private');
   t.same(inTmp(), [], 'nothing in the OS temp directory');
 });
+
+t.test('an insert writes Compact parts into http_logs and the raw tables up to 256 MiB (sql/0025): a handful of files, not two per column', async (t) => {
+  const storage = await openTestStorage(t);
+  // ~12 MiB uncompressed: past the engine's default 10 MiB, where a part is Wide
+  const rows = 3000;
+  const big = (table: string, column: string): string =>
+    `INSERT INTO ${table} (ts, ${column}) SELECT now64(6) - number, repeat('x', 4096) FROM numbers(${rows})`;
+  await storage.command(big(TABLES.httpLogs, 'path'));
+  await storage.command(big(TABLES.httpRequests, 'uri'));
+  const parts = await storage.query<{ table: string; part_type: string; rows: string; bytes: string }>(
+    `SELECT table, part_type, toString(sum(rows)) AS rows, toString(sum(data_uncompressed_bytes)) AS bytes FROM system.parts
+     WHERE active AND database || '.' || table IN ({http_logs:String}, {http_requests:String}) GROUP BY table, part_type ORDER BY table`,
+    { http_logs: TABLES.httpLogs, http_requests: TABLES.httpRequests },
+  );
+  t.same(parts.map((p) => [p.table, p.part_type, p.rows]), [['http_logs', 'Compact', String(rows)], ['http_requests', 'Compact', String(rows)]]);
+  t.ok(parts.every((p) => Number(p.bytes) > 10 * 1048576), `parts past the default Wide threshold (${parts.map((p) => p.bytes).join(', ')} bytes)`);
+  const [setting] = await storage.query<{ q: string }>("SELECT create_table_query AS q FROM system.tables WHERE database = 'ja4_logs' AND name = 'tls_events'");
+  t.match(setting!.q, /min_bytes_for_wide_part = 268435456/, 'tls_events too');
+});
