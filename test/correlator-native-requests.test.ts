@@ -80,6 +80,7 @@ const EDITS: [string, string][] = [
   ['"v":1,', ''],
   ['"headers":{', '"headers":null,"x":{'],
   ['"ts_us":', '"ts_us":1e3,"y":'],
+  ['"client_ip":"203.0.113.7"', '"client_ip":"::1\\u0000junk"'], // found by review (session 11): inet_pton stopped at the NUL
 ];
 
 t.test('hostile edits: the native path decides every line as the JavaScript path does', async (t) => {
@@ -107,7 +108,8 @@ t.test('hostile edits: the native path decides every line as the JavaScript path
   const native = run('Native', tlsBatch(), http);
   same(t, js, native, 'edits');
   const n = native.native!;
-  t.ok(n.slowLines > 10, `lines left to the JavaScript reader (${n.slowLines})`);
+  // the edits the parser must leave to the JavaScript reader, and the junk lines (a change here is a change of what the parser takes)
+  t.equal(n.slowLines, 32, `lines left to the JavaScript reader (${n.slowLines})`);
   t.ok(js.drops.http.schema_invalid! > 0 && js.drops.http.not_json! > 0, 'both kinds of drop covered');
   t.same(n.store.stats().records, 0, 'no record left behind');
 });

@@ -26,8 +26,9 @@ Napi::Value MergeNativeBlocks(const Napi::CallbackInfo& info) {
   }
   nativeblock::Merged out;
   if (!nativeblock::merge(bodies, out)) return env.Null();
-  const size_t size = out.size;
-  return Napi::Buffer<char>::New(env, out.data.release(), size, [](Napi::Env, char* data) { delete[] data; });
+  auto buf = Napi::Buffer<char>::New(env, out.data.get(), out.size, [](Napi::Env, char* data) { delete[] data; });
+  out.data.release();  // the buffer's finalizer owns it now (not before: New may throw)
+  return buf;
 }
 
 }  // namespace

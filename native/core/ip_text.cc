@@ -36,6 +36,11 @@ bool parse_ip(std::string_view text, uint8_t out[16], std::string& key, bool tru
   if (text.empty() || text.size() >= sizeof buf) return false;
   std::memcpy(buf, text.data(), text.size());
   buf[text.size()] = '\0';
+  // inet_pton reads up to a NUL: "::1\u0000junk" would pass as ::1, where
+  // isIP refuses it. An address is hex digits, colons and dots only.
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.')) return false;
+  }
   if (text.find(':') == std::string_view::npos) {
     std::memset(out, 0, 10);
     out[10] = out[11] = 0xff;

@@ -35,9 +35,11 @@ struct Reader {
   size_t n;
   size_t at = 0;
 
+  // LEB128, at most 8 bytes (56 bits: counts and lengths far below; the
+  // JavaScript merge refused longer ones too)
   bool varint(uint64_t& v) {
     v = 0;
-    for (int shift = 0; shift <= 63; shift += 7) {
+    for (int shift = 0; shift < 56; shift += 7) {
       if (at >= n) return false;
       unsigned char c = b[at++];
       v |= static_cast<uint64_t>(c & 0x7f) << shift;
@@ -107,7 +109,8 @@ bool parse_body(std::string_view body, size_t index, std::vector<Block>& blocks,
     block.body = index;
     block.first_column = columns.size();
     uint64_t ncols;
-    if (!r.varint(ncols) || !r.varint(block.rows) || ncols > r.n) return false;
+    // a block without columns has a row count nothing bounds: not one of ours
+    if (!r.varint(ncols) || !r.varint(block.rows) || ncols == 0 || ncols > r.n) return false;
     for (uint64_t c = 0; c < ncols; ++c) {
       Column col;
       if (!r.string(col.name) || !r.string(col.type)) return false;

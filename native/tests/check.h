@@ -77,3 +77,20 @@ inline std::string ja4test::read_file(const std::string& path) {
   ss << f.rdbuf();
   return ss.str();
 }
+
+namespace ja4test {
+// `line` with the first `from` replaced by `to`. An edit that does not apply
+// is a failed check (a refusal test would otherwise pass on the untouched
+// marker it returned).
+inline std::string edited(const std::string& line, const std::string& from, const std::string& to) {
+  size_t at = line.find(from);
+  if (at == std::string::npos) {
+    ++failures();
+    std::fprintf(stderr, "test edit does not apply: %s\n", from.c_str());
+    return line;
+  }
+  std::string s = line;
+  s.replace(at, from.size(), to);
+  return s;
+}
+}  // namespace ja4test

@@ -29,11 +29,16 @@ struct Row {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-// rows as one block: port UInt16, sni String, names Array(String), headers Map(String, String)
+// rows as one block: port UInt16, ts DateTime64, ip IPv6, sni String,
+// names Array(String), headers Map(String, String)
 std::string block(const std::vector<Row>& rows) {
-  std::string b{4, static_cast<char>(rows.size())};
+  std::string b{6, static_cast<char>(rows.size())};
   b += str("port") + str("UInt16");
   for (const Row& r : rows) b += u16(r.port);
+  b += str("ts") + str("DateTime64(6, 'UTC')");
+  for (const Row& r : rows) b += u64(1700000000000000ULL + r.port);
+  b += str("ip") + str("IPv6");
+  for (const Row& r : rows) b += std::string(15, '\0') + static_cast<char>(r.port & 0xff);
   b += str("sni") + str("String");
   for (const Row& r : rows) b += str(r.sni);
   b += str("names") + str("Array(String)");
@@ -85,6 +90,10 @@ void test_left_as_they_are() {
   std::string huge = one;
   huge[1] = '\x7f';  // 127 rows claimed, one there
   CHECK(!merge({huge, one}, m));
+  // blocks without columns: nothing bounds their row counts (found by review: the total wrapped)
+  CHECK(!merge({std::string("\x00\x02", 2), std::string("\x00\x03", 2)}, m));
+  // a row count longer than 8 LEB128 bytes
+  CHECK(!merge({std::string("\x06\xff\xff\xff\xff\xff\xff\xff\xff\x01", 10) + one.substr(2), one}, m));
   CHECK(m.data == nullptr);
 }
 

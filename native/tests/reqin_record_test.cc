@@ -30,14 +30,6 @@ std::string str_cell(std::string_view s) {
   return out;
 }
 
-// A line with `from` replaced by `to` (the first occurrence).
-std::string with(const std::string& line, const std::string& from, const std::string& to) {
-  std::string s = line;
-  size_t at = s.find(from);
-  if (at == std::string::npos) return "<bad test edit: " + from + ">";
-  s.replace(at, from.size(), to);
-  return s;
-}
 
 bool parses(RecordParser& p, const std::string& line) {
   Record r;
@@ -74,33 +66,33 @@ void test_cells() {
 void test_escapes_and_normalizing() {
   RecordParser p;
   Record r;
-  std::string line = with(kLine, R"("uri":"/index.html?x=1")", R"("uri":"/a\"b\\c\/d\u00e9\ud83d\ude00\n")");
-  line = with(line, R"("client_ip":"203.0.113.7")", R"("client_ip":"::FFFF:203.0.113.7")");
+  std::string line = ja4test::edited(kLine, R"("uri":"/index.html?x=1")", R"("uri":"/a\"b\\c\/d\u00e9\ud83d\ude00\n")");
+  line = ja4test::edited(line, R"("client_ip":"203.0.113.7")", R"("client_ip":"::FFFF:203.0.113.7")");
   CHECK(p.parse(line.data(), line.size(), r));
   CHECK_EQ(std::string(r.cell(kUri)), str_cell("/a\"b\\c/d\xc3\xa9\xf0\x9f\x98\x80\n"));
   // normalizeIp: only the lowercase "::ffff:" prefix is cut; anything else is lowercased
   CHECK_EQ(r.client_ip, std::string("::ffff:203.0.113.7"));
-  line = with(kLine, R"("client_ip":"203.0.113.7")", R"("client_ip":"::ffff:203.0.113.7")");
+  line = ja4test::edited(kLine, R"("client_ip":"203.0.113.7")", R"("client_ip":"::ffff:203.0.113.7")");
   CHECK(p.parse(line.data(), line.size(), r));
   CHECK_EQ(r.client_ip, std::string("203.0.113.7"));
   // "::ffff:" then an IPv6 tail is not IPv4-mapped: the whole address is the key
-  line = with(kLine, R"("client_ip":"203.0.113.7")", R"("client_ip":"::ffff:0:1.2.3.4")");
+  line = ja4test::edited(kLine, R"("client_ip":"203.0.113.7")", R"("client_ip":"::ffff:0:1.2.3.4")");
   CHECK(p.parse(line.data(), line.size(), r));
   CHECK_EQ(r.client_ip, std::string("::ffff:0:1.2.3.4"));
-  line = with(kLine, R"("client_ip":"203.0.113.7")", R"("client_ip":"2001:DB8::1")");
+  line = ja4test::edited(kLine, R"("client_ip":"203.0.113.7")", R"("client_ip":"2001:DB8::1")");
   CHECK(p.parse(line.data(), line.size(), r));
   CHECK_EQ(r.client_ip, std::string("2001:db8::1"));
   // nulls are defaults; a missing local_ip is '' (the column's ::)
-  line = with(kLine, R"("local_ip":"192.0.2.10","local_port":443,)", R"("local_ip":null,"local_port":null,)");
+  line = ja4test::edited(kLine, R"("local_ip":"192.0.2.10","local_port":443,)", R"("local_ip":null,"local_port":null,)");
   CHECK(p.parse(line.data(), line.size(), r));
   CHECK(r.local_ip.empty());
   CHECK(r.cell(kLocalIp) == std::string_view("\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16));
   // unique_id, when logged, is the request id
-  line = with(kLine, R"("unique_id":null)", R"("unique_id":"awJG20Ej")");
+  line = ja4test::edited(kLine, R"("unique_id":null)", R"("unique_id":"awJG20Ej")");
   CHECK(p.parse(line.data(), line.size(), r));
   CHECK_EQ(std::string(r.cell(kRequestId)), str_cell("awJG20Ej"));
   // whitespace JSON allows, and unknown keys with nested values, are skipped
-  line = with(kLine, R"("v":1,)", " \"v\" : [1, {\"a\": [true, false, null, -1.5e3]}] ,\t");
+  line = ja4test::edited(kLine, R"("v":1,)", " \"v\" : [1, {\"a\": [true, false, null, -1.5e3]}] ,\t");
   CHECK(p.parse(line.data(), line.size(), r));
   CHECK(parses(p, std::string(kLine) + " \r"));
 }
@@ -125,6 +117,7 @@ void test_refusals() {
       {R"("client_ip":"203.0.113.7")", R"("client_ip":"203.0.113.07")"},
       {R"("client_ip":"203.0.113.7")", R"("client_ip":"fe80::1%eth0")"},  // a zone: JavaScript's decision
       {R"("client_ip":"203.0.113.7")", R"("client_ip":"")"},
+      {R"("client_ip":"203.0.113.7")", R"("client_ip":"::1\u0000junk")"},  // inet_pton stops at a NUL; isIP does not
       {R"("client_ip":"203.0.113.7","client_port":50318,)", ""},  // required
       {R"("conn":"10275-660d37d9fd414-0")", R"("conn":"")"},
       {R"("conn":"10275-660d37d9fd414-0")", R"("conn":"caf\u00e9")"},  // the join key must be ASCII here
@@ -139,7 +132,7 @@ void test_refusals() {
       {R"("headers":{)", R"("headers":[{)"},
   };
   for (const auto& [from, to] : edits) {
-    std::string line = with(kLine, from, to);
+    std::string line = ja4test::edited(kLine, from, to);
     if (parses(p, line)) std::fprintf(stderr, "accepted: %s -> %s\n", from.c_str(), to.c_str());
     CHECK(!parses(p, line));
   }
@@ -149,11 +142,11 @@ void test_refusals() {
   CHECK(!parses(p, "{}"));
   CHECK(!parses(p, "\xef\xbb\xbf" + std::string(kLine)));  // a BOM is not JSON whitespace
   // deep nesting in an unknown key: refused, not recursed without end
-  std::string deep = with(kLine, R"("v":1,)", "\"v\":" + std::string(100000, '[') + std::string(100000, ']') + ",");
+  std::string deep = ja4test::edited(kLine, R"("v":1,)", "\"v\":" + std::string(100000, '[') + std::string(100000, ']') + ",");
   CHECK(!parses(p, deep));
   // the canonical path takes a zone and an integer-like header name as the JavaScript reader left them
   Record r;
-  std::string zone = with(kLine, R"("client_ip":"203.0.113.7")", R"("client_ip":"fe80::1%eth0")");
+  std::string zone = ja4test::edited(kLine, R"("client_ip":"203.0.113.7")", R"("client_ip":"fe80::1%eth0")");
   CHECK(p.parse_canonical(zone.data(), zone.size(), "ge11cn05enus_aaaaaaaaaaaa_bbbbbbbbbbbb_bbbbbbbbbbbb", r));
   CHECK_EQ(std::string(r.cell(kJa4h)), str_cell("ge11cn05enus_aaaaaaaaaaaa_bbbbbbbbbbbb_bbbbbbbbbbbb"));
   const uint8_t fe80[16] = {0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
@@ -163,7 +156,7 @@ void test_refusals() {
 void test_blocks() {
   RequestStore st;
   int32_t a = st.parse(kLine, std::strlen(kLine));
-  std::string plain = with(kLine, R"("local_ip":"192.0.2.10","local_port":443,)", R"("local_ip":"","local_port":0,)");
+  std::string plain = ja4test::edited(kLine, R"("local_ip":"192.0.2.10","local_port":443,)", R"("local_ip":"","local_port":0,)");
   int32_t b = st.parse(plain.data(), plain.size());
   CHECK(a >= 0 && b >= 0 && a != b);
   // a connection: sni "c.example", server 192.0.2.99:8443, ttl 64, one ja4x item

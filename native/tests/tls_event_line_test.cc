@@ -35,13 +35,6 @@ std::string str(std::string_view s) {
   return out;
 }
 
-std::string with(const std::string& line, const std::string& from, const std::string& to) {
-  std::string s = line;
-  size_t at = s.find(from);
-  if (at == std::string::npos) return "<bad test edit: " + from + ">";
-  s.replace(at, from.size(), to);
-  return s;
-}
 
 bool parses(Parser& p, const std::string& line, Line& out) { return p.parse(line.data(), line.size(), out); }
 
@@ -84,10 +77,10 @@ void test_flow() {
   CHECK_EQ(e.blob.size(), 1u + 16 + 2 + 1 + 4 + 11);
   CHECK(st.add_tls(reinterpret_cast<const uint8_t*>(e.blob.data()), e.blob.size()) >= 0);
   // escapes decoded, as JSON.parse then the UTF-8 encoder give them
-  CHECK(parses(p, with(kFlow, R"("alpn":"h2")", R"("alpn":"\"\\\/\u00e9\ud83d\ude00\u0000")"), e));
+  CHECK(parses(p, ja4test::edited(kFlow, R"("alpn":"h2")", R"("alpn":"\"\\\/\u00e9\ud83d\ude00\u0000")"), e));
   CHECK(e.blob.find(str("\"\\/\xc3\xa9\xf0\x9f\x98\x80" + std::string(1, '\0'))) != std::string::npos);
   // certificates: chains that are arrays, lists that are not, certificates that are not objects, non-string ja4x: skipped
-  CHECK(parses(p, with(kFlow, R"([{"x509":[{"ja4x":"a_b_c","subject":{"CN":"x"}},{"ja4x":"d_e_f"}]}])", R"([[1],{"x509":null},{"x509":[1,"s",{"ja4x":5},{"ja4x":"g"}]}])"), e));
+  CHECK(parses(p, ja4test::edited(kFlow, R"([{"x509":[{"ja4x":"a_b_c","subject":{"CN":"x"}},{"ja4x":"d_e_f"}]}])", R"([[1],{"x509":null},{"x509":[1,"s",{"ja4x":5},{"ja4x":"g"}]}])"), e));
   CHECK(e.blob.substr(e.blob.size() - 2) == str("g"));
 }
 
@@ -104,7 +97,7 @@ void test_close() {
   const std::pair<const char*, CloseReason> reasons[] = {
       {"fin", CloseReason::kFin}, {"idle", CloseReason::kIdle}, {"evicted", CloseReason::kEvicted}};
   for (const auto& [name, want] : reasons) {
-    CHECK(parses(p, with(kClose, R"("reason":"rst")", std::string(R"("reason":")") + name + "\""), e));
+    CHECK(parses(p, ja4test::edited(kClose, R"("reason":"rst")", std::string(R"("reason":")") + name + "\""), e));
     CHECK(e.reason == want);
   }
 }
@@ -127,6 +120,8 @@ void test_refusals() {
       {R"("src":"10.0.0.1")", R"("src":"10.0.0.01")"},
       {R"("src":"10.0.0.1")", R"("src":"fe80::1%eth0")"},       // a zone: JavaScript's decision
       {R"("dst":"192.0.2.10")", R"("dst":"")"},
+      {R"("src":"10.0.0.1")", R"("src":"::1\u0000junk")"},      // inet_pton stops at a NUL; isIP does not
+      {R"("dst":"192.0.2.10")", R"("dst":"2001:db8::1\u0000")"},
       {R"("first_ts_us":1700000000000020)", R"("first_ts_us":null)"},  // toTlsInput's ?? makes it 0: its decision
       {R"("first_ts_us":1700000000000020)", R"("first_ts_us":9007199254740992)"},
       {R"("client_ttl":64)", R"("client_ttl":256)"},
@@ -142,7 +137,7 @@ void test_refusals() {
   };
   CHECK(parses(p, kFlow, e));
   for (const auto& [from, to] : edits) {
-    std::string line = with(kFlow, from, to);
+    std::string line = ja4test::edited(kFlow, from, to);
     if (parses(p, line, e)) std::printf("accepted: %s\n", line.c_str());
     CHECK(!parses(p, line, e));
   }
@@ -151,7 +146,7 @@ void test_refusals() {
       {R"("reason":"rst")", R"("reason":null)"},
       {R"(,"reason":"rst")", ""},
   };
-  for (const auto& [from, to] : close_edits) CHECK(!parses(p, with(kClose, from, to), e));
+  for (const auto& [from, to] : close_edits) CHECK(!parses(p, ja4test::edited(kClose, from, to), e));
   for (const char* junk : {"", "{}", "[1]", "{\"src\":1", "not json", "\xef\xbb\xbf{}"}) CHECK(!parses(p, junk, e));
   CHECK(!parses(p, std::string(kFlow) + "x", e));
   CHECK(parses(p, std::string(kFlow) + " \r", e));
