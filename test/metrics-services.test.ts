@@ -150,6 +150,8 @@ t.test('ja4 run: sockets, correlator, writer, detector and dashboard on one /met
   t.equal(s.value('ja4_correlator_requests_total', { status: 'no_tls' }), 1);
   t.equal(s.value('ja4_correlator_invalid_lines_total', { input: 'tls', reason: 'not_json' }), 1, 'the garbage datagram, counted by reason');
   t.equal(s.value('ja4_correlator_invalid_lines_total', { input: 'http', reason: 'not_json' }), 0);
+  t.equal(s.value('ja4_correlator_slow_lines_total', { input: 'tls' }), 1, 'the garbage datagram, left to the JavaScript reader by the native parser');
+  t.equal(s.value('ja4_correlator_slow_lines_total', { input: 'http' }), 0, "mod_reqin_log's records: all on the native path");
   t.equal(s.value('ja4_correlator_pending_requests'), 0);
   t.equal(s.value('ja4_writer_rows_total'), 7, 'http_logs 3 + the raw tables: 3 HTTP records and 1 TLS event');
   t.equal(s.value('ja4_writer_pending_rows'), 0, 'all acknowledged');

@@ -70,6 +70,12 @@ function encoderFor(format: RowFormat, reuseBuffers: boolean, native: NativeRequ
 export interface BatchStats {
   correlator: CorrelatorStats;
   drops: { http: DropCounters; tls: DropCounters };
+  /**
+   * Lines the native parsers left to the JavaScript reader (Native format;
+   * accepted or dropped there): records the fast path does not take cost
+   * it several times the CPU (docs/correlator.md).
+   */
+  slowLines: { http: number; tls: number };
 }
 
 export class BatchCorrelator<F extends RowFormat = 'JSONEachRow'> {
@@ -164,6 +170,10 @@ export class BatchCorrelator<F extends RowFormat = 'JSONEachRow'> {
   }
 
   stats(): BatchStats {
-    return { correlator: this.correlator.stats(), drops: { http: { ...this.drops.http }, tls: { ...this.drops.tls } } };
+    return {
+      correlator: this.correlator.stats(),
+      drops: { http: { ...this.drops.http }, tls: { ...this.drops.tls } },
+      slowLines: { http: this.native?.slowLines ?? 0, tls: this.nativeTls?.slowLines ?? 0 },
+    };
   }
 }

@@ -108,10 +108,12 @@ export class CorrelatorPool {
 
   /** Counters summed over the shards (as of their last batch). */
   stats(): BatchStats {
-    const out: BatchStats = { correlator: emptyCorrelatorStats(), drops: { http: emptyDropCounters(), tls: emptyDropCounters() } };
+    const out: BatchStats = { correlator: emptyCorrelatorStats(), drops: { http: emptyDropCounters(), tls: emptyDropCounters() }, slowLines: { http: 0, tls: 0 } };
     for (const s of this.shardStats) {
       if (!s) continue;
       addCorrelatorStats(out.correlator, s.correlator);
+      out.slowLines.http += s.slowLines.http;
+      out.slowLines.tls += s.slowLines.tls;
       for (const r of DROP_REASONS) {
         out.drops.http[r] += s.drops.http[r];
         out.drops.tls[r] += s.drops.tls[r];

@@ -54,6 +54,10 @@ export function registerPipelineMetrics(registry: MetricsRegistry, stages: () =>
     for (const input of ['http', 'tls']) for (const reason of ['not_json', 'schema_invalid', 'oversized']) out.push([{ input, reason }, s[`${input}_dropped_${reason}`] ?? 0]);
     return out;
   });
+  collected(registry, 'ja4_correlator_slow_lines_total', () => [
+    [{ input: 'http' }, c('http_slow_lines')],
+    [{ input: 'tls' }, c('tls_slow_lines')],
+  ]);
   collected(registry, 'ja4_correlator_backlog_dropped_bytes_total', () => c('backlog_dropped_bytes'));
   collected(registry, 'ja4_correlator_failed_steps_total', () => c('failed_steps'));
   collected(registry, 'ja4_correlator_connections_forgotten_total', () => [

@@ -191,6 +191,8 @@ export class CorrelationStage implements Stage {
     for (const [k, v] of Object.entries(s.correlator.correlator)) flat[k] = v;
     for (const [k, v] of Object.entries(s.correlator.drops.http)) flat[`http_dropped_${k}`] = v;
     for (const [k, v] of Object.entries(s.correlator.drops.tls)) flat[`tls_dropped_${k}`] = v;
+    flat.http_slow_lines = s.correlator.slowLines.http;
+    flat.tls_slow_lines = s.correlator.slowLines.tls;
     for (const [k, v] of Object.entries(s.writer)) if (typeof v === 'number') flat[`writer_${k}`] = v;
     flat.writer_spooling = s.writer.mode === 'spooling' ? 1 : 0;
     if (s.spool) for (const [k, v] of Object.entries(s.spool)) flat[`spool_${k}`] = v;
