@@ -14,7 +14,7 @@
 // the two paths on hostile input.
 import type { NativeRequestStore } from '../native/addon.js';
 import { forEachJsonLine, type DropCounters } from './input-lines.js';
-import { encodeNativeTls, type NativeTls } from './rows-native.js';
+import { encodeNativeTls, nativeTlsOf, type NativeTls } from './rows-native.js';
 import { RowBinaryWriter } from './row-binary-writer.js';
 import { CLOSE_REASON_LIST, toTlsInput, type JoinClose, type JoinFlow } from './tls-event-input.js';
 
@@ -41,8 +41,6 @@ const TLS_START = 6;
 const TLS_END = 7;
 const TLS_BLOB_END = 8;
 const TLS_STRIDE = 9;
-
-const NOT_STORED = -2;
 
 export class NativeTlsEvents {
   /** lines the native parser left to the JavaScript reader (accepted or not) */
@@ -90,7 +88,7 @@ export class NativeTlsEvents {
         transport: (flags & 1) !== 0 ? 'udp' : 'tcp',
         closed: (flags & 2) !== 0,
         // a copy: a view would keep the whole batch's columns alive as long as one connection lives
-        tls: { bytes: Uint8Array.prototype.slice.call(blobs, blobAt, blobEnd), entry: NOT_STORED },
+        tls: nativeTlsOf(Uint8Array.prototype.slice.call(blobs, blobAt, blobEnd)),
       });
       blobAt = blobEnd;
     }

@@ -55,6 +55,9 @@ const RELEASED = -3;
 /** A request whose handshake was not seen: the native store takes its tls_version from the record. */
 const UNSEEN_TLS: NativeTls = Object.freeze({ bytes: new Uint8Array(0), entry: UNSEEN });
 
+/** A connection's TLS columns from their bytes (not in the native store until a row uses them). */
+export const nativeTlsOf = (bytes: Uint8Array): NativeTls => ({ bytes, entry: NOT_STORED });
+
 /** A flow event's TLS columns, as the native parser writes them (tls_event_line.cc), through `w`. */
 export function encodeNativeTls(e: FlowEvent, w: RowBinaryWriter): NativeTls {
   const ja4x = ja4xList(e);
@@ -67,7 +70,7 @@ export function encodeNativeTls(e: FlowEvent, w: RowBinaryWriter): NativeTls {
   w.string(e.alpn ?? '');
   for (const k of FINGERPRINTS) w.string(e[k] ?? '');
   for (const s of ja4x) w.string(s);
-  return { bytes: w.take(), entry: NOT_STORED };
+  return nativeTlsOf(w.take());
 }
 
 /** The end of the String (LEB128 length, then the bytes) at bytes[at]. */
