@@ -191,6 +191,7 @@ class TlsColumns {
   /** The connection's columns, read from its bytes (NativeTls); the sni's end, for tls_events. */
   append(tls: NativeTls): number {
     const { bytes } = tls;
+    // after the sni: the server address (16 bytes) and port (2), the TTL (1), the ja4x count (4), the Strings
     const sniEnd = stringEnd(bytes, 0);
     const ttl = bytes[sniEnd + 18]!;
     const ja4xCount = new DataView(bytes.buffer, bytes.byteOffset + sniEnd + 19, 4).getUint32(0, true);
