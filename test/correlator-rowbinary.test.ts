@@ -291,7 +291,11 @@ t.test('the pool returns Native and RowBinary from its worker; a JSON output ref
     t.ok(fromWorker.ingest.equals(inline.ingest), `${format}: the same bytes as inline`);
     t.ok(fromWorker.requests.equals(inline.requests));
     t.ok(fromWorker.tlsEvents.equals(inline.tlsEvents));
-    if (format === 'Native') native = fromWorker.ingest;
+    if (format === 'Native') {
+      native = fromWorker.ingest;
+      // the native store's block came over in its own buffer: moved, not packed into one with the others
+      t.equal(fromWorker.ingest.buffer.byteLength, fromWorker.ingest.length, 'Native: the ingest block moved as it is');
+    }
   }
   t.throws(() => new CorrelatorPool({ shards: 0, format: 'CSV' as 'RowBinary' }), /format must be one of JSONEachRow, RowBinary, Native, got "CSV"/);
 

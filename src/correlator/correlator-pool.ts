@@ -14,7 +14,7 @@ import { addCorrelatorStats, emptyCorrelatorStats } from './correlator.js';
 import { emptyDropCounters, DROP_REASONS } from './input-lines.js';
 import { splitByShard } from './shard-router.js';
 import type { EncodedRows, RowBody, RowFormat } from './row-encoder.js';
-import { transferable, unpackResult, type WorkerTask } from './worker-protocol.js';
+import { transferable, unpackResult, type WorkerMessage, type WorkerTask } from './worker-protocol.js';
 
 export interface CorrelatorPoolOptions extends BatchCorrelatorOptions {
   /** worker threads, one state shard each; 0 = in the calling thread */
@@ -132,7 +132,7 @@ export class CorrelatorPool {
       if (http && http.length > 0) transferList.push((task.http = transferable(http)));
       if (tls && tls.length > 0) transferList.push((task.tls = transferable(tls)));
     }
-    const res = unpackResult((await this.pools[shard]!.run(task, { transferList })) as ArrayBuffer);
+    const res = unpackResult((await this.pools[shard]!.run(task, { transferList })) as WorkerMessage);
     this.shardStats[shard] = res.stats;
     return res;
   }

@@ -1,8 +1,11 @@
-// The messages between the main thread and a correlator worker. A result is
-// one ArrayBuffer (so it can be transferred whole): a 4-byte header length,
-// the header (JSON: stats, the format, the byte length and row count of
-// each table's body), then the bodies of http_logs_ingest, http_requests
-// and tls_events (JSONEachRow text, or Native or RowBinary bytes).
+// The messages between the main thread and a correlator worker. A result
+// is a small object (stats, the format, the row counts) and the bodies of
+// http_logs_ingest, http_requests and tls_events, each an ArrayBuffer moved
+// to the main thread, not copied: the Native request blocks come from the
+// native store in buffers of their own, which move as they are (packing
+// them into one buffer copied ~1 KiB per request into fresh memory, page
+// faults included). Bodies that are views of a larger buffer (an encoder's
+// reused one) or text are copied once.
 import type { BatchStats } from './batch-correlator.js';
 import type { EncodedRows, RowBody, RowFormat } from './row-encoder.js';
 
@@ -14,47 +17,42 @@ export interface WorkerResult extends EncodedRows<Buffer> {
   stats: BatchStats;
 }
 
-interface ResultHeader {
+/** What a worker posts back: `bodies` are in `transfer`. */
+export interface WorkerMessage {
   format: RowFormat;
-  lens: [number, number, number];
   rows: [number, number, number];
   stats: BatchStats;
+  /** ingest, requests, tls_events; null for an empty body */
+  bodies: [ArrayBuffer | null, ArrayBuffer | null, ArrayBuffer | null];
 }
 
-const byteLength = (b: RowBody): number => (typeof b === 'string' ? Buffer.byteLength(b) : b.length);
+const EMPTY = Buffer.alloc(0);
 
-export function packResult(rows: EncodedRows, stats: BatchStats): ArrayBuffer {
-  const bodies = [rows.ingest, rows.requests, rows.tlsEvents];
-  const lens = bodies.map(byteLength) as ResultHeader['lens'];
-  const head: ResultHeader = { format: rows.format, lens, rows: [rows.ingestRows, rows.requestRows, rows.tlsEventRows], stats };
-  const header = Buffer.from(JSON.stringify(head));
-  // its own ArrayBuffer (transferable, not from the pool), not zero-filled: every byte is written below
-  const out = Buffer.allocUnsafeSlow(4 + header.length + lens[0] + lens[1] + lens[2]);
-  out.writeUInt32LE(header.length, 0);
-  let at = 4 + header.copy(out, 4);
-  for (const b of bodies) at += typeof b === 'string' ? out.write(b, at) : b.copy(out, at);
-  return out.buffer as ArrayBuffer;
+/** A body as an ArrayBuffer that may move: its own when it spans it, else a copy; null when empty. */
+function movable(b: RowBody): ArrayBuffer | null {
+  if (b.length === 0) return null;
+  return transferable(typeof b === 'string' ? Buffer.from(b) : b);
 }
 
-export function unpackResult(buf: ArrayBuffer): WorkerResult {
-  const b = Buffer.from(buf);
-  const hlen = b.readUInt32LE(0);
-  const h = JSON.parse(b.toString('utf8', 4, 4 + hlen)) as ResultHeader;
-  let at = 4 + hlen;
-  const take = (n: number): Buffer => {
-    const s = b.subarray(at, at + n);
-    at += n;
-    return s;
-  };
+export function packResult(rows: EncodedRows, stats: BatchStats): { message: WorkerMessage; transfer: ArrayBuffer[] } {
+  const bodies: WorkerMessage['bodies'] = [movable(rows.ingest), movable(rows.requests), movable(rows.tlsEvents)];
   return {
-    format: h.format,
-    ingest: take(h.lens[0]),
-    requests: take(h.lens[1]),
-    tlsEvents: take(h.lens[2]),
-    ingestRows: h.rows[0],
-    requestRows: h.rows[1],
-    tlsEventRows: h.rows[2],
-    stats: h.stats,
+    message: { format: rows.format, rows: [rows.ingestRows, rows.requestRows, rows.tlsEventRows], stats, bodies },
+    transfer: bodies.filter((b): b is ArrayBuffer => b !== null),
+  };
+}
+
+export function unpackResult(m: WorkerMessage): WorkerResult {
+  const body = (b: ArrayBuffer | null): Buffer => (b === null ? EMPTY : Buffer.from(b));
+  return {
+    format: m.format,
+    ingest: body(m.bodies[0]),
+    requests: body(m.bodies[1]),
+    tlsEvents: body(m.bodies[2]),
+    ingestRows: m.rows[0],
+    requestRows: m.rows[1],
+    tlsEventRows: m.rows[2],
+    stats: m.stats,
   };
 }
 

@@ -3,19 +3,21 @@
 // Thread: a worker thread; it never opens the database (src/storage
 // refuses it): it returns the encoded rows to the main thread, which writes.
 // Buffers come in and go out transferred (ArrayBuffer move), never copied.
-import { move, workerData } from 'piscina';
+import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import { BatchCorrelator, type BatchCorrelatorOptions } from './batch-correlator.js';
-import { packResult, type WorkerTask } from './worker-protocol.js';
+import { packResult, type WorkerMessage, type WorkerTask } from './worker-protocol.js';
 
-// the result is copied out of the encoder's buffers at once (packResult): no copy per batch before that
+// bodies that are views of the encoder's buffers are copied out at once (packResult): no copy per batch before that
 const fresh = (): BatchCorrelator => new BatchCorrelator({ ...((workerData ?? {}) as BatchCorrelatorOptions), reuseBuffers: true });
 let state = fresh();
 
-export default function correlate(task: WorkerTask): ArrayBuffer {
+export default function correlate(task: WorkerTask): WorkerMessage {
   const view = (b: ArrayBuffer | undefined): Buffer | undefined => (b === undefined ? undefined : Buffer.from(b));
   try {
     const rows = task.op === 'flush' ? state.flush() : state.process(view(task.http), view(task.tls), task.nowUs);
-    return move(packResult(rows, state.stats())) as ArrayBuffer;
+    const { message, transfer } = packResult(rows, state.stats());
+    // piscina moves the ArrayBuffers listed under transferableSymbol and posts valueSymbol's value
+    return move({ [transferableSymbol]: transfer, [valueSymbol]: message }) as unknown as WorkerMessage;
   } catch (err) {
     // A bug, not bad input (that is counted and skipped line by line): the
     // encoder may hold half a row, which would corrupt every later block.
