@@ -115,7 +115,7 @@ class RequestStoreWrap : public Napi::ObjectWrap<RequestStoreWrap> {
       double kind = -1, flags = 0;
       if (ok) {
         kind = static_cast<double>(e.kind);
-        flags = (e.udp ? 1 : 0) | (e.closed ? 2 : 0) | (static_cast<int>(e.reason) << 2);
+        flags = (e.udp ? 1 : 0) | (e.closed ? 2 : 0) | (e.kind == tlsevent::Kind::kClose ? static_cast<int>(e.reason) << 2 : 0);
         text_ += e.src;
         text_ends_.push_back(static_cast<uint32_t>(text_.size()));
         text_ += e.dst;
