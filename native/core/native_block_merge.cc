@@ -5,6 +5,7 @@
 #include <string>
 
 #include "byte_cursor.h"
+#include "native_string.h"
 
 namespace ja4::nativeblock {
 
@@ -29,24 +30,17 @@ struct Block {
   size_t first_column = 0;  // its columns in the shared list
 };
 
+// LEB128 values of at most 8 bytes (56 bits: counts and lengths far below;
+// the JavaScript merge refused longer ones too)
+constexpr int kMaxLeb128 = 8;
+
 // A reader over one body; every method returns false past its end.
 struct Reader {
   const unsigned char* b;
   size_t n;
   size_t at = 0;
 
-  // LEB128, at most 8 bytes (56 bits: counts and lengths far below; the
-  // JavaScript merge refused longer ones too)
-  bool varint(uint64_t& v) {
-    v = 0;
-    for (int shift = 0; shift < 56; shift += 7) {
-      if (at >= n) return false;
-      unsigned char c = b[at++];
-      v |= static_cast<uint64_t>(c & 0x7f) << shift;
-      if (c < 0x80) return true;
-    }
-    return false;
-  }
+  bool varint(uint64_t& v) { return read_leb128(b, n, at, v, kMaxLeb128); }
   bool string(std::string_view& s) {
     uint64_t len;
     if (!varint(len) || len > n - at) return false;
@@ -57,15 +51,9 @@ struct Reader {
   // past `count` Strings
   bool skip_strings(uint64_t count) {
     for (uint64_t i = 0; i < count; ++i) {
-      // one-byte lengths (under 128) are nearly all of ours
-      if (at < n && b[at] < 0x80) {
-        at += 1 + b[at];
-        if (at > n) return false;
-        continue;
-      }
-      uint64_t len;
-      if (!varint(len) || len > n - at) return false;
-      at += static_cast<size_t>(len);
+      size_t end = string_end(b, n, at, kMaxLeb128);
+      if (end == 0) return false;
+      at = end;
     }
     return true;
   }

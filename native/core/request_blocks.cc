@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "byte_cursor.h"
+#include "native_string.h"
 
 namespace ja4::reqin {
 
@@ -14,18 +15,8 @@ uint32_t get_u32(std::string_view s) {
          (static_cast<uint32_t>(b[3]) << 24);
 }
 
-// The end of the String (LEB128 length + bytes) at blob[at], or 0 past `n`.
-size_t string_end(const uint8_t* blob, size_t n, size_t at) {
-  uint64_t len = 0;
-  int shift = 0;
-  while (at < n && shift < 35) {
-    uint8_t b = blob[at++];
-    len |= static_cast<uint64_t>(b & 0x7f) << shift;
-    if (!(b & 0x80)) return len <= n - at ? at + len : 0;
-    shift += 7;
-  }
-  return 0;
-}
+// The end of a connection blob's String at blob[at], or 0 past `n` (lengths of at most 5 LEB128 bytes).
+size_t string_end(const uint8_t* blob, size_t n, size_t at) { return ja4::string_end(blob, n, at, 5); }
 
 // Where a column's values come from.
 enum class Source : uint8_t {
