@@ -45,7 +45,8 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { TABLES } from '../dist/storage/index.js';
 import { CorrelationStage } from '../dist/pipeline/correlation-stage.js';
-import { clickhouseSink } from '../dist/pipeline/sinks.js';
+import { clickhouseSink, INGEST_ENGINE_SETTINGS } from '../dist/pipeline/sinks.js';
+import { settingsClause } from '../dist/storage/settings-clause.js';
 import { DEFAULT_BATCHER_OPTIONS } from '../dist/pipeline/batcher.js';
 import { openDatagramReceiver } from '../dist/ingest/datagram-receiver.js';
 import { INGEST_COLUMNS } from '../dist/correlator/rows-binary.js';
@@ -291,7 +292,8 @@ async function baselineRun(storage, file, fmt = 'JSONEachRow') {
   const t0 = performance.now();
   // binary bodies are read with the columns the pipeline names (rows-binary.ts)
   const target = fmt === 'JSONEachRow' ? TABLES.httpLogsIngest : `${TABLES.httpLogsIngest} (${INGEST_COLUMNS.join(', ')})`;
-  await storage.command(`INSERT INTO ${target} FROM INFILE '${file}' FORMAT ${fmt}`);
+  // with the engine settings of the pipeline's inserts (src/pipeline/sinks.ts)
+  await storage.command(`INSERT INTO ${target} FROM INFILE '${file}' ${settingsClause(INGEST_ENGINE_SETTINGS)} FORMAT ${fmt}`);
   const secs = (performance.now() - t0) / 1000;
   const cpuSecs = cpuSince(c0);
   const threads = threadBreakdown(ticks0, threadTicks(), cpuSecs, { workerTids: new Set(), rxTids: new Set() });

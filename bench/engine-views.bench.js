@@ -12,7 +12,10 @@
 // process per row (the engine's threads: nothing else runs meanwhile):
 //
 //   all views         what `ja4 run` pays: the enrichment view writing
-//                     http_logs and every aggregate view behind it
+//                     http_logs and every aggregate view behind it, with
+//                     the pipeline's engine settings (src/pipeline/sinks.ts);
+//                     beside it, with the engine's default optimize_on_insert
+//                     and with sql/0006's crawler rule search (before 0026)
 //   without <view>    one aggregate view dropped (recreated after): its cost
 //                     is "all views" minus this
 //   enrichment only   every aggregate view dropped
@@ -28,13 +31,15 @@
 //                     (sql/0025), alternated --runs times
 //
 // The baseline of the ratios is "all views" measured in the same run.
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
 import { TABLES } from '../dist/storage/index.js';
 import { INGEST_COLUMNS } from '../dist/correlator/rows-binary.js';
+import { INGEST_ENGINE_SETTINGS } from '../dist/pipeline/sinks.js';
+import { settingsClause } from '../dist/storage/settings-clause.js';
 import { correlatorWorkload, encodeWorkload } from './lib/correlator-workload.js';
 import { openFreshStorage } from './lib/fresh-storage.js';
 
@@ -75,13 +80,39 @@ async function main() {
       }
       return median(xs);
     };
-    const insert = `INSERT INTO ${target} FROM INFILE '${rowsFile}' FORMAT Native`;
+    // with the engine settings of the pipeline's inserts (src/pipeline/sinks.ts)
+    const insertWith = (settings, file = rowsFile) => `INSERT INTO ${target} FROM INFILE '${file}' ${settingsClause(settings)} FORMAT Native`;
+    const insert = insertWith(INGEST_ENGINE_SETTINGS);
     // warm-up: dictionaries loaded, regexes compiled
     await cpuPerRow(insert);
 
-    const rows = [];
-    const all = await cpuPerRow(insert);
-    rows.push(['all views (what ja4 run pays)', all]);
+    // what the pipeline's engine settings and sql/0026 save: these three
+    // alternated run by run (the machine's noise hits each alike)
+    const [enrich] = await storage.query("SELECT as_select AS q FROM system.tables WHERE database = 'ja4_processing' AND name = 'http_logs_mv'");
+    const before0026 = readFileSync(join(root, 'sql', '0006_create_http_logs_mv.sql'), 'utf8').replace(/^[\s\S]*?\nAS\n/, '').replace(/;\s*$/, '');
+    const setEnrichment = (q) => storage.command(`ALTER TABLE ja4_processing.http_logs_mv MODIFY QUERY ${q}`);
+    const head = [
+      ['all views (what ja4 run pays)', insert, enrich.q],
+      ["  with optimize_on_insert = 1 (the engine's default)", insertWith({}), enrich.q],
+      ['  before sql/0026 (every crawler rule per request)', insert, before0026],
+    ];
+    const headRuns = head.map(() => []);
+    try {
+      for (let r = 0; r < runs; r++) {
+        for (const [i, [, sql, q]] of head.entries()) {
+          await setEnrichment(q);
+          await emptyTables();
+          const c0 = process.cpuUsage();
+          await storage.command(sql);
+          const u = process.cpuUsage(c0);
+          headRuns[i].push((u.user + u.system) / N);
+        }
+      }
+    } finally {
+      await setEnrichment(enrich.q);
+    }
+    const rows = head.map(([label], i) => [label, median(headRuns[i])]);
+    const all = rows[0][1];
     const views = await storage.query(
       "SELECT database, name, create_table_query AS ddl FROM system.tables WHERE engine = 'MaterializedView' AND database = 'ja4_processing' AND name != 'http_logs_mv' ORDER BY name",
     );
@@ -132,7 +163,7 @@ async function main() {
       await emptyTables();
       await new Promise((r) => setTimeout(r, 500));
       const c0 = process.cpuUsage();
-      for (const f of slices) await storage.command(`INSERT INTO ${target} FROM INFILE '${f}' FORMAT Native`);
+      for (const f of slices) await storage.command(insertWith(INGEST_ENGINE_SETTINGS, f));
       await new Promise((r) => setTimeout(r, 1500));
       const u = process.cpuUsage(c0);
       return (u.user + u.system) / (Math.floor(N / 5) * 5);
