@@ -59,6 +59,7 @@ export function registerPipelineMetrics(registry: MetricsRegistry, stages: () =>
     [{ input: 'tls' }, c('tls_slow_lines')],
   ]);
   collected(registry, 'ja4_correlator_backlog_dropped_bytes_total', () => c('backlog_dropped_bytes'));
+  collected(registry, 'ja4_correlator_steps_total', () => c('steps'));
   collected(registry, 'ja4_correlator_failed_steps_total', () => c('failed_steps'));
   collected(registry, 'ja4_correlator_connections_forgotten_total', () => [
     [{ reason: 'closed' }, c('expired_closed')],
