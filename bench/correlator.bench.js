@@ -34,7 +34,9 @@
 //   --requests N   --runs N (default 3)   --threads N correlator shards (default 1)
 //   --batch-rows N --batch-ms N  the batcher's limits (default: `ja4 run`'s)
 //   --raw          also write the raw tables (off by default, as `ja4 run`)
-//   --keep         keep bench/.data/correlator-db
+//   --keep         keep the database directory
+//   --db-dir DIR   the embedded database's directory (default bench/.data/correlator-db;
+//                  wiped): the filesystem matters, see docs/correlator.md
 //   --format Native|RowBinary|JSONEachRow  the rows the pipeline inserts (default Native, as `ja4 run`)
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -51,11 +53,10 @@ import { DEFAULT_BATCHER_OPTIONS } from '../dist/pipeline/batcher.js';
 import { openDatagramReceiver } from '../dist/ingest/datagram-receiver.js';
 import { INGEST_COLUMNS } from '../dist/correlator/rows-binary.js';
 import { correlatorWorkload as workload, encodeWorkload } from './lib/correlator-workload.js';
-import { openFreshStorage } from './lib/fresh-storage.js';
+import { filesystemOf, openFreshStorage } from './lib/fresh-storage.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = join(root, 'bench', '.data');
-const dbDir = join(dataDir, 'correlator-db');
 const sockDir = join(dataDir, 'correlator-sockets');
 const TARGET = 100_000;
 
@@ -69,8 +70,10 @@ const { values: opt } = parseArgs({
     raw: { type: 'boolean', default: false },
     format: { type: 'string', default: 'Native' },
     keep: { type: 'boolean', default: false },
+    'db-dir': { type: 'string', default: join(dataDir, 'correlator-db') },
   },
 });
+const dbDir = opt['db-dir'];
 const N = Number(opt.requests);
 const runs = Math.max(1, Number(opt.runs));
 const shards = Number(opt.threads);
@@ -252,6 +255,7 @@ async function pipelineRun(storage, work, toDatabase = true) {
     correlateSecs: st.ingest.correlate_ms / 1000,
     insertSecs: st.writer.write_ms_total / 1000,
     inserts: st.writer.written_batches,
+    steps: st.ingest.steps,
     retries,
     c: st.correlator.correlator,
     drops: st.correlator.drops,
@@ -308,7 +312,7 @@ async function main() {
     const t0Us = (Date.now() - 3_600_000) * 1000;
     const work = workload(N, t0Us);
     const bytes = work.http.reduce((s, b) => s + b.length, 0) + work.tls.reduce((s, b) => s + b.length, 0);
-    log(`== correlator: ${fmt(N)} requests (${fmt(work.tls.length)} TLS events, ${fmt(work.http.length)} HTTP messages, ${(bytes / 1048576).toFixed(1)} MiB), ${shards} correlator thread(s), raw tables ${rawTables ? 'on' : 'off'}, ${format} inserts of up to ${fmt(batchRows)} rows or ${fmt(batchMs)} ms, ${runs} interleaved runs, ${cores} cores`);
+    log(`== correlator: ${fmt(N)} requests (${fmt(work.tls.length)} TLS events, ${fmt(work.http.length)} HTTP messages, ${(bytes / 1048576).toFixed(1)} MiB), ${shards} correlator thread(s), raw tables ${rawTables ? 'on' : 'off'}, ${format} inserts of up to ${fmt(batchRows)} rows or ${fmt(batchMs)} ms, ${runs} interleaved runs, ${cores} cores, database on ${filesystemOf(dbDir)}`);
 
     // the baseline's rows: the same records through the correlator, once per format
     const files = {};
@@ -335,7 +339,7 @@ async function main() {
       for (const f of BASELINE_FORMATS.slice(1)) base[f].push(await baselineRun(storage, files[f], f));
       const p = pipe[pipe.length - 1];
       const lastOf = (f) => base[f][base[f].length - 1];
-      log(`  run ${r + 1}: pipeline (${format}) ${fmt(p.rate)} req/s (${p.secs.toFixed(2)} s; receive ${p.receiveSecs.toFixed(2)} s, correlate ${p.correlateSecs.toFixed(2)} s, insert ${p.insertSecs.toFixed(2)} s in ${p.inserts} inserts; ${fmt(p.retries)} send retries; CPU ${p.cpuUs.toFixed(1)} us/req) | baseline ${BASELINE_FORMATS.map((f) => `${f} ${fmt(lastOf(f).rate)} rows/s (CPU ${lastOf(f).cpuUs.toFixed(1)} us/row)`).join(', ')}`);
+      log(`  run ${r + 1}: pipeline (${format}) ${fmt(p.rate)} req/s (${p.secs.toFixed(2)} s; receive ${p.receiveSecs.toFixed(2)} s, correlate ${p.correlateSecs.toFixed(2)} s in ${fmt(p.steps)} steps, insert ${p.insertSecs.toFixed(2)} s in ${p.inserts} inserts; ${fmt(p.retries)} send retries; CPU ${p.cpuUs.toFixed(1)} us/req) | baseline ${BASELINE_FORMATS.map((f) => `${f} ${fmt(lastOf(f).rate)} rows/s (CPU ${lastOf(f).cpuUs.toFixed(1)} us/row)`).join(', ')}`);
       log(`         pipeline CPU us/req by thread: ${showThreads(p.threads)}`);
       log(`         baseline ${format} CPU us/row by thread: ${showThreads(lastOf(format).threads)}`);
     }

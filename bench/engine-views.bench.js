@@ -1,5 +1,5 @@
 // Where the embedded engine's CPU goes when `ja4 run` inserts a batch
-// (`node bench/engine-views.bench.js [--requests N] [--runs N]`; `make build`
+// (`node bench/engine-views.bench.js [--requests N] [--runs N] [--db-dir DIR]`; `make build`
 // or `npx tsc -p tsconfig.json` first). Issue 6's throughput target is bound
 // by it: on 2 cores, 100k requests/s leave 20 us of CPU per request for
 // everything, and this is what the insert alone costs.
@@ -41,15 +41,17 @@ import { INGEST_COLUMNS } from '../dist/correlator/rows-binary.js';
 import { INGEST_ENGINE_SETTINGS } from '../dist/pipeline/sinks.js';
 import { settingsClause } from '../dist/storage/settings-clause.js';
 import { correlatorWorkload, encodeWorkload } from './lib/correlator-workload.js';
-import { openFreshStorage } from './lib/fresh-storage.js';
+import { filesystemOf, openFreshStorage } from './lib/fresh-storage.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = join(root, 'bench', '.data');
-const dbDir = join(dataDir, 'engine-views-db');
 const rowsFile = join(dataDir, 'engine-views-rows.native');
 const TARGET = 100_000;
 
-const { values: opt } = parseArgs({ options: { requests: { type: 'string', default: '200000' }, runs: { type: 'string', default: '3' } } });
+const { values: opt } = parseArgs({
+  options: { requests: { type: 'string', default: '200000' }, runs: { type: 'string', default: '3' }, 'db-dir': { type: 'string', default: join(dataDir, 'engine-views-db') } },
+});
+const dbDir = opt['db-dir'];
 const N = Number(opt.requests);
 const runs = Math.max(1, Number(opt.runs));
 const cores = availableParallelism();
@@ -179,7 +181,7 @@ async function main() {
     }
     for (const f of slices) rmSync(f, { force: true });
 
-    log(`== engine views: ${N.toLocaleString('en-US')} correlated requests in one Native insert, ${runs} runs each (median), ${cores} cores`);
+    log(`== engine views: ${N.toLocaleString('en-US')} correlated requests in one Native insert, ${runs} runs each (median), ${cores} cores, database on ${filesystemOf(dbDir)}`);
     log(`${'configuration'.padEnd(58)} ${'CPU us/row'.padStart(10)} ${'/ all views'.padStart(12)}`);
     for (const [label, us] of rows) log(`${label.padEnd(58)} ${us.toFixed(1).padStart(10)} ${(us / ref).toFixed(2).padStart(12)}`);
     const budget = (cores * 1e6) / TARGET;

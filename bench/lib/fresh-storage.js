@@ -1,8 +1,9 @@
 // A bench's own embedded database: emptied, migrated, with the shipped
 // reference data (dictionaries, crawler rules), as `ja4 run` starts on a
 // fresh machine.
-import { mkdirSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { openStorage, validateStorageOptions, migrate, loadReferenceData, DEFAULT_REFERENCE_DIR } from '../../dist/storage/index.js';
 
 export async function openFreshStorage(dbDir) {
@@ -17,4 +18,24 @@ export async function openFreshStorage(dbDir) {
     throw err;
   }
   return storage;
+}
+
+/**
+ * The filesystem under `dir` (existing), for the benches' headers: the
+ * engine creates ~155 files per insert (a part per table), and on ext4
+ * without a journal every new inode skips the ones deleted in the last
+ * minutes (the kernel's recently_deleted()), which cost 100-200 ms of
+ * system CPU per insert on the development VM (docs/correlator.md).
+ */
+export function filesystemOf(dir) {
+  try {
+    const [type, source] = execFileSync('findmnt', ['-n', '-o', 'FSTYPE,SOURCE', '-T', dir], { encoding: 'utf8' }).trim().split(/\s+/);
+    if (type === 'ext4' && source) {
+      const journal = readFileSync(`/sys/fs/ext4/${basename(source)}/journal_task`, 'utf8').trim();
+      if (journal === '<none>') return 'ext4 without a journal';
+    }
+    return type ?? 'an unknown filesystem';
+  } catch {
+    return 'an unknown filesystem';
+  }
 }
