@@ -269,4 +269,35 @@ struct Reader {
   }
 };
 
+// An object's members, each handed to `member(key)` with the reader before
+// its value; false when the text is not an object or a member refuses.
+template <class Member>
+bool members(Reader& r, Member member) {
+  if (!r.take('{')) return false;
+  if (r.take('}')) return true;
+  do {
+    Span key;
+    bool ascii;
+    if (!r.string(key, ascii) || !r.take(':') || !member(key)) return false;
+  } while (r.take(','));
+  return r.take('}');
+}
+
+// An array's items, each handed to `item()` with the reader before it.
+template <class Item>
+bool items(Reader& r, Item item) {
+  if (!r.take('[')) return false;
+  if (r.take(']')) return true;
+  do {
+    if (!item()) return false;
+  } while (r.take(','));
+  return r.take(']');
+}
+
+// The next value's first byte, or 0 at the end.
+inline char peek(Reader& r) {
+  r.ws();
+  return r.p < r.end ? *r.p : '\0';
+}
+
 }  // namespace ja4::json

@@ -233,15 +233,13 @@ bool RecordParser::read(const char* line, size_t n, Record& out, const std::stri
   };
   auto list = [&](std::vector<Span>* out) -> bool {
     if (r.null()) return true;
-    if (!r.take('[')) return false;
-    if (r.take(']')) return true;
-    do {
+    return json::items(r, [&] {
       Span sp;
       if (!str(sp, false)) return false;
       if (out) out->push_back(sp);
       else ++truncated;
-    } while (r.take(','));
-    return r.take(']');
+      return true;
+    });
   };
 
   if (!r.take('{')) return false;
@@ -285,44 +283,33 @@ bool RecordParser::read(const char* line, size_t n, Record& out, const std::stri
         if (!r.null()) {
           has_tls = true;
           uint32_t tseen = 0;
-          ok = r.take('{');
-          if (ok && !r.take('}')) {
-            do {
-              Span tk;
-              bool tk_ascii;
-              if (!r.string(tk, tk_ascii) || !r.take(':')) return false;
-              uint32_t bit = tk == "protocol" ? 1 : tk == "cipher" ? 2 : tk == "sni" ? 4 : 0;
-              if (bit & tseen) return false;
-              tseen |= bit;
-              bool good = bit == 1 ? str(tls_protocol, true) : bit == 2 ? str(tls_cipher, true) : bit == 4 ? str(tls_sni, true) : r.skip(1);
-              if (!good) return false;
-            } while (r.take(','));
-            ok = r.take('}');
-          }
+          ok = json::members(r, [&](Span tk) {
+            uint32_t bit = tk == "protocol" ? 1 : tk == "cipher" ? 2 : tk == "sni" ? 4 : 0;
+            if (bit & tseen) return false;
+            tseen |= bit;
+            return bit == 1 ? str(tls_protocol, true) : bit == 2 ? str(tls_cipher, true) : bit == 4 ? str(tls_sni, true) : r.skip(1);
+          });
         }
         break;
       case Key::kHeaders:
         ok = true;
         if (!r.null()) {
-          ok = r.take('{');
-          if (ok && !r.take('}')) {
-            do {
-              Span hk, hv;
-              if (!str(hk, false) || !r.take(':') || !str(hv, false)) return false;
-              // an integer-like key comes first in JavaScript's key order
-              if (!trusted && !hk.empty() && std::all_of(hk.begin(), hk.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
-              // a duplicate: JSON.parse keeps the last value at the first place; the
-              // JavaScript reader's canonical line lists what its map held
-              if (!trusted) {
-                for (Span prev : s.header_keys) {
-                  if (prev == hk) return false;
-                }
+          ok = json::members(r, [&](Span hk) {
+            Span hv;
+            if (!str(hv, false)) return false;
+            // an integer-like key comes first in JavaScript's key order
+            if (!trusted && !hk.empty() && std::all_of(hk.begin(), hk.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
+            // a duplicate: JSON.parse keeps the last value at the first place; the
+            // JavaScript reader's canonical line lists what its map held
+            if (!trusted) {
+              for (Span prev : s.header_keys) {
+                if (prev == hk) return false;
               }
-              s.header_keys.push_back(hk);
-              s.header_values.push_back(hv);
-            } while (r.take(','));
-            ok = r.take('}');
-          }
+            }
+            s.header_keys.push_back(hk);
+            s.header_values.push_back(hv);
+            return true;
+          });
         }
         break;
       case Key::kUnknown:

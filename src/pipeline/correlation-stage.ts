@@ -287,9 +287,8 @@ export class CorrelationStage implements Stage {
       // as a receiver batch came, steps were ~70 requests each under load
       // (2,700 per 200k requests in bench:correlator); 10 ms apart, ~290,
       // and the worker, the main thread and the collector took ~2.5 us less
-      // CPU per request (docs/correlator.md). 10 ms is nothing
-      // beside the batcher's second; a large backlog or stop() starts the
-      // step at once.
+      // CPU per request (docs/correlator.md). 10 ms is nothing beside the
+      // batcher's second; a large backlog or stop() starts the step at once.
       const early = this.minStepMs - (performance.now() - lastStep);
       if (early > 0 && !this.stopping && this.backlog < this.stepBytes) await this.pause(early, false);
       lastStep = performance.now();
