@@ -70,3 +70,22 @@ t.test('the router sends both spellings of a client to the same shard', async (t
   const others = Array.from({ length: 16 }, (_, i) => Buffer.from(JSON.stringify(flowEvent({ first: 1, port: 2000 + i })).replace(/":/g, '": ') + '\n'));
   t.ok(new Set(others.map((b) => splitByShard(b, 4, 'tls').findIndex((p) => p.length > 0))).size > 1, 'and spread over the shards, not all on shard 0');
 });
+
+t.test('inline: a correlator that throws is replaced by a fresh one, as a worker replaces its own; its connections are forgotten', async (t) => {
+  const pool = new CorrelatorPool({ shards: 0, tlsWaitMs: 1000 });
+  t.teardown(() => pool.close());
+  const inner = (): { process: (...a: unknown[]) => unknown } => (pool as unknown as { inline: { process: (...a: unknown[]) => unknown } }).inline;
+  await pool.process(undefined, lines(flowEvent({ first: T0_US, port: 21000 })), T0_US);
+  const broken = inner();
+  // no known input makes the correlator throw any more: the failure is injected
+  broken.process = () => {
+    throw new Error('half a row in the encoder');
+  };
+  await t.rejects(pool.process(lines(httpRecord({ ts: T0_US + 1000, port: 21000 })), undefined, T0_US + 1000), /half a row/);
+  t.not(inner(), broken, 'the correlator that threw is gone');
+  const a = await pool.process(lines(httpRecord({ ts: T0_US + 2000, port: 21000, conn: 'c2' })), undefined, T0_US + 2000);
+  const b = await pool.process(undefined, undefined, T0_US + 3 * S);
+  const rows = (a.ingest.toString() + b.ingest.toString()).trimEnd().split('\n');
+  t.equal(rows.length, 1, 'the next request is written');
+  t.match(rows[0], /"correlation_status":"tls_not_seen"/, 'by a correlator that never saw its connection');
+});

@@ -42,7 +42,9 @@ export function validateShards(value: unknown): number {
 
 export class CorrelatorPool {
   private readonly pools: Piscina[] = [];
-  private readonly inline: BatchCorrelator<RowFormat> | undefined;
+  private inline: BatchCorrelator<RowFormat> | undefined;
+  /** how the inline correlator is made again after it threw */
+  private readonly inlineOptions: BatchCorrelatorOptions | undefined;
   private readonly shardStats: BatchStats[] = [];
   readonly shards: number;
   /** how the rows come back: JSONEachRow (default), Native or RowBinary */
@@ -53,6 +55,7 @@ export class CorrelatorPool {
     this.shards = validateShards(shards);
     this.format = validateRowFormat(rest.format);
     if (this.shards === 0) {
+      this.inlineOptions = rest;
       this.inline = new BatchCorrelator(rest);
       return;
     }
@@ -88,8 +91,9 @@ export class CorrelatorPool {
   /** Correlates one received batch of HTTP lines and/or TLS event lines. */
   async process(http: Buffer | undefined, tls: Buffer | undefined, nowUs = Date.now() * 1000): Promise<CorrelatedBatch> {
     if (this.inline) {
-      const r = this.inline.process(http, tls, nowUs);
-      this.shardStats[0] = this.inline.stats();
+      const inline = this.inline;
+      const r = this.startOverOnThrow(() => inline.process(http, tls, nowUs));
+      this.shardStats[0] = inline.stats();
       return toBatch(r);
     }
     if (this.shards === 1) return this.merge([this.run(0, { op: 'process', nowUs }, http, tls)]);
@@ -101,7 +105,8 @@ export class CorrelatorPool {
   /** Shutdown: every shard writes its waiting requests. */
   async flush(): Promise<CorrelatedBatch> {
     if (this.inline) {
-      return toBatch(this.inline.flush());
+      const inline = this.inline;
+      return toBatch(this.startOverOnThrow(() => inline.flush()));
     }
     return this.merge(this.pools.map((_, i) => this.run(i, { op: 'flush' })));
   }
@@ -124,6 +129,21 @@ export class CorrelatorPool {
 
   async close(): Promise<void> {
     await Promise.all(this.pools.map((p) => p.close()));
+  }
+
+  /**
+   * `step` on the inline correlator, which is replaced by a fresh one when
+   * it throws, as a worker replaces its own (worker.ts): its encoder may
+   * hold half a row that would corrupt every later block. The connections
+   * it knew are forgotten; the caller counts the failed step.
+   */
+  private startOverOnThrow<R>(step: () => R): R {
+    try {
+      return step();
+    } catch (err) {
+      this.inline = new BatchCorrelator(this.inlineOptions);
+      throw err;
+    }
   }
 
   private async run(shard: number, task: WorkerTask, http?: Buffer, tls?: Buffer): Promise<CorrelatedBatch> {
