@@ -36,7 +36,8 @@
 //   --raw          also write the raw tables (off by default, as `ja4 run`)
 //   --keep         keep the database directory
 //   --db-dir DIR   the embedded database's directory (default bench/.data/correlator-db;
-//                  wiped): the filesystem matters, see docs/correlator.md
+//                  wiped; a non-empty one that is not a database is refused): the
+//                  filesystem matters, see docs/correlator.md
 //   --format Native|RowBinary|JSONEachRow  the rows the pipeline inserts (default Native, as `ja4 run`)
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

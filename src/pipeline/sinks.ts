@@ -27,7 +27,7 @@ function jsonBody(part: BatchPart): Buffer {
  * optimize_on_insert = 0: by default an insert into an AggregatingMergeTree
  * first merges the rows of equal key in its block, copying every aggregate
  * state once more. The aggregates' views (sql/0007 ...) have already grouped
- * their block by that key, so there is nothing to merge: it cost ~0.7 us of
+ * their block by that key, so there is nothing to merge: it cost ~0.9 us of
  * the engine per request for agg_host_ip_ja4_1h alone (docs/storage.md).
  * Readers GROUP BY the key anyway, as rows of one key from different inserts
  * are merged only eventually.
