@@ -74,7 +74,7 @@ t.test('the router sends both spellings of a client to the same shard', async (t
 t.test('inline: a correlator that throws is replaced by a fresh one, as a worker replaces its own; its connections are forgotten', async (t) => {
   const pool = new CorrelatorPool({ shards: 0, tlsWaitMs: 1000 });
   t.teardown(() => pool.close());
-  const inner = (): { process: (...a: unknown[]) => unknown } => (pool as unknown as { inline: { process: (...a: unknown[]) => unknown } }).inline;
+  const inner = (): { process: (...a: unknown[]) => unknown } => (pool as unknown as { inline: { current: { process: (...a: unknown[]) => unknown } } }).inline.current;
   await pool.process(undefined, lines(flowEvent({ first: T0_US, port: 21000 })), T0_US);
   const broken = inner();
   // no known input makes the correlator throw any more: the failure is injected

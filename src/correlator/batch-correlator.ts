@@ -177,3 +177,29 @@ export class BatchCorrelator<F extends RowFormat = 'JSONEachRow'> {
     };
   }
 }
+
+/**
+ * One shard's correlator, made again when a step throws: that is a bug, not
+ * bad input (bad lines are counted and skipped one by one), and the encoder
+ * may hold half a row, which would corrupt every later block. The
+ * connections it knew are forgotten (their later requests become
+ * tls_not_seen), its counters start again, and the caller counts the failed
+ * step. The workers' (worker.ts) and the pool's inline one.
+ */
+export class RestartingCorrelator<F extends RowFormat = RowFormat> {
+  private current: BatchCorrelator<F>;
+
+  constructor(private readonly make: () => BatchCorrelator<F>) {
+    this.current = make();
+  }
+
+  /** `step` on the correlator; after it threw, the next step has a fresh one. */
+  run<R>(step: (c: BatchCorrelator<F>) => R): R {
+    try {
+      return step(this.current);
+    } catch (err) {
+      this.current = this.make();
+      throw err;
+    }
+  }
+}

@@ -9,7 +9,7 @@
 // (shard-router.ts). shards = 0 runs the correlator inline (tests, tools).
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { BatchCorrelator, validateRowFormat, type BatchCorrelatorOptions, type BatchStats } from './batch-correlator.js';
+import { BatchCorrelator, RestartingCorrelator, validateRowFormat, type BatchCorrelatorOptions, type BatchStats } from './batch-correlator.js';
 import { addCorrelatorStats, emptyCorrelatorStats } from './correlator.js';
 import { emptyDropCounters, DROP_REASONS } from './input-lines.js';
 import { splitByShard } from './shard-router.js';
@@ -42,9 +42,7 @@ export function validateShards(value: unknown): number {
 
 export class CorrelatorPool {
   private readonly pools: Piscina[] = [];
-  private inline: BatchCorrelator<RowFormat> | undefined;
-  /** how the inline correlator is made again after it threw */
-  private readonly inlineOptions: BatchCorrelatorOptions | undefined;
+  private readonly inline: RestartingCorrelator | undefined;
   private readonly shardStats: BatchStats[] = [];
   readonly shards: number;
   /** how the rows come back: JSONEachRow (default), Native or RowBinary */
@@ -55,8 +53,7 @@ export class CorrelatorPool {
     this.shards = validateShards(shards);
     this.format = validateRowFormat(rest.format);
     if (this.shards === 0) {
-      this.inlineOptions = rest;
-      this.inline = new BatchCorrelator(rest);
+      this.inline = new RestartingCorrelator(() => new BatchCorrelator(rest));
       return;
     }
     // the worker is a sibling module: .ts under the test runner, .js in dist/
@@ -91,10 +88,13 @@ export class CorrelatorPool {
   /** Correlates one received batch of HTTP lines and/or TLS event lines. */
   async process(http: Buffer | undefined, tls: Buffer | undefined, nowUs = Date.now() * 1000): Promise<CorrelatedBatch> {
     if (this.inline) {
-      const inline = this.inline;
-      const r = this.startOverOnThrow(() => inline.process(http, tls, nowUs));
-      this.shardStats[0] = inline.stats();
-      return toBatch(r);
+      return toBatch(
+        this.inline.run((c) => {
+          const r = c.process(http, tls, nowUs);
+          this.shardStats[0] = c.stats();
+          return r;
+        }),
+      );
     }
     if (this.shards === 1) return this.merge([this.run(0, { op: 'process', nowUs }, http, tls)]);
     const hs = http && http.length > 0 ? splitByShard(http, this.shards, 'http') : [];
@@ -105,8 +105,7 @@ export class CorrelatorPool {
   /** Shutdown: every shard writes its waiting requests. */
   async flush(): Promise<CorrelatedBatch> {
     if (this.inline) {
-      const inline = this.inline;
-      return toBatch(this.startOverOnThrow(() => inline.flush()));
+      return toBatch(this.inline.run((c) => c.flush()));
     }
     return this.merge(this.pools.map((_, i) => this.run(i, { op: 'flush' })));
   }
@@ -129,21 +128,6 @@ export class CorrelatorPool {
 
   async close(): Promise<void> {
     await Promise.all(this.pools.map((p) => p.close()));
-  }
-
-  /**
-   * `step` on the inline correlator, which is replaced by a fresh one when
-   * it throws, as a worker replaces its own (worker.ts): its encoder may
-   * hold half a row that would corrupt every later block. The connections
-   * it knew are forgotten; the caller counts the failed step.
-   */
-  private startOverOnThrow<R>(step: () => R): R {
-    try {
-      return step();
-    } catch (err) {
-      this.inline = new BatchCorrelator(this.inlineOptions);
-      throw err;
-    }
   }
 
   private async run(shard: number, task: WorkerTask, http?: Buffer, tls?: Buffer): Promise<CorrelatedBatch> {
