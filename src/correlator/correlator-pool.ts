@@ -13,7 +13,7 @@ import { BatchCorrelator, RestartingCorrelator, validateRowFormat, type BatchCor
 import { addCorrelatorStats, emptyCorrelatorStats } from './correlator.js';
 import { emptyDropCounters, DROP_REASONS } from './input-lines.js';
 import { splitByShard } from './shard-router.js';
-import type { EncodedRows, RowBody, RowFormat } from './row-encoder.js';
+import { EMPTY_BODY, type EncodedRows, type RowBody, type RowFormat } from './row-encoder.js';
 import { transferable, unpackResult, type WorkerMessage, type WorkerTask } from './worker-protocol.js';
 
 export interface CorrelatorPoolOptions extends BatchCorrelatorOptions {
@@ -23,8 +23,6 @@ export interface CorrelatorPoolOptions extends BatchCorrelatorOptions {
 
 /** A correlated batch as the main thread holds it: each table's body in bytes. */
 export type CorrelatedBatch = EncodedRows<Buffer>;
-
-const EMPTY = Buffer.alloc(0);
 
 const asBytes = (b: RowBody): Buffer => (typeof b === 'string' ? Buffer.from(b) : b);
 
@@ -145,7 +143,7 @@ export class CorrelatorPool {
     const done = await Promise.all(parts);
     if (done.length === 1) return done[0]!;
     // Native and RowBinary bodies, like JSON lines, concatenate into one valid body
-    const cat = (k: 'ingest' | 'requests' | 'tlsEvents'): Buffer => (done.length === 0 ? EMPTY : Buffer.concat(done.map((d) => d[k])));
+    const cat = (k: 'ingest' | 'requests' | 'tlsEvents'): Buffer => (done.length === 0 ? EMPTY_BODY : Buffer.concat(done.map((d) => d[k])));
     const sum = (k: 'ingestRows' | 'requestRows' | 'tlsEventRows'): number => done.reduce((n, d) => n + d[k], 0);
     return {
       format: this.format,

@@ -30,6 +30,9 @@ export const CORRELATION_STATUSES: readonly CorrelationStatus[] = ['matched', 'n
 /** A body per table: JSON text (JSONEachRow) or bytes (RowBinary, Native). */
 export type RowBody = string | Buffer;
 
+/** The body of a table with no rows in a step, in bytes (shared: nothing writes into it). */
+export const EMPTY_BODY: Buffer = Buffer.alloc(0);
+
 /** One correlation step's output for the three tables. */
 export interface EncodedRows<B extends RowBody = RowBody> {
   format: RowFormat;

@@ -20,12 +20,11 @@ import { NativeColumn, StringArrayColumn, ValueColumn, writeNativeBlock } from '
 import type { NativeHttpRecord, NativeRequests } from './native-requests.js';
 import type { NativeFlow } from './native-tls-events.js';
 import { RowBinaryWriter } from './row-binary-writer.js';
-import type { ConnectionEnds, CorrelationStatus, EncodedRows, RowEncoder } from './row-encoder.js';
+import { EMPTY_BODY, type ConnectionEnds, type CorrelationStatus, type EncodedRows, type RowEncoder } from './row-encoder.js';
 import { INGEST_COLUMNS, REQUEST_COLUMNS, TLS_EVENT_COLUMNS } from './rows-binary.js';
 import { ja4xList } from './tls-event-input.js';
 
 const DATETIME64 = "DateTime64(6, 'UTC')";
-const EMPTY = Buffer.alloc(0);
 
 /** The string fingerprint columns after alpn, in the order a NativeTls holds them. */
 const FINGERPRINTS = ['ja4', 'ja4_r', 'ja4_o', 'ja3', 'ja4s', 'ja4t', 'ja4ts', 'ja4l_c', 'ja4l_s'] as const;
@@ -149,7 +148,7 @@ class NativeTable {
 
   /** The block of the rows since the last take (empty when none): a view of the table's memory when `reuse`, else a copy. */
   take(reuse: boolean): Buffer {
-    if (this.rows === 0) return EMPTY;
+    if (this.rows === 0) return EMPTY_BODY;
     writeNativeBlock(this.out, this.rows, (this.ordered ??= this.order()));
     this.rows = 0;
     return reuse ? this.out.view() : this.out.take();
@@ -304,7 +303,7 @@ export class NativeRowEncoder implements RowEncoder<NativeTls, Buffer, NativeHtt
     const store = this.requests.store;
     const rows = this.rows;
     // http_requests first: the ingest block releases its records
-    const requests = this.requestCount > 0 ? store.requestsBlock(this.requestIds, this.requestCount) : EMPTY;
+    const requests = this.requestCount > 0 ? store.requestsBlock(this.requestIds, this.requestCount) : EMPTY_BODY;
     const out: EncodedRows<Buffer> = {
       format: this.format,
       ingestRows: rows.n,

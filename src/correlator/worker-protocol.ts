@@ -7,7 +7,7 @@
 // faults included). Bodies that are views of a larger buffer (an encoder's
 // reused one) or text are copied once.
 import type { BatchStats } from './batch-correlator.js';
-import type { EncodedRows, RowBody, RowFormat } from './row-encoder.js';
+import { EMPTY_BODY, type EncodedRows, type RowBody, type RowFormat } from './row-encoder.js';
 
 export type WorkerTask =
   | { op: 'process'; http?: ArrayBuffer; tls?: ArrayBuffer; nowUs: number }
@@ -26,8 +26,6 @@ export interface WorkerMessage {
   bodies: [ArrayBuffer | null, ArrayBuffer | null, ArrayBuffer | null];
 }
 
-const EMPTY = Buffer.alloc(0);
-
 /** A body as an ArrayBuffer that may move: its own when it spans it, else a copy; null when empty. */
 function movable(b: RowBody): ArrayBuffer | null {
   if (b.length === 0) return null;
@@ -43,7 +41,7 @@ export function packResult(rows: EncodedRows, stats: BatchStats): { message: Wor
 }
 
 export function unpackResult(m: WorkerMessage): WorkerResult {
-  const body = (b: ArrayBuffer | null): Buffer => (b === null ? EMPTY : Buffer.from(b));
+  const body = (b: ArrayBuffer | null): Buffer => (b === null ? EMPTY_BODY : Buffer.from(b));
   return {
     format: m.format,
     ingest: body(m.bodies[0]),
