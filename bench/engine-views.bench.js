@@ -70,16 +70,18 @@ async function main() {
       );
       for (const t of tables) await storage.command(`TRUNCATE TABLE ${t.database}.${t.name}`);
     };
-    /** median CPU us per row of `sql` over the runs, on emptied tables */
+    /** CPU us per row of `sql` once, on emptied tables */
+    const cpuOnce = async (sql) => {
+      await emptyTables();
+      const c0 = process.cpuUsage();
+      await storage.command(sql);
+      const u = process.cpuUsage(c0);
+      return (u.user + u.system) / N;
+    };
+    /** median CPU us per row of `sql` over the runs */
     const cpuPerRow = async (sql) => {
       const xs = [];
-      for (let r = 0; r < runs; r++) {
-        await emptyTables();
-        const c0 = process.cpuUsage();
-        await storage.command(sql);
-        const u = process.cpuUsage(c0);
-        xs.push((u.user + u.system) / N);
-      }
+      for (let r = 0; r < runs; r++) xs.push(await cpuOnce(sql));
       return median(xs);
     };
     // with the engine settings of the pipeline's inserts (src/pipeline/sinks.ts)
@@ -107,11 +109,7 @@ async function main() {
           const i = (r + k) % head.length;
           const [, sql, q] = head[i];
           await setEnrichment(q);
-          await emptyTables();
-          const c0 = process.cpuUsage();
-          await storage.command(sql);
-          const u = process.cpuUsage(c0);
-          headRuns[i].push((u.user + u.system) / N);
+          headRuns[i].push(await cpuOnce(sql));
         }
       }
     } finally {
