@@ -347,6 +347,28 @@ export interface RawResponse {
   status: number;
   /** The whole response as received: status line, headers, body. */
   raw: Buffer;
+  /** The body as the application sent it: chunked transfer coding removed. */
+  body: Buffer;
+}
+
+/**
+ * A complete chunked body at buf[start..]: its wire length and the data of its
+ * chunks, or null while incomplete (no trailers expected). Apache sends a
+ * handler's output as one chunk per write it got, so tests compare the data,
+ * never the chunk sizes.
+ */
+function readChunked(buf: Buffer, start: number): { length: number; data: Buffer } | null {
+  const chunks: Buffer[] = [];
+  let pos = start;
+  for (;;) {
+    const eol = buf.indexOf('\r\n', pos);
+    if (eol < 0) return null;
+    const size = parseInt(buf.subarray(pos, eol).toString('latin1'), 16);
+    if (size === 0) return buf.length >= eol + 4 ? { length: eol + 4 - start, data: Buffer.concat(chunks) } : null;
+    pos = eol + 2 + size + 2;
+    if (buf.length < pos) return null;
+    chunks.push(buf.subarray(eol + 2, eol + 2 + size));
+  }
 }
 
 /**
@@ -374,18 +396,6 @@ export function exchange(port: number, requests: Buffer[], opts: { head?: boolea
       }
       sock.write(requests[i]!);
     };
-    /** Length of a complete chunked body at buf[start..], or -1 while incomplete (no trailers expected). */
-    const chunkedLength = (start: number): number => {
-      let pos = start;
-      for (;;) {
-        const eol = buf.indexOf('\r\n', pos);
-        if (eol < 0) return -1;
-        const size = parseInt(buf.subarray(pos, eol).toString('latin1'), 16);
-        if (size === 0) return buf.length >= eol + 4 ? eol + 4 - start : -1;
-        pos = eol + 2 + size + 2;
-        if (buf.length < pos) return -1;
-      }
-    };
     const tryParse = () => {
       while (i < requests.length) {
         const end = buf.indexOf('\r\n\r\n');
@@ -394,14 +404,18 @@ export function exchange(port: number, requests: Buffer[], opts: { head?: boolea
         const status = Number(head.slice(9, 12));
         const cl = /\r\ncontent-length: *(\d+)/i.exec(head);
         let bodyLen = 0;
+        let body: Buffer | null = null;
         if (!opts.head?.[i] && status !== 204 && status !== 304) {
-          if (/\r\ntransfer-encoding: *chunked/i.test(head)) bodyLen = chunkedLength(end + 4);
-          else if (cl) bodyLen = Number(cl[1]);
+          if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
+            const chunked = readChunked(buf, end + 4);
+            if (!chunked) return;
+            bodyLen = chunked.length;
+            body = chunked.data;
+          } else if (cl) bodyLen = Number(cl[1]);
         }
-        if (bodyLen < 0) return;
         const total = end + 4 + bodyLen;
         if (buf.length < total) return;
-        responses.push({ status, raw: buf.subarray(0, total) });
+        responses.push({ status, raw: buf.subarray(0, total), body: body ?? buf.subarray(end + 4, total) });
         buf = buf.subarray(total);
         i++;
         next();
