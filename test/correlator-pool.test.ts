@@ -88,4 +88,28 @@ t.test('inline: a correlator that throws is replaced by a fresh one, as a worker
   const rows = (a.ingest.toString() + b.ingest.toString()).trimEnd().split('\n');
   t.equal(rows.length, 1, 'the next request is written');
   t.match(rows[0], /"correlation_status":"tls_not_seen"/, 'by a correlator that never saw its connection');
+  const c = pool.stats().correlator;
+  t.equal(c.flow_events, 1, "the replaced correlator's counters are kept (Prometheus counters never go down)");
+  t.equal(c.http_records, 1);
+  t.equal(c.tls_not_seen, 1);
+  t.equal(c.connections, 0, 'its gauges are not: its connections are gone');
+});
+
+t.test('a worker that dies is replaced by piscina; the counters summed over the shards do not go down', async (t) => {
+  const pool = new CorrelatorPool({ shards: 1, tlsWaitMs: 1000 });
+  t.teardown(() => pool.close());
+  const piscina = (pool as unknown as { pools: Array<{ threads: Array<{ threadId: number; terminate: () => Promise<number> }> }> }).pools[0]!;
+  await pool.process(lines(httpRecord({ ts: T0_US, port: 22000 })), lines(flowEvent({ first: T0_US - 10, port: 22000 })), T0_US);
+  t.same([pool.stats().correlator.http_records, pool.stats().correlator.matched, pool.stats().correlator.connections], [1, 1, 1]);
+  const dead = piscina.threads[0]!.threadId;
+  await piscina.threads[0]!.terminate();
+  const start = Date.now();
+  while (!(piscina.threads.length === 1 && piscina.threads[0]!.threadId !== dead) && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 10));
+  t.not(piscina.threads[0]?.threadId, dead, 'piscina started another worker');
+  await pool.process(lines(httpRecord({ ts: T0_US + 1000, port: 22001 })), lines(flowEvent({ first: T0_US + 990, port: 22001 })), T0_US + 1000);
+  const c = pool.stats().correlator;
+  t.equal(c.http_records, 2, 'the dead worker\'s records are still counted');
+  t.equal(c.matched, 2);
+  t.equal(c.flow_events, 2);
+  t.equal(c.connections, 1, 'gauges: only the live worker\'s connections');
 });

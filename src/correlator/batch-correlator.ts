@@ -8,9 +8,9 @@
 // toTlsInput.
 // Runs in a worker thread (src/correlator/worker.ts) or inline; it never
 // touches the database.
-import { Correlator, type CorrelatorOptions, type CorrelatorStats } from './correlator.js';
+import { addCorrelatorStats, Correlator, emptyCorrelatorStats, type CorrelatorOptions, type CorrelatorStats } from './correlator.js';
 import { toHttpRecord, type JoinRecord } from './http-record.js';
-import { DEFAULT_MAX_LINE_BYTES, emptyDropCounters, forEachJsonLine, type DropCounters } from './input-lines.js';
+import { DEFAULT_MAX_LINE_BYTES, DROP_REASONS, emptyDropCounters, forEachJsonLine, type DropCounters } from './input-lines.js';
 import { NativeRequests, type NativeHttpRecord } from './native-requests.js';
 import { NativeTlsEvents } from './native-tls-events.js';
 import { ROW_FORMATS, type EncodedRows, type RowBody, type RowEncoder, type RowFormat } from './row-encoder.js';
@@ -76,6 +76,26 @@ export interface BatchStats {
    * it several times the CPU (docs/correlator.md).
    */
   slowLines: { http: number; tls: number };
+}
+
+export function emptyBatchStats(): BatchStats {
+  return { correlator: emptyCorrelatorStats(), drops: { http: emptyDropCounters(), tls: emptyDropCounters() }, slowLines: { http: 0, tls: 0 } };
+}
+
+/** Adds b's counters into a (gauges too: the sum over shards). */
+export function addBatchStats(a: BatchStats, b: BatchStats): void {
+  addCorrelatorStats(a.correlator, b.correlator);
+  a.slowLines.http += b.slowLines.http;
+  a.slowLines.tls += b.slowLines.tls;
+  for (const r of DROP_REASONS) {
+    a.drops.http[r] += b.drops.http[r];
+    a.drops.tls[r] += b.drops.tls[r];
+  }
+}
+
+/** A replaced correlator's counters, to add to its successor's: its gauges zeroed, its state is gone. */
+export function retired(s: BatchStats): BatchStats {
+  return { ...s, correlator: { ...s.correlator, connections: 0, pending: 0 } };
 }
 
 export class BatchCorrelator<F extends RowFormat = 'JSONEachRow'> {
@@ -183,11 +203,15 @@ export class BatchCorrelator<F extends RowFormat = 'JSONEachRow'> {
  * bad input (bad lines are counted and skipped one by one), and the encoder
  * may hold half a row, which would corrupt every later block. The
  * connections it knew are forgotten (their later requests become
- * tls_not_seen), its counters start again, and the caller counts the failed
- * step. The workers' (worker.ts) and the pool's inline one.
+ * tls_not_seen) and the caller counts the failed step. Its counters live on
+ * in `stats()`: they feed Prometheus counters, which must never go down
+ * (a drop reads as a process restart and hides what was counted). The
+ * workers' (worker.ts) and the pool's inline one.
  */
 export class RestartingCorrelator<F extends RowFormat = RowFormat> {
   private current: BatchCorrelator<F>;
+  /** counters of the correlators replaced so far */
+  private readonly retired = emptyBatchStats();
 
   constructor(private readonly make: () => BatchCorrelator<F>) {
     this.current = make();
@@ -198,8 +222,17 @@ export class RestartingCorrelator<F extends RowFormat = RowFormat> {
     try {
       return step(this.current);
     } catch (err) {
+      addBatchStats(this.retired, retired(this.current.stats()));
       this.current = this.make();
       throw err;
     }
+  }
+
+  /** The counters since this shard started, across replacements; the gauges of the current correlator. */
+  stats(): BatchStats {
+    const out = emptyBatchStats();
+    addBatchStats(out, this.retired);
+    addBatchStats(out, this.current.stats());
+    return out;
   }
 }

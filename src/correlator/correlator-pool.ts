@@ -9,9 +9,7 @@
 // (shard-router.ts). shards = 0 runs the correlator inline (tests, tools).
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { BatchCorrelator, RestartingCorrelator, validateRowFormat, type BatchCorrelatorOptions, type BatchStats } from './batch-correlator.js';
-import { addCorrelatorStats, emptyCorrelatorStats } from './correlator.js';
-import { emptyDropCounters, DROP_REASONS } from './input-lines.js';
+import { addBatchStats, BatchCorrelator, emptyBatchStats, RestartingCorrelator, retired, validateRowFormat, type BatchCorrelatorOptions, type BatchStats } from './batch-correlator.js';
 import { splitByShard } from './shard-router.js';
 import { EMPTY_BODY, type EncodedRows, type RowBody, type RowFormat } from './row-encoder.js';
 import { transferable, unpackResult, type WorkerMessage, type WorkerTask } from './worker-protocol.js';
@@ -41,7 +39,11 @@ export function validateShards(value: unknown): number {
 export class CorrelatorPool {
   private readonly pools: Piscina[] = [];
   private readonly inline: RestartingCorrelator | undefined;
+  /** each shard's counters as of its last batch, from its current worker */
   private readonly shardStats: BatchStats[] = [];
+  /** the worker each shard's counters came from, and those of its dead predecessors */
+  private readonly shardThread: number[] = [];
+  private readonly shardBase: BatchStats[] = [];
   readonly shards: number;
   /** how the rows come back: JSONEachRow (default), Native or RowBinary */
   readonly format: RowFormat;
@@ -86,13 +88,7 @@ export class CorrelatorPool {
   /** Correlates one received batch of HTTP lines and/or TLS event lines. */
   async process(http: Buffer | undefined, tls: Buffer | undefined, nowUs = Date.now() * 1000): Promise<CorrelatedBatch> {
     if (this.inline) {
-      return toBatch(
-        this.inline.run((c) => {
-          const r = c.process(http, tls, nowUs);
-          this.shardStats[0] = c.stats();
-          return r;
-        }),
-      );
+      return this.inlineStep(this.inline, (c) => c.process(http, tls, nowUs));
     }
     if (this.shards === 1) return this.merge([this.run(0, { op: 'process', nowUs }, http, tls)]);
     const hs = http && http.length > 0 ? splitByShard(http, this.shards, 'http') : [];
@@ -103,29 +99,27 @@ export class CorrelatorPool {
   /** Shutdown: every shard writes its waiting requests. */
   async flush(): Promise<CorrelatedBatch> {
     if (this.inline) {
-      return toBatch(this.inline.run((c) => c.flush()));
+      return this.inlineStep(this.inline, (c) => c.flush());
     }
     return this.merge(this.pools.map((_, i) => this.run(i, { op: 'flush' })));
   }
 
   /** Counters summed over the shards (as of their last batch). */
   stats(): BatchStats {
-    const out: BatchStats = { correlator: emptyCorrelatorStats(), drops: { http: emptyDropCounters(), tls: emptyDropCounters() }, slowLines: { http: 0, tls: 0 } };
-    for (const s of this.shardStats) {
-      if (!s) continue;
-      addCorrelatorStats(out.correlator, s.correlator);
-      out.slowLines.http += s.slowLines.http;
-      out.slowLines.tls += s.slowLines.tls;
-      for (const r of DROP_REASONS) {
-        out.drops.http[r] += s.drops.http[r];
-        out.drops.tls[r] += s.drops.tls[r];
-      }
-    }
+    const out = emptyBatchStats();
+    for (const s of [...this.shardBase, ...this.shardStats]) if (s) addBatchStats(out, s);
     return out;
   }
 
   async close(): Promise<void> {
     await Promise.all(this.pools.map((p) => p.close()));
+  }
+
+  /** A step on the main thread; its counters are kept as a worker's are, with its result. */
+  private inlineStep(inline: RestartingCorrelator, step: (c: BatchCorrelator<RowFormat>) => EncodedRows<RowBody>): CorrelatedBatch {
+    const rows = inline.run(step);
+    this.shardStats[0] = inline.stats();
+    return toBatch(rows);
   }
 
   private async run(shard: number, task: WorkerTask, http?: Buffer, tls?: Buffer): Promise<CorrelatedBatch> {
@@ -135,6 +129,13 @@ export class CorrelatorPool {
       if (tls && tls.length > 0) transferList.push((task.tls = transferable(tls)));
     }
     const res = unpackResult((await this.pools[shard]!.run(task, { transferList })) as WorkerMessage);
+    const last = this.shardStats[shard];
+    if (last && this.shardThread[shard] !== res.thread) {
+      // piscina replaced a worker that died: the Prometheus counters summed
+      // here must not go down with the new worker's zeros
+      addBatchStats((this.shardBase[shard] ??= emptyBatchStats()), retired(last));
+    }
+    this.shardThread[shard] = res.thread;
     this.shardStats[shard] = res.stats;
     return res;
   }

@@ -15,6 +15,8 @@ export type WorkerTask =
 
 export interface WorkerResult extends EncodedRows<Buffer> {
   stats: BatchStats;
+  /** the worker's threadId: a new one means piscina replaced a dead worker, whose counters start again */
+  thread: number;
 }
 
 /** What a worker posts back: `bodies` are in `transfer`. */
@@ -22,6 +24,7 @@ export interface WorkerMessage {
   format: RowFormat;
   rows: [number, number, number];
   stats: BatchStats;
+  thread: number;
   /** ingest, requests, tls_events; null for an empty body */
   bodies: [ArrayBuffer | null, ArrayBuffer | null, ArrayBuffer | null];
 }
@@ -32,10 +35,10 @@ function movable(b: RowBody): ArrayBuffer | null {
   return transferable(typeof b === 'string' ? Buffer.from(b) : b);
 }
 
-export function packResult(rows: EncodedRows, stats: BatchStats): { message: WorkerMessage; transfer: ArrayBuffer[] } {
+export function packResult(rows: EncodedRows, stats: BatchStats, thread: number): { message: WorkerMessage; transfer: ArrayBuffer[] } {
   const bodies: WorkerMessage['bodies'] = [movable(rows.ingest), movable(rows.requests), movable(rows.tlsEvents)];
   return {
-    message: { format: rows.format, rows: [rows.ingestRows, rows.requestRows, rows.tlsEventRows], stats, bodies },
+    message: { format: rows.format, rows: [rows.ingestRows, rows.requestRows, rows.tlsEventRows], stats, thread, bodies },
     transfer: bodies.filter((b): b is ArrayBuffer => b !== null),
   };
 }
@@ -51,6 +54,7 @@ export function unpackResult(m: WorkerMessage): WorkerResult {
     requestRows: m.rows[1],
     tlsEventRows: m.rows[2],
     stats: m.stats,
+    thread: m.thread,
   };
 }
 
