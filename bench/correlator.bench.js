@@ -7,8 +7,13 @@
 // connections (1-8 requests each, one TLS event each), 20k client IPs, plus
 // 2% plain HTTP and 2% HTTPS whose TLS event is lost. A sender thread plays
 // mod_reqin_log (SOCK_SEQPACKET, records batched up to 16 KiB per message)
-// and a capture sensor (SOCK_DGRAM, one TLS event per datagram), paced only
-// by the receivers (a refused send is retried).
+// and a capture sensor (SOCK_DGRAM, one TLS event per datagram), paced by
+// the receivers (a refused send is retried) and by the stage's backlog (it
+// waits while more than 64 MiB is queued: past 256 MiB the stage would drop
+// input). A run that loses input, or stops moving for 60 s, fails.
+// `--requests 1000000` (~860 MiB of records, ~30 s per run) gives the
+// sustained rate: the fixed tail of a run (the lost-TLS requests' 2 s wait,
+// the last insert) weighs little, and the tables and their merges grow.
 //
 // Contenders, interleaved over --runs (medians):
 //   pipeline   the CorrelationStage of `ja4 run`: receivers -> correlator
@@ -126,7 +131,12 @@ const log = (s) => process.stdout.write(`${s}\n`);
 
 // The sender thread: mod_reqin_log and the sensor. A send refused by a full
 // receiver is retried after yielding (the real senders would drop; here every
-// record must arrive so that runs compare).
+// record must arrive so that runs compare). It also waits while the stage has
+// more than PACE_BYTES queued (read from `shared`, which the main thread
+// updates): the pipeline drops input past its backlog bound (256 MiB), which
+// a sender with ~1 GiB to send as fast as it can (--requests 1000000)
+// reaches; paced, it sends as fast as the pipeline takes, a sustained rate.
+const PACE_BYTES = 64 << 20;
 const SENDER = `
 const { parentPort, workerData } = require('node:worker_threads');
 (async () => {
@@ -137,15 +147,17 @@ const { parentPort, workerData } = require('node:worker_threads');
   await new Promise((r) => parentPort.once('message', r));
   // a full receiver: wait 1 ms rather than spin (a spinning sender would take the CPU the pipeline needs)
   const wait = () => new Promise((r) => setTimeout(r, 1));
-  let ti = 0, hi = 0, retries = 0;
+  let ti = 0, hi = 0, retries = 0, paced = 0;
   const T = workerData.tls, H = workerData.http;
+  const backlog = new Int32Array(workerData.shared);
   // interleave: TLS events run ahead of the HTTP records by a few hundred connections
   while (ti < T.length || hi < H.length) {
+    while (Atomics.load(backlog, 0) > workerData.paceBytes) { paced++; await wait(); }
     for (let k = 0; k < 50 && ti < T.length; k++) { while (!tls.send(Buffer.from(T[ti].buffer, T[ti].byteOffset, T[ti].byteLength))) { retries++; await wait(); } ti++; }
     for (let k = 0; k < 3 && hi < H.length; k++) { while (!http.send(Buffer.from(H[hi].buffer, H[hi].byteOffset, H[hi].byteLength))) { retries++; await wait(); } hi++; }
   }
   http.close(); tls.close();
-  parentPort.postMessage({ retries });
+  parentPort.postMessage({ retries, paced });
 })();
 `;
 
@@ -156,10 +168,10 @@ const { parentPort, workerData } = require('node:worker_threads');
  * (2-3 us per request) and is no cost of the pipeline: it happens before
  * the clock and the CPU counters start.
  */
-async function startSender(work, httpPath, tlsPath) {
+async function startSender(work, httpPath, tlsPath, shared) {
   const w = new Worker(SENDER, {
     eval: true,
-    workerData: { senderModule: new URL('../dist/ingest/datagram-sender.js', import.meta.url).href, httpPath, tlsPath, tls: work.tls, http: work.http },
+    workerData: { senderModule: new URL('../dist/ingest/datagram-sender.js', import.meta.url).href, httpPath, tlsPath, tls: work.tls, http: work.http, shared, paceBytes: PACE_BYTES },
   });
   await new Promise((resolve, reject) => {
     w.once('message', resolve);
@@ -222,15 +234,28 @@ async function pipelineRun(storage, work, toDatabase = true) {
   await new Promise((r) => setTimeout(r, 20));
   const known = new Set([...beforeStage, ...workerTids]);
   const rxTids = new Set([...threadTicks().keys()].filter((t) => !known.has(t)));
-  const sender = await startSender(work, httpPath, tlsPath);
+  const shared = new SharedArrayBuffer(4);
+  const sender = await startSender(work, httpPath, tlsPath, shared);
+  const backlog = new Int32Array(shared);
+  const pacer = setInterval(() => Atomics.store(backlog, 0, stage.backlogBytes), 2);
   const ticks0 = threadTicks();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const { retries } = await sender.send();
-  // rows written once the orphans' wait is over; stop() writes any left
+  const { retries, paced } = await sender.send();
+  clearInterval(pacer);
+  // rows written once the orphans' wait is over; stop() writes any left.
+  // Nothing may be lost (the runs would not compare), and a run that stops
+  // moving says so rather than wait for ever.
+  let progress = -1;
+  let movedAt = performance.now();
   for (;;) {
     const st = stage.detailedStats();
     const c = st.correlator.correlator;
+    const lost = st.ingest.backlog_dropped_bytes + st.ingest.failed_bytes + Object.values(st.correlator.drops.http).reduce((a, b) => a + b, 0);
+    if (lost > 0) throw new Error(`pipeline: input lost, the run does not compare: ${JSON.stringify({ ingest: st.ingest, drops: st.correlator.drops })}`);
+    const moved = c.http_records + st.writer.written_batches;
+    if (moved !== progress) [progress, movedAt] = [moved, performance.now()];
+    else if (performance.now() - movedAt > 60_000) throw new Error(`pipeline: no progress in 60 s: ${JSON.stringify({ ingest: st.ingest, correlator: c, writer: st.writer })}`);
     if (!toDatabase && c.matched + c.no_tls + c.tls_not_seen >= N) break;
     if (toDatabase && c.http_records >= N && c.pending === 0 && st.writer.written_batches > 0 && (await countLogs(storage)) >= N) break;
     if (c.http_records >= N && c.pending > 0 && performance.now() - lastRx > 2500) break;
@@ -258,6 +283,7 @@ async function pipelineRun(storage, work, toDatabase = true) {
     inserts: st.writer.written_batches,
     steps: st.ingest.steps,
     retries,
+    paced,
     c: st.correlator.correlator,
     drops: st.correlator.drops,
     threads: threadBreakdown(ticks0, new Map([...ticks2, ...[...ticks1].filter(([t]) => workerTids.has(t) || rxTids.has(t))]), cpuSecs, { workerTids, rxTids }),
@@ -321,26 +347,28 @@ async function main() {
       files[f] = join(dataDir, `correlator-rows.${f.toLowerCase()}`);
       writeFileSync(files[f], encodeWorkload(work, f));
     }
-    const jsonRows = readFileSync(files.JSONEachRow, 'utf8');
-
-    // warm-up (dictionaries, regex caches, worker start)
-    await storage.insertEncoded(TABLES.httpLogsIngest, jsonRows.split('\n').slice(0, 1000).join('\n') + '\n', 'JSONEachRow');
+    // warm-up (dictionaries, regex caches, worker start): the first 1,000 rows
+    const jsonRows = readFileSync(files.JSONEachRow);
+    let end = 0;
+    for (let i = 0, nl; i < 1000 && (nl = jsonRows.indexOf(10, end)) >= 0; i++) end = nl + 1;
+    await storage.insertEncoded(TABLES.httpLogsIngest, jsonRows.toString('utf8', 0, end), 'JSONEachRow');
 
     const pipe = [];
     /** per baseline format, its runs */
     const base = Object.fromEntries(BASELINE_FORMATS.map((f) => [f, []]));
     const nodb = [];
     for (let r = 0; r < runs; r++) {
-      nodb.push(await pipelineRun(storage, work, false));
-      log(`  run ${r + 1}: datagrams -> correlated rows, no database: ${fmt(nodb[nodb.length - 1].rate)} req/s (receive ${nodb[nodb.length - 1].receiveSecs.toFixed(2)} s, correlate ${nodb[nodb.length - 1].correlateSecs.toFixed(2)} s; CPU ${nodb[nodb.length - 1].cpuUs.toFixed(1)} us/req)`);
-      log(`         CPU us/req by thread: ${showThreads(nodb[nodb.length - 1].threads)}`);
+      const n = await pipelineRun(storage, work, false);
+      nodb.push(n);
+      log(`  run ${r + 1}: datagrams -> correlated rows, no database: ${fmt(n.rate)} req/s (receive ${n.receiveSecs.toFixed(2)} s, correlate ${n.correlateSecs.toFixed(2)} s; ${fmt(n.paced)} paced waits; CPU ${n.cpuUs.toFixed(1)} us/req)`);
+      log(`         CPU us/req by thread: ${showThreads(n.threads)}`);
       // interleaved: a baseline, the pipeline, the other baselines
       base.JSONEachRow.push(await baselineRun(storage, files.JSONEachRow));
       pipe.push(await pipelineRun(storage, work));
       for (const f of BASELINE_FORMATS.slice(1)) base[f].push(await baselineRun(storage, files[f], f));
       const p = pipe[pipe.length - 1];
       const lastOf = (f) => base[f][base[f].length - 1];
-      log(`  run ${r + 1}: pipeline (${format}) ${fmt(p.rate)} req/s (${p.secs.toFixed(2)} s; receive ${p.receiveSecs.toFixed(2)} s, correlate ${p.correlateSecs.toFixed(2)} s in ${fmt(p.steps)} steps, insert ${p.insertSecs.toFixed(2)} s in ${p.inserts} inserts; ${fmt(p.retries)} send retries; CPU ${p.cpuUs.toFixed(1)} us/req) | baseline ${BASELINE_FORMATS.map((f) => `${f} ${fmt(lastOf(f).rate)} rows/s (CPU ${lastOf(f).cpuUs.toFixed(1)} us/row)`).join(', ')}`);
+      log(`  run ${r + 1}: pipeline (${format}) ${fmt(p.rate)} req/s (${p.secs.toFixed(2)} s; receive ${p.receiveSecs.toFixed(2)} s, correlate ${p.correlateSecs.toFixed(2)} s in ${fmt(p.steps)} steps, insert ${p.insertSecs.toFixed(2)} s in ${p.inserts} inserts; ${fmt(p.retries)} send retries, ${fmt(p.paced)} paced waits; CPU ${p.cpuUs.toFixed(1)} us/req) | baseline ${BASELINE_FORMATS.map((f) => `${f} ${fmt(lastOf(f).rate)} rows/s (CPU ${lastOf(f).cpuUs.toFixed(1)} us/row)`).join(', ')}`);
       log(`         pipeline CPU us/req by thread: ${showThreads(p.threads)}`);
       log(`         baseline ${format} CPU us/row by thread: ${showThreads(lastOf(format).threads)}`);
     }

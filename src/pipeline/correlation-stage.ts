@@ -187,6 +187,11 @@ export class CorrelationStage implements Stage {
     await this.writer.drain();
   }
 
+  /** Input queued for the next step (cheap: for a sender that paces itself, as the benchmark's does). */
+  get backlogBytes(): number {
+    return this.backlog;
+  }
+
   detailedStats(): CorrelationStats {
     return {
       ingest: { ...this.counters },
