@@ -73,6 +73,28 @@ t.test('keep-alive: one TLS event, three requests, each row carries the connecti
   t.same([s.matched, s.no_tls, s.tls_not_seen, s.connections, s.pending], [3, 0, 0, 1, 0]);
 });
 
+t.test('an IPv6 zone and an upper-case IPv4-mapped prefix name the same client: joined, and stored without the zone', async (t) => {
+  // Apache logs "fe80::1%eth0" for a link-local client; the capture has no zone. The
+  // engine refuses an IPv6 text with a zone: unnormalized, the whole JSONEachRow insert failed.
+  const bc = new BatchCorrelator();
+  const out = bc.process(
+    lines(
+      httpRecord({ ts: T0_US + 10 * MS, port: 40001, ip: 'fe80::1%eth0' }),
+      httpRecord({ ts: T0_US + 10 * MS, port: 40002, ip: '::FFFF:203.0.113.7' }),
+      httpRecord({ ts: T0_US + 10 * MS, port: 40003, ip: 'FE80::2%2', scheme: 'http' }),
+    ),
+    lines(flowEvent({ first: T0_US, port: 40001, ip: 'fe80::1' }), flowEvent({ first: T0_US, port: 40002 })),
+    T0_US + 1 * S,
+  );
+  const rows = rowsOf(out.ingest);
+  t.same(rows.map((r) => [r.client_ip, r.client_port, r.correlation_status]), [
+    ['fe80::1', 40001, 'matched'],
+    [CLIENT_IP, 40002, 'matched'],
+    ['fe80::2', 40003, 'no_tls'],
+  ]);
+  t.same(bc.stats().drops.http, { oversized: 0, not_json: 0, schema_invalid: 0 });
+});
+
 t.test('HTTP before TLS: the request waits, and joins when the event comes within the window', async (t) => {
   const bc = new BatchCorrelator({ tlsWaitMs: 2000 });
   let out = bc.process(lines(httpRecord({ ts: T0_US + 50 * MS })), undefined, T0_US + 100 * MS);

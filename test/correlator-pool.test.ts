@@ -56,9 +56,15 @@ t.test('inline, one worker and two sharded workers give the same rows and counte
 });
 
 t.test('the router sends both spellings of a client to the same shard', async (t) => {
-  const a = lines(httpRecord({ ts: 1, port: 1234 }), httpRecord({ ts: 1, port: 1234, ip: '::ffff:203.0.113.7' }));
+  const a = lines(httpRecord({ ts: 1, port: 1234 }), httpRecord({ ts: 1, port: 1234, ip: '::ffff:203.0.113.7' }), httpRecord({ ts: 1, port: 1234, ip: '::FFFF:203.0.113.7' }));
   const parts = splitByShard(a, 4, 'http');
   t.equal(parts.filter((p) => p.length > 0).length, 1);
+  // a zone is not part of the client's address (normalizeIp): spread over 16 ports, the zoned and bare spellings always meet
+  const zoned = (port: number, ip: string): number => splitByShard(lines(httpRecord({ ts: 1, port, ip })), 4, 'http').findIndex((p) => p.length > 0);
+  const bare = (port: number): number => splitByShard(lines(flowEvent({ first: 1, port, ip: 'fe80::1' })), 4, 'tls').findIndex((p) => p.length > 0);
+  const ports = Array.from({ length: 16 }, (_, i) => 3000 + i);
+  t.same(ports.map((p) => zoned(p, 'fe80::1%eth0')), ports.map(bare), 'fe80::1%eth0 goes where fe80::1 goes');
+  t.ok(new Set(ports.map(bare)).size > 1, 'over several shards');
   const tls = splitByShard(lines(flowEvent({ first: 1, port: 1234 })), 4, 'tls');
   t.equal(parts.findIndex((p) => p.length > 0), tls.findIndex((p) => p.length > 0), 'the TLS event goes there too');
   // a sensor whose JSON has spaces after the colons (Python's json.dumps):

@@ -10,6 +10,16 @@ namespace {
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
+// "::ffff:" in any case ("::FFFF:1.2.3.4" is the IPv4 client 1.2.3.4, as in normalizeIp)
+bool mapped_prefix(std::string_view t) {
+  constexpr std::string_view kPrefix = "::ffff:";
+  if (t.size() <= kPrefix.size()) return false;
+  for (size_t i = 0; i < kPrefix.size(); ++i) {
+    if (lower(t[i]) != kPrefix[i]) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool parse_ipv4(std::string_view t, uint8_t out[4]) {
@@ -50,7 +60,7 @@ bool parse_ip(std::string_view text, uint8_t out[16], std::string& key, bool tru
   }
   if (inet_pton(AF_INET6, buf, out) != 1) return false;
   uint8_t v4[4];
-  if (text.size() > 7 && text.substr(0, 7) == "::ffff:" && parse_ipv4(text.substr(7), v4)) {
+  if (mapped_prefix(text) && parse_ipv4(text.substr(7), v4)) {
     key.assign(text.substr(7));
   } else {
     key.clear();

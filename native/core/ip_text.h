@@ -15,7 +15,7 @@ namespace ja4::json {
 bool parse_ipv4(std::string_view t, uint8_t out[4]);
 
 // An IP as node:net isIP takes it, as 16 bytes of an IPv6 column (IPv4
-// mapped), and the join key's spelling (normalizeIp: "::ffff:" and a dotted
+// mapped), and the join key's spelling (normalizeIp: "::ffff:", any case, and a dotted
 // quad -> the quad, anything else lowercased). A zone ("%eth0") is refused,
 // unless `trusted` (a line the JavaScript reader re-wrote): the zone is then
 // dropped, as the column does.

@@ -70,8 +70,8 @@ void test_escapes_and_normalizing() {
   line = ja4test::edited(line, R"("client_ip":"203.0.113.7")", R"("client_ip":"::FFFF:203.0.113.7")");
   CHECK(p.parse(line.data(), line.size(), r));
   CHECK_EQ(std::string(r.cell(kUri)), str_cell("/a\"b\\c/d\xc3\xa9\xf0\x9f\x98\x80\n"));
-  // normalizeIp: only the lowercase "::ffff:" prefix is cut; anything else is lowercased
-  CHECK_EQ(r.client_ip, std::string("::ffff:203.0.113.7"));
+  // normalizeIp: the "::ffff:" prefix in any case is cut before a dotted quad (the IPv4 client); anything else is lowercased
+  CHECK_EQ(r.client_ip, std::string("203.0.113.7"));
   line = ja4test::edited(kLine, R"("client_ip":"203.0.113.7")", R"("client_ip":"::ffff:203.0.113.7")");
   CHECK(p.parse(line.data(), line.size(), r));
   CHECK_EQ(r.client_ip, std::string("203.0.113.7"));

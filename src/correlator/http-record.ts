@@ -70,16 +70,27 @@ function uint(v: unknown, max: number): number | undefined {
 
 /**
  * IPv4 clients of a dual-stack listener arrive IPv4-mapped ("::ffff:1.2.3.4")
- * from Apache and plain from the capture: one spelling for the join key.
+ * from Apache and plain from the capture: one spelling for the join key;
+ * an IPv6 zone is dropped.
  * Only a dotted quad after the prefix is one: "::ffff:0:1.2.3.4" is another
  * IPv6 address (cut at 7 it was "0:1.2.3.4", no address at all).
  */
 export function normalizeIp(ip: string): string {
+  // "fe80::1%eth0" (node:net accepts it). RFC 4007, section 11:
+  // "<address>%<zone_id> where ... <zone_id> is a string identifying the
+  // zone of the address": a zone of the receiving host (one of its links),
+  // not part of the client's address. The address alone is the join key and
+  // the stored value: an IPv6 column has no zone, and the engine refuses
+  // the text with one (a JSONEachRow insert failed whole on it; the binary
+  // encoders dropped the zone).
+  const zone = ip.indexOf('%');
+  if (zone >= 0) ip = ip.slice(0, zone);
+  ip = ip.toLowerCase(); // "::FFFF:1.2.3.4" too
   if (ip.length > 7 && ip.charCodeAt(0) === 58 && ip.startsWith('::ffff:')) {
     const v4 = ip.slice(7);
     if (isIPv4(v4)) return v4;
   }
-  return ip.toLowerCase();
+  return ip;
 }
 
 const MAX_TS_US = 4_102_444_800_000_000; // 2100-01-01: beyond is a unit mistake, not a time

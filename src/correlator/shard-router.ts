@@ -20,10 +20,17 @@ function keyHash(line: Buffer, ipField: Buffer, portField: Buffer): number {
   while (i < line.length && (line[i] === 32 || line[i] === 9)) i++;
   if (line[i] !== 34) return 0; // not a string
   i++;
-  const end = line.indexOf(34, i); // closing quote
+  let end = line.indexOf(34, i); // closing quote
   if (end < 0) return 0;
+  // "fe80::1%eth0" is the client "fe80::1" (normalizeIp drops the zone)
+  for (let k = i; k < end; k++) {
+    if (line[k] === 37) {
+      end = k;
+      break;
+    }
+  }
   // "::ffff:1.2.3.4" and "1.2.3.4" are the same client (http-record.ts normalizeIp)
-  if (end - i > MAPPED.length && line.toString('latin1', i, i + MAPPED.length) === MAPPED && line.indexOf(46, i) < end) i += MAPPED.length;
+  if (end - i > MAPPED.length && line.toString('latin1', i, i + MAPPED.length).toLowerCase() === MAPPED && line.indexOf(46, i) < end) i += MAPPED.length;
   let h = 0x811c9dc5;
   for (let k = i; k < end; k++) h = Math.imul(h ^ (line[k]! | 0x20), 0x01000193);
   let p = line.indexOf(portField);
