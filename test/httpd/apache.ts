@@ -124,6 +124,16 @@ export class Receiver {
     return found!;
   }
 
+  /** Waits for `count` records whose uri is `uri` (one request logged more than once), in arrival order. */
+  async recordsFor(uri: string, count: number, timeoutMs = 5000): Promise<RecordJson[]> {
+    let found: RecordJson[] = [];
+    await waitUntil(`${count} records of ${uri}`, () => {
+      found = this.records().filter((r) => r.uri === uri);
+      return found.length >= count;
+    }, timeoutMs);
+    return found;
+  }
+
   signal(sig: NodeJS.Signals): void {
     this.proc?.kill(sig);
   }
@@ -364,6 +374,7 @@ function readChunked(buf: Buffer, start: number): { length: number; data: Buffer
     const eol = buf.indexOf('\r\n', pos);
     if (eol < 0) return null;
     const size = parseInt(buf.subarray(pos, eol).toString('latin1'), 16);
+    if (!Number.isFinite(size)) return null; // not a chunk size: the exchange times out and says so
     if (size === 0) return buf.length >= eol + 4 ? { length: eol + 4 - start, data: Buffer.concat(chunks) } : null;
     pos = eol + 2 + size + 2;
     if (buf.length < pos) return null;
