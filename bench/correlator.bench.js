@@ -184,6 +184,29 @@ async function startSender(work, httpPath, tlsPath, shared) {
         w.once('error', reject);
         w.postMessage('go');
       }),
+    stop: () => w.terminate(),
+  };
+}
+
+/**
+ * The run's watchdog, called every 20 ms while sending and after: throws when
+ * input was lost (the runs would not compare) or when nothing moved for 60 s
+ * (a stuck stage would otherwise keep a paced sender, and the bench, waiting
+ * for ever). Moving: bytes received, rows correlated, batches written (not
+ * steps: idle ticks count among them).
+ */
+function watchdog(stage) {
+  let progress = -1;
+  let movedAt = performance.now();
+  return () => {
+    const st = stage.detailedStats();
+    const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);
+    const lost = st.ingest.backlog_dropped_bytes + st.ingest.failed_bytes + sum(st.correlator.drops.http) + sum(st.correlator.drops.tls);
+    if (lost > 0) throw new Error(`pipeline: input lost, the run does not compare: ${JSON.stringify({ ingest: st.ingest, drops: st.correlator.drops })}`);
+    const moved = st.ingest.http_bytes + st.ingest.tls_bytes + st.ingest.rows_out + st.writer.written_batches;
+    if (moved !== progress) [progress, movedAt] = [moved, performance.now()];
+    else if (performance.now() - movedAt > 60_000) throw new Error(`pipeline: no progress in 60 s: ${JSON.stringify({ ingest: st.ingest, correlator: st.correlator.correlator, writer: st.writer })}`);
+    return st;
   };
 }
 
@@ -241,21 +264,25 @@ async function pipelineRun(storage, work, toDatabase = true) {
   const ticks0 = threadTicks();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const { retries, paced } = await sender.send();
-  clearInterval(pacer);
-  // rows written once the orphans' wait is over; stop() writes any left.
-  // Nothing may be lost (the runs would not compare), and a run that stops
-  // moving says so rather than wait for ever.
-  let progress = -1;
-  let movedAt = performance.now();
+  const watch = watchdog(stage);
+  let sent;
+  const sending = sender.send().then((r) => (sent = r));
+  try {
+    while (!sent) {
+      watch();
+      await Promise.race([sending, new Promise((r) => setTimeout(r, 20))]);
+    }
+  } catch (err) {
+    await sender.stop();
+    throw err;
+  } finally {
+    clearInterval(pacer);
+  }
+  const { retries, paced } = sent;
+  // rows written once the orphans' wait is over; stop() writes any left
   for (;;) {
-    const st = stage.detailedStats();
+    const st = watch();
     const c = st.correlator.correlator;
-    const lost = st.ingest.backlog_dropped_bytes + st.ingest.failed_bytes + Object.values(st.correlator.drops.http).reduce((a, b) => a + b, 0);
-    if (lost > 0) throw new Error(`pipeline: input lost, the run does not compare: ${JSON.stringify({ ingest: st.ingest, drops: st.correlator.drops })}`);
-    const moved = c.http_records + st.writer.written_batches;
-    if (moved !== progress) [progress, movedAt] = [moved, performance.now()];
-    else if (performance.now() - movedAt > 60_000) throw new Error(`pipeline: no progress in 60 s: ${JSON.stringify({ ingest: st.ingest, correlator: c, writer: st.writer })}`);
     if (!toDatabase && c.matched + c.no_tls + c.tls_not_seen >= N) break;
     if (toDatabase && c.http_records >= N && c.pending === 0 && st.writer.written_batches > 0 && (await countLogs(storage)) >= N) break;
     if (c.http_records >= N && c.pending > 0 && performance.now() - lastRx > 2500) break;

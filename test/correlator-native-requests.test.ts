@@ -98,7 +98,7 @@ t.test('hostile edits: the native path decides every line as the JavaScript path
   edited.push(
     // not IPv4-mapped: "::ffff:" then an IPv6 tail (cut at 7 it was no address)
     ...both(base[3]!.replace('"client_ip":"203.0.113.7"', '"client_ip":"::ffff:0:1.2.3.4"')),
-    // an IPv6 zone and an upper-case mapped prefix: normalized alike (left to the JavaScript reader)
+    // an IPv6 zone (left to the JavaScript reader) and an upper-case mapped prefix (taken natively): normalized alike
     ...both(base[3]!.replace('"client_ip":"203.0.113.7"', '"client_ip":"fe80::1%eth0"')),
     ...both(base[3]!.replace('"client_ip":"203.0.113.7"', '"client_ip":"::FFFF:203.0.113.7"')),
     // a header named __proto__ (through an object it set the prototype)

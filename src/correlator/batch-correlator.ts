@@ -222,8 +222,10 @@ export class RestartingCorrelator<F extends RowFormat = RowFormat> {
     try {
       return step(this.current);
     } catch (err) {
+      // the replacement first: if making it throws, the old one stays and is not counted twice
+      const next = this.make();
       addBatchStats(this.retired, retired(this.current.stats()));
-      this.current = this.make();
+      this.current = next;
       throw err;
     }
   }

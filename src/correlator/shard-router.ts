@@ -30,7 +30,8 @@ function keyHash(line: Buffer, ipField: Buffer, portField: Buffer): number {
     }
   }
   // "::ffff:1.2.3.4" and "1.2.3.4" are the same client (http-record.ts normalizeIp)
-  if (end - i > MAPPED.length && line.toString('latin1', i, i + MAPPED.length).toLowerCase() === MAPPED && line.indexOf(46, i) < end) i += MAPPED.length;
+  const dot = line.indexOf(46, i);
+  if (end - i > MAPPED.length && line.toString('latin1', i, i + MAPPED.length).toLowerCase() === MAPPED && dot >= 0 && dot < end) i += MAPPED.length;
   let h = 0x811c9dc5;
   for (let k = i; k < end; k++) h = Math.imul(h ^ (line[k]! | 0x20), 0x01000193);
   let p = line.indexOf(portField);
