@@ -253,8 +253,9 @@ if (!install) {
     const c = await receiver.recordFor('/index.html?step=chunked');
     const e = await receiver.recordFor('/cgi/echo?step=echo');
     t.equal(responses[2]!.status, 200);
-    t.equal(responses[2]!.body.toString(), 'hello world', 'the CGI echoed the body (chunked, in as many chunks as the CGI wrote)');
-    t.match(responses[2]!.raw.toString('latin1'), /\r\ntransfer-encoding: chunked\r\n/i, 'sent chunked: the CGI gave no length');
+    // sent with a Content-Length when Apache had the CGI's whole output at
+    // once, else chunked, one chunk per read: compare the body, not the framing
+    t.equal(responses[2]!.body.toString(), 'hello world', 'the CGI echoed the body');
     t.equal(e.bytes_in, echo.length, 'a body read by the handler is counted');
     t.equal(e.bytes_out, responses[2]!.raw.length);
     t.equal(e.req_n, 3);
