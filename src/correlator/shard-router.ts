@@ -22,16 +22,18 @@ function keyHash(line: Buffer, ipField: Buffer, portField: Buffer): number {
   i++;
   let end = line.indexOf(34, i); // closing quote
   if (end < 0) return 0;
-  // "fe80::1%eth0" is the client "fe80::1" (normalizeIp drops the zone)
+  // one pass over the address: where it ends ("fe80::1%eth0" is the client
+  // "fe80::1": normalizeIp drops the zone) and whether it has a dot
+  let dotted = false;
   for (let k = i; k < end; k++) {
     if (line[k] === 37) {
       end = k;
       break;
     }
+    if (line[k] === 46) dotted = true;
   }
-  // "::ffff:1.2.3.4" and "1.2.3.4" are the same client (http-record.ts normalizeIp)
-  const dot = line.indexOf(46, i);
-  if (end - i > MAPPED.length && line.toString('latin1', i, i + MAPPED.length).toLowerCase() === MAPPED && dot >= 0 && dot < end) i += MAPPED.length;
+  // "::ffff:1.2.3.4" (any case) and "1.2.3.4" are the same client (http-record.ts normalizeIp)
+  if (dotted && end - i > MAPPED.length && line.toString('latin1', i, i + MAPPED.length).toLowerCase() === MAPPED) i += MAPPED.length;
   let h = 0x811c9dc5;
   for (let k = i; k < end; k++) h = Math.imul(h ^ (line[k]! | 0x20), 0x01000193);
   let p = line.indexOf(portField);
