@@ -116,12 +116,7 @@ export class Receiver {
 
   /** Waits for the record whose uri is `uri` (unique per test step). */
   async recordFor(uri: string, timeoutMs = 5000): Promise<RecordJson> {
-    let found: RecordJson | undefined;
-    await waitUntil(`the record of ${uri}`, () => {
-      found = this.records().find((r) => r.uri === uri);
-      return found !== undefined;
-    }, timeoutMs);
-    return found!;
+    return (await this.recordsFor(uri, 1, timeoutMs))[0]!;
   }
 
   /** Waits for `count` records whose uri is `uri` (one request logged more than once), in arrival order. */
