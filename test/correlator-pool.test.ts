@@ -81,7 +81,9 @@ t.test('inline: a correlator that throws is replaced by a fresh one, as a worker
   const pool = new CorrelatorPool({ shards: 0, tlsWaitMs: 1000 });
   t.teardown(() => pool.close());
   const inner = (): { process: (...a: unknown[]) => unknown } => (pool as unknown as { inline: { current: { process: (...a: unknown[]) => unknown } } }).inline.current;
-  await pool.process(undefined, lines(flowEvent({ first: T0_US, port: 21000 })), T0_US);
+  // one connection known, and two requests waiting for a TLS event that never comes
+  await pool.process(lines(httpRecord({ ts: T0_US, port: 21001 }), httpRecord({ ts: T0_US, port: 21002 })), lines(flowEvent({ first: T0_US, port: 21000 })), T0_US);
+  t.equal(pool.stats().correlator.pending, 2);
   const broken = inner();
   // no known input makes the correlator throw any more: the failure is injected
   broken.process = () => {
@@ -96,17 +98,19 @@ t.test('inline: a correlator that throws is replaced by a fresh one, as a worker
   t.match(rows[0], /"correlation_status":"tls_not_seen"/, 'by a correlator that never saw its connection');
   const c = pool.stats().correlator;
   t.equal(c.flow_events, 1, "the replaced correlator's counters are kept (Prometheus counters never go down)");
-  t.equal(c.http_records, 1);
+  t.equal(c.http_records, 3);
   t.equal(c.tls_not_seen, 1);
   t.equal(c.connections, 0, 'its gauges are not: its connections are gone');
+  t.equal(c.pending, 0, 'nor its waiting requests');
+  t.equal(c.pending_lost, 2, 'which are counted lost: they are never written');
 });
 
 t.test('a worker that dies is replaced by piscina; the counters summed over the shards do not go down', async (t) => {
   const pool = new CorrelatorPool({ shards: 1, tlsWaitMs: 1000 });
   t.teardown(() => pool.close());
   const piscina = (pool as unknown as { pools: Array<{ threads: Array<{ threadId: number; terminate: () => Promise<number> }> }> }).pools[0]!;
-  await pool.process(lines(httpRecord({ ts: T0_US, port: 22000 })), lines(flowEvent({ first: T0_US - 10, port: 22000 })), T0_US);
-  t.same([pool.stats().correlator.http_records, pool.stats().correlator.matched, pool.stats().correlator.connections], [1, 1, 1]);
+  await pool.process(lines(httpRecord({ ts: T0_US, port: 22000 }), httpRecord({ ts: T0_US, port: 22002 })), lines(flowEvent({ first: T0_US - 10, port: 22000 })), T0_US);
+  t.same([pool.stats().correlator.http_records, pool.stats().correlator.matched, pool.stats().correlator.connections, pool.stats().correlator.pending], [2, 1, 1, 1]);
   const dead = piscina.threads[0]!.threadId;
   await piscina.threads[0]!.terminate();
   const start = Date.now();
@@ -114,8 +118,10 @@ t.test('a worker that dies is replaced by piscina; the counters summed over the 
   t.not(piscina.threads[0]?.threadId, dead, 'piscina started another worker');
   await pool.process(lines(httpRecord({ ts: T0_US + 1000, port: 22001 })), lines(flowEvent({ first: T0_US + 990, port: 22001 })), T0_US + 1000);
   const c = pool.stats().correlator;
-  t.equal(c.http_records, 2, 'the dead worker\'s records are still counted');
+  t.equal(c.http_records, 3, 'the dead worker\'s records are still counted');
   t.equal(c.matched, 2);
   t.equal(c.flow_events, 2);
   t.equal(c.connections, 1, 'gauges: only the live worker\'s connections');
+  t.equal(c.pending, 0);
+  t.equal(c.pending_lost, 1, 'the request waiting in the dead worker is counted lost');
 });

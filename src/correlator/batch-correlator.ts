@@ -93,9 +93,13 @@ export function addBatchStats(a: BatchStats, b: BatchStats): void {
   }
 }
 
-/** A replaced correlator's counters, to add to its successor's: its gauges zeroed, its state is gone. */
+/**
+ * A replaced correlator's counters, to add to its successor's: its gauges
+ * zeroed, its state is gone; the requests it held waiting are counted lost.
+ */
 export function retired(s: BatchStats): BatchStats {
-  return { ...s, correlator: { ...s.correlator, connections: 0, pending: 0 } };
+  const c = s.correlator;
+  return { ...s, correlator: { ...c, connections: 0, pending: 0, pending_lost: c.pending_lost + c.pending } };
 }
 
 export class BatchCorrelator<F extends RowFormat = 'JSONEachRow'> {
@@ -203,7 +207,9 @@ export class BatchCorrelator<F extends RowFormat = 'JSONEachRow'> {
  * bad input (bad lines are counted and skipped one by one), and the encoder
  * may hold half a row, which would corrupt every later block. The
  * connections it knew are forgotten (their later requests become
- * tls_not_seen) and the caller counts the failed step. Its counters live on
+ * tls_not_seen), the requests it held waiting are lost (`pending_lost`:
+ * writing them would take the broken encoder) and the caller counts the
+ * failed step. Its counters live on
  * in `stats()`: they feed Prometheus counters, which must never go down
  * (a drop reads as a process restart and hides what was counted). The
  * workers' (worker.ts) and the pool's inline one.

@@ -94,6 +94,12 @@ export interface CorrelatorStats {
   /** connections forgotten without any request (TLS seen, no HTTP record) */
   connections_without_http: number;
   pending_overflow: number;
+  /**
+   * requests that were waiting for their connection's TLS event in a
+   * correlator replaced after a failed step, or in a worker that died: never
+   * written (set by `retired()`, batch-correlator.ts)
+   */
+  pending_lost: number;
   /** gauges */
   connections: number;
   pending: number;
@@ -101,7 +107,7 @@ export interface CorrelatorStats {
 
 const STAT_KEYS = [
   'http_records', 'flow_events', 'close_events', 'matched', 'no_tls', 'tls_not_seen', 'matched_late', 'port_reuse', 'duplicate_flows',
-  'close_without_flow', 'close_untracked', 'expired_closed', 'expired_idle', 'expired_window', 'evicted_connections', 'connections_without_http', 'pending_overflow',
+  'close_without_flow', 'close_untracked', 'expired_closed', 'expired_idle', 'expired_window', 'evicted_connections', 'connections_without_http', 'pending_overflow', 'pending_lost',
   'connections', 'pending',
 ] as const satisfies readonly (keyof CorrelatorStats)[];
 

@@ -67,6 +67,7 @@ export function registerPipelineMetrics(registry: MetricsRegistry, stages: () =>
     [{ reason: 'window' }, c('expired_window')],
     [{ reason: 'capacity' }, c('evicted_connections')],
   ]);
+  collected(registry, 'ja4_correlator_lost_requests_total', () => c('pending_lost'));
   collected(registry, 'ja4_correlator_connections', () => c('connections'));
   collected(registry, 'ja4_correlator_pending_requests', () => c('pending'));
   collected(registry, 'ja4_correlator_backlog_bytes', () => c('backlog_bytes'));
