@@ -44,7 +44,7 @@
 //                  wiped; a non-empty one that is not a database is refused): the
 //                  filesystem matters, see docs/correlator.md
 //   --format Native|RowBinary|JSONEachRow  the rows the pipeline inserts (default Native, as `ja4 run`)
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -155,17 +155,34 @@ const { parentPort, workerData } = require('node:worker_threads');
   const retry = () => Atomics.wait(nap, 0, 0, 0.05);
   let ti = 0, hi = 0, retries = 0, paced = 0;
   const T = workerData.tls, H = workerData.http;
+  const at = (w, i) => { const start = i === 0 ? 0 : w.ends[i - 1]; return Buffer.from(w.data.buffer, w.data.byteOffset + start, w.ends[i] - start); };
   const backlog = new Int32Array(workerData.shared);
   // interleave: TLS events run ahead of the HTTP records by a few hundred connections
-  while (ti < T.length || hi < H.length) {
+  while (ti < T.ends.length || hi < H.ends.length) {
     while (Atomics.load(backlog, 0) > workerData.paceBytes) { paced++; await wait(); }
-    for (let k = 0; k < 50 && ti < T.length; k++) { while (!tls.send(Buffer.from(T[ti].buffer, T[ti].byteOffset, T[ti].byteLength))) { retries++; retry(); } ti++; }
-    for (let k = 0; k < 3 && hi < H.length; k++) { while (!http.send(Buffer.from(H[hi].buffer, H[hi].byteOffset, H[hi].byteLength))) { retries++; retry(); } hi++; }
+    for (let k = 0; k < 50 && ti < T.ends.length; k++) { const b = at(T, ti); while (!tls.send(b)) { retries++; retry(); } ti++; }
+    for (let k = 0; k < 3 && hi < H.ends.length; k++) { const b = at(H, hi); while (!http.send(b)) { retries++; retry(); } hi++; }
   }
   http.close(); tls.close();
   parentPort.postMessage({ retries, paced });
 })();
 `;
+
+/**
+ * The workload's messages as one buffer and their end offsets. Held as
+ * ~260k Buffers (1M requests) in the main thread and again in the sender,
+ * it was ~260k more objects for every major GC of the run to mark: the
+ * collector's share then grew with --requests, a cost of the bench, not of
+ * the pipeline.
+ */
+function pack(list) {
+  const data = Buffer.concat(list);
+  if (data.length >= 2 ** 32) throw new RangeError('workload too large to pack (4 GiB)');
+  const ends = new Uint32Array(list.length);
+  let end = 0;
+  for (let i = 0; i < list.length; i++) ends[i] = end += list[i].length;
+  return { data, ends };
+}
 
 /**
  * The sender thread, started with its copy of the workload and its sockets
@@ -370,7 +387,7 @@ async function main() {
   const storage = await openFreshStorage(dbDir);
   try {
     const t0Us = (Date.now() - 3_600_000) * 1000;
-    const work = workload(N, t0Us);
+    let work = workload(N, t0Us);
     const bytes = work.http.reduce((s, b) => s + b.length, 0) + work.tls.reduce((s, b) => s + b.length, 0);
     log(`== correlator: ${fmt(N)} requests (${fmt(work.tls.length)} TLS events, ${fmt(work.http.length)} HTTP messages, ${(bytes / 1048576).toFixed(1)} MiB), ${shards} correlator thread(s), raw tables ${rawTables ? 'on' : 'off'}, ${format} inserts of up to ${fmt(batchRows)} rows or ${fmt(batchMs)} ms, ${runs} interleaved runs, ${cores} cores, database on ${filesystemOf(dbDir)}`);
 
@@ -380,8 +397,14 @@ async function main() {
       files[f] = join(dataDir, `correlator-rows.${f.toLowerCase()}`);
       writeFileSync(files[f], encodeWorkload(work, f));
     }
+    const packed = { tls: pack(work.tls), http: pack(work.http) };
+    work = undefined; // the Buffers go: only the packed copy stays
     // warm-up (dictionaries, regex caches, worker start): the first 1,000 rows
-    const jsonRows = readFileSync(files.JSONEachRow);
+    // (read from the file's start: the whole file is ~1 GiB at --requests 1000000)
+    const head = Buffer.alloc(4 << 20);
+    const fd = openSync(files.JSONEachRow, 'r');
+    const jsonRows = head.subarray(0, readSync(fd, head, 0, head.length, 0));
+    closeSync(fd);
     let end = 0;
     for (let i = 0, nl; i < 1000 && (nl = jsonRows.indexOf(10, end)) >= 0; i++) end = nl + 1;
     await storage.insertEncoded(TABLES.httpLogsIngest, jsonRows.toString('utf8', 0, end), 'JSONEachRow');
@@ -391,13 +414,13 @@ async function main() {
     const base = Object.fromEntries(BASELINE_FORMATS.map((f) => [f, []]));
     const nodb = [];
     for (let r = 0; r < runs; r++) {
-      const n = await pipelineRun(storage, work, false);
+      const n = await pipelineRun(storage, packed, false);
       nodb.push(n);
       log(`  run ${r + 1}: datagrams -> correlated rows, no database: ${fmt(n.rate)} req/s (receive ${n.receiveSecs.toFixed(2)} s, correlate ${n.correlateSecs.toFixed(2)} s; ${fmt(n.paced)} paced waits; CPU ${n.cpuUs.toFixed(1)} us/req)`);
       log(`         CPU us/req by thread: ${showThreads(n.threads)}`);
       // interleaved: a baseline, the pipeline, the other baselines
       base.JSONEachRow.push(await baselineRun(storage, files.JSONEachRow));
-      pipe.push(await pipelineRun(storage, work));
+      pipe.push(await pipelineRun(storage, packed));
       for (const f of BASELINE_FORMATS.slice(1)) base[f].push(await baselineRun(storage, files[f], f));
       const p = pipe[pipe.length - 1];
       const lastOf = (f) => base[f][base[f].length - 1];
