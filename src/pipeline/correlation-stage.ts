@@ -301,6 +301,9 @@ export class CorrelationStage implements Stage {
       this.busy = true;
       const http = this.http.length === 0 ? undefined : this.http.length === 1 ? this.http[0] : Buffer.concat(this.http);
       const tls = this.tls.length === 0 ? undefined : this.tls.length === 1 ? this.tls[0] : Buffer.concat(this.tls);
+      // sized now: a buffer moved to the worker reads empty afterwards
+      const httpBytes = http?.length ?? 0;
+      const tlsBytes = tls?.length ?? 0;
       this.http = [];
       this.tls = [];
       this.backlog = 0;
@@ -315,9 +318,9 @@ export class CorrelationStage implements Stage {
         // process and the next steps go on
         this.counters.failed_steps++;
         this.lastLossAt = Date.now();
-        this.counters.failed_bytes += (http?.length ?? 0) + (tls?.length ?? 0);
+        this.counters.failed_bytes += httpBytes + tlsBytes;
         this.log.error('a correlation step failed: its input is dropped', {
-          error: err instanceof Error ? err.message : String(err), http_bytes: http?.length ?? 0, tls_bytes: tls?.length ?? 0, failed_steps: this.counters.failed_steps,
+          error: err instanceof Error ? err.message : String(err), http_bytes: httpBytes, tls_bytes: tlsBytes, failed_steps: this.counters.failed_steps,
         });
         this.busy = false;
         continue;
