@@ -10,6 +10,8 @@
 // travels through the spool: RowBinary and Native segments replay with
 // their format and columns.
 import t from 'tap';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { BatchCorrelator } from '../src/correlator/batch-correlator.js';
 import { CorrelatorPool } from '../src/correlator/correlator-pool.js';
 import { StringArrayColumn, ValueColumn, writeNativeBlock } from '../src/correlator/native-columns.js';
@@ -23,6 +25,9 @@ import { TABLES, type Storage } from '../src/storage/index.js';
 import { closeEvent, flowEvent, httpRecord, lines } from './helpers/correlator-records.js';
 import { openTestStorage, storageScratchDir } from './helpers/storage-fixture.js';
 import { silentLogger } from '../src/config/index.js';
+
+// a global gc() for the merge test below, without a node flag
+setFlagsFromString('--expose-gc');
 
 const S = 1_000_000;
 // an hour ago, on the second: inside every TTL
@@ -276,6 +281,31 @@ t.test('Native blocks of many correlation steps merged into one: the same rows',
   await storage.insertEncoded(TABLES.httpRequests, requests, 'Native', undefined, REQUEST_COLUMNS);
   await storage.insertEncoded(TABLES.tlsEvents, mergeNativeBlocks(steps.map((r) => r.tlsEvents)), 'Native', undefined, TLS_EVENT_COLUMNS);
   t.same(await stored(storage), fromJson, 'the engine stores the same rows as from JSONEachRow');
+});
+
+t.test('merged bodies collected: their buffers written again by the next merges, each right', async (t) => {
+  // the addon keeps a collected merge's buffer for the next (native/core/buffer_pool.h):
+  // bodies of other sizes and bytes, merged in turn with the one before collected
+  const collect = runInNewContext('gc', {}, { contextName: 'gc' }) as () => void;
+  const bodiesOf = (format: RowFormat, ports: number): Buffer[] => {
+    const bc = new BatchCorrelator({ format, tlsWaitMs: 1000 });
+    const out: Buffer[] = [];
+    for (let p = 0; p < ports; p++) {
+      const r = bc.process(lines(httpRecord({ ts: T0_US + p, port: 30000 + p, scheme: 'http', uri: `/page/${p}?${'q'.repeat(p * 7)}` })), undefined, T0_US + S);
+      if (r.ingest.length > 0) out.push(r.ingest as Buffer);
+    }
+    return out;
+  };
+  for (const ports of [40, 7, 40, 23, 40]) {
+    const native = bodiesOf('Native', ports);
+    const expected = Buffer.from(mergeNativeBlocks(native)); // a copy, in memory of its own
+    collect();
+    await new Promise((r) => setImmediate(r)); // the finalizer gives the buffer back on a later turn
+    await new Promise((r) => setImmediate(r));
+    const again = mergeNativeBlocks(bodiesOf('Native', ports));
+    t.ok(again.equals(expected), `${ports} blocks merged into a buffer used before: the same bytes`);
+    t.same([again[0], again[1]], [INGEST_COLUMNS.length, ports]);
+  }
 });
 
 t.test('the pool returns Native and RowBinary from its worker; a JSON output refuses binary parts', async (t) => {

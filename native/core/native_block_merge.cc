@@ -140,7 +140,7 @@ bool parse_body(std::string_view body, size_t index, std::vector<Block>& blocks,
 
 }  // namespace
 
-bool merge(const std::vector<std::string_view>& bodies, Merged& out) {
+bool merge(const std::vector<std::string_view>& bodies, Merged& out, BufferPool* pool) {
   std::vector<Block> blocks;
   std::vector<Column> columns;
   for (size_t i = 0; i < bodies.size(); ++i) {
@@ -164,7 +164,8 @@ bool merge(const std::vector<std::string_view>& bodies, Merged& out) {
   // never more than the bodies: the columns' headers are written once
   size_t size = 32;
   for (std::string_view body : bodies) size += body.size();
-  std::unique_ptr<char[]> data(new char[size]);
+  PooledBuffer buffer = pool ? pool->take(size) : PooledBuffer{std::unique_ptr<char[]>(new char[size]), size};
+  std::unique_ptr<char[]> data = std::move(buffer.data);
   ByteCursor o{data.get()};
   o.varint(ncols);
   o.varint(total);
@@ -197,6 +198,7 @@ bool merge(const std::vector<std::string_view>& bodies, Merged& out) {
     }
   }
   out.size = static_cast<size_t>(o.p - data.get());
+  out.capacity = buffer.capacity;
   out.data = std::move(data);
   return true;
 }

@@ -25,13 +25,16 @@
 #include <string_view>
 #include <vector>
 
+#include "buffer_pool.h"
+
 namespace ja4::nativeblock {
 
 // A merged block: its bytes, not zero-filled first (tens of MB per insert:
-// std::string's resize wrote every byte twice).
+// std::string's resize wrote every byte twice), in a buffer of `capacity`.
 struct Merged {
   std::unique_ptr<char[]> data;
   size_t size = 0;
+  size_t capacity = 0;
 };
 
 // The rows of every block of `bodies` (each body one or more blocks, back
@@ -40,6 +43,8 @@ struct Merged {
 // merged (a truncated or malformed block, a type not listed above, blocks
 // whose columns differ): the caller sends them as they are, which is valid
 // Native too.
-bool merge(const std::vector<std::string_view>& bodies, Merged& out);
+// The merged bytes go into a buffer of `pool` when one is given (a kept
+// buffer's pages are already mapped: buffer_pool.h), else a new one.
+bool merge(const std::vector<std::string_view>& bodies, Merged& out, BufferPool* pool = nullptr);
 
 }  // namespace ja4::nativeblock

@@ -97,11 +97,38 @@ void test_left_as_they_are() {
   CHECK(m.data == nullptr);
 }
 
+// Into a pool's buffer: the same bytes; a buffer given back is written
+// again (what keeps a full-rate batch's pages mapped: buffer_pool.h).
+void test_merge_into_pool() {
+  const Row a{443, "a.example", {"Host", "Accept"}, {{"accept", "*/*"}}};
+  const Row c{8443, "c.example", {"Host"}, {{"user-agent", "x"}}};
+  const std::string one = block({a}), two = block({c});
+  ja4::BufferPool pool(2, 1 << 20);
+  Merged m;
+  CHECK(merge({one, two}, m, &pool));
+  CHECK_EQ(std::string(m.data.get(), m.size), block({a, c}));
+  CHECK(m.capacity >= m.size);
+  const char* first = m.data.get();
+  pool.give(ja4::PooledBuffer{std::move(m.data), m.capacity});
+  CHECK_EQ(pool.kept(), size_t{1});
+  Merged again;
+  CHECK(merge({two, one}, again, &pool));
+  CHECK(again.data.get() == first);
+  CHECK_EQ(std::string(again.data.get(), again.size), block({c, a}));
+  CHECK_EQ(pool.kept(), size_t{0});
+  // refused bodies take nothing from the pool
+  pool.give(ja4::PooledBuffer{std::move(again.data), again.capacity});
+  Merged none;
+  CHECK(!merge({one}, none, &pool));
+  CHECK_EQ(pool.kept(), size_t{1});
+}
+
 }  // namespace
 
 int main() {
   test_merge();
   test_left_as_they_are();
+  test_merge_into_pool();
   std::printf("%d checks, %d failures\n", ja4test::checks(), ja4test::failures());
   return ja4test::failures() == 0 ? 0 : 1;
 }
