@@ -83,6 +83,5 @@ int main() {
   test_smallest_fit();
   test_bounds();
   test_burst_freed();
-  std::printf("%d checks, %d failures\n", ja4test::checks(), ja4test::failures());
-  return ja4test::failures() == 0 ? 0 : 1;
+  return ja4test::finish("buffer_pool_test");
 }
