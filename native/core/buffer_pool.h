@@ -7,6 +7,11 @@
 // 9-27 ms of user CPU for the copy itself (docs/correlator.md, session 15).
 // A kept buffer is written again in place, its pages already there.
 //
+// mallopt(3), M_MMAP_THRESHOLD: "the upper limit is
+// DEFAULT_MMAP_THRESHOLD_MAX: 512*1024 on 32-bit systems or
+// 4*1024*1024*sizeof(long) on 64-bit systems" (32 MiB): larger allocations
+// are always their own mapping, returned to the kernel when freed.
+//
 // Bounded: at most `max_buffers` are kept, `max_bytes` in all, and a kept
 // buffer more than kOversize times what is asked for is freed rather than
 // used, so the buffers of a burst do not stay once batches are small again.
