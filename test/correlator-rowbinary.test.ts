@@ -287,8 +287,8 @@ t.test('merged bodies collected: their buffers written again by the next merges,
   // the addon keeps a collected merge's buffer for the next (native/core/buffer_pool.h):
   // bodies of other sizes and bytes, merged in turn with the one before collected
   const collect = runInNewContext('gc', {}, { contextName: 'gc' }) as () => void;
-  const bodiesOf = (format: RowFormat, ports: number): Buffer[] => {
-    const bc = new BatchCorrelator({ format, tlsWaitMs: 1000 });
+  const bodiesOf = (ports: number): Buffer[] => {
+    const bc = new BatchCorrelator({ format: 'Native', tlsWaitMs: 1000 });
     const out: Buffer[] = [];
     for (let p = 0; p < ports; p++) {
       const r = bc.process(lines(httpRecord({ ts: T0_US + p, port: 30000 + p, scheme: 'http', uri: `/page/${p}?${'q'.repeat(p * 7)}` })), undefined, T0_US + S);
@@ -297,12 +297,12 @@ t.test('merged bodies collected: their buffers written again by the next merges,
     return out;
   };
   for (const ports of [40, 7, 40, 23, 40]) {
-    const native = bodiesOf('Native', ports);
+    const native = bodiesOf(ports);
     const expected = Buffer.from(mergeNativeBlocks(native)); // a copy, in memory of its own
     collect();
     await new Promise((r) => setImmediate(r)); // the finalizer gives the buffer back on a later turn
     await new Promise((r) => setImmediate(r));
-    const again = mergeNativeBlocks(bodiesOf('Native', ports));
+    const again = mergeNativeBlocks(native);
     t.ok(again.equals(expected), `${ports} blocks merged into a buffer used before: the same bytes`);
     t.same([again[0], again[1]], [INGEST_COLUMNS.length, ports]);
   }
