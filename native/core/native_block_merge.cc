@@ -165,8 +165,7 @@ bool merge(const std::vector<std::string_view>& bodies, Merged& out, BufferPool*
   size_t size = 32;
   for (std::string_view body : bodies) size += body.size();
   PooledBuffer buffer = pool ? pool->take(size) : PooledBuffer{std::unique_ptr<char[]>(new char[size]), size};
-  std::unique_ptr<char[]> data = std::move(buffer.data);
-  ByteCursor o{data.get()};
+  ByteCursor o{buffer.data.get()};
   o.varint(ncols);
   o.varint(total);
   for (size_t c = 0; c < ncols; ++c) {
@@ -197,9 +196,9 @@ bool merge(const std::vector<std::string_view>& bodies, Merged& out, BufferPool*
       }
     }
   }
-  out.size = static_cast<size_t>(o.p - data.get());
+  out.size = static_cast<size_t>(o.p - buffer.data.get());
   out.capacity = buffer.capacity;
-  out.data = std::move(data);
+  out.data = std::move(buffer.data);
   return true;
 }
 
