@@ -1,7 +1,8 @@
 // How the correlation stage of `ja4 run` cuts its input into steps: at most
 // one step per minStepMs (input that comes sooner joins the next step), but
 // a backlog past a quarter of its bound, or stop(), starts the step at
-// once. Real worker thread, a real JSON lines sink.
+// once; a step takes at most maxStepBytes, and what it leaves starts the
+// next at once. Real worker thread, a real JSON lines sink.
 import t, { type Test } from 'tap';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -103,4 +104,32 @@ t.test('stop() does not wait out minStepMs: the queued input is correlated and w
   t.ok(Date.now() - t0 < 10_000, `stopped in ${Date.now() - t0} ms, not after minStepMs (60 s)`);
   t.equal(rows(), 3, 'every request written');
   t.equal(stage.stats().matched, 2, 'both TLS requests joined');
+});
+
+t.test('a step takes at most maxStepBytes of input, TLS events first; what is left starts the next step at once', async (t) => {
+  // minStepMs a minute: only the backlog (past 16 KiB, a quarter of the
+  // bound) or input left behind by a full step may start a step here
+  const { stage, rows } = await stageWith(t, { minStepMs: 60_000, maxBacklogBytes: 64 << 10, maxStepBytes: 8 << 10 });
+  await warm(stage, 42999);
+  const now = Date.now() * 1000;
+  const before = stage.counters.steps;
+  // three connections' TLS events in one buffer, then their requests in three buffers of 4-8 KiB
+  stage.pushTls(lines(flowEvent({ first: now, port: 43001 }), flowEvent({ first: now, port: 43002 }), flowEvent({ first: now, port: 43003 })));
+  const httpBuffers: Buffer[] = [];
+  for (let c = 1; c <= 3; c++) {
+    const records: Record<string, unknown>[] = [];
+    for (let i = 0; i < 6; i++) records.push(httpRecord({ ts: now + 1000 + i, port: 43000 + c, uri: `/${'y'.repeat(400)}` }));
+    httpBuffers.push(lines(...records));
+  }
+  for (const b of httpBuffers) t.ok(b.length > 4 << 10 && b.length < 8 << 10, `${b.length} bytes: two would not fit in one step`);
+  for (const b of httpBuffers) stage.pushHttp(b);
+  const t0 = Date.now();
+  while (stage.counters.steps < before + 3 && Date.now() - t0 < 10_000) await sleep(10);
+  t.equal(stage.counters.steps, before + 3, `three steps, one per request buffer, within ${Date.now() - t0} ms (not minStepMs)`);
+  await stage.settle();
+  t.equal(stage.counters.steps, before + 3, 'and no more');
+  t.equal(rows(), 19, 'every request written (the warm-up one too)');
+  t.equal(stage.stats().matched, 18, 'each joined to its TLS event');
+  t.equal(stage.counters.backlog_dropped_bytes, 0, 'nothing dropped');
+  await stage.stop();
 });

@@ -1,9 +1,9 @@
 // The middle of `ja4 run`: received buffers in, rows out. Inputs push
 // buffers (HTTP lines, TLS event lines) from their callbacks; one loop on
-// the main thread takes everything queued, hands it to the correlator
-// workers (transferred, not copied), gives the encoded rows to the batcher,
-// and goes on correlating the next buffers while one flush is being
-// acknowledged. Memory is bounded: past maxBacklogBytes of queued input,
+// the main thread takes what is queued (up to STEP_MAX_BYTES), hands it to
+// the correlator workers (transferred, not copied), gives the encoded rows
+// to the batcher, and goes on correlating the next buffers while one
+// flush is being acknowledged. Memory is bounded: past maxBacklogBytes of queued input,
 // new input is dropped and counted (the receivers' kernel buffers and the
 // capture ring absorb bursts before that).
 import { CorrelatorPool, type CorrelatorPoolOptions } from '../correlator/correlator-pool.js';
@@ -29,6 +29,8 @@ export interface CorrelationStageOptions {
   tickMs?: number;
   /** steps start at most this often, ms (default 10): input that comes sooner waits for the next (see run()) */
   minStepMs?: number;
+  /** input one step takes at most, bytes (default STEP_MAX_BYTES); what is left starts the next step at once */
+  maxStepBytes?: number;
   /** stop(): how long the last batches may take to be acknowledged and written (default 10 s with a spool, 60 s without) */
   stopWaitMs?: number;
   /** the service's logger (default: JSON lines on stderr) */
@@ -41,7 +43,7 @@ export interface IngestCounters {
   tls_batches: number;
   tls_bytes: number;
   backlog_dropped_bytes: number;
-  /** correlation steps run (each hands the workers all that was queued) */
+  /** correlation steps run (each hands the workers what was queued, up to maxStepBytes) */
   steps: number;
   /** correlation steps that failed (a worker threw or died) and the input bytes they dropped */
   failed_steps: number;
@@ -88,6 +90,36 @@ async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> 
  */
 const MAX_UNACKED_FLUSHES = 6;
 
+/**
+ * Input one step takes at most; the rest waits for the next step, which
+ * starts at once. Behind a busy database the backlog reaches tens of MiB
+ * (bench:correlator's sender waits at 64 MiB), and a step of all of it
+ * allocated its input and its rows past 32 MiB each: above glibc's largest
+ * mmap threshold, so fresh pages zeroed by the kernel on first touch, and
+ * unmapped again when V8 swept them. Capped at 16 MiB, the CPU of V8's
+ * threads went from 2.8-2.9 to 1.3-1.6 us per request, the whole pipeline
+ * from 19.3 to 16.0-18.3 (docs/correlator.md, session 16). A step's fixed
+ * cost is amortized long before 16 MiB (~19k requests).
+ */
+export const STEP_MAX_BYTES = 16 << 20;
+
+/**
+ * The first buffers of `queue` up to `maxBytes` in all (at least one unless
+ * `maxBytes` <= 0), removed from it and concatenated; undefined when none.
+ */
+function takeQueued(queue: Buffer[], maxBytes: number): Buffer | undefined {
+  if (queue.length === 0 || maxBytes <= 0) return undefined;
+  let n = 0;
+  let bytes = 0;
+  for (const b of queue) {
+    if (n > 0 && bytes + b.length > maxBytes) break;
+    bytes += b.length;
+    n++;
+  }
+  const taken = queue.splice(0, n);
+  return taken.length === 1 ? taken[0] : Buffer.concat(taken, bytes);
+}
+
 /** How long /healthz says unhealthy after input was lost. */
 const LOSS_WINDOW_MS = 60_000;
 
@@ -104,6 +136,7 @@ export class CorrelationStage implements Stage {
   private readonly minStepMs: number;
   /** a step starts now rather than wait out minStepMs once this much input is queued */
   private readonly stepBytes: number;
+  private readonly maxStepBytes: number;
   /** ends the loop's current pause (stop always; input when waitingForInput) */
   private wake: (() => void) | undefined;
   private waitingForInput = false;
@@ -124,6 +157,7 @@ export class CorrelationStage implements Stage {
     this.minStepMs = options.minStepMs ?? 10;
     // well under the backlog bound: waiting to gather input must never be what drops it
     this.stepBytes = Math.min(4 << 20, Math.floor(this.maxBacklog / 4));
+    this.maxStepBytes = options.maxStepBytes ?? STEP_MAX_BYTES;
   }
 
   /** mod_reqin_log lines (a receiver's batch). The buffer is handed over: the caller must not reuse it. */
@@ -281,6 +315,8 @@ export class CorrelationStage implements Stage {
     const unacked = new Set<Promise<void>>();
     let failure: unknown;
     let lastStep = -Infinity;
+    // the last step left input queued (maxStepBytes): the next starts at once
+    let leftBehind = false;
     for (;;) {
       if (this.http.length === 0 && this.tls.length === 0) {
         if (this.stopping) break;
@@ -295,18 +331,19 @@ export class CorrelationStage implements Stage {
       // CPU per request (docs/correlator.md). 10 ms is nothing beside the
       // batcher's second; a large backlog or stop() starts the step at once.
       const early = this.minStepMs - (performance.now() - lastStep);
-      if (early > 0 && !this.stopping && this.backlog < this.stepBytes) await this.pause(early, false);
+      if (early > 0 && !this.stopping && !leftBehind && this.backlog < this.stepBytes) await this.pause(early, false);
       lastStep = performance.now();
       this.counters.steps++;
       this.busy = true;
-      const http = this.http.length === 0 ? undefined : this.http.length === 1 ? this.http[0] : Buffer.concat(this.http);
-      const tls = this.tls.length === 0 ? undefined : this.tls.length === 1 ? this.tls[0] : Buffer.concat(this.tls);
+      // TLS events first: a request whose TLS event stays queued would wait
+      // in the worker for it
+      const tls = takeQueued(this.tls, this.maxStepBytes);
+      const http = takeQueued(this.http, this.maxStepBytes - (tls?.length ?? 0));
+      leftBehind = this.http.length > 0 || this.tls.length > 0;
       // sized now: a buffer moved to the worker reads empty afterwards
       const httpBytes = http?.length ?? 0;
       const tlsBytes = tls?.length ?? 0;
-      this.http = [];
-      this.tls = [];
-      this.backlog = 0;
+      this.backlog -= httpBytes + tlsBytes;
       const t0 = performance.now();
       // an empty call still moves the windows (tls_not_seen after the wait, expiry)
       let rows: Awaited<ReturnType<CorrelatorPool['process']>>;
