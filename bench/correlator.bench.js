@@ -14,6 +14,9 @@
 // `--requests 1000000` (~860 MiB of records, ~30 s per run) gives the
 // sustained rate: the fixed tail of a run (the lost-TLS requests' 2 s wait,
 // the last insert) weighs little, and the tables and their merges grow.
+// `--requests 2000000` needs a larger V8 heap for the workload's encoding:
+// NODE_OPTIONS=--max-old-space-size=12000 (not a node flag: piscina passes
+// the process's flags to its workers, which refuse that one).
 //
 // Contenders, interleaved over --runs (medians):
 //   pipeline   the CorrelationStage of `ja4 run`: receivers -> correlator
@@ -47,7 +50,7 @@
 //                  wiped; a non-empty one that is not a database is refused): the
 //                  filesystem matters, see docs/correlator.md
 //   --format Native|RowBinary|JSONEachRow  the rows the pipeline inserts (default Native, as `ja4 run`)
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -414,6 +417,16 @@ async function baselineRun(storage, file, fmt = 'JSONEachRow') {
   return { rate: N / secs, secs, cpuUs: (cpuSecs * 1e6) / N, threads };
 }
 
+/** writeFileSync in pieces: one write takes at most 2 GiB (--requests 2000000 makes 2.4 GB of JSON rows) */
+function writeWhole(path, buf) {
+  const fd = openSync(path, 'w');
+  try {
+    for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, Math.min(buf.length - off, 1 << 30));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 async function main() {
   const storage = await openFreshStorage(dbDir);
   try {
@@ -426,7 +439,7 @@ async function main() {
     const files = {};
     for (const f of BASELINE_FORMATS) {
       files[f] = join(dataDir, `correlator-rows.${f.toLowerCase()}`);
-      writeFileSync(files[f], encodeWorkload(work, f));
+      writeWhole(files[f], encodeWorkload(work, f));
     }
     const packed = { tls: pack(work.tls), http: pack(work.http) };
     work = undefined; // the Buffers go: only the packed copy stays
