@@ -106,7 +106,7 @@ t.test('stop() does not wait out minStepMs: the queued input is correlated and w
   t.equal(stage.stats().matched, 2, 'both TLS requests joined');
 });
 
-t.test('a step takes at most maxStepBytes of input, TLS events first; what is left starts the next step at once', async (t) => {
+t.test('a step takes at most maxStepBytes of input; what is left starts the next step at once', async (t) => {
   // minStepMs a minute: only the backlog (past 16 KiB, a quarter of the
   // bound) or input left behind by a full step may start a step here
   const { stage, rows } = await stageWith(t, { minStepMs: 60_000, maxBacklogBytes: 64 << 10, maxStepBytes: 8 << 10 });

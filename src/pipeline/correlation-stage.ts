@@ -3,9 +3,9 @@
 // the main thread takes what is queued (up to STEP_MAX_BYTES), hands it to
 // the correlator workers (transferred, not copied), gives the encoded rows
 // to the batcher, and goes on correlating the next buffers while one
-// flush is being acknowledged. Memory is bounded: past maxBacklogBytes of queued input,
-// new input is dropped and counted (the receivers' kernel buffers and the
-// capture ring absorb bursts before that).
+// flush is being acknowledged. Memory is bounded: past maxBacklogBytes of
+// queued input, new input is dropped and counted (the receivers' kernel
+// buffers and the capture ring absorb bursts before that).
 import { CorrelatorPool, type CorrelatorPoolOptions } from '../correlator/correlator-pool.js';
 import type { BatchStats } from '../correlator/batch-correlator.js';
 import { Batcher, DEFAULT_BATCHER_OPTIONS, type BatcherOptions, type TableNames } from './batcher.js';
