@@ -15,6 +15,7 @@ import type { Spool, SpoolStats } from './spool.js';
 import type { Stage } from './stage.js';
 import { createLogger, type Logger } from '../config/logger.js';
 import { logThrottle } from './log-throttle.js';
+import { STEP_MAX_BYTES, takeStepInput } from './step-input.js';
 
 export interface CorrelationStageOptions {
   sink: Sink;
@@ -89,36 +90,6 @@ async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> 
  * batches to the spool rather than holding the loop.
  */
 const MAX_UNACKED_FLUSHES = 6;
-
-/**
- * Input one step takes at most; the rest waits for the next step, which
- * starts at once. Behind a busy database the backlog reaches tens of MiB
- * (bench:correlator's sender waits at 64 MiB), and a step of all of it
- * allocated its input and its rows past 32 MiB each: above glibc's largest
- * mmap threshold, so fresh pages zeroed by the kernel on first touch, and
- * unmapped again when V8 swept them. Capped at 16 MiB, the CPU of V8's
- * threads went from 2.8-2.9 to 1.3-1.6 us per request, the whole pipeline
- * from 19.3 to 16.0-18.3 (docs/correlator.md, session 16). A step's fixed
- * cost is amortized long before 16 MiB (~19k requests).
- */
-export const STEP_MAX_BYTES = 16 << 20;
-
-/**
- * The first buffers of `queue` up to `maxBytes` in all (at least one unless
- * `maxBytes` <= 0), removed from it and concatenated; undefined when none.
- */
-function takeQueued(queue: Buffer[], maxBytes: number): Buffer | undefined {
-  if (queue.length === 0 || maxBytes <= 0) return undefined;
-  let n = 0;
-  let bytes = 0;
-  for (const b of queue) {
-    if (n > 0 && bytes + b.length > maxBytes) break;
-    bytes += b.length;
-    n++;
-  }
-  const taken = queue.splice(0, n);
-  return taken.length === 1 ? taken[0] : Buffer.concat(taken, bytes);
-}
 
 /** How long /healthz says unhealthy after input was lost. */
 const LOSS_WINDOW_MS = 60_000;
@@ -335,10 +306,7 @@ export class CorrelationStage implements Stage {
       lastStep = performance.now();
       this.counters.steps++;
       this.busy = true;
-      // TLS events first: a request whose TLS event stays queued would wait
-      // in the worker for it
-      const tls = takeQueued(this.tls, this.maxStepBytes);
-      const http = takeQueued(this.http, this.maxStepBytes - (tls?.length ?? 0));
+      const { tls, http } = takeStepInput(this.tls, this.http, this.maxStepBytes);
       leftBehind = this.http.length > 0 || this.tls.length > 0;
       // sized now: a buffer moved to the worker reads empty afterwards
       const httpBytes = http?.length ?? 0;
