@@ -15,8 +15,9 @@
 // sustained rate: the fixed tail of a run (the lost-TLS requests' 2 s wait,
 // the last insert) weighs little, and the tables and their merges grow.
 // `--requests 2000000` needs a larger V8 heap for the workload's encoding:
-// NODE_OPTIONS=--max-old-space-size=12000 (not a node flag: piscina passes
-// the process's flags to its workers, which refuse that one).
+// `npm run bench:correlator` gives it (NODE_OPTIONS=--max-old-space-size=12288;
+// not a node flag: piscina passes the process's flags to its workers, which
+// refuse that one).
 //
 // Contenders, interleaved over --runs (medians):
 //   pipeline   the CorrelationStage of `ja4 run`: receivers -> correlator
