@@ -464,27 +464,35 @@ function groupSwitches(pgid) {
 /** A Lua script for wrk that waits delayMs before each request on a connection. */
 function delayScript(dir, delayMs) {
   const file = join(dir, 'paced.lua');
-  writeFileSync(file, `function delay() return ${Math.max(0, delayMs).toFixed(3)} end\n`);
+  writeFileSync(file, `function delay() return ${delayMs} end\n`);
   return file;
 }
 
+// wrk's delay() is whole milliseconds: wrk's script_delay reads the Lua
+// number into an integer, so 0.98 ms waits 0 and 2.08 ms waits 2. Tuning
+// the delay moved the rate in steps (with 32 connections: ~27k, ~22k,
+// ~12k requests/s for 0, 1 and 2 ms), which once gave a "20k" check at
+// 11.8k. So the delay is fixed, long beside a request's latency (~0.3-1
+// ms here), and the number of connections sets the rate.
+const PACE_DELAY_MS = 4;
+
 /**
- * wrk cannot aim at a rate (wrk2 can), but a per-connection delay can: each
- * connection does one request per (delay + latency), so the delay that gives
- * `total` requests/s is connections/total - latency. Found by short probes;
- * returns the script and the delay, or null when even no delay is too slow.
+ * wrk cannot aim at a rate (wrk2 can), but connections that wait between
+ * requests can: each connection sends one request per (delay + latency),
+ * so `total` requests/s need total * (delay + latency) connections. Found
+ * by short probes; returns wrk's extra arguments and the connections.
  */
-function pacedScript(dir, port, total) {
-  let delay = (connections / total) * 1000;
-  for (let i = 0; i < 4; i++) {
-    const w = wrk(port, 2, ['-s', delayScript(dir, delay)]);
-    const latencyMs = (connections / w.rps) * 1000 - delay;
-    const next = (connections / total) * 1000 - latencyMs;
-    if (Math.abs(w.rps - total) / total < 0.03) break;
-    if (next <= 0) return { file: delayScript(dir, 0), delay: 0 };
-    delay = next;
+function pacedArgs(dir, port, total) {
+  const file = delayScript(dir, PACE_DELAY_MS);
+  // aimed 2% above, so that a probe's +-2.5% stays at or above `total`
+  const aim = total * 1.02;
+  let conns = Math.max(1, Math.round((aim * PACE_DELAY_MS) / 1000));
+  for (let i = 0; i < 5; i++) {
+    const w = wrk(port, 2, ['-c', String(conns), '-s', file]);
+    if (Math.abs(w.rps - aim) / aim < 0.025) break;
+    conns = Math.max(1, Math.round((conns * aim) / w.rps));
   }
-  return { file: delayScript(dir, delay), delay };
+  return { args: ['-c', String(conns), '-s', file], conns };
 }
 
 /** The receiver's count once it stopped moving (records of an earlier run, batched or in socket buffers, arrive first). */
@@ -696,9 +704,9 @@ async function main() {
       }
     }
     log(`paced delivery check at about ${fmt(rate)} req/s (calibrating the pace)...`);
-    const pace = pacedScript(dir, reqin.port, rate);
-    const paced = await deliveryRun(reqin, receiver, duration, ['-s', pace.file]);
-    log(`paced (${pace.delay.toFixed(2)} ms between requests per connection): ${fmt(paced.rps)} req/s, delivered ${fmt(paced.received)}/${fmt(paced.requests)}`);
+    const pace = pacedArgs(dir, reqin.port, rate);
+    const paced = await deliveryRun(reqin, receiver, duration, pace.args);
+    log(`paced (${pace.conns} connections, ${PACE_DELAY_MS} ms between requests on each): ${fmt(paced.rps)} req/s, delivered ${fmt(paced.received)}/${fmt(paced.requests)}`);
 
     let dgram = null;
     if (opt.dgram) {
@@ -708,7 +716,7 @@ async function main() {
       servers.push(dd);
       wrk(dd.port, 2);
       const full = await deliveryRun(dd, drecv, duration, []);
-      const pacedD = await deliveryRun(dd, drecv, duration, ['-s', pacedScript(dir, dd.port, rate).file]);
+      const pacedD = await deliveryRun(dd, drecv, duration, pacedArgs(dir, dd.port, rate).args);
       dgram = { full, paced: pacedD };
       await drecv.stop();
     }
