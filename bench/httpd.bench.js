@@ -475,6 +475,7 @@ function delayScript(dir, delayMs) {
 // 11.8k. So the delay is fixed, long beside a request's latency (~0.3-1
 // ms here), and the number of connections sets the rate.
 const PACE_DELAY_MS = 4;
+const PACE_MAX_CONNECTIONS = 160;
 
 /**
  * wrk cannot aim at a rate (wrk2 can), but connections that wait between
@@ -484,13 +485,18 @@ const PACE_DELAY_MS = 4;
  */
 function pacedArgs(dir, port, total) {
   const file = delayScript(dir, PACE_DELAY_MS);
-  // aimed 2% above, so that a probe's +-2.5% stays at or above `total`
+  // aimed 2% above: a probe accepted within 2.5% of the aim is at most
+  // half a percent below `total`
   const aim = total * 1.02;
-  let conns = Math.max(1, Math.round((aim * PACE_DELAY_MS) / 1000));
+  // a rate Apache cannot serve would otherwise ask for ever more
+  // connections, past what the fixed pool's event MPM accepts (~64 + 2 per
+  // idle worker): the check then reports the rate it got
+  const connsFor = (x) => Math.min(PACE_MAX_CONNECTIONS, Math.max(1, Math.round(x)));
+  let conns = connsFor((aim * PACE_DELAY_MS) / 1000);
   for (let i = 0; i < 5; i++) {
     const w = wrk(port, 2, ['-c', String(conns), '-s', file]);
     if (Math.abs(w.rps - aim) / aim < 0.025) break;
-    conns = Math.max(1, Math.round((conns * aim) / w.rps));
+    conns = connsFor((conns * aim) / w.rps);
   }
   return { args: ['-c', String(conns), '-s', file], conns };
 }
